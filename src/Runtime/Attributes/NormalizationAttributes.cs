@@ -1,0 +1,34 @@
+namespace DslNet;
+
+/// <summary>
+/// Batch normalization over the batch, per feature (<c>nn.BatchNorm1d</c>): batch statistics in training,
+/// running statistics (updated with <see cref="Momentum"/>, unbiased variance) at inference.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = false)]
+public sealed class BatchNormAttribute : Attribute
+{
+    public double Momentum { get; set; } = 0.1;
+    public double Eps { get; set; } = 1e-5;
+}
+
+/// <summary>Layer normalization over the features of each row (<c>nn.LayerNorm</c>).</summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = false)]
+public sealed class LayerNormAttribute : Attribute
+{
+    public double Eps { get; set; } = 1e-5;
+}
+
+/// <summary>Group normalization: each row's features split into <paramref name="groups"/> contiguous groups.</summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = false)]
+public sealed class GroupNormAttribute(int groups) : Attribute
+{
+    public int Groups { get; } = groups;
+    public double Eps { get; set; } = 1e-5;
+}
+
+/// <summary>Inverted dropout with drop probability <paramref name="rate"/>; active in training only.</summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = false)]
+public sealed class DropoutAttribute(double rate) : Attribute
+{
+    public double Rate { get; } = rate;
+}
