@@ -1,0 +1,276 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace DslNet.Kernels.Cpu;
+
+/// <summary>
+/// Single-precision GEMM, C[m, n] = A·B with optional transposes, row-major, packed panels and a fused epilogue.
+/// Multi-threaded over row blocks on <see cref="CpuThreads.Count"/> threads; small problems stay on the caller.
+/// </summary>
+public static unsafe class Gemm
+{
+    // Below this many multiply-adds the fork/join handshake costs more than the second core gains.
+    private const long ParallelThreshold = 1L << 19;
+
+    // A k-block of 512 keeps an 8x512 A panel (16 KB) in L1 and the packed B block in L2 for the model's widths;
+    // the model's GEMMs all have k <= 512, so they never pay for a second pass over C.
+    private const int KBlock = 512;
+
+    internal static GemmIsa Isa { get; set; } = GemmKernels.Detect();
+
+    /// <summary>C = op(A)·op(B); op(A) is m×k (A stored k×m when <paramref name="transposeA"/>), op(B) is k×n
+    /// (B stored n×k when <paramref name="transposeB"/>). C is overwritten.</summary>
+    public static void Multiply(ReadOnlySpan<float> a, bool transposeA, ReadOnlySpan<float> b, bool transposeB,
+        Span<float> c, int m, int n, int k) =>
+        Multiply(a, transposeA, b, transposeB, c, m, n, k, default(NoEpilogue));
+
+    /// <summary>As <see cref="Multiply(ReadOnlySpan{float}, bool, ReadOnlySpan{float}, bool, Span{float}, int, int, int)"/>,
+    /// then <paramref name="epilogue"/> on every finished tile.</summary>
+    public static void Multiply<TEpilogue>(ReadOnlySpan<float> a, bool transposeA, ReadOnlySpan<float> b, bool transposeB,
+        Span<float> c, int m, int n, int k, TEpilogue epilogue)
+        where TEpilogue : struct, IGemmEpilogue
+    {
+        CheckShape(a.Length, (long)m * k, nameof(a));
+        CheckShape(b.Length, (long)k * n, nameof(b));
+        CheckShape(c.Length, (long)m * n, nameof(c));
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* pc = c)
+        {
+            Run(pa, transposeA ? 1 : k, transposeA ? m : 1, pb, transposeB ? 1 : n, transposeB ? k : 1, pc, m, n, k, ref epilogue);
+        }
+    }
+
+    internal static void CheckShape(int length, long required, string name)
+    {
+        if (length < required)
+        {
+            throw new ArgumentException($"Span is too short: {length} elements, {required} required.", name);
+        }
+    }
+
+    /// <summary>C[m, n] = A·B with A(i, p) = a[i*ars + p*acs], B(p, j) = b[p*brs + j*bcs], C row-major (ldc = n).</summary>
+    internal static void Run<TEpilogue>(float* a, int ars, int acs, float* b, int brs, int bcs, float* c,
+        int m, int n, int k, ref TEpilogue epilogue)
+        where TEpilogue : struct, IGemmEpilogue
+    {
+        if (m <= 0 || n <= 0)
+        {
+            return;
+        }
+
+        if (k <= 0)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                new Span<float>(c + (long)i * n, n).Clear();
+                epilogue.Apply(c + (long)i * n, n, i, 0, 1, n);
+            }
+
+            return;
+        }
+
+        var isa = Isa;
+        if (n <= 4 && acs == 1 && brs == 1)
+        {
+            // Too narrow to fill a register tile (the output layer's x·wᵀ): dot products waste nothing.
+            GemmDot.Run(a, ars, b, bcs, c, m, n, k, ref epilogue, isa);
+            return;
+        }
+
+        var (mr, nr) = GemmKernels.TileShape(isa);
+        int blocks = (k + KBlock - 1) / KBlock;
+        int kc = (k + blocks - 1) / blocks;
+        int panels = (n + nr - 1) / nr;
+        int microRows = (m + mr - 1) / mr;
+        int threads = (long)m * n * k < ParallelThreshold ? 1 : Math.Min(CpuThreads.Count, microRows);
+
+        // Enough row tasks per thread that dynamic claiming evens out a thread that starts late.
+        int microPerTask = threads == 1 ? microRows : Math.Max(1, microRows / (threads * 4));
+        int rowTasks = (microRows + microPerTask - 1) / microPerTask;
+        int panelsPerTask = threads == 1 ? panels : Math.Max(1, panels / (threads * 2));
+        int packTasks = (panels + panelsPerTask - 1) / panelsPerTask;
+
+        var job = new GemmJob<TEpilogue>
+        {
+            A = a, ARowStride = ars, AColStride = acs,
+            B = b, BRowStride = brs, BColStride = bcs,
+            C = c, M = m, N = n,
+            Mr = mr, Nr = nr, Isa = isa,
+            Panels = panels, PanelsPerTask = panelsPerTask, PackTasks = packTasks,
+            MicroRows = microRows, MicroPerTask = microPerTask,
+            PackedB = GemmScratch.PackedB((long)kc * panels * nr),
+            Epilogue = epilogue,
+        };
+
+        for (int k0 = 0; k0 < k; k0 += kc)
+        {
+            job.K0 = k0;
+            job.Kc = Math.Min(kc, k - k0);
+            job.Accumulate = k0 > 0;
+            job.Last = k0 + kc >= k;
+            job.PackedPanels = 0;
+            WorkerPool.Run(&GemmJob<TEpilogue>.RunTask, Unsafe.AsPointer(ref job), packTasks + rowTasks, threads);
+        }
+    }
+}
+
+/// <summary>
+/// One k-block of a GEMM as a task list: first the B-packing tasks, then row-block tasks that wait for packing
+/// to finish. Tasks are claimed in order, so a thread waiting on packing knows the packers are running.
+/// </summary>
+internal unsafe struct GemmJob<TEpilogue>
+    where TEpilogue : struct, IGemmEpilogue
+{
+    public float* A;
+    public int ARowStride;
+    public int AColStride;
+    public float* B;
+    public int BRowStride;
+    public int BColStride;
+    public float* C;
+    public int M;
+    public int N;
+    public int Mr;
+    public int Nr;
+    public GemmIsa Isa;
+    public int Panels;
+    public int PanelsPerTask;
+    public int PackTasks;
+    public int MicroRows;
+    public int MicroPerTask;
+    public float* PackedB;
+    public int K0;
+    public int Kc;
+    public bool Accumulate;
+    public bool Last;
+    public int PackedPanels;
+    public TEpilogue Epilogue;
+
+    public static void RunTask(void* context, int task, int thread)
+    {
+        ref var job = ref Unsafe.AsRef<GemmJob<TEpilogue>>(context);
+        if (task < job.PackTasks)
+        {
+            job.Pack(task);
+        }
+        else
+        {
+            job.Compute(task - job.PackTasks);
+        }
+    }
+
+    private void Pack(int task)
+    {
+        int first = task * PanelsPerTask;
+        int last = Math.Min(Panels, first + PanelsPerTask);
+        for (int p = first; p < last; p++)
+        {
+            int n0 = p * Nr;
+            GemmPacking.PackB(B, BRowStride, BColStride, n0, Math.Min(Nr, N - n0), K0, Kc, PackedB + (long)p * Kc * Nr, Nr);
+        }
+
+        Interlocked.Add(ref PackedPanels, last - first);
+    }
+
+    [SkipLocalsInit]
+    private void Compute(int task)
+    {
+        if (Volatile.Read(ref PackedPanels) != Panels)
+        {
+            var spinner = default(SpinWait);
+            while (Volatile.Read(ref PackedPanels) != Panels)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+
+        float* tile = stackalloc float[Mr * Nr];
+        float* packedA = GemmScratch.PackedA((long)Mr * Kc);
+        int firstMicro = task * MicroPerTask;
+        int lastMicro = Math.Min(MicroRows, firstMicro + MicroPerTask);
+        for (int micro = firstMicro; micro < lastMicro; micro++)
+        {
+            int m0 = micro * Mr;
+            int rows = Math.Min(Mr, M - m0);
+            GemmPacking.PackA(A, ARowStride, AColStride, m0, rows, K0, Kc, packedA, Mr);
+            for (int p = 0; p < Panels; p++)
+            {
+                int n0 = p * Nr;
+                int columns = Math.Min(Nr, N - n0);
+                float* target = C + (long)m0 * N + n0;
+                float* packed = PackedB + (long)p * Kc * Nr;
+                if (rows == Mr && columns == Nr)
+                {
+                    Kernel(packedA, packed, target, N, Accumulate);
+                }
+                else
+                {
+                    Kernel(packedA, packed, tile, Nr, false);
+                    MergeEdge(tile, target, rows, columns);
+                }
+
+                if (Last)
+                {
+                    Epilogue.Apply(target, N, m0, n0, rows, columns);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private readonly void Kernel(float* packedA, float* packedB, float* target, int ldc, bool accumulate)
+    {
+        switch (Isa)
+        {
+            case GemmIsa.Vector512:
+                GemmKernels.Kernel8x32(Kc, packedA, packedB, target, ldc, accumulate);
+                break;
+            case GemmIsa.Vector256:
+                GemmKernels.Kernel6x16(Kc, packedA, packedB, target, ldc, accumulate);
+                break;
+            default:
+                GemmKernels.Kernel4x8(Kc, packedA, packedB, target, ldc, accumulate);
+                break;
+        }
+    }
+
+    private readonly void MergeEdge(float* tile, float* target, int rows, int columns)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            float* src = tile + i * Nr;
+            float* dst = target + (long)i * N;
+            for (int j = 0; j < columns; j++)
+            {
+                dst[j] = Accumulate ? dst[j] + src[j] : src[j];
+            }
+        }
+    }
+}
+
+/// <summary>Per-thread packing buffers on the pinned object heap: grown during warm-up, then reused forever.</summary>
+internal static unsafe class GemmScratch
+{
+    [ThreadStatic]
+    private static float[]? packedA;
+
+    [ThreadStatic]
+    private static float[]? packedB;
+
+    public static float* PackedA(long length) => Ensure(ref packedA, length);
+
+    public static float* PackedB(long length) => Ensure(ref packedB, length);
+
+    private static float* Ensure(ref float[]? buffer, long length)
+    {
+        if (buffer is null || buffer.Length < length + 16)
+        {
+            // 64-byte alignment for zmm loads comes from over-allocating and offsetting.
+            buffer = GC.AllocateUninitializedArray<float>(checked((int)length + 16), pinned: true);
+        }
+
+        var p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+        return (float*)(((nint)p + 63) & ~(nint)63);
+    }
+}
