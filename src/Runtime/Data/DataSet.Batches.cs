@@ -1,0 +1,64 @@
+namespace DslNet;
+
+public sealed partial class DataSet
+{
+    /// <summary>
+    /// Batches per epoch, like <c>len(DataLoader)</c>: <c>ceil(Rows / batchSize)</c>, or
+    /// <c>floor(Rows / batchSize)</c> with <paramref name="dropLast"/>. Use it for a one-cycle schedule's total steps.
+    /// </summary>
+    public int BatchesPerEpoch(int batchSize, bool dropLast = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        return dropLast ? Rows / batchSize : (Rows + batchSize - 1) / batchSize;
+    }
+
+    /// <summary>
+    /// One epoch of mini-batches. With <paramref name="shuffle"/>, rows come in a Fisher–Yates order determined by
+    /// (<paramref name="seed"/>, <paramref name="epoch"/>) alone; otherwise in file order. Every row appears once
+    /// per epoch (the last batch may be short unless <paramref name="dropLast"/>).
+    /// </summary>
+    /// <remarks>
+    /// Rows are gathered into two arrays owned by this data set and reused by every batch and every epoch (they
+    /// are reallocated only when the batch size changes), so each <see cref="Batch"/> is valid only until the
+    /// next one is produced. The enumerator is the only allocation per epoch.
+    /// </remarks>
+    public IEnumerable<Batch> Batches(int batchSize, bool shuffle, int seed = 0, int epoch = 0, bool dropLast = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        return EnumerateBatches(batchSize, shuffle, seed, epoch, dropLast);
+    }
+
+    private IEnumerable<Batch> EnumerateBatches(int batchSize, bool shuffle, int seed, int epoch, bool dropLast)
+    {
+        // Prepared when enumeration starts (not when Batches is called), so only a running epoch owns the buffers.
+        var order = _order ??= new int[Rows];
+        for (var i = 0; i < order.Length; i++) order[i] = i;
+        if (shuffle) Shuffle.Permute(order, seed, epoch);
+
+        if (_batchCapacity != batchSize)
+        {
+            var capacity = Math.Min(batchSize, Math.Max(Rows, 1));
+            _batchFeatures = new float[capacity * Columns];
+            _batchLabels = new float[capacity];
+            _batchCapacity = batchSize;
+        }
+
+        var features = _batchFeatures!;
+        var labels = _batchLabels!;
+        var batches = BatchesPerEpoch(batchSize, dropLast);
+        for (var b = 0; b < batches; b++)
+        {
+            var start = b * batchSize;
+            var count = Math.Min(batchSize, Rows - start);
+            for (var i = 0; i < count; i++)
+            {
+                var row = order[start + i];
+                _features.AsSpan(row * Columns, Columns).CopyTo(features.AsSpan(i * Columns, Columns));
+                labels[i] = _labels[row];
+            }
+
+            yield return new Batch(features, labels, Columns, count);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Numerics;
+
+namespace DslNet;
+
+/// <summary>
+/// The fused Adam / AdamW pass, shared by <see cref="Adam"/> and <see cref="AdamW"/>, with PyTorch's
+/// arithmetic (<c>torch.optim._functional.adam</c>, single-tensor path, no amsgrad):
+/// <code>
+/// p *= 1 − lr·wd_decoupled;  g += wd_l2·p
+/// m = β1·m + (1 − β1)·g;     v = β2·v + (1 − β2)·g²
+/// p −= lr/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + ε)
+/// </code>
+/// </summary>
+internal static class AdamUpdate
+{
+    public static void Step(
+        Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, long step,
+        double lr, double beta1, double beta2, double eps, double l2WeightDecay, double decoupledWeightDecay)
+    {
+        // Scalars in double, as PyTorch computes them in Python floats, then rounded once. The element-wise
+        // operations keep PyTorch's order (sqrt(v) / √bc2 + ε, then p − step_size·(m / denom)) so fp32
+        // rounding matches it as closely as fp32 allows.
+        var biasCorrection1 = 1.0 - Math.Pow(beta1, step);
+        var biasCorrection2Sqrt = Math.Sqrt(1.0 - Math.Pow(beta2, step));
+        var stepSize = (float)(lr / biasCorrection1);
+        var decay = (float)(1.0 - lr * decoupledWeightDecay);
+        var l2 = (float)l2WeightDecay;
+        var b1 = (float)beta1;
+        var oneMinusB1 = (float)(1.0 - beta1);
+        var b2 = (float)beta2;
+        var oneMinusB2 = (float)(1.0 - beta2);
+        var correction2Sqrt = (float)biasCorrection2Sqrt;
+        var epsilon = (float)eps;
+
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vDecay = new Vector<float>(decay);
+            var vL2 = new Vector<float>(l2);
+            var vB1 = new Vector<float>(b1);
+            var vOneMinusB1 = new Vector<float>(oneMinusB1);
+            var vB2 = new Vector<float>(b2);
+            var vOneMinusB2 = new Vector<float>(oneMinusB2);
+            var vCorrection2Sqrt = new Vector<float>(correction2Sqrt);
+            var vEps = new Vector<float>(epsilon);
+            var vStepSize = new Vector<float>(stepSize);
+            for (; i <= p.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var vp = new Vector<float>(p[i..]) * vDecay;
+                var vg = new Vector<float>(g[i..]) + vL2 * vp;
+                var vm = vB1 * new Vector<float>(m[i..]) + vOneMinusB1 * vg;
+                var vv = vB2 * new Vector<float>(v[i..]) + vOneMinusB2 * (vg * vg);
+                vm.CopyTo(m[i..]);
+                vv.CopyTo(v[i..]);
+                var denominator = Vector.SquareRoot(vv) / vCorrection2Sqrt + vEps;
+                (vp - vStepSize * (vm / denominator)).CopyTo(p[i..]);
+            }
+        }
+
+        for (; i < p.Length; i++)
+        {
+            var parameter = p[i] * decay;
+            var grad = g[i] + l2 * parameter;
+            var mi = b1 * m[i] + oneMinusB1 * grad;
+            var vi = b2 * v[i] + oneMinusB2 * (grad * grad);
+            m[i] = mi;
+            v[i] = vi;
+            var denominator = MathF.Sqrt(vi) / correction2Sqrt + epsilon;
+            p[i] = parameter - stepSize * (mi / denominator);
+        }
+    }
+}

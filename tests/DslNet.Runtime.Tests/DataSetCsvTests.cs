@@ -1,0 +1,121 @@
+namespace DslNet.Runtime.Tests;
+
+public sealed class DataSetCsvTests
+{
+    [Fact]
+    public void Save_then_load_restores_every_value_bit_for_bit()
+    {
+        var random = new Random(7);
+        var features = Enumerable.Range(0, 200 * 3).Select(_ => (float)((random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-30, 30)))).ToArray();
+        float[] awkward = [0.1f, 1f / 3f, float.Epsilon, -float.MaxValue, -0.0f, 16777217f, 1e-38f, 123456.79f];
+        awkward.CopyTo(features, 0);
+        var labels = Enumerable.Range(0, 200).Select(i => i % 2 == 0 ? 0f : 1f).ToArray();
+        var original = DataSet.FromArrays(features, labels, columns: 3, featureNames: ["age", "income", "score"], labelName: "churned");
+
+        using var file = new TempFile();
+        original.SaveCsv(file.Path);
+        var loaded = DataSet.LoadCsv(file.Path, labelColumn: "churned");
+
+        Assert.Equal(["age", "income", "score"], loaded.FeatureNames);
+        Assert.Equal("churned", loaded.LabelName);
+        Assert.Equal((200, 3), (loaded.Rows, loaded.Columns));
+        Assert.Equal(Bits(original.Features), Bits(loaded.Features));
+        Assert.Equal(Bits(original.Labels), Bits(loaded.Labels));
+        Assert.StartsWith("age,income,score,churned\n", File.ReadAllText(file.Path));
+    }
+
+    [Fact]
+    public void The_label_column_may_sit_anywhere_and_blank_lines_are_skipped()
+    {
+        using var file = new TempFile("a, label ,b\n1,0,2\n\n 3 ,1, 4e-1 \n");
+        var data = DataSet.LoadCsv(file.Path);
+        Assert.Equal(["a", "b"], data.FeatureNames);
+        Assert.Equal([1f, 2f, 3f, 0.4f], data.Features.ToArray());
+        Assert.Equal([0f, 1f], data.Labels.ToArray());
+    }
+
+    [Fact]
+    public void A_value_that_is_not_a_number_names_file_line_and_column()
+    {
+        using var file = new TempFile("x,y,label\n1,2,0\n3,abc,1\n");
+        var error = Assert.Throws<DataFormatException>(() => DataSet.LoadCsv(file.Path));
+        AssertLocation(error, file.Path, line: 3, column: 2);
+        Assert.Contains("'y'", error.Message);
+        Assert.Contains("'abc' is not a number", error.Message);
+    }
+
+    [Fact]
+    public void A_missing_label_column_names_the_file_and_the_columns_found()
+    {
+        using var file = new TempFile("x,y,target\n1,2,0\n");
+        var error = Assert.Throws<DataFormatException>(() => DataSet.LoadCsv(file.Path));
+        AssertLocation(error, file.Path, line: 1, column: null);
+        Assert.Contains("no column named 'label'", error.Message);
+        Assert.Contains("x, y, target", error.Message);
+    }
+
+    [Fact]
+    public void A_short_row_names_the_first_missing_column()
+    {
+        using var file = new TempFile("x,y,label\n1,2,0\n3,4\n");
+        var error = Assert.Throws<DataFormatException>(() => DataSet.LoadCsv(file.Path));
+        AssertLocation(error, file.Path, line: 3, column: 3);
+        Assert.Contains("the row has 2 values; the header has 3 columns", error.Message);
+    }
+
+    [Fact]
+    public void A_long_row_names_the_first_extra_column()
+    {
+        using var file = new TempFile("x,y,label\n1,2,0,9\n");
+        var error = Assert.Throws<DataFormatException>(() => DataSet.LoadCsv(file.Path));
+        AssertLocation(error, file.Path, line: 2, column: 4);
+        Assert.Contains("more than the header's 3 values", error.Message);
+    }
+
+    [Theory]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("-Infinity")]
+    [InlineData("1e39")]   // beyond fp32: parses to +∞
+    public void A_non_finite_feature_names_file_line_and_column(string value)
+    {
+        using var file = new TempFile($"x,y,label\n1,2,0\n5,6,1\n7,{value},0\n");
+        var error = Assert.Throws<DataFormatException>(() => DataSet.LoadCsv(file.Path));
+        AssertLocation(error, file.Path, line: 4, column: 2);
+        Assert.Contains($"'{value}' is not a finite fp32 number", error.Message);
+    }
+
+    [Fact]
+    public void An_empty_value_is_reported()
+    {
+        using var file = new TempFile("x,y,label\n1,,0\n");
+        var error = Assert.Throws<DataFormatException>(() => DataSet.LoadCsv(file.Path));
+        AssertLocation(error, file.Path, line: 2, column: 2);
+        Assert.Contains("empty", error.Message);
+    }
+
+    [Fact]
+    public void Line_numbers_count_skipped_blank_lines()
+    {
+        using var file = new TempFile("x,label\n1,0\n\n\nbad,1\n");
+        var error = Assert.Throws<DataFormatException>(() => DataSet.LoadCsv(file.Path));
+        AssertLocation(error, file.Path, line: 5, column: 1);
+    }
+
+    private static void AssertLocation(DataFormatException error, string path, int line, int? column)
+    {
+        Assert.Equal(path, error.Path);
+        Assert.Equal(line, error.Line);
+        Assert.Equal(column, error.Column);
+        Assert.Contains(path, error.Message);
+        Assert.Contains($"line {line}", error.Message);
+        if (column is not null) Assert.Contains($"column {column}", error.Message);
+    }
+
+    private static int[] Bits(ReadOnlySpan<float> values)
+    {
+        var bits = new int[values.Length];
+        for (var i = 0; i < values.Length; i++) bits[i] = BitConverter.SingleToInt32Bits(values[i]);
+        return bits;
+    }
+}
