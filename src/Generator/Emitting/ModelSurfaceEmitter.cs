@@ -1,0 +1,210 @@
+using System.Collections.Generic;
+using System.Linq;
+using DslNet.Generator.Planning;
+
+namespace DslNet.Generator.Emitting
+{
+    /// <summary>
+    /// Writes the model's public surface: constants, the flat layouts with named views, the constructor with
+    /// initialization, the block properties and <c>Summary()</c>. The compute lives in <see cref="CpuPathEmitter"/>.
+    /// </summary>
+    internal static class ModelSurfaceEmitter
+    {
+        public static string Emit(ExecutionPlan plan)
+        {
+            var w = new SourceWriter();
+            FileHeader.Write(w, plan, "model surface: constants, layout, construction", usesKernels: false);
+            using (FileHeader.OpenNamespace(w, plan))
+            {
+                w.Line($"/// <summary>{plan.ClassName}: {Count(plan.InputSize, "input")} → {Count(plan.OutputSize, "output")}, {Count(plan.Blocks.Count, "block")}, {Count(plan.ParameterCount, "parameter")}.</summary>");
+                w.Line(Names.GeneratedCodeAttribute);
+                using (w.Block($"partial class {plan.ClassName} : global::DslNet.INetwork"))
+                {
+                    WriteConstants(w, plan);
+                    WriteLayout(w, plan);
+                    WriteFields(w, plan);
+                    WriteConstructor(w, plan);
+                    WriteMembers(w, plan);
+                }
+            }
+            return w.ToString();
+        }
+
+        private static void WriteConstants(SourceWriter w, ExecutionPlan plan)
+        {
+            w.Line("/// <summary>Features per input row.</summary>");
+            w.Line($"public const int InputSize = {plan.InputSize};");
+            w.Line("/// <summary>Outputs (logits) per row.</summary>");
+            w.Line($"public const int OutputSize = {plan.OutputSize};");
+            w.Line("/// <summary>Trainable parameters: the length of <see cref=\"Parameters\"/>.</summary>");
+            w.Line($"public const int ParameterCount = {plan.ParameterCount};");
+            w.Line("/// <summary>BatchNorm running means and variances: the length of <see cref=\"RunningStatistics\"/>.</summary>");
+            w.Line($"public const int RunningStatisticCount = {plan.RunningStatisticCount};");
+            w.Line();
+            w.Line("// Predict and EvaluateLoss work through large inputs in chunks of this many rows, so the workspace stays bounded.");
+            w.Line("private const int InferenceChunkRows = 4096;");
+            w.Line();
+        }
+
+        private static void WriteLayout(SourceWriter w, ExecutionPlan plan)
+        {
+            w.Line("// Offsets into the flat buffers. Parameters and Gradients share one layout (PyTorch's state_dict order:");
+            w.Line("// weight [units, inputs], bias, then the normalization's scale and shift). Workspace offsets count floats");
+            w.Line("// per row: a region starts at offset × row capacity and holds rows × width values.");
+            using (w.Block("private static class Layout"))
+            {
+                foreach (var b in plan.Blocks)
+                {
+                    w.Line($"// {b.Name}: {b.Description}");
+                    w.Line($"public const int {b.Name}Inputs = {b.Inputs};");
+                    w.Line($"public const int {b.Name}Units = {b.Units};");
+                    w.Line($"public const int {b.Name}Weight = {b.WeightOffset};");
+                    if (b.HasBias) w.Line($"public const int {b.Name}Bias = {b.BiasOffset};");
+                    if (b.HasNorm)
+                    {
+                        w.Line($"public const int {b.Name}Gamma = {b.GammaOffset};");
+                        w.Line($"public const int {b.Name}Beta = {b.BetaOffset};");
+                    }
+                    if (b.Norm == NormKind.BatchNorm)
+                    {
+                        w.Line($"public const int {b.Name}RunningMean = {b.RunningMeanOffset};");
+                        w.Line($"public const int {b.Name}RunningVariance = {b.RunningVarianceOffset};");
+                        w.Line($"public const int {b.Name}InverseStd = {b.ScratchOffset};");
+                        w.Line($"public const int {b.Name}InferenceScale = {b.ScratchOffset + b.Units};");
+                        w.Line($"public const int {b.Name}InferenceShift = {b.ScratchOffset + 2 * b.Units};");
+                    }
+                    w.Line($"public const int {b.Name}PreActivationPerRow = {b.PreActivationRowOffset};");
+                    w.Line($"public const int {b.Name}OutputPerRow = {b.OutputRowOffset};");
+                    w.Line($"public const int {b.Name}GradientPerRow = {b.GradientRowOffset};");
+                    if (b.InverseStdPerRow > 0)
+                        w.Line($"public const int {b.Name}InverseStdPerRow = {b.InverseStdRowOffset}; // {b.InverseStdPerRow} per row");
+                    w.Line();
+                }
+                w.Line($"public const int ActivationsPerRow = {plan.ActivationFloatsPerRow};");
+                w.Line($"public const int ScratchLength = {plan.ScratchLength};");
+            }
+            w.Line();
+
+            w.Line("private static readonly global::DslNet.TensorSlot[] ParameterSlots =");
+            w.Line("{");
+            foreach (var b in plan.Blocks)
+            {
+                w.Line($"    new(\"{b.Name}.Weight\", global::DslNet.ParameterKind.Weight, Layout.{b.Name}Weight, new[] {{ {b.Units}, {b.Inputs} }}),");
+                if (b.HasBias) w.Line($"    new(\"{b.Name}.Bias\", global::DslNet.ParameterKind.Bias, Layout.{b.Name}Bias, new[] {{ {b.Units} }}),");
+                if (b.HasNorm)
+                {
+                    w.Line($"    new(\"{b.Name}.Gamma\", global::DslNet.ParameterKind.NormScale, Layout.{b.Name}Gamma, new[] {{ {b.Units} }}),");
+                    w.Line($"    new(\"{b.Name}.Beta\", global::DslNet.ParameterKind.NormShift, Layout.{b.Name}Beta, new[] {{ {b.Units} }}),");
+                }
+            }
+            w.Line("};");
+            w.Line();
+            w.Line("private static readonly global::DslNet.TensorSlot[] RunningStatisticSlots =");
+            w.Line("{");
+            foreach (var b in plan.Blocks.Where(b => b.Norm == NormKind.BatchNorm))
+            {
+                w.Line($"    new(\"{b.Name}.RunningMean\", global::DslNet.ParameterKind.RunningMean, Layout.{b.Name}RunningMean, new[] {{ {b.Units} }}),");
+                w.Line($"    new(\"{b.Name}.RunningVariance\", global::DslNet.ParameterKind.RunningVariance, Layout.{b.Name}RunningVariance, new[] {{ {b.Units} }}),");
+            }
+            w.Line("};");
+            w.Line();
+        }
+
+        private static void WriteFields(SourceWriter w, ExecutionPlan plan)
+        {
+            w.Line("private readonly global::DslNet.ParameterBuffer _parameters;");
+            w.Line("private readonly global::DslNet.TensorBuffer _runningStatistics;");
+            w.Line("private readonly float[] _scratch;");
+            w.Line("private readonly ulong _seed;");
+            foreach (var b in plan.Blocks)
+                w.Line($"private readonly global::DslNet.DenseBlock {Names.Field(b.Name)};");
+            w.Line("private float[] _activations = global::System.Array.Empty<float>();");
+            w.Line("private int _rowCapacity;");
+            w.Line("private long _stepCount;");
+            w.Line();
+        }
+
+        private static void WriteConstructor(SourceWriter w, ExecutionPlan plan)
+        {
+            w.Line("/// <summary>Creates the network with freshly initialized parameters; the seed fixes initialization and dropout masks.</summary>");
+            using (w.Block($"public {plan.ClassName}(int seed = 0)"))
+            {
+                w.Line("_seed = unchecked((ulong)seed);");
+                w.Line("_parameters = new global::DslNet.ParameterBuffer(ParameterCount, ParameterSlots);");
+                w.Line("_runningStatistics = new global::DslNet.TensorBuffer(RunningStatisticCount, RunningStatisticSlots);");
+                w.Line("_scratch = global::System.GC.AllocateArray<float>(Layout.ScratchLength, pinned: true);");
+                foreach (var b in plan.Blocks)
+                    w.Line($"{Names.Field(b.Name)} = new global::DslNet.DenseBlock(\"{b.Name}\", Layout.{b.Name}Inputs, Layout.{b.Name}Units, _parameters, _runningStatistics);");
+                w.Line();
+                w.Line("// Biases and shifts start at zero (the buffer is zeroed); scales and running variances at one.");
+                w.Line("var random = new global::System.Random(seed);");
+                foreach (var b in plan.Blocks)
+                {
+                    var field = Names.Field(b.Name);
+                    w.Line($"global::DslNet.Initializers.Fill({field}.Weight.Span, Layout.{b.Name}Units, Layout.{b.Name}Inputs, {Names.InitName(b.Init)}, " +
+                           $"gain: {Names.Double(b.InitGain)}, std: {Names.Double(b.InitStd)}, {Names.FanName(b.Fan)}, random);");
+                    if (b.HasNorm) w.Line($"{field}.Gamma!.Span.Fill(1f);");
+                    if (b.Norm == NormKind.BatchNorm) w.Line($"{field}.RunningVariance!.Span.Fill(1f);");
+                }
+            }
+            w.Line();
+        }
+
+        private static void WriteMembers(SourceWriter w, ExecutionPlan plan)
+        {
+            foreach (var b in plan.Blocks)
+            {
+                w.Line($"/// <summary>{b.Description}.</summary>");
+                w.Line($"{b.Accessibility} partial global::DslNet.DenseBlock {b.Name} => {Names.Field(b.Name)};");
+                w.Line();
+            }
+
+            w.Line("/// <summary>All trainable parameters in one flat buffer, with a named view per tensor.</summary>");
+            w.Line("public global::DslNet.ParameterBuffer Parameters => _parameters;");
+            w.Line();
+            w.Line("/// <summary>Gradients of the last <see cref=\"TrainStep\"/>, laid out like <see cref=\"Parameters\"/>.</summary>");
+            w.Line("public global::DslNet.TensorBuffer Gradients => _parameters.Gradients;");
+            w.Line();
+            w.Line("/// <summary>BatchNorm running means and variances, used by <see cref=\"Predict\"/>.</summary>");
+            w.Line("public global::DslNet.TensorBuffer RunningStatistics => _runningStatistics;");
+            w.Line();
+            w.Line("/// <summary>Training steps taken so far; each step draws fresh dropout masks. Set it to replay a step's masks.</summary>");
+            w.Line("public long StepCount { get => _stepCount; set => _stepCount = value; }");
+            w.Line();
+            w.Line("int global::DslNet.INetwork.InputSize => InputSize;");
+            w.Line("int global::DslNet.INetwork.OutputSize => OutputSize;");
+            w.Line($"global::DslNet.Loss global::DslNet.INetwork.Loss => {Names.LossName(plan.Loss)};");
+            w.Line();
+            w.Line("/// <summary>A table of the blocks, their output shapes and parameter counts.</summary>");
+            w.Line("public string Summary() => SummaryText;");
+            w.Line();
+            w.Line("private const string SummaryText =");
+            var lines = SummaryLines(plan);
+            for (var i = 0; i < lines.Count; i++)
+                w.Line("    \"" + lines[i].Replace("\\", "\\\\").Replace("\"", "\\\"") + "\\n\"" + (i == lines.Count - 1 ? ";" : " +"));
+        }
+
+        private static string Count(int count, string noun) => count + " " + noun + (count == 1 ? "" : "s");
+
+        private static List<string> SummaryLines(ExecutionPlan plan)
+        {
+            var rows = plan.Blocks.Select(b => new[] { b.Name, b.Description, $"[rows, {b.Units}]", b.ParameterCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) }).ToList();
+            var header = new[] { "Block", "Layers", "Output", "Parameters" };
+            var widths = Enumerable.Range(0, 4).Select(c => rows.Select(r => r[c].Length).Concat(new[] { header[c].Length }).Max()).ToArray();
+            string Format(string[] r) => $"{r[0].PadRight(widths[0])}  {r[1].PadRight(widths[1])}  {r[2].PadRight(widths[2])}  {r[3].PadLeft(widths[3])}";
+            var rule = new string('─', widths.Sum() + 6);
+            var lines = new List<string>
+            {
+                $"{plan.ClassName}: {plan.InputSize} inputs, loss {plan.Loss}",
+                rule,
+                Format(header),
+                rule,
+            };
+            lines.AddRange(rows.Select(Format));
+            lines.Add(rule);
+            lines.Add("Trainable parameters: " + plan.ParameterCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) +
+                      "   Running statistics: " + plan.RunningStatisticCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+            return lines;
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using System;
+using System.Text;
+
+namespace DslNet.Generator.Emitting
+{
+    /// <summary>An indenting text builder; emitters write lines and blocks, never compute.</summary>
+    internal sealed class SourceWriter
+    {
+        private readonly StringBuilder _text = new StringBuilder();
+        private int _indent;
+
+        /// <summary>Writes a line at the current indentation; embedded line breaks continue at the same indentation.</summary>
+        public SourceWriter Line(string line = "")
+        {
+            foreach (var part in line.Split('\n'))
+            {
+                if (part.Length > 0) _text.Append(' ', _indent * 4).Append(part);
+                _text.Append('\n');
+            }
+            return this;
+        }
+
+        public IDisposable Block(string header)
+        {
+            Line(header);
+            Line("{");
+            _indent++;
+            return new Closer(this);
+        }
+
+        public override string ToString() => _text.ToString();
+
+        private sealed class Closer : IDisposable
+        {
+            private readonly SourceWriter _writer;
+
+            public Closer(SourceWriter writer) => _writer = writer;
+
+            public void Dispose()
+            {
+                _writer._indent--;
+                _writer.Line("}");
+            }
+        }
+    }
+}

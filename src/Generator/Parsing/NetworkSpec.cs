@@ -1,0 +1,84 @@
+using DslNet.Generator.Common;
+
+namespace DslNet.Generator.Parsing
+{
+    /// <summary>What the user wrote: a [Network] class and its block properties, with no Roslyn symbols.</summary>
+    internal sealed record NetworkSpec(
+        string? Namespace,
+        string ClassName,
+        string Accessibility,
+        bool IsSealed,
+        bool IsPartial,
+        string? UnsupportedShape,
+        int Inputs,
+        LossKind Loss,
+        LocationInfo? Location,
+        EquatableArray<BlockSpec> Blocks);
+
+    /// <summary>One attributed property: its layers in source order.</summary>
+    internal sealed record BlockSpec(
+        string Name,
+        string Accessibility,
+        string? FormProblem,
+        LocationInfo? Location,
+        EquatableArray<LayerSpec> Layers);
+
+    /// <summary>
+    /// One layer attribute with its arguments. Only the fields relevant to <see cref="Kind"/> are meaningful; the
+    /// rest keep the attribute's defaults so equality stays simple.
+    /// </summary>
+    internal sealed record LayerSpec(LayerKind Kind, LocationInfo? Location)
+    {
+        public int Units { get; init; }
+        public bool Bias { get; init; } = true;
+        public InitKind Init { get; init; } = InitKind.Auto;
+        public FanKind Fan { get; init; } = FanKind.In;
+        public double InitStd { get; init; } = 0.01;
+        public double Slope { get; init; } = 0.01;
+        public bool Approximate { get; init; }
+        public double Momentum { get; init; } = 0.1;
+        public double Eps { get; init; } = 1e-5;
+        public int Groups { get; init; }
+        public double Rate { get; init; }
+    }
+
+    internal enum LayerKind
+    {
+        Dense,
+        Relu,
+        LeakyRelu,
+        Gelu,
+        Tanh,
+        Sigmoid,
+        BatchNorm,
+        LayerNorm,
+        GroupNorm,
+        Dropout,
+    }
+
+    // These mirror the runtime's enums by value; the generator cannot reference the runtime assembly.
+    internal enum LossKind
+    {
+        BinaryCrossEntropyWithLogits = 0,
+        CrossEntropy = 1,
+        MeanSquaredError = 2,
+    }
+
+    internal enum InitKind
+    {
+        Auto = 0,
+        XavierUniform = 1,
+        XavierNormal = 2,
+        HeNormal = 3,
+        HeUniform = 4,
+        Normal = 5,
+        Zeros = 6,
+        Orthogonal = 7,
+    }
+
+    internal enum FanKind
+    {
+        In = 0,
+        Out = 1,
+    }
+}
