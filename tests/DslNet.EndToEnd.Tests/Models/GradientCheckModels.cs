@@ -1,0 +1,67 @@
+namespace DslNet.EndToEnd.Tests.Models;
+
+// Small networks, one per layer kind and loss, for the finite-difference gradient checks. Widths are odd so no
+// kernel gets away with assuming a multiple of the vector width.
+
+[Network(Inputs = 5, Loss = Loss.MeanSquaredError)]
+public sealed partial class ReluMseNet
+{
+    [Dense(7), Relu] public partial DenseBlock Hidden { get; }
+    [Dense(3)] public partial DenseBlock Output { get; }
+}
+
+[Network(Inputs = 5, Loss = Loss.MeanSquaredError)]
+public sealed partial class LeakyReluNet
+{
+    [Dense(9), LeakyRelu(0.2)] public partial DenseBlock Hidden { get; }
+    [Dense(2)] public partial DenseBlock Output { get; }
+}
+
+[Network(Inputs = 6, Loss = Loss.MeanSquaredError)]
+public sealed partial class GeluNet
+{
+    [Dense(9), Gelu] public partial DenseBlock Exact { get; }
+    [Dense(7), Gelu(Approximate = true)] public partial DenseBlock Approximate { get; }
+    [Dense(2)] public partial DenseBlock Output { get; }
+}
+
+[Network(Inputs = 4, Loss = Loss.BinaryCrossEntropyWithLogits)]
+public sealed partial class TanhSigmoidNet
+{
+    [Dense(6), Tanh] public partial DenseBlock First { get; }
+    [Dense(5), Sigmoid] public partial DenseBlock Second { get; }
+    [Dense(1)] public partial DenseBlock Output { get; }
+}
+
+[Network(Inputs = 5, Loss = Loss.CrossEntropy)]
+public sealed partial class BatchNormNet
+{
+    [Dense(7, Bias = false), BatchNorm, Tanh] public partial DenseBlock First { get; }
+    [Dense(6, Bias = false), BatchNorm(Momentum = 0.2, Eps = 1e-3), Relu] public partial DenseBlock Second { get; }
+    [Dense(3)] public partial DenseBlock Output { get; }
+}
+
+[Network(Inputs = 5, Loss = Loss.CrossEntropy)]
+public sealed partial class LayerNormNet
+{
+    [Dense(7), LayerNorm, Gelu] public partial DenseBlock First { get; }
+    [Dense(4), Tanh] public partial DenseBlock Second { get; }
+    [Dense(4)] public partial DenseBlock Output { get; }
+}
+
+[Network(Inputs = 5, Loss = Loss.MeanSquaredError)]
+public sealed partial class GroupNormNet
+{
+    [Dense(8), GroupNorm(4), Sigmoid] public partial DenseBlock First { get; }
+    [Dense(6), GroupNorm(3), LeakyRelu] public partial DenseBlock Second { get; }
+    [Dense(2)] public partial DenseBlock Output { get; }
+}
+
+[Network(Inputs = 6, Loss = Loss.BinaryCrossEntropyWithLogits)]
+public sealed partial class DropoutNet
+{
+    [Dense(9), Tanh, Dropout(0.3)] public partial DenseBlock First { get; }
+    [Dense(8, Bias = false), BatchNorm, Relu, Dropout(0.5)] public partial DenseBlock Second { get; }
+    [Dense(5), Dropout(0.2)] public partial DenseBlock Third { get; }
+    [Dense(2)] public partial DenseBlock Output { get; }
+}
