@@ -40,18 +40,35 @@ namespace DslNet.Generator.Emitting
             w.Line("/// One training step on a batch: forward in training mode (batch statistics, dropout), the loss, and the");
             w.Line("/// backward pass into <see cref=\"Gradients\"/> (overwritten, not accumulated). Returns the mean loss.");
             w.Line("/// </summary>");
-            using (w.Block("public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)"))
+            w.Line("public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets) =>");
+            w.Line("    TrainStep(inputs, targets, lossScale: 1f);");
+            w.Line();
+            w.Line("/// <summary>A training step whose gradients are multiplied by <paramref name=\"lossScale\"/> (dynamic loss scaling); returns the unscaled loss.</summary>");
+            using (w.Block("public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)"))
             {
                 w.Line($"var rows = global::DslNet.NetworkArguments.Rows(nameof({plan.ClassName}), InputSize, inputs, {TargetsPerRow(plan)}, targets);");
                 w.Line("EnsureRowCapacity(rows);");
+                w.Line("var gather = _monitor.Gathers(_stepCount);");
+                w.Line("var watch = gather || _monitor.DetectAnomalies;");
                 w.Line();
                 for (var i = 0; i < plan.Blocks.Count; i++)
-                    w.Line($"{plan.Blocks[i].Name}Forward({InputOf(plan, i)}, rows);");
+                {
+                    var b = plan.Blocks[i];
+                    w.Line($"{b.Name}Forward({InputOf(plan, i)}, rows);");
+                    w.Line($"if (watch) _monitor.RecordOutput({b.Index}, _stepCount, Workspace(Layout.{b.Name}OutputPerRow, Layout.{b.Name}Units, rows), Layout.{b.Name}Units, gather);");
+                }
                 w.Line();
-                w.Line($"var loss = {LossCall(plan, $"Workspace(Layout.{last.Name}OutputPerRow, Layout.{last.Name}Units, rows)", "targets", $"Workspace(Layout.{last.Name}GradientPerRow, Layout.{last.Name}Units, rows)")};");
+                var lastGradient = $"Workspace(Layout.{last.Name}GradientPerRow, Layout.{last.Name}Units, rows)";
+                w.Line($"var loss = {LossCall(plan, $"Workspace(Layout.{last.Name}OutputPerRow, Layout.{last.Name}Units, rows)", "targets", lastGradient)};");
+                w.Line($"if (lossScale != 1f) {K}.Losses.ScaleGradient({lastGradient}, lossScale);");
                 w.Line();
                 for (var i = plan.Blocks.Count - 1; i >= 0; i--)
-                    w.Line($"{plan.Blocks[i].Name}Backward({InputOf(plan, i)}, rows);");
+                {
+                    var b = plan.Blocks[i];
+                    w.Line($"{b.Name}Backward({InputOf(plan, i)}, rows);");
+                    w.Line($"if (_monitor.DetectAnomalies) _monitor.RecordGradient({b.Index}, _stepCount, Workspace(Layout.{b.Name}GradientPerRow, Layout.{b.Name}Units, rows));");
+                }
+                w.Line("if (watch) _monitor.RecordParameterGradients(_stepCount, gather);");
                 w.Line();
                 w.Line("_stepCount++;");
                 w.Line("return loss;");

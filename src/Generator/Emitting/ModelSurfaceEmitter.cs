@@ -116,6 +116,7 @@ namespace DslNet.Generator.Emitting
             w.Line("private readonly global::DslNet.TensorBuffer _runningStatistics;");
             w.Line("private readonly float[] _scratch;");
             w.Line("private readonly ulong _seed;");
+            w.Line("private readonly global::DslNet.NetworkMonitor _monitor;");
             foreach (var b in plan.Blocks)
                 w.Line($"private readonly global::DslNet.DenseBlock {Names.Field(b.Name)};");
             w.Line("private float[] _activations = global::System.Array.Empty<float>();");
@@ -135,6 +136,11 @@ namespace DslNet.Generator.Emitting
                 w.Line("_scratch = global::System.GC.AllocateArray<float>(Layout.ScratchLength, pinned: true);");
                 foreach (var b in plan.Blocks)
                     w.Line($"{Names.Field(b.Name)} = new global::DslNet.DenseBlock(\"{b.Name}\", Layout.{b.Name}Inputs, Layout.{b.Name}Units, _parameters, _runningStatistics);");
+                w.Line("_monitor = new global::DslNet.NetworkMonitor(");
+                w.Line($"    new[] {{ {string.Join(", ", plan.Blocks.Select(b => "\"" + b.Name + "\""))} }},");
+                w.Line($"    new[] {{ {string.Join(", ", plan.Blocks.Select(b => "global::DslNet.Saturation." + Saturation(b.Activation)))} }},");
+                w.Line($"    new[] {{ {string.Join(", ", plan.Blocks.Select(b => $"Layout.{b.Name}Units"))} }},");
+                w.Line("    _parameters);");
                 w.Line();
                 w.Line("// Biases and shifts start at zero (the buffer is zeroed); scales and running variances at one.");
                 w.Line("var random = new global::System.Random(seed);");
@@ -162,7 +168,7 @@ namespace DslNet.Generator.Emitting
             w.Line("/// <summary>All trainable parameters in one flat buffer, with a named view per tensor.</summary>");
             w.Line("public global::DslNet.ParameterBuffer Parameters => _parameters;");
             w.Line();
-            w.Line("/// <summary>Gradients of the last <see cref=\"TrainStep\"/>, laid out like <see cref=\"Parameters\"/>.</summary>");
+            w.Line("/// <summary>Gradients of the last <c>TrainStep</c>, laid out like <see cref=\"Parameters\"/>.</summary>");
             w.Line("public global::DslNet.TensorBuffer Gradients => _parameters.Gradients;");
             w.Line();
             w.Line("/// <summary>BatchNorm running means and variances, used by <see cref=\"Predict\"/>.</summary>");
@@ -170,6 +176,9 @@ namespace DslNet.Generator.Emitting
             w.Line();
             w.Line("/// <summary>Training steps taken so far; each step draws fresh dropout masks. Set it to replay a step's masks.</summary>");
             w.Line("public long StepCount { get => _stepCount; set => _stepCount = value; }");
+            w.Line();
+            w.Line("/// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>");
+            w.Line("public global::DslNet.NetworkMonitor Monitor => _monitor;");
             w.Line();
             w.Line("int global::DslNet.INetwork.InputSize => InputSize;");
             w.Line("int global::DslNet.INetwork.OutputSize => OutputSize;");
@@ -183,6 +192,9 @@ namespace DslNet.Generator.Emitting
             for (var i = 0; i < lines.Count; i++)
                 w.Line("    \"" + lines[i].Replace("\\", "\\\\").Replace("\"", "\\\"") + "\\n\"" + (i == lines.Count - 1 ? ";" : " +"));
         }
+
+        private static string Saturation(ActivationKind activation) =>
+            activation == ActivationKind.Tanh ? "Tanh" : activation == ActivationKind.Sigmoid ? "Sigmoid" : "None";
 
         private static string Count(int count, string noun) => count + " " + noun + (count == 1 ? "" : "s");
 

@@ -248,14 +248,14 @@ namespace DslNet.Generator.Planning
             {
                 "InputSize", "OutputSize", "ParameterCount", "RunningStatisticCount", "InferenceChunkRows", "Layout",
                 "ParameterSlots", "RunningStatisticSlots", "SummaryText", "Parameters", "Gradients", "RunningStatistics",
-                "StepCount", "Summary", "TrainStep", "Predict", "EvaluateLoss", "InferChunk", "PrepareInference",
+                "StepCount", "Summary", "TrainStep", "Predict", "EvaluateLoss", "Monitor", "InferChunk", "PrepareInference",
                 "EnsureRowCapacity", "Workspace", "Scratch",
             };
 
             // Each block gets a field named _camelCase; these are the generator's own fields.
             private static readonly HashSet<string> Fields = new HashSet<string>
             {
-                "Parameters", "RunningStatistics", "Scratch", "Seed", "Activations", "RowCapacity", "StepCount",
+                "Parameters", "RunningStatistics", "Scratch", "Seed", "Activations", "RowCapacity", "StepCount", "Monitor",
             };
 
             public static string? Collision(string name)

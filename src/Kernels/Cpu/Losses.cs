@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace DslNet.Kernels.Cpu;
 
 /// <summary>
@@ -130,5 +133,21 @@ public static class Losses
         {
             throw new ArgumentException($"Expected an empty gradient or {n} elements, got {gradient}.", gradientName);
         }
+    }
+
+    /// <summary>
+    /// Multiplies a loss gradient by the loss scale, so the backward pass carries scaled gradients (dynamic loss
+    /// scaling: small fp16 gradients stay representable; the scaler divides them out before the optimizer step).
+    /// </summary>
+    public static void ScaleGradient(Span<float> gradient, float scale)
+    {
+        var i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref var start = ref MemoryMarshal.GetReference(gradient);
+            for (; i <= gradient.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+                (Vector512.LoadUnsafe(ref start, (nuint)i) * scale).StoreUnsafe(ref start, (nuint)i);
+        }
+        for (; i < gradient.Length; i++) gradient[i] *= scale;
     }
 }

@@ -10,7 +10,7 @@ public interface INetwork
     /// <summary>All trainable parameters in one flat buffer; <see cref="ParameterBuffer.Gradients"/> has the same layout.</summary>
     ParameterBuffer Parameters { get; }
 
-    /// <summary>Gradients written by the last <see cref="TrainStep"/> (same layout as <see cref="Parameters"/>).</summary>
+    /// <summary>Gradients written by the last <c>TrainStep</c> (same layout as <see cref="Parameters"/>).</summary>
     TensorBuffer Gradients { get; }
 
     /// <summary>BatchNorm running means and variances (not trained; PyTorch's buffers).</summary>
@@ -27,6 +27,16 @@ public interface INetwork
     /// updates running statistics, and returns the mean loss. Rows = <c>inputs.Length / InputSize</c>.
     /// </summary>
     float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets);
+
+    /// <summary>
+    /// <see cref="TrainStep(ReadOnlySpan{float}, ReadOnlySpan{float})"/> with the loss multiplied by
+    /// <paramref name="lossScale"/> before the backward pass, so <see cref="Gradients"/> come out scaled
+    /// (pass <c>GradScaler.Scale</c>, then unscale before clipping). The returned loss is unscaled.
+    /// </summary>
+    float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, float lossScale);
+
+    /// <summary>Per-block activation and gradient statistics, and anomaly mode (NaN/∞ named at the first block).</summary>
+    NetworkMonitor Monitor { get; }
 
     /// <summary>Inference mode (running statistics, no dropout): writes the raw outputs (logits) of each row.</summary>
     void Predict(ReadOnlySpan<float> inputs, Span<float> outputs);

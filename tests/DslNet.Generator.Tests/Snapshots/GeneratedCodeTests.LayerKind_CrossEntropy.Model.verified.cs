@@ -64,6 +64,7 @@ namespace Models
         private readonly global::DslNet.TensorBuffer _runningStatistics;
         private readonly float[] _scratch;
         private readonly ulong _seed;
+        private readonly global::DslNet.NetworkMonitor _monitor;
         private readonly global::DslNet.DenseBlock _hidden;
         private readonly global::DslNet.DenseBlock _logits;
         private float[] _activations = global::System.Array.Empty<float>();
@@ -79,6 +80,11 @@ namespace Models
             _scratch = global::System.GC.AllocateArray<float>(Layout.ScratchLength, pinned: true);
             _hidden = new global::DslNet.DenseBlock("Hidden", Layout.HiddenInputs, Layout.HiddenUnits, _parameters, _runningStatistics);
             _logits = new global::DslNet.DenseBlock("Logits", Layout.LogitsInputs, Layout.LogitsUnits, _parameters, _runningStatistics);
+            _monitor = new global::DslNet.NetworkMonitor(
+                new[] { "Hidden", "Logits" },
+                new[] { global::DslNet.Saturation.None, global::DslNet.Saturation.None },
+                new[] { Layout.HiddenUnits, Layout.LogitsUnits },
+                _parameters);
 
             // Biases and shifts start at zero (the buffer is zeroed); scales and running variances at one.
             var random = new global::System.Random(seed);
@@ -95,7 +101,7 @@ namespace Models
         /// <summary>All trainable parameters in one flat buffer, with a named view per tensor.</summary>
         public global::DslNet.ParameterBuffer Parameters => _parameters;
 
-        /// <summary>Gradients of the last <see cref="TrainStep"/>, laid out like <see cref="Parameters"/>.</summary>
+        /// <summary>Gradients of the last <c>TrainStep</c>, laid out like <see cref="Parameters"/>.</summary>
         public global::DslNet.TensorBuffer Gradients => _parameters.Gradients;
 
         /// <summary>BatchNorm running means and variances, used by <see cref="Predict"/>.</summary>
@@ -103,6 +109,9 @@ namespace Models
 
         /// <summary>Training steps taken so far; each step draws fresh dropout masks. Set it to replay a step's masks.</summary>
         public long StepCount { get => _stepCount; set => _stepCount = value; }
+
+        /// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>
+        public global::DslNet.NetworkMonitor Monitor => _monitor;
 
         int global::DslNet.INetwork.InputSize => InputSize;
         int global::DslNet.INetwork.OutputSize => OutputSize;

@@ -13,20 +13,34 @@ namespace Models
         /// One training step on a batch: forward in training mode (batch statistics, dropout), the loss, and the
         /// backward pass into <see cref="Gradients"/> (overwritten, not accumulated). Returns the mean loss.
         /// </summary>
-        public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
+        public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets) =>
+            TrainStep(inputs, targets, lossScale: 1f);
+
+        /// <summary>A training step whose gradients are multiplied by <paramref name="lossScale"/> (dynamic loss scaling); returns the unscaled loss.</summary>
+        public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)
         {
             var rows = global::DslNet.NetworkArguments.Rows(nameof(DropoutNet), InputSize, inputs, OutputSize, targets);
             EnsureRowCapacity(rows);
+            var gather = _monitor.Gathers(_stepCount);
+            var watch = gather || _monitor.DetectAnomalies;
 
             Hidden1Forward(inputs, rows);
+            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows), Layout.Hidden1Units, gather);
             Hidden2Forward(Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows), rows);
+            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), Layout.Hidden2Units, gather);
             OutputForward(Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), rows);
+            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), Layout.OutputUnits, gather);
 
             var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), targets, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
+            if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows), lossScale);
 
             OutputBackward(Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
             Hidden2Backward(Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows));
             Hidden1Backward(inputs, rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows));
+            if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;
             return loss;

@@ -13,30 +13,54 @@ namespace Models
         /// One training step on a batch: forward in training mode (batch statistics, dropout), the loss, and the
         /// backward pass into <see cref="Gradients"/> (overwritten, not accumulated). Returns the mean loss.
         /// </summary>
-        public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
+        public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets) =>
+            TrainStep(inputs, targets, lossScale: 1f);
+
+        /// <summary>A training step whose gradients are multiplied by <paramref name="lossScale"/> (dynamic loss scaling); returns the unscaled loss.</summary>
+        public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)
         {
             var rows = global::DslNet.NetworkArguments.Rows(nameof(InitNet), InputSize, inputs, OutputSize, targets);
             EnsureRowCapacity(rows);
+            var gather = _monitor.Gathers(_stepCount);
+            var watch = gather || _monitor.DetectAnomalies;
 
             XuForward(inputs, rows);
+            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows), Layout.XuUnits, gather);
             XnForward(Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows), Layout.XnUnits, gather);
             HnForward(Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows), Layout.HnUnits, gather);
             HuForward(Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(3, _stepCount, Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows), Layout.HuUnits, gather);
             NForward(Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(4, _stepCount, Workspace(Layout.NOutputPerRow, Layout.NUnits, rows), Layout.NUnits, gather);
             OForward(Workspace(Layout.NOutputPerRow, Layout.NUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(5, _stepCount, Workspace(Layout.OOutputPerRow, Layout.OUnits, rows), Layout.OUnits, gather);
             AForward(Workspace(Layout.OOutputPerRow, Layout.OUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(6, _stepCount, Workspace(Layout.AOutputPerRow, Layout.AUnits, rows), Layout.AUnits, gather);
             ZForward(Workspace(Layout.AOutputPerRow, Layout.AUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(7, _stepCount, Workspace(Layout.ZOutputPerRow, Layout.ZUnits, rows), Layout.ZUnits, gather);
 
             var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.ZOutputPerRow, Layout.ZUnits, rows), targets, Workspace(Layout.ZGradientPerRow, Layout.ZUnits, rows));
+            if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(Workspace(Layout.ZGradientPerRow, Layout.ZUnits, rows), lossScale);
 
             ZBackward(Workspace(Layout.AOutputPerRow, Layout.AUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(7, _stepCount, Workspace(Layout.ZGradientPerRow, Layout.ZUnits, rows));
             ABackward(Workspace(Layout.OOutputPerRow, Layout.OUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(6, _stepCount, Workspace(Layout.AGradientPerRow, Layout.AUnits, rows));
             OBackward(Workspace(Layout.NOutputPerRow, Layout.NUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(5, _stepCount, Workspace(Layout.OGradientPerRow, Layout.OUnits, rows));
             NBackward(Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(4, _stepCount, Workspace(Layout.NGradientPerRow, Layout.NUnits, rows));
             HuBackward(Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, Workspace(Layout.HuGradientPerRow, Layout.HuUnits, rows));
             HnBackward(Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.HnGradientPerRow, Layout.HnUnits, rows));
             XnBackward(Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.XnGradientPerRow, Layout.XnUnits, rows));
             XuBackward(inputs, rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.XuGradientPerRow, Layout.XuUnits, rows));
+            if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;
             return loss;

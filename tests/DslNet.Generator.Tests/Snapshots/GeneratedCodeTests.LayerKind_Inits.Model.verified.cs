@@ -130,6 +130,7 @@ namespace Models
         private readonly global::DslNet.TensorBuffer _runningStatistics;
         private readonly float[] _scratch;
         private readonly ulong _seed;
+        private readonly global::DslNet.NetworkMonitor _monitor;
         private readonly global::DslNet.DenseBlock _xu;
         private readonly global::DslNet.DenseBlock _xn;
         private readonly global::DslNet.DenseBlock _hn;
@@ -157,6 +158,11 @@ namespace Models
             _o = new global::DslNet.DenseBlock("O", Layout.OInputs, Layout.OUnits, _parameters, _runningStatistics);
             _a = new global::DslNet.DenseBlock("A", Layout.AInputs, Layout.AUnits, _parameters, _runningStatistics);
             _z = new global::DslNet.DenseBlock("Z", Layout.ZInputs, Layout.ZUnits, _parameters, _runningStatistics);
+            _monitor = new global::DslNet.NetworkMonitor(
+                new[] { "Xu", "Xn", "Hn", "Hu", "N", "O", "A", "Z" },
+                new[] { global::DslNet.Saturation.Tanh, global::DslNet.Saturation.Sigmoid, global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None },
+                new[] { Layout.XuUnits, Layout.XnUnits, Layout.HnUnits, Layout.HuUnits, Layout.NUnits, Layout.OUnits, Layout.AUnits, Layout.ZUnits },
+                _parameters);
 
             // Biases and shifts start at zero (the buffer is zeroed); scales and running variances at one.
             var random = new global::System.Random(seed);
@@ -197,7 +203,7 @@ namespace Models
         /// <summary>All trainable parameters in one flat buffer, with a named view per tensor.</summary>
         public global::DslNet.ParameterBuffer Parameters => _parameters;
 
-        /// <summary>Gradients of the last <see cref="TrainStep"/>, laid out like <see cref="Parameters"/>.</summary>
+        /// <summary>Gradients of the last <c>TrainStep</c>, laid out like <see cref="Parameters"/>.</summary>
         public global::DslNet.TensorBuffer Gradients => _parameters.Gradients;
 
         /// <summary>BatchNorm running means and variances, used by <see cref="Predict"/>.</summary>
@@ -205,6 +211,9 @@ namespace Models
 
         /// <summary>Training steps taken so far; each step draws fresh dropout masks. Set it to replay a step's masks.</summary>
         public long StepCount { get => _stepCount; set => _stepCount = value; }
+
+        /// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>
+        public global::DslNet.NetworkMonitor Monitor => _monitor;
 
         int global::DslNet.INetwork.InputSize => InputSize;
         int global::DslNet.INetwork.OutputSize => OutputSize;

@@ -13,18 +13,30 @@ namespace Models
         /// One training step on a batch: forward in training mode (batch statistics, dropout), the loss, and the
         /// backward pass into <see cref="Gradients"/> (overwritten, not accumulated). Returns the mean loss.
         /// </summary>
-        public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
+        public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets) =>
+            TrainStep(inputs, targets, lossScale: 1f);
+
+        /// <summary>A training step whose gradients are multiplied by <paramref name="lossScale"/> (dynamic loss scaling); returns the unscaled loss.</summary>
+        public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)
         {
             var rows = global::DslNet.NetworkArguments.Rows(nameof(NoBiasNet), InputSize, inputs, OutputSize, targets);
             EnsureRowCapacity(rows);
+            var gather = _monitor.Gathers(_stepCount);
+            var watch = gather || _monitor.DetectAnomalies;
 
             HiddenForward(inputs, rows);
+            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), Layout.HiddenUnits, gather);
             OutputForward(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), Layout.OutputUnits, gather);
 
             var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), targets, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
+            if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows), lossScale);
 
             OutputBackward(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
             HiddenBackward(inputs, rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows));
+            if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;
             return loss;

@@ -119,6 +119,7 @@ namespace StreamRec.Models
         private readonly global::DslNet.TensorBuffer _runningStatistics;
         private readonly float[] _scratch;
         private readonly ulong _seed;
+        private readonly global::DslNet.NetworkMonitor _monitor;
         private readonly global::DslNet.DenseBlock _hidden1;
         private readonly global::DslNet.DenseBlock _hidden2;
         private readonly global::DslNet.DenseBlock _hidden3;
@@ -138,6 +139,11 @@ namespace StreamRec.Models
             _hidden2 = new global::DslNet.DenseBlock("Hidden2", Layout.Hidden2Inputs, Layout.Hidden2Units, _parameters, _runningStatistics);
             _hidden3 = new global::DslNet.DenseBlock("Hidden3", Layout.Hidden3Inputs, Layout.Hidden3Units, _parameters, _runningStatistics);
             _output = new global::DslNet.DenseBlock("Output", Layout.OutputInputs, Layout.OutputUnits, _parameters, _runningStatistics);
+            _monitor = new global::DslNet.NetworkMonitor(
+                new[] { "Hidden1", "Hidden2", "Hidden3", "Output" },
+                new[] { global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None },
+                new[] { Layout.Hidden1Units, Layout.Hidden2Units, Layout.Hidden3Units, Layout.OutputUnits },
+                _parameters);
 
             // Biases and shifts start at zero (the buffer is zeroed); scales and running variances at one.
             var random = new global::System.Random(seed);
@@ -168,7 +174,7 @@ namespace StreamRec.Models
         /// <summary>All trainable parameters in one flat buffer, with a named view per tensor.</summary>
         public global::DslNet.ParameterBuffer Parameters => _parameters;
 
-        /// <summary>Gradients of the last <see cref="TrainStep"/>, laid out like <see cref="Parameters"/>.</summary>
+        /// <summary>Gradients of the last <c>TrainStep</c>, laid out like <see cref="Parameters"/>.</summary>
         public global::DslNet.TensorBuffer Gradients => _parameters.Gradients;
 
         /// <summary>BatchNorm running means and variances, used by <see cref="Predict"/>.</summary>
@@ -176,6 +182,9 @@ namespace StreamRec.Models
 
         /// <summary>Training steps taken so far; each step draws fresh dropout masks. Set it to replay a step's masks.</summary>
         public long StepCount { get => _stepCount; set => _stepCount = value; }
+
+        /// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>
+        public global::DslNet.NetworkMonitor Monitor => _monitor;
 
         int global::DslNet.INetwork.InputSize => InputSize;
         int global::DslNet.INetwork.OutputSize => OutputSize;

@@ -1,0 +1,9 @@
+namespace DslNet;
+
+/// <summary>Which flat tails count as saturated for a block's activation.</summary>
+public enum Saturation
+{
+    None,
+    Tanh,
+    Sigmoid,
+}
