@@ -27,7 +27,9 @@ public sealed class TinyMlpTrainingTests
     public void Training_reproduces_pytorch_step_by_step()
     {
         var model = LoadInitialState();
-        var optimizer = new AdamW(model.Parameters, lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-2);
+        // PyTorch's run decays every parameter (AdamW over model.parameters()), biases and BatchNorm's γ/β included.
+        var optimizer = new AdamW(model.Parameters, lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-2,
+            weightDecayOn: ParameterSelection.All);
         var schedule = new OneCycleLR(optimizer, maxLr: 1e-2, totalSteps: 20, pctStart: 0.3);
 
         var expectedLosses = _reference.GetProperty("loss_per_step").Doubles();

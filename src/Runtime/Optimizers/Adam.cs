@@ -2,7 +2,9 @@ namespace DslNet;
 
 /// <summary>
 /// <c>torch.optim.Adam</c>: weight decay is classic L2, added to the gradient before the moments, so it is
-/// rescaled by the adaptive denominator (use <see cref="AdamW"/> for decoupled decay).
+/// rescaled by the adaptive denominator (use <see cref="AdamW"/> for decoupled decay). The decay applies to
+/// <see cref="Optimizer.WeightDecayOn"/> (weights only by default; <see cref="ParameterSelection.All"/> for
+/// PyTorch's single group).
 /// </summary>
 public sealed class Adam : Optimizer
 {
@@ -10,8 +12,10 @@ public sealed class Adam : Optimizer
     private readonly float[] _secondMoment;
     private double _beta1;
 
-    public Adam(ParameterBuffer parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0)
-        : base(parameters, lr)
+    public Adam(
+        ParameterBuffer parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0,
+        ParameterSelection weightDecayOn = ParameterSelection.WeightsOnly)
+        : base(parameters, lr, weightDecayOn)
     {
         Beta1 = beta1;
         Beta2 = CheckDecayRate(beta2, nameof(beta2));
@@ -47,7 +51,25 @@ public sealed class Adam : Optimizer
     public override void Step()
     {
         StepCount++;
-        AdamUpdate.Step(Parameters.Span, Gradients.Span, _firstMoment, _secondMoment, StepCount,
+        AdamUpdate.Step(Segments, Parameters.Span, Gradients.Span, _firstMoment, _secondMoment, StepCount,
             LearningRate, _beta1, Beta2, Eps, l2WeightDecay: WeightDecay, decoupledWeightDecay: 0.0);
+    }
+
+    protected override void SaveStateCore(StateWriter state)
+    {
+        state.Value("beta2", Beta2);
+        state.Value("eps", Eps);
+        state.Value("weight_decay", WeightDecay);
+        state.Tensor("exp_avg", _firstMoment);
+        state.Tensor("exp_avg_sq", _secondMoment);
+    }
+
+    protected override void LoadStateCore(StateReader state)
+    {
+        Expect(state, "beta2", Beta2);
+        Expect(state, "eps", Eps);
+        Expect(state, "weight_decay", WeightDecay);
+        state.Tensor("exp_avg", _firstMoment);
+        state.Tensor("exp_avg_sq", _secondMoment);
     }
 }

@@ -10,27 +10,58 @@ namespace DslNet;
 /// m = β1·m + (1 − β1)·g;     v = β2·v + (1 − β2)·g²
 /// p −= lr/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + ε)
 /// </code>
+/// Segments that are not decayed run the same loop with the decay factor 1 and the L2 term 0 (both exact), so
+/// their arithmetic is PyTorch's for a group with <c>weight_decay=0</c>.
 /// </summary>
 internal static class AdamUpdate
 {
+    /// <summary>One step over every segment, each with or without its decay.</summary>
     public static void Step(
-        Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, long step,
+        ReadOnlySpan<ParameterSegment> segments, Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, long step,
         double lr, double beta1, double beta2, double eps, double l2WeightDecay, double decoupledWeightDecay)
     {
-        // Scalars in double, as PyTorch computes them in Python floats, then rounded once. The element-wise
-        // operations keep PyTorch's order (sqrt(v) / √bc2 + ε, then p − step_size·(m / denom)) so fp32
-        // rounding matches it as closely as fp32 allows.
-        var biasCorrection1 = 1.0 - Math.Pow(beta1, step);
-        var biasCorrection2Sqrt = Math.Sqrt(1.0 - Math.Pow(beta2, step));
-        var stepSize = (float)(lr / biasCorrection1);
-        var decay = (float)(1.0 - lr * decoupledWeightDecay);
-        var l2 = (float)l2WeightDecay;
-        var b1 = (float)beta1;
-        var oneMinusB1 = (float)(1.0 - beta1);
-        var b2 = (float)beta2;
-        var oneMinusB2 = (float)(1.0 - beta2);
-        var correction2Sqrt = (float)biasCorrection2Sqrt;
-        var epsilon = (float)eps;
+        var coefficients = new Coefficients(step, lr, beta1, beta2, eps, l2WeightDecay, decoupledWeightDecay);
+        foreach (var segment in segments)
+        {
+            var range = segment.Range;
+            Pass(p[range], g[range], m[range], v[range], coefficients, segment.Decayed);
+        }
+    }
+
+    private readonly struct Coefficients
+    {
+        public readonly float StepSize, Decay, L2, B1, OneMinusB1, B2, OneMinusB2, Correction2Sqrt, Epsilon;
+
+        public Coefficients(long step, double lr, double beta1, double beta2, double eps, double l2WeightDecay, double decoupledWeightDecay)
+        {
+            // Scalars in double, as PyTorch computes them in Python floats, then rounded once. The element-wise
+            // operations keep PyTorch's order (sqrt(v) / √bc2 + ε, then p − step_size·(m / denom)) so fp32
+            // rounding matches it as closely as fp32 allows.
+            var biasCorrection1 = 1.0 - Math.Pow(beta1, step);
+            var biasCorrection2Sqrt = Math.Sqrt(1.0 - Math.Pow(beta2, step));
+            StepSize = (float)(lr / biasCorrection1);
+            Decay = (float)(1.0 - lr * decoupledWeightDecay);
+            L2 = (float)l2WeightDecay;
+            B1 = (float)beta1;
+            OneMinusB1 = (float)(1.0 - beta1);
+            B2 = (float)beta2;
+            OneMinusB2 = (float)(1.0 - beta2);
+            Correction2Sqrt = (float)biasCorrection2Sqrt;
+            Epsilon = (float)eps;
+        }
+    }
+
+    private static void Pass(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, in Coefficients c, bool decayed)
+    {
+        var decay = decayed ? c.Decay : 1.0f;
+        var l2 = decayed ? c.L2 : 0.0f;
+        var b1 = c.B1;
+        var oneMinusB1 = c.OneMinusB1;
+        var b2 = c.B2;
+        var oneMinusB2 = c.OneMinusB2;
+        var correction2Sqrt = c.Correction2Sqrt;
+        var epsilon = c.Epsilon;
+        var stepSize = c.StepSize;
 
         var i = 0;
         if (Vector.IsHardwareAccelerated)

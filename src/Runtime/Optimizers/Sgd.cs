@@ -5,7 +5,8 @@ namespace DslNet;
 /// <summary>
 /// Stochastic gradient descent with <c>torch.optim.SGD</c>'s semantics:
 /// <c>g += wd·p; b = μ·b + (1 − dampening)·g</c> (the first step sets <c>b = g</c>);
-/// <c>g = nesterov ? g + μ·b : b; p −= lr·g</c>.
+/// <c>g = nesterov ? g + μ·b : b; p −= lr·g</c>. The L2 decay applies to <see cref="Optimizer.WeightDecayOn"/>
+/// (weights only by default; <see cref="ParameterSelection.All"/> for PyTorch's single group).
 /// </summary>
 public sealed class Sgd : Optimizer
 {
@@ -15,8 +16,10 @@ public sealed class Sgd : Optimizer
     // construction), then reused; like PyTorch's momentum_buffer, which starts as None.
     private float[]? _momentumBuffer;
 
-    public Sgd(ParameterBuffer parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false)
-        : base(parameters, lr)
+    public Sgd(
+        ParameterBuffer parameters, double lr, double momentum = 0, double dampening = 0, double weightDecay = 0, bool nesterov = false,
+        ParameterSelection weightDecayOn = ParameterSelection.WeightsOnly)
+        : base(parameters, lr, weightDecayOn)
     {
         Momentum = momentum;
         Dampening = CheckNonNegative(dampening, nameof(dampening));
@@ -45,18 +48,52 @@ public sealed class Sgd : Optimizer
         var gradients = Gradients.Span;
         var lr = (float)LearningRate;
         var weightDecay = (float)WeightDecay;
-
-        if (_momentum == 0.0)
-            StepPlain(parameters, gradients, lr, weightDecay);
-        else if (_momentumBuffer is null)
+        var momentum = (float)_momentum;
+        var first = false;
+        if (_momentum != 0.0 && _momentumBuffer is null)
         {
             _momentumBuffer = new float[parameters.Length];
-            StepFirstMomentum(parameters, gradients, _momentumBuffer, lr, weightDecay, (float)_momentum, Nesterov);
+            first = true;
         }
-        else
-            StepMomentum(parameters, gradients, _momentumBuffer, lr, weightDecay, (float)_momentum, (float)(1.0 - Dampening), Nesterov);
+
+        foreach (var segment in Segments)
+        {
+            var range = segment.Range;
+            var decay = segment.Decayed ? weightDecay : 0.0f;
+            if (_momentum == 0.0)
+                StepPlain(parameters[range], gradients[range], lr, decay);
+            else if (first)
+                StepFirstMomentum(parameters[range], gradients[range], _momentumBuffer.AsSpan(range), lr, decay, momentum, Nesterov);
+            else
+                StepMomentum(parameters[range], gradients[range], _momentumBuffer.AsSpan(range), lr, decay, momentum, (float)(1.0 - Dampening), Nesterov);
+        }
 
         StepCount++;
+    }
+
+    protected override void SaveStateCore(StateWriter state)
+    {
+        state.Value("dampening", Dampening);
+        state.Value("weight_decay", WeightDecay);
+        state.Value("nesterov", Nesterov);
+        state.Value("has_momentum_buffer", _momentumBuffer is not null);
+        if (_momentumBuffer is not null)
+            state.Tensor("momentum_buffer", _momentumBuffer);
+    }
+
+    protected override void LoadStateCore(StateReader state)
+    {
+        Expect(state, "dampening", Dampening);
+        Expect(state, "weight_decay", WeightDecay);
+        Expect(state, "nesterov", Nesterov ? "true" : "false");
+        if (state.Boolean("has_momentum_buffer"))
+        {
+            var buffer = _momentumBuffer ?? new float[Parameters.Length];
+            state.Tensor("momentum_buffer", buffer);
+            _momentumBuffer = buffer;
+        }
+        else
+            _momentumBuffer = null;
     }
 
     private static void StepPlain(Span<float> p, ReadOnlySpan<float> g, float lr, float weightDecay)

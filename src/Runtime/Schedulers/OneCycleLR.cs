@@ -12,12 +12,16 @@ namespace DslNet;
 /// <see cref="LastStep"/>; the constructor takes PyTorch's implicit first step, so the optimizer already holds
 /// the step-0 rate. PyTorch's phase boundaries are kept to the letter, including the end step of one phase being
 /// the start step of the next (<c>start_step = phase['end_step']</c>), which is why the rate reaches
-/// <c>maxLr</c> at step <c>pctStart·totalSteps − 1</c>.
+/// <c>maxLr</c> at step <c>pctStart·totalSteps − 1</c>. <see cref="ILearningRateScheduler.Unit"/> is
+/// <see cref="ScheduleUnit.Batch"/>. Like PyTorch, the constructor sets the optimizer's
+/// <see cref="Optimizer.InitialLearningRate"/> to <c>maxLr / divFactor</c>.
 /// </remarks>
-public sealed class OneCycleLR
+public sealed class OneCycleLR : LearningRateScheduler
 {
-    private readonly Optimizer _optimizer;
     private readonly Phase[] _phases;
+    private readonly AnnealStrategy _annealStrategy;
+    private readonly bool _threePhase;
+    private readonly double _pctStart;
     private readonly Func<double, double, double, double> _anneal;
 
     public OneCycleLR(
@@ -32,8 +36,8 @@ public sealed class OneCycleLR
         bool cycleMomentum = true,
         double baseMomentum = 0.85,
         double maxMomentum = 0.95)
+        : base(optimizer, ScheduleUnit.Batch)
     {
-        ArgumentNullException.ThrowIfNull(optimizer);
         if (totalSteps <= 0)
             throw new ArgumentOutOfRangeException(nameof(totalSteps), totalSteps, $"Expected a positive number of total steps, but got {totalSteps}.");
         if (!(pctStart >= 0.0 && pctStart <= 1.0))
@@ -46,7 +50,6 @@ public sealed class OneCycleLR
         if (!(finalDivFactor > 0.0))
             throw new ArgumentOutOfRangeException(nameof(finalDivFactor), finalDivFactor, $"Expected a positive finalDivFactor, but got {finalDivFactor}.");
 
-        _optimizer = optimizer;
         TotalSteps = totalSteps;
         MaxLearningRate = maxLr;
         InitialLearningRate = maxLr / divFactor;
@@ -54,6 +57,9 @@ public sealed class OneCycleLR
         CycleMomentum = cycleMomentum;
         BaseMomentum = baseMomentum;
         MaxMomentum = maxMomentum;
+        _annealStrategy = annealStrategy;
+        _threePhase = threePhase;
+        _pctStart = pctStart;
         _anneal = annealStrategy switch
         {
             AnnealStrategy.Cos => AnnealCos,
@@ -77,11 +83,11 @@ public sealed class OneCycleLR
 
         // PyTorch's constructor: initial_lr into the group, max_momentum into momentum / betas[0], then the
         // implicit first step (last_epoch −1 → 0), which writes the step-0 values computed by the formula.
+        optimizer.InitialLearningRate = InitialLearningRate;
         optimizer.LearningRate = InitialLearningRate;
         if (cycleMomentum)
             optimizer.Momentum = maxMomentum;
-        LastStep = -1;
-        Step();
+        Start();
     }
 
     public int TotalSteps { get; }
@@ -92,36 +98,48 @@ public sealed class OneCycleLR
     public double BaseMomentum { get; }
     public double MaxMomentum { get; }
 
-    /// <summary>Steps taken (PyTorch's <c>last_epoch</c>): 0 after construction, at most <see cref="TotalSteps"/>.</summary>
-    public int LastStep { get; private set; }
-
-    /// <summary>The learning rate the optimizer holds for its next step.</summary>
-    public double LearningRate { get; private set; }
-
     /// <summary>The momentum (or β1) the optimizer holds for its next step, when momentum is cycled.</summary>
     public double Momentum { get; private set; }
 
-    /// <summary>Advances one step and writes the new learning rate (and momentum) into the optimizer.</summary>
+    /// <summary>
+    /// Steps are allowed up to <see cref="TotalSteps"/> (PyTorch's <c>last_epoch</c> after the last batch); one more throws.
+    /// </summary>
     /// <exception cref="InvalidOperationException">After <see cref="TotalSteps"/> steps, with PyTorch's message.</exception>
-    public void Step()
+    private protected override void CheckStep(int step)
     {
-        var step = LastStep + 1;
         if (step > TotalSteps)
             // PyTorch counts the implicit step of the constructor too, hence step + 1. Unlike PyTorch, the
             // failed step leaves the scheduler's state as it was.
             throw new InvalidOperationException($"Tried to step {step + 1} times. The specified number of total steps is {TotalSteps}");
+    }
 
-        var (learningRate, momentum) = ValuesAt(step);
-        LastStep = step;
-        LearningRate = learningRate;
-        _optimizer.LearningRate = learningRate;
+    /// <summary>Writes the new learning rate (and momentum) into the optimizer.</summary>
+    private protected override void Apply()
+    {
+        base.Apply();
         if (CycleMomentum)
         {
-            Momentum = momentum;
-            _optimizer.Momentum = momentum;
+            Momentum = ValuesAt(LastStep).Momentum;
+            Optimizer.Momentum = Momentum;
         }
         else
-            Momentum = _optimizer.Momentum;
+            Momentum = Optimizer.Momentum;
+    }
+
+    public override double LearningRateAt(int step) => ValuesAt(step).LearningRate;
+
+    private protected override void WriteConfiguration(StateWriter state)
+    {
+        state.Value("total_steps", (long)TotalSteps);
+        state.Value("max_lr", MaxLearningRate);
+        state.Value("pct_start", _pctStart);
+        state.Value("initial_lr", InitialLearningRate);
+        state.Value("min_lr", MinLearningRate);
+        state.Value("anneal_strategy", _annealStrategy.ToString());
+        state.Value("three_phase", _threePhase);
+        state.Value("cycle_momentum", CycleMomentum);
+        state.Value("base_momentum", BaseMomentum);
+        state.Value("max_momentum", MaxMomentum);
     }
 
     /// <summary>The learning rate and momentum at <paramref name="step"/> in closed form.</summary>

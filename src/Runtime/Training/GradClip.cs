@@ -5,7 +5,8 @@ namespace DslNet;
 /// <summary>
 /// Gradient clipping over a whole flat gradient buffer in one pass, like <c>torch.nn.utils.clip_grad_norm_</c>
 /// and <c>clip_grad_value_</c> over <c>model.parameters()</c>. Clip the real (unscaled) gradients: with loss
-/// scaling, unscale first.
+/// scaling, call <see cref="GradScaler.Unscale(Optimizer)"/> first, then clip, then
+/// <see cref="GradScaler.Step(Optimizer)"/>; with accumulation, clip the accumulated mean once per optimizer step.
 /// </summary>
 public static class GradClip
 {
