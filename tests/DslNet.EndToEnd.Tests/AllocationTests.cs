@@ -7,6 +7,7 @@ namespace DslNet.EndToEnd.Tests;
 public sealed class AllocationTests
 {
     private const int Rows = 512;
+    private const long AllThreadsAllowance = 4 * 1024;
 
     [Fact]
     public void Training_steps_and_predictions_allocate_nothing()
@@ -28,17 +29,23 @@ public sealed class AllocationTests
             model.Predict(inputs, outputs);
         }
 
-        for (var i = 0; i < 10; i++) Step(); // warm-up: JIT, workspace growth, worker threads
+        // Warm-up: JIT, workspace growth, worker threads, and tiered recompilation (which allocates in the background).
+        for (var i = 0; i < 300; i++) Step();
 
         var thisThreadBefore = GC.GetAllocatedBytesForCurrentThread();
-        var allThreadsBefore = GC.GetTotalAllocatedBytes(precise: true);
         for (var i = 0; i < 100; i++) Step();
-        var thisThread = GC.GetAllocatedBytesForCurrentThread() - thisThreadBefore;
-        var allThreads = GC.GetTotalAllocatedBytes(precise: true) - allThreadsBefore;
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - thisThreadBefore);
 
-        Assert.Equal(0, thisThread);
-        // The test host's own threads may allocate a little meanwhile; kernels' worker threads must not.
-        Assert.True(allThreads < 16 * 1024, $"{allThreads} bytes allocated across threads during 100 steps");
+        // Every thread: the test host's own threads allocate a little now and then, so take the quietest of a few
+        // 100-step windows; a kernel worker that allocated would show in every one of them.
+        var quietest = long.MaxValue;
+        for (var window = 0; window < 5 && quietest > AllThreadsAllowance; window++)
+        {
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            for (var i = 0; i < 100; i++) Step();
+            quietest = Math.Min(quietest, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
+        Assert.True(quietest <= AllThreadsAllowance, $"{quietest} bytes allocated across threads in the quietest window of 100 steps");
     }
 }
 

@@ -115,7 +115,7 @@ namespace DslNet.Generator.Emitting
             w.Line("private readonly global::DslNet.ParameterBuffer _parameters;");
             w.Line("private readonly global::DslNet.TensorBuffer _runningStatistics;");
             w.Line("private readonly float[] _scratch;");
-            w.Line("private readonly ulong _seed;");
+            w.Line("private ulong _seed;");
             w.Line("private readonly global::DslNet.NetworkMonitor _monitor;");
             foreach (var b in plan.Blocks)
                 w.Line($"private readonly global::DslNet.DenseBlock {Names.Field(b.Name)};");
@@ -176,6 +176,9 @@ namespace DslNet.Generator.Emitting
             w.Line();
             w.Line("/// <summary>Training steps taken so far; each step draws fresh dropout masks. Set it to replay a step's masks.</summary>");
             w.Line("public long StepCount { get => _stepCount; set => _stepCount = value; }");
+            w.Line();
+            w.Line("/// <summary>The seed dropout masks are keyed by; with <see cref=\"StepCount\"/>, the network's random state.</summary>");
+            w.Line("public ulong Seed { get => _seed; set => _seed = value; }");
             w.Line();
             w.Line("/// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>");
             w.Line("public global::DslNet.NetworkMonitor Monitor => _monitor;");

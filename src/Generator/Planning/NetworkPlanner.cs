@@ -248,7 +248,7 @@ namespace DslNet.Generator.Planning
             {
                 "InputSize", "OutputSize", "ParameterCount", "RunningStatisticCount", "InferenceChunkRows", "Layout",
                 "ParameterSlots", "RunningStatisticSlots", "SummaryText", "Parameters", "Gradients", "RunningStatistics",
-                "StepCount", "Summary", "TrainStep", "Predict", "EvaluateLoss", "Monitor", "InferChunk", "PrepareInference",
+                "StepCount", "Summary", "TrainStep", "Predict", "EvaluateLoss", "Monitor", "Seed", "InferChunk", "PrepareInference",
                 "EnsureRowCapacity", "Workspace", "Scratch",
             };
 

@@ -24,6 +24,15 @@ public sealed class StateReader
 
     public bool Has(string name) => _tensors.ContainsKey(name) || _values.ContainsKey(name);
 
+    /// <summary>Names of the saved tensors.</summary>
+    public IEnumerable<string> TensorNames => _tensors.Keys;
+
+    /// <summary>Names of the saved scalars.</summary>
+    public IEnumerable<string> ValueNames => _values.Keys;
+
+    /// <summary>Where the state comes from, as error messages name it.</summary>
+    public string Source => _source;
+
     /// <summary>Copies a saved tensor into <paramref name="destination"/>, which must have its exact length.</summary>
     public void Tensor(string name, Span<float> destination)
     {

@@ -23,6 +23,12 @@ public interface INetwork
     long StepCount { get; set; }
 
     /// <summary>
+    /// The seed the dropout masks are keyed by (with <see cref="StepCount"/>, the network's whole random state).
+    /// The constructor's seed; settable so a checkpoint restores it into a network built with another seed.
+    /// </summary>
+    ulong Seed { get; set; }
+
+    /// <summary>
     /// Training mode forward pass, loss and backward pass over one batch: overwrites <see cref="Gradients"/>,
     /// updates running statistics, and returns the mean loss. Rows = <c>inputs.Length / InputSize</c>.
     /// </summary>

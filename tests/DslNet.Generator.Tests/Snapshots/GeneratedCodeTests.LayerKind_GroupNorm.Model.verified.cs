@@ -68,7 +68,7 @@ namespace Models
         private readonly global::DslNet.ParameterBuffer _parameters;
         private readonly global::DslNet.TensorBuffer _runningStatistics;
         private readonly float[] _scratch;
-        private readonly ulong _seed;
+        private ulong _seed;
         private readonly global::DslNet.NetworkMonitor _monitor;
         private readonly global::DslNet.DenseBlock _hidden;
         private readonly global::DslNet.DenseBlock _output;
@@ -115,6 +115,9 @@ namespace Models
 
         /// <summary>Training steps taken so far; each step draws fresh dropout masks. Set it to replay a step's masks.</summary>
         public long StepCount { get => _stepCount; set => _stepCount = value; }
+
+        /// <summary>The seed dropout masks are keyed by; with <see cref="StepCount"/>, the network's random state.</summary>
+        public ulong Seed { get => _seed; set => _seed = value; }
 
         /// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>
         public global::DslNet.NetworkMonitor Monitor => _monitor;
