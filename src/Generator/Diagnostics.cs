@@ -92,6 +92,108 @@ namespace DslNet.Generator
             "Block name collides with a generated member",
             "Block '{0}' has the name of a member the generator writes ({1}): rename the property");
 
+        // ---- Training-loop analyzers (src/Generator/Analyzers): schedulers, optimizers and clipping, precision ----
+
+        private const string SchedulerCategory = "DslNet.Scheduler";
+        private const string OptimizerCategory = "DslNet.Optimizer";
+        private const string PrecisionCategory = "DslNet.Precision";
+
+        public static readonly DiagnosticDescriptor PerBatchScheduleSteppedPerEpoch = Create(
+            "DSL1001",
+            "Per-batch schedule stepped once per epoch",
+            "'{0}.Step()' runs once per epoch, but {1} is a per-batch schedule whose steps count optimizer steps: stepped per epoch it barely moves the learning rate; call it in the batch loop, after '{2}'",
+            SchedulerCategory, DiagnosticSeverity.Warning);
+
+        public static readonly DiagnosticDescriptor HorizonIsEpochCount = Create(
+            "DSL1002",
+            "Schedule horizon is an epoch count but the schedule is stepped per batch",
+            "'{0}: {1}' counts epochs, but '{2}.Step()' runs once per batch: the schedule ends after {1} batches; use the number of optimizer steps, e.g. '{1} * data.BatchesPerEpoch(batchSize)'",
+            SchedulerCategory, DiagnosticSeverity.Warning);
+
+        public static readonly DiagnosticDescriptor HorizonDiffersFromStepCount = Create(
+            "DSL1003",
+            "Schedule horizon differs from the number of Step() calls",
+            "'{0}: {1}' is {2} steps, but the loops call '{3}.Step()' {4} times{5}; make the horizon the number of Step() calls (the product of the loop counts)",
+            SchedulerCategory, DiagnosticSeverity.Warning);
+
+        public static readonly DiagnosticDescriptor ScheduleSteppedPerMicroBatch = Create(
+            "DSL1004",
+            "Schedule stepped per micro-batch under gradient accumulation",
+            "{0}: the optimizer steps once every {1} micro-batches, so the schedule must count optimizer steps; {2}",
+            SchedulerCategory, DiagnosticSeverity.Warning);
+
+        public static readonly DiagnosticDescriptor SchedulerStepBeforeOptimizerStep = Create(
+            "DSL1005",
+            "Scheduler stepped before the optimizer",
+            "'{0}.Step()' runs before '{1}' in the same iteration: the optimizer never uses the schedule's first learning rate (and the last step goes past the schedule); call '{0}.Step()' after '{1}'",
+            SchedulerCategory, DiagnosticSeverity.Warning);
+
+        public static readonly DiagnosticDescriptor TwoSchedulesOneOptimizer = Create(
+            "DSL1006",
+            "Two schedules step the same optimizer",
+            "'{0}' and '{1}' both set the learning rate of '{2}' in every iteration, so the last one wins; compose them with 'new SequentialLR({2}, new ILearningRateScheduler[] {{ {0}, {1} }}, milestones)' and step only that",
+            SchedulerCategory, DiagnosticSeverity.Warning);
+
+        public static readonly DiagnosticDescriptor InvalidScheduleConstant = Create(
+            "DSL1007",
+            "Invalid schedule setting",
+            "{0}",
+            SchedulerCategory, DiagnosticSeverity.Error);
+
+        public static readonly DiagnosticDescriptor AdamWithWeightDecay = Create(
+            "DSL2001",
+            "Adam with weight decay is L2 regularization, not AdamW",
+            "Adam's weightDecay {0} is added to the gradient (coupled L2), so Adam's normalization shrinks it for parameters with large gradients; use AdamW for decoupled weight decay (typical values: about 1e-2 for AdamW, about 1e-4 for L2)",
+            OptimizerCategory, DiagnosticSeverity.Warning);
+
+        public static readonly DiagnosticDescriptor AdamWDecayInL2Range = Create(
+            "DSL2002",
+            "AdamW weight decay in the L2 range",
+            "AdamW's weightDecay {0} is decoupled (multiplied by the learning rate), so a value in the L2 range (<= 1e-4) barely regularizes; AdamW's usual range is 1e-2 to 1e-1",
+            OptimizerCategory, DiagnosticSeverity.Info);
+
+        public static readonly DiagnosticDescriptor ClipAtWrongPoint = Create(
+            "DSL2003",
+            "Gradients clipped at the wrong point",
+            "'{0}' {1}; {2}",
+            OptimizerCategory, DiagnosticSeverity.Warning);
+
+        public static readonly DiagnosticDescriptor SummedLossNotAveraged = Create(
+            "DSL2004",
+            "Micro-batch losses summed but not averaged",
+            "'{0}' is the sum of {1} micro-batch losses (each TrainStep returns a mean): divide it by {1} before using it as the batch loss",
+            OptimizerCategory, DiagnosticSeverity.Warning);
+
+        public static readonly DiagnosticDescriptor OptimizerStepWithoutGradients = Create(
+            "DSL2005",
+            "Optimizer stepped without fresh gradients",
+            "'{0}.Step()' runs in a loop with no TrainStep: every step applies the same stale gradients; call the model's TrainStep in the loop before '{0}.Step()'",
+            OptimizerCategory, DiagnosticSeverity.Warning);
+
+        public static readonly DiagnosticDescriptor TrainStepInEvaluation = Create(
+            "DSL2006",
+            "TrainStep used for evaluation",
+            "'{0}.TrainStep' in {1} runs the training-mode forward (dropout, batch statistics), updates BatchNorm's running statistics and overwrites the gradients; use '{0}.EvaluateLoss' or '{0}.Predict'",
+            OptimizerCategory, DiagnosticSeverity.Warning);
+
+        public static readonly DiagnosticDescriptor Fp16WithoutGradScaler = Create(
+            "DSL3001",
+            "fp16 training without a GradScaler",
+            "The model trains in fp16 but no GradScaler scales its loss: gradients below fp16's smallest subnormal (about 6e-8) flush to zero and stop learning; create a GradScaler, pass 'scaler.Scale' to TrainStep, then call 'scaler.Unscale(optimizer)' before clipping and 'scaler.Step(optimizer)' and 'scaler.Update()'",
+            PrecisionCategory, DiagnosticSeverity.Warning);
+
+        public static readonly DiagnosticDescriptor LossScalingNotNeeded = Create(
+            "DSL3003",
+            "GradScaler with bf16 is not needed",
+            "The model trains in bf16, which has fp32's exponent range, so gradients do not underflow: the GradScaler is not needed (it only costs a scan per step); remove it",
+            PrecisionCategory, DiagnosticSeverity.Info);
+
+        public static readonly DiagnosticDescriptor PrecisionNotSupportedByDevice = Create(
+            "DSL3002",
+            "Precision not supported by the device",
+            "{0} cannot run {1}: it supports {2}; choose one of those or another device",
+            PrecisionCategory, DiagnosticSeverity.Error);
+
         private static readonly Dictionary<string, DiagnosticDescriptor> All = typeof(Diagnostics)
             .GetFields()
             .Where(f => f.FieldType == typeof(DiagnosticDescriptor))
@@ -108,6 +210,10 @@ namespace DslNet.Generator
 
         private static DiagnosticDescriptor Info(string id, string title, string message) =>
             Create(id, title, message, DiagnosticSeverity.Info);
+
+        private static DiagnosticDescriptor Create(string id, string title, string message, string category, DiagnosticSeverity severity) =>
+            new DiagnosticDescriptor(id, title, message, category, severity, isEnabledByDefault: true,
+                description: "See docs/diagnostics.md#" + id.ToLowerInvariant() + " for the reasoning and a wrong and a right example.");
 
         private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
             new DiagnosticDescriptor(id, title, message, ModelCategory, severity, isEnabledByDefault: true,

@@ -1,0 +1,95 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace DslNet.Generator.Analyzers
+{
+    /// <summary>
+    /// DSL3001–DSL3003, keyed on a <c>DslNet.Precision</c> enum passed as a constant <c>precision:</c> argument. They
+    /// stay silent until the runtime declares that enum. Which precisions a device runs is read from
+    /// <c>[SupportedPrecisions(…)]</c> on the <c>DslNet.Device</c> member the code names (a field, property or method).
+    /// </summary>
+    internal static class PrecisionRules
+    {
+        public static void Run(TrainingBody body, Reporter report)
+        {
+            var precisionType = body.Types.Precision;
+            if (precisionType is null || body.PrecisionArguments.Count == 0) return;
+
+            var constants = new List<(IArgumentOperation Argument, string Name, object Value)>();
+            foreach (var argument in body.PrecisionArguments)
+            {
+                if (argument.ArgumentKind == ArgumentKind.DefaultValue || !argument.Value.ConstantValue.HasValue) continue;
+                var value = argument.Value.ConstantValue.Value;
+                var name = SchedulerRules.EnumMemberName(precisionType, value);
+                if (name is not null && value is not null) constants.Add((argument, name, value));
+            }
+            if (constants.Count == 0) return;
+
+            var trains = body.Calls.Any(c => c.Kind == CallKind.TrainStep);
+            var fp16 = constants.Where(c => c.Name == "Fp16").ToList();
+            if (trains && !body.UsesGradScaler)
+                foreach (var argument in fp16)
+                    report.Report(Diagnostics.Fp16WithoutGradScaler, argument.Argument.Syntax);
+
+            if (fp16.Count == 0 && constants.Any(c => c.Name == "Bf16"))
+                foreach (var creation in body.Creations.Where(c => KnownTypes.Is(c.Type, body.Types.GradScaler)))
+                    report.Report(Diagnostics.LossScalingNotNeeded, creation.Syntax);
+
+            foreach (var constant in constants)
+                CheckDevice(body, constant.Argument, constant.Name, constant.Value, report);
+        }
+
+        private static void CheckDevice(TrainingBody body, IArgumentOperation precision, string precisionName, object value, Reporter report)
+        {
+            var types = body.Types;
+            if (types.Device is null || types.SupportedPrecisionsAttribute is null) return;
+            var arguments = precision.Parent switch
+            {
+                IInvocationOperation invocation => invocation.Arguments,
+                IObjectCreationOperation creation => creation.Arguments,
+                _ => default,
+            };
+            if (arguments.IsDefaultOrEmpty) return;
+            var device = arguments.FirstOrDefault(a => KnownTypes.DerivesFrom(a.Parameter?.Type, types.Device));
+            if (device is null || device.ArgumentKind == ArgumentKind.DefaultValue) return;
+
+            var member = DeviceMember(body, device.Value, 0);
+            if (member is null) return;
+            var supported = new List<(object Value, string Name)>();
+            foreach (var attribute in member.GetAttributes())
+            {
+                if (!SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, types.SupportedPrecisionsAttribute)) continue;
+                foreach (var argument in attribute.ConstructorArguments)
+                {
+                    var values = argument.Kind == TypedConstantKind.Array ? argument.Values : new[] { argument }.ToImmutableArrayOrEmpty();
+                    foreach (var item in values)
+                        if (item.Value is not null)
+                            supported.Add((item.Value, SchedulerRules.EnumMemberName(types.Precision!, item.Value) ?? item.Value.ToString()!));
+                }
+            }
+            if (supported.Count == 0 || supported.Any(s => Equals(s.Value, value))) return;
+            report.Report(Diagnostics.PrecisionNotSupportedByDevice, precision.Syntax,
+                device.Value.Syntax.ToString(), "Precision." + precisionName, string.Join(", ", supported.Select(s => "Precision." + s.Name)));
+        }
+
+        /// <summary>The Device member an expression names: <c>Device.Cpu</c>, <c>Device.Cuda(0)</c>, or a local initialized from one.</summary>
+        private static ISymbol? DeviceMember(TrainingBody body, IOperation value, int depth)
+        {
+            if (depth > 4) return null;
+            switch (TrainingBody.Unwrap(value))
+            {
+                case IPropertyReferenceOperation property: return property.Property;
+                case IFieldReferenceOperation field: return field.Field;
+                case IInvocationOperation invocation: return invocation.TargetMethod;
+                case ILocalReferenceOperation local when !body.IsReassigned(local.Local):
+                    return body.InitializerOf(local.Local) is { } initializer ? DeviceMember(body, initializer, depth + 1) : null;
+                default: return null;
+            }
+        }
+
+        private static System.Collections.Immutable.ImmutableArray<TypedConstant> ToImmutableArrayOrEmpty(this TypedConstant[] values) =>
+            System.Collections.Immutable.ImmutableArray.Create(values);
+    }
+}
