@@ -1,0 +1,422 @@
+namespace DslNet;
+
+/// <summary>
+/// The rules behind <see cref="TrainingHistory.Diagnose"/>: §7.8.1's six loss-curve patterns and §7.8.3/§7.8.4's
+/// statistics warnings, as thresholds on the history. "High" and "near zero" are measured against a reference
+/// level: the history's <see cref="TrainingHistory.BaselineLoss"/> (the loss of predicting the label prior) when
+/// known, else the loss of the first steps.
+/// </summary>
+/// <remarks>
+/// Thresholds (relative to the reference or to the curve itself):
+/// flat — the best training loss is within 2 % of the starting level and the curve spans less than 10 % of it;
+/// divergence — a non-finite loss, or a loss above both 4× its best so far and its starting level
+/// (the LR finder's stopping rule);
+/// overfitting — validation loss ≥ 3 % above its minimum, or flat for ≥ 3 epochs after it, while training loss
+/// fell ≥ 5 % since that minimum;
+/// underfitting — after ≥ 4 epochs, both losses ≥ 75 % of the reference and the last third of the epochs improved
+/// training loss by &lt; 2 %;
+/// oscillation — at least a third of epoch-to-epoch moves (or of 10+-step window moves) go up, by ≥ 5 % (10 % for
+/// windows) of the level on average, with a net change under half the total movement;
+/// near zero — training loss ≤ 2 % of the reference.
+/// Statistics (latest monitor snapshot): dead units ≥ 50 % of a block; saturation ≥ 50 % of a block's outputs;
+/// per-element RMS gradient of the first weight tensor ≤ 1/100 (vanishing) or ≥ 100× (exploding) the last one's;
+/// gradient norm max/median ≥ 100 after the first 10 % of steps (unstable).
+/// </remarks>
+internal static class LossCurveDiagnosis
+{
+    private const double FlatImprovement = 0.02;
+    private const double FlatSpread = 0.1;
+    private const double DivergenceFactor = 4.0;
+    private const double OverfitRise = 0.03;
+    private const double OverfitTrainDrop = 0.05;
+    private const double HighFraction = 0.75;
+    private const double PlateauImprovement = 0.02;
+    private const double NearZeroFraction = 0.02;
+    private const double DeadFraction = 0.5;
+    private const double SaturatedFraction = 0.5;
+    private const double GradientRatio = 100.0;
+
+    public static Diagnosis Diagnose(TrainingHistory history)
+    {
+        var findings = new List<DiagnosisFinding>();
+        var train = history.Epochs.Select(e => e.TrainLoss).ToArray();
+        var steps = history.StepLosses.ToArray();
+        var windows = WindowMeans(steps, out var windowSize);
+        var reference = ReferenceLevel(history, train, steps);
+
+        var divergence = Divergence(history, train, steps, windows, windowSize);
+        if (divergence is not null) findings.Add(divergence);
+        else
+        {
+            var flat = Flat(history, train, windows, reference);
+            if (flat is not null) findings.Add(flat);
+            else
+            {
+                Add(findings, Overfitting(history, train));
+                if (!findings.Any(f => f.Kind == DiagnosisKind.Overfitting)) Add(findings, Underfitting(history, train, reference));
+                Add(findings, Oscillation(history, train, windows, windowSize));
+                Add(findings, NearZero(history, train, reference));
+            }
+        }
+
+        findings.AddRange(StatisticsWarnings(history));
+        Add(findings, UnstableGradients(history));
+        return new Diagnosis(findings, Summary(history, train));
+    }
+
+    private static void Add(List<DiagnosisFinding> findings, DiagnosisFinding? finding)
+    {
+        if (finding is not null) findings.Add(finding);
+    }
+
+    private static string Summary(TrainingHistory history, double[] train)
+    {
+        if (train.Length == 0)
+            return history.StepCount == 0 ? "Empty history: nothing to diagnose." : $"{history.StepCount} steps, no complete epoch.";
+        var text = $"{train.Length} epoch{(train.Length == 1 ? "" : "s")}: training loss {train[0]:G4} → {train[^1]:G4}";
+        if (history.HasValidation)
+        {
+            var best = history.BestEpoch;
+            var bestLoss = best > 0 ? history.Epochs[best - 1].ValidationLoss : null;
+            text += $", validation loss {history.Epochs[^1].ValidationLoss:G4} (best {bestLoss:G4} at epoch {best})";
+        }
+        if (history.BaselineLoss is { } baseline) text += $"; a constant prediction scores {baseline:G4}";
+        return text + ".";
+    }
+
+    /// <summary>The level of a model that learned nothing: the baseline loss, else where the steps (or epochs) started.</summary>
+    private static double ReferenceLevel(TrainingHistory history, double[] train, double[] steps)
+    {
+        if (history.BaselineLoss is { } baseline && baseline > 0 && double.IsFinite(baseline)) return baseline;
+        var first = steps.Take(Math.Max(1, Math.Min(10, steps.Length / 20))).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
+        if (double.IsFinite(first) && first > 0) return first;
+        return train.Length > 0 && double.IsFinite(train[0]) ? train[0] : 1.0;
+    }
+
+    /// <summary>Means of consecutive step windows: about 50 windows, at least one step each.</summary>
+    private static double[] WindowMeans(double[] steps, out int size)
+    {
+        size = Math.Max(1, steps.Length / 50);
+        var count = steps.Length / size;
+        var means = new double[count];
+        for (var w = 0; w < count; w++)
+        {
+            double sum = 0;
+            for (var i = 0; i < size; i++) sum += steps[w * size + i];
+            means[w] = sum / size;
+        }
+        return means;
+    }
+
+    private static int EpochOfStep(TrainingHistory history, long step)
+    {
+        long end = 0;
+        foreach (var epoch in history.Epochs)
+        {
+            end += epoch.OptimizerSteps;
+            if (step < end) return epoch.Epoch;
+        }
+        return history.Epochs.Count > 0 ? history.Epochs[^1].Epoch : 1;
+    }
+
+    private static DiagnosisFinding? Divergence(TrainingHistory history, double[] train, double[] steps, double[] windows, int windowSize)
+    {
+        string[] remedies =
+        [
+            "Lower the learning rate: it overshoots a cliff in the loss landscape (the LR finder shows where the loss starts to climb; start an order of magnitude below).",
+            "Clip gradients by global norm (TrainerOptions.ClipNorm, 1.0 in the recipe).",
+            "Check for numerical overflow: TrainerOptions.DetectAnomalies names the first block whose output or gradient holds NaN/∞.",
+        ];
+
+        var nonFiniteStep = Array.FindIndex(steps, s => !double.IsFinite(s));
+        if (nonFiniteStep >= 0)
+        {
+            var epoch = EpochOfStep(history, nonFiniteStep);
+            var before = steps.Take(nonFiniteStep).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Min();
+            return new DiagnosisFinding(DiagnosisKind.Divergence, epoch, nonFiniteStep,
+                $"The training loss became {steps[nonFiniteStep]} at step {nonFiniteStep}{(double.IsNaN(before) ? "" : $" after reaching {before:G4}")}.", remedies);
+        }
+
+        for (var e = 0; e < history.Epochs.Count; e++)
+        {
+            var record = history.Epochs[e];
+            if (!double.IsFinite(record.TrainLoss) || record.ValidationLoss is { } v && !double.IsFinite(v))
+                return new DiagnosisFinding(DiagnosisKind.Divergence, record.Epoch, null,
+                    $"Epoch {record.Epoch} ended with training loss {record.TrainLoss:G4} and validation loss {record.ValidationLoss?.ToString("G4") ?? "n/a"}.", remedies);
+        }
+
+        // A finite spike: far above the best so far and above where training started.
+        for (var w = 1; w < windows.Length; w++)
+        {
+            var best = windows.AsSpan(0, w).ToArray().Min();
+            if (windows[w] > DivergenceFactor * best && windows[w] > windows[0])
+            {
+                var step = (long)w * windowSize;
+                return new DiagnosisFinding(DiagnosisKind.Divergence, EpochOfStep(history, step), step,
+                    $"The training loss jumped to {windows[w]:G4} around step {step}, above {DivergenceFactor}× its best so far ({best:G4}) and above its start ({windows[0]:G4}).",
+                    remedies);
+            }
+        }
+        for (var e = 1; e < train.Length; e++)
+        {
+            var best = train.AsSpan(0, e).ToArray().Min();
+            if (train[e] > DivergenceFactor * best && train[e] > train[0])
+                return new DiagnosisFinding(DiagnosisKind.Divergence, history.Epochs[e].Epoch, null,
+                    $"The training loss jumped to {train[e]:G4} in epoch {history.Epochs[e].Epoch}, above {DivergenceFactor}× its best so far ({best:G4}) and above its start ({train[0]:G4}).",
+                    remedies);
+        }
+        return null;
+    }
+
+    private static DiagnosisFinding? Flat(TrainingHistory history, double[] train, double[] windows, double reference)
+    {
+        // Judged on the steps when there are enough, else on the epochs.
+        double[] curve;
+        if (windows.Length >= 5) curve = windows;
+        else if (train.Length >= 2) curve = train;
+        else return null;
+        double start = curve[0], best = curve.Min();
+        if (!(start > 0) || (start - best) / start >= FlatImprovement) return null;
+        // A curve that swings widely without improving oscillates (pattern 5); flat means it barely moves.
+        if ((curve.Max() - best) / start >= FlatSpread) return null;
+
+        var remedies = new List<string>
+        {
+            "Raise the learning rate about 10×: the steps are too small to make progress. LrFinder picks it from a sweep.",
+            "Check the data pipeline (§7.8.5 step 1): labels shuffled relative to the inputs, or constant, give exactly this curve.",
+            "Overfit one batch (OverfitOneBatch): if even that fails, the model or the loss has a bug.",
+        };
+        var evidence = $"The training loss went from {start:G4} to at best {best:G4} ({(start - best) / start:P1} better).";
+        if (history.BaselineLoss is { } baseline && Math.Abs(best - baseline) <= 0.05 * baseline)
+            evidence += $" That is the loss of a constant prediction ({baseline:G4}): the model predicts the label prior.";
+        return new DiagnosisFinding(DiagnosisKind.FlatLoss, 1, 0, evidence, remedies);
+    }
+
+    private static DiagnosisFinding? Overfitting(TrainingHistory history, double[] train)
+    {
+        var epochs = history.Epochs;
+        if (epochs.Count < 3 || epochs.Any(e => e.ValidationLoss is null)) return null;
+        var validation = epochs.Select(e => e.ValidationLoss!.Value).ToArray();
+        var b = Array.IndexOf(validation, validation.Min());
+        var last = validation.Length - 1;
+        if (b == last) return null;
+
+        var rose = validation[last] >= (1 + OverfitRise) * validation[b];
+        var plateaued = last - b >= 3;
+        var trainFell = train[last] <= (1 - OverfitTrainDrop) * train[b];
+        if (!(trainFell && (rose || plateaued))) return null;
+
+        var remedies = new List<string>
+        {
+            "Regularize more: raise dropout, raise weight decay (AdamW's decoupled decay), add data augmentation, or shrink the model.",
+            $"Early stopping on validation loss (TrainerOptions.EarlyStopping with restoreBest) keeps the weights of epoch {epochs[b].Epoch}.",
+        };
+        if (b == 0)
+            remedies.Add("The gap opened at once (validation was best after the first epoch): the model may be too large for the data set.");
+        var evidence = rose
+            ? $"Validation loss rose from {validation[b]:G4} (epoch {epochs[b].Epoch}) to {validation[last]:G4} while training loss fell from {train[b]:G4} to {train[last]:G4}."
+            : $"Validation loss has not improved on {validation[b]:G4} (epoch {epochs[b].Epoch}) for {last - b} epochs while training loss fell from {train[b]:G4} to {train[last]:G4}.";
+        return new DiagnosisFinding(DiagnosisKind.Overfitting, epochs[b].Epoch + 1, null, evidence, remedies);
+    }
+
+    private static DiagnosisFinding? Underfitting(TrainingHistory history, double[] train, double reference)
+    {
+        if (train.Length < 4) return null;
+        var last = train.Length - 1;
+        var high = train[last] >= HighFraction * reference;
+        var validation = history.Epochs[last].ValidationLoss;
+        if (validation is { } v) high &= v >= HighFraction * reference;
+        if (!high) return null;
+
+        var tail = Math.Max(2, train.Length / 3);
+        var tailStart = train[last - tail];
+        if (!(tailStart > 0) || (tailStart - train[last]) / tailStart >= PlateauImprovement) return null;
+
+        var floor = train.Min();
+        var since = Array.FindIndex(train, t => t <= (1 + PlateauImprovement) * floor);
+        var remedies = new List<string>
+        {
+            "Give the model more capacity: wider or more blocks.",
+            "Raise the learning rate (LrFinder), or try a different optimizer (SGD → Adam/AdamW).",
+            "Check for dead neurons (ReLU collapse): set TrainerOptions.MonitorInterval and read the DeadUnits warning.",
+        };
+        var evidence = $"Training loss settled at {train[last]:G4}{(validation is { } val ? $" and validation loss at {val:G4}" : "")}, " +
+                       $"{train[last] / reference:P0} of the reference level {reference:G4}, improving < {PlateauImprovement:P0} over the last {tail} epochs.";
+        return new DiagnosisFinding(DiagnosisKind.Underfitting, history.Epochs[since].Epoch, null, evidence, remedies);
+    }
+
+    private static DiagnosisFinding? Oscillation(TrainingHistory history, double[] train, double[] windows, int windowSize)
+    {
+        string[] remedies =
+        [
+            "Lower the learning rate: it is too high for this phase of training.",
+            "Use a larger batch size: small batches give noisy gradients.",
+            "Add learning-rate warmup (one-cycle or LinearWarmup in front of the schedule).",
+        ];
+
+        if (train.Length >= 5 && Oscillates(train, 0.05, out var firstUp, out var ups, out var amplitude))
+            return new DiagnosisFinding(DiagnosisKind.Oscillation, history.Epochs[firstUp + 1].Epoch, null,
+                $"The training loss went up in {ups} of {train.Length - 1} epochs, moving {amplitude:P0} of its level per epoch on average, and ended at {train[^1]:G4} (started {train[0]:G4}).",
+                remedies);
+
+        if (windowSize >= 10 && windows.Length >= 10 && Oscillates(windows, 0.10, out firstUp, out ups, out amplitude))
+        {
+            var step = (long)(firstUp + 1) * windowSize;
+            return new DiagnosisFinding(DiagnosisKind.Oscillation, EpochOfStep(history, step), step,
+                $"Averaged over windows of {windowSize} steps, the loss went up in {ups} of {windows.Length - 1} windows, moving {amplitude:P0} of its level per window on average.",
+                remedies);
+        }
+        return null;
+    }
+
+    private static bool Oscillates(double[] series, double minAmplitude, out int firstUp, out int ups, out double amplitude)
+    {
+        firstUp = -1;
+        ups = 0;
+        double totalMove = 0;
+        for (var i = 0; i + 1 < series.Length; i++)
+        {
+            var d = series[i + 1] - series[i];
+            totalMove += Math.Abs(d);
+            if (d > 0)
+            {
+                ups++;
+                if (firstUp < 0) firstUp = i;
+            }
+        }
+        var moves = series.Length - 1;
+        var level = series.Average();
+        amplitude = level > 0 ? totalMove / moves / level : 0;
+        var net = Math.Abs(series[^1] - series[0]);
+        return ups >= 2 && ups >= moves / 3.0 && amplitude >= minAmplitude && net < 0.5 * totalMove;
+    }
+
+    private static DiagnosisFinding? NearZero(TrainingHistory history, double[] train, double reference)
+    {
+        if (train.Length == 0 || !(train[^1] <= NearZeroFraction * reference)) return null;
+        var since = Array.FindIndex(train, t => t <= NearZeroFraction * reference);
+        var validation = history.Epochs[^1].ValidationLoss;
+        var remedies = new List<string>();
+        string evidence;
+        if (validation is { } v && v <= 5 * NearZeroFraction * reference)
+        {
+            evidence = $"Training loss {train[^1]:G4} and validation loss {v:G4} are both near zero (reference {reference:G4}): suspiciously easy.";
+            remedies.Add("Check for a leak: a feature that encodes the label, or rows shared between the training and validation sets.");
+            remedies.Add("If the task really is this easy, a smaller model will do.");
+        }
+        else
+        {
+            evidence = validation is { } val
+                ? $"Training loss {train[^1]:G4} is near zero (reference {reference:G4}) while validation loss is {val:G4}: the model memorizes the training set, though it has learned useful features."
+                : $"Training loss {train[^1]:G4} is near zero (reference {reference:G4}); without a validation set memorization cannot be told from learning.";
+            remedies.Add("Early stopping selects the model at the validation-loss minimum (TrainerOptions.EarlyStopping).");
+            remedies.Add("Consider more regularization: dropout, weight decay.");
+            if (validation is null) remedies.Add("Hold out a validation set (DataSet.Split) to see how much of this generalizes.");
+        }
+        return new DiagnosisFinding(DiagnosisKind.TrainLossNearZero, history.Epochs[since].Epoch, null, evidence, remedies);
+    }
+
+    private static IEnumerable<DiagnosisFinding> StatisticsWarnings(TrainingHistory history)
+    {
+        var snapshots = history.MonitorSnapshots;
+        if (snapshots.Count == 0) yield break;
+        var latest = snapshots[^1];
+
+        var dead = latest.Activations.Where(a => a.DeadUnits >= DeadFraction).ToArray();
+        if (dead.Length > 0)
+        {
+            var first = FirstSnapshot(snapshots, s => s.Activations.Any(a => dead.Any(d => d.Block == a.Block) && a.DeadUnits >= DeadFraction));
+            yield return new DiagnosisFinding(DiagnosisKind.DeadUnits, first.Epoch, first.Step,
+                $"Dead units (zero for every row of the batch) at step {latest.Step}: {string.Join(", ", dead.Select(a => $"{a.Block} {a.DeadUnits:P0}"))}. " +
+                "Their inputs stay negative, so their gradient is zero and they never recover.",
+                [
+                    "Use LeakyRelu or Gelu instead of Relu.",
+                    "Lower the learning rate: a large step can push a unit's bias far negative.",
+                    "Reduce weight decay.",
+                ]);
+        }
+
+        var saturated = latest.Activations.Where(a => a.FractionSaturated >= SaturatedFraction).ToArray();
+        if (saturated.Length > 0)
+        {
+            var first = FirstSnapshot(snapshots, s => s.Activations.Any(a => saturated.Any(d => d.Block == a.Block) && a.FractionSaturated >= SaturatedFraction));
+            yield return new DiagnosisFinding(DiagnosisKind.Saturation, first.Epoch, first.Step,
+                $"Saturated outputs at step {latest.Step}: {string.Join(", ", saturated.Select(a => $"{a.Block} {a.FractionSaturated:P0}"))} sit in the flat tails of tanh/sigmoid, where the gradient is near zero.",
+                [
+                    "Use Xavier initialization in front of tanh/sigmoid (Init.Auto does).",
+                    "Normalize before the activation (BatchNorm or LayerNorm in the block).",
+                    "Lower the learning rate.",
+                ]);
+        }
+
+        if (GradientDepthRatio(latest) is var (ratio, input, output) && double.IsFinite(ratio))
+        {
+            if (ratio <= 1 / GradientRatio)
+            {
+                var first = FirstSnapshot(snapshots, s => GradientDepthRatio(s) is var (r, _, _) && r <= 1 / GradientRatio);
+                yield return new DiagnosisFinding(DiagnosisKind.VanishingGradients, first.Epoch, first.Step,
+                    $"The RMS gradient of {input} is {ratio:G3}× that of {output}: the layers near the input barely learn.",
+                    [
+                        "Add normalization (BatchNorm or LayerNorm) to the blocks.",
+                        "Use He initialization in front of ReLU-like activations, Xavier in front of tanh/sigmoid (Init.Auto).",
+                        "Use a shallower network (or residual connections, where the architecture allows them).",
+                    ]);
+            }
+            else if (ratio >= GradientRatio)
+            {
+                var first = FirstSnapshot(snapshots, s => GradientDepthRatio(s) is var (r, _, _) && r >= GradientRatio);
+                yield return new DiagnosisFinding(DiagnosisKind.ExplodingGradients, first.Epoch, first.Step,
+                    $"The RMS gradient of {input} is {ratio:G3}× that of {output}: gradients grow on their way to the input.",
+                    [
+                        "Clip gradients by global norm (TrainerOptions.ClipNorm).",
+                        "Lower the learning rate.",
+                    ]);
+            }
+        }
+        var nonFinite = latest.Gradients.FirstOrDefault(g => !double.IsFinite(g.Norm));
+        if (nonFinite is not null)
+            yield return new DiagnosisFinding(DiagnosisKind.ExplodingGradients, latest.Epoch, latest.Step,
+                $"The gradient of {nonFinite.Tensor} is not finite (norm {nonFinite.Norm}).",
+                ["Clip gradients by global norm.", "Lower the learning rate.", "Turn on anomaly mode (TrainerOptions.DetectAnomalies) to find the first block that overflows."]);
+    }
+
+    private static MonitorSnapshot FirstSnapshot(IReadOnlyList<MonitorSnapshot> snapshots, Func<MonitorSnapshot, bool> holds)
+    {
+        // The start of the final run of snapshots where the condition holds.
+        var first = snapshots.Count - 1;
+        while (first > 0 && holds(snapshots[first - 1])) first--;
+        return snapshots[first];
+    }
+
+    /// <summary>Per-element RMS gradient of the first weight tensor over that of the last (weights only, when named so).</summary>
+    private static (double Ratio, string Input, string Output)? GradientDepthRatio(MonitorSnapshot snapshot)
+    {
+        var tensors = snapshot.Gradients.Where(g => g.Tensor.EndsWith(".Weight", StringComparison.Ordinal)).ToArray();
+        if (tensors.Length < 2) tensors = snapshot.Gradients.ToArray();
+        if (tensors.Length < 2) return null;
+        static double Rms(GradientStatistics g) => Math.Sqrt(g.Std * g.Std + g.Mean * g.Mean);
+        double input = Rms(tensors[0]), output = Rms(tensors[^1]);
+        if (!(output > 0)) return null;
+        return (input / output, tensors[0].Tensor, tensors[^1].Tensor);
+    }
+
+    private static DiagnosisFinding? UnstableGradients(TrainingHistory history)
+    {
+        var norms = history.GradientNorms.ToArray();
+        var skip = norms.Length / 10;
+        var tail = norms.Skip(skip).Where(n => double.IsFinite(n) && n > 0).ToArray();
+        if (tail.Length < 20) return null;
+        Array.Sort(tail);
+        var median = tail[tail.Length / 2];
+        var max = tail[^1];
+        if (!(max >= GradientRatio * median)) return null;
+        var at = Array.FindIndex(norms, skip, n => n == max);
+        return new DiagnosisFinding(DiagnosisKind.UnstableGradients, EpochOfStep(history, at), at,
+            $"The gradient norm reached {max:G3} at step {at}, {max / median:G3}× its median {median:G3}: it fluctuates by orders of magnitude.",
+            [
+                "Clip gradients by global norm (TrainerOptions.ClipNorm, 1.0 in the recipe).",
+                "Add learning-rate warmup.",
+                "Add batch normalization.",
+            ]);
+    }
+}

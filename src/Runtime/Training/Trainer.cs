@@ -1,0 +1,396 @@
+using System.Diagnostics;
+
+namespace DslNet;
+
+/// <summary>
+/// Trains any <see cref="INetwork"/> with the practical recipe of §7.10 (see <see cref="TrainerOptions"/> for the
+/// defaults): epochs of shuffled mini-batches, AdamW, one-cycle stepped per optimizer step, clipping at norm 1.0,
+/// optional accumulation, loss scaling, early stopping, checkpoints and callbacks, validation loss and metrics every
+/// epoch, a progress display, and a <see cref="TrainingHistory"/> that plots and diagnoses itself.
+/// </summary>
+/// <example>
+/// <code>
+/// var model = new StreamRecMlp(seed: 42);
+/// var trainer = new Trainer(model, new TrainerOptions { Epochs = 5, BatchSize = 512 });
+/// var history = trainer.Fit(train, validation);
+/// history.SavePlots("runs/streamrec");
+/// Console.WriteLine(history.Diagnose());
+/// </code>
+/// </example>
+/// <remarks>
+/// <para>
+/// One optimizer step is, in this order (the order the analyzers check):
+/// <c>TrainStep(x, y[, scale])</c> per micro-batch → accumulate → unscale (loss scaling) → clip (the norm before
+/// clipping is recorded) → optimizer step (skipped by the scaler on inf/NaN) → scaler update → schedule step.
+/// With accumulation over N micro-batches, an epoch makes <c>floor(batches / N)</c> optimizer steps; micro-batches
+/// left over at the end of an epoch are dropped (their training step still updated BatchNorm's running statistics).
+/// </para>
+/// <para>
+/// The batch loop allocates nothing: batches are gathered into the data set's reused buffers, the history's step
+/// series are sized before the first epoch, and the live progress line is formatted into a reused buffer. Per epoch,
+/// the batch enumerator, validation metrics and the epoch's record allocate a little; a monitor interval or a
+/// callback may allocate on the steps they act on.
+/// </para>
+/// <para>
+/// Metrics on the validation set (inference mode, one <c>Predict</c> pass): the loss, computed from the logits in
+/// double with the model's loss; for binary cross-entropy with one output also ROC AUC and accuracy (logit &gt; 0);
+/// for cross-entropy accuracy (arg max); for MSE the loss only.
+/// </para>
+/// </remarks>
+public sealed class Trainer
+{
+    public Trainer(INetwork model, TrainerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new TrainerOptions();
+        Validate(options);
+        Model = model;
+        Options = options;
+        Optimizer = options.Optimizer?.Invoke(model.Parameters)
+                    ?? new AdamW(model.Parameters, lr: options.LearningRate, weightDecay: options.WeightDecay);
+        if (!ReferenceEquals(Optimizer.Parameters, model.Parameters))
+            throw new ArgumentException("The optimizer factory built an optimizer over a different parameter buffer than the model's.", nameof(options));
+    }
+
+    public INetwork Model { get; }
+
+    public TrainerOptions Options { get; }
+
+    /// <summary>Built once, in the constructor; its state carries over between <see cref="Fit"/> calls.</summary>
+    public Optimizer Optimizer { get; }
+
+    /// <summary>The schedule of the latest <see cref="Fit"/> (built per call: its horizon depends on the data).</summary>
+    public ILearningRateScheduler? Schedule { get; private set; }
+
+    /// <summary>The loss scaler of the latest <see cref="Fit"/> with <see cref="TrainerOptions.LossScaling"/>.</summary>
+    public GradScaler? Scaler { get; private set; }
+
+    /// <summary>Trains on <paramref name="train"/> for <see cref="TrainerOptions.Epochs"/> epochs, validating on <paramref name="validation"/> after each.</summary>
+    /// <exception cref="ArgumentException">The data does not fit the model or its loss (wrong width, a label outside {0, 1} for BCE, a class out of range for cross-entropy, a NaN/∞ feature): the message names the set and the row.</exception>
+    /// <exception cref="NumericalAnomalyException">With <see cref="TrainerOptions.DetectAnomalies"/>: the first block that produced NaN/∞.</exception>
+    public TrainingHistory Fit(DataSet train, DataSet? validation = null)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        var options = Options;
+        var baseline = CheckData(train, "training set", nameof(train), Model);
+        if (validation is not null) CheckData(validation, "validation set", nameof(validation), Model);
+        if (options.EarlyStopping is not null && validation is null)
+            throw new ArgumentException("Early stopping watches the validation loss: pass a validation set to Fit.", nameof(validation));
+
+        var batchesPerEpoch = train.BatchesPerEpoch(options.BatchSize, options.DropLast);
+        var accumulation = options.AccumulationSteps;
+        var stepsPerEpoch = batchesPerEpoch / accumulation;
+        if (stepsPerEpoch == 0)
+            throw new ArgumentException(
+                $"The training set gives {batchesPerEpoch} batch(es) of {options.BatchSize} per epoch, fewer than the {accumulation} micro-batches one optimizer step accumulates.",
+                nameof(train));
+        var totalSteps = checked(options.Epochs * stepsPerEpoch);
+
+        var model = Model;
+        var optimizer = Optimizer;
+        var schedule = Schedule = options.Schedule(optimizer, new ScheduleContext(options.Epochs, stepsPerEpoch, totalSteps));
+        var scaler = Scaler = options.LossScaling ? new GradScaler() : null;
+        var accumulator = accumulation > 1 ? new GradientAccumulator(model.Parameters, accumulation) : null;
+        var stopping = options.EarlyStopping;
+        var history = new TrainingHistory(totalSteps) { Loss = model.Loss, BaselineLoss = baseline, ClipNorm = options.ClipNorm };
+        var context = new TrainingContext(model, optimizer, schedule, history, options.Epochs, batchesPerEpoch);
+        var progress = ProgressDisplay.Create(options.Progress, options.ProgressWriter);
+        var callbacks = options.Callbacks;
+        var validationOutputs = validation is null ? null : new float[validation.Rows * model.OutputSize];
+        var checkpoint = options.CheckpointPath is null ? null : BuildCheckpoint(model, optimizer, schedule, scaler, stopping);
+        var clipNorm = options.ClipNorm ?? double.PositiveInfinity;
+
+        var monitor = model.Monitor;
+        var (previousInterval, previousAnomalies) = (monitor.Interval, monitor.DetectAnomalies);
+        monitor.Interval = options.MonitorInterval;
+        monitor.DetectAnomalies = options.DetectAnomalies;
+        long lastSnapshotStep = -1;
+
+        var runClock = Stopwatch.StartNew();
+        var epochClock = new Stopwatch();
+        try
+        {
+            for (var epoch = 1; epoch <= options.Epochs && !context.StopRequested; epoch++)
+            {
+                context.Epoch = epoch;
+                context.Batch = 0;
+                progress?.StartEpoch(epoch, options.Epochs, batchesPerEpoch);
+                epochClock.Restart();
+                double epochLossSum = 0, microLossSum = 0;
+                long epochRows = 0;
+                var epochSteps = 0;
+                accumulator?.Reset();
+
+                foreach (var batch in train.Batches(options.BatchSize, options.Shuffle, options.Seed, epoch - 1, options.DropLast))
+                {
+                    var gathers = monitor.Gathers(model.StepCount);
+                    var loss = scaler is null
+                        ? model.TrainStep(batch.Features, batch.Labels)
+                        : model.TrainStep(batch.Features, batch.Labels, scaler.Scale);
+                    context.Batch++;
+                    epochLossSum += (double)loss * batch.Count;
+                    epochRows += batch.Count;
+                    microLossSum += loss;
+                    if (gathers) lastSnapshotStep = TakeSnapshot(history, monitor, epoch, lastSnapshotStep);
+
+                    if (accumulator is not null && !accumulator.Add())
+                    {
+                        progress?.Batch(context.Batch, epochRows, loss);
+                        continue;
+                    }
+
+                    // One optimizer step: unscale, clip (recording the norm before clipping), step, update, schedule.
+                    var stepLoss = microLossSum / accumulation;
+                    microLossSum = 0;
+                    var learningRate = optimizer.LearningRate;
+                    var momentum = optimizer.Momentum;
+                    scaler?.Unscale(optimizer);
+                    var norm = GradClip.ByNorm(model.Gradients, clipNorm);
+                    if (scaler is null) optimizer.Step();
+                    else
+                    {
+                        scaler.Step(optimizer);
+                        scaler.Update();
+                    }
+                    if (schedule?.Unit == ScheduleUnit.Batch) schedule.Step();
+
+                    epochSteps++;
+                    history.AddStep(stepLoss, learningRate, momentum, norm);
+                    context.OptimizerStep++;
+                    context.Loss = stepLoss;
+                    context.GradientNorm = norm;
+                    context.LearningRate = learningRate;
+                    if (options.StopOnNonFiniteLoss && !double.IsFinite(stepLoss))
+                        context.RequestStop($"the training loss became {stepLoss} at optimizer step {context.OptimizerStep - 1} (epoch {epoch})");
+                    for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnBatchEnd(context);
+                    progress?.Batch(context.Batch, epochRows, loss);
+                    if (context.StopRequested) break;
+                }
+
+                var trainSeconds = epochClock.Elapsed.TotalSeconds;
+                var trainLoss = epochRows > 0 ? epochLossSum / epochRows : double.NaN;
+                var (validationLoss, auc, accuracy) = validation is null ? (null, null, null) : Validate(model, validation, validationOutputs!);
+                if (schedule?.Unit == ScheduleUnit.Epoch) schedule.Step();
+
+                var record = new EpochRecord(epoch, trainLoss, validationLoss, auc, accuracy,
+                    epochSteps > 0 ? context.LearningRate : optimizer.LearningRate, epochSteps, trainSeconds,
+                    epochClock.Elapsed.TotalSeconds, trainSeconds > 0 ? epochRows / trainSeconds : 0);
+                for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnEpochEnd(context, record);
+
+                if (stopping is not null && stopping.Report(EarlyStoppingValue(stopping, record), model))
+                    context.RequestStop($"early stopping: no improvement for {stopping.Patience} epochs (best epoch {stopping.BestEpoch + 1})");
+
+                checkpoint?.Save(options.CheckpointPath!, data =>
+                {
+                    data.Value("epoch", (long)epoch);
+                    data.Value("train_loss", trainLoss);
+                    if (validationLoss is { } v) data.Value("validation_loss", v);
+                });
+
+                // The epoch's time includes validation and the checkpoint.
+                record = record with { WallSeconds = epochClock.Elapsed.TotalSeconds };
+                history.AddEpoch(record);
+                progress?.EndEpoch(record);
+            }
+
+            if (context.StopRequested)
+            {
+                history.StopReason = context.StopReason;
+                progress?.Message($"stopped: {context.StopReason}");
+            }
+            if (stopping is { RestoreBestWeights: true, HasBestWeights: true } && !stopping.ShouldStop)
+                stopping.RestoreBest(model);
+        }
+        finally
+        {
+            monitor.Interval = previousInterval;
+            monitor.DetectAnomalies = previousAnomalies;
+            history.WallTime = runClock.Elapsed;
+        }
+
+        return history;
+    }
+
+    private static double EarlyStoppingValue(EarlyStopping stopping, EpochRecord record) =>
+        stopping.Mode == EarlyStoppingMode.Min
+            ? record.ValidationLoss!.Value
+            : record.ValidationAuc ?? record.ValidationAccuracy
+              ?? throw new InvalidOperationException("Early stopping in Max mode watches validation AUC or accuracy, which an MSE model does not have; use Min mode (validation loss).");
+
+    private static Checkpoint BuildCheckpoint(INetwork model, Optimizer optimizer, ILearningRateScheduler? schedule, GradScaler? scaler, EarlyStopping? stopping)
+    {
+        var checkpoint = new Checkpoint(model).With("optimizer", optimizer);
+        if (schedule is not null) checkpoint.With("schedule", schedule);
+        if (scaler is not null) checkpoint.With("scaler", scaler);
+        if (stopping is not null) checkpoint.With("early_stopping", stopping);
+        return checkpoint;
+    }
+
+    private static long TakeSnapshot(TrainingHistory history, NetworkMonitor monitor, int epoch, long lastStep)
+    {
+        var step = lastStep;
+        foreach (var a in monitor.Activations) if (a is not null) step = Math.Max(step, a.Step);
+        foreach (var g in monitor.Gradients) if (g is not null) step = Math.Max(step, g.Step);
+        if (step == lastStep) return lastStep;
+        history.AddSnapshot(new MonitorSnapshot(step, epoch,
+            monitor.Activations.Where(a => a is not null && a.Step == step).Select(a => a!).ToArray(),
+            monitor.Gradients.Where(g => g is not null && g.Step == step).Select(g => g!).ToArray()));
+        return step;
+    }
+
+    /// <summary>Inference-mode loss and metrics over the whole set, from one Predict pass.</summary>
+    private static (double? Loss, double? Auc, double? Accuracy) Validate(INetwork model, DataSet data, float[] outputs)
+    {
+        model.Predict(data.Features, outputs);
+        var labels = data.Labels;
+        switch (model.Loss)
+        {
+            case Loss.BinaryCrossEntropyWithLogits:
+            {
+                var loss = Metrics.LogLoss(outputs, labels);
+                double? auc = null;
+                if (HasBothClasses(labels) && !HasNaN(outputs))
+                    auc = Metrics.RocAuc(outputs, labels);
+                return (loss, auc, Metrics.Accuracy(outputs, labels));
+            }
+            case Loss.CrossEntropy:
+                return CrossEntropy(outputs, labels, model.OutputSize);
+            default:
+            {
+                double sum = 0;
+                for (var i = 0; i < labels.Length; i++)
+                {
+                    double d = outputs[i] - labels[i];
+                    sum += d * d;
+                }
+                return (sum / labels.Length, null, null);
+            }
+        }
+    }
+
+    private static bool HasNaN(ReadOnlySpan<float> values)
+    {
+        foreach (var v in values) if (float.IsNaN(v)) return true;
+        return false;
+    }
+
+    private static bool HasBothClasses(ReadOnlySpan<float> labels)
+    {
+        bool positive = false, negative = false;
+        foreach (var label in labels)
+        {
+            if (label >= 0.5f) positive = true;
+            else negative = true;
+            if (positive && negative) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Mean cross-entropy (log-softmax in double) and arg-max accuracy.</summary>
+    private static (double?, double?, double?) CrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> labels, int classes)
+    {
+        double sum = 0;
+        var correct = 0;
+        for (var row = 0; row < labels.Length; row++)
+        {
+            var z = logits.Slice(row * classes, classes);
+            var best = 0;
+            double max = z[0];
+            for (var k = 1; k < classes; k++)
+                if (z[k] > max)
+                {
+                    max = z[k];
+                    best = k;
+                }
+            double exp = 0;
+            for (var k = 0; k < classes; k++) exp += Math.Exp(z[k] - max);
+            var target = (int)labels[row];
+            sum += max + Math.Log(exp) - z[target];
+            if (best == target) correct++;
+        }
+        return (sum / labels.Length, null, (double)correct / labels.Length);
+    }
+
+    /// <summary>
+    /// Checks the data against the model and its loss, with errors naming the set and the row; returns the loss
+    /// of the best constant prediction on its labels (the diagnosis's baseline).
+    /// </summary>
+    internal static double CheckData(DataSet data, string name, string parameter, INetwork model)
+    {
+        if (data.Columns != model.InputSize)
+            throw new ArgumentException($"The {name} has {data.Columns} feature columns; the model takes {model.InputSize} inputs.", parameter);
+        if (data.Rows == 0)
+            throw new ArgumentException($"The {name} is empty.", parameter);
+        var loss = model.Loss;
+        if (loss != Loss.CrossEntropy && model.OutputSize != 1)
+            throw new ArgumentException(
+                $"The model has {model.OutputSize} outputs, but a data set holds one label per row, which fits {loss} only with one output.", parameter);
+
+        var features = data.Features;
+        for (var i = 0; i < features.Length; i++)
+            if (!float.IsFinite(features[i]))
+                throw new ArgumentException(
+                    $"The {name}'s row {i / data.Columns} (0-based) has {features[i]} in column '{data.FeatureNames[i % data.Columns]}'; features must be finite.", parameter);
+
+        var labels = data.Labels;
+        switch (loss)
+        {
+            case Loss.BinaryCrossEntropyWithLogits:
+            {
+                double positives = 0;
+                for (var row = 0; row < labels.Length; row++)
+                {
+                    var label = labels[row];
+                    if (label != 0f && label != 1f)
+                        throw new ArgumentException(
+                            $"The {name}'s row {row} (0-based) has label {label} in '{data.LabelName}', but binary cross-entropy needs labels 0 or 1.", parameter);
+                    positives += label;
+                }
+                var p = positives / labels.Length;
+                return Entropy(p) + Entropy(1 - p);
+            }
+            case Loss.CrossEntropy:
+            {
+                var counts = new long[model.OutputSize];
+                for (var row = 0; row < labels.Length; row++)
+                {
+                    var label = labels[row];
+                    if (!(label >= 0 && label < model.OutputSize) || label != MathF.Floor(label))
+                        throw new ArgumentException(
+                            $"The {name}'s row {row} (0-based) has label {label} in '{data.LabelName}', but cross-entropy over {model.OutputSize} classes needs a class index 0 to {model.OutputSize - 1}.", parameter);
+                    counts[(int)label]++;
+                }
+                var rows = (double)labels.Length;
+                return counts.Sum(c => Entropy(c / rows));
+            }
+            default:
+            {
+                double sum = 0;
+                for (var row = 0; row < labels.Length; row++)
+                {
+                    if (!float.IsFinite(labels[row]))
+                        throw new ArgumentException($"The {name}'s row {row} (0-based) has label {labels[row]} in '{data.LabelName}'; labels must be finite.", parameter);
+                    sum += labels[row];
+                }
+                var mean = sum / labels.Length;
+                double squares = 0;
+                foreach (var label in labels) squares += (label - mean) * (label - mean);
+                return squares / labels.Length;
+            }
+        }
+    }
+
+    private static double Entropy(double p) => p > 0 ? -p * Math.Log(p) : 0;
+
+    private static void Validate(TrainerOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.Epochs, nameof(options.Epochs));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.BatchSize, nameof(options.BatchSize));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.AccumulationSteps, nameof(options.AccumulationSteps));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MonitorInterval, nameof(options.MonitorInterval));
+        if (options.ClipNorm is { } clip && !(clip > 0))
+            throw new ArgumentOutOfRangeException(nameof(options.ClipNorm), clip, "The clipping norm must be positive (null turns clipping off).");
+        ArgumentNullException.ThrowIfNull(options.Schedule, nameof(options.Schedule));
+        ArgumentNullException.ThrowIfNull(options.Callbacks, nameof(options.Callbacks));
+    }
+}

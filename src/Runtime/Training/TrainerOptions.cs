@@ -1,0 +1,119 @@
+namespace DslNet;
+
+/// <summary>What a schedule factory knows when <see cref="Trainer.Fit"/> builds the schedule.</summary>
+/// <param name="StepsPerEpoch">Optimizer steps per epoch: batches per epoch ÷ accumulation steps, rounded up.</param>
+/// <param name="TotalSteps">The horizon of a per-step schedule: <c>Epochs × StepsPerEpoch</c>.</param>
+public readonly record struct ScheduleContext(int Epochs, int StepsPerEpoch, int TotalSteps);
+
+/// <summary>
+/// How <see cref="Trainer"/> trains. The defaults are the practical recipe of §7.10: AdamW with decoupled weight
+/// decay 1e-2 (no decay on biases and normalization parameters), a one-cycle learning-rate schedule stepped once per
+/// optimizer step over the whole run, gradients clipped to global norm 1.0, shuffled mini-batches, validation loss
+/// and metrics every epoch. Every piece can be overridden.
+/// </summary>
+/// <remarks>
+/// The recipe's other items live elsewhere: initialization (He before ReLU, Xavier before tanh/sigmoid) and
+/// normalization and dropout are declared on the model (<c>Init.Auto</c>, <c>BatchNorm</c>, <c>Dropout</c>);
+/// precision is the model's storage type, with <see cref="LossScaling"/> for fp16; monitoring is
+/// <see cref="MonitorInterval"/> and <see cref="TrainingHistory.Diagnose"/>; early stopping on validation loss is
+/// <see cref="EarlyStopping"/>.
+/// </remarks>
+public sealed class TrainerOptions
+{
+    /// <summary>Passes over the training set (default 10).</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Rows per mini-batch (default 512; with accumulation, per micro-batch).</summary>
+    public int BatchSize { get; init; } = 512;
+
+    /// <summary>Shuffle the training rows each epoch (default true); the order is fixed by (<see cref="Seed"/>, epoch).</summary>
+    public bool Shuffle { get; init; } = true;
+
+    /// <summary>Seed of the shuffling (default 0).</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Drop the short last batch of each epoch (default false, like PyTorch's DataLoader).</summary>
+    public bool DropLast { get; init; }
+
+    /// <summary>
+    /// The learning rate: the peak of the default one-cycle schedule and the rate the default optimizer is built
+    /// with (default 1e-3). Use <see cref="LrFinder"/> to pick it.
+    /// </summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>Decoupled weight decay of the default AdamW (default 1e-2, the recipe's λ ≈ 10⁻²).</summary>
+    public double WeightDecay { get; init; } = 1e-2;
+
+    /// <summary>
+    /// Builds the optimizer over the model's parameters. Default: <c>new AdamW(parameters, lr: LearningRate,
+    /// weightDecay: WeightDecay)</c> (decay on weights only).
+    /// </summary>
+    public Func<ParameterBuffer, Optimizer>? Optimizer { get; init; }
+
+    /// <summary>
+    /// Builds the learning-rate schedule once the data is known; return null for a constant rate. Default
+    /// <see cref="OneCycle"/> with the optimizer's rate as the peak. A schedule whose <see cref="ILearningRateScheduler.Unit"/>
+    /// is <see cref="ScheduleUnit.Batch"/> is stepped after every optimizer step, an epoch schedule after every epoch.
+    /// </summary>
+    public Func<Optimizer, ScheduleContext, ILearningRateScheduler?> Schedule { get; init; } = OneCycle();
+
+    /// <summary>Clip gradients to this global L2 norm before each optimizer step (default 1.0); null turns clipping off (the norm is still recorded).</summary>
+    public double? ClipNorm { get; init; } = 1.0;
+
+    /// <summary>Micro-batches per optimizer step (default 1): gradients are averaged over them (see <see cref="GradientAccumulator"/>).</summary>
+    public int AccumulationSteps { get; init; } = 1;
+
+    /// <summary>Dynamic loss scaling through a <see cref="GradScaler"/> (default off; for fp16 storage). Gradients are unscaled before clipping.</summary>
+    public bool LossScaling { get; init; }
+
+    /// <summary>Stop when validation loss stops improving (default none); needs a validation set. Its <c>restoreBest</c> puts the best epoch's weights back (when it stops, and at the end of a run it did not stop). Its state carries over between Fit calls.</summary>
+    public EarlyStopping? EarlyStopping { get; init; }
+
+    /// <summary>Save a checkpoint (model, optimizer, schedule, scaler, early stopping) to this path after every epoch; null (default) saves none.</summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>Hooks after every optimizer step and every epoch; any can stop training.</summary>
+    public IReadOnlyList<ITrainerCallback> Callbacks { get; init; } = [];
+
+    /// <summary>Gather the monitor's activation and gradient statistics every N training steps into the history (default 0: off).</summary>
+    public int MonitorInterval { get; init; }
+
+    /// <summary>Anomaly mode: check every block's output and gradient for NaN/∞ on every step and throw <see cref="NumericalAnomalyException"/> naming the first block (default off).</summary>
+    public bool DetectAnomalies { get; init; }
+
+    /// <summary>Stop at the first optimizer step whose loss is NaN or ∞ (default true): nothing after it can recover.</summary>
+    public bool StopOnNonFiniteLoss { get; init; } = true;
+
+    /// <summary>Progress output (default <see cref="ProgressMode.Auto"/>: a live line on a terminal, plain per-epoch lines when redirected).</summary>
+    public ProgressMode Progress { get; init; } = ProgressMode.Auto;
+
+    /// <summary>Where progress goes (default the console); giving a writer makes <see cref="ProgressMode.Auto"/> print plain lines.</summary>
+    public TextWriter? ProgressWriter { get; init; }
+
+    /// <summary>
+    /// One-cycle (§7.5.5) over the whole run, stepped per optimizer step: the rate rises from peak/25 to the peak in
+    /// the first 30 % of the steps and anneals (cosine) to peak/25/10⁴, β1 or momentum cycling 0.95 → 0.85 → 0.95.
+    /// </summary>
+    /// <param name="maxLr">The peak; null takes the optimizer's learning rate.</param>
+    public static Func<Optimizer, ScheduleContext, ILearningRateScheduler?> OneCycle(double? maxLr = null, double pctStart = 0.3, double divFactor = 25, double finalDivFactor = 1e4) =>
+        (optimizer, context) => new OneCycleLR(optimizer, maxLr ?? optimizer.LearningRate, context.TotalSteps, pctStart, divFactor, finalDivFactor);
+
+    /// <summary>
+    /// Linear warmup over the first <paramref name="warmupFraction"/> of the steps, then cosine annealing to
+    /// <paramref name="etaMin"/> over the rest (§7.5.3–7.5.4), both per optimizer step; the peak is the optimizer's rate.
+    /// </summary>
+    public static Func<Optimizer, ScheduleContext, ILearningRateScheduler?> WarmupCosine(double warmupFraction = 0.05, double etaMin = 0)
+    {
+        if (!(warmupFraction >= 0 && warmupFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(warmupFraction), warmupFraction, "The warmup fraction must lie in [0, 1).");
+        return (optimizer, context) =>
+        {
+            var warmup = (int)Math.Round(warmupFraction * context.TotalSteps);
+            var cosine = new CosineAnnealingLR(optimizer, tMax: Math.Max(1, context.TotalSteps - warmup), etaMin: etaMin, unit: ScheduleUnit.Batch);
+            return warmup > 0 ? new LinearWarmup(optimizer, warmup, cosine) : cosine;
+        };
+    }
+
+    /// <summary>No schedule: the optimizer's rate stays as built.</summary>
+    public static Func<Optimizer, ScheduleContext, ILearningRateScheduler?> ConstantLearningRate { get; } = (_, _) => null;
+}

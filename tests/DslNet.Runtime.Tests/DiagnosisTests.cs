@@ -1,0 +1,282 @@
+using static DslNet.Runtime.Tests.HistoryBuilder;
+
+namespace DslNet.Runtime.Tests;
+
+/// <summary>
+/// <see cref="TrainingHistory.Diagnose"/> on synthetic histories, one per loss-curve pattern of §7.8.1 and per
+/// statistics warning of §7.8.3–7.8.4, and a healthy run that triggers nothing.
+/// </summary>
+public sealed class DiagnosisTests
+{
+    private static readonly double[] HealthyTrain = Decay(12, Ln2, 0.28);
+    private static readonly double[] HealthyValidation = Decay(12, Ln2, 0.31);
+
+    [Fact]
+    public void A_healthy_run_triggers_nothing()
+    {
+        var diagnosis = Build(HealthyTrain, HealthyValidation).Diagnose();
+
+        Assert.True(diagnosis.IsHealthy, diagnosis.ToString());
+        Assert.Contains("No problem found", diagnosis.ToString());
+    }
+
+    [Fact]
+    public void A_healthy_run_with_healthy_statistics_triggers_nothing()
+    {
+        var history = Build(HealthyTrain, HealthyValidation);
+        for (var step = 0; step < 240; step += 20)
+            history.AddSnapshot(new MonitorSnapshot(step, step / 20 + 1,
+                [Activation("Hidden1", step, deadUnits: 0.05), Activation("Hidden2", step, saturated: 0.1)],
+                [Gradient("Hidden1.Weight", step, 0.01), Gradient("Hidden1.Bias", step, 0.02), Gradient("Output.Weight", step, 0.03)]));
+
+        var diagnosis = history.Diagnose();
+
+        Assert.True(diagnosis.IsHealthy, diagnosis.ToString());
+    }
+
+    [Fact]
+    public void Pattern_1_flat_from_the_start()
+    {
+        var flat = Enumerable.Range(0, 8).Select(e => Ln2 * (1 + 0.002 * Math.Sin(e))).ToArray();
+
+        var diagnosis = Build(flat, flat.Select(v => v + 0.001).ToArray(), noise: 0.005).Diagnose();
+
+        var finding = Assert.Single(diagnosis.Findings);
+        Assert.Equal(DiagnosisKind.FlatLoss, finding.Kind);
+        Assert.Equal(1, finding.Pattern);
+        Assert.Equal(1, finding.SinceEpoch);
+        Assert.Contains("constant prediction", finding.Evidence);
+        Assert.Contains(finding.Remedies, r => r.Contains("10×") && r.Contains("LrFinder"));
+        Assert.Contains(finding.Remedies, r => r.Contains("labels shuffled"));
+    }
+
+    [Fact]
+    public void Pattern_2_spike_to_NaN()
+    {
+        var train = Decay(8, Ln2, 0.3);
+        train[6] = double.NaN;
+        train[7] = double.NaN;
+        // Steps of epoch 7 (index 6) from its 5th step on are NaN.
+        var history = Build(train, stepLoss: (step, loss) => step >= 6 * 20 + 4 ? double.NaN : loss);
+
+        var diagnosis = history.Diagnose();
+
+        var finding = Assert.Single(diagnosis.Findings, f => f.Pattern is not null);
+        Assert.Equal(DiagnosisKind.Divergence, finding.Kind);
+        Assert.Equal(7, finding.SinceEpoch);
+        Assert.Equal(6 * 20 + 4, finding.SinceStep);
+        Assert.Contains(finding.Remedies, r => r.Contains("Lower the learning rate"));
+        Assert.Contains(finding.Remedies, r => r.Contains("Clip"));
+        Assert.Contains(finding.Remedies, r => r.Contains("DetectAnomalies"));
+    }
+
+    [Fact]
+    public void Pattern_2_finite_spike()
+    {
+        double[] train = [0.6, 0.5, 0.42, 0.38, 12.0, 25.0];
+
+        var diagnosis = Build(train).Diagnose();
+
+        var finding = diagnosis.Find(DiagnosisKind.Divergence);
+        Assert.NotNull(finding);
+        Assert.Equal(5, finding.SinceEpoch);
+    }
+
+    [Fact]
+    public void Pattern_3_train_down_validation_up()
+    {
+        var train = Decay(12, Ln2, 0.05, rate: 0.3);
+        double[] validation = [0.62, 0.52, 0.45, 0.41, 0.39, 0.40, 0.42, 0.45, 0.48, 0.52, 0.55, 0.60];
+
+        var diagnosis = Build(train, validation).Diagnose();
+
+        var finding = diagnosis.Find(DiagnosisKind.Overfitting);
+        Assert.NotNull(finding);
+        Assert.Equal(3, finding.Pattern);
+        Assert.Equal(6, finding.SinceEpoch);   // validation best at epoch 5
+        Assert.Contains("epoch 5", finding.Evidence);
+        Assert.Contains(finding.Remedies, r => r.Contains("dropout") && r.Contains("weight decay"));
+        Assert.Contains(finding.Remedies, r => r.Contains("Early stopping") && r.Contains("epoch 5"));
+        Assert.False(diagnosis.Has(DiagnosisKind.Underfitting));
+    }
+
+    [Fact]
+    public void Pattern_3_gap_from_the_first_epoch_suggests_a_model_too_large()
+    {
+        var train = Decay(8, Ln2, 0.05, rate: 0.5);
+        double[] validation = [0.50, 0.52, 0.55, 0.58, 0.62, 0.66, 0.70, 0.75];
+
+        var finding = Build(train, validation).Diagnose().Find(DiagnosisKind.Overfitting);
+
+        Assert.NotNull(finding);
+        Assert.Equal(2, finding.SinceEpoch);
+        Assert.Contains(finding.Remedies, r => r.Contains("too large"));
+    }
+
+    [Fact]
+    public void Pattern_4_both_plateau_high()
+    {
+        double[] train = [0.66, 0.64, 0.625, 0.62, 0.618, 0.617, 0.617, 0.616, 0.616];
+        var validation = train.Select(v => v + 0.004).ToArray();
+
+        var diagnosis = Build(train, validation).Diagnose();
+
+        var finding = Assert.Single(diagnosis.Findings);
+        Assert.Equal(DiagnosisKind.Underfitting, finding.Kind);
+        Assert.Equal(4, finding.Pattern);
+        Assert.Equal(3, finding.SinceEpoch); // the first epoch within 2 % of the floor
+        Assert.Contains(finding.Remedies, r => r.Contains("capacity"));
+        Assert.Contains(finding.Remedies, r => r.Contains("dead neurons"));
+    }
+
+    [Fact]
+    public void Pattern_5_oscillation()
+    {
+        double[] train = [0.60, 0.48, 0.62, 0.45, 0.66, 0.48, 0.63, 0.50, 0.64, 0.47];
+
+        var diagnosis = Build(train, train.Select(v => v + 0.02).ToArray()).Diagnose();
+
+        var finding = Assert.Single(diagnosis.Findings);
+        Assert.Equal(DiagnosisKind.Oscillation, finding.Kind);
+        Assert.Equal(5, finding.Pattern);
+        Assert.Equal(3, finding.SinceEpoch);
+        Assert.Contains(finding.Remedies, r => r.Contains("batch size"));
+        Assert.Contains(finding.Remedies, r => r.Contains("warmup"));
+    }
+
+    [Fact]
+    public void Pattern_5_oscillation_within_few_long_epochs()
+    {
+        // Three epochs of 400 steps whose loss swings between 0.3 and 0.6 every 30 steps.
+        double[] train = [0.45, 0.45, 0.45];
+        var history = Build(train, stepsPerEpoch: 400, noise: 0, stepLoss: (step, _) => step / 30 % 2 == 0 ? 0.3 : 0.6);
+
+        var finding = history.Diagnose().Find(DiagnosisKind.Oscillation);
+
+        Assert.NotNull(finding);
+        Assert.NotNull(finding.SinceStep);
+    }
+
+    [Fact]
+    public void Pattern_6_train_near_zero_with_reasonable_validation()
+    {
+        var train = Decay(10, Ln2, 0.001, rate: 0.6);
+        double[] validation = [0.5, 0.4, 0.35, 0.33, 0.32, 0.32, 0.32, 0.33, 0.33, 0.33];
+
+        var diagnosis = Build(train, validation).Diagnose();
+
+        var finding = diagnosis.Find(DiagnosisKind.TrainLossNearZero);
+        Assert.NotNull(finding);
+        Assert.Equal(6, finding.Pattern);
+        Assert.Contains("memorizes", finding.Evidence);
+        Assert.Contains(finding.Remedies, r => r.Contains("Early stopping"));
+        Assert.Equal(Array.FindIndex(train, t => t <= 0.02 * Ln2) + 1, finding.SinceEpoch);
+    }
+
+    [Fact]
+    public void Pattern_6_with_validation_near_zero_too_points_at_a_leak()
+    {
+        var train = Decay(10, Ln2, 0.0005, rate: 0.7);
+        var validation = train.Select(v => v * 1.1).ToArray();
+
+        var finding = Build(train, validation).Diagnose().Find(DiagnosisKind.TrainLossNearZero);
+
+        Assert.NotNull(finding);
+        Assert.Contains(finding.Remedies, r => r.Contains("leak"));
+    }
+
+    [Fact]
+    public void Dead_relu_units_are_named()
+    {
+        var history = Build(HealthyTrain, HealthyValidation);
+        history.AddSnapshot(new MonitorSnapshot(100, 5, [Activation("Hidden1", 100, deadUnits: 0.1), Activation("Hidden2", 100, deadUnits: 0.3)], []));
+        history.AddSnapshot(new MonitorSnapshot(200, 10, [Activation("Hidden1", 200, deadUnits: 0.1), Activation("Hidden2", 200, deadUnits: 0.7)], []));
+
+        var diagnosis = history.Diagnose();
+
+        var finding = Assert.Single(diagnosis.Findings);
+        Assert.Equal(DiagnosisKind.DeadUnits, finding.Kind);
+        Assert.Null(finding.Pattern);
+        Assert.Equal(200, finding.SinceStep);
+        Assert.Contains("Hidden2 70", finding.Evidence);
+        Assert.DoesNotContain("Hidden1", finding.Evidence);
+        Assert.Contains(finding.Remedies, r => r.Contains("LeakyRelu"));
+    }
+
+    [Fact]
+    public void Saturated_activations_are_named()
+    {
+        var history = Build(HealthyTrain, HealthyValidation);
+        history.AddSnapshot(new MonitorSnapshot(200, 10, [Activation("Squash", 200, saturated: 0.8)], []));
+
+        var finding = Assert.Single(history.Diagnose().Findings);
+
+        Assert.Equal(DiagnosisKind.Saturation, finding.Kind);
+        Assert.Contains("Squash", finding.Evidence);
+    }
+
+    [Fact]
+    public void Vanishing_gradients_from_the_statistics()
+    {
+        var history = Build(HealthyTrain, HealthyValidation);
+        foreach (var step in new long[] { 50, 100, 150 })
+            history.AddSnapshot(new MonitorSnapshot(step, (int)(step / 20) + 1, [],
+                [Gradient("Layer1.Weight", step, 1e-7), Gradient("Layer1.Bias", step, 1e-3), Gradient("Layer2.Weight", step, 1e-4), Gradient("Output.Weight", step, 1e-2)]));
+
+        var diagnosis = history.Diagnose();
+
+        var finding = Assert.Single(diagnosis.Findings);
+        Assert.Equal(DiagnosisKind.VanishingGradients, finding.Kind);
+        Assert.Equal(50, finding.SinceStep);
+        Assert.Contains("Layer1.Weight", finding.Evidence);
+        Assert.Contains("Output.Weight", finding.Evidence);
+        Assert.Contains(finding.Remedies, r => r.Contains("normalization"));
+    }
+
+    [Fact]
+    public void Exploding_gradients_from_the_statistics()
+    {
+        var history = Build(HealthyTrain, HealthyValidation);
+        history.AddSnapshot(new MonitorSnapshot(100, 5, [], [Gradient("Layer1.Weight", 100, 50), Gradient("Output.Weight", 100, 0.01)]));
+
+        var finding = Assert.Single(history.Diagnose().Findings);
+
+        Assert.Equal(DiagnosisKind.ExplodingGradients, finding.Kind);
+        Assert.Contains(finding.Remedies, r => r.Contains("Clip"));
+    }
+
+    [Fact]
+    public void Gradient_norms_fluctuating_by_orders_of_magnitude()
+    {
+        var history = Build(HealthyTrain, HealthyValidation, gradientNorm: step => step % 37 == 36 ? 300 : 0.5);
+
+        var finding = Assert.Single(history.Diagnose().Findings);
+
+        Assert.Equal(DiagnosisKind.UnstableGradients, finding.Kind);
+        Assert.Contains("600×", finding.Evidence);
+    }
+
+    [Fact]
+    public void Report_is_readable()
+    {
+        var train = Decay(12, Ln2, 0.05, rate: 0.3);
+        double[] validation = [0.62, 0.52, 0.45, 0.41, 0.39, 0.40, 0.42, 0.45, 0.48, 0.52, 0.55, 0.60];
+
+        var report = Build(train, validation).Diagnose().ToString();
+
+        Assert.StartsWith("12 epochs: training loss", report);
+        Assert.Contains("best 0.39 at epoch 5", report);
+        Assert.Contains("- pattern 3: training loss down, validation loss up (overfitting) since epoch 6", report);
+        Assert.Contains("  • ", report);
+    }
+
+    [Fact]
+    public void Without_a_baseline_the_first_steps_are_the_reference()
+    {
+        double[] train = [2.0, 1.95, 1.93, 1.92, 1.92, 1.919, 1.919];
+
+        var diagnosis = Build(train, start: 2.3, baseline: null).Diagnose();
+
+        Assert.True(diagnosis.Has(DiagnosisKind.Underfitting), diagnosis.ToString());
+    }
+}
