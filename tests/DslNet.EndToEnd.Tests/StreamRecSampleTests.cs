@@ -8,6 +8,12 @@ namespace DslNet.EndToEnd.Tests;
 /// The StreamRec sample (samples/StreamRec): five epochs of the textbook recipe on its generated data reach a
 /// validation AUC of at least 0.83; its data can be exported and read back; bad command lines exit with code 2.
 /// </summary>
+/// <remarks>
+/// The tests run alone (<see cref="StreamRecSampleCollection"/>): the training test uses every core and generates
+/// 250,000 rows on the thread pool, which would disturb both its own throughput and the allocation tests that
+/// count bytes allocated across all threads.
+/// </remarks>
+[Collection(StreamRecSampleCollection.Name)]
 public sealed class StreamRecSampleTests(ITestOutputHelper output)
 {
     [Fact]
@@ -186,4 +192,10 @@ public sealed class StreamRecSampleTests(ITestOutputHelper output)
         var exitCode = StreamRecProgram.Run(args, stdout, stderr);
         return (exitCode, stdout.ToString(), stderr.ToString());
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class StreamRecSampleCollection
+{
+    public const string Name = "StreamRec sample";
 }

@@ -1,0 +1,132 @@
+using System.Globalization;
+
+namespace DslNet.Samples.StreamRec;
+
+/// <summary>What the command line asks for.</summary>
+public enum CommandKind
+{
+    Train,
+    Export,
+    Help,
+    Error,
+}
+
+/// <summary>A parsed command line: the options, the export directory, or the error to report.</summary>
+public sealed record Command(CommandKind Kind, StreamRecOptions Options, string? ExportDirectory = null, string? Error = null);
+
+/// <summary>Parses the sample's arguments (<c>--name value</c> or <c>--name=value</c>).</summary>
+public static class CommandLine
+{
+    public const string Usage = """
+        Usage: dotnet run --project samples/StreamRec -c Release -- [options]
+
+        Trains the StreamRec click-prediction MLP (128 → 256 → 128 → 64 → 1, BatchNorm, ReLU, dropout 0.3) with
+        AdamW, a one-cycle schedule and gradient clipping, on generated data or on CSV files.
+
+        Options:
+          --epochs N          training epochs (default 5)
+          --batch-size N      rows per training step (default 512)
+          --seed N            seed of the initialization, dropout masks and shuffling (default 0)
+          --threads N         threads for the CPU kernels (default: all logical processors)
+          --train FILE        training CSV: a header, 128 feature columns and a 'label' column (needs --val)
+          --val FILE          validation CSV, same layout (needs --train)
+          --rows N            rows of generated training data (default 200000)
+          --val-rows N        rows of generated validation data (default 50000)
+          --data-seed N       seed of the generated data set (default 7)
+          --export DIR        write the generated data set to DIR/train.csv and DIR/val.csv, then exit
+          -h, --help          show this help
+
+        Exit codes: 0 done, 2 bad arguments or unusable input files.
+        """;
+
+    public static Command Parse(IReadOnlyList<string> args)
+    {
+        var options = new StreamRecOptions();
+        string? export = null;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg is "-h" or "--help" or "-?") return new Command(CommandKind.Help, options);
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+                return Fail($"unexpected argument '{arg}'; options start with '--'.");
+
+            var name = arg;
+            string? value = null;
+            var equals = arg.IndexOf('=');
+            if (equals >= 0)
+            {
+                name = arg[..equals];
+                value = arg[(equals + 1)..];
+            }
+
+            if (!IsKnown(name)) return Fail($"unknown option '{name}'.");
+            if (!seen.Add(name)) return Fail($"{name} is given twice.");
+            if (value is null)
+            {
+                if (i + 1 >= args.Count || (args[i + 1].StartsWith("--", StringComparison.Ordinal) && args[i + 1].Length > 2))
+                    return Fail($"{name} needs a value.");
+                value = args[++i];
+            }
+
+            string? error = null;
+            switch (name)
+            {
+                case "--epochs": options = options with { Epochs = Positive(name, value, ref error) }; break;
+                case "--batch-size": options = options with { BatchSize = Positive(name, value, ref error) }; break;
+                case "--seed": options = options with { Seed = Integer(name, value, ref error) }; break;
+                case "--threads": options = options with { Threads = Positive(name, value, ref error) }; break;
+                case "--rows": options = options with { TrainRows = Positive(name, value, ref error) }; break;
+                case "--val-rows": options = options with { ValidationRows = Positive(name, value, ref error) }; break;
+                case "--data-seed": options = options with { DataSeed = Integer(name, value, ref error) }; break;
+                case "--train": options = options with { TrainPath = Path(name, value, ref error) }; break;
+                case "--val": options = options with { ValidationPath = Path(name, value, ref error) }; break;
+                case "--export": export = Path(name, value, ref error); break;
+            }
+
+            if (error is not null) return Fail(error);
+        }
+
+        if ((options.TrainPath is null) != (options.ValidationPath is null))
+            return Fail(options.TrainPath is null ? "--val needs --train as well." : "--train needs --val as well.");
+        if (options.UsesCsv)
+        {
+            foreach (var generatedOnly in new[] { "--rows", "--val-rows", "--data-seed", "--export" })
+                if (seen.Contains(generatedOnly))
+                    return Fail($"{generatedOnly} applies to the generated data set, not to --train/--val files.");
+            foreach (var (name, path) in new[] { ("--train", options.TrainPath!), ("--val", options.ValidationPath!) })
+                if (!File.Exists(path))
+                    return Fail($"{name}: there is no file '{path}'.");
+        }
+
+        return export is null
+            ? new Command(CommandKind.Train, options)
+            : new Command(CommandKind.Export, options, ExportDirectory: export);
+
+        Command Fail(string message) => new(CommandKind.Error, options, Error: message);
+    }
+
+    private static bool IsKnown(string name) => name is "--epochs" or "--batch-size" or "--seed" or "--threads" or "--rows"
+        or "--val-rows" or "--data-seed" or "--train" or "--val" or "--export";
+
+    private static int Integer(string name, string value, ref string? error)
+    {
+        if (int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var result)) return result;
+        error = $"{name} expects an integer; got '{value}'.";
+        return 0;
+    }
+
+    private static int Positive(string name, string value, ref string? error)
+    {
+        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var result) && result > 0) return result;
+        error = $"{name} expects a positive integer; got '{value}'.";
+        return 1;
+    }
+
+    private static string? Path(string name, string value, ref string? error)
+    {
+        if (!string.IsNullOrWhiteSpace(value)) return value;
+        error = $"{name} expects a path; got an empty value.";
+        return null;
+    }
+}

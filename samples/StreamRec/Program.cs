@@ -1,0 +1,45 @@
+using DslNet.Samples.StreamRec;
+
+return StreamRecProgram.Run(args, Console.Out, Console.Error);
+
+namespace DslNet.Samples.StreamRec
+{
+    /// <summary>The command line: parses, runs, prints, and turns input errors into exit code 2.</summary>
+    public static class StreamRecProgram
+    {
+        public const int Success = 0;
+        public const int BadArguments = 2;
+
+        public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+        {
+            var command = CommandLine.Parse(args);
+            try
+            {
+                switch (command.Kind)
+                {
+                    case CommandKind.Help:
+                        output.WriteLine(CommandLine.Usage);
+                        return Success;
+                    case CommandKind.Error:
+                        error.WriteLine($"error: {command.Error}");
+                        error.WriteLine("Run with --help for the options.");
+                        return BadArguments;
+                    case CommandKind.Export:
+                        var (train, validation) = StreamRecTraining.Export(command.Options, command.ExportDirectory!);
+                        output.WriteLine($"wrote {train} ({command.Options.TrainRows} rows) and {validation} ({command.Options.ValidationRows} rows)");
+                        return Success;
+                    default:
+                        output.WriteLine("StreamRec click-prediction MLP, trained with DslNet");
+                        var result = StreamRecTraining.Run(command.Options, output);
+                        foreach (var line in StreamRecTraining.FinalLines(result)) output.WriteLine(line);
+                        return Success;
+                }
+            }
+            catch (Exception e) when (e is StreamRecInputException or IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"error: {e.Message}");
+                return BadArguments;
+            }
+        }
+    }
+}

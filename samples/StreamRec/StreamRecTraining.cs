@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using System.Globalization;
+using DslNet.Kernels.Cpu;
+
+namespace DslNet.Samples.StreamRec;
+
+/// <summary>An input file the sample cannot use (missing, malformed, or the wrong shape).</summary>
+public sealed class StreamRecInputException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The StreamRec training recipe: AdamW (lr 1e-3, weight decay 1e-2), a one-cycle schedule stepped once per batch
+/// over all epochs, gradient clipping by global norm 1.0, batches of 512 shuffled anew each epoch, validation loss
+/// and ROC AUC after each epoch.
+/// </summary>
+public static class StreamRecTraining
+{
+    /// <summary>Rows per <c>Predict</c> call when measuring inference throughput.</summary>
+    public const int PredictBatchSize = 512;
+
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    /// <summary>Trains a fresh <see cref="StreamRecMlp"/> as <paramref name="options"/> say, writing progress to <paramref name="log"/>.</summary>
+    /// <exception cref="StreamRecInputException">A CSV file is missing, malformed or of the wrong shape.</exception>
+    public static StreamRecResult Run(StreamRecOptions options, TextWriter? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(options);
+        log ??= TextWriter.Null;
+        if (options.Threads is { } threads) CpuThreads.Count = threads;
+
+        var data = LoadData(options, log);
+        var (train, validation) = (data.Train, data.Validation);
+
+        var model = new StreamRecMlp(options.Seed);
+        var optimizer = new AdamW(model.Parameters, lr: options.MaxLearningRate, weightDecay: options.WeightDecay);
+        // BatchNorm cannot normalize a batch of one row in training mode (PyTorch raises an error): drop such a
+        // last batch, as DataLoader(drop_last=True) would.
+        var dropLast = train.Rows % options.BatchSize == 1;
+        var stepsPerEpoch = train.BatchesPerEpoch(options.BatchSize, dropLast);
+        if (stepsPerEpoch == 0)
+            throw new StreamRecInputException($"{train.Rows} training row(s) make no batch of at least two rows.");
+        var scheduler = new OneCycleLR(optimizer, maxLr: options.MaxLearningRate, totalSteps: options.Epochs * stepsPerEpoch,
+            pctStart: options.PctStart, divFactor: options.DivFactor, finalDivFactor: options.FinalDivFactor);
+
+        log.WriteLine($"threads: {CpuThreads.Count} (of {Environment.ProcessorCount} logical processors)");
+        log.WriteLine();
+        log.WriteLine(model.Summary().TrimEnd());
+        log.WriteLine();
+        log.WriteLine(FormattableString.Invariant(
+            $"AdamW(lr={options.MaxLearningRate:g}, weight_decay={options.WeightDecay:g}), OneCycleLR(max_lr={options.MaxLearningRate:g}, total_steps={options.Epochs * stepsPerEpoch}, pct_start={options.PctStart:g}, div_factor={options.DivFactor:g}, final_div_factor={options.FinalDivFactor:g}), clip_grad_norm={options.ClipNorm:g}, batch_size={options.BatchSize}, {stepsPerEpoch} steps/epoch"));
+        log.WriteLine();
+        log.WriteLine("epoch  train_loss  val_loss  val_auc   samples/s        lr");
+
+        var logits = new float[validation.Rows];
+        var epochs = new List<EpochResult>(options.Epochs);
+        for (var epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            var lossSum = 0.0;
+            var steps = 0;
+            long samples = 0;
+            var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+            var clock = Stopwatch.StartNew();
+
+            // The batch loop allocates nothing: the data set gathers each batch into buffers it reuses, the model
+            // and the optimizer work in their flat buffers, and the scheduler is closed form.
+            foreach (var batch in train.Batches(options.BatchSize, shuffle: true, seed: options.Seed, epoch: epoch, dropLast: dropLast))
+            {
+                var loss = model.TrainStep(batch.Features, batch.Labels);
+                GradClip.ByNorm(model.Gradients, options.ClipNorm);
+                optimizer.Step();
+                scheduler.Step();
+                if (!float.IsFinite(loss)) throw Diverged(epoch, steps, loss);
+                lossSum += loss;
+                steps++;
+                samples += batch.Count;
+            }
+
+            clock.Stop();
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+
+            var validationLoss = model.EvaluateLoss(validation.Features, validation.Labels);
+            model.Predict(validation.Features, logits);
+            var auc = Metrics.RocAuc(logits, validation.Labels);
+            var result = new EpochResult(epoch + 1, lossSum / steps, validationLoss, auc,
+                samples / clock.Elapsed.TotalSeconds, samples, clock.Elapsed, optimizer.LearningRate, allocated);
+            epochs.Add(result);
+            log.WriteLine(string.Create(Invariant,
+                $"{result.Epoch,5}  {result.TrainLoss,10:F4}  {result.ValidationLoss,8:F4}  {result.ValidationAuc,7:F4}  {result.SamplesPerSecond,10:F0}  {result.LearningRate,8:E2}"));
+        }
+
+        var predictPerSecond = options.MeasurePredict ? MeasurePredict(model, validation, logits) : double.NaN;
+        return new StreamRecResult(epochs, train.Rows, validation.Rows, CpuThreads.Count, data.TeacherAuc, predictPerSecond, model.Summary());
+    }
+
+    /// <summary>The two lines a run ends with: predict throughput, then <c>FINAL val_auc=… samples_per_s=…</c>.</summary>
+    public static IEnumerable<string> FinalLines(StreamRecResult result)
+    {
+        if (!double.IsNaN(result.PredictSamplesPerSecond))
+            yield return string.Create(Invariant,
+                $"predict: {result.PredictSamplesPerSecond:F0} samples/s (batch {PredictBatchSize}, {result.ValidationRows} validation rows, inference mode)");
+        yield return string.Create(Invariant,
+            $"FINAL val_auc={result.FinalValidationAuc:F4} samples_per_s={result.TrainSamplesPerSecond:F0}");
+    }
+
+    /// <summary>Reads the CSV pair of <paramref name="options"/>, or generates the synthetic data set.</summary>
+    public static (DataSet Train, DataSet Validation, double? TeacherAuc) LoadData(StreamRecOptions options, TextWriter? log = null)
+    {
+        log ??= TextWriter.Null;
+        if (options.UsesCsv)
+        {
+            var train = LoadCsv(options.TrainPath!, "training");
+            var validation = LoadCsv(options.ValidationPath!, "validation");
+            log.WriteLine(string.Create(Invariant,
+                $"data: {options.TrainPath} ({train.Rows} rows, {PositiveRate(train):P1} positive), {options.ValidationPath} ({validation.Rows} rows, {PositiveRate(validation):P1} positive)"));
+            return (train, validation, null);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var synthetic = new SyntheticStreamRec(options.DataSeed);
+        var trainData = synthetic.GenerateTrain(options.TrainRows);
+        var validationData = synthetic.GenerateValidation(options.ValidationRows);
+        clock.Stop();
+        var teacherAuc = validationData.TeacherAuc;
+        log.WriteLine(string.Create(Invariant,
+            $"data: synthetic (seed {options.DataSeed}): {trainData.Data.Rows} training rows ({trainData.PositiveRate:P1} positive), {validationData.Data.Rows} validation rows ({validationData.PositiveRate:P1} positive), {SyntheticStreamRec.Features} features, generated in {clock.Elapsed.TotalSeconds:F2} s"));
+        log.WriteLine(string.Create(Invariant,
+            $"reference: the noise-free teacher reaches val_auc={teacherAuc:F4} (the ceiling for any model on this data)"));
+        return (trainData.Data, validationData.Data, teacherAuc);
+    }
+
+    /// <summary>Writes the generated data set as <c>train.csv</c> and <c>val.csv</c> in <paramref name="directory"/>.</summary>
+    public static (string TrainPath, string ValidationPath) Export(StreamRecOptions options, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var synthetic = new SyntheticStreamRec(options.DataSeed);
+        var trainPath = Path.Combine(directory, "train.csv");
+        var validationPath = Path.Combine(directory, "val.csv");
+        synthetic.GenerateTrain(options.TrainRows).Data.SaveCsv(trainPath);
+        synthetic.GenerateValidation(options.ValidationRows).Data.SaveCsv(validationPath);
+        return (trainPath, validationPath);
+    }
+
+    private static DataSet LoadCsv(string path, string role)
+    {
+        DataSet data;
+        try
+        {
+            data = DataSet.LoadCsv(path);
+        }
+        catch (Exception e) when (e is DataFormatException or IOException or UnauthorizedAccessException)
+        {
+            throw new StreamRecInputException($"cannot read the {role} file: {e.Message}", e);
+        }
+
+        if (data.Columns != StreamRecMlp.InputSize)
+            throw new StreamRecInputException(
+                $"the {role} file {path} has {data.Columns} feature columns besides 'label'; StreamRecMlp takes {StreamRecMlp.InputSize}.");
+        if (data.Rows == 0)
+            throw new StreamRecInputException($"the {role} file {path} has no rows.");
+        var positives = PositiveRate(data);
+        if (role == "validation" && (positives == 0 || positives == 1))
+            throw new StreamRecInputException($"the validation file {path} holds only one class; ROC AUC needs both.");
+        return data;
+    }
+
+    private static double PositiveRate(DataSet data)
+    {
+        var positives = 0;
+        foreach (var label in data.Labels) positives += label >= 0.5f ? 1 : 0;
+        return data.Rows == 0 ? 0 : (double)positives / data.Rows;
+    }
+
+    private static void Validate(StreamRecOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.Epochs, nameof(options.Epochs));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.BatchSize, nameof(options.BatchSize));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.TrainRows, nameof(options.TrainRows));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.ValidationRows, nameof(options.ValidationRows));
+        if (options.Threads is { } threads) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads, nameof(options.Threads));
+        if ((options.TrainPath is null) != (options.ValidationPath is null))
+            throw new ArgumentException("Give both a training and a validation file, or neither.", nameof(options));
+    }
+
+    // Predict in batches of 512 over the validation set, repeated until about half a second has passed (the
+    // evaluation after the last epoch already warmed the code up).
+    private static double MeasurePredict(StreamRecMlp model, DataSet validation, float[] logits)
+    {
+        var features = validation.Features;
+        var rows = validation.Rows;
+        long predicted = 0;
+        var clock = Stopwatch.StartNew();
+        do
+        {
+            for (var start = 0; start < rows; start += PredictBatchSize)
+            {
+                var count = Math.Min(PredictBatchSize, rows - start);
+                model.Predict(features.Slice(start * StreamRecMlp.InputSize, count * StreamRecMlp.InputSize), logits.AsSpan(start, count));
+            }
+
+            predicted += rows;
+        }
+        while (clock.Elapsed.TotalSeconds < 0.5);
+
+        return predicted / clock.Elapsed.TotalSeconds;
+    }
+
+    private static InvalidOperationException Diverged(int epoch, int step, float loss) =>
+        new($"Training diverged: the loss of step {step + 1} in epoch {epoch + 1} is {loss}.");
+}
