@@ -7,6 +7,7 @@ public enum CommandKind
 {
     Train,
     Export,
+    Compare,
     Help,
     Error,
 }
@@ -34,6 +35,9 @@ public static class CommandLine
           --val-rows N        rows of generated validation data (default 50000)
           --data-seed N       seed of the generated data set (default 7)
           --export DIR        write the generated data set to DIR/train.csv and DIR/val.csv, then exit
+          --recipe NAME       full (default): BatchNorm, dropout, AdamW, one-cycle, clipping;
+                              baseline: plain MLP, default init, Adam at a constant rate, no clipping
+          --compare           train both recipes on the same data and print the chapter's comparison table
           -h, --help          show this help
 
         Exit codes: 0 done, 2 bad arguments or unusable input files.
@@ -62,6 +66,12 @@ public static class CommandLine
 
             if (!IsKnown(name)) return Fail($"unknown option '{name}'.");
             if (!seen.Add(name)) return Fail($"{name} is given twice.");
+            if (name == "--compare")
+            {
+                if (value is not null) return Fail("--compare takes no value.");
+                continue;
+            }
+
             if (value is null)
             {
                 if (i + 1 >= args.Count || (args[i + 1].StartsWith("--", StringComparison.Ordinal) && args[i + 1].Length > 2))
@@ -82,6 +92,11 @@ public static class CommandLine
                 case "--train": options = options with { TrainPath = Path(name, value, ref error) }; break;
                 case "--val": options = options with { ValidationPath = Path(name, value, ref error) }; break;
                 case "--export": export = Path(name, value, ref error); break;
+                case "--recipe":
+                    if (value == "full") options = options with { Recipe = Recipe.Full };
+                    else if (value == "baseline") options = options with { Recipe = Recipe.Baseline };
+                    else error = $"--recipe expects 'full' or 'baseline'; got '{value}'.";
+                    break;
             }
 
             if (error is not null) return Fail(error);
@@ -99,6 +114,13 @@ public static class CommandLine
                     return Fail($"{name}: there is no file '{path}'.");
         }
 
+        if (seen.Contains("--compare"))
+        {
+            if (seen.Contains("--recipe")) return Fail("--compare trains both recipes; leave out --recipe.");
+            if (export is not null) return Fail("--compare and --export cannot be combined.");
+            return new Command(CommandKind.Compare, options);
+        }
+
         return export is null
             ? new Command(CommandKind.Train, options)
             : new Command(CommandKind.Export, options, ExportDirectory: export);
@@ -107,7 +129,7 @@ public static class CommandLine
     }
 
     private static bool IsKnown(string name) => name is "--epochs" or "--batch-size" or "--seed" or "--threads" or "--rows"
-        or "--val-rows" or "--data-seed" or "--train" or "--val" or "--export";
+        or "--val-rows" or "--data-seed" or "--train" or "--val" or "--export" or "--recipe" or "--compare";
 
     private static int Integer(string name, string value, ref string? error)
     {

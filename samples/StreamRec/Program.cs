@@ -28,6 +28,18 @@ namespace DslNet.Samples.StreamRec
                         var (train, validation) = StreamRecTraining.Export(command.Options, command.ExportDirectory!);
                         output.WriteLine($"wrote {train} ({command.Options.TrainRows} rows) and {validation} ({command.Options.ValidationRows} rows)");
                         return Success;
+                    case CommandKind.Compare:
+                        output.WriteLine("StreamRec: the baseline recipe against the full recipe (§7.9.3), trained with DslNet");
+                        var comparison = RecipeComparison.Compare(command.Options, output);
+                        output.WriteLine();
+                        output.Write(RecipeComparison.FormatTable(comparison));
+                        return Success;
+                    case CommandKind.Train when command.Options.Recipe == Recipe.Baseline:
+                        output.WriteLine("StreamRec click-prediction MLP, baseline recipe, trained with DslNet");
+                        var run = RecipeComparison.RunBaseline(command.Options, output);
+                        output.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                            $"FINAL val_auc={run.Last.ValidationAuc:F4} samples_per_s={run.Epochs.Sum(e => e.Samples) / run.Epochs.Sum(e => e.TrainingTime.TotalSeconds):F0}"));
+                        return Success;
                     default:
                         output.WriteLine("StreamRec click-prediction MLP, trained with DslNet");
                         var result = StreamRecTraining.Run(command.Options, output);

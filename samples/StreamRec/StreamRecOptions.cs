@@ -36,5 +36,8 @@ public sealed record StreamRecOptions
     /// <summary>Whether to time <c>Predict</c> at batch 512 over the validation set after training.</summary>
     public bool MeasurePredict { get; init; } = true;
 
+    /// <summary>Which recipe a plain run trains (<c>--recipe</c>); <c>--compare</c> trains both.</summary>
+    public Recipe Recipe { get; init; } = Recipe.Full;
+
     public bool UsesCsv => TrainPath is not null;
 }

@@ -87,6 +87,18 @@ public sealed class OneCycleLRTests
     }
 
     [Fact]
+    public void The_last_allowed_step_of_a_linear_cycle_gives_the_optimizer_zero_not_a_negative_rate()
+    {
+        // Past the final phase the linear anneal extrapolates below zero (PyTorch applies that rate as it is).
+        var optimizer = new Sgd(Buffers.Parameters(new float[1]), lr: 0.1, momentum: 0.9);
+        var scheduler = new OneCycleLR(optimizer, maxLr: 0.1, totalSteps: 1000, annealStrategy: AnnealStrategy.Linear);
+        for (var i = 0; i < 1000; i++) scheduler.Step();
+
+        Assert.True(scheduler.LearningRate < 0, $"expected PyTorch's extrapolated value, got {scheduler.LearningRate}");
+        Assert.Equal(0.0, optimizer.LearningRate);
+    }
+
+    [Fact]
     public void Constructor_sets_the_initial_rate_and_maximum_momentum()
     {
         var optimizer = new Sgd(Buffers.Parameters(new float[1]), lr: 123, momentum: 0);

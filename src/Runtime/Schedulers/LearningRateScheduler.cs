@@ -99,7 +99,10 @@ public abstract class LearningRateScheduler : ILearningRateScheduler, IOptimizer
     private protected virtual void Apply()
     {
         LearningRate = LearningRateAt(LastStep);
-        Optimizer.LearningRate = LearningRate;
+        // One step past a schedule's horizon (one-cycle's last allowed Step()), the linear anneal extrapolates to a
+        // slightly negative rate. PyTorch hands that to the optimizer, which would then climb the loss; DslNet
+        // reports the value but gives the optimizer zero.
+        Optimizer.LearningRate = Math.Max(LearningRate, 0.0);
     }
 
     /// <summary>The arguments that define the schedule; saved, and compared on load.</summary>
