@@ -36,6 +36,18 @@ namespace DslNet.Generator
                 output.AddSource(hint + ".Cpu.g.cs", CpuPathEmitter.Emit(plan));
             });
 
+            // The device path needs ILGPU's types: emitted only when the compilation references ILGPU (DslNet.Runtime brings
+            // it), so a compilation without it still builds, and its models report a clear error for a GPU device.
+            var usesIlgpu = context.CompilationProvider
+                .Select(static (compilation, _) => compilation.GetTypeByMetadataName("ILGPU.KernelConfig") != null);
+            context.RegisterSourceOutput(plans.Select(static (result, _) => result.Plan).Combine(usesIlgpu), static (output, pair) =>
+            {
+                var plan = pair.Left;
+                if (plan is null || !pair.Right) return;
+                var hint = (plan.Namespace == null ? "" : plan.Namespace + ".") + plan.ClassName;
+                output.AddSource(hint + ".Gpu.g.cs", GpuPathEmitter.Emit(plan));
+            });
+
             // Diagnostics: placed in the current compilation's syntax trees, so that #pragma warning disable and
             // per-file .editorconfig severities apply to them. Only models with diagnostics pay for the combine.
             var diagnostics = plans

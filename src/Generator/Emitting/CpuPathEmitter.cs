@@ -47,6 +47,7 @@ namespace DslNet.Generator.Emitting
             using (w.Block("public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)"))
             {
                 w.Line($"var rows = global::DslNet.NetworkArguments.Rows(nameof({plan.ClassName}), InputSize, inputs, {TargetsPerRow(plan)}, targets);");
+                w.Line("if (_device is not null) return _device.TrainStep(_parameters, _runningStatistics, inputs, targets, rows, lossScale, _seed, _stepCount++);");
                 w.Line("EnsureRowCapacity(rows);");
                 w.Line("var gather = _monitor.Gathers(_stepCount);");
                 w.Line("var watch = gather || _monitor.DetectAnomalies;");
@@ -83,6 +84,7 @@ namespace DslNet.Generator.Emitting
             {
                 w.Line($"var rows = global::DslNet.NetworkArguments.Rows(nameof({plan.ClassName}), InputSize, inputs);");
                 w.Line($"global::DslNet.NetworkArguments.Outputs(nameof({plan.ClassName}), rows, OutputSize, outputs);");
+                w.Line("if (_device is not null) { _device.Predict(_parameters, _runningStatistics, inputs, outputs, rows); return; }");
                 w.Line("PrepareInference(rows);");
                 using (w.Block("for (var start = 0; start < rows; start += InferenceChunkRows)"))
                 {
@@ -123,6 +125,7 @@ namespace DslNet.Generator.Emitting
             using (w.Block("public float EvaluateLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)"))
             {
                 w.Line($"var rows = global::DslNet.NetworkArguments.Rows(nameof({plan.ClassName}), InputSize, inputs, {TargetsPerRow(plan)}, targets);");
+                w.Line("if (_device is not null) return _device.EvaluateLoss(_parameters, _runningStatistics, inputs, targets, rows);");
                 w.Line("PrepareInference(rows);");
                 w.Line("var total = 0.0;");
                 using (w.Block("for (var start = 0; start < rows; start += InferenceChunkRows)"))

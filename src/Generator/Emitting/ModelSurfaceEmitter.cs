@@ -18,7 +18,7 @@ namespace DslNet.Generator.Emitting
             {
                 w.Line($"/// <summary>{plan.ClassName}: {Count(plan.InputSize, "input")} → {Count(plan.OutputSize, "output")}, {Count(plan.Blocks.Count, "block")}, {Count(plan.ParameterCount, "parameter")}.</summary>");
                 w.Line(Names.GeneratedCodeAttribute);
-                using (w.Block($"partial class {plan.ClassName} : global::DslNet.INetwork"))
+                using (w.Block($"partial class {plan.ClassName} : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel"))
                 {
                     WriteConstants(w, plan);
                     WriteLayout(w, plan);
@@ -122,6 +122,7 @@ namespace DslNet.Generator.Emitting
             w.Line("private float[] _activations = global::System.Array.Empty<float>();");
             w.Line("private int _rowCapacity;");
             w.Line("private long _stepCount;");
+            w.Line("private global::DslNet.Devices.DeviceNetwork? _device;");
             w.Line();
         }
 
@@ -154,6 +155,34 @@ namespace DslNet.Generator.Emitting
                 }
             }
             w.Line();
+            WriteDeviceConstructor(w, plan);
+        }
+
+        private static void WriteDeviceConstructor(SourceWriter w, ExecutionPlan plan)
+        {
+            w.Line("/// <summary>");
+            w.Line("/// Creates the network on <paramref name=\"device\"/> (the same initialization as the CPU constructor). On a GPU its");
+            w.Line("/// buffers live on the device; see <see cref=\"SyncToHost\"/> for when the host buffers are current.");
+            w.Line("/// </summary>");
+            using (w.Block($"public {plan.ClassName}(int seed, global::DslNet.Device device, global::DslNet.Precision precision = global::DslNet.Precision.Fp32)\n    : this(seed)"))
+            {
+                w.Line("if (device is null) throw new global::System.ArgumentNullException(nameof(device));");
+                w.Line("Device = device;");
+                w.Line("Precision = precision;");
+                w.Line("if (device.Equals(global::DslNet.Device.Cpu))");
+                w.Line("{");
+                w.Line("    if (precision != global::DslNet.Precision.Fp32)");
+                w.Line($"        throw new global::System.NotSupportedException($\"{plan.ClassName}: {{precision}} storage on the CPU path is not implemented yet; use Precision.Fp32.\");");
+                w.Line("    return;");
+                w.Line("}");
+                w.Line("CreateDeviceNetwork(device, precision, ref _device);");
+                w.Line("if (_device is null)");
+                w.Line($"    throw new global::DslNet.DeviceUnavailableException(\"{plan.ClassName} was compiled without ILGPU, so it has no device path; reference the ILGPU package (DslNet.Runtime brings it).\");");
+                w.Line("_device.SyncToDevice(_parameters, _runningStatistics);");
+            }
+            w.Line();
+            w.Line("partial void CreateDeviceNetwork(global::DslNet.Device device, global::DslNet.Precision precision, ref global::DslNet.Devices.DeviceNetwork? network);");
+            w.Line();
         }
 
         private static void WriteMembers(SourceWriter w, ExecutionPlan plan)
@@ -179,6 +208,26 @@ namespace DslNet.Generator.Emitting
             w.Line();
             w.Line("/// <summary>The seed dropout masks are keyed by; with <see cref=\"StepCount\"/>, the network's random state.</summary>");
             w.Line("public ulong Seed { get => _seed; set => _seed = value; }");
+            w.Line();
+            w.Line("/// <summary>Where the network runs: <see cref=\"global::DslNet.Device.Cpu\"/> unless the constructor named a device.</summary>");
+            w.Line("public global::DslNet.Device Device { get; } = global::DslNet.Device.Cpu;");
+            w.Line();
+            w.Line("/// <summary>Storage type of activations and gradients on the device.</summary>");
+            w.Line("public global::DslNet.Precision Precision { get; } = global::DslNet.Precision.Fp32;");
+            w.Line();
+            w.Line("/// <summary>The device path (null on the CPU): its buffers, kernels and the device optimizer's hooks.</summary>");
+            w.Line("public global::DslNet.Devices.DeviceNetwork? DeviceNetwork => _device;");
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Copies parameters, gradients and running statistics from the device into <see cref=\"Parameters\"/>,");
+            w.Line("/// <see cref=\"Gradients\"/> and <see cref=\"RunningStatistics\"/>. Needed only while a device optimizer keeps the");
+            w.Line("/// network resident (<c>DeviceAdamW</c>); with the host optimizers the host buffers are current after every step.");
+            w.Line("/// A no-op on the CPU.");
+            w.Line("/// </summary>");
+            w.Line("public void SyncToHost() => _device?.SyncToHost(_parameters, _runningStatistics);");
+            w.Line();
+            w.Line("/// <summary>Copies host edits of the parameters, gradients and running statistics to the device (a no-op on the CPU).</summary>");
+            w.Line("public void SyncToDevice() => _device?.SyncToDevice(_parameters, _runningStatistics);");
             w.Line();
             w.Line("/// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>");
             w.Line("public global::DslNet.NetworkMonitor Monitor => _monitor;");

@@ -20,6 +20,7 @@ namespace Models
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)
         {
             var rows = global::DslNet.NetworkArguments.Rows(nameof(DropoutNet), InputSize, inputs, OutputSize, targets);
+            if (_device is not null) return _device.TrainStep(_parameters, _runningStatistics, inputs, targets, rows, lossScale, _seed, _stepCount++);
             EnsureRowCapacity(rows);
             var gather = _monitor.Gathers(_stepCount);
             var watch = gather || _monitor.DetectAnomalies;
@@ -51,6 +52,7 @@ namespace Models
         {
             var rows = global::DslNet.NetworkArguments.Rows(nameof(DropoutNet), InputSize, inputs);
             global::DslNet.NetworkArguments.Outputs(nameof(DropoutNet), rows, OutputSize, outputs);
+            if (_device is not null) { _device.Predict(_parameters, _runningStatistics, inputs, outputs, rows); return; }
             PrepareInference(rows);
             for (var start = 0; start < rows; start += InferenceChunkRows)
             {
@@ -76,6 +78,7 @@ namespace Models
         public float EvaluateLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
             var rows = global::DslNet.NetworkArguments.Rows(nameof(DropoutNet), InputSize, inputs, OutputSize, targets);
+            if (_device is not null) return _device.EvaluateLoss(_parameters, _runningStatistics, inputs, targets, rows);
             PrepareInference(rows);
             var total = 0.0;
             for (var start = 0; start < rows; start += InferenceChunkRows)

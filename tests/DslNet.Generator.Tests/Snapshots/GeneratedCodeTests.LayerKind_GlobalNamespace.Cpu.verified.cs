@@ -18,6 +18,7 @@ partial class GlobalNet
     public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)
     {
         var rows = global::DslNet.NetworkArguments.Rows(nameof(GlobalNet), InputSize, inputs, OutputSize, targets);
+        if (_device is not null) return _device.TrainStep(_parameters, _runningStatistics, inputs, targets, rows, lossScale, _seed, _stepCount++);
         EnsureRowCapacity(rows);
         var gather = _monitor.Gathers(_stepCount);
         var watch = gather || _monitor.DetectAnomalies;
@@ -45,6 +46,7 @@ partial class GlobalNet
     {
         var rows = global::DslNet.NetworkArguments.Rows(nameof(GlobalNet), InputSize, inputs);
         global::DslNet.NetworkArguments.Outputs(nameof(GlobalNet), rows, OutputSize, outputs);
+        if (_device is not null) { _device.Predict(_parameters, _runningStatistics, inputs, outputs, rows); return; }
         PrepareInference(rows);
         for (var start = 0; start < rows; start += InferenceChunkRows)
         {
@@ -69,6 +71,7 @@ partial class GlobalNet
     public float EvaluateLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
     {
         var rows = global::DslNet.NetworkArguments.Rows(nameof(GlobalNet), InputSize, inputs, OutputSize, targets);
+        if (_device is not null) return _device.EvaluateLoss(_parameters, _runningStatistics, inputs, targets, rows);
         PrepareInference(rows);
         var total = 0.0;
         for (var start = 0; start < rows; start += InferenceChunkRows)

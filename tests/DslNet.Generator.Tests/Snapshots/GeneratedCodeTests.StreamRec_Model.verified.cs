@@ -7,7 +7,7 @@ namespace StreamRec.Models
 {
     /// <summary>StreamRecMlp: 128 inputs → 1 output, 4 blocks, 75137 parameters.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("DslNet.Generator", "0.1.0")]
-    partial class StreamRecMlp : global::DslNet.INetwork
+    partial class StreamRecMlp : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel
     {
         /// <summary>Features per input row.</summary>
         public const int InputSize = 128;
@@ -127,6 +127,7 @@ namespace StreamRec.Models
         private float[] _activations = global::System.Array.Empty<float>();
         private int _rowCapacity;
         private long _stepCount;
+        private global::DslNet.Devices.DeviceNetwork? _device;
 
         /// <summary>Creates the network with freshly initialized parameters; the seed fixes initialization and dropout masks.</summary>
         public StreamRecMlp(int seed = 0)
@@ -159,6 +160,30 @@ namespace StreamRec.Models
             global::DslNet.Initializers.Fill(_output.Weight.Span, Layout.OutputUnits, Layout.OutputInputs, global::DslNet.Init.XavierUniform, gain: 1, std: 0.01, global::DslNet.FanMode.In, random);
         }
 
+        /// <summary>
+        /// Creates the network on <paramref name="device"/> (the same initialization as the CPU constructor). On a GPU its
+        /// buffers live on the device; see <see cref="SyncToHost"/> for when the host buffers are current.
+        /// </summary>
+        public StreamRecMlp(int seed, global::DslNet.Device device, global::DslNet.Precision precision = global::DslNet.Precision.Fp32)
+            : this(seed)
+        {
+            if (device is null) throw new global::System.ArgumentNullException(nameof(device));
+            Device = device;
+            Precision = precision;
+            if (device.Equals(global::DslNet.Device.Cpu))
+            {
+                if (precision != global::DslNet.Precision.Fp32)
+                    throw new global::System.NotSupportedException($"StreamRecMlp: {precision} storage on the CPU path is not implemented yet; use Precision.Fp32.");
+                return;
+            }
+            CreateDeviceNetwork(device, precision, ref _device);
+            if (_device is null)
+                throw new global::DslNet.DeviceUnavailableException("StreamRecMlp was compiled without ILGPU, so it has no device path; reference the ILGPU package (DslNet.Runtime brings it).");
+            _device.SyncToDevice(_parameters, _runningStatistics);
+        }
+
+        partial void CreateDeviceNetwork(global::DslNet.Device device, global::DslNet.Precision precision, ref global::DslNet.Devices.DeviceNetwork? network);
+
         /// <summary>Dense(128 → 256), BatchNorm, Relu, Dropout(0.3).</summary>
         public partial global::DslNet.DenseBlock Hidden1 => _hidden1;
 
@@ -185,6 +210,26 @@ namespace StreamRec.Models
 
         /// <summary>The seed dropout masks are keyed by; with <see cref="StepCount"/>, the network's random state.</summary>
         public ulong Seed { get => _seed; set => _seed = value; }
+
+        /// <summary>Where the network runs: <see cref="global::DslNet.Device.Cpu"/> unless the constructor named a device.</summary>
+        public global::DslNet.Device Device { get; } = global::DslNet.Device.Cpu;
+
+        /// <summary>Storage type of activations and gradients on the device.</summary>
+        public global::DslNet.Precision Precision { get; } = global::DslNet.Precision.Fp32;
+
+        /// <summary>The device path (null on the CPU): its buffers, kernels and the device optimizer's hooks.</summary>
+        public global::DslNet.Devices.DeviceNetwork? DeviceNetwork => _device;
+
+        /// <summary>
+        /// Copies parameters, gradients and running statistics from the device into <see cref="Parameters"/>,
+        /// <see cref="Gradients"/> and <see cref="RunningStatistics"/>. Needed only while a device optimizer keeps the
+        /// network resident (<c>DeviceAdamW</c>); with the host optimizers the host buffers are current after every step.
+        /// A no-op on the CPU.
+        /// </summary>
+        public void SyncToHost() => _device?.SyncToHost(_parameters, _runningStatistics);
+
+        /// <summary>Copies host edits of the parameters, gradients and running statistics to the device (a no-op on the CPU).</summary>
+        public void SyncToDevice() => _device?.SyncToDevice(_parameters, _runningStatistics);
 
         /// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>
         public global::DslNet.NetworkMonitor Monitor => _monitor;

@@ -1,0 +1,319 @@
+using System.Collections.Generic;
+using System.Linq;
+using DslNet.Generator.Parsing;
+using DslNet.Generator.Planning;
+
+namespace DslNet.Generator.Emitting
+{
+    /// <summary>
+    /// Writes the device path: a nested <c>GpuPath</c> class holding the model's ILGPU kernels. Each kernel is a
+    /// static method taking <c>NetworkViews</c> that calls a reusable device function of DslNet.Kernels.Gpu with the
+    /// plan's shapes, offsets, rates and epsilons as constants, and the block's activation as a struct functor, so
+    /// ILGPU specializes every kernel to this model. Emitted only when the compilation references ILGPU.
+    /// </summary>
+    internal static class GpuPathEmitter
+    {
+        private const string G = "GpuKernels";
+        private const string Views = G + ".NetworkViews";
+
+        public static string Emit(ExecutionPlan plan)
+        {
+            var w = new SourceWriter();
+            FileHeader.Write(w, plan, "ILGPU device kernels", usesKernels: true);
+            w.Line($"using {G} = global::DslNet.Kernels.Gpu;");
+            w.Line("using KernelConfig = global::ILGPU.KernelConfig;");
+            w.Line();
+            using (FileHeader.OpenNamespace(w, plan))
+            using (w.Block($"partial class {plan.ClassName}"))
+            {
+                w.Line("partial void CreateDeviceNetwork(global::DslNet.Device device, global::DslNet.Precision precision, ref global::DslNet.Devices.DeviceNetwork? network) =>");
+                w.Line("    network = new GpuPath(device, precision);");
+                w.Line();
+                w.Line("/// <summary>The device path: the same forward, loss and backward as the CPU path, as one kernel per fused step.</summary>");
+                using (w.Block("private sealed class GpuPath : global::DslNet.Devices.DeviceNetwork"))
+                {
+                    var kernels = Kernels(plan).ToList();
+                    foreach (var k in kernels)
+                        w.Line($"private readonly global::System.Action<KernelConfig, {Views}> _{Lower(k.Name)};");
+                    w.Line();
+                    using (w.Block("public GpuPath(global::DslNet.Device device, global::DslNet.Precision precision)\n" +
+                                   $"    : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, {TargetsPerRow(plan)}))"))
+                    {
+                        foreach (var k in kernels)
+                            w.Line($"_{Lower(k.Name)} = Load({k.Name}Kernel);");
+                    }
+                    w.Line();
+                    WriteTrainStep(w, plan);
+                    WritePredict(w, plan);
+                    WriteEvaluateLoss(w, plan);
+                    foreach (var k in kernels)
+                    {
+                        w.Line($"// {k.Comment}");
+                        w.Line($"private static void {k.Name}Kernel({Views} v) =>");
+                        w.Line($"    {k.Body};");
+                        w.Line();
+                    }
+                }
+            }
+            return w.ToString();
+        }
+
+        private sealed class Kernel
+        {
+            public Kernel(string name, string config, string body, string comment)
+            {
+                Name = name;
+                Config = config;
+                Body = body;
+                Comment = comment;
+            }
+
+            public string Name { get; }
+            public string Config { get; }
+            public string Body { get; }
+            public string Comment { get; }
+        }
+
+        private static IEnumerable<Kernel> Kernels(ExecutionPlan plan)
+        {
+            foreach (var b in plan.Blocks)
+            {
+                foreach (var k in Forward(plan, b)) yield return k;
+                foreach (var k in Backward(plan, b)) yield return k;
+                foreach (var k in Inference(plan, b)) yield return k;
+            }
+            foreach (var k in Loss(plan)) yield return k;
+        }
+
+        // ── training forward ──
+
+        private static IEnumerable<Kernel> Forward(ExecutionPlan plan, BlockPlan b)
+        {
+            var n = b.Name;
+            var input = Input(plan, b.Index);
+            var epilogue = $"new {G}.BiasActivationEpilogue<{ActivationType(b)}>({Region(n, "PreActivation")}, {Bias(b)}, {Bool(b.HasBias)}, " +
+                           $"{Region(n, "Output")}, {Bool(!b.HasNorm)}, Layout.{n}Units, {Names.Activation(b)}, {(b.HasNorm ? NoDropout : Dropout(b))})";
+            yield return new Kernel($"{n}Forward", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
+                $"{G}.GpuGemm.Run({input}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        {epilogue})",
+                $"{n} forward: preActivation = input·Wᵀ + b" + (b.HasNorm ? "" : ", output = dropout(activation(preActivation))"));
+            if (!b.HasNorm) yield break;
+            var common = $"{Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}";
+            if (b.Norm == NormKind.BatchNorm)
+            {
+                yield return new Kernel($"{n}Normalize", $"{G}.ColumnGroup.Config(Layout.{n}Units)",
+                    $"{G}.GpuNorm.BatchNormForward({Region(n, "PreActivation")}, {common},\n        {Stat(n, "RunningMean")}, {Stat(n, "RunningVariance")}, {Scratch(n, "InverseStd")}, {Region(n, "Output")},\n        v.Rows, Layout.{n}Units, momentum: {Names.Float(b.Momentum)}, eps: {Names.Float(b.Eps)}, {Names.Activation(b)}, {Dropout(b)})",
+                    $"{n} BatchNorm (batch statistics, running statistics), activation and dropout");
+            }
+            else
+            {
+                yield return new Kernel($"{n}Normalize", $"{G}.RowGroup.Config(rows * {Groups(b)})",
+                    $"{G}.GpuNorm.GroupNormForward({Region(n, "PreActivation")}, {common}, v.Region(Layout.{n}InverseStdPerRow, {Groups(b)}), {Region(n, "Output")},\n        Layout.{n}Units, groups: {Groups(b)}, eps: {Names.Float(b.Eps)}, hasOutput: true, {Names.Activation(b)}, {Dropout(b)})",
+                    $"{n} {b.Norm}" + (b.Norm == NormKind.GroupNorm ? $" ({b.Groups} groups)" : "") + ", activation and dropout");
+            }
+        }
+
+        // ── backward ──
+
+        private static IEnumerable<Kernel> Backward(ExecutionPlan plan, BlockPlan b)
+        {
+            var n = b.Name;
+            var isLast = b.Index == plan.Blocks.Count - 1;
+            var gradient = Region(n, "Gradient");
+            if (b.HasNorm)
+            {
+                var invStd = b.Norm == NormKind.BatchNorm ? Scratch(n, "InverseStd") : "v.Scratch";
+                yield return new Kernel($"{n}NormBackward", $"{G}.ColumnGroup.Config(Layout.{n}Units)",
+                    $"{G}.GpuNorm.ParameterGradients({gradient}, {Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}, {invStd},\n        {Grad(n, "Gamma", b.Units)}, {Grad(n, "Beta", b.Units)}, v.Rows, Layout.{n}Units, batchNorm: {Bool(b.Norm == NormKind.BatchNorm)}, {Names.Activation(b)}, {Dropout(b)})",
+                    $"{n} backward through dropout, activation and the normalization's scale and shift" + (b.Norm == NormKind.BatchNorm ? ", then BatchNorm's input gradient" : ""));
+                if (b.Norm != NormKind.BatchNorm)
+                    yield return new Kernel($"{n}NormInputGradient", $"{G}.RowGroup.Config(rows * {Groups(b)})",
+                        $"{G}.GpuNorm.GroupNormInputGradient({gradient}, {Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, v.Region(Layout.{n}InverseStdPerRow, {Groups(b)}), Layout.{n}Units, groups: {Groups(b)})",
+                        $"{n} {b.Norm} input gradient");
+            }
+            else if (isLast && !b.IsIdentityOutput)
+            {
+                yield return new Kernel($"{n}ActivationBackward", $"{G}.GpuElementwise.Config((long)rows * Layout.{n}Units)",
+                    $"{G}.GpuElementwise.ActivationBackward({gradient}, {Region(n, "PreActivation")}, v.Rows * Layout.{n}Units, {Names.Activation(b)}, {Dropout(b)})",
+                    $"{n} backward through dropout and activation");
+            }
+
+            yield return new Kernel($"{n}WeightGradient", $"{G}.GpuGemm.Config(Layout.{n}Units, Layout.{n}Inputs)",
+                $"{G}.GpuGemm.Run({gradient}, 1, Layout.{n}Units, {Input(plan, b.Index)}, Layout.{n}Inputs, 1, Layout.{n}Units, Layout.{n}Inputs, v.Rows,\n        new {G}.StoreEpilogue({Grad(n, "Weight", -1)}, Layout.{n}Inputs))",
+                $"{n} weight gradient: gradᵀ·input");
+            if (b.HasBias && !b.BiasGradientIsZero)
+                yield return new Kernel($"{n}BiasGradient", $"{G}.ColumnGroup.Config(Layout.{n}Units)",
+                    $"{G}.GpuNorm.ColumnSums({gradient}, {Grad(n, "Bias", b.Units)}, v.Rows, Layout.{n}Units)",
+                    $"{n} bias gradient: column sums in double");
+            if (b.Index == 0) yield break;
+            var p = plan.Blocks[b.Index - 1];
+            var previousGradient = Region(p.Name, "Gradient");
+            var epilogue = p.BackwardFusesIntoNextGemm && !p.IsIdentityOutput
+                ? $"new {G}.ActivationBackwardEpilogue<{ActivationType(p)}>({previousGradient}, {Region(p.Name, "PreActivation")}, Layout.{n}Inputs, {Names.Activation(p)}, {Dropout(p)})"
+                : $"new {G}.StoreEpilogue({previousGradient}, Layout.{n}Inputs)";
+            yield return new Kernel($"{n}InputGradient", $"{G}.GpuGemm.Config(rows, Layout.{n}Inputs)",
+                $"{G}.GpuGemm.Run({gradient}, Layout.{n}Units, 1, {Weight(n)}, Layout.{n}Inputs, 1, v.Rows, Layout.{n}Inputs, Layout.{n}Units,\n        {epilogue})",
+                $"{n} input gradient: grad·W" + (epilogue.Contains("ActivationBackward") ? $", fused with {p.Name}'s dropout and activation backward" : ""));
+        }
+
+        // ── inference ──
+
+        private static IEnumerable<Kernel> Inference(ExecutionPlan plan, BlockPlan b)
+        {
+            var n = b.Name;
+            var isLast = b.Index == plan.Blocks.Count - 1;
+            var output = isLast ? "v.Outputs" : Region(n, "Output");
+            if (b.Norm == NormKind.BatchNorm)
+                yield return new Kernel($"{n}InferenceAffine", $"{G}.RowGroup.Config((Layout.{n}Units + {G}.RowGroup.Size - 1) / {G}.RowGroup.Size)",
+                    $"{G}.GpuNorm.InferenceAffine(Layout.{n}Units, {Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}, {Stat(n, "RunningMean")}, {Stat(n, "RunningVariance")},\n        {Names.Float(b.Eps)}, {Scratch(n, "InferenceScale")}, {Scratch(n, "InferenceShift")})",
+                    $"{n} eval-mode BatchNorm folded into a per-feature scale and shift");
+            var folded = b.Norm == NormKind.BatchNorm;
+            var gemmOutput = b.HasNorm && !folded ? Region(n, "PreActivation") : output;
+            var activation = b.HasNorm && !folded ? Names.Identity : Names.Activation(b);
+            var activationType = b.HasNorm && !folded ? Names.Kernels + ".Identity" : ActivationType(b);
+            var affine = folded ? $"{Scratch(n, "InferenceScale")}, {Scratch(n, "InferenceShift")}, true" : "v.Scratch, v.Scratch, false";
+            yield return new Kernel($"{n}Inference", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
+                $"{G}.GpuGemm.Run({InferenceInput(plan, b.Index)}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        new {G}.InferenceEpilogue<{activationType}>({gemmOutput}, {Bias(b)}, {Bool(b.HasBias)}, {affine}, Layout.{n}Units, {activation}))",
+                $"{n} inference: input·Wᵀ + b" + (folded ? ", eval-mode BatchNorm and activation" : b.HasNorm ? "" : " and activation"));
+            if (b.HasNorm && !folded)
+                yield return new Kernel($"{n}InferenceNormalize", $"{G}.RowGroup.Config(rows * {Groups(b)})",
+                    $"{G}.GpuNorm.GroupNormForward({Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}, v.Region(Layout.{n}InverseStdPerRow, {Groups(b)}), {output},\n        Layout.{n}Units, groups: {Groups(b)}, eps: {Names.Float(b.Eps)}, hasOutput: true, {Names.Activation(b)}, {NoDropout})",
+                    $"{n} inference {b.Norm} and activation");
+        }
+
+        // ── loss ──
+
+        private static IEnumerable<Kernel> Loss(ExecutionPlan plan)
+        {
+            var last = plan.Last.Name;
+            string Call(string logits, string gradient, bool withGradient, string scale)
+            {
+                switch (plan.Loss)
+                {
+                    case LossKind.BinaryCrossEntropyWithLogits:
+                        return $"{G}.GpuLosses.BinaryCrossEntropyWithLogits({logits}, v.Targets, {gradient}, {Bool(withGradient)}, v.Rows * OutputSize, {scale}, v.Sums)";
+                    case LossKind.CrossEntropy:
+                        return $"{G}.GpuLosses.CrossEntropy({logits}, v.Targets, {gradient}, {Bool(withGradient)}, v.Rows, OutputSize, {scale}, v.Sums)";
+                    default:
+                        return $"{G}.GpuLosses.MeanSquaredError({logits}, v.Targets, {gradient}, {Bool(withGradient)}, v.Rows * OutputSize, {scale}, v.Sums)";
+                }
+            }
+
+            var count = plan.Loss == LossKind.CrossEntropy ? "rows" : "rows * OutputSize";
+            yield return new Kernel("Loss", $"{G}.GpuLosses.Config({count})",
+                Call(Region(last, "Output"), Region(last, "Gradient"), true, "v.LossScale"),
+                $"{plan.Loss}: the mean loss's sum, and its gradient times the loss scale into {last}'s gradient");
+            yield return new Kernel("EvaluationLoss", $"{G}.GpuLosses.Config({count})",
+                Call("v.Outputs", "v.Outputs", false, "1f"), $"{plan.Loss} over the inference outputs");
+        }
+
+        // ── launch sequences ──
+
+        private static void WriteTrainStep(SourceWriter w, ExecutionPlan plan)
+        {
+            var all = Kernels(plan).ToDictionary(k => k.Name);
+            using (w.Block("protected override float TrainStepCore(int rows, float lossScale, ulong seed, long step)"))
+            {
+                w.Line("var v = Views(rows, seed, step, lossScale);");
+                foreach (var b in plan.Blocks)
+                {
+                    Launch(w, all, b.Name + "Forward");
+                    Launch(w, all, b.Name + "Normalize");
+                }
+                w.Line("ClearSums();");
+                Launch(w, all, "Loss");
+                for (var i = plan.Blocks.Count - 1; i >= 0; i--)
+                {
+                    var n = plan.Blocks[i].Name;
+                    foreach (var suffix in new[] { "NormBackward", "NormInputGradient", "ActivationBackward", "WeightGradient", "BiasGradient", "InputGradient" })
+                        Launch(w, all, n + suffix);
+                }
+                w.Line($"return (float)(ReadSum() / {(plan.Loss == LossKind.CrossEntropy ? "rows" : "((double)rows * OutputSize)")});");
+            }
+            w.Line();
+        }
+
+        private static void WritePredict(SourceWriter w, ExecutionPlan plan)
+        {
+            var all = Kernels(plan).ToDictionary(k => k.Name);
+            using (w.Block("protected override void PredictCore(int rows)"))
+            {
+                w.Line("var v = Views(rows);");
+                foreach (var b in plan.Blocks)
+                {
+                    Launch(w, all, b.Name + "InferenceAffine");
+                    Launch(w, all, b.Name + "Inference");
+                    Launch(w, all, b.Name + "InferenceNormalize");
+                }
+            }
+            w.Line();
+        }
+
+        private static void WriteEvaluateLoss(SourceWriter w, ExecutionPlan plan)
+        {
+            var all = Kernels(plan).ToDictionary(k => k.Name);
+            using (w.Block("protected override float EvaluateLossCore(int rows)"))
+            {
+                w.Line("PredictCore(rows);");
+                w.Line("var v = Views(rows);");
+                w.Line("ClearSums();");
+                Launch(w, all, "EvaluationLoss");
+                w.Line($"return (float)(ReadSum() / {(plan.Loss == LossKind.CrossEntropy ? "rows" : "((double)rows * OutputSize)")});");
+            }
+            w.Line();
+        }
+
+        private static void Launch(SourceWriter w, Dictionary<string, Kernel> all, string name)
+        {
+            if (all.TryGetValue(name, out var k)) w.Line($"_{Lower(k.Name)}({k.Config}, v);");
+        }
+
+        // ── spelling ──
+
+        private const string NoDropout = "default(" + G + ".GpuDropout)";
+
+        private static string Dropout(BlockPlan b) =>
+            b.HasDropout ? $"new {G}.GpuDropout({Names.Float(b.DropoutRate)}, v.Seed, v.Step, layer: {b.Index})" : NoDropout;
+
+        private static string Region(string block, string part) => $"v.Region(Layout.{block}{part}PerRow, Layout.{block}Units)";
+
+        private static string Weight(string block) => $"v.Parameters.SubView(Layout.{block}Weight, Layout.{block}Units * Layout.{block}Inputs)";
+
+        private static string Param(string block, string part, int length) => $"v.Parameters.SubView(Layout.{block}{part}, Layout.{block}Units)";
+
+        private static string Grad(string block, string part, int length) =>
+            part == "Weight" ? $"v.Gradients.SubView(Layout.{block}Weight, Layout.{block}Units * Layout.{block}Inputs)" : $"v.Gradients.SubView(Layout.{block}{part}, Layout.{block}Units)";
+
+        private static string Stat(string block, string part) => $"v.Statistics.SubView(Layout.{block}{part}, Layout.{block}Units)";
+
+        private static string Scratch(string block, string part) => $"v.Scratch.SubView(Layout.{block}{part}, Layout.{block}Units)";
+
+        private static string Bias(BlockPlan b) => b.HasBias ? Param(b.Name, "Bias", b.Units) : "v.Parameters";
+
+        private static string Input(ExecutionPlan plan, int index) =>
+            index == 0 ? "v.Inputs" : Region(plan.Blocks[index - 1].Name, "Output");
+
+        private static string InferenceInput(ExecutionPlan plan, int index) => Input(plan, index);
+
+        private static int Groups(BlockPlan b) => b.Norm == NormKind.LayerNorm ? 1 : b.Groups;
+
+        private static string Bool(bool value) => value ? "true" : "false";
+
+        private static string Lower(string name) => char.ToLowerInvariant(name[0]) + name.Substring(1);
+
+        private static string TargetsPerRow(ExecutionPlan plan) => plan.Loss == LossKind.CrossEntropy ? "1" : "OutputSize";
+
+        private static string ActivationType(BlockPlan b)
+        {
+            switch (b.Activation)
+            {
+                case ActivationKind.Relu: return Names.Kernels + ".Relu";
+                case ActivationKind.LeakyRelu: return Names.Kernels + ".LeakyRelu";
+                case ActivationKind.GeluTanh: return Names.Kernels + ".GeluTanh";
+                case ActivationKind.GeluExact: return Names.Kernels + ".GeluExact";
+                case ActivationKind.Tanh: return Names.Kernels + ".Tanh";
+                case ActivationKind.Sigmoid: return Names.Kernels + ".Sigmoid";
+                default: return Names.Kernels + ".Identity";
+            }
+        }
+    }
+}

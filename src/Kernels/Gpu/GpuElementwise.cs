@@ -1,0 +1,22 @@
+using DslNet.Kernels.Cpu;
+using ILGPU;
+
+namespace DslNet.Kernels.Gpu;
+
+/// <summary>Elementwise passes, grid-stride over 1-D groups of <see cref="GroupSize"/>.</summary>
+public static class GpuElementwise
+{
+    public const int GroupSize = 256;
+    private const int MaxGroups = 4096;
+
+    public static KernelConfig Config(long count) =>
+        new((int)Math.Max(1, Math.Min(MaxGroups, (count + GroupSize - 1) / GroupSize)), GroupSize);
+
+    /// <summary>In place: gradient = gradient·mask·f'(preActivation) (the last block's backward when it has no normalization).</summary>
+    public static void ActivationBackward<TAct>(ArrayView<float> gradient, ArrayView<float> preActivation, int count, TAct activation, GpuDropout dropout)
+        where TAct : struct, IActivation
+    {
+        for (int e = Grid.GlobalIndex.X; e < count; e += Grid.DimX * Group.DimX)
+            gradient[e] = gradient[e] * dropout.ScaleAt(e) * activation.Derivative(preActivation[e]);
+    }
+}

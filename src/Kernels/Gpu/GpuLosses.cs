@@ -1,0 +1,88 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace DslNet.Kernels.Gpu;
+
+/// <summary>
+/// Losses on the device with <see cref="Cpu.Losses"/>' numerics (per-element terms in double, mean reduction), fused
+/// with the gradient of the last block (times the loss scale). Grid-stride over <see cref="RowGroup"/> groups; each
+/// group adds its partial sum to <c>total[0]</c> (zeroed before the launch).
+/// </summary>
+public static class GpuLosses
+{
+    public const int MaxGroups = 1024;
+
+    public static KernelConfig Config(int count) =>
+        RowGroup.Config(System.Math.Max(1, System.Math.Min(MaxGroups, (count + RowGroup.Size - 1) / RowGroup.Size)));
+
+    /// <summary>mean(max(x, 0) − x·t + log1p(exp(−|x|))); gradient (sigmoid(x) − t)/N · lossScale (empty gradient: none).</summary>
+    public static void BinaryCrossEntropyWithLogits(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> gradient,
+        bool withGradient, int n, float lossScale, ArrayView<double> total)
+    {
+        double sum = 0;
+        for (int i = Grid.GlobalIndex.X; i < n; i += Grid.DimX * Group.DimX)
+        {
+            double x = logits[i], t = targets[i];
+            double e = System.Math.Exp(-System.Math.Abs(x));
+            sum += System.Math.Max(x, 0) - x * t + Log1p(e);
+            if (withGradient)
+            {
+                double sigmoid = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+                gradient[i] = (float)((sigmoid - t) / n) * lossScale;
+            }
+        }
+
+        Accumulate(sum, total);
+    }
+
+    /// <summary>mean((p − t)²); gradient 2(p − t)/N · lossScale.</summary>
+    public static void MeanSquaredError(ArrayView<float> predictions, ArrayView<float> targets, ArrayView<float> gradient,
+        bool withGradient, int n, float lossScale, ArrayView<double> total)
+    {
+        double sum = 0;
+        for (int i = Grid.GlobalIndex.X; i < n; i += Grid.DimX * Group.DimX)
+        {
+            double d = (double)predictions[i] - targets[i];
+            sum += d * d;
+            if (withGradient) gradient[i] = (float)(2 * d / n) * lossScale;
+        }
+
+        Accumulate(sum, total);
+    }
+
+    /// <summary>Softmax cross-entropy over [rows, classes] with class-index targets, one thread per row.</summary>
+    public static void CrossEntropy(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> gradient,
+        bool withGradient, int rows, int classes, float lossScale, ArrayView<double> total)
+    {
+        double sum = 0;
+        for (int i = Grid.GlobalIndex.X; i < rows; i += Grid.DimX * Group.DimX)
+        {
+            int start = i * classes, target = (int)targets[i];
+            double max = double.NegativeInfinity;
+            for (int j = 0; j < classes; j++) max = System.Math.Max(max, logits[start + j]);
+            double exponentials = 0;
+            for (int j = 0; j < classes; j++) exponentials += System.Math.Exp(logits[start + j] - max);
+            double logSumExp = max + System.Math.Log(exponentials);
+            sum += logSumExp - logits[start + target];
+            if (withGradient)
+            {
+                for (int j = 0; j < classes; j++)
+                {
+                    double softmax = System.Math.Exp(logits[start + j] - logSumExp);
+                    double indicator = j == target ? 1.0 : 0.0;
+                    gradient[start + j] = (float)((softmax - indicator) / rows) * lossScale;
+                }
+            }
+        }
+
+        Accumulate(sum, total);
+    }
+
+    private static void Accumulate(double sum, ArrayView<double> total)
+    {
+        sum = GpuReduce.SumOverGroup(sum);
+        if (Group.IdxX == 0) Atomic.Add(ref total[0], sum);
+    }
+
+    private static double Log1p(double e) => e < 1e-4 ? e * (1 - e * (0.5 - e / 3)) : System.Math.Log(1 + e);
+}

@@ -1,0 +1,66 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace DslNet.Kernels.Gpu;
+
+/// <summary>Adam/AdamW scalars for one step, rounded to fp32 on the host exactly as the CPU optimizer rounds them.</summary>
+public readonly record struct AdamCoefficients(
+    float StepSize, float Decay, float L2, float B1, float OneMinusB1, float B2, float OneMinusB2, float Correction2Sqrt, float Epsilon,
+    float GradientFactor);
+
+/// <summary>
+/// The fused optimizer pass over the flat buffers (one thread per element, grid-stride) and the global-norm reduction
+/// for clipping. Element arithmetic is the CPU optimizer's, operation for operation (<c>AdamUpdate</c>).
+/// </summary>
+public static class GpuOptimizers
+{
+    /// <summary>
+    /// One Adam/AdamW step: g ← g·factor (clipping or unscaling, written back), then
+    /// p ← p·decay; g += l2·p; m ← β1m + (1−β1)g; v ← β2v + (1−β2)g²; p ← p − stepSize·m/(√v/√bc2 + ε).
+    /// decayed[i] = 1 for elements weight decay applies to.
+    /// </summary>
+    public static void AdamStep(Index1D i, ArrayView<float> p, ArrayView<float> g, ArrayView<float> m, ArrayView<float> v,
+        ArrayView<float> decayed, AdamCoefficients c)
+    {
+        bool decay = decayed[i] != 0f;
+        float gradient = g[i];
+        if (c.GradientFactor != 1f)
+        {
+            gradient *= c.GradientFactor;
+            g[i] = gradient;
+        }
+
+        float parameter = p[i] * (decay ? c.Decay : 1f);
+        gradient += (decay ? c.L2 : 0f) * parameter;
+        float mi = c.B1 * m[i] + c.OneMinusB1 * gradient;
+        float vi = c.B2 * v[i] + c.OneMinusB2 * (gradient * gradient);
+        m[i] = mi;
+        v[i] = vi;
+        float denominator = XMath.Sqrt(vi) / c.Correction2Sqrt + c.Epsilon;
+        p[i] = parameter - c.StepSize * (mi / denominator);
+    }
+
+    /// <summary>total[0] += Σ g² (double), grid-stride over <see cref="RowGroup"/> groups; total zeroed before the launch.
+    /// total[1] becomes non-zero when a value is not finite (the loss scaler's overflow flag).</summary>
+    public static void SumOfSquares(ArrayView<float> g, int n, ArrayView<double> total)
+    {
+        double sum = 0;
+        bool finite = true;
+        for (int i = Grid.GlobalIndex.X; i < n; i += Grid.DimX * Group.DimX)
+        {
+            float value = g[i];
+            finite &= !(float.IsNaN(value) || float.IsInfinity(value));
+            sum += (double)value * value;
+        }
+
+        sum = GpuReduce.SumOverGroup(sum);
+        double bad = GpuReduce.SumOverGroup(finite ? 0 : 1);
+        if (Group.IdxX == 0)
+        {
+            Atomic.Add(ref total[0], sum);
+            if (bad != 0) total[1] = 1;
+        }
+    }
+
+    public static KernelConfig ReductionConfig(int n) => GpuLosses.Config(n);
+}

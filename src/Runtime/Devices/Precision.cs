@@ -1,0 +1,17 @@
+namespace DslNet;
+
+/// <summary>
+/// Storage type of activations and gradients on a device. Master weights, optimizer state, the loss and
+/// normalization statistics stay fp32 in every case.
+/// </summary>
+public enum Precision
+{
+    /// <summary>Everything in fp32 (the default; the CPU path's numerics).</summary>
+    Fp32,
+
+    /// <summary>fp16 activations and gradients with dynamic loss scaling. Not implemented on devices yet.</summary>
+    Fp16,
+
+    /// <summary>bf16 (stored as ushort, round to nearest even) activations and gradients. Not implemented on devices yet.</summary>
+    Bf16,
+}

@@ -1,0 +1,38 @@
+using DslNet.Devices;
+
+namespace DslNet.Gpu.Tests;
+
+/// <summary>Every test model, constructible on any device by name.</summary>
+public static class Models
+{
+    public static readonly IReadOnlyDictionary<string, Func<int, Device, INetwork>> All = new Dictionary<string, Func<int, Device, INetwork>>
+    {
+        ["MiniStreamRec"] = (seed, device) => new MiniStreamRec(seed, device),
+        ["DenseTanhMse"] = (seed, device) => new DenseTanhMse(seed, device),
+        ["LayerNormGelu"] = (seed, device) => new LayerNormGelu(seed, device),
+        ["GroupNormLeaky"] = (seed, device) => new GroupNormLeaky(seed, device),
+        ["DropoutChain"] = (seed, device) => new DropoutChain(seed, device),
+        ["StreamRec sample"] = (seed, device) => new DslNet.Samples.StreamRec.StreamRecMlp(seed, device),
+    };
+
+    public static IEnumerable<object[]> Names => All.Keys.Where(k => k != "StreamRec sample").Select(k => new object[] { k });
+
+    public static IEnumerable<object[]> NamesWithSample => All.Keys.Select(k => new object[] { k });
+
+    /// <summary>A reproducible batch: standard-normal-ish features and valid targets for the model's loss.</summary>
+    public static (float[] Inputs, float[] Targets) Batch(INetwork model, int rows, int seed)
+    {
+        var random = new Random(seed);
+        var inputs = new float[rows * model.InputSize];
+        for (var i = 0; i < inputs.Length; i++) inputs[i] = (float)(random.NextDouble() * 4 - 2);
+        var targets = model.Loss switch
+        {
+            Loss.CrossEntropy => Enumerable.Range(0, rows).Select(_ => (float)random.Next(model.OutputSize)).ToArray(),
+            Loss.BinaryCrossEntropyWithLogits => Enumerable.Range(0, rows * model.OutputSize).Select(_ => (float)random.Next(2)).ToArray(),
+            _ => Enumerable.Range(0, rows * model.OutputSize).Select(_ => (float)random.NextDouble()).ToArray(),
+        };
+        return (inputs, targets);
+    }
+
+    public static void Dispose(INetwork model) => (model as IDeviceModel)?.DeviceNetwork?.Dispose();
+}

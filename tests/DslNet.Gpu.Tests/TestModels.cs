@@ -1,0 +1,41 @@
+namespace DslNet.Gpu.Tests;
+
+// Tiny models, one per layer kind, and a mini StreamRec: ILGPU's CPU accelerator is an emulator, so shapes stay small.
+// Widths above 16 and not multiples of 16 exercise the GEMM's and the column kernels' edges.
+
+[Network(Inputs = 16, Loss = Loss.BinaryCrossEntropyWithLogits)]
+public sealed partial class MiniStreamRec
+{
+    [Dense(12, Bias = false), BatchNorm, Relu, Dropout(0.3)] public partial DenseBlock Hidden1 { get; }
+    [Dense(8, Bias = false), BatchNorm, Relu, Dropout(0.3)] public partial DenseBlock Hidden2 { get; }
+    [Dense(1)] public partial DenseBlock Output { get; }
+}
+
+[Network(Inputs = 5, Loss = Loss.MeanSquaredError)]
+public sealed partial class DenseTanhMse
+{
+    [Dense(19), Tanh] public partial DenseBlock Hidden { get; }
+    [Dense(2), Sigmoid] public partial DenseBlock Output { get; }
+}
+
+[Network(Inputs = 7, Loss = Loss.CrossEntropy)]
+public sealed partial class LayerNormGelu
+{
+    [Dense(9), LayerNorm, Gelu] public partial DenseBlock Hidden { get; }
+    [Dense(3)] public partial DenseBlock Output { get; }
+}
+
+[Network(Inputs = 6, Loss = Loss.BinaryCrossEntropyWithLogits)]
+public sealed partial class GroupNormLeaky
+{
+    [Dense(8), GroupNorm(2), LeakyRelu(0.1), Dropout(0.25)] public partial DenseBlock Hidden { get; }
+    [Dense(1)] public partial DenseBlock Output { get; }
+}
+
+[Network(Inputs = 4, Loss = Loss.MeanSquaredError)]
+public sealed partial class DropoutChain
+{
+    [Dense(70), Relu, Dropout(0.5)] public partial DenseBlock Hidden1 { get; }
+    [Dense(6), Gelu(Approximate = true), Dropout(0.2)] public partial DenseBlock Hidden2 { get; }
+    [Dense(1), Sigmoid] public partial DenseBlock Output { get; }
+}
