@@ -5,6 +5,11 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using DslNet.Benchmarks;
 using Perfolizer.Horology;
 
+if (args.Length > 0 && args[0] == CompareInference.Command)
+{
+    return CompareInference.Run(args);
+}
+
 // Without a --job argument: a short in-process job (2 warm-up and 5 measured iterations of about 250 ms each),
 // enough for a steady mean on these machines in about a minute for all benchmarks. Pass BenchmarkDotNet's own
 // options (--job, --filter, --exporters, ...) to change it.
@@ -22,3 +27,4 @@ if (!args.Any(a => a is "--job" or "-j" || a.StartsWith("--job=", StringComparis
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(StreamRecTrainBenchmarks).Assembly).Run(args, config);
+return 0;

@@ -6,6 +6,9 @@ namespace DslNet.Kernels.Cpu;
 /// </summary>
 public static unsafe class Dense
 {
+    /// <summary>Up to this many rows, inference takes the dot-product path (no packing, no threads).</summary>
+    internal const int SmallInferenceRows = 4;
+
     /// <summary>preActivation = input·weightᵀ + bias; output = dropout(activation(preActivation)).
     /// Empty bias: none. Empty output: only preActivation is written (a normalization follows).</summary>
     public static void Forward<TAct>(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
@@ -52,6 +55,15 @@ public static unsafe class Dense
         fixed (float* y = output)
         {
             var epilogue = new InferenceEpilogue<TAct>(bias.IsEmpty ? null : b, scale.IsEmpty ? null : s, shift.IsEmpty ? null : h, activation);
+            if (rows <= SmallInferenceRows)
+            {
+                // A few rows (batch-1 serving): one dot product per output straight from the weights, on the calling
+                // thread. Packing the weights into GEMM panels would cost more than the whole product, and a
+                // register tile would be mostly padding rows.
+                GemmDot.Run(x, inputs, w, inputs, y, rows, units, inputs, ref epilogue, Gemm.Isa);
+                return;
+            }
+
             Gemm.Run(x, inputs, 1, w, 1, inputs, y, rows, units, inputs, ref epilogue);
         }
     }

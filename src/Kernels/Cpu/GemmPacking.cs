@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace DslNet.Kernels.Cpu;
 
@@ -94,11 +95,30 @@ internal static unsafe class GemmPacking
         }
     }
 
+    // Called once per k for every panel (32-byte and 128-byte rows in the model's GEMMs): inline vector copies,
+    // not a Memmove call each.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CopyPadded(float* src, int count, float* dst, int width)
     {
         if (count == width)
         {
+            if (width == 32 && Vector512.IsHardwareAccelerated)
+            {
+                Vector512.Store(Vector512.Load(src), dst);
+                Vector512.Store(Vector512.Load(src + 16), dst + 16);
+                return;
+            }
+
+            if (width % 8 == 0 && Vector256.IsHardwareAccelerated)
+            {
+                for (int j = 0; j < width; j += 8)
+                {
+                    Vector256.Store(Vector256.Load(src + j), dst + j);
+                }
+
+                return;
+            }
+
             Buffer.MemoryCopy(src, dst, width * sizeof(float), width * sizeof(float));
             return;
         }

@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace DslNet;
 
@@ -114,7 +116,14 @@ public static class GradClip
     private static void Scale(Span<float> values, float factor)
     {
         var i = 0;
-        if (Vector.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref var r = ref MemoryMarshal.GetReference(values);
+            var vFactor = Vector512.Create(factor);
+            for (; i <= values.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+                (Vector512.LoadUnsafe(ref r, (nuint)i) * vFactor).StoreUnsafe(ref r, (nuint)i);
+        }
+        else if (Vector.IsHardwareAccelerated)
         {
             var vFactor = new Vector<float>(factor);
             for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
