@@ -38,6 +38,8 @@ public static class CommandLine
           --recipe NAME       full (default): BatchNorm, dropout, AdamW, one-cycle, clipping;
                               baseline: plain MLP, default init, Adam at a constant rate, no clipping
           --compare           train both recipes on the same data and print the chapter's comparison table
+          --device NAME       cpu (default, the generated C# path), cuda[:n], opencl[:n] or best
+          --precision NAME    fp32 (default), fp16 or bf16 storage of activations and gradients
           -h, --help          show this help
 
         Exit codes: 0 done, 2 bad arguments or unusable input files.
@@ -92,6 +94,16 @@ public static class CommandLine
                 case "--train": options = options with { TrainPath = Path(name, value, ref error) }; break;
                 case "--val": options = options with { ValidationPath = Path(name, value, ref error) }; break;
                 case "--export": export = Path(name, value, ref error); break;
+                case "--device":
+                    if (value is "cpu" or "best" || System.Text.RegularExpressions.Regex.IsMatch(value, "^(cuda|opencl)(:[0-9]+)?$"))
+                        options = options with { Device = value };
+                    else error = $"--device expects cpu, cuda[:n], opencl[:n] or best; got '{value}'.";
+                    break;
+                case "--precision":
+                    if (value is "fp32" or "fp16" or "bf16")
+                        options = options with { Precision = Enum.Parse<Precision>(value, ignoreCase: true) };
+                    else error = $"--precision expects fp32, fp16 or bf16; got '{value}'.";
+                    break;
                 case "--recipe":
                     if (value == "full") options = options with { Recipe = Recipe.Full };
                     else if (value == "baseline") options = options with { Recipe = Recipe.Baseline };
@@ -129,7 +141,7 @@ public static class CommandLine
     }
 
     private static bool IsKnown(string name) => name is "--epochs" or "--batch-size" or "--seed" or "--threads" or "--rows"
-        or "--val-rows" or "--data-seed" or "--train" or "--val" or "--export" or "--recipe" or "--compare";
+        or "--val-rows" or "--data-seed" or "--train" or "--val" or "--export" or "--recipe" or "--compare" or "--device" or "--precision";
 
     private static int Integer(string name, string value, ref string? error)
     {

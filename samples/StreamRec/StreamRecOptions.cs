@@ -39,5 +39,11 @@ public sealed record StreamRecOptions
     /// <summary>Which recipe a plain run trains (<c>--recipe</c>); <c>--compare</c> trains both.</summary>
     public Recipe Recipe { get; init; } = Recipe.Full;
 
+    /// <summary>Where to train (<c>--device</c>): cpu (the generated C# path), cuda[:n], opencl[:n] or best.</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Storage precision of activations and gradients (<c>--precision</c>): fp32, fp16 or bf16.</summary>
+    public Precision Precision { get; init; } = Precision.Fp32;
+
     public bool UsesCsv => TrainPath is not null;
 }

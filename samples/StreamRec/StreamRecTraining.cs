@@ -31,7 +31,7 @@ public static class StreamRecTraining
         var data = LoadData(options, log);
         var (train, validation) = (data.Train, data.Validation);
 
-        var model = new StreamRecMlp(options.Seed);
+        var model = CreateModel(options);
         var optimizer = new AdamW(model.Parameters, lr: options.MaxLearningRate, weightDecay: options.WeightDecay);
         // BatchNorm cannot normalize a batch of one row in training mode (PyTorch raises an error): drop such a
         // last batch, as DataLoader(drop_last=True) would.
@@ -42,6 +42,7 @@ public static class StreamRecTraining
         var scheduler = new OneCycleLR(optimizer, maxLr: options.MaxLearningRate, totalSteps: options.Epochs * stepsPerEpoch,
             pctStart: options.PctStart, divFactor: options.DivFactor, finalDivFactor: options.FinalDivFactor);
 
+        log.WriteLine($"device: {model.Device} ({model.Device.Name}), precision: {model.Precision.ToString().ToLowerInvariant()}");
         log.WriteLine($"threads: {CpuThreads.Count} (of {Environment.ProcessorCount} logical processors)");
         log.WriteLine();
         log.WriteLine(model.Summary().TrimEnd());
@@ -168,6 +169,20 @@ public static class StreamRecTraining
         var positives = 0;
         foreach (var label in data.Labels) positives += label >= 0.5f ? 1 : 0;
         return data.Rows == 0 ? 0 : (double)positives / data.Rows;
+    }
+
+    /// <summary>The model on the device and precision the options name; one that cannot run here is a bad argument.</summary>
+    private static StreamRecMlp CreateModel(StreamRecOptions options)
+    {
+        if (options.Device == "cpu" && options.Precision == Precision.Fp32) return new StreamRecMlp(options.Seed);
+        try
+        {
+            return new StreamRecMlp(options.Seed, Device.Parse(options.Device), options.Precision);
+        }
+        catch (Exception e) when (e is DeviceUnavailableException or NotSupportedException)
+        {
+            throw new StreamRecInputException($"--device {options.Device} --precision {options.Precision.ToString().ToLowerInvariant()}: {e.Message}");
+        }
     }
 
     private static void Validate(StreamRecOptions options)

@@ -124,6 +124,8 @@ public sealed class StreamRecSampleTests(ITestOutputHelper output)
     [InlineData("--val b.csv", "--val needs --train as well")]
     [InlineData("--train a.csv --val b.csv --rows 10", "--rows applies to the generated data set")]
     [InlineData("--train no-such-file.csv --val no-such-file.csv", "--train: there is no file 'no-such-file.csv'")]
+    [InlineData("--device tpu", "--device expects cpu, cuda[:n], opencl[:n] or best; got 'tpu'")]
+    [InlineData("--precision fp8", "--precision expects fp32, fp16 or bf16; got 'fp8'")]
     public void Bad_arguments_exit_with_code_2_and_say_why(string commandLine, string message)
     {
         var (exitCode, stdout, stderr) = RunInProcess(commandLine.Split(' '));
@@ -151,11 +153,27 @@ public sealed class StreamRecSampleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_precision_the_device_cannot_run_is_refused_with_code_2_and_names_both()
+    {
+        var (exitCode, _, stderr) = RunInProcess("--device", "cpu", "--precision", "bf16", "--rows", "600", "--val-rows", "300");
+        Assert.Equal(StreamRecProgram.BadArguments, exitCode);
+        Assert.Contains("--device cpu --precision bf16: StreamRecMlp: Bf16 storage on the CPU path is not implemented yet", stderr);
+    }
+
+    [Fact]
+    public void The_log_says_which_device_and_precision_ran()
+    {
+        var (exitCode, stdout, stderr) = RunInProcess("--device", "cpu", "--rows", "600", "--val-rows", "300", "--epochs", "1");
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("device: cpu (CPU (generated C#)), precision: fp32", stdout);
+    }
+
+    [Fact]
     public void Help_prints_the_options_and_exits_with_code_0()
     {
         var (exitCode, stdout, _) = RunInProcess("--help");
         Assert.Equal(0, exitCode);
-        foreach (var option in new[] { "--epochs", "--batch-size", "--seed", "--threads", "--train", "--val", "--export", "--rows" })
+        foreach (var option in new[] { "--epochs", "--batch-size", "--seed", "--threads", "--train", "--val", "--export", "--rows", "--device", "--precision" })
             Assert.Contains(option, stdout);
     }
 
