@@ -93,7 +93,8 @@ public sealed class PlannerTests
                 (b.Name + ".PreActivation", b.PreActivationRowOffset, b.Units),
                 (b.Name + ".Output", b.OutputRowOffset, b.Units),
                 (b.Name + ".Gradient", b.GradientRowOffset, b.Units),
-            }.Concat(b.InverseStdPerRow > 0 ? new[] { (b.Name + ".InverseStd", b.InverseStdRowOffset, b.InverseStdPerRow) } : Array.Empty<(string, int, int)>()))
+            }.Concat(b.InverseStdPerRow > 0 ? new[] { (b.Name + ".InverseStd", b.InverseStdRowOffset, b.InverseStdPerRow) } : Array.Empty<(string, int, int)>())
+             .Concat(b.HasDropout ? new[] { (b.Name + ".DropoutMask", b.DropoutMaskRowOffset, b.DropoutMaskPerRow) } : Array.Empty<(string, int, int)>()))
             .ToList();
         AssertTiles(perRow, plan.ActivationFloatsPerRow);
 

@@ -104,6 +104,61 @@ public class DropoutTests
         Assert.Equal(expected, values);
     }
 
+    [Theory]
+    [InlineData(0, 100_000)]
+    [InlineData(5, 77)]
+    [InlineData(31, 1)]
+    [InlineData(33, 64)]
+    [InlineData(1000, 3)]
+    [InlineData(64, 200)]
+    public unsafe void RecordedMaskReplaysTheDrawnMaskBitForBit(int element0, int count)
+    {
+        var dropout = new Dropout(0.3f, 5, -3, 1);
+        var bits = GC.AllocateArray<float>((element0 + count + 31) / 32 + 1, pinned: true);
+        bits.AsSpan().Fill(BitConverter.Int32BitsToSingle(0x5A5A5A5A)); // stale bits from an earlier step
+        var forward = TestUtil.Random(count, 9);
+        var backward = TestUtil.Random(count, 10);
+        backward[0] = float.NaN;
+        backward[count - 1] = float.NegativeInfinity;
+        var expectedForward = (float[])forward.Clone();
+        var expectedBackward = (float[])backward.Clone();
+        fixed (float* f = forward)
+        fixed (float* b = backward)
+        fixed (float* ef = expectedForward)
+        fixed (float* eb = expectedBackward)
+        {
+            dropout.Apply(ef, element0, count);
+            dropout.Apply(eb, element0, count);
+            // Split into pieces, as threads and GEMM tiles do, so partial words are written and read too.
+            for (int first = 0; first < count; first += 45)
+            {
+                dropout.RecordingMask(bits).Apply(f + first, element0 + first, Math.Min(45, count - first));
+            }
+
+            for (int first = 0; first < count; first += 70)
+            {
+                dropout.ReplayingMask(bits).Apply(b + first, element0 + first, Math.Min(70, count - first));
+            }
+        }
+
+        Assert.Equal(expectedForward.Select(BitConverter.SingleToInt32Bits), forward.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(expectedBackward.Select(BitConverter.SingleToInt32Bits), backward.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public unsafe void MaskBitmapTooSmallThrows()
+    {
+        var bits = GC.AllocateArray<float>(2, pinned: true);
+        var values = new float[100];
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+        {
+            fixed (float* v = values)
+            {
+                new Dropout(0.3f, 1, 1, 1).RecordingMask(bits).Apply(v, 0, values.Length);
+            }
+        });
+    }
+
     [Fact]
     public void RejectsRateOutsideUnitInterval()
     {

@@ -149,14 +149,16 @@ namespace DslNet.Generator.Emitting
             var shape = $"Layout.{b.Name}Inputs, Layout.{b.Name}Units";
             var bias = b.HasBias ? $"{f}.Bias!.Span" : "global::System.ReadOnlySpan<float>.Empty";
             var biasGradient = b.HasBias && !b.BiasGradientIsZero ? $"{f}.BiasGradient!.Span" : "global::System.Span<float>.Empty";
-            var dropout = b.HasDropout ? $"{b.Name}Dropout()" : $"{K}.Dropout.None";
+            var dropout = b.HasDropout ? $"{b.Name}Dropout().RecordingMask({DropoutMask(b)})" : $"{K}.Dropout.None";
+            var replayedDropout = b.HasDropout ? $"{b.Name}Dropout().ReplayingMask({DropoutMask(b)})" : $"{K}.Dropout.None";
             var activation = Names.Activation(b);
 
             w.Line($"// ── {b.Name}: {b.Description} ──");
             w.Line();
             if (b.HasDropout)
             {
-                w.Line($"// Masks are keyed by (seed, step, block {b.Index}, element): the backward pass regenerates the forward's mask.");
+                w.Line($"// Masks are keyed by (seed, step, block {b.Index}, element). The forward pass records its kept bits in the");
+                w.Line("// workspace and the backward pass replays them: each mask is drawn once per step.");
                 w.Line($"private {K}.Dropout {b.Name}Dropout() => new {K}.Dropout({Names.Float(b.DropoutRate)}, _seed, _stepCount, layer: {b.Index});");
                 w.Line();
             }
@@ -185,11 +187,11 @@ namespace DslNet.Generator.Emitting
                 if (b.HasNorm)
                 {
                     w.Line("// gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).");
-                    w.Line(NormBackward(b, f, activation, dropout));
+                    w.Line(NormBackward(b, f, activation, replayedDropout));
                 }
                 else if (isLast && !b.IsIdentityOutput)
                 {
-                    w.Line($"{K}.Dense.BackwardActivation(gradient, Workspace(Layout.{b.Name}PreActivationPerRow, Layout.{b.Name}Units, rows), rows, Layout.{b.Name}Units, {activation}, {dropout});");
+                    w.Line($"{K}.Dense.BackwardActivation(gradient, Workspace(Layout.{b.Name}PreActivationPerRow, Layout.{b.Name}Units, rows), rows, Layout.{b.Name}Units, {activation}, {replayedDropout});");
                 }
                 else if (!isLast && !b.IsIdentityOutput)
                 {
@@ -205,7 +207,7 @@ namespace DslNet.Generator.Emitting
                     var previousGradient = $"Workspace(Layout.{previous.Name}GradientPerRow, Layout.{previous.Name}Units, rows)";
                     if (previous.BackwardFusesIntoNextGemm && !previous.IsIdentityOutput)
                     {
-                        var previousDropout = previous.HasDropout ? $"{previous.Name}Dropout()" : $"{K}.Dropout.None";
+                        var previousDropout = previous.HasDropout ? $"{previous.Name}Dropout().ReplayingMask({DropoutMask(previous)})" : $"{K}.Dropout.None";
                         w.Line($"{K}.Dense.BackwardInput(gradient, {f}.Weight.Span, {previousGradient},");
                         w.Line($"    Workspace(Layout.{previous.Name}PreActivationPerRow, Layout.{previous.Name}Units, rows), rows, {shape}, {Names.Activation(previous)}, {previousDropout});");
                     }
@@ -237,6 +239,8 @@ namespace DslNet.Generator.Emitting
             }
             w.Line();
         }
+
+        private static string DropoutMask(BlockPlan b) => $"Workspace(Layout.{b.Name}DropoutMaskPerRow, {b.DropoutMaskPerRow}, rows)";
 
         private static string NormForward(BlockPlan b, string f, string activation, string dropout, string output = "output")
         {

@@ -78,6 +78,8 @@ namespace DslNet.Generator.Emitting
                     w.Line($"public const int {b.Name}GradientPerRow = {b.GradientRowOffset};");
                     if (b.InverseStdPerRow > 0)
                         w.Line($"public const int {b.Name}InverseStdPerRow = {b.InverseStdRowOffset}; // {b.InverseStdPerRow} per row");
+                    if (b.HasDropout)
+                        w.Line($"public const int {b.Name}DropoutMaskPerRow = {b.DropoutMaskRowOffset}; // {b.DropoutMaskPerRow} per row: 32 kept bits each");
                     w.Line();
                 }
                 w.Line($"public const int ActivationsPerRow = {plan.ActivationFloatsPerRow};");

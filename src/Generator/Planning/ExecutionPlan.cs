@@ -58,8 +58,13 @@ namespace DslNet.Generator.Planning
         int InverseStdRowOffset,
         int InverseStdPerRow,
         int ScratchOffset,
-        string Description)
+        string Description,
+        int DropoutMaskRowOffset = -1)
     {
+        /// <summary>Floats per row of the dropout mask bitmap (32 kept bits each) the forward pass writes and the
+        /// backward pass reads, so each mask is drawn once per step.</summary>
+        public int DropoutMaskPerRow => (Units + 31) / 32;
+
         public int WeightCount => Inputs * Units;
         public bool HasNorm => Norm != NormKind.None;
         public bool HasDropout => DropoutRate > 0;

@@ -140,7 +140,8 @@ namespace DslNet.Generator.Planning
                 InverseStdRowOffset: inverseStdPerRow > 0 ? layout.AddActivations(inverseStdPerRow) : -1,
                 InverseStdPerRow: inverseStdPerRow,
                 ScratchOffset: normKind == NormKind.BatchNorm ? layout.AddScratch(3 * units) : -1,
-                Description: Describe(inputs, dense, norm, activation, dropout));
+                Description: Describe(inputs, dense, norm, activation, dropout),
+                DropoutMaskRowOffset: (dropout?.Rate ?? 0) > 0 ? layout.AddActivations((units + 31) / 32) : -1);
         }
 
         /// <summary>One Dense first, then at most one normalization, one activation and one Dropout, in that order.</summary>
@@ -324,7 +325,7 @@ namespace DslNet.Generator.Planning
             public bool Fits(string block, int inputs, int units, LocationInfo? location, List<DiagnosticInfo> diagnostics)
             {
                 var parameters = Parameters + (long)inputs * units + 3L * units;
-                var activations = ActivationsPerRow + 4L * units;
+                var activations = ActivationsPerRow + 4L * units + (units + 31) / 32;
                 var (what, total) = parameters > MaxBufferLength ? ("parameters", parameters) : ("activations per row", activations);
                 if (total <= MaxBufferLength) return true;
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NetworkTooLarge, location, block, what, total, MaxBufferLength));

@@ -93,14 +93,15 @@ namespace Models
 
         // ── Hidden1: Dense(8 → 16), Relu, Dropout(0.25) ──
 
-        // Masks are keyed by (seed, step, block 0, element): the backward pass regenerates the forward's mask.
+        // Masks are keyed by (seed, step, block 0, element). The forward pass records its kept bits in the
+        // workspace and the backward pass replays them: each mask is drawn once per step.
         private CpuKernels.Dropout Hidden1Dropout() => new CpuKernels.Dropout(0.25f, _seed, _stepCount, layer: 0);
 
         private void Hidden1Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var preActivation = Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows);
             var output = Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows);
-            CpuKernels.Dense.Forward(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, preActivation, output, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Relu), Hidden1Dropout());
+            CpuKernels.Dense.Forward(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, preActivation, output, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Relu), Hidden1Dropout().RecordingMask(Workspace(Layout.Hidden1DropoutMaskPerRow, 1, rows)));
         }
 
         private void Hidden1Backward(global::System.ReadOnlySpan<float> input, int rows)
@@ -118,14 +119,15 @@ namespace Models
 
         // ── Hidden2: Dense(16 → 16), Relu, Dropout(0.25) ──
 
-        // Masks are keyed by (seed, step, block 1, element): the backward pass regenerates the forward's mask.
+        // Masks are keyed by (seed, step, block 1, element). The forward pass records its kept bits in the
+        // workspace and the backward pass replays them: each mask is drawn once per step.
         private CpuKernels.Dropout Hidden2Dropout() => new CpuKernels.Dropout(0.25f, _seed, _stepCount, layer: 1);
 
         private void Hidden2Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var preActivation = Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows);
             var output = Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows);
-            CpuKernels.Dense.Forward(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, preActivation, output, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu), Hidden2Dropout());
+            CpuKernels.Dense.Forward(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, preActivation, output, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu), Hidden2Dropout().RecordingMask(Workspace(Layout.Hidden2DropoutMaskPerRow, 1, rows)));
         }
 
         private void Hidden2Backward(global::System.ReadOnlySpan<float> input, int rows)
@@ -135,7 +137,7 @@ namespace Models
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _hidden2.WeightGradient.Span, _hidden2.BiasGradient!.Span, rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
             CpuKernels.Dense.BackwardInput(gradient, _hidden2.Weight.Span, Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows),
-                Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows), rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu), Hidden1Dropout());
+                Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows), rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu), Hidden1Dropout().ReplayingMask(Workspace(Layout.Hidden1DropoutMaskPerRow, 1, rows)));
         }
 
         private void Hidden2Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
@@ -157,7 +159,7 @@ namespace Models
             var gradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
             CpuKernels.Dense.BackwardWeights(gradient, input, _output.WeightGradient.Span, _output.BiasGradient!.Span, rows, Layout.OutputInputs, Layout.OutputUnits);
             CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows),
-                Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows), rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Relu), Hidden2Dropout());
+                Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows), rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Relu), Hidden2Dropout().ReplayingMask(Workspace(Layout.Hidden2DropoutMaskPerRow, 1, rows)));
         }
 
         private void OutputInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)

@@ -34,26 +34,28 @@ namespace Models
             public const int Hidden1PreActivationPerRow = 0;
             public const int Hidden1OutputPerRow = 16;
             public const int Hidden1GradientPerRow = 32;
+            public const int Hidden1DropoutMaskPerRow = 48; // 1 per row: 32 kept bits each
 
             // Hidden2: Dense(16 → 16), Relu, Dropout(0.25)
             public const int Hidden2Inputs = 16;
             public const int Hidden2Units = 16;
             public const int Hidden2Weight = 144;
             public const int Hidden2Bias = 400;
-            public const int Hidden2PreActivationPerRow = 48;
-            public const int Hidden2OutputPerRow = 64;
-            public const int Hidden2GradientPerRow = 80;
+            public const int Hidden2PreActivationPerRow = 49;
+            public const int Hidden2OutputPerRow = 65;
+            public const int Hidden2GradientPerRow = 81;
+            public const int Hidden2DropoutMaskPerRow = 97; // 1 per row: 32 kept bits each
 
             // Output: Dense(16 → 1)
             public const int OutputInputs = 16;
             public const int OutputUnits = 1;
             public const int OutputWeight = 416;
             public const int OutputBias = 432;
-            public const int OutputPreActivationPerRow = 96;
-            public const int OutputOutputPerRow = 97;
-            public const int OutputGradientPerRow = 98;
+            public const int OutputPreActivationPerRow = 98;
+            public const int OutputOutputPerRow = 99;
+            public const int OutputGradientPerRow = 100;
 
-            public const int ActivationsPerRow = 99;
+            public const int ActivationsPerRow = 101;
             public const int ScratchLength = 0;
         }
 

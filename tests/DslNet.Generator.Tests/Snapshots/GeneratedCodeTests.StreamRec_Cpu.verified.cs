@@ -104,7 +104,8 @@ namespace StreamRec.Models
 
         // ── Hidden1: Dense(128 → 256), BatchNorm, Relu, Dropout(0.3) ──
 
-        // Masks are keyed by (seed, step, block 0, element): the backward pass regenerates the forward's mask.
+        // Masks are keyed by (seed, step, block 0, element). The forward pass records its kept bits in the
+        // workspace and the backward pass replays them: each mask is drawn once per step.
         private CpuKernels.Dropout Hidden1Dropout() => new CpuKernels.Dropout(0.3f, _seed, _stepCount, layer: 0);
 
         private void Hidden1Forward(global::System.ReadOnlySpan<float> input, int rows)
@@ -114,14 +115,14 @@ namespace StreamRec.Models
             CpuKernels.Dense.Forward(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, preActivation, global::System.Span<float>.Empty, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Identity), CpuKernels.Dropout.None);
             // preActivation becomes the normalized values x̂, which the backward pass reuses.
             CpuKernels.BatchNorm.ForwardTraining(preActivation, _hidden1.Gamma!.Span, _hidden1.Beta!.Span, _hidden1.RunningMean!.Span, _hidden1.RunningVariance!.Span,
-                Scratch(Layout.Hidden1InverseStd, Layout.Hidden1Units), output, rows, Layout.Hidden1Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden1Dropout());
+                Scratch(Layout.Hidden1InverseStd, Layout.Hidden1Units), output, rows, Layout.Hidden1Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden1Dropout().RecordingMask(Workspace(Layout.Hidden1DropoutMaskPerRow, 8, rows)));
         }
 
         private void Hidden1Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var gradient = Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
-            CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows), _hidden1.Gamma!.Span, _hidden1.Beta!.Span, Scratch(Layout.Hidden1InverseStd, Layout.Hidden1Units), _hidden1.GammaGradient!.Span, _hidden1.BetaGradient!.Span, rows, Layout.Hidden1Units, default(CpuKernels.Relu), Hidden1Dropout());
+            CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows), _hidden1.Gamma!.Span, _hidden1.Beta!.Span, Scratch(Layout.Hidden1InverseStd, Layout.Hidden1Units), _hidden1.GammaGradient!.Span, _hidden1.BetaGradient!.Span, rows, Layout.Hidden1Units, default(CpuKernels.Relu), Hidden1Dropout().ReplayingMask(Workspace(Layout.Hidden1DropoutMaskPerRow, 8, rows)));
             // The bias gradient stays exactly zero: BatchNorm subtracts the batch mean, which cancels the bias.
             CpuKernels.Dense.BackwardWeights(gradient, input, _hidden1.WeightGradient.Span, global::System.Span<float>.Empty, rows, Layout.Hidden1Inputs, Layout.Hidden1Units);
         }
@@ -134,7 +135,8 @@ namespace StreamRec.Models
 
         // ── Hidden2: Dense(256 → 128), BatchNorm, Relu, Dropout(0.3) ──
 
-        // Masks are keyed by (seed, step, block 1, element): the backward pass regenerates the forward's mask.
+        // Masks are keyed by (seed, step, block 1, element). The forward pass records its kept bits in the
+        // workspace and the backward pass replays them: each mask is drawn once per step.
         private CpuKernels.Dropout Hidden2Dropout() => new CpuKernels.Dropout(0.3f, _seed, _stepCount, layer: 1);
 
         private void Hidden2Forward(global::System.ReadOnlySpan<float> input, int rows)
@@ -144,14 +146,14 @@ namespace StreamRec.Models
             CpuKernels.Dense.Forward(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, preActivation, global::System.Span<float>.Empty, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Identity), CpuKernels.Dropout.None);
             // preActivation becomes the normalized values x̂, which the backward pass reuses.
             CpuKernels.BatchNorm.ForwardTraining(preActivation, _hidden2.Gamma!.Span, _hidden2.Beta!.Span, _hidden2.RunningMean!.Span, _hidden2.RunningVariance!.Span,
-                Scratch(Layout.Hidden2InverseStd, Layout.Hidden2Units), output, rows, Layout.Hidden2Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden2Dropout());
+                Scratch(Layout.Hidden2InverseStd, Layout.Hidden2Units), output, rows, Layout.Hidden2Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden2Dropout().RecordingMask(Workspace(Layout.Hidden2DropoutMaskPerRow, 4, rows)));
         }
 
         private void Hidden2Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var gradient = Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
-            CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows), _hidden2.Gamma!.Span, _hidden2.Beta!.Span, Scratch(Layout.Hidden2InverseStd, Layout.Hidden2Units), _hidden2.GammaGradient!.Span, _hidden2.BetaGradient!.Span, rows, Layout.Hidden2Units, default(CpuKernels.Relu), Hidden2Dropout());
+            CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows), _hidden2.Gamma!.Span, _hidden2.Beta!.Span, Scratch(Layout.Hidden2InverseStd, Layout.Hidden2Units), _hidden2.GammaGradient!.Span, _hidden2.BetaGradient!.Span, rows, Layout.Hidden2Units, default(CpuKernels.Relu), Hidden2Dropout().ReplayingMask(Workspace(Layout.Hidden2DropoutMaskPerRow, 4, rows)));
             // The bias gradient stays exactly zero: BatchNorm subtracts the batch mean, which cancels the bias.
             CpuKernels.Dense.BackwardWeights(gradient, input, _hidden2.WeightGradient.Span, global::System.Span<float>.Empty, rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
             CpuKernels.Dense.BackwardInput(gradient, _hidden2.Weight.Span, Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows), rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
@@ -165,7 +167,8 @@ namespace StreamRec.Models
 
         // ── Hidden3: Dense(128 → 64), BatchNorm, Relu, Dropout(0.3) ──
 
-        // Masks are keyed by (seed, step, block 2, element): the backward pass regenerates the forward's mask.
+        // Masks are keyed by (seed, step, block 2, element). The forward pass records its kept bits in the
+        // workspace and the backward pass replays them: each mask is drawn once per step.
         private CpuKernels.Dropout Hidden3Dropout() => new CpuKernels.Dropout(0.3f, _seed, _stepCount, layer: 2);
 
         private void Hidden3Forward(global::System.ReadOnlySpan<float> input, int rows)
@@ -175,14 +178,14 @@ namespace StreamRec.Models
             CpuKernels.Dense.Forward(input, _hidden3.Weight.Span, _hidden3.Bias!.Span, preActivation, global::System.Span<float>.Empty, rows, Layout.Hidden3Inputs, Layout.Hidden3Units, default(CpuKernels.Identity), CpuKernels.Dropout.None);
             // preActivation becomes the normalized values x̂, which the backward pass reuses.
             CpuKernels.BatchNorm.ForwardTraining(preActivation, _hidden3.Gamma!.Span, _hidden3.Beta!.Span, _hidden3.RunningMean!.Span, _hidden3.RunningVariance!.Span,
-                Scratch(Layout.Hidden3InverseStd, Layout.Hidden3Units), output, rows, Layout.Hidden3Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden3Dropout());
+                Scratch(Layout.Hidden3InverseStd, Layout.Hidden3Units), output, rows, Layout.Hidden3Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden3Dropout().RecordingMask(Workspace(Layout.Hidden3DropoutMaskPerRow, 2, rows)));
         }
 
         private void Hidden3Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var gradient = Workspace(Layout.Hidden3GradientPerRow, Layout.Hidden3Units, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
-            CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden3PreActivationPerRow, Layout.Hidden3Units, rows), _hidden3.Gamma!.Span, _hidden3.Beta!.Span, Scratch(Layout.Hidden3InverseStd, Layout.Hidden3Units), _hidden3.GammaGradient!.Span, _hidden3.BetaGradient!.Span, rows, Layout.Hidden3Units, default(CpuKernels.Relu), Hidden3Dropout());
+            CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden3PreActivationPerRow, Layout.Hidden3Units, rows), _hidden3.Gamma!.Span, _hidden3.Beta!.Span, Scratch(Layout.Hidden3InverseStd, Layout.Hidden3Units), _hidden3.GammaGradient!.Span, _hidden3.BetaGradient!.Span, rows, Layout.Hidden3Units, default(CpuKernels.Relu), Hidden3Dropout().ReplayingMask(Workspace(Layout.Hidden3DropoutMaskPerRow, 2, rows)));
             // The bias gradient stays exactly zero: BatchNorm subtracts the batch mean, which cancels the bias.
             CpuKernels.Dense.BackwardWeights(gradient, input, _hidden3.WeightGradient.Span, global::System.Span<float>.Empty, rows, Layout.Hidden3Inputs, Layout.Hidden3Units);
             CpuKernels.Dense.BackwardInput(gradient, _hidden3.Weight.Span, Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows), rows, Layout.Hidden3Inputs, Layout.Hidden3Units);

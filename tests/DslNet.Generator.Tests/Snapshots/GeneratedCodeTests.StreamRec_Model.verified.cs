@@ -41,6 +41,7 @@ namespace StreamRec.Models
             public const int Hidden1PreActivationPerRow = 0;
             public const int Hidden1OutputPerRow = 256;
             public const int Hidden1GradientPerRow = 512;
+            public const int Hidden1DropoutMaskPerRow = 768; // 8 per row: 32 kept bits each
 
             // Hidden2: Dense(256 → 128), BatchNorm, Relu, Dropout(0.3)
             public const int Hidden2Inputs = 256;
@@ -54,9 +55,10 @@ namespace StreamRec.Models
             public const int Hidden2InverseStd = 768;
             public const int Hidden2InferenceScale = 896;
             public const int Hidden2InferenceShift = 1024;
-            public const int Hidden2PreActivationPerRow = 768;
-            public const int Hidden2OutputPerRow = 896;
-            public const int Hidden2GradientPerRow = 1024;
+            public const int Hidden2PreActivationPerRow = 776;
+            public const int Hidden2OutputPerRow = 904;
+            public const int Hidden2GradientPerRow = 1032;
+            public const int Hidden2DropoutMaskPerRow = 1160; // 4 per row: 32 kept bits each
 
             // Hidden3: Dense(128 → 64), BatchNorm, Relu, Dropout(0.3)
             public const int Hidden3Inputs = 128;
@@ -70,20 +72,21 @@ namespace StreamRec.Models
             public const int Hidden3InverseStd = 1152;
             public const int Hidden3InferenceScale = 1216;
             public const int Hidden3InferenceShift = 1280;
-            public const int Hidden3PreActivationPerRow = 1152;
-            public const int Hidden3OutputPerRow = 1216;
-            public const int Hidden3GradientPerRow = 1280;
+            public const int Hidden3PreActivationPerRow = 1164;
+            public const int Hidden3OutputPerRow = 1228;
+            public const int Hidden3GradientPerRow = 1292;
+            public const int Hidden3DropoutMaskPerRow = 1356; // 2 per row: 32 kept bits each
 
             // Output: Dense(64 → 1)
             public const int OutputInputs = 64;
             public const int OutputUnits = 1;
             public const int OutputWeight = 75072;
             public const int OutputBias = 75136;
-            public const int OutputPreActivationPerRow = 1344;
-            public const int OutputOutputPerRow = 1345;
-            public const int OutputGradientPerRow = 1346;
+            public const int OutputPreActivationPerRow = 1358;
+            public const int OutputOutputPerRow = 1359;
+            public const int OutputGradientPerRow = 1360;
 
-            public const int ActivationsPerRow = 1347;
+            public const int ActivationsPerRow = 1361;
             public const int ScratchLength = 1344;
         }
 
