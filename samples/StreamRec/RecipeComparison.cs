@@ -89,11 +89,8 @@ public static class RecipeComparison
         Optimizer optimizer;
         ILearningRateScheduler? schedule = null;
         double? clip = null;
-        // BatchNorm cannot normalize a last batch of one row; the baseline drops it too, so both see the same batches.
-        var dropLast = train.Rows % options.BatchSize == 1;
-        var stepsPerEpoch = train.BatchesPerEpoch(options.BatchSize, dropLast);
-        if (stepsPerEpoch == 0)
-            throw new StreamRecInputException($"{train.Rows} training row(s) make no batch of at least two rows.");
+        // The baseline drops a one-row last batch too (BatchNorm's constraint), so both recipes see the same batches.
+        var (dropLast, stepsPerEpoch) = StreamRecTraining.BatchPlan(train, options.BatchSize);
         string description;
         if (recipe == Recipe.Full)
         {

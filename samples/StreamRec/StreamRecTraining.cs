@@ -33,12 +33,7 @@ public static class StreamRecTraining
 
         var model = CreateModel(options);
         var optimizer = new AdamW(model.Parameters, lr: options.MaxLearningRate, weightDecay: options.WeightDecay);
-        // BatchNorm cannot normalize a batch of one row in training mode (PyTorch raises an error): drop such a
-        // last batch, as DataLoader(drop_last=True) would.
-        var dropLast = train.Rows % options.BatchSize == 1;
-        var stepsPerEpoch = train.BatchesPerEpoch(options.BatchSize, dropLast);
-        if (stepsPerEpoch == 0)
-            throw new StreamRecInputException($"{train.Rows} training row(s) make no batch of at least two rows.");
+        var (dropLast, stepsPerEpoch) = BatchPlan(train, options.BatchSize);
         var scheduler = new OneCycleLR(optimizer, maxLr: options.MaxLearningRate, totalSteps: options.Epochs * stepsPerEpoch,
             pctStart: options.PctStart, divFactor: options.DivFactor, finalDivFactor: options.FinalDivFactor);
 
@@ -94,6 +89,20 @@ public static class StreamRecTraining
     }
 
     /// <summary>The two lines a run ends with: predict throughput, then <c>FINAL val_auc=… samples_per_s=…</c>.</summary>
+    /// <summary>
+    /// Whether to drop the last batch, and the optimizer steps per epoch. BatchNorm cannot normalize a batch of one
+    /// row in training mode (PyTorch raises an error): such a last batch is dropped, as DataLoader(drop_last=True)
+    /// would.
+    /// </summary>
+    internal static (bool DropLast, int StepsPerEpoch) BatchPlan(DataSet train, int batchSize)
+    {
+        var dropLast = train.Rows % batchSize == 1;
+        var stepsPerEpoch = train.BatchesPerEpoch(batchSize, dropLast);
+        if (stepsPerEpoch == 0)
+            throw new StreamRecInputException($"{train.Rows} training row(s) make no batch of at least two rows.");
+        return (dropLast, stepsPerEpoch);
+    }
+
     public static IEnumerable<string> FinalLines(StreamRecResult result)
     {
         if (!double.IsNaN(result.PredictSamplesPerSecond))
