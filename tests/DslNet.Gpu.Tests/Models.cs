@@ -5,15 +5,19 @@ namespace DslNet.Gpu.Tests;
 /// <summary>Every test model, constructible on any device by name.</summary>
 public static class Models
 {
-    public static readonly IReadOnlyDictionary<string, Func<int, Device, INetwork>> All = new Dictionary<string, Func<int, Device, INetwork>>
+    /// <summary>Each model's constructor with a storage precision (Fp16 and Bf16 on ILGPU devices only).</summary>
+    public static readonly IReadOnlyDictionary<string, Func<int, Device, Precision, INetwork>> WithPrecision = new Dictionary<string, Func<int, Device, Precision, INetwork>>
     {
-        ["MiniStreamRec"] = (seed, device) => new MiniStreamRec(seed, device),
-        ["DenseTanhMse"] = (seed, device) => new DenseTanhMse(seed, device),
-        ["LayerNormGelu"] = (seed, device) => new LayerNormGelu(seed, device),
-        ["GroupNormLeaky"] = (seed, device) => new GroupNormLeaky(seed, device),
-        ["DropoutChain"] = (seed, device) => new DropoutChain(seed, device),
-        ["StreamRec sample"] = (seed, device) => new DslNet.Samples.StreamRec.StreamRecMlp(seed, device),
+        ["MiniStreamRec"] = (seed, device, precision) => new MiniStreamRec(seed, device, precision),
+        ["DenseTanhMse"] = (seed, device, precision) => new DenseTanhMse(seed, device, precision),
+        ["LayerNormGelu"] = (seed, device, precision) => new LayerNormGelu(seed, device, precision),
+        ["GroupNormLeaky"] = (seed, device, precision) => new GroupNormLeaky(seed, device, precision),
+        ["DropoutChain"] = (seed, device, precision) => new DropoutChain(seed, device, precision),
+        ["StreamRec sample"] = (seed, device, precision) => new DslNet.Samples.StreamRec.StreamRecMlp(seed, device, precision),
     };
+
+    public static readonly IReadOnlyDictionary<string, Func<int, Device, INetwork>> All =
+        WithPrecision.ToDictionary(p => p.Key, p => (Func<int, Device, INetwork>)((seed, device) => p.Value(seed, device, Precision.Fp32)));
 
     public static IEnumerable<object[]> Names => All.Keys.Where(k => k != "StreamRec sample").Select(k => new object[] { k });
 

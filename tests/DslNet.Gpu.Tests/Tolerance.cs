@@ -18,4 +18,19 @@ public static class Tolerance
                 Assert.Fail($"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R} (error {error:E2} > {allowed:E2}).");
         }
     }
+
+    /// <summary>‖actual − expected‖₂ / ‖expected‖₂ over the whole tensor.</summary>
+    public static double NormwiseRelativeError(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double difference = 0, norm = 0;
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var d = (double)actual[i] - expected[i];
+            difference += d * d;
+            norm += (double)expected[i] * expected[i];
+        }
+
+        return norm == 0 ? Math.Sqrt(difference) : Math.Sqrt(difference / norm);
+    }
 }

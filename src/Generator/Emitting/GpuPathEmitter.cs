@@ -6,10 +6,11 @@ using DslNet.Generator.Planning;
 namespace DslNet.Generator.Emitting
 {
     /// <summary>
-    /// Writes the device path: a nested <c>GpuPath</c> class holding the model's ILGPU kernels. Each kernel is a
-    /// static method taking <c>NetworkViews</c> that calls a reusable device function of DslNet.Kernels.Gpu with the
-    /// plan's shapes, offsets, rates and epsilons as constants, and the block's activation as a struct functor, so
-    /// ILGPU specializes every kernel to this model. Emitted only when the compilation references ILGPU.
+    /// Writes the device path: a nested <c>GpuPath&lt;TActivations&gt;</c> class holding the model's ILGPU kernels. Each
+    /// kernel is a static method taking <c>NetworkViews</c> that calls a reusable device function of DslNet.Kernels.Gpu
+    /// with the plan's shapes, offsets, rates and epsilons as constants, and the block's activation as a struct functor,
+    /// so ILGPU specializes every kernel to this model. The class is generic over the activations' storage (fp32, fp16
+    /// or bf16 tensors): one kernel text, one instantiation per precision. Emitted only when the compilation references ILGPU.
     /// </summary>
     internal static class GpuPathEmitter
     {
@@ -27,17 +28,28 @@ namespace DslNet.Generator.Emitting
             using (w.Block($"partial class {plan.ClassName}"))
             {
                 w.Line("partial void CreateDeviceNetwork(global::DslNet.Device device, global::DslNet.Precision precision, ref global::DslNet.Devices.DeviceNetwork? network) =>");
-                w.Line("    network = new GpuPath(device, precision);");
+                w.Line("    network = precision switch");
+                w.Line("    {");
+                w.Line($"        global::DslNet.Precision.Fp16 => new GpuPath<{G}.Fp16Tensor>(device, precision),");
+                w.Line($"        global::DslNet.Precision.Bf16 => new GpuPath<{G}.Bf16Tensor>(device, precision),");
+                w.Line($"        _ => new GpuPath<{G}.Fp32Tensor>(device, precision),");
+                w.Line("    };");
                 w.Line();
-                w.Line("/// <summary>The device path: the same forward, loss and backward as the CPU path, as one kernel per fused step.</summary>");
-                using (w.Block("private sealed class GpuPath : global::DslNet.Devices.DeviceNetwork"))
+                w.Line("/// <summary>");
+                w.Line("/// The device path: the same forward, loss and backward as the CPU path, as one kernel per fused step. Activations");
+                w.Line("/// and their gradients are stored as <typeparamref name=\"TActivations\"/>; parameters, their gradients, statistics");
+                w.Line("/// and the loss are fp32, and every sum is accumulated in fp32 or double.");
+                w.Line("/// </summary>");
+                using (w.Block("private sealed class GpuPath<TActivations> : global::DslNet.Devices.DeviceNetwork\n" +
+                               $"    where TActivations : struct, {G}.IActivationStorage<TActivations>"))
                 {
+                    WriteRowStatistics(w, plan);
                     var kernels = Kernels(plan).ToList();
                     foreach (var k in kernels)
                         w.Line($"private readonly global::System.Action<KernelConfig, {Views}> _{Lower(k.Name)};");
                     w.Line();
                     using (w.Block("public GpuPath(global::DslNet.Device device, global::DslNet.Precision precision)\n" +
-                                   $"    : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, {TargetsPerRow(plan)}))"))
+                                   $"    : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, {TargetsPerRow(plan)}, RowStatisticsPerRow))"))
                     {
                         foreach (var k in kernels)
                             w.Line($"_{Lower(k.Name)} = Load({k.Name}Kernel);");
@@ -46,6 +58,7 @@ namespace DslNet.Generator.Emitting
                     WriteTrainStep(w, plan);
                     WritePredict(w, plan);
                     WriteEvaluateLoss(w, plan);
+                    WriteRegionHelpers(w);
                     foreach (var k in kernels)
                     {
                         w.Line($"// {k.Comment}");
@@ -91,7 +104,7 @@ namespace DslNet.Generator.Emitting
         {
             var n = b.Name;
             var input = Input(plan, b.Index);
-            var epilogue = $"new {G}.BiasActivationEpilogue<{ActivationType(b)}>({Region(n, "PreActivation")}, {Bias(b)}, {Bool(b.HasBias)}, " +
+            var epilogue = $"new {G}.BiasActivationEpilogue<TActivations, {ActivationType(b)}>({Region(n, "PreActivation")}, {Bias(b)}, {Bool(b.HasBias)}, " +
                            $"{Region(n, "Output")}, {Bool(!b.HasNorm)}, Layout.{n}Units, {Names.Activation(b)}, {(b.HasNorm ? NoDropout : Dropout(b))})";
             yield return new Kernel($"{n}Forward", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
                 $"{G}.GpuGemm.Run({input}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        {epilogue})",
@@ -107,7 +120,7 @@ namespace DslNet.Generator.Emitting
             else
             {
                 yield return new Kernel($"{n}Normalize", $"{G}.RowGroup.Config(rows * {Groups(b)})",
-                    $"{G}.GpuNorm.GroupNormForward({Region(n, "PreActivation")}, {common}, v.Region(Layout.{n}InverseStdPerRow, {Groups(b)}), {Region(n, "Output")},\n        Layout.{n}Units, groups: {Groups(b)}, eps: {Names.Float(b.Eps)}, hasOutput: true, {Names.Activation(b)}, {Dropout(b)})",
+                    $"{G}.GpuNorm.GroupNormForward({Region(n, "PreActivation")}, {common}, {RowInverseStd(b)}, {Region(n, "Output")},\n        Layout.{n}Units, groups: {Groups(b)}, eps: {Names.Float(b.Eps)}, hasOutput: true, {Names.Activation(b)}, {Dropout(b)})",
                     $"{n} {b.Norm}" + (b.Norm == NormKind.GroupNorm ? $" ({b.Groups} groups)" : "") + ", activation and dropout");
             }
         }
@@ -127,7 +140,7 @@ namespace DslNet.Generator.Emitting
                     $"{n} backward through dropout, activation and the normalization's scale and shift" + (b.Norm == NormKind.BatchNorm ? ", then BatchNorm's input gradient" : ""));
                 if (b.Norm != NormKind.BatchNorm)
                     yield return new Kernel($"{n}NormInputGradient", $"{G}.RowGroup.Config(rows * {Groups(b)})",
-                        $"{G}.GpuNorm.GroupNormInputGradient({gradient}, {Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, v.Region(Layout.{n}InverseStdPerRow, {Groups(b)}), Layout.{n}Units, groups: {Groups(b)})",
+                        $"{G}.GpuNorm.GroupNormInputGradient({gradient}, {Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {RowInverseStd(b)}, Layout.{n}Units, groups: {Groups(b)})",
                         $"{n} {b.Norm} input gradient");
             }
             else if (isLast && !b.IsIdentityOutput)
@@ -138,7 +151,7 @@ namespace DslNet.Generator.Emitting
             }
 
             yield return new Kernel($"{n}WeightGradient", $"{G}.GpuGemm.Config(Layout.{n}Units, Layout.{n}Inputs)",
-                $"{G}.GpuGemm.Run({gradient}, 1, Layout.{n}Units, {Input(plan, b.Index)}, Layout.{n}Inputs, 1, Layout.{n}Units, Layout.{n}Inputs, v.Rows,\n        new {G}.StoreEpilogue({Grad(n, "Weight", -1)}, Layout.{n}Inputs))",
+                $"{G}.GpuGemm.Run({gradient}, 1, Layout.{n}Units, {Input(plan, b.Index)}, Layout.{n}Inputs, 1, Layout.{n}Units, Layout.{n}Inputs, v.Rows,\n        new {G}.StoreEpilogue<{G}.Fp32Tensor>({Grad(n, "Weight", -1)}, Layout.{n}Inputs))",
                 $"{n} weight gradient: gradᵀ·input");
             if (b.HasBias && !b.BiasGradientIsZero)
                 yield return new Kernel($"{n}BiasGradient", $"{G}.ColumnGroup.Config(Layout.{n}Units)",
@@ -148,8 +161,8 @@ namespace DslNet.Generator.Emitting
             var p = plan.Blocks[b.Index - 1];
             var previousGradient = Region(p.Name, "Gradient");
             var epilogue = p.BackwardFusesIntoNextGemm && !p.IsIdentityOutput
-                ? $"new {G}.ActivationBackwardEpilogue<{ActivationType(p)}>({previousGradient}, {Region(p.Name, "PreActivation")}, Layout.{n}Inputs, {Names.Activation(p)}, {Dropout(p)})"
-                : $"new {G}.StoreEpilogue({previousGradient}, Layout.{n}Inputs)";
+                ? $"new {G}.ActivationBackwardEpilogue<TActivations, {ActivationType(p)}>({previousGradient}, {Region(p.Name, "PreActivation")}, Layout.{n}Inputs, {Names.Activation(p)}, {Dropout(p)})"
+                : $"new {G}.StoreEpilogue<TActivations>({previousGradient}, Layout.{n}Inputs)";
             yield return new Kernel($"{n}InputGradient", $"{G}.GpuGemm.Config(rows, Layout.{n}Inputs)",
                 $"{G}.GpuGemm.Run({gradient}, Layout.{n}Units, 1, {Weight(n)}, Layout.{n}Inputs, 1, v.Rows, Layout.{n}Inputs, Layout.{n}Units,\n        {epilogue})",
                 $"{n} input gradient: grad·W" + (epilogue.Contains("ActivationBackward") ? $", fused with {p.Name}'s dropout and activation backward" : ""));
@@ -161,7 +174,7 @@ namespace DslNet.Generator.Emitting
         {
             var n = b.Name;
             var isLast = b.Index == plan.Blocks.Count - 1;
-            var output = isLast ? "v.Outputs" : Region(n, "Output");
+            var output = isLast ? "v.OutputTensor" : Region(n, "Output");
             if (b.Norm == NormKind.BatchNorm)
                 yield return new Kernel($"{n}InferenceAffine", $"{G}.RowGroup.Config((Layout.{n}Units + {G}.RowGroup.Size - 1) / {G}.RowGroup.Size)",
                     $"{G}.GpuNorm.InferenceAffine(Layout.{n}Units, {Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}, {Stat(n, "RunningMean")}, {Stat(n, "RunningVariance")},\n        {Names.Float(b.Eps)}, {Scratch(n, "InferenceScale")}, {Scratch(n, "InferenceShift")})",
@@ -170,13 +183,14 @@ namespace DslNet.Generator.Emitting
             var gemmOutput = b.HasNorm && !folded ? Region(n, "PreActivation") : output;
             var activation = b.HasNorm && !folded ? Names.Identity : Names.Activation(b);
             var activationType = b.HasNorm && !folded ? Names.Kernels + ".Identity" : ActivationType(b);
+            var outputType = gemmOutput == "v.OutputTensor" ? G + ".Fp32Tensor" : "TActivations";
             var affine = folded ? $"{Scratch(n, "InferenceScale")}, {Scratch(n, "InferenceShift")}, true" : "v.Scratch, v.Scratch, false";
             yield return new Kernel($"{n}Inference", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
-                $"{G}.GpuGemm.Run({InferenceInput(plan, b.Index)}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        new {G}.InferenceEpilogue<{activationType}>({gemmOutput}, {Bias(b)}, {Bool(b.HasBias)}, {affine}, Layout.{n}Units, {activation}))",
+                $"{G}.GpuGemm.Run({InferenceInput(plan, b.Index)}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        new {G}.InferenceEpilogue<{outputType}, {activationType}>({gemmOutput}, {Bias(b)}, {Bool(b.HasBias)}, {affine}, Layout.{n}Units, {activation}))",
                 $"{n} inference: input·Wᵀ + b" + (folded ? ", eval-mode BatchNorm and activation" : b.HasNorm ? "" : " and activation"));
             if (b.HasNorm && !folded)
                 yield return new Kernel($"{n}InferenceNormalize", $"{G}.RowGroup.Config(rows * {Groups(b)})",
-                    $"{G}.GpuNorm.GroupNormForward({Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}, v.Region(Layout.{n}InverseStdPerRow, {Groups(b)}), {output},\n        Layout.{n}Units, groups: {Groups(b)}, eps: {Names.Float(b.Eps)}, hasOutput: true, {Names.Activation(b)}, {NoDropout})",
+                    $"{G}.GpuNorm.GroupNormForward({Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}, {RowInverseStd(b)}, {output},\n        Layout.{n}Units, groups: {Groups(b)}, eps: {Names.Float(b.Eps)}, hasOutput: true, {Names.Activation(b)}, {NoDropout})",
                     $"{n} inference {b.Norm} and activation");
         }
 
@@ -203,7 +217,7 @@ namespace DslNet.Generator.Emitting
                 Call(Region(last, "Output"), Region(last, "Gradient"), true, "v.LossScale"),
                 $"{plan.Loss}: the mean loss's sum, and its gradient times the loss scale into {last}'s gradient");
             yield return new Kernel("EvaluationLoss", $"{G}.GpuLosses.Config({count})",
-                Call("v.Outputs", "v.Outputs", false, "1f"), $"{plan.Loss} over the inference outputs");
+                Call("v.OutputTensor", "v.OutputTensor", false, "1f"), $"{plan.Loss} over the inference outputs");
         }
 
         // ── launch sequences ──
@@ -255,7 +269,7 @@ namespace DslNet.Generator.Emitting
             {
                 w.Line("PredictCore(rows);");
                 w.Line("var v = Views(rows);");
-                w.Line("ClearSums();");
+                w.Line("ClearLossSum();");
                 Launch(w, all, "EvaluationLoss");
                 w.Line($"return (float)(ReadSum() / {(plan.Loss == LossKind.CrossEntropy ? "rows" : "((double)rows * OutputSize)")});");
             }
@@ -267,6 +281,34 @@ namespace DslNet.Generator.Emitting
             if (all.TryGetValue(name, out var k)) w.Line($"_{Lower(k.Name)}({k.Config}, v);");
         }
 
+        // ── storage ──
+
+        private static void WriteRowStatistics(SourceWriter w, ExecutionPlan plan)
+        {
+            w.Line("// LayerNorm/GroupNorm inverse standard deviations per row: normalization statistics, so fp32 in every precision,");
+            w.Line("// in their own buffer (the workspace is 16-bit in Fp16/Bf16).");
+            var offset = 0;
+            foreach (var b in plan.Blocks.Where(b => b.HasNorm && b.Norm != NormKind.BatchNorm))
+            {
+                w.Line($"private const int {b.Name}InverseStdPerRow = {offset};");
+                offset += Groups(b);
+            }
+            w.Line($"private const int RowStatisticsPerRow = {offset};");
+            w.Line();
+        }
+
+        private static void WriteRegionHelpers(SourceWriter w)
+        {
+            w.Line("/// <summary>A block's activations in this network's storage precision.</summary>");
+            w.Line($"private static TActivations Activations({Views} v, int offsetPerRow, int width) =>");
+            w.Line("    default(TActivations).Region(v, offsetPerRow, width, raisesOverflow: false);");
+            w.Line();
+            w.Line("/// <summary>A block's activation gradients in this network's storage precision: a store that overflows raises the flag.</summary>");
+            w.Line($"private static TActivations ActivationGradients({Views} v, int offsetPerRow, int width) =>");
+            w.Line("    default(TActivations).Region(v, offsetPerRow, width, raisesOverflow: true);");
+            w.Line();
+        }
+
         // ── spelling ──
 
         private const string NoDropout = "default(" + G + ".GpuDropout)";
@@ -274,14 +316,17 @@ namespace DslNet.Generator.Emitting
         private static string Dropout(BlockPlan b) =>
             b.HasDropout ? $"new {G}.GpuDropout({Names.Float(b.DropoutRate)}, v.Seed, v.Step, layer: {b.Index})" : NoDropout;
 
-        private static string Region(string block, string part) => $"v.Region(Layout.{block}{part}PerRow, Layout.{block}Units)";
+        private static string Region(string block, string part) =>
+            $"{(part == "Gradient" ? "ActivationGradients" : "Activations")}(v, Layout.{block}{part}PerRow, Layout.{block}Units)";
 
-        private static string Weight(string block) => $"v.Parameters.SubView(Layout.{block}Weight, Layout.{block}Units * Layout.{block}Inputs)";
+        private static string RowInverseStd(BlockPlan b) => $"v.RowStatisticsRegion({b.Name}InverseStdPerRow, {Groups(b)})";
+
+        private static string Weight(string block) => $"v.ParameterTensor(Layout.{block}Weight, Layout.{block}Units * Layout.{block}Inputs)";
 
         private static string Param(string block, string part, int length) => $"v.Parameters.SubView(Layout.{block}{part}, Layout.{block}Units)";
 
         private static string Grad(string block, string part, int length) =>
-            part == "Weight" ? $"v.Gradients.SubView(Layout.{block}Weight, Layout.{block}Units * Layout.{block}Inputs)" : $"v.Gradients.SubView(Layout.{block}{part}, Layout.{block}Units)";
+            part == "Weight" ? $"v.GradientTensor(Layout.{block}Weight, Layout.{block}Units * Layout.{block}Inputs)" : $"v.GradientTensor(Layout.{block}{part}, Layout.{block}Units)";
 
         private static string Stat(string block, string part) => $"v.Statistics.SubView(Layout.{block}{part}, Layout.{block}Units)";
 
@@ -290,7 +335,7 @@ namespace DslNet.Generator.Emitting
         private static string Bias(BlockPlan b) => b.HasBias ? Param(b.Name, "Bias", b.Units) : "v.Parameters";
 
         private static string Input(ExecutionPlan plan, int index) =>
-            index == 0 ? "v.Inputs" : Region(plan.Blocks[index - 1].Name, "Output");
+            index == 0 ? "v.InputTensor" : Region(plan.Blocks[index - 1].Name, "Output");
 
         private static string InferenceInput(ExecutionPlan plan, int index) => Input(plan, index);
 

@@ -13,10 +13,11 @@ public static class GpuElementwise
         new((int)Math.Max(1, Math.Min(MaxGroups, (count + GroupSize - 1) / GroupSize)), GroupSize);
 
     /// <summary>In place: gradient = gradient·mask·f'(preActivation) (the last block's backward when it has no normalization).</summary>
-    public static void ActivationBackward<TAct>(ArrayView<float> gradient, ArrayView<float> preActivation, int count, TAct activation, GpuDropout dropout)
+    public static void ActivationBackward<TActivations, TAct>(TActivations gradient, TActivations preActivation, int count, TAct activation, GpuDropout dropout)
+        where TActivations : struct, IDeviceTensor
         where TAct : struct, IActivation
     {
         for (int e = Grid.GlobalIndex.X; e < count; e += Grid.DimX * Group.DimX)
-            gradient[e] = gradient[e] * dropout.ScaleAt(e) * activation.Derivative(preActivation[e]);
+            gradient.Store(e, gradient.Load(e) * dropout.ScaleAt(e) * activation.Derivative(preActivation.Load(e)));
     }
 }

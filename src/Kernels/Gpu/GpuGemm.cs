@@ -35,8 +35,12 @@ public static class GpuGemm
     public static KernelConfig Config(int m, int n) =>
         new(new Index2D((n + Tile - 1) / Tile, (m + Tile - 1) / Tile), new Index2D(Threads, Threads));
 
-    public static void Run<TEpilogue>(ArrayView<float> a, int aRow, int aCol, ArrayView<float> b, int bRow, int bCol,
+    /// <remarks>Operands of any storage: each element is widened to fp32 as it enters the shared-memory tile, so the
+    /// products and sums are fp32 whatever the activations' precision (PyTorch's fp16 GEMMs also accumulate in fp32).</remarks>
+    public static void Run<TA, TB, TEpilogue>(TA a, int aRow, int aCol, TB b, int bRow, int bCol,
         int m, int n, int k, TEpilogue epilogue)
+        where TA : struct, IDeviceTensor
+        where TB : struct, IDeviceTensor
         where TEpilogue : struct, IGpuEpilogue
     {
         // tileA[kk, i] = A(row0 + i, k0 + kk); tileB[kk, j] = B(k0 + kk, column0 + j).
@@ -58,12 +62,12 @@ public static class GpuGemm
                 int kkA = aCol == 1 ? index % KStep : index / Tile;
                 int iA = aCol == 1 ? index / KStep : index % Tile;
                 int rowA = row0 + iA, colA = k0 + kkA;
-                tileA[kkA * Padded + iA] = rowA < m && colA < k ? a[rowA * aRow + colA * aCol] : 0f;
+                tileA[kkA * Padded + iA] = rowA < m && colA < k ? a.Load(rowA * aRow + colA * aCol) : 0f;
 
                 int kkB = bRow == 1 ? index % KStep : index / Tile;
                 int jB = bRow == 1 ? index / KStep : index % Tile;
                 int rowB = k0 + kkB, colB = column0 + jB;
-                tileB[kkB * Padded + jB] = rowB < k && colB < n ? b[rowB * bRow + colB * bCol] : 0f;
+                tileB[kkB * Padded + jB] = rowB < k && colB < n ? b.Load(rowB * bRow + colB * bCol) : 0f;
             }
 
             Group.Barrier();

@@ -6,7 +6,9 @@ namespace DslNet.Kernels.Gpu;
 /// <summary>
 /// Losses on the device with <see cref="Cpu.Losses"/>' numerics (per-element terms in double, mean reduction), fused
 /// with the gradient of the last block (times the loss scale). Grid-stride over <see cref="RowGroup"/> groups; each
-/// group adds its partial sum to <c>total[0]</c> (zeroed before the launch).
+/// group adds its partial sum to <c>total[0]</c> (zeroed before the launch). Logits are read from the network's storage
+/// (fp16/bf16 logits widen exactly), the loss is summed in double, and the scaled gradient is rounded once, on store
+/// (so an fp16 overflow of gradient × scale raises the overflow flag right here).
 /// </summary>
 public static class GpuLosses
 {
@@ -16,19 +18,21 @@ public static class GpuLosses
         RowGroup.Config(System.Math.Max(1, System.Math.Min(MaxGroups, (count + RowGroup.Size - 1) / RowGroup.Size)));
 
     /// <summary>mean(max(x, 0) − x·t + log1p(exp(−|x|))); gradient (sigmoid(x) − t)/N · lossScale (empty gradient: none).</summary>
-    public static void BinaryCrossEntropyWithLogits(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> gradient,
+    public static void BinaryCrossEntropyWithLogits<TLogits, TGradient>(TLogits logits, ArrayView<float> targets, TGradient gradient,
         bool withGradient, int n, float lossScale, ArrayView<double> total)
+        where TLogits : struct, IDeviceTensor
+        where TGradient : struct, IDeviceTensor
     {
         double sum = 0;
         for (int i = Grid.GlobalIndex.X; i < n; i += Grid.DimX * Group.DimX)
         {
-            double x = logits[i], t = targets[i];
+            double x = logits.Load(i), t = targets[i];
             double e = System.Math.Exp(-System.Math.Abs(x));
             sum += System.Math.Max(x, 0) - x * t + Log1p(e);
             if (withGradient)
             {
                 double sigmoid = x >= 0 ? 1 / (1 + e) : e / (1 + e);
-                gradient[i] = (float)((sigmoid - t) / n) * lossScale;
+                gradient.Store(i, (float)((sigmoid - t) / n) * lossScale);
             }
         }
 
@@ -36,41 +40,45 @@ public static class GpuLosses
     }
 
     /// <summary>mean((p − t)²); gradient 2(p − t)/N · lossScale.</summary>
-    public static void MeanSquaredError(ArrayView<float> predictions, ArrayView<float> targets, ArrayView<float> gradient,
+    public static void MeanSquaredError<TPredictions, TGradient>(TPredictions predictions, ArrayView<float> targets, TGradient gradient,
         bool withGradient, int n, float lossScale, ArrayView<double> total)
+        where TPredictions : struct, IDeviceTensor
+        where TGradient : struct, IDeviceTensor
     {
         double sum = 0;
         for (int i = Grid.GlobalIndex.X; i < n; i += Grid.DimX * Group.DimX)
         {
-            double d = (double)predictions[i] - targets[i];
+            double d = (double)predictions.Load(i) - targets[i];
             sum += d * d;
-            if (withGradient) gradient[i] = (float)(2 * d / n) * lossScale;
+            if (withGradient) gradient.Store(i, (float)(2 * d / n) * lossScale);
         }
 
         Accumulate(sum, total);
     }
 
     /// <summary>Softmax cross-entropy over [rows, classes] with class-index targets, one thread per row.</summary>
-    public static void CrossEntropy(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> gradient,
+    public static void CrossEntropy<TLogits, TGradient>(TLogits logits, ArrayView<float> targets, TGradient gradient,
         bool withGradient, int rows, int classes, float lossScale, ArrayView<double> total)
+        where TLogits : struct, IDeviceTensor
+        where TGradient : struct, IDeviceTensor
     {
         double sum = 0;
         for (int i = Grid.GlobalIndex.X; i < rows; i += Grid.DimX * Group.DimX)
         {
             int start = i * classes, target = (int)targets[i];
             double max = double.NegativeInfinity;
-            for (int j = 0; j < classes; j++) max = System.Math.Max(max, logits[start + j]);
+            for (int j = 0; j < classes; j++) max = System.Math.Max(max, logits.Load(start + j));
             double exponentials = 0;
-            for (int j = 0; j < classes; j++) exponentials += System.Math.Exp(logits[start + j] - max);
+            for (int j = 0; j < classes; j++) exponentials += System.Math.Exp(logits.Load(start + j) - max);
             double logSumExp = max + System.Math.Log(exponentials);
-            sum += logSumExp - logits[start + target];
+            sum += logSumExp - logits.Load(start + target);
             if (withGradient)
             {
                 for (int j = 0; j < classes; j++)
                 {
-                    double softmax = System.Math.Exp(logits[start + j] - logSumExp);
+                    double softmax = System.Math.Exp(logits.Load(start + j) - logSumExp);
                     double indicator = j == target ? 1.0 : 0.0;
-                    gradient[start + j] = (float)((softmax - indicator) / rows) * lossScale;
+                    gradient.Store(start + j, (float)((softmax - indicator) / rows) * lossScale);
                 }
             }
         }

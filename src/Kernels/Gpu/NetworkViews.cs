@@ -20,14 +20,22 @@ public struct NetworkViews
     /// <summary>Per-feature scratch: saved inverse std, eval-mode scale and shift.</summary>
     public ArrayView<float> Scratch;
 
-    /// <summary>Activations and gradients: a region starts at (offset per row) × <see cref="Capacity"/>.</summary>
+    /// <summary>Activations and gradients in Precision.Fp32: a region starts at (offset per row) × <see cref="Capacity"/>.</summary>
     public ArrayView<float> Workspace;
+
+    /// <summary>The same layout as <see cref="Workspace"/> in 16-bit storage (Precision.Fp16 and Bf16); only one of the two
+    /// is allocated at full size.</summary>
+    public ArrayView<ushort> HalfWorkspace;
+
+    /// <summary>LayerNorm/GroupNorm inverse standard deviations per (row, group): normalization statistics, so fp32 in
+    /// every precision; a block's region starts at (offset per row) × <see cref="Capacity"/>.</summary>
+    public ArrayView<float> RowStatistics;
 
     public ArrayView<float> Inputs;
     public ArrayView<float> Targets;
     public ArrayView<float> Outputs;
 
-    /// <summary>Reduction results (the loss sum).</summary>
+    /// <summary>Reduction results: [0] the loss sum, [1] the gradient overflow flag (see <see cref="OverflowFlag"/>).</summary>
     public ArrayView<double> Sums;
 
     public int Rows;
@@ -38,4 +46,26 @@ public struct NetworkViews
 
     /// <summary>The workspace region of a block: <paramref name="width"/> values per row for <see cref="Rows"/> rows.</summary>
     public readonly ArrayView<float> Region(int offsetPerRow, int width) => Workspace.SubView((long)offsetPerRow * Capacity, (long)Rows * width);
+
+    /// <summary>The same region of <see cref="HalfWorkspace"/>.</summary>
+    public readonly ArrayView<ushort> HalfRegion(int offsetPerRow, int width) => HalfWorkspace.SubView((long)offsetPerRow * Capacity, (long)Rows * width);
+
+    /// <summary>A block's region of <see cref="RowStatistics"/>: <paramref name="groups"/> values per row.</summary>
+    public readonly ArrayView<float> RowStatisticsRegion(int offsetPerRow, int groups) => RowStatistics.SubView((long)offsetPerRow * Capacity, (long)Rows * groups);
+
+    /// <summary>Non-zero once a backward kernel stored a gradient that is ±∞ or NaN in its storage (cleared with the
+    /// loss sum each training step, read back with it; <c>DeviceAdamW</c>'s kernel skips its update when set).</summary>
+    public readonly ArrayView<double> OverflowFlag => Sums.SubView(1, 1);
+
+    /// <summary>The batch's inputs as a GEMM operand.</summary>
+    public readonly Fp32Tensor InputTensor => new(Inputs);
+
+    /// <summary>The inference outputs (fp32 in every precision: they go to the host).</summary>
+    public readonly Fp32Tensor OutputTensor => new(Outputs);
+
+    /// <summary>A parameter tensor (fp32 master weights) as a GEMM operand.</summary>
+    public readonly Fp32Tensor ParameterTensor(int offset, int length) => new(Parameters.SubView(offset, length));
+
+    /// <summary>A parameter's gradient (fp32); its stores raise <see cref="OverflowFlag"/> on ±∞ or NaN.</summary>
+    public readonly Fp32Tensor GradientTensor(int offset, int length) => new(Gradients.SubView(offset, length), OverflowFlag, true);
 }

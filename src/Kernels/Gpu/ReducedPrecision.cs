@@ -17,6 +17,9 @@ public static class BFloat16
     }
 
     public static float ToFloat(ushort value) => Interop.IntAsFloat((uint)value << 16);
+
+    /// <summary>True for ±∞ and NaN: the loss scaler's overflow test.</summary>
+    public static bool IsOverflow(ushort bits) => (bits & 0x7F80) == 0x7F80;
 }
 
 /// <summary>

@@ -48,27 +48,28 @@ public sealed class Device : IEquatable<Device>
         Index = index;
     }
 
-    /// <summary>The generated C# path (the default).</summary>
+    /// <summary>The generated C# path (the default). Fp32 only: fp16/bf16 storage is a device feature for now.</summary>
     [SupportedPrecisions(Precision.Fp32)]
     public static Device Cpu { get; } = new(DeviceKind.Cpu, 0);
 
     /// <summary>ILGPU's CPU accelerator: runs the GPU kernels, slowly, on any machine (tests).</summary>
-    [SupportedPrecisions(Precision.Fp32)]
+    [SupportedPrecisions(Precision.Fp32, Precision.Fp16, Precision.Bf16)]
     public static Device IlgpuCpu { get; } = new(DeviceKind.IlgpuCpu, 0);
 
     /// <summary>CUDA device <paramref name="index"/>.</summary>
-    [SupportedPrecisions(Precision.Fp32)]
+    [SupportedPrecisions(Precision.Fp32, Precision.Fp16, Precision.Bf16)]
     public static Device Cuda(int index = 0) => new(DeviceKind.Cuda, CheckIndex(index));
 
     /// <summary>OpenCL device <paramref name="index"/> (ILGPU needs OpenCL 2.0 generic address spaces).</summary>
-    [SupportedPrecisions(Precision.Fp32)]
+    [SupportedPrecisions(Precision.Fp32, Precision.Fp16, Precision.Bf16)]
     public static Device OpenCL(int index = 0) => new(DeviceKind.OpenCL, CheckIndex(index));
 
     /// <summary>Compiles every kernel to PTX for compute capability major.minor and runs nothing.</summary>
-    [SupportedPrecisions(Precision.Fp32)]
+    [SupportedPrecisions(Precision.Fp32, Precision.Fp16, Precision.Bf16)]
     public static Device PtxCompileOnly(int major = 9, int minor = 0) => new(DeviceKind.PtxCompileOnly, major * 10 + minor);
 
-    /// <summary>The first CUDA GPU, else the first usable OpenCL GPU, else <see cref="Cpu"/>.</summary>
+    /// <summary>The first CUDA GPU, else the first usable OpenCL GPU, else <see cref="Cpu"/>. Fp32 only while the CPU path,
+    /// its fallback, has no fp16/bf16 storage: pick <see cref="Cuda"/> explicitly for reduced precision.</summary>
     [SupportedPrecisions(Precision.Fp32)]
     public static Device Best()
     {

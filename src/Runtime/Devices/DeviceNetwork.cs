@@ -9,8 +9,11 @@ using ILGPU.Runtime.Cuda;
 namespace DslNet.Devices;
 
 /// <summary>The sizes a generated network's device path needs, from its plan.</summary>
+/// <remarks><paramref name="RowStatisticsPerRow"/>: LayerNorm/GroupNorm inverse standard deviations per row, kept in their
+/// own fp32 buffer so the workspace can be 16-bit.</remarks>
 public readonly record struct NetworkShape(
-    int ParameterCount, int StatisticCount, int ScratchLength, int ActivationsPerRow, int InputSize, int OutputSize, int TargetsPerRow);
+    int ParameterCount, int StatisticCount, int ScratchLength, int ActivationsPerRow, int InputSize, int OutputSize, int TargetsPerRow,
+    int RowStatisticsPerRow = 0);
 
 /// <summary>
 /// The device side of a generated network: its flat buffers on the accelerator for the whole run, kernel loading,
@@ -27,13 +30,18 @@ public readonly record struct NetworkShape(
 /// parameters, gradients, running statistics and optimizer state then stay on the device, a training step moves
 /// only the batch in and the loss out, and the host buffers are a snapshot refreshed by <c>SyncToHost()</c>
 /// (host edits go back with <c>SyncToDevice()</c>).</para>
+/// <para><b>Precision</b>: in <see cref="DslNet.Precision.Fp16"/> and <see cref="DslNet.Precision.Bf16"/> the workspace
+/// (activations and activation gradients) is 16-bit; parameters, gradients, running and row statistics, the loss and
+/// the optimizer state are fp32 in every precision. The backward kernels raise an overflow flag when a gradient they
+/// store is ±∞ or NaN; it comes back with the loss (<see cref="GradientsOverflowed"/>), no extra pass or copy.</para>
 /// </remarks>
 public abstract class DeviceNetwork : IDisposable
 {
     private readonly NetworkShape _shape;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>? _parameters, _gradients, _statistics, _scratch;
     private readonly MemoryBuffer1D<double, Stride1D.Dense>? _sums;
-    private MemoryBuffer1D<float, Stride1D.Dense>? _workspace, _inputs, _targets, _outputs;
+    private MemoryBuffer1D<float, Stride1D.Dense>? _workspace, _rowStatistics, _inputs, _targets, _outputs;
+    private MemoryBuffer1D<ushort, Stride1D.Dense>? _halfWorkspace;
     private readonly PTXBackend? _ptx;
     private readonly List<string> _compiledPtx = new();
     private readonly double[] _sum = new double[2];
@@ -43,8 +51,8 @@ public abstract class DeviceNetwork : IDisposable
     {
         ArgumentNullException.ThrowIfNull(device);
         if (device.IsCpu) throw new ArgumentException("The CPU device runs the generated C# path, not a device network.", nameof(device));
-        if (precision != Precision.Fp32)
-            throw new NotSupportedException($"{precision} on {device} is not implemented yet: device networks run in Precision.Fp32.");
+        if (precision is not (Precision.Fp32 or Precision.Fp16 or Precision.Bf16))
+            throw new ArgumentOutOfRangeException(nameof(precision), precision, "Device networks run in Fp32, Fp16 or Bf16.");
         Device = device;
         Precision = precision;
         _shape = shape;
@@ -70,6 +78,13 @@ public abstract class DeviceNetwork : IDisposable
 
     /// <summary>The accelerator; null for <see cref="DeviceKind.PtxCompileOnly"/>.</summary>
     public Accelerator? Accelerator { get; }
+
+    /// <summary>Whether a gradient of the last <c>TrainStep</c> was ±∞ or NaN in its storage (an fp16 overflow under too
+    /// high a loss scale, or a non-finite loss). Read with the loss, so it costs no extra synchronisation.</summary>
+    public bool GradientsOverflowed { get; private set; }
+
+    /// <summary>The device-side overflow flag (non-zero: overflowed), for kernels that must skip a step on their own.</summary>
+    public ArrayView<double> OverflowFlagView => Buffer(_sums).View.SubView(1, 1);
 
     /// <summary>True while parameters, gradients and statistics are authoritative on the device (see remarks).</summary>
     public bool IsResident { get; set; }
@@ -97,6 +112,7 @@ public abstract class DeviceNetwork : IDisposable
         if (!IsResident) UploadState(parameters, statistics);
         Stage(inputs, targets, rows);
         var loss = TrainStepCore(rows, lossScale, seed, step);
+        GradientsOverflowed = _sum[1] != 0;   // TrainStepCore ends with ReadSum: the flag came back with the loss
         if (!IsResident)
         {
             Copy(_gradients, parameters.Gradients.Span, toHost: true);
@@ -162,6 +178,8 @@ public abstract class DeviceNetwork : IDisposable
         Statistics = Buffer(_statistics).View,
         Scratch = Buffer(_scratch).View,
         Workspace = Buffer(_workspace).View,
+        HalfWorkspace = Buffer(_halfWorkspace).View,
+        RowStatistics = Buffer(_rowStatistics).View,
         Inputs = Buffer(_inputs).View,
         Targets = Buffer(_targets).View,
         Outputs = Buffer(_outputs).View,
@@ -173,10 +191,13 @@ public abstract class DeviceNetwork : IDisposable
         LossScale = lossScale,
     };
 
-    /// <summary>Zeroes the reduction slots before a loss kernel.</summary>
+    /// <summary>Zeroes the loss sum and the overflow flag before a training step's loss kernel.</summary>
     protected void ClearSums() => Buffer(_sums).View.MemSetToZero();
 
-    /// <summary>Waits for the device and returns the first reduction slot (the loss sum).</summary>
+    /// <summary>Zeroes only the loss sum (evaluation), so the training step's overflow flag survives until the optimizer.</summary>
+    protected void ClearLossSum() => Buffer(_sums).View.SubView(0, 1).MemSetToZero();
+
+    /// <summary>Waits for the device and returns the first reduction slot (the loss sum); the overflow flag comes with it.</summary>
     protected double ReadSum()
     {
         Buffer(_sums).View.CopyToCPU(ref _sum[0], 2);
@@ -195,11 +216,17 @@ public abstract class DeviceNetwork : IDisposable
         if (rows > _capacity)
         {
             _workspace?.Dispose();
+            _halfWorkspace?.Dispose();
+            _rowStatistics?.Dispose();
             _inputs?.Dispose();
             _targets?.Dispose();
             _outputs?.Dispose();
             _capacity = rows;
-            _workspace = Accelerator.Allocate1D<float>((long)rows * _shape.ActivationsPerRow);
+            // One workspace at full size, in the storage precision; the other a one-element stand-in for the kernels' views.
+            var activations = (long)rows * _shape.ActivationsPerRow;
+            _workspace = Accelerator.Allocate1D<float>(Precision == Precision.Fp32 ? activations : 1);
+            _halfWorkspace = Accelerator.Allocate1D<ushort>(Precision == Precision.Fp32 ? 1 : activations);
+            _rowStatistics = Accelerator.Allocate1D<float>(Math.Max(1, (long)rows * _shape.RowStatisticsPerRow));
             _inputs = Accelerator.Allocate1D<float>((long)rows * _shape.InputSize);
             _targets = Accelerator.Allocate1D<float>((long)rows * _shape.TargetsPerRow);
             _outputs = Accelerator.Allocate1D<float>((long)rows * _shape.OutputSize);
@@ -223,7 +250,7 @@ public abstract class DeviceNetwork : IDisposable
 
     public void Dispose()
     {
-        foreach (var buffer in new MemoryBuffer?[] { _parameters, _gradients, _statistics, _scratch, _sums, _workspace, _inputs, _targets, _outputs })
+        foreach (var buffer in new MemoryBuffer?[] { _parameters, _gradients, _statistics, _scratch, _sums, _workspace, _halfWorkspace, _rowStatistics, _inputs, _targets, _outputs })
             buffer?.Dispose();
         _ptx?.Dispose();
         GC.SuppressFinalize(this);
