@@ -74,6 +74,41 @@ public sealed class CudaTests
         }
     }
 
+    [CudaFact]
+    public void Fp16_and_bf16_match_the_cpu_path_on_cuda()
+    {
+        foreach (var (name, create) in Models.WithPrecision)
+            foreach (var precision in new[] { Precision.Fp16, Precision.Bf16 })
+            {
+                var cpu = Models.All[name](5, Device.Cpu);
+                var gpu = create(5, Device.Cuda(), precision);
+                try
+                {
+                    var (inputs, targets) = Models.Batch(cpu, 300, seed: 1);
+                    var cpuLoss = cpu.TrainStep(inputs, targets);
+                    var gpuLoss = gpu.TrainStep(inputs, targets);
+                    var bound = ReducedPrecisionParityTests.Bound(precision);
+                    var what = $"{name} {precision}";
+                    Assert.True(Math.Abs(gpuLoss - cpuLoss) <= bound * Math.Abs(cpuLoss), $"{what} loss {gpuLoss} vs {cpuLoss}");
+                    var error = Tolerance.NormwiseRelativeError(cpu.Gradients.Span, gpu.Gradients.Span);
+                    Assert.True(error <= bound, $"{what} gradients: normwise relative error {error:E2} > {bound:E2}");
+                }
+                finally
+                {
+                    Models.Dispose(gpu);
+                }
+            }
+    }
+
+    [CudaFact]
+    public void Fp16_loss_scaling_semantics_hold_on_cuda()
+    {
+        LossScalingTests.OverflowSkipsBacksOffAndRecovers(Device.Cuda());
+        LossScalingTests.KernelSkipsOverflowedStep(Device.Cuda());
+        LossScalingTests.HostSeesOverflow(Device.Cuda());
+        LossScalingTests.ScalingRescuesTinyGradients(Device.Cuda());
+    }
+
     [Fact]
     public void A_missing_cuda_device_says_so()
     {

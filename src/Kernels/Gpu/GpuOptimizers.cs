@@ -17,11 +17,14 @@ public static class GpuOptimizers
     /// <summary>
     /// One Adam/AdamW step: g ← g·factor (clipping or unscaling, written back), then
     /// p ← p·decay; g += l2·p; m ← β1m + (1−β1)g; v ← β2v + (1−β2)g²; p ← p − stepSize·m/(√v/√bc2 + ε).
-    /// decayed[i] = 1 for elements weight decay applies to.
+    /// decayed[i] = 1 for elements weight decay applies to. Nothing is written when <paramref name="overflowFlag"/>[0] is
+    /// set (the backward kernels found a gradient ±∞ or NaN): the skipped step leaves p, g, m and v bit-identical, decided
+    /// on the device, so it needs no host round trip.
     /// </summary>
     public static void AdamStep(Index1D i, ArrayView<float> p, ArrayView<float> g, ArrayView<float> m, ArrayView<float> v,
-        ArrayView<float> decayed, AdamCoefficients c)
+        ArrayView<float> decayed, ArrayView<double> overflowFlag, AdamCoefficients c)
     {
+        if (overflowFlag[0] != 0) return;
         bool decay = decayed[i] != 0f;
         float gradient = g[i];
         if (c.GradientFactor != 1f)

@@ -91,7 +91,11 @@ public sealed class GradScaler : IStateful
             return _thisStep[index].Finite;
         }
 
-        var finite = !Enabled || UnscaleInPlace(optimizer.Gradients.Span, (float)(1.0 / (double)_scale));
+        var inverse = (float)(1.0 / (double)_scale);
+        // A device optimizer unscales inside its own update and answers from the backward kernels' overflow flag.
+        var finite = !Enabled || (optimizer is Devices.IUnscalesOnDevice { GradientsOnDevice: true } device
+            ? device.UnscaleOnDevice(inverse)
+            : UnscaleInPlace(optimizer.Gradients.Span, inverse));
         _thisStep.Add((optimizer, finite, false));
         return finite;
     }
