@@ -5,7 +5,7 @@ using CpuDropout = DslNet.Kernels.Cpu.Dropout;
 
 namespace DslNet.Gpu.Tests;
 
-/// <summary>Device functions on their own: dropout masks bit-identical to the CPU's, bf16/fp16 conversions.</summary>
+/// <summary>Device functions on their own: dropout masks bit-identical to the CPU's, bf16/fp16 conversions and storage.</summary>
 public sealed class DeviceKernelTests
 {
     private static void MaskKernel(Index1D e, ArrayView<float> scales, float rate, ulong seed, long step, int layer) =>
@@ -40,6 +40,47 @@ public sealed class DeviceKernelTests
 
         var kept = gpu.Count(s => s != 0) / (double)count;
         Assert.InRange(kept, 1 - rate - 0.06, 1 - rate + 0.06);
+    }
+
+    private static void StoreKernel(Index1D i, ArrayView<float> values, ArrayView<ushort> fp16, ArrayView<ushort> bf16, ArrayView<float> widened,
+        ArrayView<double> flags)
+    {
+        var half = new Fp16Tensor(fp16, flags.SubView(0, 1), raisesOverflow: true);
+        var brain = new Bf16Tensor(bf16, flags.SubView(1, 1), raisesOverflow: true);
+        half.Store(i, values[i]);
+        brain.Store(i, values[i]);
+        widened[i] = half.Load(i) + brain.Load(i);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Fp16_and_bf16_tensors_round_on_store_widen_on_load_and_raise_the_overflow_flag(bool withOverflow)
+    {
+        var values = new[] { 1f, -2.5f, 1e-9f, 3.1415927f, 65504f, 1e5f, -3e38f };
+        if (withOverflow) values = values.Append(float.NaN).Append(3.4e38f * 2).ToArray();   // NaN, and fp32 +∞ for bf16
+        var accelerator = Device.IlgpuCpu.Acquire();
+        using var input = accelerator.Allocate1D(values);
+        using var fp16 = accelerator.Allocate1D<ushort>(values.Length);
+        using var bf16 = accelerator.Allocate1D<ushort>(values.Length);
+        using var widened = accelerator.Allocate1D<float>(values.Length);
+        using var flags = accelerator.Allocate1D<double>(2);
+        flags.MemSetToZero();
+        var kernel = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, ArrayView<double>>(StoreKernel);
+        kernel(values.Length, input.View, fp16.View, bf16.View, widened.View, flags.View);
+
+        var halfBits = fp16.GetAsArray1D();
+        var brainBits = bf16.GetAsArray1D();
+        var sums = widened.GetAsArray1D();
+        for (var i = 0; i < values.Length; i++)
+        {
+            Assert.Equal(Float16.FromFloat(values[i]), halfBits[i]);
+            Assert.Equal(BFloat16.FromFloat(values[i]), brainBits[i]);
+            Assert.Equal(Float16.ToFloat(halfBits[i]) + BFloat16.ToFloat(brainBits[i]), sums[i]);
+        }
+
+        // 1e5 and -3e38 overflow fp16 in every case; bf16 only sees NaN and ∞ (its range is fp32's).
+        Assert.Equal(new[] { 1.0, withOverflow ? 1.0 : 0.0 }, flags.GetAsArray1D());
     }
 
     [Fact]
