@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -18,6 +19,7 @@ namespace DslNet;
 internal static class AdamUpdate
 {
     /// <summary>One step over every segment, each with or without its decay.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Step(
         ReadOnlySpan<ParameterSegment> segments, Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, long step,
         double lr, double beta1, double beta2, double eps, double l2WeightDecay, double decoupledWeightDecay)
@@ -53,6 +55,7 @@ internal static class AdamUpdate
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pass(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, in Coefficients c, bool decayed)
     {
         var decay = decayed ? c.Decay : 1.0f;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -45,6 +46,7 @@ public static class GradClip
     }
 
     /// <summary>Clamps every gradient to [−clipValue, clipValue], like <c>torch.nn.utils.clip_grad_value_</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ByValue(TensorBuffer gradients, double clipValue)
     {
         ArgumentNullException.ThrowIfNull(gradients);
@@ -67,6 +69,7 @@ public static class GradClip
             values[i] = Math.Clamp(values[i], low, high);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumOfSquares(ReadOnlySpan<float> values)
     {
         var i = 0;
@@ -91,6 +94,7 @@ public static class GradClip
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumOfPowers(ReadOnlySpan<float> values, double p)
     {
         var sum = 0.0;
@@ -99,6 +103,7 @@ public static class GradClip
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double MaxAbs(ReadOnlySpan<float> values)
     {
         var max = 0.0f;
@@ -113,6 +118,7 @@ public static class GradClip
         return max;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scale(Span<float> values, float factor)
     {
         var i = 0;
