@@ -62,8 +62,7 @@ public static class StreamRecTraining
             foreach (var batch in train.Batches(options.BatchSize, shuffle: true, seed: options.Seed, epoch: epoch, dropLast: dropLast))
             {
                 var loss = model.TrainStep(batch.Features, batch.Labels);
-                GradClip.ByNorm(model.Gradients, options.ClipNorm);
-                optimizer.Step();
+                optimizer.Step(GradClip.NormCoefficient(model.Gradients, options.ClipNorm).Coefficient);
                 scheduler.Step();
                 if (!float.IsFinite(loss)) throw Diverged(epoch, steps, loss);
                 lossSum += loss;

@@ -28,6 +28,21 @@ public static class GradClip
     /// </remarks>
     public static double ByNorm(TensorBuffer gradients, double maxNorm, double normType = 2.0)
     {
+        var (totalNorm, coefficient) = NormCoefficient(gradients, maxNorm, normType);
+        if (coefficient != 1f)
+            Scale(gradients.Span, coefficient);
+        return totalNorm;
+    }
+
+    /// <summary>
+    /// <see cref="ByNorm"/> without the rescale: the total norm and the factor ByNorm would multiply the gradients by
+    /// (1 when they are within <paramref name="maxNorm"/>), for <see cref="Optimizer.Step(float)"/> to apply as it
+    /// reads them. <c>optimizer.Step(GradClip.NormCoefficient(g, maxNorm).Coefficient)</c> updates the parameters
+    /// exactly as <c>GradClip.ByNorm(g, maxNorm); optimizer.Step();</c> does, in one pass less over the gradients,
+    /// which it leaves unclipped.
+    /// </summary>
+    public static (double TotalNorm, float Coefficient) NormCoefficient(TensorBuffer gradients, double maxNorm, double normType = 2.0)
+    {
         ArgumentNullException.ThrowIfNull(gradients);
         if (!(maxNorm >= 0.0))
             throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "maxNorm must be non-negative.");
@@ -40,9 +55,7 @@ public static class GradClip
             : Math.Pow(SumOfPowers(values, normType), 1.0 / normType);
 
         var coefficient = maxNorm / (totalNorm + 1e-6);
-        if (!(coefficient >= 1.0))
-            Scale(values, (float)coefficient);
-        return totalNorm;
+        return (totalNorm, coefficient >= 1.0 ? 1f : (float)coefficient);
     }
 
     /// <summary>Clamps every gradient to [−clipValue, clipValue], like <c>torch.nn.utils.clip_grad_value_</c>.</summary>
@@ -119,7 +132,7 @@ public static class GradClip
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Scale(Span<float> values, float factor)
+    internal static void Scale(Span<float> values, float factor)
     {
         var i = 0;
         if (Vector512.IsHardwareAccelerated)
