@@ -49,7 +49,7 @@ public sealed class Device : IEquatable<Device>
     }
 
     /// <summary>The generated C# path (the default).</summary>
-    [SupportedPrecisions(Precision.Fp32)]
+    [SupportedPrecisions(Precision.Fp32, Precision.Fp16, Precision.Bf16)]
     public static Device Cpu { get; } = new(DeviceKind.Cpu, 0);
 
     /// <summary>ILGPU's CPU accelerator: runs the GPU kernels, slowly, on any machine (tests).</summary>

@@ -2,7 +2,8 @@ namespace DslNet;
 
 /// <summary>
 /// Storage type of activations and gradients on a device. Master weights, optimizer state, the loss and
-/// normalization statistics stay fp32 in every case.
+/// normalization statistics stay fp32 in every case. <see cref="Device.Cpu"/> runs all three: it keeps fp32 buffers and
+/// rounds each stored activation and activation gradient to the format, the numerics of 16-bit storage without its memory saving.
 /// </summary>
 public enum Precision
 {
