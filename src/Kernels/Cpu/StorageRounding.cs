@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace DslNet.Kernels.Cpu;
@@ -22,6 +23,7 @@ public interface IStorageFormat
 public static class StorageRounding
 {
     /// <summary>One vectorized pass; allocation-free.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Round<TFormat>(Span<float> values, TFormat format)
         where TFormat : struct, IStorageFormat
     {
