@@ -50,8 +50,7 @@ public class StreamRecTrainBenchmarks
         var loss = _model.TrainStep(
             _features.AsSpan(batch * Rows * StreamRecMlp.InputSize, Rows * StreamRecMlp.InputSize),
             _labels.AsSpan(batch * Rows, Rows));
-        GradClip.ByNorm(_model.Gradients, 1.0);
-        _optimizer.Step();
+        _optimizer.Step(GradClip.NormCoefficient(_model.Gradients, 1.0).Coefficient);
         _scheduler.Step();
         return loss;
     }

@@ -37,7 +37,11 @@ public static class StreamRecTraining
         var scheduler = new OneCycleLR(optimizer, maxLr: options.MaxLearningRate, totalSteps: options.Epochs * stepsPerEpoch,
             pctStart: options.PctStart, divFactor: options.DivFactor, finalDivFactor: options.FinalDivFactor);
 
-        log.WriteLine($"device: {model.Device} ({model.Device.Name}), precision: {model.Precision.ToString().ToLowerInvariant()}");
+        // fp16 storage needs dynamic loss scaling; for fp32 and bf16 the scaler is disabled: scale 1, every step taken.
+        var scaler = new GradScaler(enabled: model.Precision == Precision.Fp16);
+
+        log.WriteLine($"device: {model.Device} ({model.Device.Name}), precision: {model.Precision.ToString().ToLowerInvariant()}" +
+                      (scaler.Enabled ? ", dynamic loss scaling" : ""));
         log.WriteLine($"threads: {CpuThreads.Count} (of {Environment.ProcessorCount} logical processors)");
         log.WriteLine();
         log.WriteLine(model.Summary().TrimEnd());
@@ -61,9 +65,21 @@ public static class StreamRecTraining
             // and the optimizer work in their flat buffers, and the scheduler is closed form.
             foreach (var batch in train.Batches(options.BatchSize, shuffle: true, seed: options.Seed, epoch: epoch, dropLast: dropLast))
             {
-                var loss = model.TrainStep(batch.Features, batch.Labels);
-                GradClip.ByNorm(model.Gradients, options.ClipNorm);
-                optimizer.Step();
+                var loss = model.TrainStep(batch.Features, batch.Labels, scaler.Scale);
+                if (scaler.Enabled)
+                {
+                    // fp16: the true gradients first, then clip them, then step unless they overflowed.
+                    scaler.Unscale(optimizer);
+                    GradClip.ByNorm(model.Gradients, options.ClipNorm);
+                    scaler.Step(optimizer);
+                    scaler.Update();
+                }
+                else
+                {
+                    // Clipping folded into the optimizer's pass: the same update as ByNorm, then Step.
+                    optimizer.Step(GradClip.NormCoefficient(model.Gradients, options.ClipNorm).Coefficient);
+                }
+
                 scheduler.Step();
                 if (!float.IsFinite(loss)) throw Diverged(epoch, steps, loss);
                 lossSum += loss;

@@ -2,17 +2,20 @@ using DslNet.EndToEnd.Tests.Models;
 
 namespace DslNet.EndToEnd.Tests;
 
-/// <summary>A training step (forward, loss, backward, clip, AdamW, one-cycle) and a Predict call allocate nothing.</summary>
+/// <summary>A training step (forward, loss, backward, clip, AdamW, one-cycle) and a Predict call allocate nothing, in fp32 and
+/// with fp16 storage (whose rounding passes run in place).</summary>
 [Collection(AllocationCollection.Name)]
 public sealed class AllocationTests
 {
     private const int Rows = 512;
     private const long AllThreadsAllowance = 16 * 1024;
 
-    [Fact]
-    public void Training_steps_and_predictions_allocate_nothing()
+    [Theory]
+    [InlineData(Precision.Fp32)]
+    [InlineData(Precision.Fp16)]
+    public void Training_steps_and_predictions_allocate_nothing(Precision precision)
     {
-        var model = new AllocationMlp(seed: 3);
+        var model = new AllocationMlp(seed: 3, Device.Cpu, precision);
         var optimizer = new AdamW(model.Parameters, lr: 1e-3, weightDecay: 1e-2);
         var schedule = new OneCycleLR(optimizer, maxLr: 1e-3, totalSteps: 2_000);
         var random = new Random(5);

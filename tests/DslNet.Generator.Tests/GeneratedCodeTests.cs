@@ -21,6 +21,18 @@ public sealed class GeneratedCodeTests
     }
 
     [Fact]
+    public void StreamRec_device_kernels()
+    {
+        var run = GeneratorHarness.Run(GeneratorHarness.CompilationWithDevices(TestModels.StreamRec));
+
+        AssertCompilesCleanly(run);
+        Assert.Equal(
+            new[] { "StreamRec.Models.StreamRecMlp.Cpu.g.cs", "StreamRec.Models.StreamRecMlp.Gpu.g.cs", "StreamRec.Models.StreamRecMlp.Model.g.cs" },
+            run.Sources.Select(s => s.HintName).Order(StringComparer.Ordinal));
+        Snapshot.MatchAll(new[] { ("Gpu", run.Source(".Gpu.g.cs")) });
+    }
+
+    [Fact]
     public void StreamRec_reports_only_the_redundant_bias_infos()
     {
         // Dense(…) with the default bias in front of BatchNorm: DSL0008 (Info) on each hidden block, nothing else.

@@ -71,6 +71,14 @@ internal static class GeneratorHarness
 
     public static ImmutableArray<MetadataReference> References => LazyReferences.Value;
 
+    // ILGPU sits next to the runtime too (the runtime's device path references it); with it the generator also
+    // writes the device kernels, as it does in a project that references the DslNet package.
+    private static readonly Lazy<ImmutableArray<MetadataReference>> LazyDeviceReferences = new(() =>
+        References
+            .Append(MetadataReference.CreateFromFile(Path.Combine(Path.GetDirectoryName(RuntimeAssemblyPath)!, "ILGPU.dll")))
+            .Append(MetadataReference.CreateFromFile(Path.Combine(Path.GetDirectoryName(RuntimeAssemblyPath)!, "ILGPU.Algorithms.dll")))
+            .ToImmutableArray());
+
     public static SyntaxTree Parse(string source, string path = "Model.cs") =>
         CSharpSyntaxTree.ParseText(source, ParseOptions, path);
 
@@ -81,6 +89,17 @@ internal static class GeneratorHarness
             sources.Select((s, i) => Parse(s, i == 0 ? "Model.cs" : $"Model{i}.cs")),
             References,
             CompilationOptions);
+
+    /// <summary>As <see cref="Compilation"/>, also referencing ILGPU, so the device path is generated too. ILGPU is
+    /// built against an older System.Runtime: CS1701/CS1702 (unification) are off, as the SDK turns them off.</summary>
+    public static CSharpCompilation CompilationWithDevices(params string[] sources)
+    {
+        var compilation = Compilation(sources);
+        var unification = new Dictionary<string, ReportDiagnostic> { ["CS1701"] = ReportDiagnostic.Suppress, ["CS1702"] = ReportDiagnostic.Suppress };
+        return compilation
+            .WithReferences(LazyDeviceReferences.Value)
+            .WithOptions(compilation.Options.WithSpecificDiagnosticOptions(compilation.Options.SpecificDiagnosticOptions.SetItems(unification)));
+    }
 
     public static GeneratorDriver CreateDriver() =>
         CSharpGeneratorDriver.Create(

@@ -28,6 +28,7 @@ namespace DslNet.Generator.Emitting
                     foreach (var block in plan.Blocks)
                         WriteBlock(w, plan, block);
                     WriteWorkspace(w, plan);
+                    WriteStorageRounding(w);
                 }
             }
             return w.ToString();
@@ -59,9 +60,11 @@ namespace DslNet.Generator.Emitting
                     w.Line($"if (watch) _monitor.RecordOutput({b.Index}, _stepCount, Workspace(Layout.{b.Name}OutputPerRow, Layout.{b.Name}Units, rows), Layout.{b.Name}Units, gather);");
                 }
                 w.Line();
-                var lastGradient = $"Workspace(Layout.{last.Name}GradientPerRow, Layout.{last.Name}Units, rows)";
-                w.Line($"var loss = {LossCall(plan, $"Workspace(Layout.{last.Name}OutputPerRow, Layout.{last.Name}Units, rows)", "targets", lastGradient)};");
-                w.Line($"if (lossScale != 1f) {K}.Losses.ScaleGradient({lastGradient}, lossScale);");
+                w.Line($"var lossGradient = Workspace(Layout.{last.Name}GradientPerRow, Layout.{last.Name}Units, rows);");
+                w.Line($"var loss = {LossCall(plan, $"Workspace(Layout.{last.Name}OutputPerRow, Layout.{last.Name}Units, rows)", "targets", "lossGradient")};");
+                w.Line($"if (lossScale != 1f) {K}.Losses.ScaleGradient(lossGradient, lossScale);");
+                w.Line("// Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.");
+                w.Line("RoundToStorage(lossGradient);");
                 w.Line();
                 for (var i = plan.Blocks.Count - 1; i >= 0; i--)
                 {
@@ -174,9 +177,12 @@ namespace DslNet.Generator.Emitting
                 else
                 {
                     w.Line($"{K}.Dense.Forward(input, {f}.Weight.Span, {bias}, preActivation, global::System.Span<float>.Empty, rows, {shape}, {Names.Identity}, {K}.Dropout.None);");
+                    w.Line("RoundToStorage(preActivation);");
                     w.Line("// preActivation becomes the normalized values x̂, which the backward pass reuses.");
                     w.Line(NormForward(b, f, activation, dropout));
                 }
+                w.Line("RoundToStorage(preActivation);");
+                w.Line("RoundToStorage(output);");
             }
             w.Line();
 
@@ -188,10 +194,12 @@ namespace DslNet.Generator.Emitting
                 {
                     w.Line("// gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).");
                     w.Line(NormBackward(b, f, activation, replayedDropout));
+                    w.Line("RoundToStorage(gradient);");
                 }
                 else if (isLast && !b.IsIdentityOutput)
                 {
                     w.Line($"{K}.Dense.BackwardActivation(gradient, Workspace(Layout.{b.Name}PreActivationPerRow, Layout.{b.Name}Units, rows), rows, Layout.{b.Name}Units, {activation}, {replayedDropout});");
+                    w.Line("RoundToStorage(gradient);");
                 }
                 else if (!isLast && !b.IsIdentityOutput)
                 {
@@ -204,17 +212,18 @@ namespace DslNet.Generator.Emitting
                 if (b.Index > 0)
                 {
                     var previous = plan.Blocks[b.Index - 1];
-                    var previousGradient = $"Workspace(Layout.{previous.Name}GradientPerRow, Layout.{previous.Name}Units, rows)";
+                    w.Line($"var previousGradient = Workspace(Layout.{previous.Name}GradientPerRow, Layout.{previous.Name}Units, rows);");
                     if (previous.BackwardFusesIntoNextGemm && !previous.IsIdentityOutput)
                     {
                         var previousDropout = previous.HasDropout ? $"{previous.Name}Dropout().ReplayingMask({DropoutMask(previous)})" : $"{K}.Dropout.None";
-                        w.Line($"{K}.Dense.BackwardInput(gradient, {f}.Weight.Span, {previousGradient},");
+                        w.Line($"{K}.Dense.BackwardInput(gradient, {f}.Weight.Span, previousGradient,");
                         w.Line($"    Workspace(Layout.{previous.Name}PreActivationPerRow, Layout.{previous.Name}Units, rows), rows, {shape}, {Names.Activation(previous)}, {previousDropout});");
                     }
                     else
                     {
-                        w.Line($"{K}.Dense.BackwardInput(gradient, {f}.Weight.Span, {previousGradient}, rows, {shape});");
+                        w.Line($"{K}.Dense.BackwardInput(gradient, {f}.Weight.Span, previousGradient, rows, {shape});");
                     }
+                    w.Line("RoundToStorage(previousGradient);");
                 }
             }
             w.Line();
@@ -233,9 +242,11 @@ namespace DslNet.Generator.Emitting
                     default:
                         w.Line($"var preActivation = Workspace(Layout.{b.Name}PreActivationPerRow, Layout.{b.Name}Units, rows);");
                         w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {bias}, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, preActivation, rows, {shape}, {Names.Identity});");
+                        w.Line("RoundToStorage(preActivation);");
                         w.Line(NormForward(b, f, activation, $"{K}.Dropout.None", "output"));
                         break;
                 }
+                w.Line("RoundToStorage(output);");
             }
             w.Line();
         }
@@ -286,6 +297,25 @@ namespace DslNet.Generator.Emitting
             w.Line("    new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity, rows * width);");
             w.Line();
             w.Line("private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);");
+        }
+
+        private static void WriteStorageRounding(SourceWriter w)
+        {
+            w.Line();
+            w.Line("// ── Storage precision ──");
+            w.Line("//");
+            w.Line("// With Precision.Fp16 or Bf16 the workspace stays fp32, but each activation and activation gradient is rounded");
+            w.Line("// to the 16-bit format (to nearest even; fp16 overflows to ±∞) where it is stored, so every later read sees");
+            w.Line("// exactly what a 16-bit buffer would hold. Parameters, their gradients, normalization statistics, dropout");
+            w.Line("// masks and the loss stay fp32. Fp32 rounds nothing.");
+            w.Line();
+            using (w.Block("private void RoundToStorage(global::System.Span<float> values)"))
+            {
+                w.Line("if (Precision == global::DslNet.Precision.Fp16)");
+                w.Line($"    {K}.StorageRounding.Round(values, default({K}.Float16Storage));");
+                w.Line("else if (Precision == global::DslNet.Precision.Bf16)");
+                w.Line($"    {K}.StorageRounding.Round(values, default({K}.BFloat16Storage));");
+            }
         }
 
         private static string InputOf(ExecutionPlan plan, int index) =>

@@ -171,12 +171,9 @@ namespace DslNet.Generator.Emitting
                 w.Line("if (device is null) throw new global::System.ArgumentNullException(nameof(device));");
                 w.Line("Device = device;");
                 w.Line("Precision = precision;");
-                w.Line("if (device.Equals(global::DslNet.Device.Cpu))");
-                w.Line("{");
-                w.Line("    if (precision != global::DslNet.Precision.Fp32)");
-                w.Line($"        throw new global::System.NotSupportedException($\"{plan.ClassName}: {{precision}} storage on the CPU path is not implemented yet; use Precision.Fp32.\");");
-                w.Line("    return;");
-                w.Line("}");
+                w.Line("if (!global::System.Enum.IsDefined(precision)) throw new global::System.ArgumentOutOfRangeException(nameof(precision), precision, null);");
+                w.Line("// The CPU path runs every precision: it rounds what it stores (see RoundToStorage).");
+                w.Line("if (device.Equals(global::DslNet.Device.Cpu)) return;");
                 w.Line("CreateDeviceNetwork(device, precision, ref _device);");
                 w.Line("if (_device is null)");
                 w.Line($"    throw new global::DslNet.DeviceUnavailableException(\"{plan.ClassName} was compiled without ILGPU, so it has no device path; reference the ILGPU package (DslNet.Runtime brings it).\");");
@@ -214,7 +211,7 @@ namespace DslNet.Generator.Emitting
             w.Line("/// <summary>Where the network runs: <see cref=\"global::DslNet.Device.Cpu\"/> unless the constructor named a device.</summary>");
             w.Line("public global::DslNet.Device Device { get; } = global::DslNet.Device.Cpu;");
             w.Line();
-            w.Line("/// <summary>Storage type of activations and gradients on the device.</summary>");
+            w.Line("/// <summary>Storage type of activations and activation gradients; parameters and their gradients stay fp32.</summary>");
             w.Line("public global::DslNet.Precision Precision { get; } = global::DslNet.Precision.Fp32;");
             w.Line();
             w.Line("/// <summary>The device path (null on the CPU): its buffers, kernels and the device optimizer's hooks.</summary>");

@@ -108,6 +108,7 @@ public static unsafe class BatchNorm
             job.Run(first, end);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void Run(int first, int end)
         {
             int rows = Rows, features = Features, width = end - first;
@@ -158,6 +159,7 @@ public static unsafe class BatchNorm
 
     /// <summary>Eval-mode BatchNorm as a per-feature affine map: scale = gamma/sqrt(runningVar + eps),
     /// shift = beta - runningMean*scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void InferenceAffine(ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> runningMean,
         ReadOnlySpan<float> runningVar, float eps, Span<float> scale, Span<float> shift, int features)
     {
@@ -250,6 +252,7 @@ public static unsafe class BatchNorm
             job.Run(first, end);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void Run(int first, int end)
         {
             int rows = Rows, features = Features, width = end - first;

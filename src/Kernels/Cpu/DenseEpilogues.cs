@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace DslNet.Kernels.Cpu;
 
 /// <summary>Training forward: C is the pre-activation; adds the bias, then output = dropout(act(C)) when there is
@@ -6,6 +7,7 @@ internal readonly unsafe struct BiasActivationEpilogue<TAct>(float* bias, float*
     : IGemmEpilogue
     where TAct : struct, IActivation
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(float* tile, int ldc, int row, int column, int rows, int columns)
     {
         for (int r = 0; r < rows; r++)
@@ -30,6 +32,7 @@ internal readonly unsafe struct BiasActivationEpilogue<TAct>(float* bias, float*
 internal readonly unsafe struct InferenceEpilogue<TAct>(float* bias, float* scale, float* shift, TAct activation) : IGemmEpilogue
     where TAct : struct, IActivation
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(float* tile, int ldc, int row, int column, int rows, int columns)
     {
         float* b = bias == null ? null : bias + column;
@@ -48,6 +51,7 @@ internal readonly unsafe struct ActivationBackwardEpilogue<TAct>(float* previous
     : IGemmEpilogue
     where TAct : struct, IActivation
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(float* tile, int ldc, int row, int column, int rows, int columns)
     {
         for (int r = 0; r < rows; r++)

@@ -92,6 +92,7 @@ public readonly unsafe struct Dropout
 
     /// <summary>Multiplies <c>values[i]</c> by the scale of element <c>element0 + i</c> for i in [0, count).</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void Apply(float* values, int element0, int count)
     {
         if (Rate == 0f)
@@ -181,6 +182,7 @@ public readonly unsafe struct Dropout
     }
 
     /// <summary>Multiplies by the kept bits written earlier: the same selects as drawing, without Philox.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Replay(float* values, int element0, int count)
     {
         int element = element0;

@@ -50,6 +50,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>C[m, n] = A·B with A(i, p) = a[i*ars + p*acs], B(p, j) = b[p*brs + j*bcs], C row-major (ldc = n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Run<TEpilogue>(float* a, int ars, int acs, float* b, int brs, int bcs, float* c,
         int m, int n, int k, ref TEpilogue epilogue)
         where TEpilogue : struct, IGemmEpilogue
@@ -160,6 +161,7 @@ internal unsafe struct GemmJob<TEpilogue>
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pack(int task)
     {
         int first = task * PanelsPerTask;
@@ -174,6 +176,7 @@ internal unsafe struct GemmJob<TEpilogue>
     }
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Compute(int task)
     {
         if (Volatile.Read(ref PackedPanels) != Panels)
@@ -235,6 +238,7 @@ internal unsafe struct GemmJob<TEpilogue>
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private readonly void MergeEdge(float* tile, float* target, int rows, int columns)
     {
         for (int i = 0; i < rows; i++)

@@ -8,6 +8,7 @@ internal static unsafe class GemmDot
 {
     private const int RowsPerEpilogue = 32;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TEpilogue>(float* a, int ars, float* b, int bcs, float* c, int m, int n, int k,
         ref TEpilogue epilogue, GemmIsa isa)
         where TEpilogue : struct, IGemmEpilogue
@@ -40,6 +41,7 @@ internal static unsafe class GemmDot
     }
 
     /// <summary>c[0..4) = Dot(x, y + q*stride, k) for q &lt; 4, with Dot's Vector512 arithmetic per output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot4(float* x, float* y, int stride, int k, float* c)
     {
         float* y1 = y + stride, y2 = y1 + stride, y3 = y2 + stride;

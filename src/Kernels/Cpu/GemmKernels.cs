@@ -146,6 +146,7 @@ internal static unsafe class GemmKernels
     }
 
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel4x8(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
     {
         const int Mr = 4, Nr = 8;

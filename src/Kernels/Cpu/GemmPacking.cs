@@ -10,6 +10,7 @@ namespace DslNet.Kernels.Cpu;
 internal static unsafe class GemmPacking
 {
     /// <summary>dst[k*mr + i] = A(m0 + i, k0 + k) for i &lt; rows, 0 for rows &lt;= i &lt; mr.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(float* a, int rowStride, int colStride, int m0, int rows, int k0, int kc, float* dst, int mr)
     {
         if (rowStride == 1)
@@ -51,6 +52,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>dst[k*nr + j] = B(k0 + k, n0 + j) for j &lt; columns, 0 for columns &lt;= j &lt; nr.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(float* b, int rowStride, int colStride, int n0, int columns, int k0, int kc, float* dst, int nr)
     {
         if (colStride == 1)

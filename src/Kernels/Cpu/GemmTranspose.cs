@@ -8,6 +8,7 @@ namespace DslNet.Kernels.Cpu;
 internal static unsafe class GemmTranspose
 {
     /// <summary>dst[k*dstStride + i] = src[i*srcStride + k] for i &lt; 8, k &lt; kc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack8Rows(float* src, int srcStride, int kc, float* dst, int dstStride)
     {
         int k = 0;

@@ -11,6 +11,7 @@ namespace DslNet.Kernels.Cpu;
 public static unsafe class GroupNorm
 {
     /// <summary>values: in z, out x̂; invStd[rows*groups]; output = dropout(activation(gamma*x̂ + beta)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward<TAct>(Span<float> values, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> invStd,
         Span<float> output, int rows, int features, int groups, float eps, TAct activation, Dropout dropout)
         where TAct : struct, IActivation
@@ -49,6 +50,7 @@ public static unsafe class GroupNorm
 
     /// <summary>gradient: in dL/doutput, out dL/dz; gammaGradient and betaGradient overwritten.</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward<TAct>(Span<float> gradient, ReadOnlySpan<float> normalized, ReadOnlySpan<float> gamma,
         ReadOnlySpan<float> beta, ReadOnlySpan<float> invStd, Span<float> gammaGradient, Span<float> betaGradient,
         int rows, int features, int groups, TAct activation, Dropout dropout)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -11,6 +12,7 @@ namespace DslNet.Kernels.Cpu;
 public static class Losses
 {
     /// <summary>mean(max(x, 0) - x*t + log1p(exp(-|x|))); gradient (sigmoid(x) - t)/N. Finite for any finite logit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float BinaryCrossEntropyWithLogits(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> logitGradient)
     {
         int n = logits.Length;
@@ -39,6 +41,7 @@ public static class Losses
     }
 
     /// <summary>Softmax cross-entropy over [rows, classes] logits with class-index targets (as floats), mean over rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float CrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> logitGradient, int rows, int classes)
     {
         Gemm.CheckShape(logits.Length, (long)rows * classes, nameof(logits));
@@ -96,6 +99,7 @@ public static class Losses
     }
 
     /// <summary>mean((p - t)²); gradient 2(p - t)/N.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float MeanSquaredError(ReadOnlySpan<float> predictions, ReadOnlySpan<float> targets, Span<float> gradient)
     {
         int n = predictions.Length;
@@ -139,6 +143,7 @@ public static class Losses
     /// Multiplies a loss gradient by the loss scale, so the backward pass carries scaled gradients (dynamic loss
     /// scaling: small fp16 gradients stay representable; the scaler divides them out before the optimizer step).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScaleGradient(Span<float> gradient, float scale)
     {
         var i = 0;

@@ -8,6 +8,7 @@ internal static unsafe class Reductions
 {
     /// <summary>sums[j] = Σ_i values[i*columns + j].</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ColumnSums(float* values, int rows, int columns, float* sums)
     {
         using var scratch = new DoubleScratch(columns, stackalloc double[DoubleScratch.StackLimit]);

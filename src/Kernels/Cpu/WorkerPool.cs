@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace DslNet.Kernels.Cpu;
@@ -27,6 +28,7 @@ internal static unsafe class WorkerPool
 
     /// <summary>Runs <paramref name="body"/>(context, task, threadIndex) for every task in [0, tasks) on up to
     /// <paramref name="threads"/> threads; threadIndex 0 is the caller.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(delegate*<void*, int, int, void> body, void* context, int tasks, int threads)
     {
         int helpers = Math.Min(threads, tasks) - 1;
@@ -85,6 +87,7 @@ internal static unsafe class WorkerPool
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Drain(int threadIndex)
     {
         int task;
@@ -140,6 +143,7 @@ internal static unsafe class WorkerPool
             thread.Start();
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static bool TryJoin()
         {
             while (true)
@@ -166,6 +170,7 @@ internal static unsafe class WorkerPool
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Loop()
         {
             int seen = 0;

@@ -18,6 +18,7 @@ public static class Philox
     public const int Rounds = 10;
 
     /// <summary>One 4x32 block: returns the four output words for counter (c0..c3) and key (k0, k1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (uint X0, uint X1, uint X2, uint X3) Block(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1)
     {
         for (int round = 0; round < Rounds; round++)
@@ -89,6 +90,7 @@ public static class Philox
         Block8(c0 + 8, c1, c2, c3, k0, k1, output + 32);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Block16Avx512(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1, uint* output)
     {
         var low = Vector512.Create(0xFFFFFFFFUL);
@@ -141,6 +143,7 @@ public static class Philox
     }
 
     // Each 64-bit lane holds one 32-bit word in its low half so vpmuludq yields the full 64-bit product.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Block8Avx512(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1, uint* output)
     {
         var low = Vector512.Create(0xFFFFFFFFUL);
@@ -175,6 +178,7 @@ public static class Philox
         Avx512F.ConvertToVector256UInt32(x3).Store(output + 24);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Block4Avx2(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1, uint* output, int lane)
     {
         var low = Vector256.Create(0xFFFFFFFFUL);

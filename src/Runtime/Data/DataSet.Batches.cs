@@ -1,3 +1,5 @@
+using DslNet.Kernels.Cpu;
+
 namespace DslNet;
 
 public sealed partial class DataSet
@@ -51,12 +53,9 @@ public sealed partial class DataSet
         {
             var start = b * batchSize;
             var count = Math.Min(batchSize, Rows - start);
-            for (var i = 0; i < count; i++)
-            {
-                var row = order[start + i];
-                _features.AsSpan(row * Columns, Columns).CopyTo(features.AsSpan(i * Columns, Columns));
-                labels[i] = _labels[row];
-            }
+            var rows = order.AsSpan(start, count);
+            RowGather.Gather(_features, Columns, rows, features);
+            for (var i = 0; i < count; i++) labels[i] = _labels[rows[i]];
 
             yield return new Batch(features, labels, Columns, count);
         }

@@ -48,8 +48,9 @@ public sealed class Device : IEquatable<Device>
         Index = index;
     }
 
-    /// <summary>The generated C# path (the default). Fp32 only: fp16/bf16 storage is a device feature for now.</summary>
-    [SupportedPrecisions(Precision.Fp32)]
+    /// <summary>The generated C# path (the default). Fp16/Bf16 round every stored activation to the format (the
+    /// numerics of 16-bit storage, without its memory saving).</summary>
+    [SupportedPrecisions(Precision.Fp32, Precision.Fp16, Precision.Bf16)]
     public static Device Cpu { get; } = new(DeviceKind.Cpu, 0);
 
     /// <summary>ILGPU's CPU accelerator: runs the GPU kernels, slowly, on any machine (tests).</summary>
@@ -68,9 +69,8 @@ public sealed class Device : IEquatable<Device>
     [SupportedPrecisions(Precision.Fp32, Precision.Fp16, Precision.Bf16)]
     public static Device PtxCompileOnly(int major = 9, int minor = 0) => new(DeviceKind.PtxCompileOnly, major * 10 + minor);
 
-    /// <summary>The first CUDA GPU, else the first usable OpenCL GPU, else <see cref="Cpu"/>. Fp32 only while the CPU path,
-    /// its fallback, has no fp16/bf16 storage: pick <see cref="Cuda"/> explicitly for reduced precision.</summary>
-    [SupportedPrecisions(Precision.Fp32)]
+    /// <summary>The first CUDA GPU, else the first usable OpenCL GPU, else <see cref="Cpu"/>.</summary>
+    [SupportedPrecisions(Precision.Fp32, Precision.Fp16, Precision.Bf16)]
     public static Device Best()
     {
         if (CudaDeviceCount > 0) return Cuda();

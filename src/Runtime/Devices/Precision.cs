@@ -1,16 +1,17 @@
 namespace DslNet;
 
 /// <summary>
-/// Storage type of activations and activation gradients on a device (<c>new Model(seed, Device.Cuda(), Precision.Fp16)</c>).
+/// Storage type of activations and activation gradients (<c>new Model(seed, Device.Cuda(), Precision.Fp16)</c>).
 /// Parameters (fp32 master weights), parameter gradients, optimizer state, the loss, normalization statistics (batch,
 /// running and per-row) and every accumulation stay fp32 (sums of statistics and losses in double) in every precision:
 /// kernels widen a 16-bit value to fp32 as they load it and round to nearest even once, as they store it.
+/// <see cref="Device.Cpu"/> keeps fp32 buffers and rounds each stored value to the format instead.
 /// </summary>
 /// <remarks>
 /// Unlike PyTorch's autocast, which picks a dtype per operation, the choice is per network: every stored activation is
 /// 16-bit, including the logits the loss reads (the loss itself is computed in double from them, as autocast runs
 /// losses in fp32), and the network's inputs and the outputs of <c>Predict</c> stay fp32. The GEMMs read 16-bit
-/// operands and accumulate in fp32 like cuBLAS's fp16 GEMMs with fp32 compute. The CPU device runs fp32 only for now.
+/// operands and accumulate in fp32 like cuBLAS's fp16 GEMMs with fp32 compute.
 /// </remarks>
 public enum Precision
 {

@@ -48,13 +48,17 @@ public abstract class AdamFamily : Optimizer
     /// <summary>PyTorch's <c>exp_avg_sq</c>.</summary>
     public ReadOnlySpan<float> SecondMoment => _secondMoment;
 
-    public override void Step()
+    public override void Step() => Step(gradientScale: 1f);
+
+    /// <inheritdoc/>
+    public override void Step(float gradientScale)
     {
         StepCount++;
-        AdamUpdate.Step(Segments, Parameters.Span, Gradients.Span, _firstMoment, _secondMoment, StepCount,
+        AdamUpdate.Step(Segments, Parameters.Data, Gradients.Data, _firstMoment, _secondMoment, StepCount,
             LearningRate, _beta1, Beta2, Eps,
             l2WeightDecay: _decoupled ? 0.0 : WeightDecay,
-            decoupledWeightDecay: _decoupled ? WeightDecay : 0.0);
+            decoupledWeightDecay: _decoupled ? WeightDecay : 0.0,
+            gradientScale);
     }
 
     protected override void SaveStateCore(StateWriter state)

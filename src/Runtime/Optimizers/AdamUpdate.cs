@@ -1,6 +1,8 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using DslNet.Kernels.Cpu;
 
 namespace DslNet;
 
@@ -17,16 +19,53 @@ namespace DslNet;
 /// </summary>
 internal static class AdamUpdate
 {
-    /// <summary>One step over every segment, each with or without its decay.</summary>
+    // Below this many parameters the fork/join costs more than the second core saves; tasks are split at multiples
+    // of a cache line's worth of floats so two cores never write the same line.
+    private const int ParallelThreshold = 1 << 15;
+    private const int Granule = 16;
+    private const int TasksPerThread = 2;
+
+    /// <summary>One step over every segment, each with or without its decay, every gradient multiplied by
+    /// <paramref name="gradientScale"/> as it is read (1: PyTorch's step; otherwise bit for bit the step after
+    /// multiplying the gradients in place, without writing them).</summary>
     public static void Step(
-        ReadOnlySpan<ParameterSegment> segments, Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, long step,
-        double lr, double beta1, double beta2, double eps, double l2WeightDecay, double decoupledWeightDecay)
+        ParameterSegment[] segments, float[] p, float[] g, float[] m, float[] v, long step,
+        double lr, double beta1, double beta2, double eps, double l2WeightDecay, double decoupledWeightDecay, float gradientScale)
     {
-        var coefficients = new Coefficients(step, lr, beta1, beta2, eps, l2WeightDecay, decoupledWeightDecay);
-        foreach (var segment in segments)
+        if (g.Length < p.Length || m.Length < p.Length || v.Length < p.Length)
+            throw new ArgumentException("The gradient and moment buffers must be as long as the parameters.");
+        var job = new StepTasks
         {
-            var range = segment.Range;
-            Pass(p[range], g[range], m[range], v[range], coefficients, segment.Decayed);
+            Segments = segments, P = p, G = g, M = m, V = v, GradientScale = gradientScale,
+            Coefficients = new Coefficients(step, lr, beta1, beta2, eps, l2WeightDecay, decoupledWeightDecay),
+            Tasks = p.Length < ParallelThreshold ? 1 : CpuThreads.Count * TasksPerThread,
+        };
+        CpuParallel.For(job, job.Tasks);
+    }
+
+    /// <summary>Task t of <see cref="Tasks"/> updates one contiguous range of the flat buffers, segment by segment.</summary>
+    private struct StepTasks : IParallelTasks
+    {
+        public ParameterSegment[] Segments;
+        public float[] P, G, M, V;
+        public Coefficients Coefficients;
+        public float GradientScale;
+        public int Tasks;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Run(int task)
+        {
+            var granules = (P.Length + Granule - 1) / Granule;
+            var first = (int)Math.Min(P.Length, (long)granules * task / Tasks * Granule);
+            var end = (int)Math.Min(P.Length, (long)granules * (task + 1) / Tasks * Granule);
+            foreach (var segment in Segments)
+            {
+                var start = Math.Max(first, segment.Start);
+                var stop = Math.Min(end, segment.Start + segment.Length);
+                if (start >= stop) continue;
+                var range = new Range(start, stop);
+                Pass(P.AsSpan(range), G.AsSpan(range), M.AsSpan(range), V.AsSpan(range), Coefficients, segment.Decayed, GradientScale);
+            }
         }
     }
 
@@ -53,7 +92,8 @@ internal static class AdamUpdate
         }
     }
 
-    private static void Pass(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, in Coefficients c, bool decayed)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Pass(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, in Coefficients c, bool decayed, float gradientScale)
     {
         var decay = decayed ? c.Decay : 1.0f;
         var l2 = decayed ? c.L2 : 0.0f;
@@ -67,8 +107,6 @@ internal static class AdamUpdate
 
         var i = 0;
         var n = p.Length;
-        if (g.Length < n || m.Length < n || v.Length < n)
-            throw new ArgumentException("The gradient and moment buffers must be as long as the parameters.");
         if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
         {
             // The same operations per element as the scalar loop below (no fused multiply-adds), 16 at a time,
@@ -86,11 +124,12 @@ internal static class AdamUpdate
             var vCorrection2Sqrt = Vector512.Create(correction2Sqrt);
             var vEps = Vector512.Create(epsilon);
             var vStepSize = Vector512.Create(stepSize);
+            var vGradientScale = Vector512.Create(gradientScale);
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
             {
                 var at = (nuint)i;
                 var vp = Vector512.LoadUnsafe(ref rp, at) * vDecay;
-                var vg = Vector512.LoadUnsafe(ref rg, at) + vL2 * vp;
+                var vg = Vector512.LoadUnsafe(ref rg, at) * vGradientScale + vL2 * vp;
                 var vm = vB1 * Vector512.LoadUnsafe(ref rm, at) + vOneMinusB1 * vg;
                 var vv = vB2 * Vector512.LoadUnsafe(ref rv, at) + vOneMinusB2 * (vg * vg);
                 vm.StoreUnsafe(ref rm, at);
@@ -110,10 +149,11 @@ internal static class AdamUpdate
             var vCorrection2Sqrt = new Vector<float>(correction2Sqrt);
             var vEps = new Vector<float>(epsilon);
             var vStepSize = new Vector<float>(stepSize);
+            var vGradientScale = new Vector<float>(gradientScale);
             for (; i <= p.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
                 var vp = new Vector<float>(p[i..]) * vDecay;
-                var vg = new Vector<float>(g[i..]) + vL2 * vp;
+                var vg = new Vector<float>(g[i..]) * vGradientScale + vL2 * vp;
                 var vm = vB1 * new Vector<float>(m[i..]) + vOneMinusB1 * vg;
                 var vv = vB2 * new Vector<float>(v[i..]) + vOneMinusB2 * (vg * vg);
                 vm.CopyTo(m[i..]);
@@ -126,7 +166,7 @@ internal static class AdamUpdate
         for (; i < p.Length; i++)
         {
             var parameter = p[i] * decay;
-            var grad = g[i] + l2 * parameter;
+            var grad = g[i] * gradientScale + l2 * parameter;
             var mi = b1 * m[i] + oneMinusB1 * grad;
             var vi = b2 * v[i] + oneMinusB2 * (grad * grad);
             m[i] = mi;

@@ -80,6 +80,19 @@ public abstract class Optimizer : IStateful
     /// <summary>Applies one update from the current gradients.</summary>
     public abstract void Step();
 
+    /// <summary>
+    /// Applies one update from the current gradients multiplied by <paramref name="gradientScale"/>: the same
+    /// update, bit for bit, as multiplying every gradient in place and calling <see cref="Step()"/>. Adam and AdamW
+    /// fold the factor into their single pass and leave the gradients unchanged, which is how clipping
+    /// (<see cref="GradClip.NormCoefficient"/>) costs one read of the gradients instead of a read and a rewrite;
+    /// other optimizers multiply in place first.
+    /// </summary>
+    public virtual void Step(float gradientScale)
+    {
+        if (gradientScale != 1f) GradClip.Scale(Gradients.Span, gradientScale);
+        Step();
+    }
+
     /// <summary>Sets every gradient to zero (for accumulation loops; a model's TrainStep overwrites them anyway).</summary>
     public void ZeroGrad() => Gradients.Clear();
 
@@ -94,7 +107,7 @@ public abstract class Optimizer : IStateful
     /// The runs of the flat buffer, in order, each wholly decayed or not: a step calls its kernel once per run with
     /// the run's decay. Elements no view covers count as weights.
     /// </summary>
-    private protected ReadOnlySpan<ParameterSegment> Segments => _segments;
+    private protected ParameterSegment[] Segments => _segments;
 
     public virtual void SaveState(StateWriter state)
     {

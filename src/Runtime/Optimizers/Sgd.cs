@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace DslNet;
 
@@ -42,6 +43,7 @@ public sealed class Sgd : Optimizer
     /// <summary>PyTorch's <c>momentum_buffer</c>; null until a step has used momentum.</summary>
     public ReadOnlySpan<float> MomentumBuffer => _momentumBuffer;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Step()
     {
         var parameters = Parameters.Span;
@@ -96,6 +98,7 @@ public sealed class Sgd : Optimizer
             _momentumBuffer = null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StepPlain(Span<float> p, ReadOnlySpan<float> g, float lr, float weightDecay)
     {
         var i = 0;
@@ -119,6 +122,7 @@ public sealed class Sgd : Optimizer
     }
 
     /// <summary>The first momentum step: the buffer becomes the (decayed) gradient itself, undampened.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StepFirstMomentum(Span<float> p, ReadOnlySpan<float> g, Span<float> buffer, float lr, float weightDecay, float momentum, bool nesterov)
     {
         for (var i = 0; i < p.Length; i++)
@@ -130,6 +134,7 @@ public sealed class Sgd : Optimizer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StepMomentum(Span<float> p, ReadOnlySpan<float> g, Span<float> buffer, float lr, float weightDecay, float momentum, float oneMinusDampening, bool nesterov)
     {
         var i = 0;

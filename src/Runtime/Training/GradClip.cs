@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -27,6 +28,21 @@ public static class GradClip
     /// </remarks>
     public static double ByNorm(TensorBuffer gradients, double maxNorm, double normType = 2.0)
     {
+        var (totalNorm, coefficient) = NormCoefficient(gradients, maxNorm, normType);
+        if (coefficient != 1f)
+            Scale(gradients.Span, coefficient);
+        return totalNorm;
+    }
+
+    /// <summary>
+    /// <see cref="ByNorm"/> without the rescale: the total norm and the factor ByNorm would multiply the gradients by
+    /// (1 when they are within <paramref name="maxNorm"/>), for <see cref="Optimizer.Step(float)"/> to apply as it
+    /// reads them. <c>optimizer.Step(GradClip.NormCoefficient(g, maxNorm).Coefficient)</c> updates the parameters
+    /// exactly as <c>GradClip.ByNorm(g, maxNorm); optimizer.Step();</c> does, in one pass less over the gradients,
+    /// which it leaves unclipped.
+    /// </summary>
+    public static (double TotalNorm, float Coefficient) NormCoefficient(TensorBuffer gradients, double maxNorm, double normType = 2.0)
+    {
         ArgumentNullException.ThrowIfNull(gradients);
         if (!(maxNorm >= 0.0))
             throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "maxNorm must be non-negative.");
@@ -39,12 +55,11 @@ public static class GradClip
             : Math.Pow(SumOfPowers(values, normType), 1.0 / normType);
 
         var coefficient = maxNorm / (totalNorm + 1e-6);
-        if (!(coefficient >= 1.0))
-            Scale(values, (float)coefficient);
-        return totalNorm;
+        return (totalNorm, coefficient >= 1.0 ? 1f : (float)coefficient);
     }
 
     /// <summary>Clamps every gradient to [−clipValue, clipValue], like <c>torch.nn.utils.clip_grad_value_</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ByValue(TensorBuffer gradients, double clipValue)
     {
         ArgumentNullException.ThrowIfNull(gradients);
@@ -67,6 +82,7 @@ public static class GradClip
             values[i] = Math.Clamp(values[i], low, high);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumOfSquares(ReadOnlySpan<float> values)
     {
         var i = 0;
@@ -91,6 +107,7 @@ public static class GradClip
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumOfPowers(ReadOnlySpan<float> values, double p)
     {
         var sum = 0.0;
@@ -99,6 +116,7 @@ public static class GradClip
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double MaxAbs(ReadOnlySpan<float> values)
     {
         var max = 0.0f;
@@ -113,7 +131,8 @@ public static class GradClip
         return max;
     }
 
-    private static void Scale(Span<float> values, float factor)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Scale(Span<float> values, float factor)
     {
         var i = 0;
         if (Vector512.IsHardwareAccelerated)

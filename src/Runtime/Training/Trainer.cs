@@ -144,11 +144,17 @@ public sealed class Trainer
                     microLossSum = 0;
                     var learningRate = optimizer.LearningRate;
                     var momentum = optimizer.Momentum;
-                    scaler?.Unscale(optimizer);
-                    var norm = GradClip.ByNorm(model.Gradients, clipNorm);
-                    if (scaler is null) optimizer.Step();
+                    double norm;
+                    if (scaler is null)
+                    {
+                        // Clipping folded into the optimizer's pass: the same update as ByNorm, then Step.
+                        (norm, var clip) = GradClip.NormCoefficient(model.Gradients, clipNorm);
+                        optimizer.Step(clip);
+                    }
                     else
                     {
+                        scaler.Unscale(optimizer);
+                        norm = GradClip.ByNorm(model.Gradients, clipNorm);
                         scaler.Step(optimizer);
                         scaler.Update();
                     }

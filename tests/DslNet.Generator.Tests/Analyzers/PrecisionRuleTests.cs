@@ -5,9 +5,10 @@ using static DslNet.Generator.Tests.Analyzers.TrainingSource;
 namespace DslNet.Generator.Tests.Analyzers;
 
 /// <summary>
-/// DSL3001–DSL3003. The runtime has no Precision or Device yet, so the tests declare stand-ins in namespace DslNet
-/// (the rules key on the metadata names <c>DslNet.Precision</c>, <c>DslNet.Device</c> and
-/// <c>DslNet.SupportedPrecisionsAttribute</c>, and on a constant <c>precision:</c> argument).
+/// DSL3001–DSL3003. Most tests declare stand-ins in namespace DslNet, which shadow the runtime's own, so that a device
+/// lacking a precision can be written (the rules key on the metadata names <c>DslNet.Precision</c>,
+/// <c>DslNet.Device</c> and <c>DslNet.SupportedPrecisionsAttribute</c>, and on a constant <c>precision:</c> argument).
+/// The last ones use the runtime's real <c>Device.Cpu</c>, which runs every precision.
 /// </summary>
 public sealed class PrecisionRuleTests
 {
@@ -24,7 +25,8 @@ public sealed class PrecisionRuleTests
 
             public sealed class Device
             {
-                [SupportedPrecisions(Precision.Fp32, Precision.Bf16)] public static Device Cpu { get; } = new Device();
+                [SupportedPrecisions(Precision.Fp32, Precision.Fp16, Precision.Bf16)] public static Device Cpu { get; } = new Device();
+                [SupportedPrecisions(Precision.Fp32, Precision.Bf16)] public static Device Mobile { get; } = new Device();
                 public static Device Cuda(int index) => new Device();
             }
 
@@ -70,18 +72,28 @@ public sealed class PrecisionRuleTests
     [Fact]
     public void DSL3002_precision_the_device_does_not_run()
     {
-        var diagnostic = Single(Body("Placement.Use(model, Device.Cpu, {|precision: Precision.Fp16|});"), "DSL3002", DiagnosticSeverity.Error);
+        var diagnostic = Single(Body("Placement.Use(model, Device.Mobile, {|precision: Precision.Fp16|});"), "DSL3002", DiagnosticSeverity.Error);
         Assert.Contains("Precision.Fp32, Precision.Bf16", diagnostic.GetMessage());
     }
 
     [Fact]
     public void DSL3002_through_a_local_device_variable() =>
-        Single(Body("var device = Device.Cpu;\nPlacement.Use(model, device, {|precision: Precision.Fp16|});"), "DSL3002", DiagnosticSeverity.Error);
+        Single(Body("var device = Device.Mobile;\nPlacement.Use(model, device, {|precision: Precision.Fp16|});"), "DSL3002", DiagnosticSeverity.Error);
 
     [Fact]
     public void DSL3002_not_for_supported_or_undeclared_devices() =>
         None(Body("""
-            Placement.Use(model, Device.Cpu, precision: Precision.Bf16);
+            Placement.Use(model, Device.Mobile, precision: Precision.Bf16);
             Placement.Use(model, Device.Cuda(0), precision: Precision.Fp16);
             """));
+
+    [Theory]
+    [InlineData("Fp16")]
+    [InlineData("Bf16")]
+    public void DSL3002_not_for_the_runtime_cpu_device(string precision) =>
+        None(Method($"var onCpu = new Net(1, Device.Cpu, Precision.{precision});"));
+
+    [Fact]
+    public void DSL3001_still_for_fp16_training_on_the_runtime_cpu_device() =>
+        Single(Method("var onCpu = new Net(1, Device.Cpu, {|Precision.Fp16|});\nonCpu.TrainStep(new float[4], new float[1]);"), "DSL3001");
 }

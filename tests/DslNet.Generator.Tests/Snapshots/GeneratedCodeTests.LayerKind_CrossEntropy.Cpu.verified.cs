@@ -30,8 +30,11 @@ namespace Models
             LogitsForward(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
             if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.LogitsOutputPerRow, Layout.LogitsUnits, rows), Layout.LogitsUnits, gather);
 
-            var loss = CpuKernels.Losses.CrossEntropy(Workspace(Layout.LogitsOutputPerRow, Layout.LogitsUnits, rows), targets, Workspace(Layout.LogitsGradientPerRow, Layout.LogitsUnits, rows), rows, OutputSize);
-            if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(Workspace(Layout.LogitsGradientPerRow, Layout.LogitsUnits, rows), lossScale);
+            var lossGradient = Workspace(Layout.LogitsGradientPerRow, Layout.LogitsUnits, rows);
+            var loss = CpuKernels.Losses.CrossEntropy(Workspace(Layout.LogitsOutputPerRow, Layout.LogitsUnits, rows), targets, lossGradient, rows, OutputSize);
+            if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
+            // Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.
+            RoundToStorage(lossGradient);
 
             LogitsBackward(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.LogitsGradientPerRow, Layout.LogitsUnits, rows));
@@ -93,6 +96,8 @@ namespace Models
             var preActivation = Workspace(Layout.HiddenPreActivationPerRow, Layout.HiddenUnits, rows);
             var output = Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows);
             CpuKernels.Dense.Forward(input, _hidden.Weight.Span, _hidden.Bias!.Span, preActivation, output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void HiddenBackward(global::System.ReadOnlySpan<float> input, int rows)
@@ -106,6 +111,7 @@ namespace Models
         private void HiddenInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _hidden.Weight.Span, _hidden.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.Relu));
+            RoundToStorage(output);
         }
 
         // ── Logits: Dense(16 → 3) ──
@@ -115,19 +121,24 @@ namespace Models
             var preActivation = Workspace(Layout.LogitsPreActivationPerRow, Layout.LogitsUnits, rows);
             var output = Workspace(Layout.LogitsOutputPerRow, Layout.LogitsUnits, rows);
             CpuKernels.Dense.Forward(input, _logits.Weight.Span, _logits.Bias!.Span, preActivation, output, rows, Layout.LogitsInputs, Layout.LogitsUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void LogitsBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var gradient = Workspace(Layout.LogitsGradientPerRow, Layout.LogitsUnits, rows);
             CpuKernels.Dense.BackwardWeights(gradient, input, _logits.WeightGradient.Span, _logits.BiasGradient!.Span, rows, Layout.LogitsInputs, Layout.LogitsUnits);
-            CpuKernels.Dense.BackwardInput(gradient, _logits.Weight.Span, Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows),
+            var previousGradient = Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _logits.Weight.Span, previousGradient,
                 Workspace(Layout.HiddenPreActivationPerRow, Layout.HiddenUnits, rows), rows, Layout.LogitsInputs, Layout.LogitsUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(previousGradient);
         }
 
         private void LogitsInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _logits.Weight.Span, _logits.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.LogitsInputs, Layout.LogitsUnits, default(CpuKernels.Identity));
+            RoundToStorage(output);
         }
 
         // ── Workspace: one pinned buffer for every activation and gradient, grown only when a batch is larger than any before ──
@@ -141,5 +152,20 @@ namespace Models
             new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity, rows * width);
 
         private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);
+
+        // ── Storage precision ──
+        //
+        // With Precision.Fp16 or Bf16 the workspace stays fp32, but each activation and activation gradient is rounded
+        // to the 16-bit format (to nearest even; fp16 overflows to ±∞) where it is stored, so every later read sees
+        // exactly what a 16-bit buffer would hold. Parameters, their gradients, normalization statistics, dropout
+        // masks and the loss stay fp32. Fp32 rounds nothing.
+
+        private void RoundToStorage(global::System.Span<float> values)
+        {
+            if (Precision == global::DslNet.Precision.Fp16)
+                CpuKernels.StorageRounding.Round(values, default(CpuKernels.Float16Storage));
+            else if (Precision == global::DslNet.Precision.Bf16)
+                CpuKernels.StorageRounding.Round(values, default(CpuKernels.BFloat16Storage));
+        }
     }
 }

@@ -32,8 +32,11 @@ namespace Models
             OutputForward(Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), rows);
             if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), Layout.OutputUnits, gather);
 
-            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), targets, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
-            if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows), lossScale);
+            var lossGradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
+            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), targets, lossGradient);
+            if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
+            // Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.
+            RoundToStorage(lossGradient);
 
             OutputBackward(Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
@@ -102,6 +105,8 @@ namespace Models
             var preActivation = Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows);
             var output = Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows);
             CpuKernels.Dense.Forward(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, preActivation, output, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Relu), Hidden1Dropout().RecordingMask(Workspace(Layout.Hidden1DropoutMaskPerRow, 1, rows)));
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void Hidden1Backward(global::System.ReadOnlySpan<float> input, int rows)
@@ -115,6 +120,7 @@ namespace Models
         private void Hidden1Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Relu));
+            RoundToStorage(output);
         }
 
         // ── Hidden2: Dense(16 → 16), Relu, Dropout(0.25) ──
@@ -128,6 +134,8 @@ namespace Models
             var preActivation = Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows);
             var output = Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows);
             CpuKernels.Dense.Forward(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, preActivation, output, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu), Hidden2Dropout().RecordingMask(Workspace(Layout.Hidden2DropoutMaskPerRow, 1, rows)));
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void Hidden2Backward(global::System.ReadOnlySpan<float> input, int rows)
@@ -136,13 +144,16 @@ namespace Models
             // gradient already holds dL/dpreActivation: Output's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _hidden2.WeightGradient.Span, _hidden2.BiasGradient!.Span, rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
-            CpuKernels.Dense.BackwardInput(gradient, _hidden2.Weight.Span, Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows),
+            var previousGradient = Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _hidden2.Weight.Span, previousGradient,
                 Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows), rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu), Hidden1Dropout().ReplayingMask(Workspace(Layout.Hidden1DropoutMaskPerRow, 1, rows)));
+            RoundToStorage(previousGradient);
         }
 
         private void Hidden2Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu));
+            RoundToStorage(output);
         }
 
         // ── Output: Dense(16 → 1) ──
@@ -152,19 +163,24 @@ namespace Models
             var preActivation = Workspace(Layout.OutputPreActivationPerRow, Layout.OutputUnits, rows);
             var output = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows);
             CpuKernels.Dense.Forward(input, _output.Weight.Span, _output.Bias!.Span, preActivation, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void OutputBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var gradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
             CpuKernels.Dense.BackwardWeights(gradient, input, _output.WeightGradient.Span, _output.BiasGradient!.Span, rows, Layout.OutputInputs, Layout.OutputUnits);
-            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows),
+            var previousGradient = Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, previousGradient,
                 Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows), rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Relu), Hidden2Dropout().ReplayingMask(Workspace(Layout.Hidden2DropoutMaskPerRow, 1, rows)));
+            RoundToStorage(previousGradient);
         }
 
         private void OutputInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _output.Weight.Span, _output.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity));
+            RoundToStorage(output);
         }
 
         // ── Workspace: one pinned buffer for every activation and gradient, grown only when a batch is larger than any before ──
@@ -178,5 +194,20 @@ namespace Models
             new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity, rows * width);
 
         private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);
+
+        // ── Storage precision ──
+        //
+        // With Precision.Fp16 or Bf16 the workspace stays fp32, but each activation and activation gradient is rounded
+        // to the 16-bit format (to nearest even; fp16 overflows to ±∞) where it is stored, so every later read sees
+        // exactly what a 16-bit buffer would hold. Parameters, their gradients, normalization statistics, dropout
+        // masks and the loss stay fp32. Fp32 rounds nothing.
+
+        private void RoundToStorage(global::System.Span<float> values)
+        {
+            if (Precision == global::DslNet.Precision.Fp16)
+                CpuKernels.StorageRounding.Round(values, default(CpuKernels.Float16Storage));
+            else if (Precision == global::DslNet.Precision.Bf16)
+                CpuKernels.StorageRounding.Round(values, default(CpuKernels.BFloat16Storage));
+        }
     }
 }

@@ -103,12 +103,9 @@ namespace Models
             if (device is null) throw new global::System.ArgumentNullException(nameof(device));
             Device = device;
             Precision = precision;
-            if (device.Equals(global::DslNet.Device.Cpu))
-            {
-                if (precision != global::DslNet.Precision.Fp32)
-                    throw new global::System.NotSupportedException($"GeluTanhNet: {precision} storage on the CPU path is not implemented yet; use Precision.Fp32.");
-                return;
-            }
+            if (!global::System.Enum.IsDefined(precision)) throw new global::System.ArgumentOutOfRangeException(nameof(precision), precision, null);
+            // The CPU path runs every precision: it rounds what it stores (see RoundToStorage).
+            if (device.Equals(global::DslNet.Device.Cpu)) return;
             CreateDeviceNetwork(device, precision, ref _device);
             if (_device is null)
                 throw new global::DslNet.DeviceUnavailableException("GeluTanhNet was compiled without ILGPU, so it has no device path; reference the ILGPU package (DslNet.Runtime brings it).");
@@ -141,7 +138,7 @@ namespace Models
         /// <summary>Where the network runs: <see cref="global::DslNet.Device.Cpu"/> unless the constructor named a device.</summary>
         public global::DslNet.Device Device { get; } = global::DslNet.Device.Cpu;
 
-        /// <summary>Storage type of activations and gradients on the device.</summary>
+        /// <summary>Storage type of activations and activation gradients; parameters and their gradients stay fp32.</summary>
         public global::DslNet.Precision Precision { get; } = global::DslNet.Precision.Fp32;
 
         /// <summary>The device path (null on the CPU): its buffers, kernels and the device optimizer's hooks.</summary>

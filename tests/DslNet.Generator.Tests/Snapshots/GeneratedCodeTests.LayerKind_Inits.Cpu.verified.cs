@@ -42,8 +42,11 @@ namespace Models
             ZForward(Workspace(Layout.AOutputPerRow, Layout.AUnits, rows), rows);
             if (watch) _monitor.RecordOutput(7, _stepCount, Workspace(Layout.ZOutputPerRow, Layout.ZUnits, rows), Layout.ZUnits, gather);
 
-            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.ZOutputPerRow, Layout.ZUnits, rows), targets, Workspace(Layout.ZGradientPerRow, Layout.ZUnits, rows));
-            if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(Workspace(Layout.ZGradientPerRow, Layout.ZUnits, rows), lossScale);
+            var lossGradient = Workspace(Layout.ZGradientPerRow, Layout.ZUnits, rows);
+            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.ZOutputPerRow, Layout.ZUnits, rows), targets, lossGradient);
+            if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
+            // Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.
+            RoundToStorage(lossGradient);
 
             ZBackward(Workspace(Layout.AOutputPerRow, Layout.AUnits, rows), rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(7, _stepCount, Workspace(Layout.ZGradientPerRow, Layout.ZUnits, rows));
@@ -123,6 +126,8 @@ namespace Models
             var preActivation = Workspace(Layout.XuPreActivationPerRow, Layout.XuUnits, rows);
             var output = Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows);
             CpuKernels.Dense.Forward(input, _xu.Weight.Span, _xu.Bias!.Span, preActivation, output, rows, Layout.XuInputs, Layout.XuUnits, default(CpuKernels.Tanh), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void XuBackward(global::System.ReadOnlySpan<float> input, int rows)
@@ -136,6 +141,7 @@ namespace Models
         private void XuInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _xu.Weight.Span, _xu.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.XuInputs, Layout.XuUnits, default(CpuKernels.Tanh));
+            RoundToStorage(output);
         }
 
         // ── Xn: Dense(8 → 8), Sigmoid ──
@@ -145,6 +151,8 @@ namespace Models
             var preActivation = Workspace(Layout.XnPreActivationPerRow, Layout.XnUnits, rows);
             var output = Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows);
             CpuKernels.Dense.Forward(input, _xn.Weight.Span, _xn.Bias!.Span, preActivation, output, rows, Layout.XnInputs, Layout.XnUnits, default(CpuKernels.Sigmoid), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void XnBackward(global::System.ReadOnlySpan<float> input, int rows)
@@ -153,13 +161,16 @@ namespace Models
             // gradient already holds dL/dpreActivation: Hn's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _xn.WeightGradient.Span, _xn.BiasGradient!.Span, rows, Layout.XnInputs, Layout.XnUnits);
-            CpuKernels.Dense.BackwardInput(gradient, _xn.Weight.Span, Workspace(Layout.XuGradientPerRow, Layout.XuUnits, rows),
+            var previousGradient = Workspace(Layout.XuGradientPerRow, Layout.XuUnits, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _xn.Weight.Span, previousGradient,
                 Workspace(Layout.XuPreActivationPerRow, Layout.XuUnits, rows), rows, Layout.XnInputs, Layout.XnUnits, default(CpuKernels.Tanh), CpuKernels.Dropout.None);
+            RoundToStorage(previousGradient);
         }
 
         private void XnInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _xn.Weight.Span, _xn.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.XnInputs, Layout.XnUnits, default(CpuKernels.Sigmoid));
+            RoundToStorage(output);
         }
 
         // ── Hn: Dense(8 → 8), Relu ──
@@ -169,6 +180,8 @@ namespace Models
             var preActivation = Workspace(Layout.HnPreActivationPerRow, Layout.HnUnits, rows);
             var output = Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows);
             CpuKernels.Dense.Forward(input, _hn.Weight.Span, _hn.Bias!.Span, preActivation, output, rows, Layout.HnInputs, Layout.HnUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void HnBackward(global::System.ReadOnlySpan<float> input, int rows)
@@ -177,13 +190,16 @@ namespace Models
             // gradient already holds dL/dpreActivation: Hu's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _hn.WeightGradient.Span, _hn.BiasGradient!.Span, rows, Layout.HnInputs, Layout.HnUnits);
-            CpuKernels.Dense.BackwardInput(gradient, _hn.Weight.Span, Workspace(Layout.XnGradientPerRow, Layout.XnUnits, rows),
+            var previousGradient = Workspace(Layout.XnGradientPerRow, Layout.XnUnits, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _hn.Weight.Span, previousGradient,
                 Workspace(Layout.XnPreActivationPerRow, Layout.XnUnits, rows), rows, Layout.HnInputs, Layout.HnUnits, default(CpuKernels.Sigmoid), CpuKernels.Dropout.None);
+            RoundToStorage(previousGradient);
         }
 
         private void HnInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _hn.Weight.Span, _hn.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.HnInputs, Layout.HnUnits, default(CpuKernels.Relu));
+            RoundToStorage(output);
         }
 
         // ── Hu: Dense(8 → 8), LeakyRelu(0.01) ──
@@ -193,6 +209,8 @@ namespace Models
             var preActivation = Workspace(Layout.HuPreActivationPerRow, Layout.HuUnits, rows);
             var output = Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows);
             CpuKernels.Dense.Forward(input, _hu.Weight.Span, _hu.Bias!.Span, preActivation, output, rows, Layout.HuInputs, Layout.HuUnits, new CpuKernels.LeakyRelu(0.01f), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void HuBackward(global::System.ReadOnlySpan<float> input, int rows)
@@ -201,13 +219,16 @@ namespace Models
             // gradient already holds dL/dpreActivation: N's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _hu.WeightGradient.Span, _hu.BiasGradient!.Span, rows, Layout.HuInputs, Layout.HuUnits);
-            CpuKernels.Dense.BackwardInput(gradient, _hu.Weight.Span, Workspace(Layout.HnGradientPerRow, Layout.HnUnits, rows),
+            var previousGradient = Workspace(Layout.HnGradientPerRow, Layout.HnUnits, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _hu.Weight.Span, previousGradient,
                 Workspace(Layout.HnPreActivationPerRow, Layout.HnUnits, rows), rows, Layout.HuInputs, Layout.HuUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(previousGradient);
         }
 
         private void HuInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _hu.Weight.Span, _hu.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.HuInputs, Layout.HuUnits, new CpuKernels.LeakyRelu(0.01f));
+            RoundToStorage(output);
         }
 
         // ── N: Dense(8 → 8) ──
@@ -217,19 +238,24 @@ namespace Models
             var preActivation = Workspace(Layout.NPreActivationPerRow, Layout.NUnits, rows);
             var output = Workspace(Layout.NOutputPerRow, Layout.NUnits, rows);
             CpuKernels.Dense.Forward(input, _n.Weight.Span, _n.Bias!.Span, preActivation, output, rows, Layout.NInputs, Layout.NUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void NBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var gradient = Workspace(Layout.NGradientPerRow, Layout.NUnits, rows);
             CpuKernels.Dense.BackwardWeights(gradient, input, _n.WeightGradient.Span, _n.BiasGradient!.Span, rows, Layout.NInputs, Layout.NUnits);
-            CpuKernels.Dense.BackwardInput(gradient, _n.Weight.Span, Workspace(Layout.HuGradientPerRow, Layout.HuUnits, rows),
+            var previousGradient = Workspace(Layout.HuGradientPerRow, Layout.HuUnits, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _n.Weight.Span, previousGradient,
                 Workspace(Layout.HuPreActivationPerRow, Layout.HuUnits, rows), rows, Layout.NInputs, Layout.NUnits, new CpuKernels.LeakyRelu(0.01f), CpuKernels.Dropout.None);
+            RoundToStorage(previousGradient);
         }
 
         private void NInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _n.Weight.Span, _n.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.NInputs, Layout.NUnits, default(CpuKernels.Identity));
+            RoundToStorage(output);
         }
 
         // ── O: Dense(8 → 8), Relu ──
@@ -239,6 +265,8 @@ namespace Models
             var preActivation = Workspace(Layout.OPreActivationPerRow, Layout.OUnits, rows);
             var output = Workspace(Layout.OOutputPerRow, Layout.OUnits, rows);
             CpuKernels.Dense.Forward(input, _o.Weight.Span, _o.Bias!.Span, preActivation, output, rows, Layout.OInputs, Layout.OUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void OBackward(global::System.ReadOnlySpan<float> input, int rows)
@@ -247,12 +275,15 @@ namespace Models
             // gradient already holds dL/dpreActivation: A's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _o.WeightGradient.Span, _o.BiasGradient!.Span, rows, Layout.OInputs, Layout.OUnits);
-            CpuKernels.Dense.BackwardInput(gradient, _o.Weight.Span, Workspace(Layout.NGradientPerRow, Layout.NUnits, rows), rows, Layout.OInputs, Layout.OUnits);
+            var previousGradient = Workspace(Layout.NGradientPerRow, Layout.NUnits, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _o.Weight.Span, previousGradient, rows, Layout.OInputs, Layout.OUnits);
+            RoundToStorage(previousGradient);
         }
 
         private void OInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _o.Weight.Span, _o.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.OInputs, Layout.OUnits, default(CpuKernels.Relu));
+            RoundToStorage(output);
         }
 
         // ── A: Dense(8 → 8), Relu ──
@@ -262,6 +293,8 @@ namespace Models
             var preActivation = Workspace(Layout.APreActivationPerRow, Layout.AUnits, rows);
             var output = Workspace(Layout.AOutputPerRow, Layout.AUnits, rows);
             CpuKernels.Dense.Forward(input, _a.Weight.Span, _a.Bias!.Span, preActivation, output, rows, Layout.AInputs, Layout.AUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void ABackward(global::System.ReadOnlySpan<float> input, int rows)
@@ -270,13 +303,16 @@ namespace Models
             // gradient already holds dL/dpreActivation: Z's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _a.WeightGradient.Span, _a.BiasGradient!.Span, rows, Layout.AInputs, Layout.AUnits);
-            CpuKernels.Dense.BackwardInput(gradient, _a.Weight.Span, Workspace(Layout.OGradientPerRow, Layout.OUnits, rows),
+            var previousGradient = Workspace(Layout.OGradientPerRow, Layout.OUnits, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _a.Weight.Span, previousGradient,
                 Workspace(Layout.OPreActivationPerRow, Layout.OUnits, rows), rows, Layout.AInputs, Layout.AUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(previousGradient);
         }
 
         private void AInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _a.Weight.Span, _a.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.AInputs, Layout.AUnits, default(CpuKernels.Relu));
+            RoundToStorage(output);
         }
 
         // ── Z: Dense(8 → 1) ──
@@ -286,19 +322,24 @@ namespace Models
             var preActivation = Workspace(Layout.ZPreActivationPerRow, Layout.ZUnits, rows);
             var output = Workspace(Layout.ZOutputPerRow, Layout.ZUnits, rows);
             CpuKernels.Dense.Forward(input, _z.Weight.Span, _z.Bias!.Span, preActivation, output, rows, Layout.ZInputs, Layout.ZUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void ZBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var gradient = Workspace(Layout.ZGradientPerRow, Layout.ZUnits, rows);
             CpuKernels.Dense.BackwardWeights(gradient, input, _z.WeightGradient.Span, _z.BiasGradient!.Span, rows, Layout.ZInputs, Layout.ZUnits);
-            CpuKernels.Dense.BackwardInput(gradient, _z.Weight.Span, Workspace(Layout.AGradientPerRow, Layout.AUnits, rows),
+            var previousGradient = Workspace(Layout.AGradientPerRow, Layout.AUnits, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _z.Weight.Span, previousGradient,
                 Workspace(Layout.APreActivationPerRow, Layout.AUnits, rows), rows, Layout.ZInputs, Layout.ZUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(previousGradient);
         }
 
         private void ZInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _z.Weight.Span, _z.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.ZInputs, Layout.ZUnits, default(CpuKernels.Identity));
+            RoundToStorage(output);
         }
 
         // ── Workspace: one pinned buffer for every activation and gradient, grown only when a batch is larger than any before ──
@@ -312,5 +353,20 @@ namespace Models
             new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity, rows * width);
 
         private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);
+
+        // ── Storage precision ──
+        //
+        // With Precision.Fp16 or Bf16 the workspace stays fp32, but each activation and activation gradient is rounded
+        // to the 16-bit format (to nearest even; fp16 overflows to ±∞) where it is stored, so every later read sees
+        // exactly what a 16-bit buffer would hold. Parameters, their gradients, normalization statistics, dropout
+        // masks and the loss stay fp32. Fp32 rounds nothing.
+
+        private void RoundToStorage(global::System.Span<float> values)
+        {
+            if (Precision == global::DslNet.Precision.Fp16)
+                CpuKernels.StorageRounding.Round(values, default(CpuKernels.Float16Storage));
+            else if (Precision == global::DslNet.Precision.Bf16)
+                CpuKernels.StorageRounding.Round(values, default(CpuKernels.BFloat16Storage));
+        }
     }
 }

@@ -30,8 +30,11 @@ namespace Models
             OutputForward(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
             if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), Layout.OutputUnits, gather);
 
-            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), targets, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
-            if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows), lossScale);
+            var lossGradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
+            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), targets, lossGradient);
+            if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
+            // Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.
+            RoundToStorage(lossGradient);
 
             OutputBackward(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
@@ -93,6 +96,8 @@ namespace Models
             var preActivation = Workspace(Layout.HiddenPreActivationPerRow, Layout.HiddenUnits, rows);
             var output = Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows);
             CpuKernels.Dense.Forward(input, _hidden.Weight.Span, _hidden.Bias!.Span, preActivation, output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.Tanh), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void HiddenBackward(global::System.ReadOnlySpan<float> input, int rows)
@@ -106,6 +111,7 @@ namespace Models
         private void HiddenInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _hidden.Weight.Span, _hidden.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.Tanh));
+            RoundToStorage(output);
         }
 
         // ── Output: Dense(16 → 2), Sigmoid ──
@@ -115,20 +121,26 @@ namespace Models
             var preActivation = Workspace(Layout.OutputPreActivationPerRow, Layout.OutputUnits, rows);
             var output = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows);
             CpuKernels.Dense.Forward(input, _output.Weight.Span, _output.Bias!.Span, preActivation, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Sigmoid), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void OutputBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var gradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
             CpuKernels.Dense.BackwardActivation(gradient, Workspace(Layout.OutputPreActivationPerRow, Layout.OutputUnits, rows), rows, Layout.OutputUnits, default(CpuKernels.Sigmoid), CpuKernels.Dropout.None);
+            RoundToStorage(gradient);
             CpuKernels.Dense.BackwardWeights(gradient, input, _output.WeightGradient.Span, _output.BiasGradient!.Span, rows, Layout.OutputInputs, Layout.OutputUnits);
-            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows),
+            var previousGradient = Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, previousGradient,
                 Workspace(Layout.HiddenPreActivationPerRow, Layout.HiddenUnits, rows), rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Tanh), CpuKernels.Dropout.None);
+            RoundToStorage(previousGradient);
         }
 
         private void OutputInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _output.Weight.Span, _output.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Sigmoid));
+            RoundToStorage(output);
         }
 
         // ── Workspace: one pinned buffer for every activation and gradient, grown only when a batch is larger than any before ──
@@ -142,5 +154,20 @@ namespace Models
             new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity, rows * width);
 
         private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);
+
+        // ── Storage precision ──
+        //
+        // With Precision.Fp16 or Bf16 the workspace stays fp32, but each activation and activation gradient is rounded
+        // to the 16-bit format (to nearest even; fp16 overflows to ±∞) where it is stored, so every later read sees
+        // exactly what a 16-bit buffer would hold. Parameters, their gradients, normalization statistics, dropout
+        // masks and the loss stay fp32. Fp32 rounds nothing.
+
+        private void RoundToStorage(global::System.Span<float> values)
+        {
+            if (Precision == global::DslNet.Precision.Fp16)
+                CpuKernels.StorageRounding.Round(values, default(CpuKernels.Float16Storage));
+            else if (Precision == global::DslNet.Precision.Bf16)
+                CpuKernels.StorageRounding.Round(values, default(CpuKernels.BFloat16Storage));
+        }
     }
 }

@@ -30,8 +30,11 @@ namespace Models
             OutputForward(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
             if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), Layout.OutputUnits, gather);
 
-            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), targets, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
-            if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows), lossScale);
+            var lossGradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
+            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), targets, lossGradient);
+            if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
+            // Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.
+            RoundToStorage(lossGradient);
 
             OutputBackward(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
@@ -95,9 +98,12 @@ namespace Models
             var preActivation = Workspace(Layout.HiddenPreActivationPerRow, Layout.HiddenUnits, rows);
             var output = Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows);
             CpuKernels.Dense.Forward(input, _hidden.Weight.Span, global::System.ReadOnlySpan<float>.Empty, preActivation, global::System.Span<float>.Empty, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
             // preActivation becomes the normalized values x̂, which the backward pass reuses.
             CpuKernels.BatchNorm.ForwardTraining(preActivation, _hidden.Gamma!.Span, _hidden.Beta!.Span, _hidden.RunningMean!.Span, _hidden.RunningVariance!.Span,
                 Scratch(Layout.HiddenInverseStd, Layout.HiddenUnits), output, rows, Layout.HiddenUnits, momentum: 0.01f, eps: 0.001f, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void HiddenBackward(global::System.ReadOnlySpan<float> input, int rows)
@@ -105,6 +111,7 @@ namespace Models
             var gradient = Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.HiddenPreActivationPerRow, Layout.HiddenUnits, rows), _hidden.Gamma!.Span, _hidden.Beta!.Span, Scratch(Layout.HiddenInverseStd, Layout.HiddenUnits), _hidden.GammaGradient!.Span, _hidden.BetaGradient!.Span, rows, Layout.HiddenUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(gradient);
             CpuKernels.Dense.BackwardWeights(gradient, input, _hidden.WeightGradient.Span, global::System.Span<float>.Empty, rows, Layout.HiddenInputs, Layout.HiddenUnits);
         }
 
@@ -112,6 +119,7 @@ namespace Models
         {
             CpuKernels.Dense.ForwardInference(input, _hidden.Weight.Span, global::System.ReadOnlySpan<float>.Empty, Scratch(Layout.HiddenInferenceScale, Layout.HiddenUnits), Scratch(Layout.HiddenInferenceShift, Layout.HiddenUnits),
                 output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.Relu));
+            RoundToStorage(output);
         }
 
         // ── Output: Dense(16 → 1, no bias) ──
@@ -121,18 +129,23 @@ namespace Models
             var preActivation = Workspace(Layout.OutputPreActivationPerRow, Layout.OutputUnits, rows);
             var output = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows);
             CpuKernels.Dense.Forward(input, _output.Weight.Span, global::System.ReadOnlySpan<float>.Empty, preActivation, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void OutputBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var gradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
             CpuKernels.Dense.BackwardWeights(gradient, input, _output.WeightGradient.Span, global::System.Span<float>.Empty, rows, Layout.OutputInputs, Layout.OutputUnits);
-            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows), rows, Layout.OutputInputs, Layout.OutputUnits);
+            var previousGradient = Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, previousGradient, rows, Layout.OutputInputs, Layout.OutputUnits);
+            RoundToStorage(previousGradient);
         }
 
         private void OutputInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _output.Weight.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity));
+            RoundToStorage(output);
         }
 
         // ── Workspace: one pinned buffer for every activation and gradient, grown only when a batch is larger than any before ──
@@ -146,5 +159,20 @@ namespace Models
             new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity, rows * width);
 
         private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);
+
+        // ── Storage precision ──
+        //
+        // With Precision.Fp16 or Bf16 the workspace stays fp32, but each activation and activation gradient is rounded
+        // to the 16-bit format (to nearest even; fp16 overflows to ±∞) where it is stored, so every later read sees
+        // exactly what a 16-bit buffer would hold. Parameters, their gradients, normalization statistics, dropout
+        // masks and the loss stay fp32. Fp32 rounds nothing.
+
+        private void RoundToStorage(global::System.Span<float> values)
+        {
+            if (Precision == global::DslNet.Precision.Fp16)
+                CpuKernels.StorageRounding.Round(values, default(CpuKernels.Float16Storage));
+            else if (Precision == global::DslNet.Precision.Bf16)
+                CpuKernels.StorageRounding.Round(values, default(CpuKernels.BFloat16Storage));
+        }
     }
 }

@@ -34,8 +34,11 @@ namespace StreamRec.Models
             OutputForward(Workspace(Layout.Hidden3OutputPerRow, Layout.Hidden3Units, rows), rows);
             if (watch) _monitor.RecordOutput(3, _stepCount, Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), Layout.OutputUnits, gather);
 
-            var loss = CpuKernels.Losses.BinaryCrossEntropyWithLogits(Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), targets, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
-            if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows), lossScale);
+            var lossGradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
+            var loss = CpuKernels.Losses.BinaryCrossEntropyWithLogits(Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), targets, lossGradient);
+            if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
+            // Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.
+            RoundToStorage(lossGradient);
 
             OutputBackward(Workspace(Layout.Hidden3OutputPerRow, Layout.Hidden3Units, rows), rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
@@ -113,9 +116,12 @@ namespace StreamRec.Models
             var preActivation = Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows);
             var output = Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows);
             CpuKernels.Dense.Forward(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, preActivation, global::System.Span<float>.Empty, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
             // preActivation becomes the normalized values x̂, which the backward pass reuses.
             CpuKernels.BatchNorm.ForwardTraining(preActivation, _hidden1.Gamma!.Span, _hidden1.Beta!.Span, _hidden1.RunningMean!.Span, _hidden1.RunningVariance!.Span,
                 Scratch(Layout.Hidden1InverseStd, Layout.Hidden1Units), output, rows, Layout.Hidden1Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden1Dropout().RecordingMask(Workspace(Layout.Hidden1DropoutMaskPerRow, 8, rows)));
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void Hidden1Backward(global::System.ReadOnlySpan<float> input, int rows)
@@ -123,6 +129,7 @@ namespace StreamRec.Models
             var gradient = Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows), _hidden1.Gamma!.Span, _hidden1.Beta!.Span, Scratch(Layout.Hidden1InverseStd, Layout.Hidden1Units), _hidden1.GammaGradient!.Span, _hidden1.BetaGradient!.Span, rows, Layout.Hidden1Units, default(CpuKernels.Relu), Hidden1Dropout().ReplayingMask(Workspace(Layout.Hidden1DropoutMaskPerRow, 8, rows)));
+            RoundToStorage(gradient);
             // The bias gradient stays exactly zero: BatchNorm subtracts the batch mean, which cancels the bias.
             CpuKernels.Dense.BackwardWeights(gradient, input, _hidden1.WeightGradient.Span, global::System.Span<float>.Empty, rows, Layout.Hidden1Inputs, Layout.Hidden1Units);
         }
@@ -131,6 +138,7 @@ namespace StreamRec.Models
         {
             CpuKernels.Dense.ForwardInference(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, Scratch(Layout.Hidden1InferenceScale, Layout.Hidden1Units), Scratch(Layout.Hidden1InferenceShift, Layout.Hidden1Units),
                 output, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Relu));
+            RoundToStorage(output);
         }
 
         // ── Hidden2: Dense(256 → 128), BatchNorm, Relu, Dropout(0.3) ──
@@ -144,9 +152,12 @@ namespace StreamRec.Models
             var preActivation = Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows);
             var output = Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows);
             CpuKernels.Dense.Forward(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, preActivation, global::System.Span<float>.Empty, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
             // preActivation becomes the normalized values x̂, which the backward pass reuses.
             CpuKernels.BatchNorm.ForwardTraining(preActivation, _hidden2.Gamma!.Span, _hidden2.Beta!.Span, _hidden2.RunningMean!.Span, _hidden2.RunningVariance!.Span,
                 Scratch(Layout.Hidden2InverseStd, Layout.Hidden2Units), output, rows, Layout.Hidden2Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden2Dropout().RecordingMask(Workspace(Layout.Hidden2DropoutMaskPerRow, 4, rows)));
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void Hidden2Backward(global::System.ReadOnlySpan<float> input, int rows)
@@ -154,15 +165,19 @@ namespace StreamRec.Models
             var gradient = Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows), _hidden2.Gamma!.Span, _hidden2.Beta!.Span, Scratch(Layout.Hidden2InverseStd, Layout.Hidden2Units), _hidden2.GammaGradient!.Span, _hidden2.BetaGradient!.Span, rows, Layout.Hidden2Units, default(CpuKernels.Relu), Hidden2Dropout().ReplayingMask(Workspace(Layout.Hidden2DropoutMaskPerRow, 4, rows)));
+            RoundToStorage(gradient);
             // The bias gradient stays exactly zero: BatchNorm subtracts the batch mean, which cancels the bias.
             CpuKernels.Dense.BackwardWeights(gradient, input, _hidden2.WeightGradient.Span, global::System.Span<float>.Empty, rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
-            CpuKernels.Dense.BackwardInput(gradient, _hidden2.Weight.Span, Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows), rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
+            var previousGradient = Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _hidden2.Weight.Span, previousGradient, rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
+            RoundToStorage(previousGradient);
         }
 
         private void Hidden2Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, Scratch(Layout.Hidden2InferenceScale, Layout.Hidden2Units), Scratch(Layout.Hidden2InferenceShift, Layout.Hidden2Units),
                 output, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu));
+            RoundToStorage(output);
         }
 
         // ── Hidden3: Dense(128 → 64), BatchNorm, Relu, Dropout(0.3) ──
@@ -176,9 +191,12 @@ namespace StreamRec.Models
             var preActivation = Workspace(Layout.Hidden3PreActivationPerRow, Layout.Hidden3Units, rows);
             var output = Workspace(Layout.Hidden3OutputPerRow, Layout.Hidden3Units, rows);
             CpuKernels.Dense.Forward(input, _hidden3.Weight.Span, _hidden3.Bias!.Span, preActivation, global::System.Span<float>.Empty, rows, Layout.Hidden3Inputs, Layout.Hidden3Units, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
             // preActivation becomes the normalized values x̂, which the backward pass reuses.
             CpuKernels.BatchNorm.ForwardTraining(preActivation, _hidden3.Gamma!.Span, _hidden3.Beta!.Span, _hidden3.RunningMean!.Span, _hidden3.RunningVariance!.Span,
                 Scratch(Layout.Hidden3InverseStd, Layout.Hidden3Units), output, rows, Layout.Hidden3Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden3Dropout().RecordingMask(Workspace(Layout.Hidden3DropoutMaskPerRow, 2, rows)));
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void Hidden3Backward(global::System.ReadOnlySpan<float> input, int rows)
@@ -186,15 +204,19 @@ namespace StreamRec.Models
             var gradient = Workspace(Layout.Hidden3GradientPerRow, Layout.Hidden3Units, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden3PreActivationPerRow, Layout.Hidden3Units, rows), _hidden3.Gamma!.Span, _hidden3.Beta!.Span, Scratch(Layout.Hidden3InverseStd, Layout.Hidden3Units), _hidden3.GammaGradient!.Span, _hidden3.BetaGradient!.Span, rows, Layout.Hidden3Units, default(CpuKernels.Relu), Hidden3Dropout().ReplayingMask(Workspace(Layout.Hidden3DropoutMaskPerRow, 2, rows)));
+            RoundToStorage(gradient);
             // The bias gradient stays exactly zero: BatchNorm subtracts the batch mean, which cancels the bias.
             CpuKernels.Dense.BackwardWeights(gradient, input, _hidden3.WeightGradient.Span, global::System.Span<float>.Empty, rows, Layout.Hidden3Inputs, Layout.Hidden3Units);
-            CpuKernels.Dense.BackwardInput(gradient, _hidden3.Weight.Span, Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows), rows, Layout.Hidden3Inputs, Layout.Hidden3Units);
+            var previousGradient = Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _hidden3.Weight.Span, previousGradient, rows, Layout.Hidden3Inputs, Layout.Hidden3Units);
+            RoundToStorage(previousGradient);
         }
 
         private void Hidden3Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _hidden3.Weight.Span, _hidden3.Bias!.Span, Scratch(Layout.Hidden3InferenceScale, Layout.Hidden3Units), Scratch(Layout.Hidden3InferenceShift, Layout.Hidden3Units),
                 output, rows, Layout.Hidden3Inputs, Layout.Hidden3Units, default(CpuKernels.Relu));
+            RoundToStorage(output);
         }
 
         // ── Output: Dense(64 → 1) ──
@@ -204,18 +226,23 @@ namespace StreamRec.Models
             var preActivation = Workspace(Layout.OutputPreActivationPerRow, Layout.OutputUnits, rows);
             var output = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows);
             CpuKernels.Dense.Forward(input, _output.Weight.Span, _output.Bias!.Span, preActivation, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            RoundToStorage(preActivation);
+            RoundToStorage(output);
         }
 
         private void OutputBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var gradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
             CpuKernels.Dense.BackwardWeights(gradient, input, _output.WeightGradient.Span, _output.BiasGradient!.Span, rows, Layout.OutputInputs, Layout.OutputUnits);
-            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, Workspace(Layout.Hidden3GradientPerRow, Layout.Hidden3Units, rows), rows, Layout.OutputInputs, Layout.OutputUnits);
+            var previousGradient = Workspace(Layout.Hidden3GradientPerRow, Layout.Hidden3Units, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, previousGradient, rows, Layout.OutputInputs, Layout.OutputUnits);
+            RoundToStorage(previousGradient);
         }
 
         private void OutputInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
             CpuKernels.Dense.ForwardInference(input, _output.Weight.Span, _output.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity));
+            RoundToStorage(output);
         }
 
         // ── Workspace: one pinned buffer for every activation and gradient, grown only when a batch is larger than any before ──
@@ -229,5 +256,20 @@ namespace StreamRec.Models
             new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity, rows * width);
 
         private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);
+
+        // ── Storage precision ──
+        //
+        // With Precision.Fp16 or Bf16 the workspace stays fp32, but each activation and activation gradient is rounded
+        // to the 16-bit format (to nearest even; fp16 overflows to ±∞) where it is stored, so every later read sees
+        // exactly what a 16-bit buffer would hold. Parameters, their gradients, normalization statistics, dropout
+        // masks and the loss stay fp32. Fp32 rounds nothing.
+
+        private void RoundToStorage(global::System.Span<float> values)
+        {
+            if (Precision == global::DslNet.Precision.Fp16)
+                CpuKernels.StorageRounding.Round(values, default(CpuKernels.Float16Storage));
+            else if (Precision == global::DslNet.Precision.Bf16)
+                CpuKernels.StorageRounding.Round(values, default(CpuKernels.BFloat16Storage));
+        }
     }
 }
