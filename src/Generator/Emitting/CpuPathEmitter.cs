@@ -20,7 +20,7 @@ namespace DslNet.Generator.Emitting
             {
                 // [GeneratedCode] sits on the model surface's declaration: the parts of a partial class share attributes,
                 // and repeating it here would be a duplicate (CS0579).
-                using (w.Block($"partial class {plan.ClassName}"))
+                using (w.Block($"partial class {plan.ClassName} : {K}.IRowInference"))
                 {
                     WriteTrainStep(w, plan);
                     WritePredict(w, plan);
@@ -92,18 +92,19 @@ namespace DslNet.Generator.Emitting
                 using (w.Block("for (var start = 0; start < rows; start += InferenceChunkRows)"))
                 {
                     w.Line("var count = global::System.Math.Min(InferenceChunkRows, rows - start);");
-                    w.Line("InferChunk(inputs.Slice(start * InputSize, count * InputSize), outputs.Slice(start * OutputSize, count * OutputSize), count);");
+                    w.Line($"{K}.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);");
                 }
             }
             w.Line();
-            using (w.Block("private void InferChunk(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows)"))
+            w.Line("// One share of a batch (InferenceSplit runs the shares on the kernel threads): workspace rows [firstRow, firstRow + rows).");
+            using (w.Block($"void {K}.IRowInference.InferRows(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, int firstRow)"))
             {
                 for (var i = 0; i < plan.Blocks.Count; i++)
                 {
                     var b = plan.Blocks[i];
-                    var input = i == 0 ? "inputs" : $"Workspace(Layout.{plan.Blocks[i - 1].Name}OutputPerRow, Layout.{plan.Blocks[i - 1].Name}Units, rows)";
-                    var output = i == plan.Blocks.Count - 1 ? "outputs" : $"Workspace(Layout.{b.Name}OutputPerRow, Layout.{b.Name}Units, rows)";
-                    w.Line($"{b.Name}Inference({input}, {output}, rows);");
+                    var input = i == 0 ? "inputs" : $"Workspace(Layout.{plan.Blocks[i - 1].Name}OutputPerRow, Layout.{plan.Blocks[i - 1].Name}Units, rows, firstRow)";
+                    var output = i == plan.Blocks.Count - 1 ? "outputs" : $"Workspace(Layout.{b.Name}OutputPerRow, Layout.{b.Name}Units, rows, firstRow)";
+                    w.Line($"{b.Name}Inference({input}, {output}, rows{(UsesWorkspaceInInference(b) ? ", firstRow" : "")});");
                 }
             }
             w.Line();
@@ -135,7 +136,7 @@ namespace DslNet.Generator.Emitting
                 {
                     w.Line("var count = global::System.Math.Min(InferenceChunkRows, rows - start);");
                     w.Line($"var logits = Workspace(Layout.{last.Name}OutputPerRow, Layout.{last.Name}Units, count);");
-                    w.Line("InferChunk(inputs.Slice(start * InputSize, count * InputSize), logits, count);");
+                    w.Line($"{K}.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, logits, OutputSize, count);");
                     var chunkTargets = plan.Loss == LossKind.CrossEntropy
                         ? "targets.Slice(start, count)"
                         : "targets.Slice(start * OutputSize, count * OutputSize)";
@@ -228,7 +229,8 @@ namespace DslNet.Generator.Emitting
             }
             w.Line();
 
-            using (w.Block($"private void {b.Name}Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)"))
+            var firstRow = UsesWorkspaceInInference(b) ? ", int firstRow" : "";
+            using (w.Block($"private void {b.Name}Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows{firstRow})"))
             {
                 switch (b.Norm)
                 {
@@ -240,10 +242,10 @@ namespace DslNet.Generator.Emitting
                         w.Line($"    output, rows, {shape}, {activation});");
                         break;
                     default:
-                        w.Line($"var preActivation = Workspace(Layout.{b.Name}PreActivationPerRow, Layout.{b.Name}Units, rows);");
+                        w.Line($"var preActivation = Workspace(Layout.{b.Name}PreActivationPerRow, Layout.{b.Name}Units, rows, firstRow);");
                         w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {bias}, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, preActivation, rows, {shape}, {Names.Identity});");
                         w.Line("RoundToStorage(preActivation);");
-                        w.Line(NormForward(b, f, activation, $"{K}.Dropout.None", "output"));
+                        w.Line(NormForward(b, f, activation, $"{K}.Dropout.None", "output", "rows, firstRow"));
                         break;
                 }
                 w.Line("RoundToStorage(output);");
@@ -251,9 +253,12 @@ namespace DslNet.Generator.Emitting
             w.Line();
         }
 
+        // LayerNorm and GroupNorm normalize a stored pre-activation; eval-mode BatchNorm and plain blocks need no workspace.
+        private static bool UsesWorkspaceInInference(BlockPlan b) => b.HasNorm && b.Norm != NormKind.BatchNorm;
+
         private static string DropoutMask(BlockPlan b) => $"Workspace(Layout.{b.Name}DropoutMaskPerRow, {b.DropoutMaskPerRow}, rows)";
 
-        private static string NormForward(BlockPlan b, string f, string activation, string dropout, string output = "output")
+        private static string NormForward(BlockPlan b, string f, string activation, string dropout, string output = "output", string workspaceRows = "rows")
         {
             var common = $"{f}.Gamma!.Span, {f}.Beta!.Span";
             switch (b.Norm)
@@ -262,9 +267,9 @@ namespace DslNet.Generator.Emitting
                     return $"{K}.BatchNorm.ForwardTraining(preActivation, {common}, {f}.RunningMean!.Span, {f}.RunningVariance!.Span,\n" +
                            $"    Scratch(Layout.{b.Name}InverseStd, Layout.{b.Name}Units), {output}, rows, Layout.{b.Name}Units, momentum: {Names.Float(b.Momentum)}, eps: {Names.Float(b.Eps)}, {activation}, {dropout});";
                 case NormKind.LayerNorm:
-                    return $"{K}.LayerNorm.Forward(preActivation, {common}, Workspace(Layout.{b.Name}InverseStdPerRow, 1, rows), {output}, rows, Layout.{b.Name}Units, eps: {Names.Float(b.Eps)}, {activation}, {dropout});";
+                    return $"{K}.LayerNorm.Forward(preActivation, {common}, Workspace(Layout.{b.Name}InverseStdPerRow, 1, {workspaceRows}), {output}, rows, Layout.{b.Name}Units, eps: {Names.Float(b.Eps)}, {activation}, {dropout});";
                 default:
-                    return $"{K}.GroupNorm.Forward(preActivation, {common}, Workspace(Layout.{b.Name}InverseStdPerRow, {b.Groups}, rows), {output}, rows, Layout.{b.Name}Units, groups: {b.Groups}, eps: {Names.Float(b.Eps)}, {activation}, {dropout});";
+                    return $"{K}.GroupNorm.Forward(preActivation, {common}, Workspace(Layout.{b.Name}InverseStdPerRow, {b.Groups}, {workspaceRows}), {output}, rows, Layout.{b.Name}Units, groups: {b.Groups}, eps: {Names.Float(b.Eps)}, {activation}, {dropout});";
             }
         }
 
@@ -293,8 +298,8 @@ namespace DslNet.Generator.Emitting
                 w.Line("_activations = global::DslNet.NetworkArguments.EnsureRows(_activations, Layout.ActivationsPerRow, rows, ref _rowCapacity);");
             }
             w.Line();
-            w.Line("private global::System.Span<float> Workspace(int offsetPerRow, int width, int rows) =>");
-            w.Line("    new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity, rows * width);");
+            w.Line("private global::System.Span<float> Workspace(int offsetPerRow, int width, int rows, int firstRow = 0) =>");
+            w.Line("    new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity + firstRow * width, rows * width);");
             w.Line();
             w.Line("private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);");
         }

@@ -32,8 +32,9 @@ internal static unsafe class WorkerPool
     public static void Run(delegate*<void*, int, int, void> body, void* context, int tasks, int threads)
     {
         int helpers = Math.Min(threads, tasks) - 1;
-        // A second caller (tests run in parallel, a user's own threads) must not wait for the pool: it runs alone.
-        if (helpers <= 0 || !Monitor.TryEnter(Gate))
+        // A second caller (tests run in parallel, a user's own threads) must not wait for the pool, and a job started
+        // from inside a task (a kernel within one share of a split inference) must not reenter it: both run alone.
+        if (helpers <= 0 || Monitor.IsEntered(Gate) || !Monitor.TryEnter(Gate))
         {
             for (int task = 0; task < tasks; task++)
             {

@@ -7,7 +7,7 @@ using CpuKernels = global::DslNet.Kernels.Cpu;
 
 namespace Models
 {
-    partial class GeluTanhNet
+    partial class GeluTanhNet : CpuKernels.IRowInference
     {
         /// <summary>
         /// One training step on a batch: forward in training mode (batch statistics, dropout), the loss, and the
@@ -56,14 +56,15 @@ namespace Models
             for (var start = 0; start < rows; start += InferenceChunkRows)
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-                InferChunk(inputs.Slice(start * InputSize, count * InputSize), outputs.Slice(start * OutputSize, count * OutputSize), count);
+                CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);
             }
         }
 
-        private void InferChunk(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows)
+        // One share of a batch (InferenceSplit runs the shares on the kernel threads): workspace rows [firstRow, firstRow + rows).
+        void CpuKernels.IRowInference.InferRows(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, int firstRow)
         {
-            HiddenInference(inputs, Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
-            OutputInference(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), outputs, rows);
+            HiddenInference(inputs, Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows, firstRow), rows);
+            OutputInference(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows, firstRow), outputs, rows);
         }
 
         // Eval-mode BatchNorm is an affine map per feature, folded into each block's GEMM epilogue.
@@ -83,7 +84,7 @@ namespace Models
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
                 var logits = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, count);
-                InferChunk(inputs.Slice(start * InputSize, count * InputSize), logits, count);
+                CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, logits, OutputSize, count);
                 total += (double)CpuKernels.Losses.MeanSquaredError(logits, targets.Slice(start * OutputSize, count * OutputSize), global::System.Span<float>.Empty) * count;
             }
             return (float)(total / rows);
@@ -148,8 +149,8 @@ namespace Models
             _activations = global::DslNet.NetworkArguments.EnsureRows(_activations, Layout.ActivationsPerRow, rows, ref _rowCapacity);
         }
 
-        private global::System.Span<float> Workspace(int offsetPerRow, int width, int rows) =>
-            new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity, rows * width);
+        private global::System.Span<float> Workspace(int offsetPerRow, int width, int rows, int firstRow = 0) =>
+            new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity + firstRow * width, rows * width);
 
         private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);
 

@@ -7,7 +7,7 @@ using CpuKernels = global::DslNet.Kernels.Cpu;
 
 namespace Models
 {
-    partial class InitNet
+    partial class InitNet : CpuKernels.IRowInference
     {
         /// <summary>
         /// One training step on a batch: forward in training mode (batch statistics, dropout), the loss, and the
@@ -80,20 +80,21 @@ namespace Models
             for (var start = 0; start < rows; start += InferenceChunkRows)
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-                InferChunk(inputs.Slice(start * InputSize, count * InputSize), outputs.Slice(start * OutputSize, count * OutputSize), count);
+                CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);
             }
         }
 
-        private void InferChunk(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows)
+        // One share of a batch (InferenceSplit runs the shares on the kernel threads): workspace rows [firstRow, firstRow + rows).
+        void CpuKernels.IRowInference.InferRows(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, int firstRow)
         {
-            XuInference(inputs, Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows), rows);
-            XnInference(Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows), Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows), rows);
-            HnInference(Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows), Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows), rows);
-            HuInference(Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows), Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows), rows);
-            NInference(Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows), Workspace(Layout.NOutputPerRow, Layout.NUnits, rows), rows);
-            OInference(Workspace(Layout.NOutputPerRow, Layout.NUnits, rows), Workspace(Layout.OOutputPerRow, Layout.OUnits, rows), rows);
-            AInference(Workspace(Layout.OOutputPerRow, Layout.OUnits, rows), Workspace(Layout.AOutputPerRow, Layout.AUnits, rows), rows);
-            ZInference(Workspace(Layout.AOutputPerRow, Layout.AUnits, rows), outputs, rows);
+            XuInference(inputs, Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows, firstRow), rows);
+            XnInference(Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows, firstRow), Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows, firstRow), rows);
+            HnInference(Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows, firstRow), Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows, firstRow), rows);
+            HuInference(Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows, firstRow), Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows, firstRow), rows);
+            NInference(Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows, firstRow), Workspace(Layout.NOutputPerRow, Layout.NUnits, rows, firstRow), rows);
+            OInference(Workspace(Layout.NOutputPerRow, Layout.NUnits, rows, firstRow), Workspace(Layout.OOutputPerRow, Layout.OUnits, rows, firstRow), rows);
+            AInference(Workspace(Layout.OOutputPerRow, Layout.OUnits, rows, firstRow), Workspace(Layout.AOutputPerRow, Layout.AUnits, rows, firstRow), rows);
+            ZInference(Workspace(Layout.AOutputPerRow, Layout.AUnits, rows, firstRow), outputs, rows);
         }
 
         // Eval-mode BatchNorm is an affine map per feature, folded into each block's GEMM epilogue.
@@ -113,7 +114,7 @@ namespace Models
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
                 var logits = Workspace(Layout.ZOutputPerRow, Layout.ZUnits, count);
-                InferChunk(inputs.Slice(start * InputSize, count * InputSize), logits, count);
+                CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, logits, OutputSize, count);
                 total += (double)CpuKernels.Losses.MeanSquaredError(logits, targets.Slice(start * OutputSize, count * OutputSize), global::System.Span<float>.Empty) * count;
             }
             return (float)(total / rows);
@@ -349,8 +350,8 @@ namespace Models
             _activations = global::DslNet.NetworkArguments.EnsureRows(_activations, Layout.ActivationsPerRow, rows, ref _rowCapacity);
         }
 
-        private global::System.Span<float> Workspace(int offsetPerRow, int width, int rows) =>
-            new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity, rows * width);
+        private global::System.Span<float> Workspace(int offsetPerRow, int width, int rows, int firstRow = 0) =>
+            new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity + firstRow * width, rows * width);
 
         private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);
 
