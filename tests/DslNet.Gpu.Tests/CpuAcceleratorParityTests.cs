@@ -122,4 +122,45 @@ public sealed class CpuAcceleratorParityTests
             Models.Dispose(gpu);
         }
     }
+
+    [Fact]
+    public void Device_resident_adamw_applies_a_gradient_scale_in_its_kernel()
+    {
+        // Optimizer.Step(gradientScale) is how a clipping coefficient rides along with the update: on the device the
+        // factor must reach the kernel, not the host copy of the gradients (stale while the network is resident).
+        var cpu = Models.All["MiniStreamRec"](37, Device.Cpu);
+        var gpu = Models.All["MiniStreamRec"](37, Device.IlgpuCpu);
+        try
+        {
+            var cpuOptimizer = new AdamW(cpu.Parameters, lr: 1e-2, weightDecay: 1e-2);
+            using var gpuOptimizer = new DeviceAdamW((IDeviceModel)gpu, lr: 1e-2, weightDecay: 1e-2);
+            for (var step = 0; step < 3; step++)
+            {
+                var (inputs, targets) = Models.Batch(cpu, Rows, seed: 300 + step);
+                cpu.TrainStep(inputs, targets);
+                gpu.TrainStep(inputs, targets);
+                // Small enough that ε dominates Adam's denominator (Adam is otherwise nearly blind to a gradient scale).
+                cpuOptimizer.Step(1e-9f);
+                gpuOptimizer.Step(1e-9f);
+            }
+
+            ((IDeviceModel)gpu).SyncToHost();
+            Tolerance.Close(cpu.Parameters.Span, gpu.Parameters.Span, 1e-4, "weights after 3 scaled device steps");
+            var unscaled = Models.All["MiniStreamRec"](37, Device.Cpu);
+            var unscaledOptimizer = new AdamW(unscaled.Parameters, lr: 1e-2, weightDecay: 1e-2);
+            for (var step = 0; step < 3; step++)
+            {
+                var (inputs, targets) = Models.Batch(unscaled, Rows, seed: 300 + step);
+                unscaled.TrainStep(inputs, targets);
+                unscaledOptimizer.Step();
+            }
+
+            var largestDifference = unscaled.Parameters.Span.ToArray().Zip(cpu.Parameters.Span.ToArray(), (a, b) => Math.Abs(a - b)).Max();
+            Assert.True(largestDifference > 1e-3, $"the scale changed the weights by only {largestDifference}: the test could not tell");
+        }
+        finally
+        {
+            Models.Dispose(gpu);
+        }
+    }
 }

@@ -103,6 +103,23 @@ public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="Step()"/> with the gradients multiplied by <paramref name="gradientScale"/>; on the device the factor
+    /// joins the update kernel's gradient factor (with the unscale and clipping coefficient), so the device gradients
+    /// are read once and never rewritten.
+    /// </summary>
+    public override void Step(float gradientScale)
+    {
+        if (_host is not null)
+        {
+            base.Step(gradientScale);
+            return;
+        }
+
+        _inverseScale *= gradientScale;
+        Step();
+    }
+
     public override void Step()
     {
         if (_host is not null)
