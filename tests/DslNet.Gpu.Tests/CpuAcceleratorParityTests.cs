@@ -1,4 +1,5 @@
 using DslNet.Devices;
+using GpuKernels = DslNet.Kernels.Gpu;
 
 namespace DslNet.Gpu.Tests;
 
@@ -26,6 +27,28 @@ public sealed class CpuAcceleratorParityTests
             Tolerance.Close(cpu.Gradients.Span, gpu.Gradients.Span, 1e-4, name + " gradients");
             Tolerance.Close(cpu.RunningStatistics.Span, gpu.RunningStatistics.Span, 1e-5, name + " running statistics");
             Assert.Equal(cpu.StepCount, gpu.StepCount);
+        }
+        finally
+        {
+            Models.Dispose(gpu);
+        }
+    }
+
+    [Fact]
+    public void Weight_gradients_of_a_batch_split_over_groups_match_the_cpu_path()
+    {
+        // Long enough for the weight-gradient GEMM to split the batch (two splits, the second one shorter).
+        const int rows = 2 * GpuKernels.GpuGemm.SplitLength + 37;
+        Assert.Equal(2, GpuKernels.GpuGemm.Splits(rows));
+        var cpu = Models.All["MiniStreamRec"](13, Device.Cpu);
+        var gpu = Models.All["MiniStreamRec"](13, Device.IlgpuCpu);
+        try
+        {
+            var (inputs, targets) = Models.Batch(cpu, rows, seed: 9);
+            var cpuLoss = cpu.TrainStep(inputs, targets);
+            var gpuLoss = gpu.TrainStep(inputs, targets);
+            Assert.Equal(cpuLoss, gpuLoss, 1e-5 * Math.Max(1, Math.Abs(cpuLoss)));
+            Tolerance.Close(cpu.Gradients.Span, gpu.Gradients.Span, 1e-4, "gradients of a split batch");
         }
         finally
         {

@@ -49,7 +49,7 @@ namespace DslNet.Generator.Emitting
                         w.Line($"private readonly global::System.Action<KernelConfig, {Views}> _{Lower(k.Name)};");
                     w.Line();
                     using (w.Block("public GpuPath(global::DslNet.Device device, global::DslNet.Precision precision)\n" +
-                                   $"    : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, {TargetsPerRow(plan)}, RowStatisticsPerRow))"))
+                                   $"    : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, {TargetsPerRow(plan)}, RowStatisticsPerRow, LargestWeight))"))
                     {
                         foreach (var k in kernels)
                             w.Line($"_{Lower(k.Name)} = Load({k.Name}Kernel);");
@@ -150,9 +150,13 @@ namespace DslNet.Generator.Emitting
                     $"{n} backward through dropout and activation");
             }
 
-            yield return new Kernel($"{n}WeightGradient", $"{G}.GpuGemm.Config(Layout.{n}Units, Layout.{n}Inputs)",
-                $"{G}.GpuGemm.Run({gradient}, 1, Layout.{n}Units, {Input(plan, b.Index)}, Layout.{n}Inputs, 1, Layout.{n}Units, Layout.{n}Inputs, v.Rows,\n        new {G}.StoreEpilogue<{G}.Fp32Tensor>({Grad(n, "Weight", -1)}, Layout.{n}Inputs))",
-                $"{n} weight gradient: gradᵀ·input");
+            var weightGradient = $"new {G}.StoreEpilogue<{G}.Fp32Tensor>({Grad(n, "Weight", -1)}, Layout.{n}Inputs)";
+            yield return new Kernel($"{n}WeightGradient", $"{G}.GpuGemm.SplitConfig(Layout.{n}Units, Layout.{n}Inputs, rows)",
+                $"{G}.GpuGemm.RunSplit({gradient}, 1, Layout.{n}Units, {Input(plan, b.Index)}, Layout.{n}Inputs, 1, Layout.{n}Units, Layout.{n}Inputs, v.Rows,\n        v.SplitPartials, {weightGradient})",
+                $"{n} weight gradient: gradᵀ·input, the batch split over groups when it is long");
+            yield return new Kernel($"{n}WeightGradientSum", $"{G}.GpuGemm.SumConfig(Layout.{n}Units, Layout.{n}Inputs)",
+                $"{G}.GpuGemm.SumSplits(v.SplitPartials, Layout.{n}Units, Layout.{n}Inputs, v.Rows, {weightGradient})",
+                $"{n} weight gradient: the split partial products added in order (launched only when the batch was split)");
             if (b.HasBias && !b.BiasGradientIsZero)
                 yield return new Kernel($"{n}BiasGradient", $"{G}.ColumnGroup.Config(Layout.{n}Units)",
                     $"{G}.GpuNorm.ColumnSums({gradient}, {Grad(n, "Bias", b.Units)}, v.Rows, Layout.{n}Units)",
@@ -235,11 +239,15 @@ namespace DslNet.Generator.Emitting
                 }
                 w.Line("ClearSums();");
                 Launch(w, all, "Loss");
+                w.Line($"var splitBatch = {G}.GpuGemm.Splits(rows) > 1;");
                 for (var i = plan.Blocks.Count - 1; i >= 0; i--)
                 {
                     var n = plan.Blocks[i].Name;
-                    foreach (var suffix in new[] { "NormBackward", "NormInputGradient", "ActivationBackward", "WeightGradient", "BiasGradient", "InputGradient" })
-                        Launch(w, all, n + suffix);
+                    foreach (var suffix in new[] { "NormBackward", "NormInputGradient", "ActivationBackward", "WeightGradient", "WeightGradientSum", "BiasGradient", "InputGradient" })
+                    {
+                        if (suffix == "WeightGradientSum") w.Line($"if (splitBatch) _{Lower(n + suffix)}({all[n + suffix].Config}, v);");
+                        else Launch(w, all, n + suffix);
+                    }
                 }
                 w.Line($"return (float)(ReadSum() / {(plan.Loss == LossKind.CrossEntropy ? "rows" : "((double)rows * OutputSize)")});");
             }
@@ -294,6 +302,9 @@ namespace DslNet.Generator.Emitting
                 offset += Groups(b);
             }
             w.Line($"private const int RowStatisticsPerRow = {offset};");
+            w.Line();
+            w.Line("// Elements of the largest weight matrix: the split weight-gradient GEMM keeps partial products of this size.");
+            w.Line($"private const int LargestWeight = {plan.Blocks.Max(b => b.WeightCount)};");
             w.Line();
         }
 

@@ -32,13 +32,77 @@ public static class GpuGemm
     private const int KStep = 16;
     private const int Padded = Tile + 1;
 
+    /// <summary>Reduction length per split of <see cref="RunSplit"/>: below twice this, one group reduces the whole of k.</summary>
+    public const int SplitLength = 2048;
+
+    /// <summary>Most splits of k (the partial products take this many copies of C).</summary>
+    public const int MaxSplits = 32;
+
     public static KernelConfig Config(int m, int n) =>
         new(new Index2D((n + Tile - 1) / Tile, (m + Tile - 1) / Tile), new Index2D(Threads, Threads));
+
+    /// <summary>How many groups share the reduction of a k this long in <see cref="RunSplit"/>.</summary>
+    public static int Splits(int k) => Math.Min(Math.Max(k / SplitLength, 1), MaxSplits); // no Math.Clamp: it can throw, which kernels cannot
+
+    /// <summary>The grid of <see cref="RunSplit"/>: <see cref="Config"/>'s tiles times <see cref="Splits"/> along z.</summary>
+    public static KernelConfig SplitConfig(int m, int n, int k) =>
+        new(new Index3D((n + Tile - 1) / Tile, (m + Tile - 1) / Tile, Splits(k)), new Index3D(Threads, Threads, 1));
+
+    /// <summary>The grid of <see cref="SumSplits"/>.</summary>
+    public static KernelConfig SumConfig(int m, int n) => GpuElementwise.Config((long)m * n);
+
+    /// <summary>
+    /// <see cref="Run"/> for a short, wide C and a long k (the weight gradient, which reduces over the whole batch): a
+    /// 256×128 C is only eight tiles, so at a large batch eight groups would do all the work. Group z takes one
+    /// contiguous range of k and writes its partial product to <paramref name="partials"/>[z]; <see cref="SumSplits"/>
+    /// then adds the partials in split order (deterministic) and hands each sum to the epilogue. With one split the
+    /// group writes through <paramref name="epilogue"/> directly and no sum pass is needed.
+    /// </summary>
+    public static void RunSplit<TA, TB, TEpilogue>(TA a, int aRow, int aCol, TB b, int bRow, int bCol,
+        int m, int n, int k, ArrayView<float> partials, TEpilogue epilogue)
+        where TA : struct, IDeviceTensor
+        where TB : struct, IDeviceTensor
+        where TEpilogue : struct, IGpuEpilogue
+    {
+        int splits = Splits(k);
+        if (splits == 1)
+        {
+            RunRange(a, aRow, aCol, b, bRow, bCol, m, n, 0, k, epilogue);
+            return;
+        }
+
+        int split = Grid.IdxZ;
+        int chunk = ((k + splits - 1) / splits + KStep - 1) / KStep * KStep;
+        int begin = Math.Min(k, split * chunk);
+        var partial = new StoreEpilogue<Fp32Tensor>(new Fp32Tensor(partials.SubView((long)split * m * n, (long)m * n)), n);
+        RunRange(a, aRow, aCol, b, bRow, bCol, m, n, begin, Math.Min(k, begin + chunk), partial);
+    }
+
+    /// <summary>C = Σ over the splits of <see cref="RunSplit"/>'s partial products, in split order, through the epilogue.</summary>
+    public static void SumSplits<TEpilogue>(ArrayView<float> partials, int m, int n, int k, TEpilogue epilogue)
+        where TEpilogue : struct, IGpuEpilogue
+    {
+        int splits = Splits(k), count = m * n;
+        for (int e = Grid.GlobalIndex.X; e < count; e += Grid.DimX * Group.DimX)
+        {
+            float sum = 0f;
+            for (int split = 0; split < splits; split++) sum += partials[(long)split * count + e];
+            epilogue.Store(e / n, e % n, sum);
+        }
+    }
 
     /// <remarks>Operands of any storage: each element is widened to fp32 as it enters the shared-memory tile, so the
     /// products and sums are fp32 whatever the activations' precision (PyTorch's fp16 GEMMs also accumulate in fp32).</remarks>
     public static void Run<TA, TB, TEpilogue>(TA a, int aRow, int aCol, TB b, int bRow, int bCol,
         int m, int n, int k, TEpilogue epilogue)
+        where TA : struct, IDeviceTensor
+        where TB : struct, IDeviceTensor
+        where TEpilogue : struct, IGpuEpilogue =>
+        RunRange(a, aRow, aCol, b, bRow, bCol, m, n, 0, k, epilogue);
+
+    // C's tile of this group over k in [kBegin, kEnd).
+    private static void RunRange<TA, TB, TEpilogue>(TA a, int aRow, int aCol, TB b, int bRow, int bCol,
+        int m, int n, int kBegin, int kEnd, TEpilogue epilogue)
         where TA : struct, IDeviceTensor
         where TB : struct, IDeviceTensor
         where TEpilogue : struct, IGpuEpilogue
@@ -52,7 +116,7 @@ public static class GpuGemm
 
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         float c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-        for (int k0 = 0; k0 < k; k0 += KStep)
+        for (int k0 = kBegin; k0 < kEnd; k0 += KStep)
         {
             // 256 threads load a 64×16 tile of each operand in four rounds.
             for (int round = 0; round < Tile * KStep / (Threads * Threads); round++)
@@ -62,12 +126,12 @@ public static class GpuGemm
                 int kkA = aCol == 1 ? index % KStep : index / Tile;
                 int iA = aCol == 1 ? index / KStep : index % Tile;
                 int rowA = row0 + iA, colA = k0 + kkA;
-                tileA[kkA * Padded + iA] = rowA < m && colA < k ? a.Load(rowA * aRow + colA * aCol) : 0f;
+                tileA[kkA * Padded + iA] = rowA < m && colA < kEnd ? a.Load(rowA * aRow + colA * aCol) : 0f;
 
                 int kkB = bRow == 1 ? index % KStep : index / Tile;
                 int jB = bRow == 1 ? index / KStep : index % Tile;
                 int rowB = k0 + kkB, colB = column0 + jB;
-                tileB[kkB * Padded + jB] = rowB < k && colB < n ? b.Load(rowB * bRow + colB * bCol) : 0f;
+                tileB[kkB * Padded + jB] = rowB < kEnd && colB < n ? b.Load(rowB * bRow + colB * bCol) : 0f;
             }
 
             Group.Barrier();

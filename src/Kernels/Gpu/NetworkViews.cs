@@ -31,6 +31,10 @@ public struct NetworkViews
     /// every precision; a block's region starts at (offset per row) × <see cref="Capacity"/>.</summary>
     public ArrayView<float> RowStatistics;
 
+    /// <summary>Partial products of a split GEMM (<see cref="GpuGemm.RunSplit"/>): up to <see cref="GpuGemm.MaxSplits"/>
+    /// copies of the largest weight gradient, fp32.</summary>
+    public ArrayView<float> SplitPartials;
+
     public ArrayView<float> Inputs;
     public ArrayView<float> Targets;
     public ArrayView<float> Outputs;

@@ -10,10 +10,11 @@ namespace DslNet.Devices;
 
 /// <summary>The sizes a generated network's device path needs, from its plan.</summary>
 /// <remarks><paramref name="RowStatisticsPerRow"/>: LayerNorm/GroupNorm inverse standard deviations per row, kept in their
-/// own fp32 buffer so the workspace can be 16-bit.</remarks>
+/// own fp32 buffer so the workspace can be 16-bit. <paramref name="LargestWeight"/>: the most elements of one weight
+/// matrix, for the split weight-gradient GEMM's partial products.</remarks>
 public readonly record struct NetworkShape(
     int ParameterCount, int StatisticCount, int ScratchLength, int ActivationsPerRow, int InputSize, int OutputSize, int TargetsPerRow,
-    int RowStatisticsPerRow = 0);
+    int RowStatisticsPerRow = 0, int LargestWeight = 0);
 
 /// <summary>
 /// The device side of a generated network: its flat buffers on the accelerator for the whole run, kernel loading,
@@ -38,7 +39,7 @@ public readonly record struct NetworkShape(
 public abstract class DeviceNetwork : IDisposable
 {
     private readonly NetworkShape _shape;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense>? _parameters, _gradients, _statistics, _scratch;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>? _parameters, _gradients, _statistics, _scratch, _splitPartials;
     private readonly MemoryBuffer1D<double, Stride1D.Dense>? _sums;
     private MemoryBuffer1D<float, Stride1D.Dense>? _workspace, _rowStatistics, _inputs, _targets, _outputs;
     private MemoryBuffer1D<ushort, Stride1D.Dense>? _halfWorkspace;
@@ -69,6 +70,7 @@ public abstract class DeviceNetwork : IDisposable
         _statistics = Accelerator.Allocate1D<float>(Math.Max(1, shape.StatisticCount));
         _scratch = Accelerator.Allocate1D<float>(Math.Max(1, shape.ScratchLength));
         _sums = Accelerator.Allocate1D<double>(2);
+        _splitPartials = Accelerator.Allocate1D<float>(Math.Max(1, (long)GpuGemm.MaxSplits * shape.LargestWeight));
         _gradients.View.MemSetToZero();
     }
 
@@ -180,6 +182,7 @@ public abstract class DeviceNetwork : IDisposable
         Workspace = Buffer(_workspace).View,
         HalfWorkspace = Buffer(_halfWorkspace).View,
         RowStatistics = Buffer(_rowStatistics).View,
+        SplitPartials = Buffer(_splitPartials).View,
         Inputs = Buffer(_inputs).View,
         Targets = Buffer(_targets).View,
         Outputs = Buffer(_outputs).View,
@@ -250,7 +253,7 @@ public abstract class DeviceNetwork : IDisposable
 
     public void Dispose()
     {
-        foreach (var buffer in new MemoryBuffer?[] { _parameters, _gradients, _statistics, _scratch, _sums, _workspace, _halfWorkspace, _rowStatistics, _inputs, _targets, _outputs })
+        foreach (var buffer in new MemoryBuffer?[] { _parameters, _gradients, _statistics, _scratch, _splitPartials, _sums, _workspace, _halfWorkspace, _rowStatistics, _inputs, _targets, _outputs })
             buffer?.Dispose();
         _ptx?.Dispose();
         GC.SuppressFinalize(this);

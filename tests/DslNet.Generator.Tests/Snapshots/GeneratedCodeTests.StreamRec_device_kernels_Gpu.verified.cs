@@ -32,16 +32,21 @@ namespace StreamRec.Models
             // in their own buffer (the workspace is 16-bit in Fp16/Bf16).
             private const int RowStatisticsPerRow = 0;
 
+            // Elements of the largest weight matrix: the split weight-gradient GEMM keeps partial products of this size.
+            private const int LargestWeight = 32768;
+
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1Forward;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1Normalize;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1NormBackward;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1WeightGradient;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1WeightGradientSum;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1InferenceAffine;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1Inference;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2Forward;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2Normalize;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2NormBackward;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2WeightGradient;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2WeightGradientSum;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2InputGradient;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2InferenceAffine;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2Inference;
@@ -49,11 +54,13 @@ namespace StreamRec.Models
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3Normalize;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3NormBackward;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3WeightGradient;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3WeightGradientSum;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3InputGradient;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3InferenceAffine;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3Inference;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _outputForward;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _outputWeightGradient;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _outputWeightGradientSum;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _outputBiasGradient;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _outputInputGradient;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _outputInference;
@@ -61,18 +68,20 @@ namespace StreamRec.Models
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _evaluationLoss;
 
             public GpuPath(global::DslNet.Device device, global::DslNet.Precision precision)
-                : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, OutputSize, RowStatisticsPerRow))
+                : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, OutputSize, RowStatisticsPerRow, LargestWeight))
             {
                 _hidden1Forward = Load(Hidden1ForwardKernel);
                 _hidden1Normalize = Load(Hidden1NormalizeKernel);
                 _hidden1NormBackward = Load(Hidden1NormBackwardKernel);
                 _hidden1WeightGradient = Load(Hidden1WeightGradientKernel);
+                _hidden1WeightGradientSum = Load(Hidden1WeightGradientSumKernel);
                 _hidden1InferenceAffine = Load(Hidden1InferenceAffineKernel);
                 _hidden1Inference = Load(Hidden1InferenceKernel);
                 _hidden2Forward = Load(Hidden2ForwardKernel);
                 _hidden2Normalize = Load(Hidden2NormalizeKernel);
                 _hidden2NormBackward = Load(Hidden2NormBackwardKernel);
                 _hidden2WeightGradient = Load(Hidden2WeightGradientKernel);
+                _hidden2WeightGradientSum = Load(Hidden2WeightGradientSumKernel);
                 _hidden2InputGradient = Load(Hidden2InputGradientKernel);
                 _hidden2InferenceAffine = Load(Hidden2InferenceAffineKernel);
                 _hidden2Inference = Load(Hidden2InferenceKernel);
@@ -80,11 +89,13 @@ namespace StreamRec.Models
                 _hidden3Normalize = Load(Hidden3NormalizeKernel);
                 _hidden3NormBackward = Load(Hidden3NormBackwardKernel);
                 _hidden3WeightGradient = Load(Hidden3WeightGradientKernel);
+                _hidden3WeightGradientSum = Load(Hidden3WeightGradientSumKernel);
                 _hidden3InputGradient = Load(Hidden3InputGradientKernel);
                 _hidden3InferenceAffine = Load(Hidden3InferenceAffineKernel);
                 _hidden3Inference = Load(Hidden3InferenceKernel);
                 _outputForward = Load(OutputForwardKernel);
                 _outputWeightGradient = Load(OutputWeightGradientKernel);
+                _outputWeightGradientSum = Load(OutputWeightGradientSumKernel);
                 _outputBiasGradient = Load(OutputBiasGradientKernel);
                 _outputInputGradient = Load(OutputInputGradientKernel);
                 _outputInference = Load(OutputInferenceKernel);
@@ -104,17 +115,22 @@ namespace StreamRec.Models
                 _outputForward(GpuKernels.GpuGemm.Config(rows, Layout.OutputUnits), v);
                 ClearSums();
                 _loss(GpuKernels.GpuLosses.Config(rows * OutputSize), v);
-                _outputWeightGradient(GpuKernels.GpuGemm.Config(Layout.OutputUnits, Layout.OutputInputs), v);
+                var splitBatch = GpuKernels.GpuGemm.Splits(rows) > 1;
+                _outputWeightGradient(GpuKernels.GpuGemm.SplitConfig(Layout.OutputUnits, Layout.OutputInputs, rows), v);
+                if (splitBatch) _outputWeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.OutputUnits, Layout.OutputInputs), v);
                 _outputBiasGradient(GpuKernels.ColumnGroup.Config(Layout.OutputUnits), v);
                 _outputInputGradient(GpuKernels.GpuGemm.Config(rows, Layout.OutputInputs), v);
                 _hidden3NormBackward(GpuKernels.ColumnGroup.Config(Layout.Hidden3Units), v);
-                _hidden3WeightGradient(GpuKernels.GpuGemm.Config(Layout.Hidden3Units, Layout.Hidden3Inputs), v);
+                _hidden3WeightGradient(GpuKernels.GpuGemm.SplitConfig(Layout.Hidden3Units, Layout.Hidden3Inputs, rows), v);
+                if (splitBatch) _hidden3WeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.Hidden3Units, Layout.Hidden3Inputs), v);
                 _hidden3InputGradient(GpuKernels.GpuGemm.Config(rows, Layout.Hidden3Inputs), v);
                 _hidden2NormBackward(GpuKernels.ColumnGroup.Config(Layout.Hidden2Units), v);
-                _hidden2WeightGradient(GpuKernels.GpuGemm.Config(Layout.Hidden2Units, Layout.Hidden2Inputs), v);
+                _hidden2WeightGradient(GpuKernels.GpuGemm.SplitConfig(Layout.Hidden2Units, Layout.Hidden2Inputs, rows), v);
+                if (splitBatch) _hidden2WeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.Hidden2Units, Layout.Hidden2Inputs), v);
                 _hidden2InputGradient(GpuKernels.GpuGemm.Config(rows, Layout.Hidden2Inputs), v);
                 _hidden1NormBackward(GpuKernels.ColumnGroup.Config(Layout.Hidden1Units), v);
-                _hidden1WeightGradient(GpuKernels.GpuGemm.Config(Layout.Hidden1Units, Layout.Hidden1Inputs), v);
+                _hidden1WeightGradient(GpuKernels.GpuGemm.SplitConfig(Layout.Hidden1Units, Layout.Hidden1Inputs, rows), v);
+                if (splitBatch) _hidden1WeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.Hidden1Units, Layout.Hidden1Inputs), v);
                 return (float)(ReadSum() / ((double)rows * OutputSize));
             }
 
@@ -163,10 +179,14 @@ namespace StreamRec.Models
                 GpuKernels.GpuNorm.ParameterGradients(ActivationGradients(v, Layout.Hidden1GradientPerRow, Layout.Hidden1Units), Activations(v, Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1Gamma, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1Beta, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InverseStd, Layout.Hidden1Units),
                     v.GradientTensor(Layout.Hidden1Gamma, Layout.Hidden1Units), v.GradientTensor(Layout.Hidden1Beta, Layout.Hidden1Units), v.Rows, Layout.Hidden1Units, batchNorm: true, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 0));
 
-            // Hidden1 weight gradient: gradᵀ·input
+            // Hidden1 weight gradient: gradᵀ·input, the batch split over groups when it is long
             private static void Hidden1WeightGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(ActivationGradients(v, Layout.Hidden1GradientPerRow, Layout.Hidden1Units), 1, Layout.Hidden1Units, v.InputTensor, Layout.Hidden1Inputs, 1, Layout.Hidden1Units, Layout.Hidden1Inputs, v.Rows,
-                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden1Weight, Layout.Hidden1Units * Layout.Hidden1Inputs), Layout.Hidden1Inputs));
+                GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.Hidden1GradientPerRow, Layout.Hidden1Units), 1, Layout.Hidden1Units, v.InputTensor, Layout.Hidden1Inputs, 1, Layout.Hidden1Units, Layout.Hidden1Inputs, v.Rows,
+                    v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden1Weight, Layout.Hidden1Units * Layout.Hidden1Inputs), Layout.Hidden1Inputs));
+
+            // Hidden1 weight gradient: the split partial products added in order (launched only when the batch was split)
+            private static void Hidden1WeightGradientSumKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.Hidden1Units, Layout.Hidden1Inputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden1Weight, Layout.Hidden1Units * Layout.Hidden1Inputs), Layout.Hidden1Inputs));
 
             // Hidden1 eval-mode BatchNorm folded into a per-feature scale and shift
             private static void Hidden1InferenceAffineKernel(GpuKernels.NetworkViews v) =>
@@ -194,10 +214,14 @@ namespace StreamRec.Models
                 GpuKernels.GpuNorm.ParameterGradients(ActivationGradients(v, Layout.Hidden2GradientPerRow, Layout.Hidden2Units), Activations(v, Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2Gamma, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2Beta, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InverseStd, Layout.Hidden2Units),
                     v.GradientTensor(Layout.Hidden2Gamma, Layout.Hidden2Units), v.GradientTensor(Layout.Hidden2Beta, Layout.Hidden2Units), v.Rows, Layout.Hidden2Units, batchNorm: true, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 1));
 
-            // Hidden2 weight gradient: gradᵀ·input
+            // Hidden2 weight gradient: gradᵀ·input, the batch split over groups when it is long
             private static void Hidden2WeightGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(ActivationGradients(v, Layout.Hidden2GradientPerRow, Layout.Hidden2Units), 1, Layout.Hidden2Units, Activations(v, Layout.Hidden1OutputPerRow, Layout.Hidden1Units), Layout.Hidden2Inputs, 1, Layout.Hidden2Units, Layout.Hidden2Inputs, v.Rows,
-                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden2Weight, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs));
+                GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.Hidden2GradientPerRow, Layout.Hidden2Units), 1, Layout.Hidden2Units, Activations(v, Layout.Hidden1OutputPerRow, Layout.Hidden1Units), Layout.Hidden2Inputs, 1, Layout.Hidden2Units, Layout.Hidden2Inputs, v.Rows,
+                    v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden2Weight, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs));
+
+            // Hidden2 weight gradient: the split partial products added in order (launched only when the batch was split)
+            private static void Hidden2WeightGradientSumKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.Hidden2Units, Layout.Hidden2Inputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden2Weight, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs));
 
             // Hidden2 input gradient: grad·W
             private static void Hidden2InputGradientKernel(GpuKernels.NetworkViews v) =>
@@ -230,10 +254,14 @@ namespace StreamRec.Models
                 GpuKernels.GpuNorm.ParameterGradients(ActivationGradients(v, Layout.Hidden3GradientPerRow, Layout.Hidden3Units), Activations(v, Layout.Hidden3PreActivationPerRow, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3Gamma, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3Beta, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InverseStd, Layout.Hidden3Units),
                     v.GradientTensor(Layout.Hidden3Gamma, Layout.Hidden3Units), v.GradientTensor(Layout.Hidden3Beta, Layout.Hidden3Units), v.Rows, Layout.Hidden3Units, batchNorm: true, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 2));
 
-            // Hidden3 weight gradient: gradᵀ·input
+            // Hidden3 weight gradient: gradᵀ·input, the batch split over groups when it is long
             private static void Hidden3WeightGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(ActivationGradients(v, Layout.Hidden3GradientPerRow, Layout.Hidden3Units), 1, Layout.Hidden3Units, Activations(v, Layout.Hidden2OutputPerRow, Layout.Hidden2Units), Layout.Hidden3Inputs, 1, Layout.Hidden3Units, Layout.Hidden3Inputs, v.Rows,
-                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden3Weight, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs));
+                GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.Hidden3GradientPerRow, Layout.Hidden3Units), 1, Layout.Hidden3Units, Activations(v, Layout.Hidden2OutputPerRow, Layout.Hidden2Units), Layout.Hidden3Inputs, 1, Layout.Hidden3Units, Layout.Hidden3Inputs, v.Rows,
+                    v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden3Weight, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs));
+
+            // Hidden3 weight gradient: the split partial products added in order (launched only when the batch was split)
+            private static void Hidden3WeightGradientSumKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.Hidden3Units, Layout.Hidden3Inputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden3Weight, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs));
 
             // Hidden3 input gradient: grad·W
             private static void Hidden3InputGradientKernel(GpuKernels.NetworkViews v) =>
@@ -255,10 +283,14 @@ namespace StreamRec.Models
                 GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden3OutputPerRow, Layout.Hidden3Units), Layout.OutputInputs, 1, v.ParameterTensor(Layout.OutputWeight, Layout.OutputUnits * Layout.OutputInputs), 1, Layout.OutputInputs, v.Rows, Layout.OutputUnits, Layout.OutputInputs,
                     new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Identity>(Activations(v, Layout.OutputPreActivationPerRow, Layout.OutputUnits), v.Parameters.SubView(Layout.OutputBias, Layout.OutputUnits), true, Activations(v, Layout.OutputOutputPerRow, Layout.OutputUnits), true, Layout.OutputUnits, default(CpuKernels.Identity), default(GpuKernels.GpuDropout)));
 
-            // Output weight gradient: gradᵀ·input
+            // Output weight gradient: gradᵀ·input, the batch split over groups when it is long
             private static void OutputWeightGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(ActivationGradients(v, Layout.OutputGradientPerRow, Layout.OutputUnits), 1, Layout.OutputUnits, Activations(v, Layout.Hidden3OutputPerRow, Layout.Hidden3Units), Layout.OutputInputs, 1, Layout.OutputUnits, Layout.OutputInputs, v.Rows,
-                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.OutputWeight, Layout.OutputUnits * Layout.OutputInputs), Layout.OutputInputs));
+                GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.OutputGradientPerRow, Layout.OutputUnits), 1, Layout.OutputUnits, Activations(v, Layout.Hidden3OutputPerRow, Layout.Hidden3Units), Layout.OutputInputs, 1, Layout.OutputUnits, Layout.OutputInputs, v.Rows,
+                    v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.OutputWeight, Layout.OutputUnits * Layout.OutputInputs), Layout.OutputInputs));
+
+            // Output weight gradient: the split partial products added in order (launched only when the batch was split)
+            private static void OutputWeightGradientSumKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.OutputUnits, Layout.OutputInputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.OutputWeight, Layout.OutputUnits * Layout.OutputInputs), Layout.OutputInputs));
 
             // Output bias gradient: column sums in double
             private static void OutputBiasGradientKernel(GpuKernels.NetworkViews v) =>
