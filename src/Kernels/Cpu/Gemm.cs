@@ -181,10 +181,10 @@ internal unsafe struct GemmJob<TEpilogue>
     {
         if (Volatile.Read(ref PackedPanels) != Panels)
         {
-            var spinner = default(SpinWait);
+            var wait = default(JoinWait);
             while (Volatile.Read(ref PackedPanels) != Panels)
             {
-                spinner.SpinOnce(sleep1Threshold: -1);
+                wait.Pause();
             }
         }
 

@@ -70,10 +70,10 @@ internal static unsafe class WorkerPool
             }
 
             Interlocked.And(ref jobState, ~Open);
-            var spinner = default(SpinWait);
+            var wait = default(JoinWait);
             while (Volatile.Read(ref jobState) != 0)
             {
-                spinner.SpinOnce(sleep1Threshold: -1);
+                wait.Pause();
             }
 
             if (jobFailure is { } failure)
