@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace DslNet.Kernels.Cpu;
 
 /// <summary>A network's inference over a range of rows, writing its activations to that range of its workspace.</summary>
@@ -38,29 +36,27 @@ public static unsafe class InferenceSplit
         fixed (float* input = inputs)
         fixed (float* output = outputs)
         {
-            var job = new Job<TNetwork>
+            CpuParallel.For(new ShareTasks<TNetwork>
             {
                 Network = network, Inputs = input, Outputs = output, InputSize = inputSize, OutputSize = outputSize,
                 Rows = rows, Shares = shares,
-            };
-            WorkerPool.Run(&Job<TNetwork>.RunTask, Unsafe.AsPointer(ref job), shares, shares);
+            }, shares);
         }
     }
 
-    private struct Job<TNetwork>
+    private struct ShareTasks<TNetwork> : IParallelTasks
         where TNetwork : class, IRowInference
     {
         public TNetwork Network;
         public float* Inputs, Outputs;
         public int InputSize, OutputSize, Rows, Shares;
 
-        public static void RunTask(void* context, int task, int thread)
+        public readonly void Run(int task)
         {
-            ref var job = ref Unsafe.AsRef<Job<TNetwork>>(context);
-            int first = job.Start(task), end = job.Start(task + 1);
-            job.Network.InferRows(
-                new ReadOnlySpan<float>(job.Inputs + (long)first * job.InputSize, (end - first) * job.InputSize),
-                new Span<float>(job.Outputs + (long)first * job.OutputSize, (end - first) * job.OutputSize),
+            int first = Start(task), end = Start(task + 1);
+            Network.InferRows(
+                new ReadOnlySpan<float>(Inputs + (long)first * InputSize, (end - first) * InputSize),
+                new Span<float>(Outputs + (long)first * OutputSize, (end - first) * OutputSize),
                 end - first, first);
         }
 

@@ -31,31 +31,26 @@ public static unsafe class RowGather
         fixed (int* order = rows)
         fixed (float* to = destination)
         {
-            var job = new GatherJob { Source = from, Rows = order, Destination = to, Count = rows.Length, Columns = columns };
-            long bytes = (long)rows.Length * columns * sizeof(float);
-            int threads = bytes < ParallelBytes ? 1 : Math.Min(CpuThreads.Count, rows.Length);
-            if (threads <= 1)
+            var job = new GatherTasks { Source = from, Rows = order, Destination = to, Count = rows.Length, Columns = columns };
+            if ((long)rows.Length * columns * sizeof(float) < ParallelBytes)
             {
                 job.Copy(0, rows.Length);
                 return;
             }
 
-            job.Tasks = threads * TasksPerThread;
-            WorkerPool.Run(&GatherJob.RunTask, Unsafe.AsPointer(ref job), job.Tasks, threads);
+            job.Tasks = CpuThreads.Count * TasksPerThread;
+            CpuParallel.For(job, job.Tasks);
         }
     }
 
-    private struct GatherJob
+    private struct GatherTasks : IParallelTasks
     {
         public float* Source, Destination;
         public int* Rows;
         public int Count, Columns, Tasks;
 
-        public static void RunTask(void* context, int task, int thread)
-        {
-            ref var job = ref Unsafe.AsRef<GatherJob>(context);
-            job.Copy((int)((long)job.Count * task / job.Tasks), (int)((long)job.Count * (task + 1) / job.Tasks));
-        }
+        public readonly void Run(int task) =>
+            Copy((int)((long)Count * task / Tasks), (int)((long)Count * (task + 1) / Tasks));
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Copy(int first, int end)

@@ -1,5 +1,3 @@
-using DslNet.Kernels.Cpu;
-
 namespace DslNet;
 
 public sealed partial class DataSet
@@ -53,9 +51,7 @@ public sealed partial class DataSet
         {
             var start = b * batchSize;
             var count = Math.Min(batchSize, Rows - start);
-            var rows = order.AsSpan(start, count);
-            RowGather.Gather(_features, Columns, rows, features);
-            for (var i = 0; i < count; i++) labels[i] = _labels[rows[i]];
+            GatherRows(order.AsSpan(start, count), features, labels);
 
             yield return new Batch(features, labels, Columns, count);
         }

@@ -1,3 +1,5 @@
+using DslNet.Kernels.Cpu;
+
 namespace DslNet;
 
 /// <summary>
@@ -91,13 +93,15 @@ public sealed partial class DataSet
     {
         var features = new float[rows.Length * Columns];
         var labels = new float[rows.Length];
-        for (var i = 0; i < rows.Length; i++)
-        {
-            Row(rows[i]).CopyTo(features.AsSpan(i * Columns, Columns));
-            labels[i] = _labels[rows[i]];
-        }
-
+        GatherRows(rows, features, labels);
         return new DataSet(features, labels, Columns, FeatureNames, LabelName);
+    }
+
+    /// <summary>Features and labels of the given rows, in that order (a shuffled batch, a subset).</summary>
+    private void GatherRows(ReadOnlySpan<int> rows, Span<float> features, Span<float> labels)
+    {
+        RowGather.Gather(_features, Columns, rows, features);
+        for (var i = 0; i < rows.Length; i++) labels[i] = _labels[rows[i]];
     }
 
     /// <summary>A data set with the same labels and names and new features (same shape).</summary>
