@@ -45,8 +45,8 @@ public sealed class DeviceKernelTests
     private static void StoreKernel(Index1D i, ArrayView<float> values, ArrayView<ushort> fp16, ArrayView<ushort> bf16, ArrayView<float> widened,
         ArrayView<double> flags)
     {
-        var half = new Fp16Tensor(fp16, flags.SubView(0, 1), raisesOverflow: true);
-        var brain = new Bf16Tensor(bf16, flags.SubView(1, 1), raisesOverflow: true);
+        var half = new HalfTensor<Fp16Format>(fp16, flags.SubView(0, 1), raisesOverflow: true);
+        var brain = new HalfTensor<Bf16Format>(bf16, flags.SubView(1, 1), raisesOverflow: true);
         half.Store(i, values[i]);
         brain.Store(i, values[i]);
         widened[i] = half.Load(i) + brain.Load(i);

@@ -30,8 +30,8 @@ namespace DslNet.Generator.Emitting
                 w.Line("partial void CreateDeviceNetwork(global::DslNet.Device device, global::DslNet.Precision precision, ref global::DslNet.Devices.DeviceNetwork? network) =>");
                 w.Line("    network = precision switch");
                 w.Line("    {");
-                w.Line($"        global::DslNet.Precision.Fp16 => new GpuPath<{G}.Fp16Tensor>(device, precision),");
-                w.Line($"        global::DslNet.Precision.Bf16 => new GpuPath<{G}.Bf16Tensor>(device, precision),");
+                w.Line($"        global::DslNet.Precision.Fp16 => new GpuPath<{G}.HalfTensor<{G}.Fp16Format>>(device, precision),");
+                w.Line($"        global::DslNet.Precision.Bf16 => new GpuPath<{G}.HalfTensor<{G}.Bf16Format>>(device, precision),");
                 w.Line($"        _ => new GpuPath<{G}.Fp32Tensor>(device, precision),");
                 w.Line("    };");
                 w.Line();

@@ -60,57 +60,62 @@ public readonly struct Fp32Tensor : IActivationStorage<Fp32Tensor>
         new(views.Region(offsetPerRow, width), views.OverflowFlag, raisesOverflow);
 }
 
-/// <summary>IEEE fp16 storage (ushort bits, <see cref="Float16"/>'s round to nearest even): Precision.Fp16.</summary>
-public readonly struct Fp16Tensor : IActivationStorage<Fp16Tensor>
+/// <summary>A 16-bit storage format: round to nearest even from fp32, widen back, and the overflow test.</summary>
+public interface IHalfFormat
 {
-    private readonly ArrayView<ushort> bits;
-    private readonly ArrayView<double> overflowFlag;
-    private readonly bool raisesOverflow;
+    ushort FromFloat(float value);
 
-    public Fp16Tensor(ArrayView<ushort> bits, ArrayView<double> overflowFlag, bool raisesOverflow)
-    {
-        this.bits = bits;
-        this.overflowFlag = overflowFlag;
-        this.raisesOverflow = raisesOverflow;
-    }
+    float ToFloat(ushort bits);
 
-    public float Load(int index) => Float16.ToFloat(bits[index]);
-
-    public void Store(int index, float value)
-    {
-        ushort stored = Float16.FromFloat(value);
-        bits[index] = stored;
-        if (raisesOverflow && Float16.IsOverflow(stored)) GradientOverflow.Raise(overflowFlag);
-    }
-
-    public Fp16Tensor Region(NetworkViews views, int offsetPerRow, int width, bool raisesOverflow) =>
-        new(views.HalfRegion(offsetPerRow, width), views.OverflowFlag, raisesOverflow);
+    /// <summary>True when the stored bits are ±∞ or NaN.</summary>
+    bool IsOverflow(ushort bits);
 }
 
-/// <summary>bfloat16 storage (ushort bits, <see cref="BFloat16"/>'s round to nearest even): Precision.Bf16. fp32's
-/// exponent range, so only a value already ±∞ or NaN in fp32 (or within half an ulp of fp32's largest) raises the flag.</summary>
-public readonly struct Bf16Tensor : IActivationStorage<Bf16Tensor>
+/// <summary>IEEE fp16 (<see cref="Float16"/>): Precision.Fp16.</summary>
+public readonly struct Fp16Format : IHalfFormat
+{
+    public ushort FromFloat(float value) => Float16.FromFloat(value);
+
+    public float ToFloat(ushort bits) => Float16.ToFloat(bits);
+
+    public bool IsOverflow(ushort bits) => Float16.IsOverflow(bits);
+}
+
+/// <summary>bfloat16 (<see cref="BFloat16"/>): Precision.Bf16. fp32's exponent range, so only a value already ±∞ or NaN
+/// in fp32 (or within half an ulp of fp32's largest) overflows.</summary>
+public readonly struct Bf16Format : IHalfFormat
+{
+    public ushort FromFloat(float value) => BFloat16.FromFloat(value);
+
+    public float ToFloat(ushort bits) => BFloat16.ToFloat(bits);
+
+    public bool IsOverflow(ushort bits) => BFloat16.IsOverflow(bits);
+}
+
+/// <summary>16-bit storage (ushort bits in <typeparamref name="TFormat"/>, round to nearest even): Precision.Fp16 and Bf16.</summary>
+public readonly struct HalfTensor<TFormat> : IActivationStorage<HalfTensor<TFormat>>
+    where TFormat : struct, IHalfFormat
 {
     private readonly ArrayView<ushort> bits;
     private readonly ArrayView<double> overflowFlag;
     private readonly bool raisesOverflow;
 
-    public Bf16Tensor(ArrayView<ushort> bits, ArrayView<double> overflowFlag, bool raisesOverflow)
+    public HalfTensor(ArrayView<ushort> bits, ArrayView<double> overflowFlag, bool raisesOverflow)
     {
         this.bits = bits;
         this.overflowFlag = overflowFlag;
         this.raisesOverflow = raisesOverflow;
     }
 
-    public float Load(int index) => BFloat16.ToFloat(bits[index]);
+    public float Load(int index) => default(TFormat).ToFloat(bits[index]);
 
     public void Store(int index, float value)
     {
-        ushort stored = BFloat16.FromFloat(value);
+        ushort stored = default(TFormat).FromFloat(value);
         bits[index] = stored;
-        if (raisesOverflow && BFloat16.IsOverflow(stored)) GradientOverflow.Raise(overflowFlag);
+        if (raisesOverflow && default(TFormat).IsOverflow(stored)) GradientOverflow.Raise(overflowFlag);
     }
 
-    public Bf16Tensor Region(NetworkViews views, int offsetPerRow, int width, bool raisesOverflow) =>
+    public HalfTensor<TFormat> Region(NetworkViews views, int offsetPerRow, int width, bool raisesOverflow) =>
         new(views.HalfRegion(offsetPerRow, width), views.OverflowFlag, raisesOverflow);
 }

@@ -15,8 +15,8 @@ namespace StreamRec.Models
         partial void CreateDeviceNetwork(global::DslNet.Device device, global::DslNet.Precision precision, ref global::DslNet.Devices.DeviceNetwork? network) =>
             network = precision switch
             {
-                global::DslNet.Precision.Fp16 => new GpuPath<GpuKernels.Fp16Tensor>(device, precision),
-                global::DslNet.Precision.Bf16 => new GpuPath<GpuKernels.Bf16Tensor>(device, precision),
+                global::DslNet.Precision.Fp16 => new GpuPath<GpuKernels.HalfTensor<GpuKernels.Fp16Format>>(device, precision),
+                global::DslNet.Precision.Bf16 => new GpuPath<GpuKernels.HalfTensor<GpuKernels.Bf16Format>>(device, precision),
                 _ => new GpuPath<GpuKernels.Fp32Tensor>(device, precision),
             };
 
