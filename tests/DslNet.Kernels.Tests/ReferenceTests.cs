@@ -2,7 +2,7 @@ using DslNet.Kernels.Cpu;
 
 namespace DslNet.Kernels.Tests;
 
-/// <summary>Forward and backward against PyTorch's own numbers in shared/reference.</summary>
+/// <summary>Forward and backward against PyTorch's own numbers in tests/reference.</summary>
 public class ReferenceTests
 {
     private const double Rel = 1e-5;

@@ -68,35 +68,14 @@ internal static class TestUtil
     }
 }
 
-/// <summary>PyTorch's numbers from shared/reference, found by walking up from the test binaries.</summary>
+/// <summary>PyTorch's numbers from the repository's tests/reference, one key of one file at a time.</summary>
 internal static class Reference
 {
-    private static readonly Lazy<string> Folder = new(Locate);
-
-    public static JsonElement Load(string file, string key)
-    {
-        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder.Value, file)));
-        return document.RootElement.GetProperty(key).Clone();
-    }
+    public static JsonElement Load(string file, string key) => DslNet.Tests.Shared.ReferenceFiles.Load(file).GetProperty(key);
 
     public static double[] Doubles(this JsonElement element, string name) =>
         element.GetProperty(name).EnumerateArray().Select(e => e.GetDouble()).ToArray();
 
     public static float[] Floats(this JsonElement element, string name) =>
         element.GetProperty(name).EnumerateArray().Select(e => (float)e.GetDouble()).ToArray();
-
-    private static string Locate()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            // Either <dir>/shared/reference (shared inside the clone) or a sibling of the clone (<clone>/../shared).
-            string candidate = Path.Combine(directory.FullName, "shared", "reference");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No shared/reference folder above {AppContext.BaseDirectory}.");
-    }
 }

@@ -1,6 +1,6 @@
 namespace DslNet.EndToEnd.Tests.Models;
 
-// The architecture of shared/reference/tiny_mlp_training.json:
+// The architecture of tests/reference/tiny_mlp_training.json:
 // Linear(4,8) BatchNorm1d(8) ReLU Linear(8,4) ReLU Linear(4,1); BCEWithLogits.
 [Network(Inputs = 4, Loss = Loss.BinaryCrossEntropyWithLogits)]
 public sealed partial class TinyMlp
