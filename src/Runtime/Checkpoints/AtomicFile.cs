@@ -20,6 +20,7 @@ public static class AtomicFile
         ArgumentNullException.ThrowIfNull(write);
         var full = Path.GetFullPath(path);
         var temporary = full + TemporarySuffix;
+        CheckDirectory(path, full);
         try
         {
             using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
@@ -31,11 +32,49 @@ public static class AtomicFile
 
             File.Move(temporary, full, overwrite: true);
         }
+        catch (UnauthorizedAccessException e)
+        {
+            TryDelete(temporary);
+            throw new UnauthorizedAccessException($"Cannot write '{path}': {e.Message}", e);
+        }
         catch
         {
             TryDelete(temporary);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="path"/> could be written now: its directory exists and a file can be created
+    /// there (a probe is created and deleted). Errors name <paramref name="path"/> as given.
+    /// </summary>
+    public static void CheckWritable(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = Path.GetFullPath(path);
+        CheckDirectory(path, full);
+        if (Directory.Exists(full))
+            throw new IOException($"Cannot write '{path}': it is a directory.");
+        var probe = full + TemporarySuffix;
+        try
+        {
+            using (new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None)) { }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"Cannot write '{path}': {e.Message}", e);
+        }
+        finally
+        {
+            TryDelete(probe);
+        }
+    }
+
+    private static void CheckDirectory(string path, string full)
+    {
+        var directory = Path.GetDirectoryName(full);
+        if (directory is not null && !Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"Cannot write '{path}': the directory '{directory}' does not exist.");
     }
 
     private static void TryDelete(string path)

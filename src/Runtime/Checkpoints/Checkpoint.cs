@@ -25,7 +25,8 @@ namespace DslNet;
 /// <c>dslnet/format</c>, <c>dslnet/format_version</c>, <c>dslnet/created_utc</c>, <c>dslnet/model_type</c>, the
 /// model's random state (<c>dslnet/step_count</c> and <c>dslnet/seed</c>: dropout masks are keyed by both),
 /// <c>dslnet/components</c> (a JSON object, component name → type), each component's values under
-/// <c>&lt;component&gt;/&lt;name&gt;</c> and the user's under <c>user/&lt;name&gt;</c>.
+/// <c>&lt;component&gt;/&lt;name&gt;</c> and the user's under <c>user/&lt;name&gt;</c>. Since format version 2,
+/// <c>dslnet/checksums</c> holds an XxHash64 of every tensor's bytes (a JSON object, name → hex digits).
 /// </para>
 /// <para>
 /// Saving gathers every component's state first, then writes through <see cref="AtomicFile"/>: a temporary file in the
@@ -36,14 +37,17 @@ namespace DslNet;
 /// Loading checks the whole file against the model and the components (format, model type, every tensor's name and
 /// shape, every component's presence and type) before it changes anything, and if a component then rejects its
 /// state, the model and the components loaded so far are put back as they were: a load either succeeds or leaves
-/// everything untouched. Gradients are not saved: save between optimizer steps, not in the middle of an
+/// everything untouched. Every tensor's checksum is verified first, and a corrupted tensor is refused by name (a
+/// file written before checksums existed loads with a warning in <see cref="CheckpointInfo.Warnings"/>). Loaded
+/// weights and running statistics must be finite unless <c>allowNonFinite</c> says otherwise. Gradients are not saved: save between optimizer steps, not in the middle of an
 /// accumulation.
 /// </para>
 /// </remarks>
 public sealed class Checkpoint
 {
     /// <summary>The version of the layout this class writes; it reads this and older ones.</summary>
-    public const int CurrentFormatVersion = 1;
+    /// <remarks>Version 2 added <c>dslnet/checksums</c>; version 1 files still load, with a warning.</remarks>
+    public const int CurrentFormatVersion = 2;
 
     /// <summary>The usual extension of a checkpoint file.</summary>
     public const string Extension = ".safetensors";
@@ -127,6 +131,7 @@ public sealed class Checkpoint
 
         foreach (var (name, _, state) in states) AddState(name, state, tensors, metadata);
         AddState(UserPrefix, user, tensors, metadata);
+        metadata[TensorChecksums.MetadataKey] = TensorChecksums.Describe(tensors);
 
         SafeTensorsWriter.Write(path, tensors, metadata);
     }
@@ -135,12 +140,14 @@ public sealed class Checkpoint
     /// Restores the model and every component from <paramref name="path"/>. Components the file holds but this
     /// checkpoint does not name are ignored (so a model alone can be loaded from a full training checkpoint).
     /// </summary>
-    /// <exception cref="InvalidDataException">The file is not a valid checkpoint, or does not fit the model or a component; nothing was changed.</exception>
-    public CheckpointInfo Load(string path)
+    /// <param name="allowNonFinite">Accept NaN or ±∞ in the loaded weights and running statistics (refused by default).</param>
+    /// <exception cref="InvalidDataException">The file is not a valid checkpoint, is corrupted, or does not fit the model or a component; nothing was changed.</exception>
+    public CheckpointInfo Load(string path, bool allowNonFinite = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var reader = SafeTensorsReader.Open(path);
         var info = ReadInfo(reader);
+        VerifyChecksums(reader, info);
         if (info.ModelType != TypeName(Model))
             throw new InvalidDataException($"{path}: the checkpoint holds a {info.ModelType}; it cannot be loaded into a {TypeName(Model)}.");
         CheckModelTensors(reader, Model);
@@ -173,8 +180,7 @@ public sealed class Checkpoint
         var started = 0;
         try
         {
-            foreach (var view in Model.Parameters.Views) reader.Read(view.Name, view.Span);
-            foreach (var view in Model.RunningStatistics.Views) reader.Read(view.Name, view.Span);
+            ReadModelTensors(reader, Model, allowNonFinite);
             Model.StepCount = info.StepCount;
             if (seed is { } value) Model.Seed = value;
             for (var i = 0; i < incoming.Count; i++)
@@ -221,6 +227,12 @@ public sealed class Checkpoint
     public static CheckpointInfo Load(string path, INetwork model, params (string Name, IStateful Component)[] components) =>
         Of(model, components).Load(path);
 
+    /// <summary>
+    /// Checks, before any work is done, that a checkpoint can be written to <paramref name="path"/>: its directory
+    /// exists and a file can be created there. Throws with the user's path in the message.
+    /// </summary>
+    public static void CheckWritable(string path) => AtomicFile.CheckWritable(path);
+
     /// <summary>Reads a checkpoint's description and user data without loading anything (e.g. to size a schedule before resuming).</summary>
     public static CheckpointInfo ReadInfo(string path)
     {
@@ -233,15 +245,58 @@ public sealed class Checkpoint
     /// Loads only parameters and running statistics from any safetensors file whose tensor names and shapes match
     /// the model (one exported by another tool, or a DslNet checkpoint, whose other contents are ignored). The
     /// model's type, step count and seed are not checked or changed; F16, BF16 and F64 tensors are converted.
+    /// A DslNet checkpoint's checksums are verified; NaN or ±∞ weights are refused unless <paramref name="allowNonFinite"/>.
+    /// On failure the model is left as it was.
     /// </summary>
-    public static void LoadWeights(string path, INetwork model)
+    public static void LoadWeights(string path, INetwork model, bool allowNonFinite = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(model);
         using var reader = SafeTensorsReader.Open(path);
         CheckModelTensors(reader, model);
-        foreach (var view in model.Parameters.Views) reader.Read(view.Name, view.Span);
-        foreach (var view in model.RunningStatistics.Views) reader.Read(view.Name, view.Span);
+        TensorChecksums.Verify(reader);
+        var parameters = model.Parameters.Data.AsSpan().ToArray();
+        var statistics = model.RunningStatistics.Data.AsSpan().ToArray();
+        try
+        {
+            ReadModelTensors(reader, model, allowNonFinite);
+        }
+        catch
+        {
+            parameters.CopyTo(model.Parameters.Data, 0);
+            statistics.CopyTo(model.RunningStatistics.Data, 0);
+            throw;
+        }
+    }
+
+    private static void VerifyChecksums(SafeTensorsReader reader, CheckpointInfo info)
+    {
+        if (!TensorChecksums.Verify(reader))
+            info.AddWarning($"{reader.Source}: the checkpoint has no checksums (format version {info.FormatVersion}, written before " +
+                            "they existed), so corrupted tensor data cannot be detected. Save it again to add them.");
+    }
+
+    /// <summary>Reads the model's parameters and running statistics, refusing NaN or ±∞ unless allowed.</summary>
+    private static void ReadModelTensors(SafeTensorsReader reader, INetwork model, bool allowNonFinite)
+    {
+        foreach (var view in model.Parameters.Views.Concat(model.RunningStatistics.Views))
+        {
+            var values = view.Span;
+            reader.Read(view.Name, values);
+            if (allowNonFinite) continue;
+            var index = FirstNonFinite(values);
+            if (index >= 0)
+                throw new InvalidDataException(
+                    $"{reader.Source}: tensor '{view.Name}' holds {values[index]} at element {index}; loaded weights must be finite " +
+                    "(pass allowNonFinite: true to load it anyway).");
+        }
+    }
+
+    private static int FirstNonFinite(ReadOnlySpan<float> values)
+    {
+        for (var i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i])) return i;
+        return -1;
     }
 
     private static Checkpoint Of(INetwork model, (string Name, IStateful Component)[] components)

@@ -45,4 +45,11 @@ public sealed class CheckpointInfo
 
     /// <summary>Every tensor in the file, as its safetensors header lists them.</summary>
     public IReadOnlyList<SafeTensorEntry> Tensors { get; }
+
+    /// <summary>What loading found worth saying without refusing the file (e.g. a file written before checksums existed).</summary>
+    public IReadOnlyList<string> Warnings => _warnings;
+
+    private readonly List<string> _warnings = [];
+
+    internal void AddWarning(string warning) => _warnings.Add(warning);
 }

@@ -145,6 +145,33 @@ public sealed class SafeTensorsReader : IDisposable
         }
     }
 
+    /// <summary>Feeds a tensor's bytes, exactly as stored in the file, to <paramref name="hash"/>.</summary>
+    public void AppendBytes(string name, System.IO.Hashing.NonCryptographicHashAlgorithm hash)
+    {
+        ArgumentNullException.ThrowIfNull(hash);
+        var entry = GetEntry(name);
+        var chunk = ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            _stream.Position = _dataStart + entry.Begin;
+            for (var remaining = entry.ByteLength; remaining > 0;)
+            {
+                var bytes = chunk.AsSpan(0, (int)Math.Min(chunk.Length, remaining));
+                _stream.ReadExactly(bytes);
+                hash.Append(bytes);
+                remaining -= bytes.Length;
+            }
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException($"{Source}: the file ended while reading tensor '{entry.Name}'; it was truncated after it was opened.");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
     private void ReadConverted(string dtype, Span<float> destination)
     {
         var size = ElementSizes[dtype];

@@ -76,6 +76,8 @@ public sealed class Trainer
         if (validation is not null) CheckData(validation, "validation set", nameof(validation), Model);
         if (options.EarlyStopping is not null && validation is null)
             throw new ArgumentException("Early stopping watches the validation loss: pass a validation set to Fit.", nameof(validation));
+        // A bad path must fail now, not after the first epoch has trained.
+        if (options.CheckpointPath is not null) Checkpoint.CheckWritable(options.CheckpointPath);
 
         var batchesPerEpoch = train.BatchesPerEpoch(options.BatchSize, options.DropLast);
         var accumulation = options.AccumulationSteps;
@@ -97,7 +99,11 @@ public sealed class Trainer
         var progress = ProgressDisplay.Create(options.Progress, options.ProgressWriter);
         var callbacks = options.Callbacks;
         var validationOutputs = validation is null ? null : new float[validation.Rows * model.OutputSize];
-        var checkpoint = options.CheckpointPath is null ? null : BuildCheckpoint(model, optimizer, schedule, scaler, stopping);
+        var checkpoint = options.CheckpointPath is null && options.ResumeFrom is null
+            ? null
+            : BuildCheckpoint(model, optimizer, schedule, scaler, stopping);
+        var firstEpoch = options.ResumeFrom is null ? 1 : Resume(checkpoint!, options.ResumeFrom, options.Epochs, progress);
+        context.OptimizerStep = (long)(firstEpoch - 1) * stepsPerEpoch;
         var clipNorm = options.ClipNorm ?? double.PositiveInfinity;
 
         var monitor = model.Monitor;
@@ -110,7 +116,7 @@ public sealed class Trainer
         var epochClock = new Stopwatch();
         try
         {
-            for (var epoch = 1; epoch <= options.Epochs && !context.StopRequested; epoch++)
+            for (var epoch = firstEpoch; epoch <= options.Epochs && !context.StopRequested; epoch++)
             {
                 context.Epoch = epoch;
                 context.Batch = 0;
@@ -186,12 +192,15 @@ public sealed class Trainer
                 if (stopping is not null && stopping.Report(EarlyStoppingValue(stopping, record), model))
                     context.RequestStop($"early stopping: no improvement for {stopping.Patience} epochs (best epoch {stopping.BestEpoch + 1})");
 
-                checkpoint?.Save(options.CheckpointPath!, data =>
+                if (options.CheckpointPath is not null)
                 {
-                    data.Value("epoch", (long)epoch);
-                    data.Value("train_loss", trainLoss);
-                    if (validationLoss is { } v) data.Value("validation_loss", v);
-                });
+                    checkpoint!.Save(options.CheckpointPath, data =>
+                    {
+                        data.Value("epoch", (long)epoch);
+                        data.Value("train_loss", trainLoss);
+                        if (validationLoss is { } v) data.Value("validation_loss", v);
+                    });
+                }
 
                 // The epoch's time includes validation and the checkpoint.
                 record = record with { WallSeconds = epochClock.Elapsed.TotalSeconds };
@@ -222,6 +231,18 @@ public sealed class Trainer
             ? record.ValidationLoss!.Value
             : record.ValidationAuc ?? record.ValidationAccuracy
               ?? throw new InvalidOperationException("Early stopping in Max mode watches validation AUC or accuracy, which an MSE model does not have; use Min mode (validation loss).");
+
+    /// <summary>Restores a saved run; returns the first epoch still to train.</summary>
+    private static int Resume(Checkpoint checkpoint, string path, int epochs, ProgressDisplay? progress)
+    {
+        var info = checkpoint.Load(path);
+        foreach (var warning in info.Warnings) progress?.Message($"warning: {warning}");
+        var savedEpoch = info.Data.Int64("epoch");
+        if (savedEpoch < 1 || savedEpoch > epochs)
+            throw new InvalidDataException($"{path}: the checkpoint was saved after epoch {savedEpoch}, outside this run's 1..{epochs}.");
+        progress?.Message($"resumed from {path} after epoch {savedEpoch}");
+        return (int)savedEpoch + 1;
+    }
 
     private static Checkpoint BuildCheckpoint(INetwork model, Optimizer optimizer, ILearningRateScheduler? schedule, GradScaler? scaler, EarlyStopping? stopping)
     {

@@ -72,6 +72,15 @@ public sealed class TrainerOptions
     /// <summary>Save a checkpoint (model, optimizer, schedule, scaler, early stopping) to this path after every epoch; null (default) saves none.</summary>
     public string? CheckpointPath { get; init; }
 
+    /// <summary>
+    /// Continue the run saved in this checkpoint (written through <see cref="CheckpointPath"/> with the same model,
+    /// data and options): model, optimizer, schedule, scaler and early stopping are restored and training goes on
+    /// from the epoch after the saved one, bit-identically to a run that was never interrupted. A corrupted file, or
+    /// one that does not fit the model or these options, is refused before anything changes. The returned history
+    /// holds the resumed epochs only. Null (default): start fresh.
+    /// </summary>
+    public string? ResumeFrom { get; init; }
+
     /// <summary>Hooks after every optimizer step and every epoch; any can stop training.</summary>
     public IReadOnlyList<ITrainerCallback> Callbacks { get; init; } = [];
 
