@@ -2,7 +2,7 @@
 
 Inputs: three float64 gradients of 5, 12 and 7 values (scales about 5, 1 and 0.2, so one tensor dominates the
 norm and clipping by value touches only some entries), drawn after torch.manual_seed(0). The committed file's
-gradients came from another random stream; the outputs follow from whichever gradients the file holds.
+gradients came from another random stream; generate.py --inputs-from replays them.
 """
 import torch
 
@@ -20,9 +20,12 @@ def _parameters(grads):
     return parameters
 
 
-def generate():
+def generate(inputs=None):
+    """inputs: a committed clipping.json whose gradients to use instead of drawing new ones."""
     torch.manual_seed(0)
     grads = [torch.randn(5) * 5, torch.randn(12), torch.randn(7) * 0.2]
+    if inputs is not None:
+        grads = [torch.tensor(g) for g in inputs["grads"]]
 
     by_norm = _parameters(grads)
     total_norm = torch.nn.utils.clip_grad_norm_(by_norm, MAX_NORM)

@@ -10,7 +10,8 @@ in both files must have the same outputs to rtol (relative, with a floor of 1e-3
 so float noise around zero is not judged against itself); where its inputs differ (random draws from another
 stream) its outputs are not compared, and the report says so. Dicts with no inputs anywhere above them
 (schedulers, grad_scaler) are deterministic and always compared. init_variance is statistical: within 10x.
-Exit status 1 if any schema differs or any number that should match does not.
+Files missing from NEW_DIR (a partial --only run) are listed and skipped. Exit status 1 if any schema differs or
+any number that should match does not.
 """
 import argparse
 import json
@@ -154,16 +155,21 @@ def main():
     arguments = parser.parse_args()
 
     failed = False
-    names = sorted(n for n in os.listdir(arguments.against) if n.endswith(".json"))
-    for name in names:
-        regenerated_path = os.path.join(arguments.regenerated, name)
-        if not os.path.exists(regenerated_path):
-            print(f"{name}: MISSING from {arguments.regenerated}")
-            failed = True
+    committed_names = sorted(n for n in os.listdir(arguments.against) if n.endswith(".json"))
+    regenerated_names = set(n for n in os.listdir(arguments.regenerated) if n.endswith(".json"))
+    for name in committed_names:
+        if name not in regenerated_names:
+            print(f"{name}: not in {arguments.regenerated} (not regenerated, not compared)")
             continue
-        report, summary = compare_file(os.path.join(arguments.against, name), regenerated_path, arguments.rtol)
+        report, summary = compare_file(os.path.join(arguments.against, name),
+                                       os.path.join(arguments.regenerated, name), arguments.rtol)
         failed |= bool(report.schema or report.mismatch)
         print(f"{name}: {summary}")
+    for name in sorted(regenerated_names - set(committed_names)):
+        print(f"{name}: new, no committed file to compare with")
+    if not regenerated_names & set(committed_names):
+        print(f"no file of {arguments.against} is in {arguments.regenerated}")
+        failed = True
     sys.exit(1 if failed else 0)
 
 
