@@ -36,6 +36,14 @@ namespace DslNet.Generator
                 output.AddSource(hint + ".Cpu.g.cs", CpuPathEmitter.Emit(plan));
             });
 
+            // An invalid model still gets its partial properties (bodies that throw), so only the DSL diagnostic shows.
+            context.RegisterSourceOutput(plans.Select(static (result, _) => result.Placeholder), static (output, placeholder) =>
+            {
+                if (placeholder is null) return;
+                var hint = (placeholder.Namespace == null ? "" : placeholder.Namespace + ".") + placeholder.ClassName;
+                output.AddSource(hint + ".Placeholder.g.cs", PlaceholderEmitter.Emit(placeholder));
+            });
+
             // The device path needs ILGPU's types: emitted only when the compilation references ILGPU (DslNet.Runtime brings
             // it), so a compilation without it still builds, and its models report a clear error for a GPU device.
             var usesIlgpu = context.CompilationProvider

@@ -103,6 +103,15 @@ namespace DslNet.Generator.Planning
         Sigmoid,
     }
 
-    /// <summary>The planner's result: a plan when the model is valid, and every diagnostic either way.</summary>
-    internal sealed record PlanResult(ExecutionPlan? Plan, EquatableArray<DiagnosticInfo> Diagnostics);
+    /// <summary>
+    /// The planner's result: a plan when the model is valid, and every diagnostic either way. When the model is
+    /// invalid but its class and block properties are well-formed, <see cref="Placeholder"/> says which partial
+    /// members still need an implementation part, so the user sees the DSL diagnostic and not one CS9248 per block.
+    /// </summary>
+    internal sealed record PlanResult(ExecutionPlan? Plan, EquatableArray<DiagnosticInfo> Diagnostics, PlaceholderPlan? Placeholder = null);
+
+    /// <summary>An invalid model's partial block properties, to be implemented with bodies that throw.</summary>
+    internal sealed record PlaceholderPlan(string? Namespace, string ClassName, EquatableArray<PlaceholderBlock> Blocks);
+
+    internal sealed record PlaceholderBlock(string Name, string Accessibility);
 }

@@ -62,7 +62,18 @@ namespace DslNet.Generator.Planning
                     Blocks: blocks.ToEquatableArray());
             }
 
-            return new PlanResult(result, diagnostics.ToEquatableArray());
+            return new PlanResult(result, diagnostics.ToEquatableArray(), result == null ? Placeholder(spec) : null);
+        }
+
+        /// <summary>The partial members an invalid model declares (a class that cannot take them gets none).</summary>
+        private static PlaceholderPlan? Placeholder(NetworkSpec spec)
+        {
+            if (!spec.IsPartial || spec.UnsupportedShape != null) return null;
+            var blocks = spec.Blocks
+                .Where(b => b.FormProblem == null)
+                .Select(b => new PlaceholderBlock(b.Name, b.Accessibility))
+                .ToEquatableArray();
+            return blocks.Count == 0 ? null : new PlaceholderPlan(spec.Namespace, spec.ClassName, blocks);
         }
 
         private static BlockPlan? PlanBlock(BlockSpec block, int index, int inputs, LayoutBuilder layout, List<DiagnosticInfo> diagnostics)
