@@ -18,10 +18,15 @@ public class AllocationTests
                 model.Step(step);
             }
 
-            // Other threads of the test host (result reporting, tiered re-jits of test code) allocate in bursts, so the
-            // process-wide figure is taken as the quietest of a few windows; the per-thread figures must be 0 in all.
+            // What runs the step is measured exactly: the calling thread and the pool's workers must allocate 0 bytes
+            // in every window. The process-wide figure is the catch-all for any other thread a kernel might use, but it
+            // also counts the test host's own threads, which allocate whether or not the step does: the flaky failure
+            // (672 bytes in one full-suite run, 840 in a reproduction with the whole assembly on a loaded machine) came
+            // only when earlier tests of the same process had run, never with this test alone, and no kernel starts a
+            // thread, timer or thread-pool item. So the catch-all is the quietest of up to 20 windows of 100 steps; an
+            // allocation in the step itself (at least one object per step, 100 per window) shows in every one of them.
             long quietest = long.MaxValue;
-            for (int attempt = 0; attempt < 5 && quietest >= 512; attempt++)
+            for (int attempt = 0; attempt < 20 && quietest >= 512; attempt++)
             {
                 long thread = GC.GetAllocatedBytesForCurrentThread();
                 long workers = WorkerPool.WorkerAllocatedBytes();
