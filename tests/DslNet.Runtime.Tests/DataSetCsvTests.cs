@@ -55,6 +55,41 @@ public sealed class DataSetCsvTests
     }
 
     [Fact]
+    public void A_missing_label_column_in_a_wide_file_shows_the_first_few_columns_and_the_count()
+    {
+        var header = string.Join(",", Enumerable.Range(0, 129).Select(c => $"f{c}"));
+        using var file = new TempFile(header + "\n" + string.Join(",", Enumerable.Repeat("0", 129)) + "\n");
+        var error = Assert.Throws<DataFormatException>(() => DataSet.LoadCsv(file.Path));
+        Assert.Contains("it has 129 columns: f0, f1, f2, f3, f4, … (and 124 more)", error.Message);
+        Assert.DoesNotContain("f5,", error.Message);
+        Assert.True(error.Message.Length < 250, error.Message);
+    }
+
+    [Theory]
+    [InlineData("2", "the label is 2; binary labels must be 0 or 1")]
+    [InlineData("0.5", "the label is 0.5; binary labels must be 0 or 1")]
+    [InlineData("-1", "the label is -1; binary labels must be 0 or 1")]
+    public void A_label_the_rule_refuses_names_file_line_and_column(string label, string message)
+    {
+        using var file = new TempFile($"x,label,y\n1,0,2\n\n3,1,4\n5,{label},6\n");
+        var error = Assert.Throws<DataFormatException>(() => DataSet.LoadCsv(file.Path, labels: LabelRule.Binary));
+        AssertLocation(error, file.Path, line: 5, column: 2);
+        Assert.Contains("('label')", error.Message);
+        Assert.Contains(message, error.Message);
+        Assert.Equal(3, DataSet.LoadCsv(file.Path).Rows);      // without a rule, any finite label is read
+    }
+
+    [Fact]
+    public void Class_index_labels_must_be_whole_and_in_range()
+    {
+        using var file = new TempFile("x,label\n1,0\n2,2\n3,3\n");
+        var error = Assert.Throws<DataFormatException>(() => DataSet.LoadCsv(file.Path, labels: LabelRule.ClassIndex(3)));
+        AssertLocation(error, file.Path, line: 4, column: 2);
+        Assert.Contains("whole numbers from 0 to 2", error.Message);
+        Assert.Equal(3, DataSet.LoadCsv(file.Path, labels: LabelRule.ClassIndex(4)).Rows);
+    }
+
+    [Fact]
     public void A_short_row_names_the_first_missing_column()
     {
         using var file = new TempFile("x,y,label\n1,2,0\n3,4\n");

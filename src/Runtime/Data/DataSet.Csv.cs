@@ -10,10 +10,12 @@ public sealed partial class DataSet
     /// <paramref name="labelColumn"/> is a feature, in file order. Blank lines are skipped.
     /// </summary>
     /// <exception cref="DataFormatException">
-    /// A missing label column, a row with too few or too many values, a value that is not a number, or a NaN or
-    /// infinity (including a value beyond the fp32 range); the message names the file, line and column.
+    /// A missing label column, a row with too few or too many values, a value that is not a number, a NaN or
+    /// infinity (including a value beyond the fp32 range), or a label that <paramref name="labels"/> refuses; the
+    /// message names the file, line and column.
     /// </exception>
-    public static DataSet LoadCsv(string path, string labelColumn = "label")
+    /// <param name="labels">What a label may be (e.g. <see cref="LabelRule.Binary"/>); null accepts any finite number.</param>
+    public static DataSet LoadCsv(string path, string labelColumn = "label", LabelRule? labels = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(labelColumn);
@@ -23,7 +25,7 @@ public sealed partial class DataSet
         var names = header.Split(',').Select(name => name.Trim()).ToArray();
         var labelIndex = Array.IndexOf(names, labelColumn);
         if (labelIndex < 0)
-            throw new DataFormatException(path, 1, null, null, $"no column named '{labelColumn}' in the header; the columns are: {string.Join(", ", names)}.");
+            throw new DataFormatException(path, 1, null, null, $"no column named '{labelColumn}' in the header; {DescribeColumns(names)}.");
         for (var c = 0; c < names.Length; c++)
         {
             if (names[c].Length == 0)
@@ -36,7 +38,7 @@ public sealed partial class DataSet
         if (columns == 0)
             throw new DataFormatException(path, 1, null, null, "the header has no feature columns besides the label.");
         var features = new List<float>();
-        var labels = new List<float>();
+        var labelValues = new List<float>();
         var lineNumber = 1;
         while (reader.ReadLine() is { } line)
         {
@@ -50,7 +52,13 @@ public sealed partial class DataSet
                     throw new DataFormatException(path, lineNumber, column + 1, null,
                         $"the row has more than the header's {names.Length} values.");
                 var value = ParseValue(path, lineNumber, column, names[column], line.AsSpan(range).Trim());
-                if (column == labelIndex) labels.Add(value);
+                if (column == labelIndex)
+                {
+                    if (labels is not null && !labels.Accepts(value))
+                        throw new DataFormatException(path, lineNumber, column + 1, names[column],
+                            $"the label is {value.ToString(CultureInfo.InvariantCulture)}; {labels.Description}.");
+                    labelValues.Add(value);
+                }
                 else features.Add(value);
                 column++;
             }
@@ -61,7 +69,16 @@ public sealed partial class DataSet
         }
 
         var featureNames = names.Where((_, c) => c != labelIndex).ToArray();
-        return new DataSet(features.ToArray(), labels.ToArray(), columns, featureNames, labelColumn);
+        return new DataSet(features.ToArray(), labelValues.ToArray(), columns, featureNames, labelColumn);
+    }
+
+    /// <summary>The first few column names and how many there are: a wide file's header does not fit one line.</summary>
+    private static string DescribeColumns(string[] names)
+    {
+        const int Shown = 5;
+        return names.Length <= Shown
+            ? $"the {names.Length} column(s) are: {string.Join(", ", names)}"
+            : $"it has {names.Length} columns: {string.Join(", ", names.Take(Shown))}, … (and {names.Length - Shown} more)";
     }
 
     /// <summary>
