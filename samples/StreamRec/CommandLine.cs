@@ -40,6 +40,9 @@ public static class CommandLine
           --compare           train both recipes on the same data and print the chapter's comparison table
           --device NAME       cpu (default, the generated C# path), cuda[:n], opencl[:n] or best
           --precision NAME    fp32 (default), fp16 or bf16 storage of activations and gradients
+          --checkpoint FILE   save model, optimizer, schedule and scaler to FILE after every epoch
+          --resume FILE       continue the run saved in FILE (same data and options), bit-identically
+          --stop-after-epoch N  stop after epoch N, as if interrupted (needs --checkpoint; resume later)
           -h, --help          show this help
 
         Exit codes: 0 done, 2 bad arguments or unusable input files.
@@ -94,6 +97,9 @@ public static class CommandLine
                 case "--train": options = options with { TrainPath = Path(name, value, ref error) }; break;
                 case "--val": options = options with { ValidationPath = Path(name, value, ref error) }; break;
                 case "--export": export = Path(name, value, ref error); break;
+                case "--checkpoint": options = options with { CheckpointPath = Path(name, value, ref error) }; break;
+                case "--resume": options = options with { ResumePath = Path(name, value, ref error) }; break;
+                case "--stop-after-epoch": options = options with { StopAfterEpoch = Positive(name, value, ref error) }; break;
                 case "--device":
                     if (value is "cpu" or "best" || System.Text.RegularExpressions.Regex.IsMatch(value, "^(cuda|opencl)(:[0-9]+)?$"))
                         options = options with { Device = value };
@@ -126,6 +132,13 @@ public static class CommandLine
                     return Fail($"{name}: there is no file '{path}'.");
         }
 
+        if (options.ResumePath is not null && !File.Exists(options.ResumePath))
+            return Fail($"--resume: there is no file '{options.ResumePath}'.");
+        if (options.StopAfterEpoch is not null && options.CheckpointPath is null)
+            return Fail("--stop-after-epoch needs --checkpoint, or the run is lost.");
+        if ((options.CheckpointPath ?? options.ResumePath) is not null && (seen.Contains("--compare") || options.Recipe == Recipe.Baseline))
+            return Fail("--checkpoint and --resume go with the full recipe's training run.");
+
         if (seen.Contains("--compare"))
         {
             if (seen.Contains("--recipe")) return Fail("--compare trains both recipes; leave out --recipe.");
@@ -141,7 +154,8 @@ public static class CommandLine
     }
 
     private static bool IsKnown(string name) => name is "--epochs" or "--batch-size" or "--seed" or "--threads" or "--rows"
-        or "--val-rows" or "--data-seed" or "--train" or "--val" or "--export" or "--recipe" or "--compare" or "--device" or "--precision";
+        or "--val-rows" or "--data-seed" or "--train" or "--val" or "--export" or "--recipe" or "--compare" or "--device" or "--precision"
+        or "--checkpoint" or "--resume" or "--stop-after-epoch";
 
     private static int Integer(string name, string value, ref string? error)
     {

@@ -47,7 +47,8 @@ namespace DslNet.Samples.StreamRec
                         return Success;
                 }
             }
-            catch (Exception e) when (e is StreamRecInputException or IOException or UnauthorizedAccessException)
+            // InvalidDataException: a checkpoint to resume from that is corrupted or does not fit this run.
+            catch (Exception e) when (e is StreamRecInputException or IOException or UnauthorizedAccessException or InvalidDataException)
             {
                 error.WriteLine($"error: {e.Message}");
                 return BadArguments;

@@ -45,5 +45,17 @@ public sealed record StreamRecOptions
     /// <summary>Storage precision of activations and gradients (<c>--precision</c>): fp32, fp16 or bf16.</summary>
     public Precision Precision { get; init; } = Precision.Fp32;
 
+    /// <summary>Save a checkpoint here after every epoch (<c>--checkpoint</c>); null saves none.</summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>Continue the run saved in this checkpoint (<c>--resume</c>), bit-identically; null starts fresh.</summary>
+    public string? ResumePath { get; init; }
+
+    /// <summary>
+    /// Stop after this epoch as if interrupted (<c>--stop-after-epoch</c>), leaving the checkpoint to resume from:
+    /// a long run split over several sessions. Null trains every epoch.
+    /// </summary>
+    public int? StopAfterEpoch { get; init; }
+
     public bool UsesCsv => TrainPath is not null;
 }

@@ -8,9 +8,9 @@ namespace DslNet.Samples.StreamRec;
 public sealed class StreamRecInputException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
-/// The StreamRec training recipe: AdamW (lr 1e-3, weight decay 1e-2), a one-cycle schedule stepped once per batch
-/// over all epochs, gradient clipping by global norm 1.0, batches of 512 shuffled anew each epoch, validation loss
-/// and ROC AUC after each epoch.
+/// The StreamRec training recipe, run by the library's <see cref="Trainer"/>: AdamW (lr 1e-3, weight decay 1e-2), a
+/// one-cycle schedule stepped once per batch over all epochs, gradient clipping by global norm 1.0, batches of 512
+/// shuffled anew each epoch, validation loss and ROC AUC after each epoch, optionally a checkpoint every epoch.
 /// </summary>
 public static class StreamRecTraining
 {
@@ -21,6 +21,7 @@ public static class StreamRecTraining
 
     /// <summary>Trains a fresh <see cref="StreamRecMlp"/> as <paramref name="options"/> say, writing progress to <paramref name="log"/>.</summary>
     /// <exception cref="StreamRecInputException">A CSV file is missing, malformed or of the wrong shape.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint to resume from is corrupted or does not fit this run.</exception>
     public static StreamRecResult Run(StreamRecOptions options, TextWriter? log = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -32,76 +33,79 @@ public static class StreamRecTraining
         var (train, validation) = (data.Train, data.Validation);
 
         var model = CreateModel(options);
-        var optimizer = new AdamW(model.Parameters, lr: options.MaxLearningRate, weightDecay: options.WeightDecay);
         var (dropLast, stepsPerEpoch) = BatchPlan(train, options.BatchSize);
-        var scheduler = new OneCycleLR(optimizer, maxLr: options.MaxLearningRate, totalSteps: options.Epochs * stepsPerEpoch,
-            pctStart: options.PctStart, divFactor: options.DivFactor, finalDivFactor: options.FinalDivFactor);
-
-        // fp16 storage needs dynamic loss scaling; for fp32 and bf16 the scaler is disabled: scale 1, every step taken.
-        var scaler = new GradScaler(enabled: model.Precision == Precision.Fp16);
+        // fp16 storage needs dynamic loss scaling; fp32 and bf16 train without it.
+        var lossScaling = model.Precision == Precision.Fp16;
 
         log.WriteLine($"device: {model.Device} ({model.Device.Name}), precision: {model.Precision.ToString().ToLowerInvariant()}" +
-                      (scaler.Enabled ? ", dynamic loss scaling" : ""));
+                      (lossScaling ? ", dynamic loss scaling" : ""));
         log.WriteLine($"threads: {CpuThreads.Count} (of {Environment.ProcessorCount} logical processors)");
         log.WriteLine();
         log.WriteLine(model.Summary().TrimEnd());
         log.WriteLine();
         log.WriteLine(FormattableString.Invariant(
             $"AdamW(lr={options.MaxLearningRate:g}, weight_decay={options.WeightDecay:g}), OneCycleLR(max_lr={options.MaxLearningRate:g}, total_steps={options.Epochs * stepsPerEpoch}, pct_start={options.PctStart:g}, div_factor={options.DivFactor:g}, final_div_factor={options.FinalDivFactor:g}), clip_grad_norm={options.ClipNorm:g}, batch_size={options.BatchSize}, {stepsPerEpoch} steps/epoch"));
+        if (options.CheckpointPath is not null) log.WriteLine($"checkpoint: {options.CheckpointPath} (every epoch)");
         log.WriteLine();
-        log.WriteLine("epoch  train_loss  val_loss  val_auc   samples/s        lr");
 
-        var logits = new float[validation.Rows];
-        var epochs = new List<EpochResult>(options.Epochs);
-        for (var epoch = 0; epoch < options.Epochs; epoch++)
+        var loopAllocations = new BatchLoopAllocations();
+        var trainer = new Trainer(model, new TrainerOptions
         {
-            var lossSum = 0.0;
-            var steps = 0;
-            long samples = 0;
-            var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-            var clock = Stopwatch.StartNew();
+            Epochs = options.Epochs,
+            BatchSize = options.BatchSize,
+            Seed = options.Seed,
+            DropLast = dropLast,
+            LearningRate = options.MaxLearningRate,
+            WeightDecay = options.WeightDecay,
+            Schedule = TrainerOptions.OneCycle(options.MaxLearningRate, options.PctStart, options.DivFactor, options.FinalDivFactor),
+            ClipNorm = options.ClipNorm,
+            LossScaling = lossScaling,
+            CheckpointPath = options.CheckpointPath,
+            ResumeFrom = options.ResumePath,
+            Callbacks = options.StopAfterEpoch is { } last ? [loopAllocations, StopAfter(last)] : [loopAllocations],
+            // On the console the Trainer draws a live progress line when it is a terminal; any other writer gets plain lines.
+            ProgressWriter = ReferenceEquals(log, Console.Out) ? null : log,
+        });
+        var history = trainer.Fit(train, validation);
+        if (history.StopReason is { } stopped && options.StopAfterEpoch is null)
+            throw new InvalidOperationException($"Training stopped: {stopped}.");
 
-            // The batch loop allocates nothing: the data set gathers each batch into buffers it reuses, the model
-            // and the optimizer work in their flat buffers, and the scheduler is closed form.
-            foreach (var batch in train.Batches(options.BatchSize, shuffle: true, seed: options.Seed, epoch: epoch, dropLast: dropLast))
-            {
-                var loss = model.TrainStep(batch.Features, batch.Labels, scaler.Scale);
-                if (scaler.Enabled)
-                {
-                    // fp16: the true gradients first, then clip them, then step unless they overflowed.
-                    scaler.Unscale(optimizer);
-                    GradClip.ByNorm(model.Gradients, options.ClipNorm);
-                    scaler.Step(optimizer);
-                    scaler.Update();
-                }
-                else
-                {
-                    // Clipping folded into the optimizer's pass: the same update as ByNorm, then Step.
-                    optimizer.Step(GradClip.NormCoefficient(model.Gradients, options.ClipNorm).Coefficient);
-                }
-
-                scheduler.Step();
-                if (!float.IsFinite(loss)) throw Diverged(epoch, steps, loss);
-                lossSum += loss;
-                steps++;
-                samples += batch.Count;
-            }
-
-            clock.Stop();
-            var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
-
-            var validationLoss = model.EvaluateLoss(validation.Features, validation.Labels);
-            model.Predict(validation.Features, logits);
-            var auc = Metrics.RocAuc(logits, validation.Labels);
-            var result = new EpochResult(epoch + 1, lossSum / steps, validationLoss, auc,
-                samples / clock.Elapsed.TotalSeconds, samples, clock.Elapsed, optimizer.LearningRate, allocated);
-            epochs.Add(result);
-            log.WriteLine(string.Create(Invariant,
-                $"{result.Epoch,5}  {result.TrainLoss,10:F4}  {result.ValidationLoss,8:F4}  {result.ValidationAuc,7:F4}  {result.SamplesPerSecond,10:F0}  {result.LearningRate,8:E2}"));
-        }
-
+        var samplesPerEpoch = dropLast ? train.Rows - train.Rows % options.BatchSize : train.Rows;
+        var epochs = history.Epochs
+            .Select((e, i) => new EpochResult(e.Epoch, e.TrainLoss, e.ValidationLoss!.Value, e.ValidationAuc!.Value, e.SamplesPerSecond,
+                samplesPerEpoch, TimeSpan.FromSeconds(e.TrainSeconds), e.LearningRate, loopAllocations.PerEpoch[i]))
+            .ToList();
+        var logits = new float[validation.Rows];
         var predictPerSecond = options.MeasurePredict ? MeasurePredict(model, validation, logits) : double.NaN;
         return new StreamRecResult(epochs, train.Rows, validation.Rows, CpuThreads.Count, data.TeacherAuc, predictPerSecond, model.Summary());
+    }
+
+    private static TrainerCallback StopAfter(int lastEpoch) => new()
+    {
+        EpochEnd = (context, epoch) =>
+        {
+            if (epoch.Epoch == lastEpoch) context.RequestStop($"--stop-after-epoch {lastEpoch}; continue with --resume");
+        },
+    };
+
+    /// <summary>
+    /// Bytes the batch loop allocated on the training thread in each epoch, from the first optimizer step's end to
+    /// the last's (the batch enumerator is created before the first, the epoch's record after the last).
+    /// </summary>
+    private sealed class BatchLoopAllocations : ITrainerCallback
+    {
+        private long _firstStepEnd;
+        private long _lastStepEnd;
+
+        public List<long> PerEpoch { get; } = [];
+
+        public void OnBatchEnd(TrainingContext context)
+        {
+            _lastStepEnd = GC.GetAllocatedBytesForCurrentThread();
+            if (context.Batch == 1) _firstStepEnd = _lastStepEnd;
+        }
+
+        public void OnEpochEnd(TrainingContext context, EpochRecord epoch) => PerEpoch.Add(_lastStepEnd - _firstStepEnd);
     }
 
     /// <summary>The two lines a run ends with: predict throughput, then <c>FINAL val_auc=… samples_per_s=…</c>.</summary>
@@ -171,7 +175,7 @@ public static class StreamRecTraining
         DataSet data;
         try
         {
-            data = DataSet.LoadCsv(path);
+            data = DataSet.LoadCsv(path, labels: LabelRule.Binary);
         }
         catch (Exception e) when (e is DataFormatException or IOException or UnauthorizedAccessException)
         {
@@ -244,6 +248,4 @@ public static class StreamRecTraining
         return predicted / clock.Elapsed.TotalSeconds;
     }
 
-    private static InvalidOperationException Diverged(int epoch, int step, float loss) =>
-        new($"Training diverged: the loss of step {step + 1} in epoch {epoch + 1} is {loss}.");
 }

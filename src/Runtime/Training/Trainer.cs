@@ -235,7 +235,17 @@ public sealed class Trainer
     /// <summary>Restores a saved run; returns the first epoch still to train.</summary>
     private static int Resume(Checkpoint checkpoint, string path, int epochs, ProgressDisplay? progress)
     {
-        var info = checkpoint.Load(path);
+        CheckpointInfo info;
+        try
+        {
+            info = checkpoint.Load(path);
+        }
+        catch (InvalidDataException e) when (!e.Message.Contains(path, StringComparison.Ordinal))
+        {
+            // A component refused its saved state (another schedule horizon, another optimizer): say which file.
+            throw new InvalidDataException($"{path}: cannot resume this run from it: {e.Message}", e);
+        }
+
         foreach (var warning in info.Warnings) progress?.Message($"warning: {warning}");
         var savedEpoch = info.Data.Int64("epoch");
         if (savedEpoch < 1 || savedEpoch > epochs)
