@@ -85,63 +85,28 @@ public static class RecipeComparison
         log ??= TextWriter.Null;
         var clock = Stopwatch.StartNew();
 
-        INetwork model;
-        Optimizer optimizer;
-        ILearningRateScheduler? schedule = null;
-        double? clip = null;
         // The baseline drops a one-row last batch too (BatchNorm's constraint), so both recipes see the same batches.
-        var (dropLast, stepsPerEpoch) = StreamRecTraining.BatchPlan(train, options.BatchSize);
+        var (dropLast, _) = StreamRecTraining.BatchPlan(train, options.BatchSize);
+        INetwork model;
         string description;
         if (recipe == Recipe.Full)
         {
             model = new StreamRecMlp(options.Seed);
-            optimizer = new AdamW(model.Parameters, lr: options.MaxLearningRate, weightDecay: options.WeightDecay);
-            schedule = new OneCycleLR(optimizer, maxLr: options.MaxLearningRate, totalSteps: options.Epochs * stepsPerEpoch,
-                pctStart: options.PctStart, divFactor: options.DivFactor, finalDivFactor: options.FinalDivFactor);
-            clip = options.ClipNorm;
             description = string.Create(Invariant,
                 $"full: StreamRecMlp (BatchNorm, dropout 0.3, He init), AdamW(lr={options.MaxLearningRate:g}, weight_decay={options.WeightDecay:g}), OneCycleLR per batch, clip_grad_norm={options.ClipNorm:g}");
         }
         else
         {
             model = BaselineMlp.CreateWithDefaultInit(options.Seed);
-            optimizer = new Adam(model.Parameters, lr: options.MaxLearningRate);
             description = string.Create(Invariant,
                 $"baseline: BaselineMlp (no BatchNorm, no dropout, nn.Linear default init), Adam(lr={options.MaxLearningRate:g}) constant, no weight decay, no clipping");
         }
 
         log.WriteLine(description);
-        log.WriteLine("epoch  train_loss  val_loss  val_auc   samples/s        lr");
-        var logits = new float[validation.Rows];
-        var epochs = new List<EpochResult>(options.Epochs);
-        for (var epoch = 0; epoch < options.Epochs; epoch++)
-        {
-            double lossSum = 0;
-            var steps = 0;
-            long samples = 0;
-            var epochClock = Stopwatch.StartNew();
-            foreach (var batch in train.Batches(options.BatchSize, shuffle: true, seed: options.Seed, epoch: epoch, dropLast: dropLast))
-            {
-                var loss = model.TrainStep(batch.Features, batch.Labels);
-                if (clip is { } maxNorm) GradClip.ByNorm(model.Gradients, maxNorm);
-                optimizer.Step();
-                schedule?.Step();
-                if (!float.IsFinite(loss))
-                    throw new InvalidOperationException($"Training diverged ({recipe}): the loss of step {steps + 1} in epoch {epoch + 1} is {loss}.");
-                lossSum += loss;
-                steps++;
-                samples += batch.Count;
-            }
-
-            epochClock.Stop();
-            var validationLoss = model.EvaluateLoss(validation.Features, validation.Labels);
-            model.Predict(validation.Features, logits);
-            var result = new EpochResult(epoch + 1, lossSum / steps, validationLoss, Metrics.RocAuc(logits, validation.Labels),
-                samples / epochClock.Elapsed.TotalSeconds, samples, epochClock.Elapsed, optimizer.LearningRate, 0);
-            epochs.Add(result);
-            log.WriteLine(string.Create(Invariant,
-                $"{result.Epoch,5}  {result.TrainLoss,10:F4}  {result.ValidationLoss,8:F4}  {result.ValidationAuc,7:F4}  {result.SamplesPerSecond,10:F0}  {result.LearningRate,8:E2}"));
-        }
+        var history = new Trainer(model, StreamRecTraining.TrainerOptionsFor(recipe, options, dropLast, log)).Fit(train, validation);
+        if (history.StopReason is { } stopped)
+            throw new InvalidOperationException($"Training stopped ({recipe}): {stopped}.");
+        var epochs = StreamRecTraining.EpochResults(history, train, options.BatchSize, dropLast, allocations: null);
 
         var trainLoss = InferenceLoss(model, train);
         clock.Stop();

@@ -49,7 +49,28 @@ public static class StreamRecTraining
         log.WriteLine();
 
         var loopAllocations = new BatchLoopAllocations();
-        var trainer = new Trainer(model, new TrainerOptions
+        IReadOnlyList<ITrainerCallback> callbacks = options.StopAfterEpoch is { } last ? [loopAllocations, StopAfter(last)] : [loopAllocations];
+        var trainer = new Trainer(model, TrainerOptionsFor(Recipe.Full, options, dropLast, log, lossScaling, callbacks));
+        var history = trainer.Fit(train, validation);
+        if (history.StopReason is { } stopped && options.StopAfterEpoch is null)
+            throw new InvalidOperationException($"Training stopped: {stopped}.");
+
+        var epochs = EpochResults(history, train, options.BatchSize, dropLast, loopAllocations);
+        var logits = new float[validation.Rows];
+        var predictPerSecond = options.MeasurePredict ? MeasurePredict(model, validation, logits) : double.NaN;
+        return new StreamRecResult(epochs, train.Rows, validation.Rows, CpuThreads.Count, data.TeacherAuc, predictPerSecond, model.Summary());
+    }
+
+    /// <summary>
+    /// A recipe as Trainer options. Full (§7.9.2): AdamW, one-cycle per batch, clipping, and the run's checkpoint
+    /// options; baseline (§7.9.1): Adam at a constant rate, no clipping. Progress goes to <paramref name="log"/> (on
+    /// the console, a live line when it is a terminal; any other writer gets plain per-epoch lines).
+    /// </summary>
+    internal static TrainerOptions TrainerOptionsFor(Recipe recipe, StreamRecOptions options, bool dropLast, TextWriter log,
+        bool lossScaling = false, IReadOnlyList<ITrainerCallback>? callbacks = null)
+    {
+        var full = recipe == Recipe.Full;
+        return new TrainerOptions
         {
             Epochs = options.Epochs,
             BatchSize = options.BatchSize,
@@ -57,27 +78,27 @@ public static class StreamRecTraining
             DropLast = dropLast,
             LearningRate = options.MaxLearningRate,
             WeightDecay = options.WeightDecay,
-            Schedule = TrainerOptions.OneCycle(options.MaxLearningRate, options.PctStart, options.DivFactor, options.FinalDivFactor),
-            ClipNorm = options.ClipNorm,
+            Optimizer = full ? null : parameters => new Adam(parameters, lr: options.MaxLearningRate),
+            Schedule = full
+                ? TrainerOptions.OneCycle(options.MaxLearningRate, options.PctStart, options.DivFactor, options.FinalDivFactor)
+                : TrainerOptions.ConstantLearningRate,
+            ClipNorm = full ? options.ClipNorm : null,
             LossScaling = lossScaling,
-            CheckpointPath = options.CheckpointPath,
-            ResumeFrom = options.ResumePath,
-            Callbacks = options.StopAfterEpoch is { } last ? [loopAllocations, StopAfter(last)] : [loopAllocations],
-            // On the console the Trainer draws a live progress line when it is a terminal; any other writer gets plain lines.
+            CheckpointPath = full ? options.CheckpointPath : null,
+            ResumeFrom = full ? options.ResumePath : null,
+            Callbacks = callbacks ?? [],
             ProgressWriter = ReferenceEquals(log, Console.Out) ? null : log,
-        });
-        var history = trainer.Fit(train, validation);
-        if (history.StopReason is { } stopped && options.StopAfterEpoch is null)
-            throw new InvalidOperationException($"Training stopped: {stopped}.");
+        };
+    }
 
-        var samplesPerEpoch = dropLast ? train.Rows - train.Rows % options.BatchSize : train.Rows;
-        var epochs = history.Epochs
+    /// <summary>The Trainer's epochs as the sample reports them.</summary>
+    internal static List<EpochResult> EpochResults(TrainingHistory history, DataSet train, int batchSize, bool dropLast, BatchLoopAllocations? allocations)
+    {
+        var samplesPerEpoch = dropLast ? train.Rows - train.Rows % batchSize : train.Rows;
+        return history.Epochs
             .Select((e, i) => new EpochResult(e.Epoch, e.TrainLoss, e.ValidationLoss!.Value, e.ValidationAuc!.Value, e.SamplesPerSecond,
-                samplesPerEpoch, TimeSpan.FromSeconds(e.TrainSeconds), e.LearningRate, loopAllocations.PerEpoch[i]))
+                samplesPerEpoch, TimeSpan.FromSeconds(e.TrainSeconds), e.LearningRate, allocations?.PerEpoch[i] ?? 0))
             .ToList();
-        var logits = new float[validation.Rows];
-        var predictPerSecond = options.MeasurePredict ? MeasurePredict(model, validation, logits) : double.NaN;
-        return new StreamRecResult(epochs, train.Rows, validation.Rows, CpuThreads.Count, data.TeacherAuc, predictPerSecond, model.Summary());
     }
 
     private static TrainerCallback StopAfter(int lastEpoch) => new()
@@ -92,7 +113,7 @@ public static class StreamRecTraining
     /// Bytes the batch loop allocated on the training thread in each epoch, from the first optimizer step's end to
     /// the last's (the batch enumerator is created before the first, the epoch's record after the last).
     /// </summary>
-    private sealed class BatchLoopAllocations : ITrainerCallback
+    internal sealed class BatchLoopAllocations : ITrainerCallback
     {
         private long _firstStepEnd;
         private long _lastStepEnd;
