@@ -9,14 +9,17 @@ public class Conv2dReferenceTests
     private const double Rel = 1e-5;
     private const double Abs = 1e-6;
 
-    public static TheoryData<string, int> Cases()
+    public static TheoryData<string, int, int> Cases()
     {
-        var data = new TheoryData<string, int>();
+        var data = new TheoryData<string, int, int>();
         foreach (var name in new[] { "conv2d_k3_pad1", "conv2d_k3_stride2_nopad", "conv2d_k1_projection_stride2", "conv2d_k3_dilation2_pad2",
                      "conv2d_depthwise_k3_pad1", "conv2d_k5_pad2_stride2" })
         {
-            data.Add(name, 1);
-            data.Add(name, 2);
+            // Each case on the direct kernel (every patch is short) and on im2col + GEMM (groups = 1 only), 1 and 2 threads.
+            data.Add(name, 1, 1000);
+            data.Add(name, 2, 1000);
+            data.Add(name, 1, 0);
+            data.Add(name, 2, 0);
         }
 
         return data;
@@ -24,7 +27,21 @@ public class Conv2dReferenceTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void ConvolutionMatchesPyTorch(string name, int threads)
+    public void ConvolutionMatchesPyTorch(string name, int threads, int directPatchLength)
+    {
+        int saved = Conv2dGeometry.DirectPatchLength;
+        Conv2dGeometry.DirectPatchLength = directPatchLength;
+        try
+        {
+            Check(name, threads);
+        }
+        finally
+        {
+            Conv2dGeometry.DirectPatchLength = saved;
+        }
+    }
+
+    private static void Check(string name, int threads)
     {
         var r = new SpatialCase("spatial_layers.json", name);
         var config = r.Root.GetProperty("config");
@@ -64,6 +81,10 @@ public class Conv2dReferenceTests
         // cin, cout, k, stride, pad, dilation, groups: GEMM chunks across images, pointwise, grouped and depthwise x2.
         { 5, 33, 3, 1, 1, 1, 1 },
         { 16, 40, 1, 1, 0, 1, 1 },
+        { 48, 40, 1, 1, 0, 1, 1 },
+        { 1, 32, 3, 1, 1, 1, 1 },
+        { 3, 20, 3, 2, 1, 1, 1 },
+        { 40, 24, 3, 1, 2, 2, 1 },
         { 6, 9, 3, 2, 1, 1, 3 },
         { 8, 16, 3, 1, 1, 1, 8 },
         { 32, 32, 3, 1, 1, 1, 32 },

@@ -35,7 +35,7 @@ public static unsafe class Conv2d
         fixed (float* y = output)
         {
             var epilogue = new ConvEpilogue<TAct>(bias.IsEmpty ? null : b, output.IsEmpty ? null : y, g.OutChannels, 0, activation);
-            if (g.Groups > 1)
+            if (g.RunsDirect)
             {
                 GroupedConv2d.Forward(x, w, pre, g, epilogue);
                 return;
@@ -70,7 +70,7 @@ public static unsafe class Conv2d
         fixed (float* w = weight)
         fixed (float* dx = inputGradient)
         {
-            if (g.Groups > 1)
+            if (g.RunsDirect)
             {
                 GroupedConv2d.BackwardInput(dy, w, dx, g);
                 return;
@@ -132,7 +132,7 @@ public static unsafe class Conv2d
                 }
             }
 
-            if (g.Groups > 1)
+            if (g.RunsDirect)
             {
                 GroupedConv2d.StoreWeightGradient(partials, dw, g);
             }
@@ -273,7 +273,7 @@ public static unsafe class Conv2d
             int first = task * job.Chunk, rows = Math.Min(job.Chunk, g.OutputPixels - first);
             double* partial = job.Partials + (long)thread * job.Stride;
             float* dy = job.Dy + (long)first * g.OutChannels;
-            if (g.Groups > 1)
+            if (g.RunsDirect)
             {
                 GroupedConv2d.AccumulateWeightGradient(dy, job.X, partial, g, first, rows);
             }

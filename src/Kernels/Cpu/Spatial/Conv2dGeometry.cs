@@ -96,6 +96,12 @@ public readonly record struct Conv2dGeometry
     /// <summary>A 1x1 kernel with stride 1 and no padding reads the input rows as its im2col matrix.</summary>
     internal bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && StrideHeight == 1 && StrideWidth == 1 && PadHeight == 0 && PadWidth == 0;
 
+    /// <summary>Grouped, or a patch shorter than this: the direct kernel (<see cref="GroupedConv2d"/>) beats im2col + GEMM
+    /// (measured with bench/SpatialBench). Settable so tests can run both paths on the same shapes.</summary>
+    internal static int DirectPatchLength { get; set; } = 32;
+
+    internal bool RunsDirect => Groups > 1 || PatchLength < DirectPatchLength;
+
     private static void Positive(int value, string name)
     {
         if (value <= 0)

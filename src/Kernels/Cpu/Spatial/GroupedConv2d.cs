@@ -4,7 +4,8 @@ using System.Runtime.Intrinsics;
 namespace DslNet.Kernels.Cpu.Spatial;
 
 /// <summary>
-/// Direct Conv2d for groups &gt; 1 on NHWC activations: a GEMM per group would have C_out/groups columns (1 for
+/// Direct Conv2d for groups &gt; 1, and for groups = 1 with a patch too short for the GEMM (a first layer on 1 or 3
+/// input channels: K = 9 or 27 would leave the micro-kernel mostly packing and storing), on NHWC activations: a GEMM per group would have C_out/groups columns (1 for
 /// depthwise), which no register tile fills. The weights are reordered to [kH·kW, C_in/groups, C_out] so every tap
 /// is a multiply-add across all output channels at once; depthwise with multiplier 1 (the common case) is a plain
 /// vector multiply-add of an input pixel's channels with the tap's weights.
@@ -54,6 +55,10 @@ internal static unsafe class GroupedConv2d
                     if (cpg == 1 && opg == 1)
                     {
                         MultiplyAdd(pixel, gradient, sum, cout);
+                    }
+                    else if (g.Groups == 1)
+                    {
+                        BroadcastMultiplyAdd(pixel[c], gradient, sum, cout);
                     }
                     else
                     {
@@ -157,6 +162,26 @@ internal static unsafe class GroupedConv2d
         }
     }
 
+    /// <summary>sum[i] += a·b[i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BroadcastMultiplyAdd(float a, float* b, float* sum, int count)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var va = Vector512.Create(a);
+            for (; i + 16 <= count; i += 16)
+            {
+                Vector512.FusedMultiplyAdd(va, Vector512.Load(b + i), Vector512.Load(sum + i)).Store(sum + i);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            sum[i] = MathF.FusedMultiplyAdd(a, b[i], sum[i]);
+        }
+    }
+
     private struct ForwardJob<TAct>
         where TAct : struct, IActivation
     {
@@ -192,6 +217,10 @@ internal static unsafe class GroupedConv2d
                         if (cpg == 1 && opg == 1)
                         {
                             MultiplyAdd(pixel, weights, row, cout);
+                        }
+                        else if (g.Groups == 1)
+                        {
+                            BroadcastMultiplyAdd(pixel[c], weights, row, cout);
                         }
                         else
                         {
@@ -242,6 +271,10 @@ internal static unsafe class GroupedConv2d
                         if (cpg == 1 && opg == 1)
                         {
                             MultiplyAdd(gradient, weights, pixel, cout);
+                        }
+                        else if (g.Groups == 1)
+                        {
+                            pixel[c] += (float)Reductions.Dot(gradient, weights, cout);
                         }
                         else
                         {
