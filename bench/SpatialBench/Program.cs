@@ -14,6 +14,16 @@ int reps = 30;
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     if (args[i] == "--threads") threadCounts = args[i + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+    else if (args[i] == "--compare-paths")
+    {
+        CpuThreads.Count = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+        foreach (var (cin, cout, hw) in new[] { (1, 32, 28), (3, 32, 28), (8, 32, 28), (16, 32, 28), (32, 64, 14) })
+        {
+            PathCompare.Run(Conv2dGeometry.Square(128, cin, hw, hw, cout, 3, padding: 1), 7);
+        }
+
+        return;
+    }
     else if (args[i] == "--reps") reps = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
     else throw new ArgumentException($"unknown option {args[i]}");
 }

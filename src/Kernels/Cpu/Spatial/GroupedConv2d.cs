@@ -4,8 +4,8 @@ using System.Runtime.Intrinsics;
 namespace DslNet.Kernels.Cpu.Spatial;
 
 /// <summary>
-/// Direct Conv2d for groups &gt; 1, and for groups = 1 with a patch too short for the GEMM (a first layer on 1 or 3
-/// input channels: K = 9 or 27 would leave the micro-kernel mostly packing and storing), on NHWC activations: a GEMM per group would have C_out/groups columns (1 for
+/// Direct Conv2d for groups &gt; 1 (and groups = 1 below <see cref="Conv2dGeometry.DirectPatchLength"/>, off by default:
+/// measured slower than the GEMM path even at K = 9) on NHWC activations: a GEMM per group would have C_out/groups columns (1 for
 /// depthwise), which no register tile fills. The weights are reordered to [kH·kW, C_in/groups, C_out] so every tap
 /// is a multiply-add across all output channels at once; depthwise with multiplier 1 (the common case) is a plain
 /// vector multiply-add of an input pixel's channels with the tap's weights.
