@@ -117,6 +117,38 @@ public class Conv2dReferenceTests
         TestUtil.Close(eb, db, 1e-4, 1e-4, "db");
     }
 
+    /// <summary>Predict's fused path (conv + bias + folded eval BatchNorm2d + ReLU in the epilogue) equals the separate passes.</summary>
+    [Theory]
+    [InlineData(1, 1, 0)]
+    [InlineData(16, 1, 0)]
+    [InlineData(16, 1, 1000)]
+    [InlineData(16, 16, 0)]
+    public void InferenceFoldsBatchNormIntoTheEpilogue(int cin, int groups, int directPatchLength)
+    {
+        int saved = Conv2dGeometry.DirectPatchLength;
+        Conv2dGeometry.DirectPatchLength = directPatchLength;
+        try
+        {
+            var g = Conv2dGeometry.Square(4, cin, 9, 8, 32, 3, 1, 1, 1, groups);
+            var x = TestUtil.Random((int)g.InputLength, 1);
+            var w = TestUtil.Random(g.WeightLength, 2, 0.3f);
+            var b = TestUtil.Random(32, 3);
+            var scale = TestUtil.Random(32, 4);
+            var shift = TestUtil.Random(32, 5);
+            var pre = new float[g.OutputLength];
+            var expected = new float[g.OutputLength];
+            Conv2d.Forward(x, w, b, pre, Span<float>.Empty, g, default(Identity));
+            BatchNorm2d.Inference(pre, scale, shift, expected, g.OutputPixels, 32, default(Relu));
+            var fused = new float[g.OutputLength];
+            TestUtil.With(2, Gemm.Isa, () => Conv2d.ForwardInference(x, w, b, scale, shift, fused, g, default(Relu)));
+            TestUtil.Close(expected.Select(v => (double)v).ToArray(), fused, 1e-5, 1e-5, "fused");
+        }
+        finally
+        {
+            Conv2dGeometry.DirectPatchLength = saved;
+        }
+    }
+
     [Fact]
     public void GeometryRejectsBadShapesWithClearMessages()
     {

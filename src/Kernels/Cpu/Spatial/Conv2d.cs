@@ -35,27 +35,60 @@ public static unsafe class Conv2d
         fixed (float* y = output)
         {
             var epilogue = new ConvEpilogue<TAct>(bias.IsEmpty ? null : b, output.IsEmpty ? null : y, g.OutChannels, 0, activation);
-            if (g.RunsDirect)
-            {
-                GroupedConv2d.Forward(x, w, pre, g, epilogue);
-                return;
-            }
-
-            if (g.IsPointwise)
-            {
-                // The input rows are the im2col matrix and the weight [C_out, C_in] is already Bᵀ: one whole GEMM.
-                Gemm.Run(x, g.InChannels, 1, w, 1, g.InChannels, pre, g.OutputPixels, g.OutChannels, g.InChannels, ref epilogue);
-                return;
-            }
-
-            var job = new ForwardJob<TAct>
-            {
-                X = x, Weights = ReorderForGemm(w, g), Pre = pre, Geometry = g, Epilogue = epilogue,
-                Chunk = ChunkRows(g.PatchLength),
-            };
-            int tasks = (g.OutputPixels + job.Chunk - 1) / job.Chunk;
-            Run(&ForwardJob<TAct>.RunTask, Unsafe.AsPointer(ref job), tasks, g.MultiplyAdds);
+            ForwardCore(x, w, pre, g, epilogue);
         }
+    }
+
+    /// <summary>Inference: output = activation((conv(input, weight) + bias)·scale + shift) per channel, eval-mode BatchNorm2d
+    /// folded in (scale/shift from <see cref="BatchNorm.InferenceAffine"/>); empty bias or scale/shift: not applied.</summary>
+    public static void ForwardInference<TAct>(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> output, in Conv2dGeometry geometry, TAct activation)
+        where TAct : struct, IActivation
+    {
+        var g = geometry;
+        Gemm.CheckShape(input.Length, g.InputLength, nameof(input));
+        Gemm.CheckShape(weight.Length, g.WeightLength, nameof(weight));
+        Gemm.CheckShape(output.Length, g.OutputLength, nameof(output));
+        CheckOptional(bias.Length, g.OutChannels, nameof(bias));
+        if (scale.IsEmpty != shift.IsEmpty)
+        {
+            throw new ArgumentException("scale and shift must both be given or both be empty.", nameof(shift));
+        }
+
+        CheckOptional(scale.Length, g.OutChannels, nameof(scale));
+        CheckOptional(shift.Length, g.OutChannels, nameof(shift));
+        fixed (float* x = input)
+        fixed (float* w = weight)
+        fixed (float* b = bias)
+        fixed (float* s = scale)
+        fixed (float* h = shift)
+        fixed (float* y = output)
+        {
+            var epilogue = new ConvInferenceEpilogue<TAct>(
+                new InferenceEpilogue<TAct>(bias.IsEmpty ? null : b, scale.IsEmpty ? null : s, shift.IsEmpty ? null : h, activation));
+            ForwardCore(x, w, y, g, epilogue);
+        }
+    }
+
+    private static void ForwardCore<TEpilogue>(float* x, float* w, float* pre, in Conv2dGeometry g, TEpilogue epilogue)
+        where TEpilogue : struct, IGemmEpilogue, IRowOffset<TEpilogue>
+    {
+        if (g.RunsDirect)
+        {
+            GroupedConv2d.Forward(x, w, pre, g, epilogue);
+            return;
+        }
+
+        if (g.IsPointwise)
+        {
+            // The input rows are the im2col matrix and the weight [C_out, C_in] is already Bᵀ: one whole GEMM.
+            Gemm.Run(x, g.InChannels, 1, w, 1, g.InChannels, pre, g.OutputPixels, g.OutChannels, g.InChannels, ref epilogue);
+            return;
+        }
+
+        var job = new ForwardJob<TEpilogue> { X = x, Weights = ReorderForGemm(w, g), Pre = pre, Geometry = g, Epilogue = epilogue, Chunk = ChunkRows(g.PatchLength) };
+        int tasks = (g.OutputPixels + job.Chunk - 1) / job.Chunk;
+        Run(&ForwardJob<TEpilogue>.RunTask, Unsafe.AsPointer(ref job), tasks, g.MultiplyAdds);
     }
 
     /// <summary>inputGradient (NHWC [N, H, W, C_in]) = the input gradient of the convolution for gradPre
@@ -215,17 +248,17 @@ public static unsafe class Conv2d
         }
     }
 
-    private struct ForwardJob<TAct>
-        where TAct : struct, IActivation
+    private struct ForwardJob<TEpilogue>
+        where TEpilogue : struct, IGemmEpilogue, IRowOffset<TEpilogue>
     {
         public float* X, Weights, Pre;
         public Conv2dGeometry Geometry;
-        public ConvEpilogue<TAct> Epilogue;
+        public TEpilogue Epilogue;
         public int Chunk;
 
         public static void RunTask(void* context, int task, int thread)
         {
-            ref var job = ref Unsafe.AsRef<ForwardJob<TAct>>(context);
+            ref var job = ref Unsafe.AsRef<ForwardJob<TEpilogue>>(context);
             ref readonly var g = ref job.Geometry;
             int first = task * job.Chunk, rows = Math.Min(job.Chunk, g.OutputPixels - first), k = g.PatchLength;
             float* columns = SpatialScratch.Columns((long)rows * k);
@@ -314,9 +347,16 @@ public static unsafe class Conv2d
     }
 }
 
+/// <summary>An epilogue that a chunk's GEMM can be handed with its rows shifted to the chunk's place in the whole output.</summary>
+internal interface IRowOffset<TSelf>
+{
+    TSelf At(int firstRow);
+}
+
 /// <summary>Adds the bias to a finished tile of the pre-activation and writes activation(pre) to the output; rows are
 /// offset by <c>rowOffset</c> so a chunk's GEMM addresses the whole output.</summary>
-internal readonly unsafe struct ConvEpilogue<TAct>(float* bias, float* output, int channels, int rowOffset, TAct activation) : IGemmEpilogue
+internal readonly unsafe struct ConvEpilogue<TAct>(float* bias, float* output, int channels, int rowOffset, TAct activation)
+    : IGemmEpilogue, IRowOffset<ConvEpilogue<TAct>>
     where TAct : struct, IActivation
 {
     public ConvEpilogue<TAct> At(int firstRow) => new(bias, output, channels, firstRow, activation);
@@ -338,4 +378,14 @@ internal readonly unsafe struct ConvEpilogue<TAct>(float* bias, float* output, i
             }
         }
     }
+}
+
+/// <summary>Dense's inference epilogue (bias, folded BatchNorm, activation, in place per row): a chunk needs no offset.</summary>
+internal readonly unsafe struct ConvInferenceEpilogue<TAct>(InferenceEpilogue<TAct> inner) : IGemmEpilogue, IRowOffset<ConvInferenceEpilogue<TAct>>
+    where TAct : struct, IActivation
+{
+    public ConvInferenceEpilogue<TAct> At(int firstRow) => this;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Apply(float* tile, int ldc, int row, int column, int rows, int columns) => inner.Apply(tile, ldc, row, column, rows, columns);
 }

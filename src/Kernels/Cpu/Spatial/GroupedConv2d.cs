@@ -15,11 +15,11 @@ internal static unsafe class GroupedConv2d
     private const int PixelsPerTask = 256;
     private const long ParallelThreshold = 1L << 16;
 
-    public static void Forward<TAct>(float* x, float* w, float* pre, in Conv2dGeometry g, ConvEpilogue<TAct> epilogue)
-        where TAct : struct, IActivation
+    public static void Forward<TEpilogue>(float* x, float* w, float* pre, in Conv2dGeometry g, TEpilogue epilogue)
+        where TEpilogue : struct, IGemmEpilogue
     {
-        var job = new ForwardJob<TAct> { X = x, Weights = Reorder(w, g), Pre = pre, Geometry = g, Epilogue = epilogue };
-        Run(&ForwardJob<TAct>.RunTask, Unsafe.AsPointer(ref job), (g.OutputPixels + PixelsPerTask - 1) / PixelsPerTask, g);
+        var job = new ForwardJob<TEpilogue> { X = x, Weights = Reorder(w, g), Pre = pre, Geometry = g, Epilogue = epilogue };
+        Run(&ForwardJob<TEpilogue>.RunTask, Unsafe.AsPointer(ref job), (g.OutputPixels + PixelsPerTask - 1) / PixelsPerTask, g);
     }
 
     public static void BackwardInput(float* dy, float* w, float* dx, in Conv2dGeometry g)
@@ -182,18 +182,18 @@ internal static unsafe class GroupedConv2d
         }
     }
 
-    private struct ForwardJob<TAct>
-        where TAct : struct, IActivation
+    private struct ForwardJob<TEpilogue>
+        where TEpilogue : struct, IGemmEpilogue
     {
         public float* X, Weights, Pre;
         public Conv2dGeometry Geometry;
-        public ConvEpilogue<TAct> Epilogue;
+        public TEpilogue Epilogue;
 
         [SkipLocalsInit]
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void RunTask(void* context, int task, int thread)
         {
-            ref var job = ref Unsafe.AsRef<ForwardJob<TAct>>(context);
+            ref var job = ref Unsafe.AsRef<ForwardJob<TEpilogue>>(context);
             ref readonly var g = ref job.Geometry;
             int cout = g.OutChannels, cpg = g.InChannelsPerGroup, opg = g.OutChannelsPerGroup;
             int first = task * PixelsPerTask, end = Math.Min(g.OutputPixels, first + PixelsPerTask);
