@@ -8,7 +8,9 @@ using DslNet.SpatialBench;
 //   [1,28,28] → Conv 3x3 pad 1 (32) → BN2d+ReLU → MaxPool 2 → Conv 3x3 pad 1 (64) → BN2d+ReLU → MaxPool 2 → [64,7,7]
 // (then Flatten → Dense(128) → Dense(10): about 0.42 M parameters in all, the Dense part is not timed here).
 // Times each kernel (median of --reps calls after a warm-up) and the conv forward+backward in GFLOP/s against the
-// FMA peak measured in the same run. Usage: dotnet run -c Release --project bench/SpatialBench -- [--threads 1,2] [--reps 30]
+// FMA peak measured in the same run, twice: by wall clock (what a step costs, but on shared cores it swings with the
+// other processes) and by the process's CPU time (CPU-seconds the kernels used: steadier under contention; against the
+// FMA peak per CPU-second of one core, so at 1 thread it is the share of the core's peak the kernel reaches). Usage: dotnet run -c Release --project bench/SpatialBench -- [--threads 1,2] [--reps 30]
 var threadCounts = new[] { 1, 2 };
 int reps = 30;
 for (int i = 0; i + 1 < args.Length; i += 2)
@@ -65,43 +67,60 @@ var steps = new (string Name, long Flops, Action Run)[]
 foreach (int threads in threadCounts)
 {
     CpuThreads.Count = threads;
-    double peak = FmaPeak.Measure(threads);
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"threads={threads}  measured FMA peak {peak:F0} GFLOP/s"));
+    var (peak, peakPerCpu) = FmaPeak.Measure(threads);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"threads={threads}  measured FMA peak {peak:F0} GFLOP/s wall ({peakPerCpu:F0} per CPU-second of one core)  load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
     foreach (var step in steps) for (int w = 0; w < 5; w++) step.Run();
-    var times = steps.Select(_ => new List<double>()).ToArray();
+    var wall = steps.Select(_ => new List<double>()).ToArray();
+    var cpu = steps.Select(_ => new List<double>()).ToArray();
     var totals = new List<double>();
+    var process = Process.GetCurrentProcess();
     for (int r = 0; r < reps; r++)
     {
         double total = 0;
         for (int s = 0; s < steps.Length; s++)
         {
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             steps[s].Run();
             double ms = sw.Elapsed.TotalMilliseconds;
-            times[s].Add(ms);
+            process.Refresh();
+            cpu[s].Add((process.TotalProcessorTime - cpu0).TotalMilliseconds);
+            wall[s].Add(ms);
             total += ms;
         }
 
         totals.Add(total);
     }
 
-    double convFlops = 0, convMs = 0;
+    double convFlops = 0, convMs = 0, convCpuMs = 0;
     for (int s = 0; s < steps.Length; s++)
     {
-        var sorted = times[s].Order().ToArray();
-        double median = sorted[sorted.Length / 2];
-        string rate = steps[s].Flops > 0 ? string.Create(CultureInfo.InvariantCulture, $"{steps[s].Flops / median / 1e6,7:F1} GFLOP/s ({steps[s].Flops / median / 1e6 / peak:P0} of peak)") : "";
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {steps[s].Name,-24} median {median,7:F3} ms  (min {sorted[0]:F3}, max {sorted[^1]:F3})  {rate}"));
+        var sorted = wall[s].Order().ToArray();
+        double median = sorted[sorted.Length / 2], cpuMedian = Median(cpu[s]);
+        string rate = steps[s].Flops > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{steps[s].Flops / median / 1e6,6:F1} GFLOP/s wall ({steps[s].Flops / median / 1e6 / peak,4:P0}), {steps[s].Flops / cpuMedian / 1e6,6:F1} per CPU-s ({steps[s].Flops / cpuMedian / 1e6 / peakPerCpu,4:P0})")
+            : "";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {steps[s].Name,-24} wall median {median,7:F3} ms (min {sorted[0],7:F3}, max {sorted[^1],7:F3})  CPU {cpuMedian,7:F2} ms  {rate}"));
         if (steps[s].Flops > 0)
         {
             convFlops += steps[s].Flops;
             convMs += median;
+            convCpuMs += cpuMedian;
         }
     }
 
     var totalSorted = totals.Order().ToArray();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"  convolutions fwd+bwd: {convMs:F2} ms, {convFlops / convMs / 1e6:F1} GFLOP/s = {convFlops / convMs / 1e6 / peak:P0} of the measured peak"));
+        $"  convolutions fwd+bwd ({convFlops / 1e9:F2} GFLOP): wall {convMs:F2} ms = {convFlops / convMs / 1e6:F1} GFLOP/s = {convFlops / convMs / 1e6 / peak:P0} of the wall peak; CPU {convCpuMs:F2} ms = {convFlops / convCpuMs / 1e6:F1} GFLOP per CPU-s = {convFlops / convCpuMs / 1e6 / peakPerCpu:P0} of one core's peak"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"  whole conv part of a step (median): {totalSorted[totalSorted.Length / 2]:F2} ms → {N / totalSorted[totalSorted.Length / 2] * 1000:F0} samples/s for this part"));
+        $"  whole conv part of a step (wall median): {totalSorted[totalSorted.Length / 2]:F2} ms → {N / totalSorted[totalSorted.Length / 2] * 1000:F0} samples/s for this part"));
+}
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToArray();
+    return sorted[sorted.Length / 2];
 }

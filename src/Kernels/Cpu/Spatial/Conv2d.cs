@@ -336,13 +336,37 @@ public static unsafe class Conv2d
                 Im2Col.Gather(x, g, first, rows, columns);
             }
 
-            // dW[C_out, patch] = dyᵀ·columns over this chunk's pixels, then added to the thread's double sums.
             var none = default(NoEpilogue);
+            if (TransposedWeightGradient(k, cout))
+            {
+                // dWᵀ[patch, C_out] = columnsᵀ·dy: a short patch (a first layer's 9 or 27) as the GEMM's rows, C_out as its
+                // 32-wide panels, instead of a patch padded up to a whole panel.
+                Gemm.Run(columns, 1, k, dy, cout, 1, product, k, cout, rows, ref none);
+                for (int co = 0; co < cout; co++)
+                {
+                    double* sum = partial + (long)co * k;
+                    for (int p = 0; p < k; p++)
+                    {
+                        sum[p] += product[(long)p * cout + co];
+                    }
+                }
+
+                return;
+            }
+
+            // dW[C_out, patch] = dyᵀ·columns over this chunk's pixels, then added to the thread's double sums.
             Gemm.Run(dy, 1, cout, columns, k, 1, product, cout, k, rows, ref none);
             for (int co = 0; co < cout; co++)
             {
                 Reductions.AccumulateRow(partial + (long)co * k, product + (long)co * k, k);
             }
+        }
+
+        /// <summary>Which way round wastes less of the register tiles (rows padded to 8, columns to 32).</summary>
+        private static bool TransposedWeightGradient(int patch, int outChannels)
+        {
+            static long Padded(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+            return Padded(patch, 8) * Padded(outChannels, 32) < Padded(outChannels, 8) * Padded(patch, 32);
         }
     }
 }
