@@ -18,8 +18,11 @@ public class SpatialAllocationTests
                 model.Step(step);
             }
 
+            // The calling thread and the pool's workers must allocate 0 bytes in every window; the process-wide catch-all
+            // also counts the test host's own threads (which allocate under load whatever the step does), so it is the
+            // quietest of up to 20 windows, as in AllocationTests: an allocation in the step shows in every window.
             long quietest = long.MaxValue;
-            for (int attempt = 0; attempt < 5 && quietest >= 512; attempt++)
+            for (int attempt = 0; attempt < 20 && quietest >= 512; attempt++)
             {
                 long thread = GC.GetAllocatedBytesForCurrentThread();
                 long workers = WorkerPool.WorkerAllocatedBytes();
