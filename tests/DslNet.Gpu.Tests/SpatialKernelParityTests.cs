@@ -233,4 +233,67 @@ public sealed class SpatialKernelParityTests
         Assert.Equal(expected, dy.GetAsArray1D());
         Assert.Contains(0f, expected);
     }
+
+    /// <summary>16-bit storage: the device kernels over fp16/bf16 bits equal the CPU path's semantics, i.e. the CPU kernel
+    /// on the stored (rounded) inputs with its outputs rounded by <see cref="StorageRounding"/>, to one storage ulp
+    /// (the two sum in different orders before rounding).</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Conv2dAndMaxPoolOver16BitStorageMatchTheCpuPathsRounding(bool bf16)
+    {
+        var g = Conv2dGeometry.Square(2, 3, 6, 5, 4, 3, 1, 1);
+        ushort ToBits(float v) => bf16 ? BFloat16.FromFloat(v) : Float16.FromFloat(v);
+        float FromBits(ushort b) => bf16 ? BFloat16.ToFloat(b) : Float16.ToFloat(b);
+        void Round(float[] values)
+        {
+            if (bf16) StorageRounding.Round(values.AsSpan(), default(BFloat16Storage));
+            else StorageRounding.Round(values.AsSpan(), default(Float16Storage));
+        }
+
+        var x = Random(g.InputLength, 21);
+        Round(x);
+        var w = Random(g.WeightLength, 22, 0.5f);
+        var b = Random(4, 23);
+        var pre = new float[g.OutputLength];
+        var output = new float[g.OutputLength];
+        Conv2d.Forward(x, w, b, pre, output, g, default(Relu));
+        Round(pre);
+        Round(output);
+        var pool = Pool2dGeometry.Square(2, 4, 6, 5, 2);
+        var pooled = new float[pool.OutputLength];
+        Pool2d.MaxForward(output, pooled, new int[pool.OutputLength], pool);
+
+        var a = Accelerator;
+        using var dx = a.Allocate1D(x.Select(ToBits).ToArray());
+        using var dw = a.Allocate1D(w);
+        using var db = a.Allocate1D(b);
+        using var dpre = a.Allocate1D<ushort>(g.OutputLength);
+        using var dout = a.Allocate1D<ushort>(g.OutputLength);
+        using var dpool = a.Allocate1D<ushort>(pool.OutputLength);
+        using var arg = a.Allocate1D<int>(pool.OutputLength);
+        using var flag = a.Allocate1D<double>(1);
+        flag.MemSetToZero();
+        if (bf16)
+        {
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<double>, Conv2dGeometry>(
+                SpatialKernels.Half<Bf16Format>.ConvForward)((int)g.OutputLength, dx.View, dw.View, db.View, dpre.View, dout.View, flag.View, g);
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<double>, Pool2dGeometry>(
+                SpatialKernels.Half<Bf16Format>.MaxForward)((int)pool.OutputLength, dout.View, dpool.View, arg.View, flag.View, pool);
+        }
+        else
+        {
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<float>, ArrayView<float>, ArrayView<ushort>, ArrayView<ushort>, ArrayView<double>, Conv2dGeometry>(
+                SpatialKernels.Half<Fp16Format>.ConvForward)((int)g.OutputLength, dx.View, dw.View, db.View, dpre.View, dout.View, flag.View, g);
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<int>, ArrayView<double>, Pool2dGeometry>(
+                SpatialKernels.Half<Fp16Format>.MaxForward)((int)pool.OutputLength, dout.View, dpool.View, arg.View, flag.View, pool);
+        }
+
+        a.Synchronize();
+        double ulp = bf16 ? 1.0 / 128 : 1.0 / 1024;
+        Close(pre, dpre.GetAsArray1D().Select(FromBits).ToArray(), "pre", ulp);
+        Close(output, dout.GetAsArray1D().Select(FromBits).ToArray(), "output", ulp);
+        Close(pooled, dpool.GetAsArray1D().Select(FromBits).ToArray(), "pooled", ulp);
+        Assert.Equal(0.0, flag.GetAsArray1D()[0]);
+    }
 }
