@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Globalization;
+using DslNet.Kernels.Cpu;
+using DslNet.Kernels.Cpu.Spatial;
+using DslNet.SpatialBench;
+
+// The conv part of the issue's Fashion-MNIST CNN at batch 128, channels-last:
+//   [1,28,28] → Conv 3x3 pad 1 (32) → BN2d+ReLU → MaxPool 2 → Conv 3x3 pad 1 (64) → BN2d+ReLU → MaxPool 2 → [64,7,7]
+// (then Flatten → Dense(128) → Dense(10): about 0.42 M parameters in all, the Dense part is not timed here).
+// Times each kernel (median of --reps calls after a warm-up) and the conv forward+backward in GFLOP/s against the
+// FMA peak measured in the same run, twice: by wall clock (what a step costs, but on shared cores it swings with the
+// other processes) and by the process's CPU time (CPU-seconds the kernels used: steadier under contention; against the
+// FMA peak per CPU-second of one core, so at 1 thread it is the share of the core's peak the kernel reaches). Usage: dotnet run -c Release --project bench/SpatialBench -- [--threads 1,2] [--reps 30]
+var threadCounts = new[] { 1, 2 };
+int reps = 30;
+for (int i = 0; i + 1 < args.Length; i += 2)
+{
+    if (args[i] == "--threads") threadCounts = args[i + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+    else if (args[i] == "--compare-paths")
+    {
+        CpuThreads.Count = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+        foreach (var (cin, cout, hw) in new[] { (1, 32, 28), (3, 32, 28), (8, 32, 28), (16, 32, 28), (32, 64, 14) })
+        {
+            PathCompare.Run(Conv2dGeometry.Square(128, cin, hw, hw, cout, 3, padding: 1), 7);
+        }
+
+        return;
+    }
+    else if (args[i] == "--reps") reps = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+    else throw new ArgumentException($"unknown option {args[i]}");
+}
+
+const int N = 128;
+var c1 = Conv2dGeometry.Square(N, 1, 28, 28, 32, 3, padding: 1);
+var c2 = Conv2dGeometry.Square(N, 32, 14, 14, 64, 3, padding: 1);
+var p1 = Pool2dGeometry.Square(N, 32, 28, 28, 2);
+var p2 = Pool2dGeometry.Square(N, 64, 14, 14, 2);
+var random = new Random(1);
+float[] Rand(long n, float scale = 1f) => Enumerable.Range(0, checked((int)n)).Select(_ => (float)(random.NextDouble() * 2 - 1) * scale).ToArray();
+var x = Rand(c1.InputLength);
+var w1 = Rand(c1.WeightLength, 0.3f); var b1 = Rand(32); var z1 = new float[c1.OutputLength]; var a1 = new float[c1.OutputLength];
+var w2 = Rand(c2.WeightLength, 0.1f); var b2 = Rand(64); var z2 = new float[c2.OutputLength]; var a2 = new float[c2.OutputLength];
+var g1 = Enumerable.Repeat(1f, 32).ToArray(); var be1 = new float[32]; var rm1 = new float[32]; var rv1 = Enumerable.Repeat(1f, 32).ToArray(); var s1 = new float[32];
+var g2 = Enumerable.Repeat(1f, 64).ToArray(); var be2 = new float[64]; var rm2 = new float[64]; var rv2 = Enumerable.Repeat(1f, 64).ToArray(); var s2 = new float[64];
+var q1 = new float[p1.OutputLength]; var i1 = new int[p1.OutputLength]; var q2 = new float[p2.OutputLength]; var i2 = new int[p2.OutputLength];
+var dq2 = Rand(p2.OutputLength); var da2 = new float[c2.OutputLength]; var dq1 = new float[p1.OutputLength]; var da1 = new float[c1.OutputLength];
+var dw1 = new float[c1.WeightLength]; var db1 = new float[32]; var dw2 = new float[c2.WeightLength]; var db2 = new float[64];
+var dg1 = new float[32]; var dbe1 = new float[32]; var dg2 = new float[64]; var dbe2 = new float[64];
+
+var steps = new (string Name, long Flops, Action Run)[]
+{
+    ("conv1 forward", 2 * c1.MultiplyAdds, () => Conv2d.Forward(x, w1, b1, z1, Span<float>.Empty, c1, default(Identity))),
+    ("bn1 forward+relu", 0, () => BatchNorm2d.ForwardTraining(z1, g1, be1, rm1, rv1, s1, a1, N * 784, 32, 0.1f, 1e-5f, default(Relu))),
+    ("maxpool1 forward", 0, () => Pool2d.MaxForward(a1, q1, i1, p1)),
+    ("conv2 forward", 2 * c2.MultiplyAdds, () => Conv2d.Forward(q1, w2, b2, z2, Span<float>.Empty, c2, default(Identity))),
+    ("bn2 forward+relu", 0, () => BatchNorm2d.ForwardTraining(z2, g2, be2, rm2, rv2, s2, a2, N * 196, 64, 0.1f, 1e-5f, default(Relu))),
+    ("maxpool2 forward", 0, () => Pool2d.MaxForward(a2, q2, i2, p2)),
+    ("maxpool2 backward", 0, () => Pool2d.MaxBackward(dq2, i2, da2, p2)),
+    ("bn2 backward", 0, () => BatchNorm2d.Backward(da2, z2, g2, be2, s2, dg2, dbe2, N * 196, 64, default(Relu))),
+    ("conv2 weight+bias grad", 2 * c2.MultiplyAdds, () => Conv2d.BackwardWeights(da2, q1, dw2, db2, c2)),
+    ("conv2 input grad", 2 * c2.MultiplyAdds, () => Conv2d.BackwardInput(da2, w2, dq1, c2)),
+    ("maxpool1 backward", 0, () => Pool2d.MaxBackward(dq1, i1, da1, p1)),
+    ("bn1 backward", 0, () => BatchNorm2d.Backward(da1, z1, g1, be1, s1, dg1, dbe1, N * 784, 32, default(Relu))),
+    ("conv1 weight+bias grad", 2 * c1.MultiplyAdds, () => Conv2d.BackwardWeights(da1, x, dw1, db1, c1)),
+};
+
+foreach (int threads in threadCounts)
+{
+    CpuThreads.Count = threads;
+    var (peak, peakPerCpu) = FmaPeak.Measure(threads);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"threads={threads}  measured FMA peak {peak:F0} GFLOP/s wall ({peakPerCpu:F0} per CPU-second of one core)  load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
+    foreach (var step in steps) for (int w = 0; w < 5; w++) step.Run();
+    var wall = steps.Select(_ => new List<double>()).ToArray();
+    var cpu = steps.Select(_ => new List<double>()).ToArray();
+    var totals = new List<double>();
+    var process = Process.GetCurrentProcess();
+    for (int r = 0; r < reps; r++)
+    {
+        double total = 0;
+        for (int s = 0; s < steps.Length; s++)
+        {
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            steps[s].Run();
+            double ms = sw.Elapsed.TotalMilliseconds;
+            process.Refresh();
+            cpu[s].Add((process.TotalProcessorTime - cpu0).TotalMilliseconds);
+            wall[s].Add(ms);
+            total += ms;
+        }
+
+        totals.Add(total);
+    }
+
+    double convFlops = 0, convMs = 0, convCpuMs = 0;
+    for (int s = 0; s < steps.Length; s++)
+    {
+        var sorted = wall[s].Order().ToArray();
+        double median = sorted[sorted.Length / 2], cpuMedian = Median(cpu[s]);
+        string rate = steps[s].Flops > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{steps[s].Flops / median / 1e6,6:F1} GFLOP/s wall ({steps[s].Flops / median / 1e6 / peak,4:P0}), {steps[s].Flops / cpuMedian / 1e6,6:F1} per CPU-s ({steps[s].Flops / cpuMedian / 1e6 / peakPerCpu,4:P0})")
+            : "";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {steps[s].Name,-24} wall median {median,7:F3} ms (min {sorted[0],7:F3}, max {sorted[^1],7:F3})  CPU {cpuMedian,7:F2} ms  {rate}"));
+        if (steps[s].Flops > 0)
+        {
+            convFlops += steps[s].Flops;
+            convMs += median;
+            convCpuMs += cpuMedian;
+        }
+    }
+
+    var totalSorted = totals.Order().ToArray();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"  convolutions fwd+bwd ({convFlops / 1e9:F2} GFLOP): wall {convMs:F2} ms = {convFlops / convMs / 1e6:F1} GFLOP/s = {convFlops / convMs / 1e6 / peak:P0} of the wall peak; CPU {convCpuMs:F2} ms = {convFlops / convCpuMs / 1e6:F1} GFLOP per CPU-s = {convFlops / convCpuMs / 1e6 / peakPerCpu:P0} of one core's peak"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"  whole conv part of a step (wall median): {totalSorted[totalSorted.Length / 2]:F2} ms → {N / totalSorted[totalSorted.Length / 2] * 1000:F0} samples/s for this part"));
+}
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToArray();
+    return sorted[sorted.Length / 2];
+}

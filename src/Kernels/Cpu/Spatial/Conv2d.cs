@@ -1,0 +1,415 @@
+using System.Runtime.CompilerServices;
+
+namespace DslNet.Kernels.Cpu.Spatial;
+
+/// <summary>
+/// Conv2d on channels-last (NHWC) activations with PyTorch's weight layout [C_out, C_in/groups, kH, kW].
+/// groups = 1 runs as im2col chunks into the packed GEMM (pixels × patch · patch × C_out), one chunk per task so the
+/// chunk stays in L2 and never exists whole; 1×1 stride-1 convolutions use the input rows themselves.
+/// groups &gt; 1 (depthwise included) runs as a direct convolution vectorized over channels (see <see cref="GroupedConv2d"/>).
+/// </summary>
+public static unsafe class Conv2d
+{
+    // Below this many multiply-adds a fork/join costs more than the second core gains.
+    private const long ParallelThreshold = 1L << 18;
+
+    // An im2col chunk of about 256 KB: with the packed weights it stays in L2 between the gather and the GEMM.
+    private const int ChunkFloats = 64 * 1024;
+
+    /// <summary>preActivation = conv(input, weight) + bias (NHWC [N, OH, OW, C_out]); output = activation(preActivation)
+    /// when given. Empty bias: none. Empty output: only preActivation is written (a normalization follows).</summary>
+    public static void Forward<TAct>(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        Span<float> preActivation, Span<float> output, in Conv2dGeometry geometry, TAct activation)
+        where TAct : struct, IActivation
+    {
+        var g = geometry;
+        Gemm.CheckShape(input.Length, g.InputLength, nameof(input));
+        Gemm.CheckShape(weight.Length, g.WeightLength, nameof(weight));
+        Gemm.CheckShape(preActivation.Length, g.OutputLength, nameof(preActivation));
+        CheckOptional(bias.Length, g.OutChannels, nameof(bias));
+        CheckOptional(output.Length, g.OutputLength, nameof(output));
+        fixed (float* x = input)
+        fixed (float* w = weight)
+        fixed (float* b = bias)
+        fixed (float* pre = preActivation)
+        fixed (float* y = output)
+        {
+            var epilogue = new ConvEpilogue<TAct>(bias.IsEmpty ? null : b, output.IsEmpty ? null : y, g.OutChannels, 0, activation);
+            ForwardCore(x, w, pre, g, epilogue);
+        }
+    }
+
+    /// <summary>Inference: output = activation((conv(input, weight) + bias)·scale + shift) per channel, eval-mode BatchNorm2d
+    /// folded in (scale/shift from <see cref="BatchNorm.InferenceAffine"/>); empty bias or scale/shift: not applied.</summary>
+    public static void ForwardInference<TAct>(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> output, in Conv2dGeometry geometry, TAct activation)
+        where TAct : struct, IActivation
+    {
+        var g = geometry;
+        Gemm.CheckShape(input.Length, g.InputLength, nameof(input));
+        Gemm.CheckShape(weight.Length, g.WeightLength, nameof(weight));
+        Gemm.CheckShape(output.Length, g.OutputLength, nameof(output));
+        CheckOptional(bias.Length, g.OutChannels, nameof(bias));
+        if (scale.IsEmpty != shift.IsEmpty)
+        {
+            throw new ArgumentException("scale and shift must both be given or both be empty.", nameof(shift));
+        }
+
+        CheckOptional(scale.Length, g.OutChannels, nameof(scale));
+        CheckOptional(shift.Length, g.OutChannels, nameof(shift));
+        fixed (float* x = input)
+        fixed (float* w = weight)
+        fixed (float* b = bias)
+        fixed (float* s = scale)
+        fixed (float* h = shift)
+        fixed (float* y = output)
+        {
+            var epilogue = new ConvInferenceEpilogue<TAct>(
+                new InferenceEpilogue<TAct>(bias.IsEmpty ? null : b, scale.IsEmpty ? null : s, shift.IsEmpty ? null : h, activation));
+            ForwardCore(x, w, y, g, epilogue);
+        }
+    }
+
+    private static void ForwardCore<TEpilogue>(float* x, float* w, float* pre, in Conv2dGeometry g, TEpilogue epilogue)
+        where TEpilogue : struct, IGemmEpilogue, IRowOffset<TEpilogue>
+    {
+        if (g.RunsDirect)
+        {
+            GroupedConv2d.Forward(x, w, pre, g, epilogue);
+            return;
+        }
+
+        if (g.IsPointwise)
+        {
+            // The input rows are the im2col matrix and the weight [C_out, C_in] is already Bᵀ: one whole GEMM.
+            Gemm.Run(x, g.InChannels, 1, w, 1, g.InChannels, pre, g.OutputPixels, g.OutChannels, g.InChannels, ref epilogue);
+            return;
+        }
+
+        var job = new ForwardJob<TEpilogue> { X = x, Weights = ReorderForGemm(w, g), Pre = pre, Geometry = g, Epilogue = epilogue, Chunk = ChunkRows(g.PatchLength) };
+        int tasks = (g.OutputPixels + job.Chunk - 1) / job.Chunk;
+        Run(&ForwardJob<TEpilogue>.RunTask, Unsafe.AsPointer(ref job), tasks, g.MultiplyAdds);
+    }
+
+    /// <summary>inputGradient (NHWC [N, H, W, C_in]) = the input gradient of the convolution for gradPre
+    /// (NHWC [N, OH, OW, C_out], the gradient of the pre-activation). Overwrites.</summary>
+    public static void BackwardInput(ReadOnlySpan<float> gradPre, ReadOnlySpan<float> weight, Span<float> inputGradient, in Conv2dGeometry geometry)
+    {
+        var g = geometry;
+        Gemm.CheckShape(gradPre.Length, g.OutputLength, nameof(gradPre));
+        Gemm.CheckShape(weight.Length, g.WeightLength, nameof(weight));
+        Gemm.CheckShape(inputGradient.Length, g.InputLength, nameof(inputGradient));
+        fixed (float* dy = gradPre)
+        fixed (float* w = weight)
+        fixed (float* dx = inputGradient)
+        {
+            if (g.RunsDirect)
+            {
+                GroupedConv2d.BackwardInput(dy, w, dx, g);
+                return;
+            }
+
+            if (g.IsPointwise)
+            {
+                var none = default(NoEpilogue);
+                Gemm.Run(dy, g.OutChannels, 1, w, g.InChannels, 1, dx, g.OutputPixels, g.InChannels, g.OutChannels, ref none);
+                return;
+            }
+
+            // One task per image: the col2im scatter of an image's chunks then never races with another task.
+            var job = new BackwardInputJob { Dy = dy, Weights = ReorderForGemm(w, g), Dx = dx, Geometry = g, Chunk = ChunkRows(g.PatchLength) };
+            Run(&BackwardInputJob.RunTask, Unsafe.AsPointer(ref job), g.Batch, g.MultiplyAdds);
+        }
+    }
+
+    /// <summary>weightGradient ([C_out, C_in/groups, kH, kW]) and biasGradient ([C_out], may be empty) from gradPre and the
+    /// forward input. Overwrites. Partial sums per thread are kept in double.</summary>
+    public static void BackwardWeights(ReadOnlySpan<float> gradPre, ReadOnlySpan<float> input, Span<float> weightGradient,
+        Span<float> biasGradient, in Conv2dGeometry geometry)
+    {
+        var g = geometry;
+        Gemm.CheckShape(gradPre.Length, g.OutputLength, nameof(gradPre));
+        Gemm.CheckShape(input.Length, g.InputLength, nameof(input));
+        Gemm.CheckShape(weightGradient.Length, g.WeightLength, nameof(weightGradient));
+        CheckOptional(biasGradient.Length, g.OutChannels, nameof(biasGradient));
+        fixed (float* dy = gradPre)
+        fixed (float* x = input)
+        fixed (float* dw = weightGradient)
+        fixed (float* db = biasGradient)
+        {
+            int chunk = ChunkRows(Math.Max(g.PatchLength, g.OutChannels));
+            int tasks = (g.OutputPixels + chunk - 1) / chunk;
+            int threads = Threads(tasks, g.MultiplyAdds);
+            int stride = g.WeightLength + g.OutChannels;
+            double* partials = SpatialScratch.Partials((long)threads * stride);
+            new Span<double>(partials, threads * stride).Clear();
+            var job = new BackwardWeightsJob { Dy = dy, X = x, Partials = partials, Stride = stride, Geometry = g, Chunk = chunk };
+            if (threads <= 1)
+            {
+                for (int task = 0; task < tasks; task++)
+                {
+                    BackwardWeightsJob.RunTask(Unsafe.AsPointer(ref job), task, 0);
+                }
+            }
+            else
+            {
+                WorkerPool.Run(&BackwardWeightsJob.RunTask, Unsafe.AsPointer(ref job), tasks, threads);
+            }
+
+            for (int t = 1; t < threads; t++)
+            {
+                double* other = partials + (long)t * stride;
+                for (int i = 0; i < stride; i++)
+                {
+                    partials[i] += other[i];
+                }
+            }
+
+            if (g.RunsDirect)
+            {
+                GroupedConv2d.StoreWeightGradient(partials, dw, g);
+            }
+            else
+            {
+                StoreGemmWeightGradient(partials, dw, g);
+            }
+
+            if (!biasGradient.IsEmpty)
+            {
+                for (int c = 0; c < g.OutChannels; c++)
+                {
+                    db[c] = (float)partials[g.WeightLength + c];
+                }
+            }
+        }
+    }
+
+    /// <summary>Rows per im2col chunk: about <see cref="ChunkFloats"/> floats, a multiple of the 8-row micro-tile.</summary>
+    private static int ChunkRows(int rowLength) => Math.Clamp(ChunkFloats / rowLength / 8 * 8, 32, 2048);
+
+    private static int Threads(int tasks, long multiplyAdds) =>
+        multiplyAdds < ParallelThreshold ? 1 : Math.Min(CpuThreads.Count, tasks);
+
+    private static void Run(delegate*<void*, int, int, void> body, void* job, int tasks, long multiplyAdds)
+    {
+        int threads = Threads(tasks, multiplyAdds);
+        if (threads <= 1)
+        {
+            for (int task = 0; task < tasks; task++)
+            {
+                body(job, task, 0);
+            }
+
+            return;
+        }
+
+        WorkerPool.Run(body, job, tasks, threads);
+    }
+
+    /// <summary>[C_out, C_in, kH, kW] → [C_out, kH, kW, C_in], the im2col column order, in the caller's scratch.</summary>
+    private static float* ReorderForGemm(float* w, in Conv2dGeometry g)
+    {
+        int cin = g.InChannels, taps = g.Taps, k = g.PatchLength;
+        float* packed = SpatialScratch.Weights(g.WeightLength);
+        for (int co = 0; co < g.OutChannels; co++)
+        {
+            for (int c = 0; c < cin; c++)
+            {
+                for (int tap = 0; tap < taps; tap++)
+                {
+                    packed[(long)co * k + tap * cin + c] = w[((long)co * cin + c) * taps + tap];
+                }
+            }
+        }
+
+        return packed;
+    }
+
+    private static void StoreGemmWeightGradient(double* sums, float* dw, in Conv2dGeometry g)
+    {
+        int cin = g.InChannels, taps = g.Taps, k = g.PatchLength;
+        for (int co = 0; co < g.OutChannels; co++)
+        {
+            for (int c = 0; c < cin; c++)
+            {
+                for (int tap = 0; tap < taps; tap++)
+                {
+                    dw[((long)co * cin + c) * taps + tap] = (float)sums[(long)co * k + tap * cin + c];
+                }
+            }
+        }
+    }
+
+    private static void CheckOptional(int length, long required, string name)
+    {
+        if (length != 0)
+        {
+            Gemm.CheckShape(length, required, name);
+        }
+    }
+
+    private struct ForwardJob<TEpilogue>
+        where TEpilogue : struct, IGemmEpilogue, IRowOffset<TEpilogue>
+    {
+        public float* X, Weights, Pre;
+        public Conv2dGeometry Geometry;
+        public TEpilogue Epilogue;
+        public int Chunk;
+
+        public static void RunTask(void* context, int task, int thread)
+        {
+            ref var job = ref Unsafe.AsRef<ForwardJob<TEpilogue>>(context);
+            ref readonly var g = ref job.Geometry;
+            int first = task * job.Chunk, rows = Math.Min(job.Chunk, g.OutputPixels - first), k = g.PatchLength;
+            float* columns = SpatialScratch.Columns((long)rows * k);
+            Im2Col.Gather(job.X, g, first, rows, columns);
+            var epilogue = job.Epilogue.At(first);
+            Gemm.Run(columns, k, 1, job.Weights, 1, k, job.Pre + (long)first * g.OutChannels, rows, g.OutChannels, k, ref epilogue);
+        }
+    }
+
+    private struct BackwardInputJob
+    {
+        public float* Dy, Weights, Dx;
+        public Conv2dGeometry Geometry;
+        public int Chunk;
+
+        public static void RunTask(void* context, int image, int thread)
+        {
+            ref var job = ref Unsafe.AsRef<BackwardInputJob>(context);
+            ref readonly var g = ref job.Geometry;
+            int k = g.PatchLength, pixels = g.OutHeight * g.OutWidth;
+            long imageLength = (long)g.Height * g.Width * g.InChannels;
+            new Span<float>(job.Dx + image * imageLength, checked((int)imageLength)).Clear();
+            float* columns = SpatialScratch.Columns((long)Math.Min(job.Chunk, pixels) * k);
+            var none = default(NoEpilogue);
+            for (int start = 0; start < pixels; start += job.Chunk)
+            {
+                int first = image * pixels + start, rows = Math.Min(job.Chunk, pixels - start);
+                Gemm.Run(job.Dy + (long)first * g.OutChannels, g.OutChannels, 1, job.Weights, k, 1, columns, rows, k, g.OutChannels, ref none);
+                Im2Col.ScatterAdd(columns, g, first, rows, job.Dx);
+            }
+        }
+    }
+
+    private struct BackwardWeightsJob
+    {
+        public float* Dy, X;
+        public double* Partials;
+        public int Stride, Chunk;
+        public Conv2dGeometry Geometry;
+
+        public static void RunTask(void* context, int task, int thread)
+        {
+            ref var job = ref Unsafe.AsRef<BackwardWeightsJob>(context);
+            ref readonly var g = ref job.Geometry;
+            int first = task * job.Chunk, rows = Math.Min(job.Chunk, g.OutputPixels - first);
+            double* partial = job.Partials + (long)thread * job.Stride;
+            float* dy = job.Dy + (long)first * g.OutChannels;
+            if (g.RunsDirect)
+            {
+                GroupedConv2d.AccumulateWeightGradient(dy, job.X, partial, g, first, rows);
+            }
+            else
+            {
+                AccumulateGemmWeightGradient(dy, job.X, partial, g, first, rows);
+            }
+
+            double* biasSums = partial + g.WeightLength;
+            for (int r = 0; r < rows; r++)
+            {
+                Reductions.AccumulateRow(biasSums, dy + (long)r * g.OutChannels, g.OutChannels);
+            }
+        }
+
+        private static void AccumulateGemmWeightGradient(float* dy, float* x, double* partial, in Conv2dGeometry g, int first, int rows)
+        {
+            int k = g.PatchLength, cout = g.OutChannels;
+            float* product = SpatialScratch.Columns((long)rows * k + (long)cout * k + 16);
+            float* columns = product + (((long)cout * k + 15) & ~15L);
+            if (g.IsPointwise)
+            {
+                columns = x + (long)first * g.InChannels;
+            }
+            else
+            {
+                Im2Col.Gather(x, g, first, rows, columns);
+            }
+
+            var none = default(NoEpilogue);
+            if (TransposedWeightGradient(k, cout))
+            {
+                // dWᵀ[patch, C_out] = columnsᵀ·dy: a short patch (a first layer's 9 or 27) as the GEMM's rows, C_out as its
+                // 32-wide panels, instead of a patch padded up to a whole panel.
+                Gemm.Run(columns, 1, k, dy, cout, 1, product, k, cout, rows, ref none);
+                for (int co = 0; co < cout; co++)
+                {
+                    double* sum = partial + (long)co * k;
+                    for (int p = 0; p < k; p++)
+                    {
+                        sum[p] += product[(long)p * cout + co];
+                    }
+                }
+
+                return;
+            }
+
+            // dW[C_out, patch] = dyᵀ·columns over this chunk's pixels, then added to the thread's double sums.
+            Gemm.Run(dy, 1, cout, columns, k, 1, product, cout, k, rows, ref none);
+            for (int co = 0; co < cout; co++)
+            {
+                Reductions.AccumulateRow(partial + (long)co * k, product + (long)co * k, k);
+            }
+        }
+
+        /// <summary>Which way round wastes less of the register tiles (rows padded to 8, columns to 32).</summary>
+        private static bool TransposedWeightGradient(int patch, int outChannels)
+        {
+            static long Padded(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+            return Padded(patch, 8) * Padded(outChannels, 32) < Padded(outChannels, 8) * Padded(patch, 32);
+        }
+    }
+}
+
+/// <summary>An epilogue that a chunk's GEMM can be handed with its rows shifted to the chunk's place in the whole output.</summary>
+internal interface IRowOffset<TSelf>
+{
+    TSelf At(int firstRow);
+}
+
+/// <summary>Adds the bias to a finished tile of the pre-activation and writes activation(pre) to the output; rows are
+/// offset by <c>rowOffset</c> so a chunk's GEMM addresses the whole output.</summary>
+internal readonly unsafe struct ConvEpilogue<TAct>(float* bias, float* output, int channels, int rowOffset, TAct activation)
+    : IGemmEpilogue, IRowOffset<ConvEpilogue<TAct>>
+    where TAct : struct, IActivation
+{
+    public ConvEpilogue<TAct> At(int firstRow) => new(bias, output, channels, firstRow, activation);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Apply(float* tile, int ldc, int row, int column, int rows, int columns)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* pre = tile + (long)r * ldc;
+            if (bias != null)
+            {
+                Elementwise.Add(pre, bias + column, columns);
+            }
+
+            if (output != null)
+            {
+                Elementwise.Activate(pre, output + (long)(rowOffset + row + r) * channels + column, columns, activation);
+            }
+        }
+    }
+}
+
+/// <summary>Dense's inference epilogue (bias, folded BatchNorm, activation, in place per row): a chunk needs no offset.</summary>
+internal readonly unsafe struct ConvInferenceEpilogue<TAct>(InferenceEpilogue<TAct> inner) : IGemmEpilogue, IRowOffset<ConvInferenceEpilogue<TAct>>
+    where TAct : struct, IActivation
+{
+    public ConvInferenceEpilogue<TAct> At(int firstRow) => this;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Apply(float* tile, int ldc, int row, int column, int rows, int columns) => inner.Apply(tile, ldc, row, column, rows, columns);
+}

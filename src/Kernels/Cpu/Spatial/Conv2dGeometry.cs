@@ -1,0 +1,115 @@
+namespace DslNet.Kernels.Cpu.Spatial;
+
+/// <summary>
+/// The shape of one Conv2d (PyTorch's semantics): batch, input [C_in, H, W], C_out, kernel, stride, padding, dilation
+/// and groups, each spatial one split into height and width. Output size per PyTorch:
+/// <c>(in + 2·pad − dil·(k − 1) − 1) / stride + 1</c>, rounded down. Validated on construction.
+/// </summary>
+public readonly record struct Conv2dGeometry
+{
+    public Conv2dGeometry(int batch, int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth,
+        int strideHeight = 1, int strideWidth = 1, int padHeight = 0, int padWidth = 0, int dilationHeight = 1, int dilationWidth = 1,
+        int groups = 1)
+    {
+        Positive(batch, nameof(batch));
+        Positive(inChannels, nameof(inChannels));
+        Positive(height, nameof(height));
+        Positive(width, nameof(width));
+        Positive(outChannels, nameof(outChannels));
+        Positive(kernelHeight, nameof(kernelHeight));
+        Positive(kernelWidth, nameof(kernelWidth));
+        Positive(strideHeight, nameof(strideHeight));
+        Positive(strideWidth, nameof(strideWidth));
+        Positive(dilationHeight, nameof(dilationHeight));
+        Positive(dilationWidth, nameof(dilationWidth));
+        Positive(groups, nameof(groups));
+        if (padHeight < 0 || padWidth < 0)
+        {
+            throw new ArgumentException($"Conv2d padding ({padHeight}, {padWidth}) must not be negative.");
+        }
+
+        if (inChannels % groups != 0 || outChannels % groups != 0)
+        {
+            throw new ArgumentException($"Conv2d groups ({groups}) must divide in channels ({inChannels}) and out channels ({outChannels}).", nameof(groups));
+        }
+
+        Batch = batch;
+        InChannels = inChannels;
+        Height = height;
+        Width = width;
+        OutChannels = outChannels;
+        KernelHeight = kernelHeight;
+        KernelWidth = kernelWidth;
+        StrideHeight = strideHeight;
+        StrideWidth = strideWidth;
+        PadHeight = padHeight;
+        PadWidth = padWidth;
+        DilationHeight = dilationHeight;
+        DilationWidth = dilationWidth;
+        Groups = groups;
+        OutHeight = (height + 2 * padHeight - dilationHeight * (kernelHeight - 1) - 1) / strideHeight + 1;
+        OutWidth = (width + 2 * padWidth - dilationWidth * (kernelWidth - 1) - 1) / strideWidth + 1;
+        if (height + 2 * padHeight - dilationHeight * (kernelHeight - 1) - 1 < 0 || width + 2 * padWidth - dilationWidth * (kernelWidth - 1) - 1 < 0)
+        {
+            throw new ArgumentException(
+                $"Conv2d kernel {kernelHeight}x{kernelWidth} (dilation {dilationHeight}x{dilationWidth}) is larger than the padded input {height + 2 * padHeight}x{width + 2 * padWidth}.");
+        }
+    }
+
+    /// <summary>A square kernel with the same stride, padding and dilation both ways.</summary>
+    public static Conv2dGeometry Square(int batch, int inChannels, int height, int width, int outChannels, int kernel,
+        int stride = 1, int padding = 0, int dilation = 1, int groups = 1) =>
+        new(batch, inChannels, height, width, outChannels, kernel, kernel, stride, stride, padding, padding, dilation, dilation, groups);
+
+    public int Batch { get; }
+    public int InChannels { get; }
+    public int Height { get; }
+    public int Width { get; }
+    public int OutChannels { get; }
+    public int KernelHeight { get; }
+    public int KernelWidth { get; }
+    public int StrideHeight { get; }
+    public int StrideWidth { get; }
+    public int PadHeight { get; }
+    public int PadWidth { get; }
+    public int DilationHeight { get; }
+    public int DilationWidth { get; }
+    public int Groups { get; }
+    public int OutHeight { get; }
+    public int OutWidth { get; }
+
+    public int InChannelsPerGroup => InChannels / Groups;
+    public int OutChannelsPerGroup => OutChannels / Groups;
+    public int Taps => KernelHeight * KernelWidth;
+
+    /// <summary>The GEMM depth: one row of the im2col matrix, (kh, kw, c_in) with c_in fastest.</summary>
+    public int PatchLength => Taps * InChannelsPerGroup;
+
+    public long InputLength => (long)Batch * Height * Width * InChannels;
+    public long OutputLength => (long)Batch * OutHeight * OutWidth * OutChannels;
+    public int WeightLength => OutChannels * PatchLength;
+    public int OutputPixels => checked(Batch * OutHeight * OutWidth);
+
+    /// <summary>Multiply-adds of one forward pass (the backward passes cost the same each).</summary>
+    public long MultiplyAdds => (long)OutputPixels * OutChannels * PatchLength;
+
+    /// <summary>A 1x1 kernel with stride 1 and no padding reads the input rows as its im2col matrix.</summary>
+    internal bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && StrideHeight == 1 && StrideWidth == 1 && PadHeight == 0 && PadWidth == 0;
+
+    /// <summary>groups = 1 with a patch shorter than this also runs the direct kernel (<see cref="GroupedConv2d"/>). 0: never.
+    /// Measured (bench/SpatialBench --compare-paths, batch 128, 3x3 pad 1, interleaved medians on shared cores): the direct
+    /// kernel is 1.4–1.8x slower than im2col + GEMM already at K = 9 (C_in = 1) forward and input gradient, 3.5x at K = 27,
+    /// 6–9x at K ≥ 72; only the K = 9 weight gradient was faster (0.83x). So the GEMM path always runs for groups = 1;
+    /// settable so tests run both paths on the same shapes.</summary>
+    internal static int DirectPatchLength { get; set; }
+
+    internal bool RunsDirect => Groups > 1 || PatchLength < DirectPatchLength;
+
+    private static void Positive(int value, string name)
+    {
+        if (value <= 0)
+        {
+            throw new ArgumentException($"Conv2d {name} ({value}) must be positive.", name);
+        }
+    }
+}

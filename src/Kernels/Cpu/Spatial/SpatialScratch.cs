@@ -1,0 +1,41 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace DslNet.Kernels.Cpu.Spatial;
+
+/// <summary>
+/// Per-thread working memory of the spatial kernels (im2col chunks, reordered weights, partial weight gradients) on
+/// the pinned object heap: grown during the first steps, then reused, so a training step allocates nothing.
+/// </summary>
+internal static unsafe class SpatialScratch
+{
+    [ThreadStatic]
+    private static float[]? columns;
+
+    [ThreadStatic]
+    private static float[]? weights;
+
+    [ThreadStatic]
+    private static double[]? partials;
+
+    /// <summary>A thread's im2col chunk (used inside tasks).</summary>
+    public static float* Columns(long length) => Ensure(ref columns, length);
+
+    /// <summary>The caller's reordered weights, read by every task of one call.</summary>
+    public static float* Weights(long length) => Ensure(ref weights, length);
+
+    /// <summary>The caller's per-thread partial sums of a reduction, read back after the join.</summary>
+    public static double* Partials(long length) => Ensure(ref partials, length);
+
+    private static T* Ensure<T>(ref T[]? buffer, long length)
+        where T : unmanaged
+    {
+        if (buffer is null || buffer.Length < length + 16)
+        {
+            buffer = GC.AllocateUninitializedArray<T>(checked((int)length + 16), pinned: true);
+        }
+
+        var p = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+        return (T*)(((nint)p + 63) & ~(nint)63);
+    }
+}

@@ -1,0 +1,111 @@
+using DslNet.Kernels.Cpu;
+using DslNet.Kernels.Cpu.Spatial;
+using ILGPU;
+
+namespace DslNet.Kernels.Gpu.Spatial;
+
+/// <summary>
+/// Conv2d on the device with the CPU path's layouts (<see cref="Conv2d"/>): NHWC activations in the network's storage
+/// (<see cref="IDeviceTensor"/>), fp32 weights [C_out, C_in/groups, kH, kW]. One thread per output value, each a gather
+/// (the input gradient gathers over the output pixels whose window covers its pixel), so no kernel needs atomics and
+/// every result is deterministic. These are device functions: a kernel (the generator's, or a test's wrapper) builds the
+/// storage tensors from its views and calls one per thread index; sums in fp32 for the two passes per pixel, in double for the weight gradient's long
+/// reductions, as on the CPU. Any groups (depthwise included), stride, padding and dilation.
+/// </summary>
+public static class GpuConv2d
+{
+    /// <summary>Thread e of N·OH·OW·C_out: pre[e] = Σ x·w + bias; output[e] = activation(pre[e]) when <paramref name="hasOutput"/>.</summary>
+    public static void Forward<TTensor, TAct>(int e, TTensor input, ArrayView<float> weight, ArrayView<float> bias, bool hasBias,
+        TTensor preActivation, TTensor output, bool hasOutput, Conv2dGeometry g, TAct activation)
+        where TTensor : struct, IDeviceTensor
+        where TAct : struct, IActivation
+    {
+        int co = e % g.OutChannels, pixel = e / g.OutChannels;
+        int ow = pixel % g.OutWidth, rest = pixel / g.OutWidth, oh = rest % g.OutHeight, n = rest / g.OutHeight;
+        int cpg = g.InChannels / g.Groups, first = co / (g.OutChannels / g.Groups) * cpg;
+        float sum = 0f;
+        for (int i = 0; i < g.KernelHeight; i++)
+        {
+            int ih = oh * g.StrideHeight - g.PadHeight + i * g.DilationHeight;
+            if (ih < 0 || ih >= g.Height) continue;
+            for (int j = 0; j < g.KernelWidth; j++)
+            {
+                int iw = ow * g.StrideWidth - g.PadWidth + j * g.DilationWidth;
+                if (iw < 0 || iw >= g.Width) continue;
+                int x = ((n * g.Height + ih) * g.Width + iw) * g.InChannels + first;
+                for (int c = 0; c < cpg; c++)
+                {
+                    sum += input.Load(x + c) * weight[((co * cpg + c) * g.KernelHeight + i) * g.KernelWidth + j];
+                }
+            }
+        }
+
+        if (hasBias) sum += bias[co];
+        preActivation.Store(e, sum);
+        if (hasOutput) output.Store(e, activation.Apply(sum));
+    }
+
+    /// <summary>Thread e of N·H·W·C_in: dx[e] = Σ over the (output pixel, tap) pairs that read input value e of dy·w.</summary>
+    public static void BackwardInput<TTensor>(int e, TTensor gradPre, ArrayView<float> weight, TTensor inputGradient, Conv2dGeometry g)
+        where TTensor : struct, IDeviceTensor
+    {
+        int ci = e % g.InChannels, pixel = e / g.InChannels;
+        int iw = pixel % g.Width, rest = pixel / g.Width, ih = rest % g.Height, n = rest / g.Height;
+        int cpg = g.InChannels / g.Groups, opg = g.OutChannels / g.Groups, group = ci / cpg, c = ci - group * cpg;
+        float sum = 0f;
+        for (int i = 0; i < g.KernelHeight; i++)
+        {
+            int th = ih + g.PadHeight - i * g.DilationHeight;
+            if (th < 0 || th % g.StrideHeight != 0) continue;
+            int oh = th / g.StrideHeight;
+            if (oh >= g.OutHeight) continue;
+            for (int j = 0; j < g.KernelWidth; j++)
+            {
+                int tw = iw + g.PadWidth - j * g.DilationWidth;
+                if (tw < 0 || tw % g.StrideWidth != 0) continue;
+                int ow = tw / g.StrideWidth;
+                if (ow >= g.OutWidth) continue;
+                int dy = ((n * g.OutHeight + oh) * g.OutWidth + ow) * g.OutChannels;
+                for (int k = 0; k < opg; k++)
+                {
+                    int co = group * opg + k;
+                    sum += gradPre.Load(dy + co) * weight[((co * cpg + c) * g.KernelHeight + i) * g.KernelWidth + j];
+                }
+            }
+        }
+
+        inputGradient.Store(e, sum);
+    }
+
+    /// <summary>Thread e of C_out·C_in/groups·kH·kW (+ C_out more when <paramref name="hasBias"/>): the weight gradient
+    /// Σ over N·OH·OW of x·dy, then the bias gradient Σ dy; overwritten, summed in double.</summary>
+    public static void BackwardWeights<TTensor>(int e, TTensor gradPre, TTensor input, ArrayView<float> weightGradient,
+        ArrayView<float> biasGradient, bool hasBias, Conv2dGeometry g)
+        where TTensor : struct, IDeviceTensor
+    {
+        int weights = g.WeightLength, pixels = g.OutputPixels;
+        if (e >= weights)
+        {
+            int channel = e - weights;
+            if (!hasBias || channel >= g.OutChannels) return;
+            double bias = 0;
+            for (int p = 0; p < pixels; p++) bias += gradPre.Load(p * g.OutChannels + channel);
+            biasGradient[channel] = (float)bias;
+            return;
+        }
+
+        int cpg = g.InChannels / g.Groups, opg = g.OutChannels / g.Groups;
+        int j = e % g.KernelWidth, r = e / g.KernelWidth, i = r % g.KernelHeight, r2 = r / g.KernelHeight, c = r2 % cpg, co = r2 / cpg;
+        int ci = co / opg * cpg + c;
+        double sum = 0;
+        for (int p = 0; p < pixels; p++)
+        {
+            int ow = p % g.OutWidth, rest = p / g.OutWidth, oh = rest % g.OutHeight, n = rest / g.OutHeight;
+            int ih = oh * g.StrideHeight - g.PadHeight + i * g.DilationHeight, iw = ow * g.StrideWidth - g.PadWidth + j * g.DilationWidth;
+            if (ih < 0 || ih >= g.Height || iw < 0 || iw >= g.Width) continue;
+            sum += (double)input.Load(((n * g.Height + ih) * g.Width + iw) * g.InChannels + ci) * gradPre.Load(p * g.OutChannels + co);
+        }
+
+        weightGradient[e] = (float)sum;
+    }
+}
