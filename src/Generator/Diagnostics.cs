@@ -113,7 +113,7 @@ namespace DslNet.Generator
         public static readonly DiagnosticDescriptor HorizonDiffersFromStepCount = Create(
             "DSL1003",
             "Schedule horizon differs from the number of Step() calls",
-            "'{0}: {1}' is {2} steps, but the loops call '{3}.Step()' {4} times{5}; make the horizon the number of Step() calls (the product of the loop counts)",
+            "'{0}: {1}' is {2} steps, but {3}{4}; make the horizon the number of Step() calls",
             SchedulerCategory, DiagnosticSeverity.Warning);
 
         public static readonly DiagnosticDescriptor ScheduleSteppedPerMicroBatch = Create(

@@ -53,6 +53,9 @@ namespace DslNet.Generator.Analyzers
         /// <summary>The optimizer (OptimizerStep, Unscale, ZeroGrad), scheduler (SchedulerStep) or model (TrainStep) it acts on.</summary>
         public ISymbol? Target { get; }
 
+        /// <summary>The schedule created inline where no variable holds it (an element of <c>new List&lt;…&gt; { new OneCycleLR(…) }</c>).</summary>
+        public IObjectCreationOperation? Created { get; set; }
+
         /// <summary>How the code names the target (for messages): <c>schedule</c>, <c>_schedule</c>, an element of a list.</summary>
         public string TargetName { get; }
 

@@ -230,7 +230,8 @@ namespace DslNet.Generator.Analyzers
                     return; // different symbols: not provably different
             }
             report.Report(Diagnostics.HorizonDiffersFromStepCount, horizon.Syntax,
-                horizon.Parameter?.Name ?? "horizon", body.WithValue(horizon.Value), stated.Display, step.TargetName, calls.Display, detail);
+                horizon.Parameter?.Name ?? "horizon", body.WithValue(horizon.Value), stated.Display,
+                "the loops call '" + step.TargetName + ".Step()' " + calls.Display + " times", detail);
         }
 
         /// <summary>
@@ -259,7 +260,8 @@ namespace DslNet.Generator.Analyzers
                 ? (calls.Coefficient - before.Coefficient).ToString(System.Globalization.CultureInfo.InvariantCulture)
                 : calls.Display + " - " + body.WithValue(offset);
             report.Report(Diagnostics.HorizonDiffersFromStepCount, horizon.Syntax,
-                horizon.Parameter?.Name ?? "horizon", body.WithValue(horizon.Value), stated.Display, step.TargetName, calls.Display,
+                horizon.Parameter?.Name ?? "horizon", body.WithValue(horizon.Value), stated.Display,
+                "the loops call '" + step.TargetName + ".Step()' " + calls.Display + " times",
                 ", and the " + (inner.Type?.Name ?? "schedule") + " inside it only gets the " + remaining + " calls after the first " + body.WithValue(offset)
                 + " (" + (creation.Type?.Name ?? "the composed schedule") + " runs its first part before it)");
             return true;

@@ -23,7 +23,7 @@ namespace DslNet.Generator.Analyzers
             foreach (var step in schedulerSteps)
             {
                 if (step.Loop is null) continue;
-                var creation = body.CreationOf(step.Target);
+                var creation = step.Created ?? body.CreationOf(step.Target);
                 var type = ScheduleType(step, creation);
                 var optimizer = body.OptimizerOf(creation);
                 var ownSteps = optimizerSteps.Where(o => SymbolEqualityComparer.Default.Equals(o.Entry, step.Entry)

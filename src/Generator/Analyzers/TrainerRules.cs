@@ -92,15 +92,16 @@ namespace DslNet.Generator.Analyzers
                 var name = argument.Parameter?.Name ?? "horizon";
                 if (unit == Unit.Batch && readsEpochs && !readsSteps)
                 {
-                    report.Report(Diagnostics.HorizonIsEpochCount, value.Syntax,
+                    report.Report(Diagnostics.HorizonIsEpochCount, argument.Syntax,
                         "'" + name + ": " + value.Syntax + "' of the " + schedule.Type?.Name + " counts epochs, but the Trainer steps a per-batch schedule after every optimizer step: it ends in the first epoch; use the context's TotalSteps (epochs × optimizer steps per epoch)");
                     return;
                 }
                 if (unit == Unit.Epoch && readsSteps && !readsEpochs)
                 {
-                    report.Report(Diagnostics.HorizonDiffersFromStepCount, value.Syntax,
-                        name, value.Syntax.ToString(), "optimizer", "the Trainer", "Epochs (once per epoch, for a per-epoch schedule)",
-                        ": the schedule never gets past its first epochs' share; use the context's Epochs, or build it with 'unit: ScheduleUnit.Batch'");
+                    report.Report(Diagnostics.HorizonDiffersFromStepCount, argument.Syntax,
+                        name, value.Syntax.ToString(), "optimizer",
+                        "the Trainer steps a per-epoch " + schedule.Type?.Name + " once per epoch (context.Epochs times)",
+                        ": it never gets past the first Epochs of its steps; count it in epochs (context.Epochs), or build a per-batch schedule");
                     return;
                 }
             }
@@ -119,7 +120,8 @@ namespace DslNet.Generator.Analyzers
                 || !IsContextProperty(total.Property, context, "TotalSteps")) return;
             if (body.NumberOf(warmup) is 0) return;
             report.Report(Diagnostics.HorizonDiffersFromStepCount, horizon.Syntax,
-                horizon.Parameter?.Name ?? "horizon", horizon.Value.Syntax.ToString(), "TotalSteps", "the Trainer", "TotalSteps",
+                horizon.Parameter?.Name ?? "horizon", horizon.Value.Syntax.ToString(), "context.TotalSteps",
+                "the Trainer steps the LinearWarmup TotalSteps times",
                 ", and the " + then.Type?.Name + " after the warmup only gets TotalSteps - " + body.WithValue(warmup) + " of them; give it 'tMax: " + horizon.Value.Syntax + " - " + warmup.Syntax + "'");
         }
 

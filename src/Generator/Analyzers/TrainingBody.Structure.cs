@@ -24,10 +24,17 @@ namespace DslNet.Generator.Analyzers
         }
 
         private static bool IteratesSchedules(ILoopOperation loop) =>
-            loop is IForEachLoopOperation forEach && forEach.Locals.Length == 1
-            && forEach.Locals[0].Type is { } type
-            && (type.ToDisplayString() == "DslNet.ILearningRateScheduler"
-                || type.AllInterfaces.Any(i => i.ToDisplayString() == "DslNet.ILearningRateScheduler"));
+            loop is IForEachLoopOperation forEach && IterationVariable(forEach) is { Type: { } type }
+            && (IsSchedulerInterface(type) || type.AllInterfaces.Any(IsSchedulerInterface));
+
+        private static bool IsSchedulerInterface(ITypeSymbol type) =>
+            type.Name == "ILearningRateScheduler" && type.ContainingNamespace?.ToDisplayString() == "DslNet";
+
+        /// <summary>The variable of <c>foreach (var x in …)</c>, or null for a deconstruction.</summary>
+        public static ILocalSymbol? IterationVariable(IForEachLoopOperation forEach) =>
+            forEach.LoopControlVariable is IVariableDeclaratorOperation declarator ? declarator.Symbol
+            : forEach.LoopControlVariable is IDeclarationExpressionOperation { Expression: ILocalReferenceOperation local } ? local.Local
+            : null;
 
         /// <summary>The (child, parent) pairs from a call up to its entry, jumping from each callee's root to its call site.</summary>
         public static IEnumerable<(IOperation Child, IOperation Parent)> Ancestry(CallFact call)

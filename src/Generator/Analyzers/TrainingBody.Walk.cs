@@ -162,7 +162,10 @@ namespace DslNet.Generator.Analyzers
             {
                 // 'foreach (var s in schedules) s.Step();': a step of each schedule (LoopsAround skips such a foreach).
                 foreach (var element in elements)
-                    Calls.Add(new CallFact(invocation, kind, Resolve(element), element.Syntax.ToString(), loops, context.Sites, context.Entry, context.MethodName));
+                    Calls.Add(new CallFact(invocation, kind, Resolve(element), TargetName(invocation, kind), loops, context.Sites, context.Entry, context.MethodName)
+                    {
+                        Created = CreatedBy(element),
+                    });
                 return;
             }
 
@@ -253,7 +256,8 @@ namespace DslNet.Generator.Analyzers
         {
             if (Unwrap(invocation.Instance!) is not ILocalReferenceOperation element) return null;
             var forEach = invocation.Parent;
-            while (forEach is not null && !(forEach is IForEachLoopOperation loop && loop.Locals.Contains(element.Local))) forEach = forEach.Parent;
+            while (forEach is not null && !(forEach is IForEachLoopOperation loop
+                                            && SymbolEqualityComparer.Default.Equals(IterationVariable(loop), element.Local))) forEach = forEach.Parent;
             if (forEach is not IForEachLoopOperation { } over) return null;
             var collection = Unwrap(over.Collection);
             var symbol = Resolve(collection);
