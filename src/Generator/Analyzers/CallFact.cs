@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -75,6 +76,31 @@ namespace DslNet.Generator.Analyzers
         public int Position { get; set; }
 
         public ILoopOperation? Loop => Loops.Count > 0 ? Loops[0] : null;
+
+        /// <summary>
+        /// For each of <see cref="Loops"/>, the walk of the body it belongs to: a helper walked from two call sites has
+        /// the same loop objects twice, and only calls of the same walk run in the same iteration.
+        /// </summary>
+        public IReadOnlyList<int> LoopFrames { get; set; } = System.Array.Empty<int>();
+
+        public int LoopFrame => LoopFrames.Count > 0 ? LoopFrames[0] : -1;
+
+        /// <summary>Whether the call runs inside <paramref name="loop"/> of walk <paramref name="frame"/>.</summary>
+        public bool InLoop(ILoopOperation? loop, int frame)
+        {
+            for (var i = 0; i < Loops.Count; i++)
+                if (Loops[i] == loop && LoopFrames[i] == frame) return true;
+            return false;
+        }
+
+        /// <summary>Whether two calls run in the same iteration of the same innermost loop (or, outside loops, in the same walk).</summary>
+        public static bool SameLoop(CallFact a, CallFact b)
+        {
+            if (a.Loop is null || b.Loop is null)
+                return a.Loop is null && b.Loop is null && SymbolEqualityComparer.Default.Equals(a.Entry, b.Entry)
+                       && a.Sites.Select(s => s.Invocation).SequenceEqual(b.Sites.Select(s => s.Invocation));
+            return a.Loop == b.Loop && a.LoopFrame == b.LoopFrame;
+        }
 
         public bool IsScalerStep => Kind == CallKind.OptimizerStep && Operation.TargetMethod.ContainingType?.Name == "GradScaler";
 

@@ -54,13 +54,13 @@ namespace DslNet.Generator.Analyzers
             var loop = clip.Loop;
             if (loop is null) return;
             var clipName = "GradClip." + clip.Operation.TargetMethod.Name;
-            var sameIteration = body.Calls.Where(c => c.Loop == loop).ToList();
+            var sameIteration = body.Calls.Where(c => CallFact.SameLoop(c, clip)).ToList();
 
             if (UsesScaler(body, loop))
             {
                 if (sameIteration.Any(c => c.Kind == CallKind.Unscale && c.Position < clip.Position)) return;
                 var unscaleAfter = sameIteration.Where(c => c.Kind == CallKind.Unscale && c.Position > clip.Position).OrderBy(c => c.Position).FirstOrDefault();
-                var scalerCall = body.Calls.FirstOrDefault(c => c.Loops.Contains(loop) && c.Operation.Instance is not null
+                var scalerCall = body.Calls.FirstOrDefault(c => c.InLoop(loop, clip.LoopFrame) && c.Operation.Instance is not null
                                                                  && KnownTypes.Is(c.Operation.Instance.Type, body.Types.GradScaler));
                 var scalerName = scalerCall?.Operation.Instance?.Syntax.ToString() ?? "scaler";
                 var optimizer = sameIteration.Where(c => c.Kind == CallKind.OptimizerStep)
@@ -151,7 +151,7 @@ namespace DslNet.Generator.Analyzers
             var loop = step.Loop;
             if (loop is null) return;
             foreach (var call in body.Calls)
-                if (call.Loops.Contains(loop) && (call.Kind == CallKind.TrainStep || call.Kind == CallKind.Opaque)) return;
+                if (call.InLoop(loop, step.LoopFrame) && (call.Kind == CallKind.TrainStep || call.Kind == CallKind.Opaque)) return;
             // Gradients written by hand in the loop (a custom loss, a test) are fresh too.
             foreach (var operation in loop.Body.Descendants())
                 if (operation is IPropertyReferenceOperation { Property.Name: "Gradients" } gradients && !IsClipArgument(body, gradients) && !IsCleared(gradients)) return;
@@ -164,14 +164,14 @@ namespace DslNet.Generator.Analyzers
         private static bool CheckZeroGradBeforeStep(TrainingBody body, CallFact step, Reporter report)
         {
             var before = body.Calls
-                .Where(c => SymbolEqualityComparer.Default.Equals(c.Entry, step.Entry) && c.Loop == step.Loop && c.Position < step.Position
+                .Where(c => CallFact.SameLoop(c, step) && c.Position < step.Position
                             && (c.Kind == CallKind.TrainStep || c.Kind == CallKind.Opaque || c.Kind == CallKind.ZeroGrad))
                 .OrderByDescending(c => c.Position)
                 .FirstOrDefault();
             if (before is null || before.Kind != CallKind.ZeroGrad) return false;
             if (before.Target is not null && step.Target is not null && !SymbolEqualityComparer.Default.Equals(before.Target, step.Target)) return false;
             // Only when gradients were computed before it in the same iteration (a ZeroGrad at the top of the loop is the usual one).
-            var trained = body.Calls.Any(c => SymbolEqualityComparer.Default.Equals(c.Entry, step.Entry) && c.Loop == step.Loop
+            var trained = body.Calls.Any(c => CallFact.SameLoop(c, step)
                                               && c.Position < before.Position && c.Kind == CallKind.TrainStep);
             if (!trained) return false;
             var branch = step.Loop is null ? null : TrainingBody.BranchOf(step, step.Loop);

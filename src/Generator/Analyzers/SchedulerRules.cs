@@ -32,10 +32,12 @@ namespace DslNet.Generator.Analyzers
                 if (CheckSteppedPerEpoch(body, step, creation, type, ownSteps, report)) continue;
 
                 var accumulated = ownSteps
-                    .Where(o => o.Loop == step.Loop)
+                    .Where(o => CallFact.SameLoop(o, step))
                     .Select(o => (Step: o, Accumulation: body.AccumulationAround(o)))
                     .FirstOrDefault(o => o.Accumulation is not null);
                 var horizon = HorizonRules.Horizon(body, creation, type);
+                // Stepped from more than one place (a helper called from two loops): its count is a sum, not a product of loops.
+                var counted = creation is null || schedulerSteps.Count(s => (s.Created ?? body.CreationOf(s.Target)) == creation) == 1;
 
                 if (accumulated.Accumulation is { } accumulation)
                 {
@@ -43,12 +45,13 @@ namespace DslNet.Generator.Analyzers
                     HorizonRules.CheckEpochHorizon(body, step, creation, report);
                 }
                 else if (!HorizonRules.CheckEpochHorizon(body, step, creation, report)
+                         && counted
                          && !HorizonRules.CheckComposedHorizon(body, step, creation, report)
                          && horizon is not null)
                     HorizonRules.CheckHorizonCount(body, step, horizon, report);
 
                 CheckOrder(step, ownSteps, report);
-                HorizonRules.CheckWarmupLength(body, step, creation, type, report);
+                if (counted) HorizonRules.CheckWarmupLength(body, step, creation, type, report);
             }
 
             CheckTwoSchedules(body, schedulerSteps, optimizerSteps, report);
@@ -67,7 +70,7 @@ namespace DslNet.Generator.Analyzers
             var loop = step.Loop!;
 
             // The optimizer steps in a loop nested inside the one that steps the schedule: per batch vs per epoch.
-            var inner = ownSteps.FirstOrDefault(o => o.Loop is not null && o.Loop != loop && o.Loops.Contains(loop));
+            var inner = ownSteps.FirstOrDefault(o => o.Loop is not null && !CallFact.SameLoop(o, step) && o.InLoop(loop, step.LoopFrame));
             if (inner is not null)
             {
                 report.Report(Diagnostics.PerBatchScheduleSteppedPerEpoch, step.Operation.Syntax,
@@ -75,10 +78,10 @@ namespace DslNet.Generator.Analyzers
                     Name(step), type?.Name ?? "the schedule", inner.Operation.Syntax.ToString());
                 return true;
             }
-            if (ownSteps.Any(o => o.Loop == loop)) return false;
+            if (ownSteps.Any(o => CallFact.SameLoop(o, step))) return false;
 
             // No optimizer step in sight (it may be inside a helper), but the batch loop is: TrainStep nested deeper.
-            var train = body.Calls.FirstOrDefault(c => c.Kind == CallKind.TrainStep && c.Loop is not null && c.Loop != loop && c.Loops.Contains(loop));
+            var train = body.Calls.FirstOrDefault(c => c.Kind == CallKind.TrainStep && c.Loop is not null && !CallFact.SameLoop(c, step) && c.InLoop(loop, step.LoopFrame));
             if (train is null) return false;
             report.Report(Diagnostics.PerBatchScheduleSteppedPerEpoch, step.Operation.Syntax,
                 Name(step), type?.Name ?? "the schedule", "the optimizer's Step()");
@@ -132,7 +135,7 @@ namespace DslNet.Generator.Analyzers
         {
             var loop = step.Loop!;
             var branch = TrainingBody.BranchOf(step, loop);
-            var later = ownSteps.FirstOrDefault(o => o.Loop == loop && o.Position > step.Position
+            var later = ownSteps.FirstOrDefault(o => CallFact.SameLoop(o, step) && o.Position > step.Position
                                                      && TrainingBody.BranchOf(o, loop) == branch);
             if (later is null) return;
             report.Report(Diagnostics.SchedulerStepBeforeOptimizerStep, step.Operation.Syntax,
@@ -174,7 +177,7 @@ namespace DslNet.Generator.Analyzers
                 var optimizer = body.OptimizerOf(body.CreationOf(step.Target));
                 if (optimizer is null) continue;
                 var branch = TrainingBody.BranchOf(step, step.Loop);
-                var first = seen.FirstOrDefault(s => s.Step.Loop == step.Loop && s.Branch == branch
+                var first = seen.FirstOrDefault(s => CallFact.SameLoop(s.Step, step) && s.Branch == branch
                                                      && SymbolEqualityComparer.Default.Equals(s.Optimizer, optimizer)
                                                      && !SymbolEqualityComparer.Default.Equals(s.Step.Target, step.Target));
                 if (first.Step is null)
@@ -185,7 +188,7 @@ namespace DslNet.Generator.Analyzers
                 // Another optimizer stepped in the same loop that no schedule drives: the second schedule was meant for it.
                 var scheduled = schedulerSteps.Select(s => body.OptimizerOf(body.CreationOf(s.Target))).Where(o => o is not null).ToList();
                 var orphan = optimizerSteps
-                    .Where(o => o.Loop == step.Loop && o.Target is not null && !scheduled.Contains(o.Target, SymbolEqualityComparer.Default))
+                    .Where(o => CallFact.SameLoop(o, step) && o.Target is not null && !scheduled.Contains(o.Target, SymbolEqualityComparer.Default))
                     .Select(o => o.TargetName).Distinct().ToList();
                 var fix = orphan.Count == 1
                     ? "'" + orphan[0] + "' is stepped in the same loop with no schedule: build '" + Name(step) + "' on '" + orphan[0] + "' instead of '" + optimizer.Name + "'"

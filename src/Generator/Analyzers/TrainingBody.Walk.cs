@@ -15,6 +15,8 @@ namespace DslNet.Generator.Analyzers
     {
         private const int MaxInlineDepth = 6;
 
+        private int _frames;
+
         private readonly Dictionary<ISymbol, ILocalFunctionOperation> _localFunctions = new Dictionary<ISymbol, ILocalFunctionOperation>(SymbolEqualityComparer.Default);
         private readonly Dictionary<ISymbol, IOperation> _delegates = new Dictionary<ISymbol, IOperation>(SymbolEqualityComparer.Default);
         private readonly Dictionary<ISymbol, List<IOperation>> _methodBodies = new Dictionary<ISymbol, List<IOperation>>(SymbolEqualityComparer.Default);
@@ -66,7 +68,7 @@ namespace DslNet.Generator.Analyzers
             {
                 if (!IsEntry(block.Owner)) continue;
                 foreach (var root in block.Roots)
-                    if (root is not null) Walk(root, new WalkContext(block.Owner, block.Owner.Name));
+                    if (root is not null) Walk(root, new WalkContext(block.Owner, block.Owner.Name, _frames++));
             }
 
             // Execution order within each entry: by call site, then by position inside the callee.
@@ -84,16 +86,28 @@ namespace DslNet.Generator.Analyzers
 
         private sealed class WalkContext
         {
-            public WalkContext(ISymbol entry, string methodName)
+            public WalkContext(ISymbol entry, string methodName, int frame)
             {
                 Entry = entry;
                 MethodName = methodName;
                 Sites = ImmutableArray<CallSite>.Empty;
                 OuterLoops = ImmutableArray<ILoopOperation>.Empty;
+                OuterFrames = ImmutableArray<int>.Empty;
                 Active = ImmutableHashSet<object>.Empty;
+                Frame = frame;
             }
 
-            private WalkContext(WalkContext from) { Entry = from.Entry; MethodName = from.MethodName; Sites = from.Sites; OuterLoops = from.OuterLoops; Active = from.Active; }
+            private WalkContext(WalkContext from)
+            {
+                Entry = from.Entry; MethodName = from.MethodName; Sites = from.Sites; OuterLoops = from.OuterLoops;
+                OuterFrames = from.OuterFrames; Active = from.Active; Frame = from.Frame;
+            }
+
+            /// <summary>Which walk of a body this is (see <see cref="CallFact.LoopFrames"/>).</summary>
+            public int Frame { get; private set; }
+
+            /// <summary>The walk each of <see cref="OuterLoops"/> belongs to.</summary>
+            public ImmutableArray<int> OuterFrames { get; private set; }
 
             public ISymbol Entry { get; }
             public string MethodName { get; private set; }
@@ -105,16 +119,21 @@ namespace DslNet.Generator.Analyzers
             /// <summary>Bodies being walked (no recursion).</summary>
             public ImmutableHashSet<object> Active { get; private set; }
 
-            public WalkContext Enter(IInvocationOperation site, IOperation? calleeRoot, object callee, string methodName) => new WalkContext(this)
+            public WalkContext Enter(IInvocationOperation site, IOperation? calleeRoot, object callee, string methodName, int frame) => new WalkContext(this)
             {
                 Sites = Sites.Insert(0, new CallSite(site, calleeRoot)),
                 OuterLoops = LoopsAround(site).Concat(OuterLoops).ToImmutableArray(),
+                OuterFrames = Enumerable.Repeat(Frame, LoopsAround(site).Count).Concat(OuterFrames).ToImmutableArray(),
+                Frame = frame,
                 Active = Active.Add(callee),
                 MethodName = methodName,
             };
 
             /// <summary>A lambda or local function nobody calls by name: its own frame, no loops around it.</summary>
-            public WalkContext Detached(string methodName) => new WalkContext(this) { OuterLoops = ImmutableArray<ILoopOperation>.Empty, MethodName = methodName };
+            public WalkContext Detached(string methodName) => new WalkContext(this)
+            {
+                OuterLoops = ImmutableArray<ILoopOperation>.Empty, OuterFrames = ImmutableArray<int>.Empty, MethodName = methodName,
+            };
         }
 
         private void Walk(IOperation operation, WalkContext context)
@@ -155,7 +174,9 @@ namespace DslNet.Generator.Analyzers
 
         private void AddCall(IInvocationOperation invocation, WalkContext context)
         {
-            var loops = LoopsAround(invocation).Concat(context.OuterLoops).ToList();
+            var own = LoopsAround(invocation);
+            var loops = own.Concat(context.OuterLoops).ToList();
+            var frames = Enumerable.Repeat(context.Frame, own.Count).Concat(context.OuterFrames).ToList();
             var (kind, target) = Classify(invocation);
 
             if (kind == CallKind.SchedulerStep && ScheduleCollectionElements(invocation) is { } elements)
@@ -165,16 +186,23 @@ namespace DslNet.Generator.Analyzers
                     Calls.Add(new CallFact(invocation, kind, Resolve(element), TargetName(invocation, kind), loops, context.Sites, context.Entry, context.MethodName)
                     {
                         Created = CreatedBy(element),
+                        LoopFrames = frames,
                     });
                 return;
             }
 
             var inlined = Callee(invocation, context);
             if (inlined is not null) kind = CallKind.Inlined;
-            Calls.Add(new CallFact(invocation, kind, target, TargetName(invocation, kind), loops, context.Sites, context.Entry, context.MethodName));
+            Calls.Add(new CallFact(invocation, kind, target, TargetName(invocation, kind), loops, context.Sites, context.Entry, context.MethodName)
+            {
+                LoopFrames = frames,
+            });
             if (inlined is { } callee)
+            {
+                var frame = _frames++;
                 foreach (var root in callee.Roots)
-                    Walk(root, context.Enter(invocation, callee.Root, callee.Key, callee.Name));
+                    Walk(root, context.Enter(invocation, callee.Root, callee.Key, callee.Name, frame));
+            }
         }
 
         private string TargetName(IInvocationOperation invocation, CallKind kind)

@@ -342,6 +342,63 @@ public static class StructureCorpus
                 }
             }
             """),
+        new CorpusProgram("HelperRunTwiceCorrect",
+            "The repository's own samples/StreamRec/RecipeComparison.cs (one training helper run for two recipes), after Lightning-AI/pytorch-lightning#3205's comparison of schedules",
+            """
+            public static class RecipeComparison
+            {
+                public static void Main(DataSet train, int epochs)
+                {
+                    Run(train, epochs, full: true);
+                    Run(train, epochs, full: false);
+                }
+
+                private static void Run(DataSet train, int epochs, bool full)
+                {
+                    var model = new Net(seed: 65);
+                    Optimizer optimizer;
+                    ILearningRateScheduler? schedule = null;
+                    if (full)
+                    {
+                        optimizer = new AdamW(model.Parameters, lr: 1e-3);
+                        schedule = new OneCycleLR(optimizer, 1e-3, epochs * train.BatchesPerEpoch(64));
+                    }
+                    else
+                        optimizer = new Adam(model.Parameters, lr: 1e-3);
+                    for (var epoch = 0; epoch < epochs; epoch++)
+                        foreach (var batch in train.Batches(64, shuffle: true, epoch: epoch))
+                        {
+                            model.TrainStep(batch.Features, batch.Labels);
+                            GradClip.ByNorm(model.Gradients, 1.0);
+                            optimizer.Step();
+                            schedule?.Step();
+                        }
+                }
+            }
+            """),
+        new CorpusProgram("LocalStepFromSeveralLoopsCorrect",
+            "The repository's own tests/DslNet.EndToEnd.Tests/AllocationTests.cs (one step function run from a warm-up loop and measured loops); pytorch/pytorch#91765's loop of plain optimizer and scheduler steps",
+            """
+            public static class WarmupThenMeasure
+            {
+                public static void Run(float[] inputs, float[] labels)
+                {
+                    var model = new Net(seed: 66);
+                    var optimizer = new AdamW(model.Parameters, lr: 1e-3);
+                    var schedule = new OneCycleLR(optimizer, maxLr: 1e-3, totalSteps: 2_000);
+
+                    void Step()
+                    {
+                        model.TrainStep(inputs, labels);
+                        optimizer.Step();
+                        schedule.Step();
+                    }
+
+                    for (var i = 0; i < 300; i++) Step();
+                    for (var i = 0; i < 100; i++) Step();
+                }
+            }
+            """),
         // ---------------------------------------------------------------- gradient accumulation written differently
         new CorpusProgram("SyncFlagSchedulePerMicroBatch",
             "starVLA/starVLA#210 'fix(trainer): step LR scheduler only on actual optimizer updates'",
