@@ -16,19 +16,27 @@ namespace DslNet.CodeFixes
     /// DSL1001 moves a per-batch schedule's Step() into the batch loop, after the optimizer's step;
     /// DSL1005 moves the scheduler's Step() after the optimizer's;
     /// DSL2001 replaces Adam with AdamW;
-    /// DSL2003 moves (or inserts) the scaler's Unscale(optimizer) in front of the clip.
+    /// DSL2003 moves (or inserts) the scaler's Unscale(optimizer) in front of the clip;
+    /// DSL1002 counts an epoch horizon in optimizer steps (<c>epochs</c> → <c>epochs * train.BatchesPerEpoch(64)</c>);
+    /// DSL2005 moves a ZeroGrad that sits between TrainStep and Step after the step;
+    /// DSL3001 turns the Trainer's <c>LossScaling = false</c> on for an fp16 model.
     /// </summary>
     [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(TrainingLoopCodeFixProvider)), Shared]
     public sealed class TrainingLoopCodeFixProvider : CodeFixProvider
     {
         public const string MoveScheduleIntoBatchLoop = "DSL1001", MoveSchedulerAfterOptimizer = "DSL1005",
-            UseAdamW = "DSL2001", UnscaleBeforeClip = "DSL2003";
+            UseAdamW = "DSL2001", UnscaleBeforeClip = "DSL2003", HorizonInSteps = "DSL1002", ZeroGradAfterStep = "DSL2005",
+            TurnOnLossScaling = "DSL3001";
+
+        // Must match DslNet.Generator.Analyzers.HorizonRules and TrainerRules.
+        private const string ReplacementKey = "Replacement", FixLossScaling = "LossScaling";
 
         // Must match DslNet.Generator.Analyzers.OptimizerRules.
         private const string FixKey = "Fix", FixMove = "MoveUnscale", FixInsert = "InsertUnscale", ScalerKey = "Scaler", OptimizerKey = "Optimizer";
 
         public override ImmutableArray<string> FixableDiagnosticIds { get; } =
-            ImmutableArray.Create(MoveScheduleIntoBatchLoop, MoveSchedulerAfterOptimizer, UseAdamW, UnscaleBeforeClip);
+            ImmutableArray.Create(MoveScheduleIntoBatchLoop, MoveSchedulerAfterOptimizer, UseAdamW, UnscaleBeforeClip,
+                HorizonInSteps, ZeroGradAfterStep, TurnOnLossScaling);
 
         public override FixAllProvider? GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
 
@@ -51,6 +59,15 @@ namespace DslNet.CodeFixes
                     case UnscaleBeforeClip:
                         RegisterUnscale(context, root, diagnostic, node);
                         break;
+                    case HorizonInSteps:
+                        RegisterHorizon(context, root, diagnostic, node);
+                        break;
+                    case ZeroGradAfterStep:
+                        RegisterZeroGradAfterStep(context, root, diagnostic, node);
+                        break;
+                    case TurnOnLossScaling:
+                        RegisterLossScaling(context, root, diagnostic, node);
+                        break;
                 }
             }
         }
@@ -63,6 +80,8 @@ namespace DslNet.CodeFixes
             var moved = StatementInBlock(node);
             var anchor = StatementInBlock(root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan, getInnermostNodeForTie: true));
             if (moved is not ExpressionStatementSyntax || anchor is null || moved == anchor || anchor.Ancestors().Contains(moved)) return;
+            // A statement reached through a helper is not moved into another method: its names may not exist there.
+            if (EnclosingBody(moved) != EnclosingBody(anchor)) return;
 
             var title = diagnostic.Id == MoveScheduleIntoBatchLoop
                 ? "Step the schedule in the batch loop, after the optimizer"
@@ -107,6 +126,48 @@ namespace DslNet.CodeFixes
             anchor.GetTrailingTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia)) is { } eol && eol.IsKind(SyntaxKind.EndOfLineTrivia)
                 ? eol
                 : SyntaxFactory.EndOfLine("\n");
+
+        private static SyntaxNode? EnclosingBody(SyntaxNode node) =>
+            node.Ancestors().FirstOrDefault(a => a is MemberDeclarationSyntax || a is LocalFunctionStatementSyntax || a is AnonymousFunctionExpressionSyntax);
+
+        // ---------------------------------------------------------------- DSL1002
+
+        private static void RegisterHorizon(CodeFixContext context, SyntaxNode root, Diagnostic diagnostic, SyntaxNode node)
+        {
+            if (!diagnostic.Properties.TryGetValue(ReplacementKey, out var replacement) || replacement is null) return;
+            var expression = node is ArgumentSyntax argument ? argument.Expression : node as ExpressionSyntax;
+            if (expression is null) return;
+            var parsed = SyntaxFactory.ParseExpression(replacement);
+            if (parsed.ContainsDiagnostics) return;
+            context.RegisterCodeFix(CodeAction.Create("Count the horizon in optimizer steps",
+                ct => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(expression, parsed.WithTriviaFrom(expression)))),
+                equivalenceKey: HorizonInSteps), diagnostic);
+        }
+
+        // ---------------------------------------------------------------- DSL2005
+
+        private static void RegisterZeroGradAfterStep(CodeFixContext context, SyntaxNode root, Diagnostic diagnostic, SyntaxNode node)
+        {
+            if (diagnostic.AdditionalLocations.Count == 0) return;
+            var step = StatementInBlock(node);
+            var zero = StatementInBlock(root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan, getInnermostNodeForTie: true));
+            if (step is null || zero is not ExpressionStatementSyntax || zero.Parent != step.Parent) return;
+            context.RegisterCodeFix(CodeAction.Create("Zero the gradients after the optimizer step",
+                ct => Task.FromResult(context.Document.WithSyntaxRoot(MoveAfter(root, zero, step))),
+                equivalenceKey: ZeroGradAfterStep), diagnostic);
+        }
+
+        // ---------------------------------------------------------------- DSL3001
+
+        private static void RegisterLossScaling(CodeFixContext context, SyntaxNode root, Diagnostic diagnostic, SyntaxNode node)
+        {
+            if (!diagnostic.Properties.TryGetValue(FixKey, out var fix) || fix != FixLossScaling) return;
+            if (node.AncestorsAndSelf().OfType<AssignmentExpressionSyntax>().FirstOrDefault() is not { } assignment) return;
+            var on = SyntaxFactory.LiteralExpression(SyntaxKind.TrueLiteralExpression).WithTriviaFrom(assignment.Right);
+            context.RegisterCodeFix(CodeAction.Create("Turn on the Trainer's loss scaling",
+                ct => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(assignment.Right, on))),
+                equivalenceKey: TurnOnLossScaling), diagnostic);
+        }
 
         /// <summary>The statement around <paramref name="node"/> that sits directly in a block (so it can be moved or anchored).</summary>
         private static StatementSyntax? StatementInBlock(SyntaxNode node)

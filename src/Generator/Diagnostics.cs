@@ -107,13 +107,13 @@ namespace DslNet.Generator
         public static readonly DiagnosticDescriptor HorizonIsEpochCount = Create(
             "DSL1002",
             "Schedule horizon is an epoch count but the schedule is stepped per batch",
-            "'{0}: {1}' counts epochs, but '{2}.Step()' runs once per batch: the schedule ends after {1} batches; use the number of optimizer steps, e.g. '{1} * data.BatchesPerEpoch(batchSize)'",
+            "{0}",
             SchedulerCategory, DiagnosticSeverity.Warning);
 
         public static readonly DiagnosticDescriptor HorizonDiffersFromStepCount = Create(
             "DSL1003",
             "Schedule horizon differs from the number of Step() calls",
-            "'{0}: {1}' is {2} steps, but the loops call '{3}.Step()' {4} times{5}; make the horizon the number of Step() calls (the product of the loop counts)",
+            "'{0}: {1}' is {2} steps, but {3}{4}; make the horizon the number of Step() calls",
             SchedulerCategory, DiagnosticSeverity.Warning);
 
         public static readonly DiagnosticDescriptor ScheduleSteppedPerMicroBatch = Create(
@@ -131,7 +131,7 @@ namespace DslNet.Generator
         public static readonly DiagnosticDescriptor TwoSchedulesOneOptimizer = Create(
             "DSL1006",
             "Two schedules step the same optimizer",
-            "'{0}' and '{1}' both set the learning rate of '{2}' in every iteration, so the last one wins; compose them with 'new SequentialLR({2}, new ILearningRateScheduler[] {{ {0}, {1} }}, milestones)' and step only that",
+            "'{0}' and '{1}' both set the learning rate of '{2}' in every iteration, so the last one wins; {3}",
             SchedulerCategory, DiagnosticSeverity.Warning);
 
         public static readonly DiagnosticDescriptor InvalidScheduleConstant = Create(
@@ -167,7 +167,7 @@ namespace DslNet.Generator
         public static readonly DiagnosticDescriptor OptimizerStepWithoutGradients = Create(
             "DSL2005",
             "Optimizer stepped without fresh gradients",
-            "'{0}.Step()' runs in a loop with no TrainStep: every step applies the same stale gradients; call the model's TrainStep in the loop before '{0}.Step()'",
+            "'{0}.Step()' {1}; {2}",
             OptimizerCategory, DiagnosticSeverity.Warning);
 
         public static readonly DiagnosticDescriptor TrainStepInEvaluation = Create(
@@ -179,7 +179,7 @@ namespace DslNet.Generator
         public static readonly DiagnosticDescriptor Fp16WithoutGradScaler = Create(
             "DSL3001",
             "fp16 training without a GradScaler",
-            "The model trains in fp16 but no GradScaler scales its loss: gradients below fp16's smallest subnormal (about 6e-8) flush to zero and stop learning; create a GradScaler, pass 'scaler.Scale' to TrainStep, then call 'scaler.Unscale(optimizer)' before clipping and 'scaler.Step(optimizer)' and 'scaler.Update()'",
+            "The model trains in fp16 ({0}) but no GradScaler scales its loss: gradients below fp16's smallest subnormal (about 6e-8) flush to zero and stop learning; {1}",
             PrecisionCategory, DiagnosticSeverity.Warning);
 
         public static readonly DiagnosticDescriptor LossScalingNotNeeded = Create(

@@ -30,6 +30,9 @@ namespace DslNet.Generator.Analyzers
             Precision = Get(compilation, "DslNet.Precision");
             Device = Get(compilation, "DslNet.Device");
             SupportedPrecisionsAttribute = Get(compilation, "DslNet.SupportedPrecisionsAttribute");
+            Trainer = Get(compilation, "DslNet.Trainer");
+            TrainerOptions = Get(compilation, "DslNet.TrainerOptions");
+            ScheduleContext = Get(compilation, "DslNet.ScheduleContext");
         }
 
         public INamedTypeSymbol? Optimizer { get; }
@@ -52,6 +55,9 @@ namespace DslNet.Generator.Analyzers
         public INamedTypeSymbol? Precision { get; }
         public INamedTypeSymbol? Device { get; }
         public INamedTypeSymbol? SupportedPrecisionsAttribute { get; }
+        public INamedTypeSymbol? Trainer { get; }
+        public INamedTypeSymbol? TrainerOptions { get; }
+        public INamedTypeSymbol? ScheduleContext { get; }
 
         /// <summary>Null when the compilation does not reference the DslNet runtime at all: nothing to analyze.</summary>
         public static KnownTypes? Create(Compilation compilation)

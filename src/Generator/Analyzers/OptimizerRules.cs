@@ -38,9 +38,9 @@ namespace DslNet.Generator.Analyzers
             var isAdamW = KnownTypes.Is(creation.Type, body.Types.AdamW);
             if (!isAdam && !isAdamW) return;
             var argument = TrainingBody.ArgumentOperation(creation, "weightDecay");
-            if (argument is null || argument.ArgumentKind == ArgumentKind.DefaultValue || !argument.Value.ConstantValue.HasValue) return;
-            if (TrainingBody.ToDouble(argument.Value.ConstantValue.Value) is not double decay) return;
-            var text = argument.Value.Syntax.ToString();
+            if (argument is null || argument.ArgumentKind == ArgumentKind.DefaultValue) return;
+            if (body.NumberOf(argument.Value) is not double decay) return;
+            var text = body.WithValue(argument.Value);
             if (isAdam && decay != 0)
                 report.Report(Diagnostics.AdamWithWeightDecay, creation.Syntax, text);
             else if (isAdamW && decay > 0 && decay <= 1e-4)
@@ -54,13 +54,13 @@ namespace DslNet.Generator.Analyzers
             var loop = clip.Loop;
             if (loop is null) return;
             var clipName = "GradClip." + clip.Operation.TargetMethod.Name;
-            var sameIteration = body.Calls.Where(c => c.Loop == loop).ToList();
+            var sameIteration = body.Calls.Where(c => CallFact.SameLoop(c, clip)).ToList();
 
             if (UsesScaler(body, loop))
             {
                 if (sameIteration.Any(c => c.Kind == CallKind.Unscale && c.Position < clip.Position)) return;
                 var unscaleAfter = sameIteration.Where(c => c.Kind == CallKind.Unscale && c.Position > clip.Position).OrderBy(c => c.Position).FirstOrDefault();
-                var scalerCall = body.Calls.FirstOrDefault(c => c.Loops.Contains(loop) && c.Operation.Instance is not null
+                var scalerCall = body.Calls.FirstOrDefault(c => c.InLoop(loop, clip.LoopFrame) && c.Operation.Instance is not null
                                                                  && KnownTypes.Is(c.Operation.Instance.Type, body.Types.GradScaler));
                 var scalerName = scalerCall?.Operation.Instance?.Syntax.ToString() ?? "scaler";
                 var optimizer = sameIteration.Where(c => c.Kind == CallKind.OptimizerStep)
@@ -147,18 +147,45 @@ namespace DslNet.Generator.Analyzers
 
         private static void CheckStaleGradients(TrainingBody body, CallFact step, Reporter report)
         {
+            if (CheckZeroGradBeforeStep(body, step, report)) return;
             var loop = step.Loop;
             if (loop is null) return;
             foreach (var call in body.Calls)
-                if (call.Loops.Contains(loop) && (call.Kind == CallKind.TrainStep || call.Kind == CallKind.Opaque)) return;
+                if (call.InLoop(loop, step.LoopFrame) && (call.Kind == CallKind.TrainStep || call.Kind == CallKind.Opaque)) return;
             // Gradients written by hand in the loop (a custom loss, a test) are fresh too.
             foreach (var operation in loop.Body.Descendants())
-                if (operation is IPropertyReferenceOperation { Property.Name: "Gradients" } gradients && !IsClipArgument(body, gradients)) return;
-            var name = step.IsScalerStep
-                ? step.Operation.Arguments.FirstOrDefault()?.Value.Syntax.ToString() ?? "optimizer"
-                : step.Operation.Instance?.Syntax.ToString() ?? "optimizer";
-            report.Report(Diagnostics.OptimizerStepWithoutGradients, step.Operation.Syntax, name);
+                if (operation is IPropertyReferenceOperation { Property.Name: "Gradients" } gradients && !IsClipArgument(body, gradients) && !IsCleared(gradients)) return;
+            report.Report(Diagnostics.OptimizerStepWithoutGradients, step.Operation.Syntax, step.TargetName,
+                "runs in a loop with no TrainStep: every step applies the same stale gradients",
+                "call the model's TrainStep in the loop before '" + step.TargetName + ".Step()'");
         }
+
+        /// <summary><c>model.TrainStep(…); optimizer.ZeroGrad(); optimizer.Step();</c>: the step applies zeroed gradients.</summary>
+        private static bool CheckZeroGradBeforeStep(TrainingBody body, CallFact step, Reporter report)
+        {
+            var before = body.Calls
+                .Where(c => CallFact.SameLoop(c, step) && c.Position < step.Position
+                            && (c.Kind == CallKind.TrainStep || c.Kind == CallKind.Opaque || c.Kind == CallKind.ZeroGrad))
+                .OrderByDescending(c => c.Position)
+                .FirstOrDefault();
+            if (before is null || before.Kind != CallKind.ZeroGrad) return false;
+            if (before.Target is not null && step.Target is not null && !SymbolEqualityComparer.Default.Equals(before.Target, step.Target)) return false;
+            // Only when gradients were computed before it in the same iteration (a ZeroGrad at the top of the loop is the usual one).
+            var trained = body.Calls.Any(c => CallFact.SameLoop(c, step)
+                                              && c.Position < before.Position && c.Kind == CallKind.TrainStep);
+            if (!trained) return false;
+            var branch = step.Loop is null ? null : TrainingBody.BranchOf(step, step.Loop);
+            if (step.Loop is not null && TrainingBody.BranchOf(before, step.Loop) != branch) return false;
+            var zero = before.Operation.Syntax.ToString();
+            report.Report(Diagnostics.OptimizerStepWithoutGradients, step.Operation.Syntax, new[] { before.Operation.Syntax.GetLocation() }, null,
+                step.TargetName,
+                "runs right after '" + zero + "', which zeroed the gradients TrainStep had just computed: the step applies nothing (only weight decay)",
+                "call '" + zero + "' after '" + step.TargetName + ".Step()' (or before TrainStep), not between them");
+            return true;
+        }
+
+        private static bool IsCleared(IPropertyReferenceOperation gradients) =>
+            gradients.Parent is IInvocationOperation { TargetMethod.Name: "Clear" };
 
         private static bool IsClipArgument(TrainingBody body, IOperation operation)
         {
@@ -175,26 +202,30 @@ namespace DslNet.Generator.Analyzers
 
         private static readonly HashSet<string> EvaluationWords = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
         {
-            "val", "valid", "validation", "test", "testing", "eval", "evaluation", "holdout",
+            "val", "valid", "validation", "test", "testing", "eval", "evaluation", "holdout", "heldout", "dev",
+        };
+
+        /// <summary>Words that make a split a training split even with an evaluation word in it (<c>trainVal</c>, <c>fullDev</c>).</summary>
+        private static readonly HashSet<string> TrainingWords = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+        {
+            "train", "training", "trainval", "full", "all", "combined", "merged",
         };
 
         private static void CheckEvaluation(TrainingBody body, CallFact train, Reporter report)
         {
-            var model = train.Operation.Instance?.Syntax.ToString() ?? "model";
-            var method = EnclosingMethodName(train.Operation) ?? body.Owner.Name;
-            if (StartsWithWord(method, "Evaluate") || StartsWithWord(method, "Validate") || StartsWithWord(method, "Validation"))
+            var model = train.TargetName;
+            var method = train.MethodName;
+            if (StartsWithWord(method, "Evaluate") || StartsWithWord(method, "Validate") || StartsWithWord(method, "Validation") || StartsWithWord(method, "Eval"))
             {
                 report.Report(Diagnostics.TrainStepInEvaluation, train.Operation.Syntax, model, "method '" + method + "'");
                 return;
             }
             foreach (var loop in train.Loops)
             {
-                if (loop is IForEachLoopOperation forEach
-                    && TrainingBody.Unwrap(forEach.Collection) is IInvocationOperation { TargetMethod.Name: "Batches" } batches
-                    && KnownTypes.Is(batches.Instance?.Type, body.Types.DataSet)
-                    && TrainingBody.SymbolOf(batches.Instance) is { } dataSet && IsEvaluationName(dataSet.Name))
+                var batches = body.BatchesCall(loop);
+                if (batches is not null && DataSetName(body, batches.Instance) is { } name && IsEvaluationName(name))
                 {
-                    report.Report(Diagnostics.TrainStepInEvaluation, train.Operation.Syntax, model, "the loop over '" + batches.Syntax + "'");
+                    report.Report(Diagnostics.TrainStepInEvaluation, train.Operation.Syntax, model, "the loop over '" + batches.Syntax + "'" + (name == TrainingBody.Unwrap(batches.Instance!).Syntax.ToString() ? "" : " ('" + name + "')"));
                     return;
                 }
             }
@@ -202,20 +233,16 @@ namespace DslNet.Generator.Analyzers
             {
                 if (TrainingBody.Unwrap(argument.Value) is IPropertyReferenceOperation { Property.Name: "Features" or "Labels" } data
                     && KnownTypes.Is(data.Instance?.Type, body.Types.DataSet)
-                    && TrainingBody.SymbolOf(data.Instance) is { } dataSet && IsEvaluationName(dataSet.Name))
+                    && DataSetName(body, data.Instance) is { } dataSet && IsEvaluationName(dataSet))
                 {
-                    report.Report(Diagnostics.TrainStepInEvaluation, train.Operation.Syntax, model, "a call on the data set '" + dataSet.Name + "'");
+                    report.Report(Diagnostics.TrainStepInEvaluation, train.Operation.Syntax, model, "a call on the data set '" + dataSet + "'");
                     return;
                 }
             }
         }
 
-        private static string? EnclosingMethodName(IOperation operation)
-        {
-            for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
-                if (parent is ILocalFunctionOperation local) return local.Symbol.Name;
-            return null;
-        }
+        /// <summary>The name of the data set variable, following a helper's parameter to what its one caller passes.</summary>
+        private static string? DataSetName(TrainingBody body, IOperation? instance) => body.Resolve(instance)?.Name;
 
         private static bool StartsWithWord(string name, string word) =>
             name.StartsWith(word, StringComparison.Ordinal) && (name.Length == word.Length || !char.IsLower(name[word.Length]));
@@ -223,7 +250,9 @@ namespace DslNet.Generator.Analyzers
         /// <summary>Whether an identifier has a word like val, validation, test or holdout (camelCase or snake_case words).</summary>
         internal static bool IsEvaluationName(string name)
         {
-            foreach (var word in Words(name))
+            var words = Words(name).ToList();
+            if (words.Any(w => TrainingWords.Contains(w))) return false;
+            foreach (var word in words)
                 if (EvaluationWords.Contains(word)) return true;
             return false;
         }

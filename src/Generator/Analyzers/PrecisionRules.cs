@@ -31,7 +31,8 @@ namespace DslNet.Generator.Analyzers
             var fp16 = constants.Where(c => c.Name == "Fp16").ToList();
             if (trains && !body.UsesGradScaler)
                 foreach (var argument in fp16)
-                    report.Report(Diagnostics.Fp16WithoutGradScaler, argument.Argument.Syntax);
+                    report.Report(Diagnostics.Fp16WithoutGradScaler, argument.Argument.Syntax,
+                        argument.Argument.Syntax.ToString(), ScalerFix);
 
             if (fp16.Count == 0 && constants.Any(c => c.Name == "Bf16"))
                 foreach (var creation in body.Creations.Where(c => KnownTypes.Is(c.Type, body.Types.GradScaler)))
@@ -39,6 +40,24 @@ namespace DslNet.Generator.Analyzers
 
             foreach (var constant in constants)
                 CheckDevice(body, constant.Argument, constant.Name, constant.Value, report);
+        }
+
+        internal const string ScalerFix =
+            "create a GradScaler, pass 'scaler.Scale' to TrainStep, then call 'scaler.Unscale(optimizer)' before clipping and 'scaler.Step(optimizer)' and 'scaler.Update()'";
+
+        /// <summary>The constant precision a model was created with (<c>new Net(seed, device, Precision.Fp16)</c>), by enum member name.</summary>
+        internal static (IArgumentOperation Argument, string Name)? PrecisionOf(TrainingBody body, IObjectCreationOperation? model)
+        {
+            if (model is null || body.Types.Precision is null) return null;
+            foreach (var argument in model.Arguments)
+            {
+                if (argument.ArgumentKind == ArgumentKind.DefaultValue || !KnownTypes.Is(argument.Parameter?.Type, body.Types.Precision)) continue;
+                var value = TrainingBody.Unwrap(argument.Value).ConstantValue;
+                if (!value.HasValue) continue;
+                var name = SchedulerRules.EnumMemberName(body.Types.Precision, value.Value);
+                if (name is not null) return (argument, name);
+            }
+            return null;
         }
 
         private static void CheckDevice(TrainingBody body, IArgumentOperation precision, string precisionName, object value, Reporter report)

@@ -23,35 +23,43 @@ namespace DslNet.Generator.Analyzers
             foreach (var step in schedulerSteps)
             {
                 if (step.Loop is null) continue;
-                var creation = body.CreationOf(step.Target);
-                var type = step.Operation.Instance?.Type;
-                var optimizer = TrainingBody.SymbolOf(TrainingBody.Argument(creation, "optimizer"));
-                var ownSteps = optimizerSteps.Where(o => optimizer is null || SymbolEqualityComparer.Default.Equals(o.Target, optimizer)).ToList();
+                var creation = step.Created ?? body.CreationOf(step.Target);
+                var type = ScheduleType(step, creation);
+                var optimizer = body.OptimizerOf(creation);
+                var ownSteps = optimizerSteps.Where(o => SymbolEqualityComparer.Default.Equals(o.Entry, step.Entry)
+                                                         && (optimizer is null || SymbolEqualityComparer.Default.Equals(o.Target, optimizer))).ToList();
 
                 if (CheckSteppedPerEpoch(body, step, creation, type, ownSteps, report)) continue;
 
                 var accumulated = ownSteps
-                    .Where(o => o.Loop == step.Loop)
+                    .Where(o => CallFact.SameLoop(o, step))
                     .Select(o => (Step: o, Accumulation: body.AccumulationAround(o)))
                     .FirstOrDefault(o => o.Accumulation is not null);
-                var horizon = Horizon(body, creation, type);
+                var horizon = HorizonRules.Horizon(body, creation, type);
+                // Stepped from more than one place (a helper called from two loops): its count is a sum, not a product of loops.
+                var counted = creation is null || schedulerSteps.Count(s => (s.Created ?? body.CreationOf(s.Target)) == creation) == 1;
 
                 if (accumulated.Accumulation is { } accumulation)
                 {
                     if (CheckAccumulation(body, step, accumulated.Step, accumulation, horizon, report)) continue;
+                    HorizonRules.CheckEpochHorizon(body, step, creation, report);
                 }
-                else if (horizon is not null)
-                {
-                    if (!CheckEpochHorizon(body, step, horizon, report))
-                        CheckHorizonCount(body, step, horizon, report);
-                }
+                else if (!HorizonRules.CheckEpochHorizon(body, step, creation, report)
+                         && counted
+                         && !HorizonRules.CheckComposedHorizon(body, step, creation, report)
+                         && horizon is not null)
+                    HorizonRules.CheckHorizonCount(body, step, horizon, report);
 
                 CheckOrder(step, ownSteps, report);
-                CheckWarmupLength(body, step, creation, type, report);
+                if (counted) HorizonRules.CheckWarmupLength(body, step, creation, type, report);
             }
 
-            CheckTwoSchedules(body, schedulerSteps, report);
+            CheckTwoSchedules(body, schedulerSteps, optimizerSteps, report);
         }
+
+        /// <summary>The schedule's type: the created one when known (a variable typed as the interface holds a OneCycleLR).</summary>
+        internal static ITypeSymbol? ScheduleType(CallFact step, IObjectCreationOperation? creation) =>
+            creation?.Type ?? (step.Operation.Instance is null ? null : TrainingBody.Unwrap(step.Operation.Instance).Type);
 
         // ---------------------------------------------------------------- DSL1001
 
@@ -62,7 +70,7 @@ namespace DslNet.Generator.Analyzers
             var loop = step.Loop!;
 
             // The optimizer steps in a loop nested inside the one that steps the schedule: per batch vs per epoch.
-            var inner = ownSteps.FirstOrDefault(o => o.Loop is not null && o.Loop != loop && o.Loops.Contains(loop));
+            var inner = ownSteps.FirstOrDefault(o => o.Loop is not null && !CallFact.SameLoop(o, step) && o.InLoop(loop, step.LoopFrame));
             if (inner is not null)
             {
                 report.Report(Diagnostics.PerBatchScheduleSteppedPerEpoch, step.Operation.Syntax,
@@ -70,10 +78,10 @@ namespace DslNet.Generator.Analyzers
                     Name(step), type?.Name ?? "the schedule", inner.Operation.Syntax.ToString());
                 return true;
             }
-            if (ownSteps.Any(o => o.Loop == loop)) return false;
+            if (ownSteps.Any(o => CallFact.SameLoop(o, step))) return false;
 
             // No optimizer step in sight (it may be inside a helper), but the batch loop is: TrainStep nested deeper.
-            var train = body.Calls.FirstOrDefault(c => c.Kind == CallKind.TrainStep && c.Loop is not null && c.Loop != loop && c.Loops.Contains(loop));
+            var train = body.Calls.FirstOrDefault(c => c.Kind == CallKind.TrainStep && c.Loop is not null && !CallFact.SameLoop(c, step) && c.InLoop(loop, step.LoopFrame));
             if (train is null) return false;
             report.Report(Diagnostics.PerBatchScheduleSteppedPerEpoch, step.Operation.Syntax,
                 Name(step), type?.Name ?? "the schedule", "the optimizer's Step()");
@@ -103,6 +111,13 @@ namespace DslNet.Generator.Analyzers
                 var wrapped = body.CreationOf(then.Value);
                 return wrapped is null ? Unit.Unknown : UnitOf(body, wrapped, wrapped.Type, depth + 1);
             }
+            if (KnownTypes.Is(creation.Type, types.SequentialLR))
+            {
+                var children = TrainingBody.Argument(creation, "schedulers");
+                var elements = children is null ? null : body.ElementsThrough(children);
+                var first = elements is { Count: > 0 } ? body.CreationOf(elements[0]) : null;
+                return first is null ? Unit.Unknown : UnitOf(body, first, first.Type, depth + 1);
+            }
             // Any other schedule built with a step horizon counts optimizer steps.
             return TrainingBody.Argument(creation, "totalSteps") is not null ? Unit.Batch : Unit.Unknown;
         }
@@ -119,9 +134,9 @@ namespace DslNet.Generator.Analyzers
         private static void CheckOrder(CallFact step, List<CallFact> ownSteps, Reporter report)
         {
             var loop = step.Loop!;
-            var branch = TrainingBody.BranchOf(step.Operation, loop);
-            var later = ownSteps.FirstOrDefault(o => o.Loop == loop && o.Position > step.Position
-                                                     && TrainingBody.BranchOf(o.Operation, loop) == branch);
+            var branch = TrainingBody.BranchOf(step, loop);
+            var later = ownSteps.FirstOrDefault(o => CallFact.SameLoop(o, step) && o.Position > step.Position
+                                                     && TrainingBody.BranchOf(o, loop) == branch);
             if (later is null) return;
             report.Report(Diagnostics.SchedulerStepBeforeOptimizerStep, step.Operation.Syntax,
                 new[] { later.Operation.Syntax.GetLocation() }, null, Name(step), Describe(later));
@@ -133,7 +148,7 @@ namespace DslNet.Generator.Analyzers
         private static bool CheckAccumulation(TrainingBody body, CallFact step, CallFact optimizerStep, Accumulation accumulation,
             IArgumentOperation? horizon, Reporter report)
         {
-            if (!accumulation.Covers(step.Operation))
+            if (!accumulation.Covers(step))
             {
                 report.Report(Diagnostics.ScheduleSteppedPerMicroBatch, step.Operation.Syntax,
                     new[] { optimizerStep.Operation.Syntax.GetLocation() }, null,
@@ -151,81 +166,34 @@ namespace DslNet.Generator.Analyzers
             return false;
         }
 
-        // ---------------------------------------------------------------- DSL1002, DSL1003
-
-        /// <summary>The explicit horizon argument: <c>totalSteps</c> (one-cycle and alike) or a cosine's <c>tMax</c>.</summary>
-        private static IArgumentOperation? Horizon(TrainingBody body, IObjectCreationOperation? creation, ITypeSymbol? type)
-        {
-            if (creation is null) return null;
-            var argument = TrainingBody.ArgumentOperation(creation, "totalSteps");
-            if (argument is null && KnownTypes.Is(type, body.Types.CosineAnnealingLR))
-                argument = TrainingBody.ArgumentOperation(creation, "tMax");
-            return argument is null || argument.ArgumentKind == ArgumentKind.DefaultValue ? null : argument;
-        }
-
-        private static bool CheckEpochHorizon(TrainingBody body, CallFact step, IArgumentOperation horizon, Reporter report)
-        {
-            // The horizon is exactly the bound of a loop around the batch loop that steps the schedule.
-            var count = body.Count(horizon.Value);
-            if (count is null || count.IsConstant || step.Loops.Count < 2) return false;
-            for (var i = 1; i < step.Loops.Count; i++)
-            {
-                var trips = body.TripCount(step.Loops[i]);
-                if (trips is null || !trips.Equals(count)) continue;
-                report.Report(Diagnostics.HorizonIsEpochCount, horizon.Syntax,
-                    horizon.Parameter?.Name ?? "horizon", horizon.Value.Syntax.ToString(), Name(step));
-                return true;
-            }
-            return false;
-        }
-
-        private static void CheckHorizonCount(TrainingBody body, CallFact step, IArgumentOperation horizon, Reporter report)
-        {
-            // Only a Step() that runs on every iteration has a count that is the product of the loop counts.
-            if (TrainingBody.BranchOf(step.Operation, step.Loop!) != step.Loop) return;
-            var stated = body.Count(horizon.Value);
-            var calls = body.TripCount(step.Loops);
-            if (stated is null || calls is null || stated.Equals(calls)) return;
-
-            string detail;
-            if (stated.IsConstant && calls.IsConstant)
-                detail = stated.Coefficient < calls.Coefficient
-                    ? ": the schedule runs out after step " + stated.Display
-                    : ": the schedule never reaches its end";
-            else
-            {
-                var onlyStated = stated.Without(calls);
-                var onlyCalls = calls.Without(stated);
-                if (onlyStated.Count == 0 && onlyCalls.Count == 0)
-                    detail = "";
-                else if (onlyStated.Count == 1 && onlyCalls.Count == 1 && stated.Coefficient == calls.Coefficient
-                         && onlyStated[0].DataSetKey is not null && onlyStated[0].DataSetKey == onlyCalls[0].DataSetKey)
-                    detail = " (the horizon counts '" + onlyStated[0].Display + "', the loop iterates '" + onlyCalls[0].Display + "')";
-                else
-                    return; // different symbols: not provably different
-            }
-            report.Report(Diagnostics.HorizonDiffersFromStepCount, horizon.Syntax,
-                horizon.Parameter?.Name ?? "horizon", horizon.Value.Syntax.ToString(), stated.Display, Name(step), calls.Display, detail);
-        }
-
         // ---------------------------------------------------------------- DSL1006
 
-        private static void CheckTwoSchedules(TrainingBody body, List<CallFact> schedulerSteps, Reporter report)
+        private static void CheckTwoSchedules(TrainingBody body, List<CallFact> schedulerSteps, List<CallFact> optimizerSteps, Reporter report)
         {
             var seen = new List<(CallFact Step, ISymbol Optimizer, IOperation Branch)>();
             foreach (var step in schedulerSteps.OrderBy(s => s.Position))
             {
                 if (step.Loop is null || step.Target is null) continue;
-                var optimizer = TrainingBody.SymbolOf(TrainingBody.Argument(body.CreationOf(step.Target), "optimizer"));
+                var optimizer = body.OptimizerOf(body.CreationOf(step.Target));
                 if (optimizer is null) continue;
-                var branch = TrainingBody.BranchOf(step.Operation, step.Loop);
-                var first = seen.FirstOrDefault(s => s.Step.Loop == step.Loop && s.Branch == branch
+                var branch = TrainingBody.BranchOf(step, step.Loop);
+                var first = seen.FirstOrDefault(s => CallFact.SameLoop(s.Step, step) && s.Branch == branch
                                                      && SymbolEqualityComparer.Default.Equals(s.Optimizer, optimizer)
                                                      && !SymbolEqualityComparer.Default.Equals(s.Step.Target, step.Target));
-                if (first.Step is not null)
-                    report.Report(Diagnostics.TwoSchedulesOneOptimizer, step.Operation.Syntax, Name(first.Step), Name(step), optimizer.Name);
-                else
+                if (first.Step is null)
+                {
                     seen.Add((step, optimizer, branch));
+                    continue;
+                }
+                // Another optimizer stepped in the same loop that no schedule drives: the second schedule was meant for it.
+                var scheduled = schedulerSteps.Select(s => body.OptimizerOf(body.CreationOf(s.Target))).Where(o => o is not null).ToList();
+                var orphan = optimizerSteps
+                    .Where(o => CallFact.SameLoop(o, step) && o.Target is not null && !scheduled.Contains(o.Target, SymbolEqualityComparer.Default))
+                    .Select(o => o.TargetName).Distinct().ToList();
+                var fix = orphan.Count == 1
+                    ? "'" + orphan[0] + "' is stepped in the same loop with no schedule: build '" + Name(step) + "' on '" + orphan[0] + "' instead of '" + optimizer.Name + "'"
+                    : "compose them with 'new SequentialLR(" + optimizer.Name + ", new ILearningRateScheduler[] { " + Name(first.Step) + ", " + Name(step) + " }, milestones)' and step only that";
+                report.Report(Diagnostics.TwoSchedulesOneOptimizer, step.Operation.Syntax, Name(first.Step), Name(step), optimizer.Name, fix);
             }
         }
 
@@ -251,22 +219,6 @@ namespace DslNet.Generator.Analyzers
                     "warmupSteps " + Format(warmup.Value) + " must be positive");
         }
 
-        /// <summary>A LinearWarmup whose warmup is at least as long as all the Step() calls the loops make.</summary>
-        private static void CheckWarmupLength(TrainingBody body, CallFact step, IObjectCreationOperation? creation, ITypeSymbol? type, Reporter report)
-        {
-            if (creation is null || !KnownTypes.Is(type, body.Types.LinearWarmup)) return;
-            if (TrainingBody.BranchOf(step.Operation, step.Loop!) != step.Loop) return;
-            var warmup = TrainingBody.ArgumentOperation(creation, "warmupSteps");
-            if (warmup is null || warmup.ArgumentKind == ArgumentKind.DefaultValue) return;
-            var stated = body.Count(warmup.Value);
-            var calls = body.TripCount(step.Loops);
-            if (stated is null || calls is null) return;
-            var tooLong = stated.IsConstant && calls.IsConstant ? stated.Coefficient >= calls.Coefficient : stated.Equals(calls);
-            if (!tooLong) return;
-            report.Report(Diagnostics.InvalidScheduleConstant, warmup.Syntax,
-                "warmupSteps " + stated.Display + " is not shorter than the " + calls.Display + " Step() calls the loops make: training ends before the warmup does; make the warmup a small part of the run (e.g. 5%)");
-        }
-
         private static (IArgumentOperation Argument, double Value)? Constant(IObjectCreationOperation creation, string name)
         {
             var argument = TrainingBody.ArgumentOperation(creation, name);
@@ -277,7 +229,7 @@ namespace DslNet.Generator.Analyzers
 
         internal static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-        internal static string Name(CallFact call) => call.Operation.Instance?.Syntax.ToString() ?? call.Operation.TargetMethod.ContainingType.Name;
+        internal static string Name(CallFact call) => call.TargetName;
 
         internal static string Describe(CallFact call) => call.Operation.Syntax.ToString();
     }

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 
@@ -39,31 +40,56 @@ namespace DslNet.Generator.Analyzers
             {
                 var types = KnownTypes.Create(start.Compilation);
                 if (types is null) return;
-                start.RegisterOperationBlockAction(block => Analyze(block, types));
+                // One class at a time: its blocks are gathered, then walked together, so that a schedule held in a
+                // field and stepped in a helper is seen from the loop that calls the helper.
+                start.RegisterSymbolStartAction(symbolStart =>
+                {
+                    var type = (INamedTypeSymbol)symbolStart.Symbol;
+                    if (types.IsModel(type)) return;
+                    var blocks = new List<MemberBlock>();
+                    symbolStart.RegisterOperationBlockAction(block =>
+                    {
+                        if (!SymbolEqualityComparer.Default.Equals(block.OwningSymbol.ContainingType, type)) return;
+                        lock (blocks) blocks.Add(new MemberBlock(block.OwningSymbol, block.OperationBlocks));
+                    });
+                    symbolStart.RegisterSymbolEndAction(end =>
+                    {
+                        MemberBlock[] snapshot;
+                        lock (blocks) snapshot = blocks.OrderBy(b => b.Owner.Locations.FirstOrDefault()?.SourceSpan.Start ?? 0).ToArray();
+                        Analyze(types, type, snapshot, end.ReportDiagnostic, end.CancellationToken);
+                    });
+                }, SymbolKind.NamedType);
             });
         }
 
-        private static void Analyze(OperationBlockAnalysisContext context, KnownTypes types)
+        internal static void Analyze(KnownTypes types, INamedTypeSymbol type, IReadOnlyList<MemberBlock> blocks,
+            System.Action<Diagnostic> reportDiagnostic, System.Threading.CancellationToken cancellationToken)
         {
-            var body = TrainingBody.Collect(types, context.OwningSymbol, context.OperationBlocks);
+            if (blocks.Count == 0) return;
+            var body = TrainingBody.Collect(types, type, blocks);
             if (body.Calls.Count == 0 && body.Creations.Count == 0 && body.PrecisionArguments.Count == 0) return;
 
-            var report = new Reporter(context);
+            var report = new Reporter(reportDiagnostic, cancellationToken);
             SchedulerRules.Run(body, report);
             OptimizerRules.Run(body, report);
             PrecisionRules.Run(body, report);
+            TrainerRules.Run(body, report);
         }
     }
 
     /// <summary>Reports each (ID, location) once and honours cancellation.</summary>
     internal sealed class Reporter
     {
-        private readonly OperationBlockAnalysisContext _context;
-        private readonly HashSet<(string, int)> _reported = new HashSet<(string, int)>();
+        private readonly System.Action<Diagnostic> _report;
+        private readonly HashSet<(string, string?, int)> _reported = new HashSet<(string, string?, int)>();
 
-        public Reporter(OperationBlockAnalysisContext context) => _context = context;
+        public Reporter(System.Action<Diagnostic> report, System.Threading.CancellationToken cancellationToken)
+        {
+            _report = report;
+            CancellationToken = cancellationToken;
+        }
 
-        public System.Threading.CancellationToken CancellationToken => _context.CancellationToken;
+        public System.Threading.CancellationToken CancellationToken { get; }
 
         public void Report(DiagnosticDescriptor descriptor, SyntaxNode node, params object[] arguments) =>
             Report(descriptor, node, null, null, arguments);
@@ -71,9 +97,9 @@ namespace DslNet.Generator.Analyzers
         public void Report(DiagnosticDescriptor descriptor, SyntaxNode node, IEnumerable<Location>? additionalLocations,
             ImmutableDictionary<string, string?>? properties, params object[] arguments)
         {
-            _context.CancellationToken.ThrowIfCancellationRequested();
-            if (!_reported.Add((descriptor.Id, node.SpanStart))) return;
-            _context.ReportDiagnostic(Diagnostic.Create(descriptor, node.GetLocation(), additionalLocations, properties, arguments));
+            CancellationToken.ThrowIfCancellationRequested();
+            if (!_reported.Add((descriptor.Id, node.SyntaxTree.FilePath, node.SpanStart))) return;
+            _report(Diagnostic.Create(descriptor, node.GetLocation(), additionalLocations, properties, arguments));
         }
     }
 }

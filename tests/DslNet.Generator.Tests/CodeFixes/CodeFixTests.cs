@@ -123,6 +123,94 @@ public sealed class CodeFixTests
             """, fixedSource);
     }
 
+    [Fact]
+    public async Task DSL1002_counts_a_constant_epoch_horizon_in_optimizer_steps()
+    {
+        var fixedSource = await ApplyFix(Method("""
+            const int numEpochs = 3;
+                    var schedule = new OneCycleLR(optimizer, maxLr: 1e-3, totalSteps: numEpochs);
+                    for (var epoch = 0; epoch < numEpochs; epoch++)
+                        foreach (var batch in train.Batches(64, shuffle: true, epoch: epoch, dropLast: true))
+                        {
+                            model.TrainStep(batch.Features, batch.Labels);
+                            optimizer.Step();
+                            schedule.Step();
+                        }
+            """), "DSL1002");
+
+        Assert.Contains("new OneCycleLR(optimizer, maxLr: 1e-3, totalSteps: numEpochs * train.BatchesPerEpoch(64, dropLast: true));", fixedSource);
+    }
+
+    [Fact]
+    public async Task DSL1002_offers_no_fix_when_the_data_set_is_not_in_scope_at_the_horizon()
+    {
+        var source = """
+            using DslNet;
+            public sealed class Runner
+            {
+                private readonly AdamW _optimizer;
+                private readonly OneCycleLR _schedule;
+                public Runner(Net model, int epochs)
+                {
+                    _optimizer = new AdamW(model.Parameters, lr: 1e-3);
+                    _schedule = new OneCycleLR(_optimizer, 1e-3, totalSteps: epochs);
+                }
+                public void Epoch(Net model, DataSet data)
+                {
+                    foreach (var batch in data.Batches(32, shuffle: true))
+                    {
+                        model.TrainStep(batch.Features, batch.Labels);
+                        _optimizer.Step();
+                        _schedule.Step();
+                    }
+                }
+            }
+            """;
+        var (document, diagnostics) = await Analyze(source);
+        var diagnostic = Assert.Single(diagnostics, d => d.Id == "DSL1002");
+        var actions = new List<CodeAction>();
+        await new TrainingLoopCodeFixProvider().RegisterCodeFixesAsync(new CodeFixContext(document, diagnostic, (action, _) => actions.Add(action), CancellationToken.None));
+        Assert.Empty(actions);
+    }
+
+    [Fact]
+    public async Task DSL2005_moves_a_zero_grad_between_train_step_and_step_after_the_step()
+    {
+        var fixedSource = await ApplyFix(Method("""
+            foreach (var batch in train.Batches(64, shuffle: true))
+                    {
+                        model.TrainStep(batch.Features, batch.Labels);
+                        optimizer.ZeroGrad();
+                        optimizer.Step(GradClip.NormCoefficient(model.Gradients, 1.0).Coefficient);
+                    }
+            """), "DSL2005");
+
+        Assert.Contains("""
+                        model.TrainStep(batch.Features, batch.Labels);
+                        optimizer.Step(GradClip.NormCoefficient(model.Gradients, 1.0).Coefficient);
+                        optimizer.ZeroGrad();
+                    }
+            """, fixedSource);
+    }
+
+    [Fact]
+    public async Task DSL3001_turns_on_the_trainers_loss_scaling()
+    {
+        var fixedSource = await ApplyFix("""
+            using DslNet;
+            public static class HalfTrainer
+            {
+                public static TrainingHistory Fit(DataSet train)
+                {
+                    var model = new Net(1, Device.Cpu, Precision.Fp16);
+                    return new Trainer(model, new TrainerOptions { Epochs = 5, LossScaling = false }).Fit(train);
+                }
+            }
+            """, "DSL3001");
+
+        Assert.Contains("new TrainerOptions { Epochs = 5, LossScaling = true }", fixedSource);
+    }
+
     /// <summary>Applies the fix for the <paramref name="index"/>-th <paramref name="id"/> and checks the result compiles and that one fewer is reported.</summary>
     private static async Task<string> ApplyFix(string source, string id, int index = 0)
     {
