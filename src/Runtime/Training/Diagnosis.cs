@@ -40,6 +40,12 @@ public enum DiagnosisKind
 
     /// <summary>The global gradient norm fluctuates by orders of magnitude.</summary>
     UnstableGradients,
+
+    /// <summary>The first steps' loss is far above a constant prediction's: the initialization (or the output scale) is wrong.</summary>
+    BadInitialLoss,
+
+    /// <summary>The loss does not fit the labels: mean squared error on labels that are class indices.</summary>
+    LossLabelMismatch,
 }
 
 /// <summary>One finding: what, since when, the evidence, and the playbook's remedies.</summary>
@@ -70,6 +76,8 @@ public sealed record DiagnosisFinding(
         DiagnosisKind.VanishingGradients => "vanishing gradients",
         DiagnosisKind.ExplodingGradients => "exploding gradients",
         DiagnosisKind.UnstableGradients => "unstable gradient norm",
+        DiagnosisKind.BadInitialLoss => "initial loss far above chance (initialization)",
+        DiagnosisKind.LossLabelMismatch => "loss does not fit the labels",
         _ => Kind.ToString(),
     };
 
