@@ -30,9 +30,9 @@ public sealed class LrFinderTests
         var result = LrFinder.Run(model, data, batchSize: 64, steps: 100, optimizer: optimizer);
 
         Assert.InRange(result.SuggestedLearningRate, 1e-4, 1);
-        Assert.Equal(result.ValleyLearningRate, result.SuggestedLearningRate);
-        Assert.Equal([LrFinderResult.ValleyRule, LrFinderResult.MinimumRule, LrFinderResult.SteepestRule], result.Candidates.Select(c => c.Rule));
-        Assert.Equal(result.MinimumLossLearningRate / 10, result.Candidates[1].LearningRate, 12);
+        Assert.Equal(result.MinimumLossLearningRate / 10, result.SuggestedLearningRate, 12);
+        Assert.Equal([LrFinderResult.MinimumRule, LrFinderResult.ValleyRule, LrFinderResult.SteepestRule], result.Candidates.Select(c => c.Rule));
+        Assert.Equal(result.ValleyLearningRate, result.Candidates[1].LearningRate);
         Assert.InRange(result.SteepestLearningRate, 1e-7, result.MinimumLossLearningRate);
         Assert.Equal(1e-7, result.LearningRates[0], 15);
         // The sweep runs to 10 unless the loss passes 4× its best first.

@@ -237,6 +237,42 @@ public sealed class DiagnosisTests
     }
 
     [Fact]
+    public void Pattern_5_a_plateau_at_a_rate_that_never_comes_down()
+    {
+        // A constant rate (the builder's 1e-3 throughout), the training loss stuck for the last two epochs and 25 %
+        // above the validation loss of the weights at each epoch's end.
+        double[] train = [1.35, 1.06, 1.01, 1.00, 1.02, 1.01];
+        double[] validation = [0.85, 0.81, 0.80, 0.80, 0.79, 0.80];
+
+        var diagnosis = Build(train, validation, start: 2.3, baseline: 2.3026).Diagnose();
+
+        var finding = diagnosis.Find(DiagnosisKind.Oscillation);
+        Assert.NotNull(finding);
+        Assert.Contains("has not improved on 1 for the last 2 epochs", finding.Evidence);
+        Assert.Contains("stayed at 0.001", finding.Evidence);
+        Assert.False(diagnosis.Has(DiagnosisKind.Underfitting));
+    }
+
+    [Fact]
+    public void Unshuffled_batches_whose_loss_repeats_its_pattern_every_epoch()
+    {
+        // 30 steps per epoch; the loss swings with the position in the epoch (rows sorted by class), the same way each epoch.
+        var train = Decay(5, Ln2, 0.4);
+        double Swing(int step, double loss) => loss * (1 + 0.4 * Math.Sin(2 * Math.PI * (step % 30) / 10.0));
+
+        var unshuffled = Build(train, train.Select(v => v + 0.02).ToArray(), stepsPerEpoch: 30, stepLoss: Swing, shuffled: false).Diagnose();
+        var shuffled = Build(train, train.Select(v => v + 0.02).ToArray(), stepsPerEpoch: 30, stepLoss: Swing, shuffled: true).Diagnose();
+        var noPattern = Build(train, train.Select(v => v + 0.02).ToArray(), stepsPerEpoch: 30, shuffled: false).Diagnose();
+
+        var finding = unshuffled.Find(DiagnosisKind.UnshuffledBatches);
+        Assert.NotNull(finding);
+        Assert.Contains("not shuffled", finding.Evidence);
+        Assert.Contains(finding.Remedies, r => r.Contains("TrainerOptions.Shuffle"));
+        Assert.False(shuffled.Has(DiagnosisKind.UnshuffledBatches));
+        Assert.False(noPattern.Has(DiagnosisKind.UnshuffledBatches));
+    }
+
+    [Fact]
     public void Pattern_5_oscillation()
     {
         double[] train = [0.60, 0.48, 0.62, 0.45, 0.66, 0.48, 0.63, 0.50, 0.64, 0.47];

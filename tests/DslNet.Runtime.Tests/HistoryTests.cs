@@ -139,7 +139,8 @@ internal static class HistoryBuilder
         Func<int, double, double>? stepLoss = null,
         Loss loss = DslNet.Loss.BinaryCrossEntropyWithLogits,
         int? classLikeLabels = null,
-        double? validationBaseline = null)
+        double? validationBaseline = null,
+        bool? shuffled = null)
     {
         var history = new TrainingHistory(train.Length * stepsPerEpoch)
         {
@@ -147,6 +148,7 @@ internal static class HistoryBuilder
             BaselineLoss = baseline,
             ClassLikeLabels = classLikeLabels,
             ValidationBaselineLoss = validationBaseline,
+            Shuffled = shuffled,
         };
         var random = new Random(7);
         var previous = start;

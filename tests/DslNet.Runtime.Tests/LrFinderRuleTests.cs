@@ -1,7 +1,7 @@
 namespace DslNet.Runtime.Tests;
 
 /// <summary>
-/// The rates <see cref="LrFinderResult"/> reads off a curve: the valley (the suggestion), minimum ÷ 10 and steepest,
+/// The rates <see cref="LrFinderResult"/> reads off a curve: minimum ÷ 10 (the suggestion), the valley and steepest,
 /// on a curve shaped like issue 16's Fashion-MNIST sweep.
 /// </summary>
 public sealed class LrFinderRuleTests
@@ -36,10 +36,11 @@ public sealed class LrFinderRuleTests
         // The batch losses bottom between 5e-3 and 3e-2; a β = 0.98 moving average put its minimum two decades later.
         Assert.InRange(result.MinimumLossLearningRate, 3e-3, 3e-2);
         Assert.InRange(result.Candidates.Single(c => c.Rule == LrFinderResult.MinimumRule).LearningRate, 3e-4, 3e-3);
-        Assert.InRange(result.SuggestedLearningRate, 1e-4, 1e-2);
-        Assert.Equal(result.ValleyLearningRate, result.SuggestedLearningRate);
+        Assert.InRange(result.ValleyLearningRate, 1e-4, 1e-2);
+        Assert.Equal(result.MinimumLossLearningRate / 10, result.SuggestedLearningRate, 12);
         Assert.InRange(result.SteepestLearningRate, 1e-5, result.MinimumLossLearningRate);
         Assert.Contains("valley", result.ToString());
+        Assert.Contains("(minimum ÷ 10)", result.ToString());
     }
 
     [Fact]

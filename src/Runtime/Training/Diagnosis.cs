@@ -46,6 +46,9 @@ public enum DiagnosisKind
 
     /// <summary>The loss does not fit the labels: mean squared error on labels that are class indices.</summary>
     LossLabelMismatch,
+
+    /// <summary>Unshuffled batches whose loss depends on their place in the epoch, the same way every epoch (data sorted by label, say).</summary>
+    UnshuffledBatches,
 }
 
 /// <summary>One finding: what, since when, the evidence, and the playbook's remedies.</summary>
@@ -78,6 +81,7 @@ public sealed record DiagnosisFinding(
         DiagnosisKind.UnstableGradients => "unstable gradient norm",
         DiagnosisKind.BadInitialLoss => "initial loss far above chance (initialization)",
         DiagnosisKind.LossLabelMismatch => "loss does not fit the labels",
+        DiagnosisKind.UnshuffledBatches => "unshuffled batches (the loss follows the data's order)",
         _ => Kind.ToString(),
     };
 

@@ -33,6 +33,8 @@ internal static class LossCurveDiagnosis
     private const double ConstantMargin = 0.03;
     private const double RegularizationGap = 0.2;
     private const double InitialLossFactor = 3.0;
+    private const double OrderCorrelation = 0.5;
+    private const double AnnealedFraction = 0.5;
     private const double PlateauImprovement = 0.02;
     private const double NearZeroFraction = 0.02;
     private const double DeadFraction = 0.5;
@@ -57,11 +59,13 @@ internal static class LossCurveDiagnosis
             {
                 var overfitting = Overfitting(history, train);
                 var oscillation = Oscillation(history, train, windows, windowSize);
+                var batchOrder = UnshuffledBatches(history, steps);
                 if (overfitting is not null) findings.Add(WithConstantComparison(history, overfitting));
-                else if (oscillation is null)
+                else if (oscillation is null && batchOrder is null)
                     Add(findings, Underfitting(history, train, reference) ?? NoBetterThanConstant(history, train) ?? OverRegularized(history, train));
                 else Add(findings, NoBetterThanConstant(history, train));
                 Add(findings, oscillation);
+                Add(findings, batchOrder);
                 Add(findings, NearZero(history, train, reference));
             }
         }
@@ -384,11 +388,13 @@ internal static class LossCurveDiagnosis
 
         // The validation loss, measured on fixed weights at each epoch's end, shows where a too-large step leaves them.
         var validation = history.Epochs.Select(e => e.ValidationLoss ?? double.NaN).ToArray();
-        if (validation.Length >= 4 && validation.All(double.IsFinite) && Oscillates(validation, 0.08, out firstUp, out ups, out amplitude))
+        if (validation.Length >= 4 && validation.All(double.IsFinite) && Oscillates(validation, 0.06, out firstUp, out ups, out amplitude))
             return new DiagnosisFinding(DiagnosisKind.Oscillation, history.Epochs[firstUp + 1].Epoch, null,
                 $"The validation loss went up in {ups} of {validation.Length - 1} epochs, moving {amplitude:P0} of its level per epoch on average " +
                 $"(between {validation.Min():G4} and {validation.Max():G4}), while the training loss ended at {train[^1]:G4}.{rate}",
                 remedies);
+
+        if (PlateauAtHighRate(history, train, rate, remedies) is { } plateau) return plateau;
 
         if (windowSize >= 10 && windows.Length >= 10 && Oscillates(windows, 0.10, out firstUp, out ups, out amplitude))
         {
@@ -398,6 +404,97 @@ internal static class LossCurveDiagnosis
                 remedies);
         }
         return null;
+    }
+
+    /// <summary>
+    /// Pattern 5 at a rate that never comes down: the training loss has made no new best (by 2 %) in the last third
+    /// of the epochs while the rate stayed above half its peak, and the loss measured during each epoch stays ≥ 20 %
+    /// above the validation loss of the weights at its end. The steps are too large to settle: they keep kicking the
+    /// weights out of the minimum they approach (the AdamW at 0.5 plateaued at 1.0 against 0.29).
+    /// </summary>
+    private static DiagnosisFinding? PlateauAtHighRate(TrainingHistory history, double[] train, string rate, string[] remedies)
+    {
+        var epochs = history.Epochs;
+        if (train.Length < 4 || PeakLearningRate(history) is not { } peak || !(peak > 0)) return null;
+        if (!(epochs[^1].LearningRate >= AnnealedFraction * peak)) return null;
+        var tail = Math.Max(2, train.Length / 3);
+        var before = train.Take(train.Length - tail).Min();
+        var after = train.Skip(train.Length - tail).Min();
+        if (!(after >= (1 - PlateauImprovement) * before)) return null;
+        bool Above(int e) => epochs[e].ValidationLoss is { } v && v > 0 && train[e] >= (1 + RegularizationGap) * v;
+        if (!Above(train.Length - 1) || !Above(train.Length - 2)) return null;
+        var validation = epochs[^1].ValidationLoss!.Value;
+        return new DiagnosisFinding(DiagnosisKind.Oscillation, epochs[train.Length - tail].Epoch, null,
+            $"The training loss has not improved on {before:G4} for the last {tail} epochs (best since: {after:G4}) while the learning rate stayed at " +
+            $"{epochs[^1].LearningRate:G3}, and the loss measured during the epoch ({train[^1]:G4}) stays {train[^1] / validation - 1:P0} above the validation " +
+            $"loss of the weights at its end ({validation:G4}): the steps keep throwing the weights out of the minimum they approach.{rate}",
+            remedies);
+    }
+
+    /// <summary>
+    /// Without shuffling, the loss at each position of the epoch repeating from one epoch to the next (mean correlation
+    /// of consecutive epochs' detrended step losses ≥ 0.5) means the batches differ systematically: the rows are ordered
+    /// (sorted by label, grouped by source), and each batch pulls the model towards its own part of the data.
+    /// </summary>
+    private static DiagnosisFinding? UnshuffledBatches(TrainingHistory history, double[] steps)
+    {
+        if (history.Shuffled != false || history.Epochs.Count < 2) return null;
+        var perEpoch = history.Epochs[0].OptimizerSteps;
+        if (perEpoch < 5 || history.Epochs.Any(e => e.OptimizerSteps != perEpoch) || steps.Length < 2 * perEpoch) return null;
+        var correlations = new List<double>();
+        for (var e = 1; (e + 1) * perEpoch <= steps.Length; e++)
+        {
+            var r = Correlation(Detrended(steps.AsSpan((e - 1) * perEpoch, perEpoch)), Detrended(steps.AsSpan(e * perEpoch, perEpoch)));
+            if (double.IsFinite(r)) correlations.Add(r);
+        }
+        if (correlations.Count == 0 || !(correlations.Average() >= OrderCorrelation)) return null;
+        return new DiagnosisFinding(DiagnosisKind.UnshuffledBatches, 1, null,
+            $"The batches were not shuffled, and the loss at each step of an epoch, its steady descent taken out, follows the same pattern " +
+            $"every epoch (mean correlation {correlations.Average():G2} between consecutive epochs' step losses): the batches differ " +
+            "systematically and come in the same order, so each one pulls the model towards its own part of the data (rows sorted by class, say).",
+            [
+                "Shuffle the training rows every epoch (TrainerOptions.Shuffle, on by default).",
+                "If the order matters (a time series), shuffle whole windows, or split by time and shuffle within the training part.",
+            ]);
+    }
+
+    /// <summary>The residuals of a least-squares line through the series: an epoch's steady descent is not a pattern.</summary>
+    private static double[] Detrended(ReadOnlySpan<double> series)
+    {
+        var n = series.Length;
+        double meanX = (n - 1) / 2.0, meanY = 0;
+        foreach (var y in series) meanY += y;
+        meanY /= n;
+        double sxy = 0, sxx = 0;
+        for (var i = 0; i < n; i++)
+        {
+            sxy += (i - meanX) * (series[i] - meanY);
+            sxx += (i - meanX) * (i - meanX);
+        }
+        var slope = sxx > 0 ? sxy / sxx : 0;
+        var residuals = new double[n];
+        for (var i = 0; i < n; i++) residuals[i] = series[i] - (meanY + slope * (i - meanX));
+        return residuals;
+    }
+
+    private static double Correlation(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        double meanA = 0, meanB = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            meanA += a[i];
+            meanB += b[i];
+        }
+        meanA /= a.Length;
+        meanB /= b.Length;
+        double ab = 0, aa = 0, bb = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            ab += (a[i] - meanA) * (b[i] - meanB);
+            aa += (a[i] - meanA) * (a[i] - meanA);
+            bb += (b[i] - meanB) * (b[i] - meanB);
+        }
+        return ab / Math.Sqrt(aa * bb);
     }
 
     /// <summary>" The learning rate was … (peak …); step losses spread ±…% around their mean in the last epoch.", or "" without steps.</summary>

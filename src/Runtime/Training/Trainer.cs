@@ -99,6 +99,7 @@ public sealed class Trainer
             BaselineLoss = baseline,
             ValidationBaselineLoss = validation is null ? null : constant.LossOn(validation.Labels),
             ClassLikeLabels = ConstantPrediction.ClassLikeLabels(train.Labels),
+            Shuffled = options.Shuffle,
             ClipNorm = options.ClipNorm,
         };
         var context = new TrainingContext(model, optimizer, schedule, history, options.Epochs, batchesPerEpoch);

@@ -86,6 +86,9 @@ public sealed partial class TrainingHistory
     /// </summary>
     public int? ClassLikeLabels { get; init; }
 
+    /// <summary>Whether the training rows were shuffled each epoch (null: not known, e.g. a hand-built history).</summary>
+    public bool? Shuffled { get; init; }
+
     /// <summary>The clipping threshold the run used (null: no clipping); drawn on the gradient-norm plot.</summary>
     public double? ClipNorm { get; init; }
 
