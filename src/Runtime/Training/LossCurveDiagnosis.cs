@@ -13,11 +13,18 @@ namespace DslNet;
 /// (the LR finder's stopping rule);
 /// overfitting — validation loss ≥ 3 % above its minimum, or flat for ≥ 3 epochs after it, while training loss
 /// fell ≥ 5 % since that minimum;
-/// underfitting — after ≥ 4 epochs, both losses ≥ 75 % of the reference and the last third of the epochs improved
-/// training loss by &lt; 2 %;
-/// oscillation — at least a third of epoch-to-epoch moves (or of 10+-step window moves) go up, by ≥ 5 % (10 % for
-/// windows) of the level on average, with a net change under half the total movement;
-/// near zero — training loss ≤ 2 % of the reference.
+/// underfitting — after ≥ 4 epochs, both losses ≥ 85 % of the reference and the last third of the epochs improved
+/// training loss by &lt; 2 % (85 %, not less: a noisy-label task such as StreamRec settles healthily near 75 %); or the
+/// latest validation loss within 3 % of the constant prediction's on the validation labels, or above it; or (too much
+/// regularization) the training loss ≥ 20 % above the validation loss for the last two epochs;
+/// oscillation — at least a third of epoch-to-epoch moves (or of 10+-step window moves) go up, by ≥ 5 % (6 % for
+/// validation, 10 % for windows) of the level on average, with a net change under half the total movement; or no new
+/// best training loss (by 2 %) in the last third of the epochs at a rate still above half its peak, with the training
+/// loss ≥ 20 % above the validation loss;
+/// near zero — training loss ≤ 2 % of the reference;
+/// initial loss — the first step's loss ≥ 3× the reference (cross-entropy losses only);
+/// loss/label mismatch — MSE on labels that are the integers 0 … k−1;
+/// unshuffled batches — shuffling off and consecutive epochs' detrended step losses correlated ≥ 0.5.
 /// Statistics (latest monitor snapshot): dead units ≥ 50 % of a block; saturation ≥ 50 % of a block's outputs;
 /// per-element RMS gradient of the first weight tensor ≤ 1/100 (vanishing) or ≥ 100× (exploding) the last one's;
 /// gradient norm max/median ≥ 100 after the first 10 % of steps (unstable).
