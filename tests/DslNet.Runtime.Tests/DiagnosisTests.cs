@@ -130,6 +130,149 @@ public sealed class DiagnosisTests
     }
 
     [Fact]
+    public void A_validation_loss_no_better_than_a_constant_prediction_is_underfitting()
+    {
+        // Issue 13, item 7: three epochs, training loss falling, validation loss 0.732 against 0.6928 for predicting
+        // the base rate. Too short for the plateau and overfitting rules; the baseline alone says the model is useless.
+        double[] train = [0.70, 0.66, 0.62];
+        double[] validation = [0.72, 0.735, 0.732];
+
+        var diagnosis = Build(train, validation, baseline: 0.6928).Diagnose();
+
+        var finding = diagnosis.Find(DiagnosisKind.Underfitting);
+        Assert.NotNull(finding);
+        Assert.Contains("0.732", finding.Evidence);
+        Assert.Contains("0.6928", finding.Evidence);
+        Assert.Contains("constant prediction", finding.Evidence);
+        Assert.Equal(1, finding.SinceEpoch);
+        Assert.Contains(finding.Remedies, r => r.Contains("data pipeline"));
+        Assert.DoesNotContain("No problem found", diagnosis.ToString());
+    }
+
+    [Fact]
+    public void A_validation_loss_clearly_below_the_constant_prediction_is_not_flagged_by_the_baseline()
+    {
+        double[] train = [0.66, 0.60, 0.56];
+        double[] validation = [0.65, 0.62, 0.60];
+
+        var diagnosis = Build(train, validation, baseline: 0.6928).Diagnose();
+
+        Assert.True(diagnosis.IsHealthy, diagnosis.ToString());
+    }
+
+    [Fact]
+    public void Pattern_4_training_loss_held_above_validation_is_too_much_regularization()
+    {
+        // Issue 16: dropout 0.8 and weight decay 0.5 on Fashion-MNIST, training loss 0.66 against validation 0.49.
+        double[] train = [1.25, 0.92, 0.80, 0.74, 0.71, 0.69, 0.67, 0.66];
+        double[] validation = [0.80, 0.66, 0.60, 0.56, 0.53, 0.51, 0.50, 0.49];
+
+        var diagnosis = Build(train, validation, start: 2.3, baseline: 2.3026).Diagnose();
+
+        var finding = Assert.Single(diagnosis.Findings);
+        Assert.Equal(DiagnosisKind.Underfitting, finding.Kind);
+        Assert.Contains("0.66", finding.Evidence);
+        Assert.Contains("0.49", finding.Evidence);
+        Assert.Contains("too much regularization", finding.Evidence);
+        Assert.Contains(finding.Remedies, r => r.Contains("dropout") && r.Contains("weight decay"));
+    }
+
+    [Fact]
+    public void Pattern_5_validation_loss_jumping_at_a_constant_high_rate()
+    {
+        // Issue 16: AdamW at a constant 0.5, training loss stuck near 1.0, validation jumping between 0.66 and 0.97.
+        double[] train = [1.35, 1.06, 1.01, 0.98, 1.01, 0.99];
+        double[] validation = [0.82, 0.66, 0.97, 0.70, 0.91, 0.75];
+
+        var diagnosis = Build(train, validation, start: 2.3, baseline: 2.3026).Diagnose();
+
+        var finding = diagnosis.Find(DiagnosisKind.Oscillation);
+        Assert.NotNull(finding);
+        Assert.Contains("validation loss went up in 2 of 5 epochs", finding.Evidence);
+        Assert.Contains("learning rate was 0.001", finding.Evidence);
+        Assert.Contains("step losses of the last epoch spread", finding.Evidence);
+        Assert.False(diagnosis.Has(DiagnosisKind.Underfitting));
+    }
+
+    [Fact]
+    public void A_rate_far_too_low_on_a_long_run_is_no_better_than_constant()
+    {
+        // Issue 16: AdamW at 1e-7 on all 60,000 rows: training 2.63 → 2.50, validation 2.28 against 2.30 for a constant.
+        double[] train = [2.63, 2.60, 2.58, 2.55, 2.52, 2.50];
+        double[] validation = [2.36, 2.34, 2.32, 2.31, 2.29, 2.28];
+
+        var finding = Build(train, validation, start: 2.66, baseline: 2.3026, validationBaseline: 2.3026).Diagnose().Find(DiagnosisKind.Underfitting);
+
+        Assert.NotNull(finding);
+        Assert.Contains("2.28", finding.Evidence);
+        Assert.Contains("2.303", finding.Evidence);
+    }
+
+    [Fact]
+    public void An_initial_loss_far_above_chance_points_at_the_initialization()
+    {
+        var train = Decay(6, 40, 0.4, rate: 1.2);
+
+        var finding = Build(train, train.Select(v => v * 1.05).ToArray(), start: 60, baseline: 2.3026).Diagnose().Find(DiagnosisKind.BadInitialLoss);
+
+        Assert.NotNull(finding);
+        Assert.Null(finding.Pattern);
+        Assert.Contains("2.303", finding.Evidence);
+        Assert.Contains(finding.Remedies, r => r.Contains("Init.Auto"));
+    }
+
+    [Fact]
+    public void Mean_squared_error_on_class_indices_is_a_loss_that_does_not_fit_the_labels()
+    {
+        var train = Decay(5, 8.2, 1.5);
+
+        var diagnosis = Build(train, train, start: 8.25, baseline: 8.25, loss: Loss.MeanSquaredError, classLikeLabels: 10).Diagnose();
+        var regression = Build(train, train, start: 8.25, baseline: 8.25, loss: Loss.MeanSquaredError).Diagnose();
+
+        var finding = diagnosis.Find(DiagnosisKind.LossLabelMismatch);
+        Assert.NotNull(finding);
+        Assert.Contains("0 to 9", finding.Evidence);
+        Assert.Contains(finding.Remedies, r => r.Contains("Loss.CrossEntropy with 10 outputs"));
+        Assert.False(regression.Has(DiagnosisKind.LossLabelMismatch));
+    }
+
+    [Fact]
+    public void Pattern_5_a_plateau_at_a_rate_that_never_comes_down()
+    {
+        // A constant rate (the builder's 1e-3 throughout), the training loss stuck for the last two epochs and 25 %
+        // above the validation loss of the weights at each epoch's end.
+        double[] train = [1.35, 1.06, 1.01, 1.00, 1.02, 1.01];
+        double[] validation = [0.85, 0.81, 0.80, 0.80, 0.79, 0.80];
+
+        var diagnosis = Build(train, validation, start: 2.3, baseline: 2.3026).Diagnose();
+
+        var finding = diagnosis.Find(DiagnosisKind.Oscillation);
+        Assert.NotNull(finding);
+        Assert.Contains("has not improved on 1 for the last 2 epochs", finding.Evidence);
+        Assert.Contains("stayed at 0.001", finding.Evidence);
+        Assert.False(diagnosis.Has(DiagnosisKind.Underfitting));
+    }
+
+    [Fact]
+    public void Unshuffled_batches_whose_loss_repeats_its_pattern_every_epoch()
+    {
+        // 30 steps per epoch; the loss swings with the position in the epoch (rows sorted by class), the same way each epoch.
+        var train = Decay(5, Ln2, 0.4);
+        double Swing(int step, double loss) => loss * (1 + 0.4 * Math.Sin(2 * Math.PI * (step % 30) / 10.0));
+
+        var unshuffled = Build(train, train.Select(v => v + 0.02).ToArray(), stepsPerEpoch: 30, stepLoss: Swing, shuffled: false).Diagnose();
+        var shuffled = Build(train, train.Select(v => v + 0.02).ToArray(), stepsPerEpoch: 30, stepLoss: Swing, shuffled: true).Diagnose();
+        var noPattern = Build(train, train.Select(v => v + 0.02).ToArray(), stepsPerEpoch: 30, shuffled: false).Diagnose();
+
+        var finding = unshuffled.Find(DiagnosisKind.UnshuffledBatches);
+        Assert.NotNull(finding);
+        Assert.Contains("not shuffled", finding.Evidence);
+        Assert.Contains(finding.Remedies, r => r.Contains("TrainerOptions.Shuffle"));
+        Assert.False(shuffled.Has(DiagnosisKind.UnshuffledBatches));
+        Assert.False(noPattern.Has(DiagnosisKind.UnshuffledBatches));
+    }
+
+    [Fact]
     public void Pattern_5_oscillation()
     {
         double[] train = [0.60, 0.48, 0.62, 0.45, 0.66, 0.48, 0.63, 0.50, 0.64, 0.47];

@@ -136,9 +136,20 @@ internal static class HistoryBuilder
         double? baseline = Ln2,
         double noise = 0.03,
         Func<int, double>? gradientNorm = null,
-        Func<int, double, double>? stepLoss = null)
+        Func<int, double, double>? stepLoss = null,
+        Loss loss = DslNet.Loss.BinaryCrossEntropyWithLogits,
+        int? classLikeLabels = null,
+        double? validationBaseline = null,
+        bool? shuffled = null)
     {
-        var history = new TrainingHistory(train.Length * stepsPerEpoch) { Loss = DslNet.Loss.BinaryCrossEntropyWithLogits, BaselineLoss = baseline };
+        var history = new TrainingHistory(train.Length * stepsPerEpoch)
+        {
+            Loss = loss,
+            BaselineLoss = baseline,
+            ClassLikeLabels = classLikeLabels,
+            ValidationBaselineLoss = validationBaseline,
+            Shuffled = shuffled,
+        };
         var random = new Random(7);
         var previous = start;
         var step = 0;
@@ -149,10 +160,10 @@ internal static class HistoryBuilder
                 var t = (i + 1.0) / stepsPerEpoch;
                 // A non-finite epoch loss comes from its steps (stepLoss); interpolation holds the previous level.
                 var level = double.IsFinite(train[e]) ? previous + (train[e] - previous) * t : previous;
-                var loss = level * (1 + noise * (2 * random.NextDouble() - 1));
-                if (stepLoss is not null) loss = stepLoss(step, loss);
+                var value = level * (1 + noise * (2 * random.NextDouble() - 1));
+                if (stepLoss is not null) value = stepLoss(step, value);
                 var norm = gradientNorm?.Invoke(step) ?? 0.5 * (1 + 0.2 * (2 * random.NextDouble() - 1));
-                history.AddStep(loss, 1e-3, 0.9, norm);
+                history.AddStep(value, 1e-3, 0.9, norm);
             }
             if (double.IsFinite(train[e])) previous = train[e];
             history.AddEpoch(new EpochRecord(e + 1, train[e], validation?[e], null, null, 1e-3, stepsPerEpoch, 1.0, 1.1, 1000));

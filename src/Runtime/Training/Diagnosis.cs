@@ -40,6 +40,15 @@ public enum DiagnosisKind
 
     /// <summary>The global gradient norm fluctuates by orders of magnitude.</summary>
     UnstableGradients,
+
+    /// <summary>The first steps' loss is far above a constant prediction's: the initialization (or the output scale) is wrong.</summary>
+    BadInitialLoss,
+
+    /// <summary>The loss does not fit the labels: mean squared error on labels that are class indices.</summary>
+    LossLabelMismatch,
+
+    /// <summary>Unshuffled batches whose loss depends on their place in the epoch, the same way every epoch (data sorted by label, say).</summary>
+    UnshuffledBatches,
 }
 
 /// <summary>One finding: what, since when, the evidence, and the playbook's remedies.</summary>
@@ -70,6 +79,9 @@ public sealed record DiagnosisFinding(
         DiagnosisKind.VanishingGradients => "vanishing gradients",
         DiagnosisKind.ExplodingGradients => "exploding gradients",
         DiagnosisKind.UnstableGradients => "unstable gradient norm",
+        DiagnosisKind.BadInitialLoss => "initial loss far above chance (initialization)",
+        DiagnosisKind.LossLabelMismatch => "loss does not fit the labels",
+        DiagnosisKind.UnshuffledBatches => "unshuffled batches (the loss follows the data's order)",
         _ => Kind.ToString(),
     };
 

@@ -13,11 +13,18 @@ namespace DslNet;
 /// (the LR finder's stopping rule);
 /// overfitting — validation loss ≥ 3 % above its minimum, or flat for ≥ 3 epochs after it, while training loss
 /// fell ≥ 5 % since that minimum;
-/// underfitting — after ≥ 4 epochs, both losses ≥ 75 % of the reference and the last third of the epochs improved
-/// training loss by &lt; 2 %;
-/// oscillation — at least a third of epoch-to-epoch moves (or of 10+-step window moves) go up, by ≥ 5 % (10 % for
-/// windows) of the level on average, with a net change under half the total movement;
-/// near zero — training loss ≤ 2 % of the reference.
+/// underfitting — after ≥ 4 epochs, both losses ≥ 85 % of the reference and the last third of the epochs improved
+/// training loss by &lt; 2 % (85 %, not less: a noisy-label task such as StreamRec settles healthily near 75 %); or the
+/// latest validation loss within 3 % of the constant prediction's on the validation labels, or above it; or (too much
+/// regularization) the training loss ≥ 20 % above the validation loss for the last two epochs;
+/// oscillation — at least a third of epoch-to-epoch moves (or of 10+-step window moves) go up, by ≥ 5 % (6 % for
+/// validation, 10 % for windows) of the level on average, with a net change under half the total movement; or no new
+/// best training loss (by 2 %) in the last third of the epochs at a rate still above half its peak, with the training
+/// loss ≥ 20 % above the validation loss;
+/// near zero — training loss ≤ 2 % of the reference;
+/// initial loss — the first step's loss ≥ 3× the reference (cross-entropy losses only);
+/// loss/label mismatch — MSE on labels that are the integers 0 … k−1;
+/// unshuffled batches — shuffling off and consecutive epochs' detrended step losses correlated ≥ 0.5.
 /// Statistics (latest monitor snapshot): dead units ≥ 50 % of a block; saturation ≥ 50 % of a block's outputs;
 /// per-element RMS gradient of the first weight tensor ≤ 1/100 (vanishing) or ≥ 100× (exploding) the last one's;
 /// gradient norm max/median ≥ 100 after the first 10 % of steps (unstable).
@@ -29,7 +36,12 @@ internal static class LossCurveDiagnosis
     private const double DivergenceFactor = 4.0;
     private const double OverfitRise = 0.03;
     private const double OverfitTrainDrop = 0.05;
-    private const double HighFraction = 0.75;
+    private const double HighFraction = 0.85;
+    private const double ConstantMargin = 0.03;
+    private const double RegularizationGap = 0.2;
+    private const double InitialLossFactor = 3.0;
+    private const double OrderCorrelation = 0.5;
+    private const double AnnealedFraction = 0.5;
     private const double PlateauImprovement = 0.02;
     private const double NearZeroFraction = 0.02;
     private const double DeadFraction = 0.5;
@@ -52,13 +64,21 @@ internal static class LossCurveDiagnosis
             if (flat is not null) findings.Add(flat);
             else
             {
-                Add(findings, Overfitting(history, train));
-                if (!findings.Any(f => f.Kind == DiagnosisKind.Overfitting)) Add(findings, Underfitting(history, train, reference));
-                Add(findings, Oscillation(history, train, windows, windowSize));
+                var overfitting = Overfitting(history, train);
+                var oscillation = Oscillation(history, train, windows, windowSize);
+                var batchOrder = UnshuffledBatches(history, steps);
+                if (overfitting is not null) findings.Add(WithConstantComparison(history, overfitting));
+                else if (oscillation is null && batchOrder is null)
+                    Add(findings, Underfitting(history, train, reference) ?? NoBetterThanConstant(history, train) ?? OverRegularized(history, train));
+                else Add(findings, NoBetterThanConstant(history, train));
+                Add(findings, oscillation);
+                Add(findings, batchOrder);
                 Add(findings, NearZero(history, train, reference));
             }
         }
 
+        Add(findings, BadInitialLoss(history, steps));
+        Add(findings, LossLabelMismatch(history));
         findings.AddRange(StatisticsWarnings(history));
         Add(findings, UnstableGradients(history));
         return new Diagnosis(findings, Summary(history, train));
@@ -80,7 +100,10 @@ internal static class LossCurveDiagnosis
             var bestLoss = best > 0 ? history.Epochs[best - 1].ValidationLoss : null;
             text += $", validation loss {history.Epochs[^1].ValidationLoss:G4} (best {bestLoss:G4} at epoch {best})";
         }
-        if (history.BaselineLoss is { } baseline) text += $"; a constant prediction scores {baseline:G4}";
+        if (history.BaselineLoss is { } baseline)
+            text += history.ValidationBaselineLoss is { } validationBaseline
+                ? $"; a constant prediction scores {baseline:G4} (validation {validationBaseline:G4})"
+                : $"; a constant prediction scores {baseline:G4}";
         return text + ".";
     }
 
@@ -245,8 +268,119 @@ internal static class LossCurveDiagnosis
         return new DiagnosisFinding(DiagnosisKind.Underfitting, history.Epochs[since].Epoch, null, evidence, remedies);
     }
 
+    /// <summary>The constant prediction's loss on the validation labels (else on the training labels): what a model must beat.</summary>
+    private static double? ConstantLoss(TrainingHistory history) =>
+        history.ValidationBaselineLoss is { } v && double.IsFinite(v) && v > 0 ? v
+        : history.BaselineLoss is { } b && double.IsFinite(b) && b > 0 ? b : null;
+
+    /// <summary>
+    /// A model whose latest validation loss (training loss without validation) is within 3 % of the constant
+    /// prediction's, or above it, has learned nothing that generalizes, however its curves look (issue 13, item 7).
+    /// </summary>
+    private static DiagnosisFinding? NoBetterThanConstant(TrainingHistory history, double[] train)
+    {
+        if (train.Length == 0 || ConstantLoss(history) is not { } constant) return null;
+        var epochs = history.Epochs;
+        var useValidation = epochs[^1].ValidationLoss is not null;
+        var series = useValidation ? epochs.Select(e => e.ValidationLoss ?? double.NaN).ToArray() : train;
+        if (!useValidation && train.Length < 2) return null;
+        var threshold = (1 - ConstantMargin) * constant;
+        if (!(series[^1] >= threshold)) return null;
+        var since = series.Length - 1;
+        while (since > 0 && series[since - 1] >= threshold) since--;
+
+        var which = useValidation ? "Validation" : "Training";
+        var evidence = $"{which} loss {series[^1]:G4} is no better than a constant prediction of the training labels' " +
+                       $"{(history.Loss == DslNet.Loss.MeanSquaredError ? "mean" : "base rate")} ({constant:G4}{(useValidation ? " on the validation set" : "")}): " +
+                       "the model has learned nothing that generalizes.";
+        var remedies = new List<string>();
+        if (PeakLearningRate(history) is { } peak && peak <= 1e-5)
+            remedies.Add($"The learning rate peaked at {peak:G3}: far too low to move the weights. Raise it (LrFinder picks it from a sweep).");
+        else
+            remedies.Add("Raise the learning rate (LrFinder), or try a different optimizer (SGD → Adam/AdamW).");
+        remedies.Add("Check the data pipeline (§7.8.5 step 1): labels misaligned with the features, or validation data prepared differently from training data.");
+        remedies.Add("Overfit one batch (OverfitOneBatch): if even that fails, the model or the loss has a bug.");
+        return new DiagnosisFinding(DiagnosisKind.Underfitting, epochs[since].Epoch, null, evidence, remedies);
+    }
+
+    private static DiagnosisFinding WithConstantComparison(TrainingHistory history, DiagnosisFinding finding)
+    {
+        var last = history.Epochs[^1].ValidationLoss;
+        if (last is not { } v || ConstantLoss(history) is not { } constant || v < (1 - ConstantMargin) * constant) return finding;
+        return finding with
+        {
+            Evidence = finding.Evidence + $" Validation loss {v:G4} is now no better than a constant prediction ({constant:G4}).",
+        };
+    }
+
+    /// <summary>
+    /// Pattern 4 with "too much regularization" as its cause: the training loss, measured with dropout on, stays
+    /// ≥ 20 % above the validation loss for the last two epochs. A healthy run's training loss comes down to the
+    /// validation loss or below it; dropout and weight decay that keep it far above hold the model back.
+    /// </summary>
+    private static DiagnosisFinding? OverRegularized(TrainingHistory history, double[] train)
+    {
+        var epochs = history.Epochs;
+        if (train.Length < 3) return null;
+        bool Above(int e) => epochs[e].ValidationLoss is { } v && v > 0 && train[e] >= (1 + RegularizationGap) * v;
+        if (!Above(train.Length - 1) || !Above(train.Length - 2)) return null;
+        var since = train.Length - 1;
+        while (since > 0 && Above(since - 1)) since--;
+        var validation = epochs[^1].ValidationLoss!.Value;
+        return new DiagnosisFinding(DiagnosisKind.Underfitting, epochs[since].Epoch, null,
+            $"Training loss {train[^1]:G4} stays {train[^1] / validation - 1:P0} above validation loss {validation:G4} (since epoch {epochs[since].Epoch}): " +
+            "dropout and weight decay keep the model from fitting even its training set (too much regularization).",
+            [
+                "Lower the dropout rate and the weight decay: the training loss (measured with dropout on) should come down to the validation loss.",
+                "Give the model more capacity once the regularization is lighter.",
+            ]);
+    }
+
+    /// <summary>
+    /// The first step's loss (computed before any update, so the initialization's alone) ≥ 3× the constant
+    /// prediction's: far from "chance level at initialization". Cross-entropy losses only: an MSE model starting at
+    /// zero scores the labels' mean square, which may be far above their variance without anything being wrong.
+    /// </summary>
+    private static DiagnosisFinding? BadInitialLoss(TrainingHistory history, double[] steps)
+    {
+        if (history.Loss is not (DslNet.Loss.BinaryCrossEntropyWithLogits or DslNet.Loss.CrossEntropy)) return null;
+        if (history.BaselineLoss is not { } baseline || !(baseline > 0) || steps.Length == 0) return null;
+        var first = steps[0];
+        if (!(first >= InitialLossFactor * baseline)) return null;
+        return new DiagnosisFinding(DiagnosisKind.BadInitialLoss, 1, 0,
+            $"The first step's loss {first:G4}, before any update, is {first / baseline:G3}× that of a constant prediction ({baseline:G4}); a well-initialized network starts near it.",
+            [
+                "Use Init.Auto (He in front of ReLU-like activations, Xavier in front of tanh/sigmoid) instead of a fixed-scale initialization.",
+                "Check the output layer: logits far from zero at the start make the loss start far above chance.",
+                "Normalize the inputs (Standardizer) so the first layer sees unit-scale features.",
+            ]);
+    }
+
+    /// <summary>Mean squared error on labels that look like class indices (0 … k−1).</summary>
+    private static DiagnosisFinding? LossLabelMismatch(TrainingHistory history)
+    {
+        if (history.Loss != DslNet.Loss.MeanSquaredError || history.ClassLikeLabels is not { } classes) return null;
+        var fix = classes == 2
+            ? "Use Loss.BinaryCrossEntropyWithLogits with one output: the labels are 0/1 clicks or classes, not quantities."
+            : $"Use Loss.CrossEntropy with {classes} outputs: the labels are class indices, not quantities.";
+        return new DiagnosisFinding(DiagnosisKind.LossLabelMismatch, null, null,
+            $"The model is trained with mean squared error, but its labels are the integers 0 to {classes - 1} and nothing else: " +
+            $"class indices. MSE treats class {classes - 1} as {classes - 1}× further from class 0 than class 1 is, and its predictions are not probabilities.",
+            [fix, "If the labels really are ordered quantities, ignore this finding."]);
+    }
+
+    private static double? PeakLearningRate(TrainingHistory history)
+    {
+        var rates = history.LearningRates;
+        if (rates.Length == 0) return history.Epochs.Count > 0 ? history.Epochs.Max(e => e.LearningRate) : null;
+        var peak = 0.0;
+        foreach (var rate in rates) peak = Math.Max(peak, rate);
+        return peak;
+    }
+
     private static DiagnosisFinding? Oscillation(TrainingHistory history, double[] train, double[] windows, int windowSize)
     {
+        var rate = RateEvidence(history);
         string[] remedies =
         [
             "Lower the learning rate: it is too high for this phase of training.",
@@ -256,17 +390,136 @@ internal static class LossCurveDiagnosis
 
         if (train.Length >= 5 && Oscillates(train, 0.05, out var firstUp, out var ups, out var amplitude))
             return new DiagnosisFinding(DiagnosisKind.Oscillation, history.Epochs[firstUp + 1].Epoch, null,
-                $"The training loss went up in {ups} of {train.Length - 1} epochs, moving {amplitude:P0} of its level per epoch on average, and ended at {train[^1]:G4} (started {train[0]:G4}).",
+                $"The training loss went up in {ups} of {train.Length - 1} epochs, moving {amplitude:P0} of its level per epoch on average, and ended at {train[^1]:G4} (started {train[0]:G4}).{rate}",
                 remedies);
+
+        // The validation loss, measured on fixed weights at each epoch's end, shows where a too-large step leaves them.
+        var validation = history.Epochs.Select(e => e.ValidationLoss ?? double.NaN).ToArray();
+        if (validation.Length >= 4 && validation.All(double.IsFinite) && Oscillates(validation, 0.06, out firstUp, out ups, out amplitude))
+            return new DiagnosisFinding(DiagnosisKind.Oscillation, history.Epochs[firstUp + 1].Epoch, null,
+                $"The validation loss went up in {ups} of {validation.Length - 1} epochs, moving {amplitude:P0} of its level per epoch on average " +
+                $"(between {validation.Min():G4} and {validation.Max():G4}), while the training loss ended at {train[^1]:G4}.{rate}",
+                remedies);
+
+        if (PlateauAtHighRate(history, train, rate, remedies) is { } plateau) return plateau;
 
         if (windowSize >= 10 && windows.Length >= 10 && Oscillates(windows, 0.10, out firstUp, out ups, out amplitude))
         {
             var step = (long)(firstUp + 1) * windowSize;
             return new DiagnosisFinding(DiagnosisKind.Oscillation, EpochOfStep(history, step), step,
-                $"Averaged over windows of {windowSize} steps, the loss went up in {ups} of {windows.Length - 1} windows, moving {amplitude:P0} of its level per window on average.",
+                $"Averaged over windows of {windowSize} steps, the loss went up in {ups} of {windows.Length - 1} windows, moving {amplitude:P0} of its level per window on average.{rate}",
                 remedies);
         }
         return null;
+    }
+
+    /// <summary>
+    /// Pattern 5 at a rate that never comes down: the training loss has made no new best (by 2 %) in the last third
+    /// of the epochs while the rate stayed above half its peak, and the loss measured during each epoch stays ≥ 20 %
+    /// above the validation loss of the weights at its end. The steps are too large to settle: they keep kicking the
+    /// weights out of the minimum they approach (the issue's AdamW at 0.5 plateaued at 1.0 against 0.29).
+    /// </summary>
+    private static DiagnosisFinding? PlateauAtHighRate(TrainingHistory history, double[] train, string rate, string[] remedies)
+    {
+        var epochs = history.Epochs;
+        if (train.Length < 4 || PeakLearningRate(history) is not { } peak || !(peak > 0)) return null;
+        if (!(epochs[^1].LearningRate >= AnnealedFraction * peak)) return null;
+        var tail = Math.Max(2, train.Length / 3);
+        var before = train.Take(train.Length - tail).Min();
+        var after = train.Skip(train.Length - tail).Min();
+        if (!(after >= (1 - PlateauImprovement) * before)) return null;
+        bool Above(int e) => epochs[e].ValidationLoss is { } v && v > 0 && train[e] >= (1 + RegularizationGap) * v;
+        if (!Above(train.Length - 1) || !Above(train.Length - 2)) return null;
+        var validation = epochs[^1].ValidationLoss!.Value;
+        return new DiagnosisFinding(DiagnosisKind.Oscillation, epochs[train.Length - tail].Epoch, null,
+            $"The training loss has not improved on {before:G4} for the last {tail} epochs (best since: {after:G4}) while the learning rate stayed at " +
+            $"{epochs[^1].LearningRate:G3}, and the loss measured during the epoch ({train[^1]:G4}) stays {train[^1] / validation - 1:P0} above the validation " +
+            $"loss of the weights at its end ({validation:G4}): the steps keep throwing the weights out of the minimum they approach.{rate}",
+            remedies);
+    }
+
+    /// <summary>
+    /// Without shuffling, the loss at each position of the epoch repeating from one epoch to the next (mean correlation
+    /// of consecutive epochs' detrended step losses ≥ 0.5) means the batches differ systematically: the rows are ordered
+    /// (sorted by label, grouped by source), and each batch pulls the model towards its own part of the data.
+    /// </summary>
+    private static DiagnosisFinding? UnshuffledBatches(TrainingHistory history, double[] steps)
+    {
+        if (history.Shuffled != false || history.Epochs.Count < 2) return null;
+        var perEpoch = history.Epochs[0].OptimizerSteps;
+        if (perEpoch < 5 || history.Epochs.Any(e => e.OptimizerSteps != perEpoch) || steps.Length < 2 * perEpoch) return null;
+        var correlations = new List<double>();
+        for (var e = 1; (e + 1) * perEpoch <= steps.Length; e++)
+        {
+            var r = Correlation(Detrended(steps.AsSpan((e - 1) * perEpoch, perEpoch)), Detrended(steps.AsSpan(e * perEpoch, perEpoch)));
+            if (double.IsFinite(r)) correlations.Add(r);
+        }
+        if (correlations.Count == 0 || !(correlations.Average() >= OrderCorrelation)) return null;
+        return new DiagnosisFinding(DiagnosisKind.UnshuffledBatches, 1, null,
+            $"The batches were not shuffled, and the loss at each step of an epoch, its steady descent taken out, follows the same pattern " +
+            $"every epoch (mean correlation {correlations.Average():G2} between consecutive epochs' step losses): the batches differ " +
+            "systematically and come in the same order, so each one pulls the model towards its own part of the data (rows sorted by class, say).",
+            [
+                "Shuffle the training rows every epoch (TrainerOptions.Shuffle, on by default).",
+                "If the order matters (a time series), shuffle whole windows, or split by time and shuffle within the training part.",
+            ]);
+    }
+
+    /// <summary>The residuals of a least-squares line through the series: an epoch's steady descent is not a pattern.</summary>
+    private static double[] Detrended(ReadOnlySpan<double> series)
+    {
+        var n = series.Length;
+        double meanX = (n - 1) / 2.0, meanY = 0;
+        foreach (var y in series) meanY += y;
+        meanY /= n;
+        double sxy = 0, sxx = 0;
+        for (var i = 0; i < n; i++)
+        {
+            sxy += (i - meanX) * (series[i] - meanY);
+            sxx += (i - meanX) * (i - meanX);
+        }
+        var slope = sxx > 0 ? sxy / sxx : 0;
+        var residuals = new double[n];
+        for (var i = 0; i < n; i++) residuals[i] = series[i] - (meanY + slope * (i - meanX));
+        return residuals;
+    }
+
+    private static double Correlation(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        double meanA = 0, meanB = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            meanA += a[i];
+            meanB += b[i];
+        }
+        meanA /= a.Length;
+        meanB /= b.Length;
+        double ab = 0, aa = 0, bb = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            ab += (a[i] - meanA) * (b[i] - meanB);
+            aa += (a[i] - meanA) * (a[i] - meanA);
+            bb += (b[i] - meanB) * (b[i] - meanB);
+        }
+        return ab / Math.Sqrt(aa * bb);
+    }
+
+    /// <summary>" The learning rate was … (peak …); step losses spread ±…% around their mean in the last epoch.", or "" without steps.</summary>
+    private static string RateEvidence(TrainingHistory history)
+    {
+        var rates = history.LearningRates;
+        var losses = history.StepLosses;
+        if (rates.Length == 0 || history.Epochs.Count == 0) return "";
+        var lastSteps = Math.Min(history.Epochs[^1].OptimizerSteps, losses.Length);
+        var tail = losses[^lastSteps..].ToArray().Where(double.IsFinite).ToArray();
+        var text = $" The learning rate was {rates[^1]:G3} at the end (peak {PeakLearningRate(history):G3})";
+        if (tail.Length >= 5)
+        {
+            var mean = tail.Average();
+            var spread = Math.Sqrt(tail.Sum(l => (l - mean) * (l - mean)) / (tail.Length - 1));
+            if (mean > 0) text += $"; the step losses of the last epoch spread ±{spread / mean:P0} around their mean {mean:G4}";
+        }
+        return text + ".";
     }
 
     private static bool Oscillates(double[] series, double minAmplitude, out int firstUp, out int ups, out double amplitude)

@@ -15,6 +15,9 @@ internal sealed class PlotSpec(string title, string xLabel, string yLabel)
     public bool LogX { get; init; }
     public List<PlotSeries> Series { get; } = [];
     public (double X, string Label)? VerticalLine { get; set; }
+
+    /// <summary>More marked x positions (dotted, each in its own colour), after <see cref="VerticalLine"/>.</summary>
+    public List<(double X, string Label)> MoreVerticalLines { get; } = [];
     public (double Y, string Label)? HorizontalLine { get; set; }
 
     /// <summary>Fixed y-axis limits (points outside are cut off); null autoscales.</summary>
@@ -61,6 +64,15 @@ internal static class Plotting
             marker.LegendText = label;
         }
 
+        var markerColors = new ScottPlot.Palettes.Tsitsulin();
+        for (var i = 0; i < spec.MoreVerticalLines.Count; i++)
+        {
+            var (mx, mLabel) = spec.MoreVerticalLines[i];
+            if (!double.IsFinite(mx) || spec.LogX && !(mx > 0)) continue;
+            var marker = plot.Add.VerticalLine(spec.LogX ? Math.Log10(mx) : mx, 1, markerColors.GetColor(i + 1).WithAlpha(0.8), LinePattern.Dotted);
+            marker.LegendText = mLabel;
+        }
+
         if (spec.HorizontalLine is var (y, yLabel) && double.IsFinite(y))
         {
             var marker = plot.Add.HorizontalLine(y, 1, Colors.Red.WithAlpha(0.6), LinePattern.Dashed);
@@ -82,7 +94,7 @@ internal static class Plotting
         if (!any) plot.Add.Annotation("no data");
         if (spec.YLimits is var (low, high) && double.IsFinite(low) && double.IsFinite(high) && high > low)
             plot.Axes.SetLimitsY(low, high);
-        if (spec.Series.Count(s => !s.Faint) > 1 || spec.VerticalLine is not null || spec.HorizontalLine is not null || spec.Series.Any(s => s.Faint))
+        if (spec.Series.Count(s => !s.Faint) > 1 || spec.VerticalLine is not null || spec.MoreVerticalLines.Count > 0 || spec.HorizontalLine is not null || spec.Series.Any(s => s.Faint))
             plot.ShowLegend(Alignment.UpperRight);
         plot.SavePng(path, width, height);
         return path;

@@ -94,7 +94,16 @@ public sealed class Trainer
         var scaler = Scaler = options.LossScaling ? new GradScaler() : null;
         var accumulator = accumulation > 1 ? new GradientAccumulator(model.Parameters, accumulation) : null;
         var stopping = options.EarlyStopping;
-        var history = new TrainingHistory(totalSteps) { Loss = model.Loss, BaselineLoss = baseline, ClipNorm = options.ClipNorm };
+        var constant = ConstantPrediction.Fit(model.Loss, train.Labels, model.OutputSize);
+        var history = new TrainingHistory(totalSteps)
+        {
+            Loss = model.Loss,
+            BaselineLoss = baseline,
+            ValidationBaselineLoss = validation is null ? null : constant.LossOn(validation.Labels),
+            ClassLikeLabels = ConstantPrediction.ClassLikeLabels(train.Labels),
+            Shuffled = options.Shuffle,
+            ClipNorm = options.ClipNorm,
+        };
         var context = new TrainingContext(model, optimizer, schedule, history, options.Epochs, batchesPerEpoch);
         var progress = ProgressDisplay.Create(options.Progress, options.ProgressWriter);
         var callbacks = options.Callbacks;

@@ -73,6 +73,22 @@ public sealed partial class TrainingHistory
     /// </summary>
     public double? BaselineLoss { get; init; }
 
+    /// <summary>
+    /// The loss, on the validation labels, of the constant prediction fitted on the training labels (the training
+    /// label prior, or mean for MSE): a model whose validation loss is no lower learned nothing that generalizes.
+    /// Null without a validation set; the diagnosis then falls back to <see cref="BaselineLoss"/>.
+    /// </summary>
+    public double? ValidationBaselineLoss { get; init; }
+
+    /// <summary>
+    /// The number of classes when the training labels look like class indices (integers filling 0 … k−1, k ≤ 100),
+    /// else null. With <see cref="DslNet.Loss.MeanSquaredError"/> that is a loss that does not fit its labels.
+    /// </summary>
+    public int? ClassLikeLabels { get; init; }
+
+    /// <summary>Whether the training rows were shuffled each epoch (null: not known, e.g. a hand-built history).</summary>
+    public bool? Shuffled { get; init; }
+
     /// <summary>The clipping threshold the run used (null: no clipping); drawn on the gradient-norm plot.</summary>
     public double? ClipNorm { get; init; }
 
