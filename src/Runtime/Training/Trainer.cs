@@ -65,10 +65,31 @@ public sealed class Trainer
     /// <summary>The loss scaler of the latest <see cref="Fit"/> with <see cref="TrainerOptions.LossScaling"/>.</summary>
     public GradScaler? Scaler { get; private set; }
 
+    /// <summary>The gradient synchronizer of the latest distributed <see cref="Fit"/> (its wait time is the communication a step did not hide).</summary>
+    public GradientSynchronizer? Synchronizer { get; private set; }
+
     /// <summary>Trains on <paramref name="train"/> for <see cref="TrainerOptions.Epochs"/> epochs, validating on <paramref name="validation"/> after each.</summary>
     /// <exception cref="ArgumentException">The data does not fit the model or its loss (wrong width, a label outside {0, 1} for BCE, a class out of range for cross-entropy, a NaN/∞ feature): the message names the set and the row.</exception>
     /// <exception cref="NumericalAnomalyException">With <see cref="TrainerOptions.DetectAnomalies"/>: the first block that produced NaN/∞.</exception>
+    /// <remarks>With <see cref="TrainerOptions.Distributed"/> over several ranks, every rank calls Fit with the same (whole) data sets.</remarks>
     public TrainingHistory Fit(DataSet train, DataSet? validation = null)
+    {
+        if (Options.Distributed is not { IsDistributed: true } world) return FitCore(train, validation, null);
+        try
+        {
+            var distributed = new DistributedTraining(world, Model, Options, Options.GradientBucketCapacity);
+            Synchronizer = distributed.Synchronizer;
+            return FitCore(train, validation, distributed);
+        }
+        catch (Exception e)
+        {
+            // The other ranks would wait forever in their next collective: end the job, saying why.
+            world.Abort($"training failed: {e.GetType().Name}: {e.Message}");
+            throw;
+        }
+    }
+
+    private TrainingHistory FitCore(DataSet train, DataSet? validation, DistributedTraining? distributed)
     {
         ArgumentNullException.ThrowIfNull(train);
         var options = Options;
@@ -77,7 +98,7 @@ public sealed class Trainer
         if (options.EarlyStopping is not null && validation is null)
             throw new ArgumentException("Early stopping watches the validation loss: pass a validation set to Fit.", nameof(validation));
 
-        var batchesPerEpoch = train.BatchesPerEpoch(options.BatchSize, options.DropLast);
+        var batchesPerEpoch = distributed?.BatchesPerEpoch(train) ?? train.BatchesPerEpoch(options.BatchSize, options.DropLast);
         var accumulation = options.AccumulationSteps;
         var stepsPerEpoch = batchesPerEpoch / accumulation;
         if (stepsPerEpoch == 0)
@@ -94,10 +115,14 @@ public sealed class Trainer
         var stopping = options.EarlyStopping;
         var history = new TrainingHistory(totalSteps) { Loss = model.Loss, BaselineLoss = baseline, ClipNorm = options.ClipNorm };
         var context = new TrainingContext(model, optimizer, schedule, history, options.Epochs, batchesPerEpoch);
-        var progress = ProgressDisplay.Create(options.Progress, options.ProgressWriter);
+        var isRoot = distributed?.World.IsRoot ?? true;
+        var progress = isRoot ? ProgressDisplay.Create(options.Progress, options.ProgressWriter) : null;
         var callbacks = options.Callbacks;
         var validationOutputs = validation is null ? null : new float[validation.Rows * model.OutputSize];
-        var checkpoint = options.CheckpointPath is null ? null : BuildCheckpoint(model, optimizer, schedule, scaler, stopping);
+        var checkpoint = options.CheckpointPath is null || !isRoot ? null : BuildCheckpoint(model, optimizer, schedule, scaler, stopping);
+        var (localOutputs, outputCounts) = distributed is not null && validation is not null ? distributed.PredictionBuffers(validation) : ([], []);
+        var firstEpoch = options.ResumeFrom is null ? 1 : Resume(options.ResumeFrom, checkpoint ?? BuildCheckpoint(model, optimizer, schedule, scaler, stopping), options.Epochs);
+        distributed?.BroadcastState();
         var clipNorm = options.ClipNorm ?? double.PositiveInfinity;
 
         var monitor = model.Monitor;
@@ -110,7 +135,7 @@ public sealed class Trainer
         var epochClock = new Stopwatch();
         try
         {
-            for (var epoch = 1; epoch <= options.Epochs && !context.StopRequested; epoch++)
+            for (var epoch = firstEpoch; epoch <= options.Epochs && !context.StopRequested; epoch++)
             {
                 context.Epoch = epoch;
                 context.Batch = 0;
@@ -121,7 +146,8 @@ public sealed class Trainer
                 var epochSteps = 0;
                 accumulator?.Reset();
 
-                foreach (var batch in train.Batches(options.BatchSize, options.Shuffle, options.Seed, epoch - 1, options.DropLast))
+                var batches = distributed?.Batches(train, epoch - 1) ?? train.Batches(options.BatchSize, options.Shuffle, options.Seed, epoch - 1, options.DropLast);
+                foreach (var batch in batches)
                 {
                     var gathers = monitor.Gathers(model.StepCount);
                     var loss = scaler is null
@@ -139,8 +165,11 @@ public sealed class Trainer
                         continue;
                     }
 
-                    // One optimizer step: unscale, clip (recording the norm before clipping), step, update, schedule.
+                    // One optimizer step: average over ranks, unscale, clip (recording the norm before clipping), step, update, schedule.
+                    // Across ranks, the accumulated mean is averaged once (DDP's no_sync on the micro-batches before it).
+                    distributed?.Synchronizer.Synchronize();
                     var stepLoss = microLossSum / accumulation;
+                    if (distributed is not null) stepLoss = distributed.CombineStep(stepLoss, false).Loss;
                     microLossSum = 0;
                     var learningRate = optimizer.LearningRate;
                     var momentum = optimizer.Momentum;
@@ -169,12 +198,20 @@ public sealed class Trainer
                     if (options.StopOnNonFiniteLoss && !double.IsFinite(stepLoss))
                         context.RequestStop($"the training loss became {stepLoss} at optimizer step {context.OptimizerStep - 1} (epoch {epoch})");
                     for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnBatchEnd(context);
+                    if (distributed is not null && distributed.AnyStop(context.StopRequested))
+                        context.RequestStop("a callback on another rank requested a stop");
                     progress?.Batch(context.Batch, epochRows, loss);
                     if (context.StopRequested) break;
                 }
 
                 var trainSeconds = epochClock.Elapsed.TotalSeconds;
+                if (distributed is not null) (epochLossSum, epochRows) = distributed.CombineEpoch(epochLossSum, epochRows);
                 var trainLoss = epochRows > 0 ? epochLossSum / epochRows : double.NaN;
+                if (validation is not null)
+                {
+                    if (distributed is null) model.Predict(validation.Features, validationOutputs);
+                    else distributed.Predict(validation, validationOutputs!, localOutputs, outputCounts);
+                }
                 var (validationLoss, auc, accuracy) = validation is null ? (null, null, null) : Validate(model, validation, validationOutputs!);
                 if (schedule?.Unit == ScheduleUnit.Epoch) schedule.Step();
 
@@ -182,6 +219,8 @@ public sealed class Trainer
                     epochSteps > 0 ? context.LearningRate : optimizer.LearningRate, epochSteps, trainSeconds,
                     epochClock.Elapsed.TotalSeconds, trainSeconds > 0 ? epochRows / trainSeconds : 0);
                 for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnEpochEnd(context, record);
+                if (distributed is not null && distributed.AnyStop(context.StopRequested))
+                    context.RequestStop("a callback on another rank requested a stop");
 
                 if (stopping is not null && stopping.Report(EarlyStoppingValue(stopping, record), model))
                     context.RequestStop($"early stopping: no improvement for {stopping.Patience} epochs (best epoch {stopping.BestEpoch + 1})");
@@ -206,6 +245,7 @@ public sealed class Trainer
             }
             if (stopping is { RestoreBestWeights: true, HasBestWeights: true } && !stopping.ShouldStop)
                 stopping.RestoreBest(model);
+            distributed?.BroadcastRunningStatistics();
         }
         finally
         {
@@ -232,6 +272,18 @@ public sealed class Trainer
         return checkpoint;
     }
 
+    /// <summary>Loads a checkpoint the Trainer wrote and returns the epoch to continue with.</summary>
+    private static int Resume(string path, Checkpoint checkpoint, int epochs)
+    {
+        var info = checkpoint.Load(path);
+        if (!info.Data.Has("epoch"))
+            throw new InvalidDataException($"The checkpoint '{path}' has no 'epoch' entry: it was not written by Trainer (CheckpointPath), so it says nowhere where to resume.");
+        var saved = info.Data.Int64("epoch");
+        if (saved < 1 || saved >= epochs)
+            throw new InvalidDataException($"The checkpoint '{path}' was saved after epoch {saved}; resuming needs it to be between 1 and Epochs − 1 = {epochs - 1}.");
+        return (int)saved + 1;
+    }
+
     private static long TakeSnapshot(TrainingHistory history, NetworkMonitor monitor, int epoch, long lastStep)
     {
         var step = lastStep;
@@ -244,10 +296,9 @@ public sealed class Trainer
         return step;
     }
 
-    /// <summary>Inference-mode loss and metrics over the whole set, from one Predict pass.</summary>
+    /// <summary>Inference-mode loss and metrics over the whole set, from the outputs of one Predict pass.</summary>
     private static (double? Loss, double? Auc, double? Accuracy) Validate(INetwork model, DataSet data, float[] outputs)
     {
-        model.Predict(data.Features, outputs);
         var labels = data.Labels;
         switch (model.Loss)
         {

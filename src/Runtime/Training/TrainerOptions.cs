@@ -72,6 +72,15 @@ public sealed class TrainerOptions
     /// <summary>Save a checkpoint (model, optimizer, schedule, scaler, early stopping) to this path after every epoch; null (default) saves none.</summary>
     public string? CheckpointPath { get; init; }
 
+    /// <summary>
+    /// Resume from a checkpoint that <see cref="CheckpointPath"/> wrote (Keras' <c>initial_epoch</c> with the state
+    /// restored): <see cref="Trainer.Fit"/> loads the model, optimizer, schedule, scaler and early-stopping state from
+    /// it and continues with the epoch after the one saved, up to <see cref="Epochs"/>, so a run split by a
+    /// checkpoint gives the same weights as one run straight through. Distributed: every rank loads the file (put it
+    /// where every rank can read it), then rank 0's state is broadcast. Default null: start afresh.
+    /// </summary>
+    public string? ResumeFrom { get; init; }
+
     /// <summary>Hooks after every optimizer step and every epoch; any can stop training.</summary>
     public IReadOnlyList<ITrainerCallback> Callbacks { get; init; } = [];
 
@@ -89,6 +98,20 @@ public sealed class TrainerOptions
 
     /// <summary>Where progress goes (default the console); giving a writer makes <see cref="ProgressMode.Auto"/> print plain lines.</summary>
     public TextWriter? ProgressWriter { get; init; }
+
+    /// <summary>
+    /// Data-parallel training over the ranks of an MPI job (default null: this process alone), as with PyTorch's
+    /// DistributedDataParallel: rank 0's model is broadcast at the start; each rank trains on its shard of every
+    /// batch (<see cref="BatchSize"/> is the global batch, split evenly over the ranks; the shards follow
+    /// <see cref="DataShard"/>); gradients are averaged before clipping and the optimizer step; losses and validation
+    /// metrics are combined over all ranks (AUC over all predictions); progress and checkpoints come from rank 0
+    /// only; stops are decided once for all ranks; an exception on any rank ends the job through MPI_Abort with its
+    /// message. Pass <c>DistributedContext.FromEnvironment()</c>: a world of one without mpirun.
+    /// </summary>
+    public DistributedContext? Distributed { get; init; }
+
+    /// <summary>Floats per allreduce bucket when <see cref="Distributed"/> (default <see cref="GradientSynchronizer.DefaultBucketCapacity"/>).</summary>
+    public int GradientBucketCapacity { get; init; } = GradientSynchronizer.DefaultBucketCapacity;
 
     /// <summary>
     /// One-cycle (§7.5.5) over the whole run, stepped per optimizer step: the rate rises from peak/25 to the peak in
