@@ -75,7 +75,7 @@ namespace DslNet.Distributed.Worker
             var trainer = new Trainer(model, Options(world));
             var history = trainer.Fit(train, validation);
             SayChecksum(world, model);
-            Say(world, $"BUCKETS {trainer.Synchronizer?.Buckets.Count ?? 0} SYNCED {trainer.Synchronizer?.Steps ?? 0}");
+            Say(world, $"BUCKETS count={trainer.Synchronizer?.Buckets.Count ?? 0} synced={trainer.Synchronizer?.Steps ?? 0}");
 
             if (world.IsRoot)
             {
