@@ -11,7 +11,8 @@
 #   - OMPI_MCA_btl=self,vader (shared memory; DSLNET_MPI_TRANSPORT=tcp gives self,tcp over loopback), with vader's
 #     single-copy mechanism off, since containers usually forbid the ptrace-based cross-memory attach;
 #   - oversubscription allowed (more ranks than cores: 3 ranks on 2 cores) and no core binding, so ranks share the
-#     cores with whatever else runs instead of being pinned onto a busy one;
+#     cores with whatever else runs instead of being pinned onto a busy one; a rank waiting for a message yields its
+#     core (mpi_yield_when_idle) instead of spinning on it while the rank it waits for needs that core;
 #   - TERM=dumb (no escape codes in the ranks' output).
 # On a cluster use your site's mpirun and hostfile directly; none of this is needed there.
 set -euo pipefail
@@ -27,6 +28,7 @@ fi
 export OMPI_MCA_plm=isolated
 export OMPI_MCA_rmaps_base_oversubscribe=1
 export OMPI_MCA_hwloc_base_binding_policy=none
+export OMPI_MCA_mpi_yield_when_idle=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 case "${DSLNET_MPI_TRANSPORT:-shm}" in
     shm) export OMPI_MCA_btl=self,vader ;;

@@ -49,7 +49,7 @@ namespace DslNet.Distributed.Worker
         }
 
         private static void SayChecksum(DistributedContext world, INetwork model) =>
-            Say(world, $"RANK {world.Rank} params_crc={WorkerData.Checksum(model):x8}");
+            Say(world, $"RANK {world.Rank} params_crc={ModelChecksum.Crc32C(model):x8}");
 
         /// <summary>
         /// (1) n ranks × batch B against 1 rank × batch nB after 2 epochs of <paramref name="stepsPerEpoch"/> AdamW

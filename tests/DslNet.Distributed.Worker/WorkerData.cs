@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace DslNet.Distributed.Worker;
 
 internal static class WorkerData
@@ -27,13 +25,4 @@ internal static class WorkerData
     /// <summary>A data set whose only feature is the row's index: a batch tells which rows it holds.</summary>
     public static DataSet RowIndices(int rows) =>
         DataSet.FromArrays(Enumerable.Range(0, rows).Select(r => (float)r).ToArray(), new float[rows], 1);
-
-    /// <summary>CRC-32C of the parameters' and running statistics' bits: equal values print equal checksums.</summary>
-    public static uint Checksum(INetwork model)
-    {
-        uint crc = 0;
-        foreach (var value in model.Parameters.Data) crc = BitOperations.Crc32C(crc, BitConverter.SingleToUInt32Bits(value));
-        foreach (var value in model.RunningStatistics.Data) crc = BitOperations.Crc32C(crc, BitConverter.SingleToUInt32Bits(value));
-        return crc;
-    }
 }
