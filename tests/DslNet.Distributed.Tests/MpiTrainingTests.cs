@@ -17,7 +17,7 @@ public sealed class MpiTrainingTests
     /// (1) n ranks × batch 8 give the parameters of 1 rank × batch 8n after 20 AdamW steps (one-cycle, clipping) to
     /// 1e-5; (2) every rank ends with bit-identical parameters although each built its model with another seed;
     /// the validation AUC over all ranks' predictions equals the single-process AUC; (3) the ranks' batches cover
-    /// every row exactly once per epoch, in another order each epoch.
+    /// every row exactly once per epoch, in another order each epoch; and a distributed step allocates nothing.
     /// </summary>
     [Theory]
     [InlineData(2)]
@@ -34,6 +34,7 @@ public sealed class MpiTrainingTests
             var buckets = job.Single(r, "BUCKETS");
             Assert.Equal("4", MpiJob.Field(buckets, "count"));      // bucket capacity 100 floats over PlainNet's 289: [17] [128] [16] [128]
             Assert.Equal("20", MpiJob.Field(buckets, "synced"));
+            Assert.Equal("0", MpiJob.Field(job.Single(r, "ALLOCATED"), "bytes"));   // six distributed steps allocate nothing
         }
 
         Assert.Equal("20", MpiJob.Field(job.Single(0, "STEPS"), "distributed"));

@@ -61,8 +61,20 @@ namespace DslNet.Distributed.Worker
             var rows = stepsPerEpoch * world.Size * batchPerRank;
             var train = WorkerData.Binary(rows, DataSeed);
             var validation = WorkerData.Binary(301, DataSeed + 1);
+            // Bytes this thread allocated between the ends of optimizer steps 2 and 8 (inside epoch 1): the step,
+            // the gradient allreduce and the combined loss and stop flag must allocate nothing.
+            long allocatedAt2 = 0, allocatedSteps2To8 = -1;
+            var allocation = new TrainerCallback
+            {
+                BatchEnd = context =>
+                {
+                    if (context.OptimizerStep == 2) allocatedAt2 = GC.GetAllocatedBytesForCurrentThread();
+                    if (context.OptimizerStep == 8) allocatedSteps2To8 = GC.GetAllocatedBytesForCurrentThread() - allocatedAt2;
+                },
+            };
             TrainerOptions Options(DistributedContext? distributed) => new()
             {
+                Callbacks = distributed is null ? [] : [allocation],
                 Epochs = 2,
                 BatchSize = world.Size * batchPerRank,
                 LearningRate = 1e-2,
@@ -75,6 +87,7 @@ namespace DslNet.Distributed.Worker
             var trainer = new Trainer(model, Options(world));
             var history = trainer.Fit(train, validation);
             SayChecksum(world, model);
+            Say(world, $"ALLOCATED bytes={allocatedSteps2To8}");
             Say(world, $"BUCKETS count={trainer.Synchronizer?.Buckets.Count ?? 0} synced={trainer.Synchronizer?.Steps ?? 0}");
 
             if (world.IsRoot)
