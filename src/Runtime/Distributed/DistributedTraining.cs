@@ -63,15 +63,15 @@ internal sealed class DistributedTraining
         if (_model.RunningStatistics.Length > 0) _world.Broadcast(_model.RunningStatistics.Span);
     }
 
-    /// <summary>The mean of the ranks' step losses, and whether any rank asked to stop.</summary>
-    public (double Loss, bool AnyStop) CombineStep(double loss, bool stop)
+    /// <summary>The mean of the ranks' step losses: the loss of the combined batch, the same on every rank.</summary>
+    public double MeanLoss(double loss)
     {
         _scalars[0] = loss;
-        _scalars[1] = stop ? 1 : 0;
-        _world.AllReduceSum(_scalars);
-        return (_scalars[0] / _world.Size, _scalars[1] > 0);
+        _world.AllReduceSum(_scalars.AsSpan(0, 1));
+        return _scalars[0] / _world.Size;
     }
 
+    /// <summary>Whether any rank asked to stop: every rank then stops at the same step.</summary>
     public bool AnyStop(bool stop)
     {
         _scalars[0] = stop ? 1 : 0;

@@ -30,8 +30,6 @@ internal sealed unsafe class MpiCommunicator : Communicator
     public override int Size { get; }
     public override string Description { get; }
 
-    public string LibraryVersion => _mpi.LibraryVersion();
-
     public override void Broadcast(Span<float> values, int root)
     {
         fixed (float* p = values) _mpi.Broadcast(p, values.Length, _mpi.Float, root, _comm);

@@ -56,7 +56,6 @@ internal sealed unsafe class MpiLibrary
     private readonly delegate* unmanaged<nint, int> _barrier;
     private readonly delegate* unmanaged<void*, int, nint, void*, int*, int*, nint, nint, int> _allgatherv;
     private readonly delegate* unmanaged<nint, int, int> _abort;
-    private readonly delegate* unmanaged<byte*, int*, int> _libraryVersion;
 
     private MpiLibrary(string path, nint handle)
     {
@@ -76,7 +75,6 @@ internal sealed unsafe class MpiLibrary
         _barrier = (delegate* unmanaged<nint, int>)Export(handle, "MPI_Barrier");
         _allgatherv = (delegate* unmanaged<void*, int, nint, void*, int*, int*, nint, nint, int>)Export(handle, "MPI_Allgatherv");
         _abort = (delegate* unmanaged<nint, int, int>)Export(handle, "MPI_Abort");
-        _libraryVersion = (delegate* unmanaged<byte*, int*, int>)Export(handle, "MPI_Get_library_version");
 
         if (Flavor == MpiFlavor.OpenMpi)
         {
@@ -205,15 +203,6 @@ internal sealed unsafe class MpiLibrary
         Check(_allgatherv(send, sendCount, type, receive, counts, displacements, type, comm), "MPI_Allgatherv");
 
     public void Abort(nint comm, int code) => _abort(comm, code);
-
-    public string LibraryVersion()
-    {
-        var buffer = new byte[8192];
-        int length;
-        fixed (byte* text = buffer)
-            Check(_libraryVersion(text, &length), "MPI_Get_library_version");
-        return System.Text.Encoding.ASCII.GetString(buffer, 0, Math.Clamp(length, 0, buffer.Length)).Trim('\0').Trim();
-    }
 
     private static void Check(int code, string call)
     {

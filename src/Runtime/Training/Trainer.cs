@@ -169,7 +169,7 @@ public sealed class Trainer
                     // Across ranks, the accumulated mean is averaged once (DDP's no_sync on the micro-batches before it).
                     distributed?.Synchronizer.Synchronize();
                     var stepLoss = microLossSum / accumulation;
-                    if (distributed is not null) stepLoss = distributed.CombineStep(stepLoss, false).Loss;
+                    if (distributed is not null) stepLoss = distributed.MeanLoss(stepLoss);
                     microLossSum = 0;
                     var learningRate = optimizer.LearningRate;
                     var momentum = optimizer.Momentum;
