@@ -65,10 +65,31 @@ public sealed class Trainer
     /// <summary>The loss scaler of the latest <see cref="Fit"/> with <see cref="TrainerOptions.LossScaling"/>.</summary>
     public GradScaler? Scaler { get; private set; }
 
+    /// <summary>The gradient synchronizer of the latest distributed <see cref="Fit"/> (its wait time is the communication a step did not hide).</summary>
+    public GradientSynchronizer? Synchronizer { get; private set; }
+
     /// <summary>Trains on <paramref name="train"/> for <see cref="TrainerOptions.Epochs"/> epochs, validating on <paramref name="validation"/> after each.</summary>
     /// <exception cref="ArgumentException">The data does not fit the model or its loss (wrong width, a label outside {0, 1} for BCE, a class out of range for cross-entropy, a NaN/∞ feature): the message names the set and the row.</exception>
     /// <exception cref="NumericalAnomalyException">With <see cref="TrainerOptions.DetectAnomalies"/>: the first block that produced NaN/∞.</exception>
+    /// <remarks>With <see cref="TrainerOptions.Distributed"/> over several ranks, every rank calls Fit with the same (whole) data sets.</remarks>
     public TrainingHistory Fit(DataSet train, DataSet? validation = null)
+    {
+        if (Options.Distributed is not { IsDistributed: true } world) return FitCore(train, validation, null);
+        try
+        {
+            var distributed = new DistributedTraining(world, Model, Options, Options.GradientBucketCapacity);
+            Synchronizer = distributed.Synchronizer;
+            return FitCore(train, validation, distributed);
+        }
+        catch (Exception e)
+        {
+            // The other ranks would wait forever in their next collective: end the job, saying why.
+            world.Abort($"training failed: {e.GetType().Name}: {e.Message}");
+            throw;
+        }
+    }
+
+    private TrainingHistory FitCore(DataSet train, DataSet? validation, DistributedTraining? distributed)
     {
         ArgumentNullException.ThrowIfNull(train);
         var options = Options;
@@ -77,9 +98,9 @@ public sealed class Trainer
         if (options.EarlyStopping is not null && validation is null)
             throw new ArgumentException("Early stopping watches the validation loss: pass a validation set to Fit.", nameof(validation));
         // A bad path must fail now, not after the first epoch has trained.
-        if (options.CheckpointPath is not null) Checkpoint.CheckWritable(options.CheckpointPath);
+        if (options.CheckpointPath is not null && (distributed?.World.IsRoot ?? true)) Checkpoint.CheckWritable(options.CheckpointPath);
 
-        var batchesPerEpoch = train.BatchesPerEpoch(options.BatchSize, options.DropLast);
+        var batchesPerEpoch = distributed?.BatchesPerEpoch(train) ?? train.BatchesPerEpoch(options.BatchSize, options.DropLast);
         var accumulation = options.AccumulationSteps;
         var stepsPerEpoch = batchesPerEpoch / accumulation;
         if (stepsPerEpoch == 0)
@@ -105,14 +126,17 @@ public sealed class Trainer
             ClipNorm = options.ClipNorm,
         };
         var context = new TrainingContext(model, optimizer, schedule, history, options.Epochs, batchesPerEpoch);
-        var progress = ProgressDisplay.Create(options.Progress, options.ProgressWriter);
+        var isRoot = distributed?.World.IsRoot ?? true;
+        var progress = isRoot ? ProgressDisplay.Create(options.Progress, options.ProgressWriter) : null;
         var callbacks = options.Callbacks;
         var validationOutputs = validation is null ? null : new float[validation.Rows * model.OutputSize];
-        var checkpoint = options.CheckpointPath is null && options.ResumeFrom is null
-            ? null
-            : BuildCheckpoint(model, optimizer, schedule, scaler, stopping);
+        var checkpoint = (options.CheckpointPath is not null && isRoot) || options.ResumeFrom is not null
+            ? BuildCheckpoint(model, optimizer, schedule, scaler, stopping)
+            : null;
+        var (localOutputs, outputCounts) = distributed is not null && validation is not null ? distributed.PredictionBuffers(validation) : ([], []);
         var firstEpoch = options.ResumeFrom is null ? 1 : Resume(checkpoint!, options.ResumeFrom, options.Epochs, progress);
         context.OptimizerStep = (long)(firstEpoch - 1) * stepsPerEpoch;
+        distributed?.BroadcastState();
         var clipNorm = options.ClipNorm ?? double.PositiveInfinity;
 
         var monitor = model.Monitor;
@@ -136,7 +160,8 @@ public sealed class Trainer
                 var epochSteps = 0;
                 accumulator?.Reset();
 
-                foreach (var batch in train.Batches(options.BatchSize, options.Shuffle, options.Seed, epoch - 1, options.DropLast))
+                var batches = distributed?.Batches(train, epoch - 1) ?? train.Batches(options.BatchSize, options.Shuffle, options.Seed, epoch - 1, options.DropLast);
+                foreach (var batch in batches)
                 {
                     var gathers = monitor.Gathers(model.StepCount);
                     var loss = scaler is null
@@ -154,8 +179,11 @@ public sealed class Trainer
                         continue;
                     }
 
-                    // One optimizer step: unscale, clip (recording the norm before clipping), step, update, schedule.
+                    // One optimizer step: average over ranks, unscale, clip (recording the norm before clipping), step, update, schedule.
+                    // Across ranks, the accumulated mean is averaged once (DDP's no_sync on the micro-batches before it).
+                    distributed?.Synchronizer.Synchronize();
                     var stepLoss = microLossSum / accumulation;
+                    if (distributed is not null) stepLoss = distributed.MeanLoss(stepLoss);
                     microLossSum = 0;
                     var learningRate = optimizer.LearningRate;
                     var momentum = optimizer.Momentum;
@@ -184,12 +212,20 @@ public sealed class Trainer
                     if (options.StopOnNonFiniteLoss && !double.IsFinite(stepLoss))
                         context.RequestStop($"the training loss became {stepLoss} at optimizer step {context.OptimizerStep - 1} (epoch {epoch})");
                     for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnBatchEnd(context);
+                    if (distributed is not null && distributed.AnyStop(context.StopRequested))
+                        context.RequestStop("a callback on another rank requested a stop");
                     progress?.Batch(context.Batch, epochRows, loss);
                     if (context.StopRequested) break;
                 }
 
                 var trainSeconds = epochClock.Elapsed.TotalSeconds;
+                if (distributed is not null) (epochLossSum, epochRows) = distributed.CombineEpoch(epochLossSum, epochRows);
                 var trainLoss = epochRows > 0 ? epochLossSum / epochRows : double.NaN;
+                if (validation is not null)
+                {
+                    if (distributed is null) model.Predict(validation.Features, validationOutputs);
+                    else distributed.Predict(validation, validationOutputs!, localOutputs, outputCounts);
+                }
                 var (validationLoss, auc, accuracy) = validation is null ? (null, null, null) : Validate(model, validation, validationOutputs!);
                 if (schedule?.Unit == ScheduleUnit.Epoch) schedule.Step();
 
@@ -197,11 +233,13 @@ public sealed class Trainer
                     epochSteps > 0 ? context.LearningRate : optimizer.LearningRate, epochSteps, trainSeconds,
                     epochClock.Elapsed.TotalSeconds, trainSeconds > 0 ? epochRows / trainSeconds : 0);
                 for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnEpochEnd(context, record);
+                if (distributed is not null && distributed.AnyStop(context.StopRequested))
+                    context.RequestStop("a callback on another rank requested a stop");
 
                 if (stopping is not null && stopping.Report(EarlyStoppingValue(stopping, record), model))
                     context.RequestStop($"early stopping: no improvement for {stopping.Patience} epochs (best epoch {stopping.BestEpoch + 1})");
 
-                if (options.CheckpointPath is not null)
+                if (options.CheckpointPath is not null && isRoot)
                 {
                     checkpoint!.Save(options.CheckpointPath, data =>
                     {
@@ -224,6 +262,7 @@ public sealed class Trainer
             }
             if (stopping is { RestoreBestWeights: true, HasBestWeights: true } && !stopping.ShouldStop)
                 stopping.RestoreBest(model);
+            distributed?.BroadcastRunningStatistics();
         }
         finally
         {
@@ -241,9 +280,16 @@ public sealed class Trainer
             : record.ValidationAuc ?? record.ValidationAccuracy
               ?? throw new InvalidOperationException("Early stopping in Max mode watches validation AUC or accuracy, which an MSE model does not have; use Min mode (validation loss).");
 
-    /// <summary>Restores a saved run; returns the first epoch still to train.</summary>
+    /// <summary>Restores a saved run; returns the first epoch still to train. A file that cannot be resumed changes nothing.</summary>
     private static int Resume(Checkpoint checkpoint, string path, int epochs, ProgressDisplay? progress)
     {
+        var saved = Checkpoint.ReadInfo(path).Data;
+        if (!saved.Has("epoch"))
+            throw new InvalidDataException($"{path}: the checkpoint has no 'epoch' entry: it was not written by Trainer (CheckpointPath), so it says nowhere where to resume.");
+        var savedEpoch = saved.Int64("epoch");
+        if (savedEpoch < 1 || savedEpoch >= epochs)
+            throw new InvalidDataException($"{path}: the checkpoint was saved after epoch {savedEpoch}; resuming needs it to be between 1 and Epochs − 1 = {epochs - 1}.");
+
         CheckpointInfo info;
         try
         {
@@ -256,9 +302,6 @@ public sealed class Trainer
         }
 
         foreach (var warning in info.Warnings) progress?.Message($"warning: {warning}");
-        var savedEpoch = info.Data.Int64("epoch");
-        if (savedEpoch < 1 || savedEpoch > epochs)
-            throw new InvalidDataException($"{path}: the checkpoint was saved after epoch {savedEpoch}, outside this run's 1..{epochs}.");
         progress?.Message($"resumed from {path} after epoch {savedEpoch}");
         return (int)savedEpoch + 1;
     }
@@ -284,10 +327,9 @@ public sealed class Trainer
         return step;
     }
 
-    /// <summary>Inference-mode loss and metrics over the whole set, from one Predict pass.</summary>
+    /// <summary>Inference-mode loss and metrics over the whole set, from the outputs of one Predict pass.</summary>
     private static (double? Loss, double? Auc, double? Accuracy) Validate(INetwork model, DataSet data, float[] outputs)
     {
-        model.Predict(data.Features, outputs);
         var labels = data.Labels;
         switch (model.Loss)
         {

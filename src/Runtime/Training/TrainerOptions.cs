@@ -74,10 +74,12 @@ public sealed class TrainerOptions
 
     /// <summary>
     /// Continue the run saved in this checkpoint (written through <see cref="CheckpointPath"/> with the same model,
-    /// data and options): model, optimizer, schedule, scaler and early stopping are restored and training goes on
-    /// from the epoch after the saved one, bit-identically to a run that was never interrupted. A corrupted file, or
-    /// one that does not fit the model or these options, is refused before anything changes. The returned history
-    /// holds the resumed epochs only. Null (default): start fresh.
+    /// data and options; Keras' <c>initial_epoch</c> with the state restored): model, optimizer, schedule, scaler and
+    /// early stopping are restored and training goes on from the epoch after the saved one, up to
+    /// <see cref="Epochs"/>, bit-identically to a run that was never interrupted. A corrupted file, or one that does
+    /// not fit the model or these options, is refused before anything changes. The returned history holds the
+    /// resumed epochs only. Distributed: every rank loads the file (put it where every rank can read it), then rank
+    /// 0's state is broadcast. Null (default): start fresh.
     /// </summary>
     public string? ResumeFrom { get; init; }
 
@@ -98,6 +100,20 @@ public sealed class TrainerOptions
 
     /// <summary>Where progress goes (default the console); giving a writer makes <see cref="ProgressMode.Auto"/> print plain lines.</summary>
     public TextWriter? ProgressWriter { get; init; }
+
+    /// <summary>
+    /// Data-parallel training over the ranks of an MPI job (default null: this process alone), as with PyTorch's
+    /// DistributedDataParallel: rank 0's model is broadcast at the start; each rank trains on its shard of every
+    /// batch (<see cref="BatchSize"/> is the global batch, split evenly over the ranks; the shards follow
+    /// <see cref="DataShard"/>); gradients are averaged before clipping and the optimizer step; losses and validation
+    /// metrics are combined over all ranks (AUC over all predictions); progress and checkpoints come from rank 0
+    /// only; stops are decided once for all ranks; an exception on any rank ends the job through MPI_Abort with its
+    /// message. Pass <c>DistributedContext.FromEnvironment()</c>: a world of one without mpirun.
+    /// </summary>
+    public DistributedContext? Distributed { get; init; }
+
+    /// <summary>Floats per allreduce bucket when <see cref="Distributed"/> (default <see cref="GradientSynchronizer.DefaultBucketCapacity"/>).</summary>
+    public int GradientBucketCapacity { get; init; } = GradientSynchronizer.DefaultBucketCapacity;
 
     /// <summary>
     /// One-cycle (§7.5.5) over the whole run, stepped per optimizer step: the rate rises from peak/25 to the peak in
