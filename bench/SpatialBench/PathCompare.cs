@@ -7,8 +7,11 @@ using DslNet.Kernels.Cpu.Spatial;
 namespace DslNet.SpatialBench;
 
 /// <summary>
-/// The direct kernel against im2col + GEMM on the same groups-1 shape, alternating runs (the cores are shared, so
-/// medians of interleaved calls): how <c>Conv2dGeometry.DirectPatchLength</c> was chosen.
+/// The direct kernels against im2col + GEMM on the same groups-1 shape, alternating runs, timed in process CPU time
+/// (the cores are shared: wall time swings with the other processes), medians of interleaved calls: how
+/// <c>Conv2dGeometry.DirectPatchLength</c> was chosen. Run it at 1 thread. (A small-patch forward that kept 16 output
+/// channels in a register over the whole patch was tried too: 1.37x the GEMM path's CPU time at K = 9, as the patch
+/// gather, not the arithmetic, dominates such a layer; it was dropped.)
 /// </summary>
 internal static class PathCompare
 {
@@ -16,6 +19,7 @@ internal static class PathCompare
     {
         var knob = typeof(Conv2dGeometry).GetProperty("DirectPatchLength", BindingFlags.NonPublic | BindingFlags.Static)!;
         int saved = (int)knob.GetValue(null)!;
+        var process = System.Diagnostics.Process.GetCurrentProcess();
         var random = new Random(2);
         float[] Rand(long n) => Enumerable.Range(0, checked((int)n)).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
         var x = Rand(g.InputLength); var w = Rand(g.WeightLength); var b = Rand(g.OutChannels);
@@ -35,15 +39,17 @@ internal static class PathCompare
                 for (int path = 0; path < 2; path++)
                 {
                     knob.SetValue(null, path == 0 ? 0 : int.MaxValue);
-                    var sw = Stopwatch.StartNew();
+                    process.Refresh();
+                    var cpu = process.TotalProcessorTime;
                     run();
-                    if (r >= 3) times[path].Add(sw.Elapsed.TotalMilliseconds);
+                    process.Refresh();
+                    if (r >= 3) times[path].Add((process.TotalProcessorTime - cpu).TotalMilliseconds);
                 }
             }
 
             double gemm = Median(times[0]), direct = Median(times[1]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  K={g.PatchLength,4} C_out={g.OutChannels,3} {name,-12} im2col+GEMM {gemm,7:F2} ms  direct {direct,7:F2} ms  (direct/GEMM {direct / gemm:F2})"));
+                $"  K={g.PatchLength,4} C_out={g.OutChannels,3} {name,-12} im2col+GEMM {gemm,7:F2} CPU-ms  direct {direct,7:F2} CPU-ms  (direct/GEMM {direct / gemm:F2})"));
         }
 
         knob.SetValue(null, saved);

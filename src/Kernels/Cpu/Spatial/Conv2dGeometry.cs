@@ -97,10 +97,9 @@ public readonly record struct Conv2dGeometry
     internal bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && StrideHeight == 1 && StrideWidth == 1 && PadHeight == 0 && PadWidth == 0;
 
     /// <summary>groups = 1 with a patch shorter than this also runs the direct kernel (<see cref="GroupedConv2d"/>). 0: never.
-    /// Measured (bench/SpatialBench --compare-paths, batch 128, 3x3 pad 1, interleaved medians on shared cores): the direct
-    /// kernel is 1.4–1.8x slower than im2col + GEMM already at K = 9 (C_in = 1) forward and input gradient, 3.5x at K = 27,
-    /// 6–9x at K ≥ 72; only the K = 9 weight gradient was faster (0.83x). So the GEMM path always runs for groups = 1;
-    /// settable so tests run both paths on the same shapes.</summary>
+    /// Measured (bench/SpatialBench --compare-paths 1: batch 128, 3x3 pad 1, one thread, process CPU time, interleaved
+    /// medians): the direct kernel takes 1.1–1.6x the GEMM path's time at K = 9 (C_in = 1), 1.3–3.1x at K = 27 and
+    /// 2.3–9x at K ≥ 72, in every pass. So groups = 1 always runs im2col + GEMM; settable so tests run both paths.</summary>
     internal static int DirectPatchLength { get; set; }
 
     internal bool RunsDirect => Groups > 1 || PatchLength < DirectPatchLength;
