@@ -43,6 +43,7 @@ public static class CommandLine
           --checkpoint FILE   save model, optimizer, schedule and scaler to FILE after every epoch
           --resume FILE       continue the run saved in FILE (same data and options), bit-identically
           --stop-after-epoch N  stop after epoch N, as if interrupted (needs --checkpoint; resume later)
+          --distributed       data-parallel over the ranks of an MPI job (scripts/mpirun.sh -np 2 dotnet …StreamRec.dll --distributed)
           -h, --help          show this help
 
         Exit codes: 0 done, 2 bad arguments or unusable input files.
@@ -71,9 +72,10 @@ public static class CommandLine
 
             if (!IsKnown(name)) return Fail($"unknown option '{name}'.");
             if (!seen.Add(name)) return Fail($"{name} is given twice.");
-            if (name == "--compare")
+            if (name == "--compare" || name == "--distributed")
             {
-                if (value is not null) return Fail("--compare takes no value.");
+                if (value is not null) return Fail($"{name} takes no value.");
+                if (name == "--distributed") options = options with { Distributed = true };
                 continue;
             }
 
@@ -136,6 +138,8 @@ public static class CommandLine
             return Fail($"--resume: there is no file '{options.ResumePath}'.");
         if (options.StopAfterEpoch is not null && options.CheckpointPath is null)
             return Fail("--stop-after-epoch needs --checkpoint, or the run is lost.");
+        if (options.Distributed && (seen.Contains("--compare") || options.Recipe == Recipe.Baseline || export is not null))
+            return Fail("--distributed goes with the full recipe's training run.");
         if ((options.CheckpointPath ?? options.ResumePath) is not null && (seen.Contains("--compare") || options.Recipe == Recipe.Baseline))
             return Fail("--checkpoint and --resume go with the full recipe's training run.");
 
@@ -155,7 +159,7 @@ public static class CommandLine
 
     private static bool IsKnown(string name) => name is "--epochs" or "--batch-size" or "--seed" or "--threads" or "--rows"
         or "--val-rows" or "--data-seed" or "--train" or "--val" or "--export" or "--recipe" or "--compare" or "--device" or "--precision"
-        or "--checkpoint" or "--resume" or "--stop-after-epoch";
+        or "--checkpoint" or "--resume" or "--stop-after-epoch" or "--distributed";
 
     private static int Integer(string name, string value, ref string? error)
     {

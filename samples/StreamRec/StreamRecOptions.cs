@@ -57,5 +57,11 @@ public sealed record StreamRecOptions
     /// </summary>
     public int? StopAfterEpoch { get; init; }
 
+    /// <summary>
+    /// Data-parallel over the ranks of an MPI job (<c>--distributed</c>): each rank trains on its share of every
+    /// batch of <see cref="BatchSize"/> rows; alone (without mpirun) it is a world of one.
+    /// </summary>
+    public bool Distributed { get; init; }
+
     public bool UsesCsv => TrainPath is not null;
 }

@@ -22,6 +22,12 @@ public sealed record StreamRecResult(
     double PredictSamplesPerSecond,
     string Summary)
 {
+    /// <summary>This process's rank and the number of ranks (<c>--distributed</c> under mpirun; else 0 of 1).</summary>
+    public (int Rank, int Size) Ranks { get; init; } = (0, 1);
+
+    /// <summary>CRC-32C of the final parameters and running statistics: equal on every rank of a distributed run.</summary>
+    public uint ParameterChecksum { get; init; }
+
     public EpochResult Last => Epochs[^1];
 
     public double FinalValidationAuc => Last.ValidationAuc;

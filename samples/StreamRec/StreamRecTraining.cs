@@ -27,7 +27,11 @@ public static class StreamRecTraining
         ArgumentNullException.ThrowIfNull(options);
         Validate(options);
         log ??= TextWriter.Null;
+        // Without mpirun, --distributed is a world of one and loads no MPI library.
+        using var world = options.Distributed ? DistributedContext.FromEnvironment() : null;
+        if (world is { IsRoot: false }) log = TextWriter.Null;                 // rank 0 reports
         if (options.Threads is { } threads) CpuThreads.Count = threads;
+        else if (world is { IsDistributed: true }) CpuThreads.Count = Math.Max(1, Environment.ProcessorCount / world.Size);
 
         var data = LoadData(options, log);
         var (train, validation) = (data.Train, data.Validation);
@@ -46,19 +50,25 @@ public static class StreamRecTraining
         log.WriteLine(FormattableString.Invariant(
             $"AdamW(lr={options.MaxLearningRate:g}, weight_decay={options.WeightDecay:g}), OneCycleLR(max_lr={options.MaxLearningRate:g}, total_steps={options.Epochs * stepsPerEpoch}, pct_start={options.PctStart:g}, div_factor={options.DivFactor:g}, final_div_factor={options.FinalDivFactor:g}), clip_grad_norm={options.ClipNorm:g}, batch_size={options.BatchSize}, {stepsPerEpoch} steps/epoch"));
         if (options.CheckpointPath is not null) log.WriteLine($"checkpoint: {options.CheckpointPath} (every epoch)");
+        if (world is not null) log.WriteLine($"distributed: {world.Size} rank(s) over {world.Backend}, {options.BatchSize / world.Size} rows per rank per batch");
         log.WriteLine();
 
         var loopAllocations = new BatchLoopAllocations();
         IReadOnlyList<ITrainerCallback> callbacks = options.StopAfterEpoch is { } last ? [loopAllocations, StopAfter(last)] : [loopAllocations];
-        var trainer = new Trainer(model, TrainerOptionsFor(Recipe.Full, options, dropLast, log, lossScaling, callbacks));
+        var trainerOptions = TrainerOptionsFor(Recipe.Full, options, dropLast, log, lossScaling, callbacks, world);
+        var trainer = new Trainer(model, trainerOptions);
         var history = trainer.Fit(train, validation);
         if (history.StopReason is { } stopped && options.StopAfterEpoch is null)
             throw new InvalidOperationException($"Training stopped: {stopped}.");
 
         var epochs = EpochResults(history, train, options.BatchSize, dropLast, loopAllocations);
         var logits = new float[validation.Rows];
-        var predictPerSecond = options.MeasurePredict ? MeasurePredict(model, validation, logits) : double.NaN;
-        return new StreamRecResult(epochs, train.Rows, validation.Rows, CpuThreads.Count, data.TeacherAuc, predictPerSecond, model.Summary());
+        var predictPerSecond = options.MeasurePredict && (world?.IsRoot ?? true) ? MeasurePredict(model, validation, logits) : double.NaN;
+        return new StreamRecResult(epochs, train.Rows, validation.Rows, CpuThreads.Count, data.TeacherAuc, predictPerSecond, model.Summary())
+        {
+            Ranks = world is null ? (0, 1) : (world.Rank, world.Size),
+            ParameterChecksum = ModelChecksum.Crc32C(model),
+        };
     }
 
     /// <summary>
@@ -67,7 +77,7 @@ public static class StreamRecTraining
     /// the console, a live line when it is a terminal; any other writer gets plain per-epoch lines).
     /// </summary>
     internal static TrainerOptions TrainerOptionsFor(Recipe recipe, StreamRecOptions options, bool dropLast, TextWriter log,
-        bool lossScaling = false, IReadOnlyList<ITrainerCallback>? callbacks = null)
+        bool lossScaling = false, IReadOnlyList<ITrainerCallback>? callbacks = null, DistributedContext? world = null)
     {
         var full = recipe == Recipe.Full;
         return new TrainerOptions
@@ -87,6 +97,7 @@ public static class StreamRecTraining
             CheckpointPath = full ? options.CheckpointPath : null,
             ResumeFrom = full ? options.ResumePath : null,
             Callbacks = callbacks ?? [],
+            Distributed = world,
             ProgressWriter = ReferenceEquals(log, Console.Out) ? null : log,
         };
     }
@@ -146,11 +157,18 @@ public static class StreamRecTraining
 
     public static IEnumerable<string> FinalLines(StreamRecResult result)
     {
+        var (rank, size) = result.Ranks;
+        if (size > 1)
+        {
+            yield return string.Create(Invariant, $"RANK {rank} params_crc={result.ParameterChecksum:x8}");
+            if (rank != 0) yield break;
+        }
+
         if (!double.IsNaN(result.PredictSamplesPerSecond))
             yield return string.Create(Invariant,
                 $"predict: {result.PredictSamplesPerSecond:F0} samples/s (batch {PredictBatchSize}, {result.ValidationRows} validation rows, inference mode)");
         yield return string.Create(Invariant,
-            $"FINAL val_auc={result.FinalValidationAuc:F4} samples_per_s={result.TrainSamplesPerSecond:F0}");
+            $"FINAL val_auc={result.FinalValidationAuc:F4} samples_per_s={result.TrainSamplesPerSecond:F0}") + (size > 1 ? $" ranks={size}" : "");
     }
 
     /// <summary>Reads the CSV pair of <paramref name="options"/>, or generates the synthetic data set.</summary>

@@ -11,7 +11,13 @@ internal sealed record MpiJob(int ExitCode, string Output, TimeSpan Elapsed, IRe
 
     public static MpiJob Run(int ranks, params string[] arguments) => Run(ranks, DefaultTimeout, arguments);
 
-    public static MpiJob Run(int ranks, TimeSpan timeout, params string[] arguments)
+    public static MpiJob Run(int ranks, TimeSpan timeout, params string[] arguments) => RunProgram(ranks, timeout, WorkerPath, arguments);
+
+    /// <summary>The StreamRec sample's build for this configuration (the worker's project reference builds it).</summary>
+    public static string StreamRecPath => Path.Combine(Path.GetDirectoryName(WorkerPath)!, "StreamRec.dll");
+
+    /// <summary>Runs <paramref name="program"/> (a .NET assembly) on <paramref name="ranks"/> ranks.</summary>
+    public static MpiJob RunProgram(int ranks, TimeSpan timeout, string program, params string[] arguments)
     {
         var start = new ProcessStartInfo("bash")
         {
@@ -20,7 +26,7 @@ internal sealed record MpiJob(int ExitCode, string Output, TimeSpan Elapsed, IRe
             UseShellExecute = false,
             WorkingDirectory = RepositoryRoot,
         };
-        foreach (var argument in new[] { Path.Combine(RepositoryRoot, "scripts", "mpirun.sh"), "-np", ranks.ToString(), "dotnet", WorkerPath }.Concat(arguments))
+        foreach (var argument in new[] { Path.Combine(RepositoryRoot, "scripts", "mpirun.sh"), "-np", ranks.ToString(), "dotnet", program }.Concat(arguments))
             start.ArgumentList.Add(argument);
         start.Environment["DSLNET_THREADS"] = "1";   // ranks share 2 cores: one compute thread each
 

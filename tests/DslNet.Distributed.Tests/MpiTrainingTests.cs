@@ -58,6 +58,22 @@ public sealed class MpiTrainingTests
 
     /// <summary>(5) A rank killed by SIGKILL while the other waits in an allreduce: mpirun ends the job, non-zero, saying which rank died, within 30 s.</summary>
     [Fact]
+    public void The_StreamRec_sample_trains_on_two_ranks_with_identical_parameters_on_each()
+    {
+        var job = MpiJob.RunProgram(2, MpiJob.DefaultTimeout, MpiJob.StreamRecPath,
+            "--distributed", "--rows", "4000", "--val-rows", "1000", "--epochs", "2", "--threads", "1");
+        Assert.True(job.ExitCode == 0, job.Output);
+        var checksums = job.Lines.Select(l => l.Line).Where(l => l.Contains("RANK ", StringComparison.Ordinal))
+            .Select(l => MpiJob.Field(l[l.IndexOf("RANK ", StringComparison.Ordinal)..], "params_crc")).ToList();
+        Assert.Equal(2, checksums.Count);
+        Assert.Equal(checksums[0], checksums[1]);
+        var final = Assert.Single(job.Lines.Select(l => l.Line), l => l.Contains("FINAL val_auc=", StringComparison.Ordinal));
+        Assert.EndsWith("ranks=2", final.TrimEnd());
+        Assert.InRange(double.Parse(MpiJob.Field(final[final.IndexOf("FINAL", StringComparison.Ordinal)..], "val_auc"),
+            System.Globalization.CultureInfo.InvariantCulture), 0.55, 1.0);
+    }
+
+    [Fact]
     public void A_killed_rank_ends_the_whole_job_promptly()
     {
         var job = MpiJob.Run(2, "kill");
