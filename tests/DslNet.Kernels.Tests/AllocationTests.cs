@@ -18,33 +18,7 @@ public class AllocationTests
                 model.Step(step);
             }
 
-            // What runs the step is measured exactly: the calling thread and the pool's workers must allocate 0 bytes
-            // in every window. The process-wide figure is the catch-all for any other thread a kernel might use, but it
-            // also counts the test host's own threads, which allocate whether or not the step does: the flaky failure
-            // (672 bytes in one full-suite run, 840 in a reproduction with the whole assembly on a loaded machine) came
-            // only when earlier tests of the same process had run, never with this test alone, and no kernel starts a
-            // thread, timer or thread-pool item. So the catch-all is the quietest of up to 20 windows of 100 steps; an
-            // allocation in the step itself (at least one object per step, 100 per window) shows in every one of them.
-            long quietest = long.MaxValue;
-            for (int attempt = 0; attempt < 20 && quietest >= 512; attempt++)
-            {
-                long thread = GC.GetAllocatedBytesForCurrentThread();
-                long workers = WorkerPool.WorkerAllocatedBytes();
-                long total = GC.GetTotalAllocatedBytes(precise: true);
-                for (int step = 0; step < 100; step++)
-                {
-                    model.Step(step);
-                }
-
-                long totalDelta = GC.GetTotalAllocatedBytes(precise: true) - total;
-                long threadDelta = GC.GetAllocatedBytesForCurrentThread() - thread;
-                long workerDelta = WorkerPool.WorkerAllocatedBytes() - workers;
-                Assert.True(threadDelta == 0, $"calling thread allocated {threadDelta} bytes during 100 steps");
-                Assert.True(workerDelta == 0, $"worker threads allocated {workerDelta} bytes during 100 steps");
-                quietest = Math.Min(quietest, totalDelta);
-            }
-
-            Assert.True(quietest < 512, $"process allocated {quietest} bytes during 100 steps");
+            AllocationWindows.AssertStepsAllocateNothing(model.Step, stepsPerWindow: 100);
         }
         finally
         {

@@ -18,29 +18,7 @@ public class SpatialAllocationTests
                 model.Step(step);
             }
 
-            // The calling thread and the pool's workers must allocate 0 bytes in every window; the process-wide catch-all
-            // also counts the test host's own threads (which allocate under load whatever the step does), so it is the
-            // quietest of up to 20 windows, as in AllocationTests: an allocation in the step shows in every window.
-            long quietest = long.MaxValue;
-            for (int attempt = 0; attempt < 20 && quietest >= 512; attempt++)
-            {
-                long thread = GC.GetAllocatedBytesForCurrentThread();
-                long workers = WorkerPool.WorkerAllocatedBytes();
-                long total = GC.GetTotalAllocatedBytes(precise: true);
-                for (int step = 0; step < 30; step++)
-                {
-                    model.Step(step);
-                }
-
-                long totalDelta = GC.GetTotalAllocatedBytes(precise: true) - total;
-                long threadDelta = GC.GetAllocatedBytesForCurrentThread() - thread;
-                long workerDelta = WorkerPool.WorkerAllocatedBytes() - workers;
-                Assert.True(threadDelta == 0, $"calling thread allocated {threadDelta} bytes during 30 steps");
-                Assert.True(workerDelta == 0, $"worker threads allocated {workerDelta} bytes during 30 steps");
-                quietest = Math.Min(quietest, totalDelta);
-            }
-
-            Assert.True(quietest < 512, $"process allocated {quietest} bytes during 30 steps");
+            AllocationWindows.AssertStepsAllocateNothing(model.Step, stepsPerWindow: 30);
         }
         finally
         {
