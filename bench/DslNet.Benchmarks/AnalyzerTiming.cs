@@ -23,6 +23,11 @@ internal static class AnalyzerTiming
             for (var k = 0; k < 10; k++) n = bench.DataFlowAndRules();
             var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / 10;
             Console.WriteLine($"data-flow view + rules alone: wall {own.Elapsed.TotalMilliseconds / 10:F1} ms, process CPU {cpuMs:F1} ms ({n} diagnostics)");
+            var classes = (List<(INamedTypeSymbol Type, MemberBlock[] Blocks)>)typeof(AnalyzerBenchmarks).GetField("_classes", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(bench)!;
+            var types = KnownTypes.Create(compilation)!;
+            var viewCpu = Process.GetCurrentProcess().TotalProcessorTime;
+            for (var k = 0; k < 10; k++) foreach (var (type, blocks) in classes) TrainingBody.Collect(types, type, blocks);
+            Console.WriteLine($"data-flow view alone: process CPU {(Process.GetCurrentProcess().TotalProcessorTime - viewCpu).TotalMilliseconds / 10:F1} ms");
             var bindCpu = Process.GetCurrentProcess().TotalProcessorTime;
             var cb = compilation.Clone();
             foreach (var t in cb.SyntaxTrees) cb.GetSemanticModel(t).GetDiagnostics();
