@@ -5,6 +5,8 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using DslNet.Benchmarks;
 using Perfolizer.Horology;
 
+if (args.Length > 0 && args[0] == "analyzer-timing") return AnalyzerTiming.Run();
+
 if (args.Length > 0 && args[0] == CompareInference.Command)
 {
     return CompareInference.Run(args);

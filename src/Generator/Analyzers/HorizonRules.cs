@@ -49,8 +49,9 @@ namespace DslNet.Generator.Analyzers
             {
                 if (!CountsEpochs(body, value, epochSymbols, epochConstants)) continue;
                 var at = argument.Value == value ? argument.Syntax : value.Syntax;
-                report.Report(Diagnostics.HorizonIsEpochCount, at, null, Replacement(body, step, value),
-                    Message(body, step, creation, argument, value, owner));
+                var replacement = Replacement(body, step, value);
+                report.Report(Diagnostics.HorizonIsEpochCount, at, null, replacement,
+                    Message(body, step, creation, argument, value, owner, replacement));
                 return true;
             }
             return false;
@@ -143,7 +144,7 @@ namespace DslNet.Generator.Analyzers
         }
 
         private static string Message(TrainingBody body, CallFact step, IObjectCreationOperation stepped, IArgumentOperation argument,
-            IOperation value, IObjectCreationOperation owner)
+            IOperation value, IObjectCreationOperation owner, ImmutableDictionary<string, string?>? replacement)
         {
             var name = argument.Parameter?.Name ?? "horizon";
             var shown = body.WithValue(value);
@@ -159,7 +160,7 @@ namespace DslNet.Generator.Analyzers
                 consequence = "the warmup ends after " + count + " batches";
             else
                 consequence = "the " + schedule + " ends after " + count + " batches" + (KnownTypes.Is(owner.Type, body.Types.OneCycleLR) ? " and the next Step() throws" : "");
-            var fix = Replacement(body, step, value) is { } replacement
+            var fix = replacement is not null
                 ? "count it in optimizer steps ('" + replacement[ReplacementKey] + "')"
                 : "count it in optimizer steps (epochs × batches per epoch)";
             if (SchedulerRules.UnitOf(body, stepped, stepped.Type, 0) == Unit.Epoch)

@@ -90,14 +90,25 @@ namespace DslNet.Generator.Analyzers
             return false;
         }
 
-        public bool IsOptimizer(ITypeSymbol? type) => DerivesFrom(type, Optimizer);
+        // Every invocation asks these about its receiver and containing type: answers are kept per type.
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<ITypeSymbol, (bool Optimizer, bool Scheduler, bool Model)> _kinds =
+            new System.Collections.Concurrent.ConcurrentDictionary<ITypeSymbol, (bool, bool, bool)>(SymbolEqualityComparer.Default);
 
-        public bool IsScheduler(ITypeSymbol? type) =>
+        private (bool Optimizer, bool Scheduler, bool Model) KindOf(ITypeSymbol type) =>
+            _kinds.GetOrAdd(type, t => (DerivesFrom(t, Optimizer), ComputeIsScheduler(t), ComputeIsModel(t)));
+
+        public bool IsOptimizer(ITypeSymbol? type) => type is not null && KindOf(type).Optimizer;
+
+        public bool IsScheduler(ITypeSymbol? type) => type is not null && KindOf(type).Scheduler;
+
+        private bool ComputeIsScheduler(ITypeSymbol? type) =>
             Implements(type, Scheduler) || Is(type, OneCycleLR) || Is(type, StepLR) || Is(type, CosineAnnealingLR)
             || Is(type, CosineAnnealingWarmRestarts) || Is(type, LinearWarmup) || Is(type, SequentialLR);
 
         /// <summary>A generated model: implements INetwork, or is a [Network] class (before the generator ran).</summary>
-        public bool IsModel(ITypeSymbol? type)
+        public bool IsModel(ITypeSymbol? type) => type is not null && KindOf(type).Model;
+
+        private bool ComputeIsModel(ITypeSymbol? type)
         {
             if (type is null) return false;
             if (Implements(type, Network)) return true;

@@ -68,18 +68,6 @@ namespace DslNet.Generator.Analyzers
             return loop;
         }
 
-        /// <summary>The same for a plain operation of one body.</summary>
-        public static IOperation BranchOf(IOperation operation, IOperation loop)
-        {
-            var child = operation;
-            for (var parent = operation.Parent; parent is not null && parent != loop; child = parent, parent = parent.Parent)
-            {
-                var branch = BranchStep(child, parent);
-                if (branch is not null) return branch;
-            }
-            return loop;
-        }
-
         private static IOperation? BranchStep(IOperation child, IOperation parent)
         {
             if (parent is IConditionalOperation conditional && child != conditional.Condition) return child;
@@ -98,9 +86,6 @@ namespace DslNet.Generator.Analyzers
                 if (current == ancestor) return true;
             return false;
         }
-
-        /// <summary>Whether the call, or a call site it was reached through, is inside <paramref name="ancestor"/>.</summary>
-        public static bool IsWithin(CallFact call, IOperation ancestor) => call.Chain.Any(o => IsWithin(o, ancestor));
 
         /// <summary>
         /// The gradient-accumulation region around <paramref name="call"/> inside its loop: the true branch of an

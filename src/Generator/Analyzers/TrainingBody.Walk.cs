@@ -119,11 +119,11 @@ namespace DslNet.Generator.Analyzers
             /// <summary>Bodies being walked (no recursion).</summary>
             public ImmutableHashSet<object> Active { get; private set; }
 
-            public WalkContext Enter(IInvocationOperation site, IOperation? calleeRoot, object callee, string methodName, int frame) => new WalkContext(this)
+            public WalkContext Enter(IInvocationOperation site, IOperation? calleeRoot, object callee, string methodName, int frame, List<ILoopOperation> siteLoops) => new WalkContext(this)
             {
                 Sites = Sites.Insert(0, new CallSite(site, calleeRoot)),
-                OuterLoops = LoopsAround(site).Concat(OuterLoops).ToImmutableArray(),
-                OuterFrames = Enumerable.Repeat(Frame, LoopsAround(site).Count).Concat(OuterFrames).ToImmutableArray(),
+                OuterLoops = siteLoops.Concat(OuterLoops).ToImmutableArray(),
+                OuterFrames = Enumerable.Repeat(Frame, siteLoops.Count).Concat(OuterFrames).ToImmutableArray(),
                 Frame = frame,
                 Active = Active.Add(callee),
                 MethodName = methodName,
@@ -201,7 +201,7 @@ namespace DslNet.Generator.Analyzers
             {
                 var frame = _frames++;
                 foreach (var root in callee.Roots)
-                    Walk(root, context.Enter(invocation, callee.Root, callee.Key, callee.Name, frame));
+                    Walk(root, context.Enter(invocation, callee.Root, callee.Key, callee.Name, frame, own));
             }
         }
 

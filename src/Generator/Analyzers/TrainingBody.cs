@@ -239,8 +239,31 @@ namespace DslNet.Generator.Analyzers
         }
 
         /// <summary>The object a variable was created from (the last creation wins, ambiguous ones are reassigned).</summary>
-        public IObjectCreationOperation? CreationOf(ISymbol? symbol) =>
-            symbol is not null && _creations.TryGetValue(symbol, out var creation) ? creation : null;
+        public IObjectCreationOperation? CreationOf(ISymbol? symbol)
+        {
+            if (symbol is null) return null;
+            if (_creations.TryGetValue(symbol, out var creation)) return creation;
+            // 'var schedule = BuildSchedule(optimizer, epochs);': a factory method of the class that returns one creation.
+            return !IsReassigned(symbol) && InitializerOf(symbol) is { } value && Unwrap(value) is IInvocationOperation call
+                ? ReturnedCreation(call) : null;
+        }
+
+        /// <summary>The object a method of the class returns, when every return of its body returns the same creation expression.</summary>
+        private IObjectCreationOperation? ReturnedCreation(IInvocationOperation call)
+        {
+            var method = call.TargetMethod.OriginalDefinition;
+            if (!IsOwnCode(method) || !_methodBodies.TryGetValue(method, out var bodies)) return null;
+            IObjectCreationOperation? returned = null;
+            foreach (var body in bodies)
+                foreach (var operation in body.DescendantsAndSelf())
+                {
+                    if (operation is not IReturnOperation { ReturnedValue: { } value }) continue;
+                    var created = CreatedBy(value);
+                    if (created is null || returned is not null && returned != created) return null;
+                    returned = created;
+                }
+            return returned;
+        }
 
         /// <summary>The creation an expression denotes: inline (<c>new X(…)</c>) or through a variable.</summary>
         public IObjectCreationOperation? CreationOf(IOperation? operation)

@@ -399,6 +399,100 @@ public static class StructureCorpus
                 }
             }
             """),
+        new CorpusProgram("FactoryMethodEpochHorizon",
+            "A4Bio/PiFold#6 'runtime error with batch_size=2' (the scheduler built in a helper from a steps setting that did not match the loop)",
+            """
+            public static class Factory
+            {
+                private static OneCycleLR BuildSchedule(Optimizer optimizer, int horizon) =>
+                    new OneCycleLR(optimizer, maxLr: 1e-3, {|DSL1002:totalSteps: horizon|});
+
+                public static void Train(DataSet train, int epochs)
+                {
+                    var model = new Net(seed: 67);
+                    var optimizer = new AdamW(model.Parameters, lr: 1e-3);
+                    var schedule = BuildSchedule(optimizer, epochs);
+                    for (var epoch = 0; epoch < epochs; epoch++)
+                        foreach (var batch in train.Batches(64, shuffle: true, epoch: epoch))
+                        {
+                            model.TrainStep(batch.Features, batch.Labels);
+                            optimizer.Step();
+                            schedule.Step();
+                        }
+                }
+            }
+            """),
+        new CorpusProgram("ParsedEpochsHorizon",
+            "A4Bio/PiFold#6 (python main.py --batch_size 2: settings from the command line, total steps fixed elsewhere)",
+            """
+            public static class CommandLine
+            {
+                public static void Main(string[] args, DataSet train)
+                {
+                    var epochs = int.Parse(args[0]);
+                    var model = new Net(seed: 68);
+                    var optimizer = new AdamW(model.Parameters, lr: 1e-3);
+                    var schedule = new OneCycleLR(optimizer, 1e-3, {|DSL1002:totalSteps: epochs|});
+                    for (var epoch = 0; epoch < epochs; epoch++)
+                        foreach (var batch in train.Batches(64, shuffle: true, epoch: epoch))
+                        {
+                            model.TrainStep(batch.Features, batch.Labels);
+                            optimizer.Step();
+                            schedule.Step();
+                        }
+                }
+            }
+            """),
+        new CorpusProgram("UnboundedEpochLoopPerEpoch",
+            "pytorch/pytorch#65417 'OneCycleLR updating on epoch rather than on step' (a training loop that runs until a stopping condition)",
+            """
+            public static class UntilConverged
+            {
+                public static void Train(DataSet train, DataSet val, int maxEpochs)
+                {
+                    var model = new Net(seed: 69);
+                    var optimizer = new AdamW(model.Parameters, lr: 1e-3);
+                    var schedule = new OneCycleLR(optimizer, 1e-3, maxEpochs * train.BatchesPerEpoch(64));
+                    var epoch = 0;
+                    var best = double.MaxValue;
+                    while (true)
+                    {
+                        foreach (var batch in train.Batches(64, shuffle: true, epoch: epoch))
+                        {
+                            model.TrainStep(batch.Features, batch.Labels);
+                            optimizer.Step();
+                        }
+                        {|DSL1001:schedule.Step()|};
+                        var loss = model.EvaluateLoss(val.Features, val.Labels);
+                        if (loss >= best || ++epoch == maxEpochs) break;
+                        best = loss;
+                    }
+                }
+            }
+            """),
+        new CorpusProgram("ModuloMinusOneAccumulation",
+            "huggingface/accelerate#999 'Fix scheduler incorrect steps when gradient accumulation enabled' (did_step computed from the iteration counter)",
+            """
+            public static class ModuloMinusOne
+            {
+                public static void Train(DataSet train, int epochs, int accum)
+                {
+                    var model = new Net(seed: 70);
+                    var optimizer = new AdamW(model.Parameters, lr: 1e-3);
+                    var schedule = new LinearWarmup(optimizer, warmupSteps: 100);
+                    var step = 0;
+                    for (var epoch = 0; epoch < epochs; epoch++)
+                        foreach (var batch in train.Batches(16, shuffle: true, epoch: epoch))
+                        {
+                            model.TrainStep(batch.Features, batch.Labels, 1f / accum);
+                            if (step % accum == accum - 1)
+                                optimizer.Step();
+                            {|DSL1004:schedule.Step()|};
+                            step++;
+                        }
+                }
+            }
+            """),
         // ---------------------------------------------------------------- gradient accumulation written differently
         new CorpusProgram("SyncFlagSchedulePerMicroBatch",
             "starVLA/starVLA#210 'fix(trainer): step LR scheduler only on actual optimizer updates'",
