@@ -26,20 +26,22 @@ namespace Models
             var watch = gather || _monitor.DetectAnomalies;
 
             HiddenForward(inputs, rows);
-            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), Layout.HiddenUnits, gather);
-            LogitsForward(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.LogitsOutputPerRow, Layout.LogitsUnits, rows), Layout.LogitsUnits, gather);
+            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.HiddenOutputOffset, Layout.HiddenUnits, rows), Layout.HiddenUnits, gather);
+            LogitsForward(Workspace(Layout.HiddenOutputOffset, Layout.HiddenUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.LogitsOutputOffset, Layout.LogitsUnits, rows), Layout.LogitsUnits, gather);
 
-            var lossGradient = Workspace(Layout.LogitsGradientPerRow, Layout.LogitsUnits, rows);
-            var loss = CpuKernels.Losses.CrossEntropy(Workspace(Layout.LogitsOutputPerRow, Layout.LogitsUnits, rows), targets, lossGradient, rows, OutputSize);
+            var lossGradient = Workspace(Layout.LogitsGradientOffset, Layout.LogitsUnits, rows);
+            var loss = CpuKernels.Losses.CrossEntropy(Workspace(Layout.LogitsOutputOffset, Layout.LogitsUnits, rows), targets, lossGradient, rows, OutputSize);
             if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
             // Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.
             RoundToStorage(lossGradient);
 
-            LogitsBackward(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.LogitsGradientPerRow, Layout.LogitsUnits, rows));
+            // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
+            LogitsBackward(Workspace(Layout.HiddenOutputOffset, Layout.HiddenUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.LogitsGradientOffset, Layout.LogitsUnits, rows));
+            LogitsBackwardInput(rows);
             HiddenBackward(inputs, rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows));
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.HiddenGradientOffset, Layout.HiddenUnits, rows));
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;
@@ -63,8 +65,8 @@ namespace Models
         // One share of a batch (InferenceSplit runs the shares on the kernel threads): workspace rows [firstRow, firstRow + rows).
         void CpuKernels.IRowInference.InferRows(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, int firstRow)
         {
-            HiddenInference(inputs, Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows, firstRow), rows);
-            LogitsInference(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows, firstRow), outputs, rows);
+            HiddenInference(inputs, Workspace(Layout.HiddenOutputOffset, Layout.HiddenUnits, rows, firstRow), rows);
+            LogitsInference(Workspace(Layout.HiddenOutputOffset, Layout.HiddenUnits, rows, firstRow), outputs, rows);
         }
 
         // Eval-mode BatchNorm is an affine map per feature, folded into each block's GEMM epilogue.
@@ -83,7 +85,7 @@ namespace Models
             for (var start = 0; start < rows; start += InferenceChunkRows)
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-                var logits = Workspace(Layout.LogitsOutputPerRow, Layout.LogitsUnits, count);
+                var logits = Workspace(Layout.LogitsOutputOffset, Layout.LogitsUnits, count);
                 CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, logits, OutputSize, count);
                 total += (double)CpuKernels.Losses.CrossEntropy(logits, targets.Slice(start, count), global::System.Span<float>.Empty, count, OutputSize) * count;
             }
@@ -94,16 +96,17 @@ namespace Models
 
         private void HiddenForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.HiddenPreActivationPerRow, Layout.HiddenUnits, rows);
-            var output = Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows);
-            CpuKernels.Dense.Forward(input, _hidden.Weight.Span, _hidden.Bias!.Span, preActivation, output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.HiddenPreActivationOffset, Layout.HiddenUnits, rows);
+            var output = Workspace(Layout.HiddenOutputOffset, Layout.HiddenUnits, rows);
+            CpuKernels.Dense.Forward(input, _hidden.Weight.Span, _hidden.Bias!.Span, preActivation, output, rows, Layout.HiddenInputs, Layout.HiddenUnits,
+                default(CpuKernels.Relu), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void HiddenBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows);
+            var gradient = Workspace(Layout.HiddenGradientOffset, Layout.HiddenUnits, rows);
             // gradient already holds dL/dpreActivation: Logits's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _hidden.WeightGradient.Span, _hidden.BiasGradient!.Span, rows, Layout.HiddenInputs, Layout.HiddenUnits);
@@ -111,7 +114,8 @@ namespace Models
 
         private void HiddenInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hidden.Weight.Span, _hidden.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.Relu));
+            CpuKernels.Dense.ForwardInference(input, _hidden.Weight.Span, _hidden.Bias!.Span, scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
 
@@ -119,26 +123,35 @@ namespace Models
 
         private void LogitsForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.LogitsPreActivationPerRow, Layout.LogitsUnits, rows);
-            var output = Workspace(Layout.LogitsOutputPerRow, Layout.LogitsUnits, rows);
-            CpuKernels.Dense.Forward(input, _logits.Weight.Span, _logits.Bias!.Span, preActivation, output, rows, Layout.LogitsInputs, Layout.LogitsUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.LogitsPreActivationOffset, Layout.LogitsUnits, rows);
+            var output = Workspace(Layout.LogitsOutputOffset, Layout.LogitsUnits, rows);
+            CpuKernels.Dense.Forward(input, _logits.Weight.Span, _logits.Bias!.Span, preActivation, output, rows, Layout.LogitsInputs, Layout.LogitsUnits,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void LogitsBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.LogitsGradientPerRow, Layout.LogitsUnits, rows);
+            var gradient = Workspace(Layout.LogitsGradientOffset, Layout.LogitsUnits, rows);
             CpuKernels.Dense.BackwardWeights(gradient, input, _logits.WeightGradient.Span, _logits.BiasGradient!.Span, rows, Layout.LogitsInputs, Layout.LogitsUnits);
-            var previousGradient = Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _logits.Weight.Span, previousGradient,
-                Workspace(Layout.HiddenPreActivationPerRow, Layout.HiddenUnits, rows), rows, Layout.LogitsInputs, Layout.LogitsUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
-            RoundToStorage(previousGradient);
+        }
+
+        private void LogitsBackwardInput(int rows)
+        {
+            var gradient = Workspace(Layout.LogitsGradientOffset, Layout.LogitsUnits, rows);
+            var inputGradient = Workspace(Layout.HiddenGradientOffset, Layout.HiddenUnits, rows);
+            // Hidden's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _logits.Weight.Span, inputGradient,
+                Workspace(Layout.HiddenPreActivationOffset, Layout.HiddenUnits, rows), rows, Layout.LogitsInputs, Layout.LogitsUnits,
+                default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(inputGradient);
         }
 
         private void LogitsInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _logits.Weight.Span, _logits.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.LogitsInputs, Layout.LogitsUnits, default(CpuKernels.Identity));
+            CpuKernels.Dense.ForwardInference(input, _logits.Weight.Span, _logits.Bias!.Span, scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.LogitsInputs, Layout.LogitsUnits, default(CpuKernels.Identity));
             RoundToStorage(output);
         }
 

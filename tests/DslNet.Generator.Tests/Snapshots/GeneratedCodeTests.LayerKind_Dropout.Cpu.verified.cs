@@ -26,24 +26,27 @@ namespace Models
             var watch = gather || _monitor.DetectAnomalies;
 
             Hidden1Forward(inputs, rows);
-            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows), Layout.Hidden1Units, gather);
-            Hidden2Forward(Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows), rows);
-            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), Layout.Hidden2Units, gather);
-            OutputForward(Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), rows);
-            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), Layout.OutputUnits, gather);
+            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.Hidden1OutputOffset, Layout.Hidden1Units, rows), Layout.Hidden1Units, gather);
+            Hidden2Forward(Workspace(Layout.Hidden1OutputOffset, Layout.Hidden1Units, rows), rows);
+            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.Hidden2OutputOffset, Layout.Hidden2Units, rows), Layout.Hidden2Units, gather);
+            OutputForward(Workspace(Layout.Hidden2OutputOffset, Layout.Hidden2Units, rows), rows);
+            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, rows), Layout.OutputUnits, gather);
 
-            var lossGradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
-            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), targets, lossGradient);
+            var lossGradient = Workspace(Layout.OutputGradientOffset, Layout.OutputUnits, rows);
+            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, rows), targets, lossGradient);
             if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
             // Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.
             RoundToStorage(lossGradient);
 
-            OutputBackward(Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
-            Hidden2Backward(Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows));
+            // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
+            OutputBackward(Workspace(Layout.Hidden2OutputOffset, Layout.Hidden2Units, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.OutputGradientOffset, Layout.OutputUnits, rows));
+            OutputBackwardInput(rows);
+            Hidden2Backward(Workspace(Layout.Hidden1OutputOffset, Layout.Hidden1Units, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.Hidden2GradientOffset, Layout.Hidden2Units, rows));
+            Hidden2BackwardInput(rows);
             Hidden1Backward(inputs, rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows));
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.Hidden1GradientOffset, Layout.Hidden1Units, rows));
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;
@@ -67,9 +70,9 @@ namespace Models
         // One share of a batch (InferenceSplit runs the shares on the kernel threads): workspace rows [firstRow, firstRow + rows).
         void CpuKernels.IRowInference.InferRows(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, int firstRow)
         {
-            Hidden1Inference(inputs, Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows, firstRow), rows);
-            Hidden2Inference(Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows, firstRow), Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows, firstRow), rows);
-            OutputInference(Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows, firstRow), outputs, rows);
+            Hidden1Inference(inputs, Workspace(Layout.Hidden1OutputOffset, Layout.Hidden1Units, rows, firstRow), rows);
+            Hidden2Inference(Workspace(Layout.Hidden1OutputOffset, Layout.Hidden1Units, rows, firstRow), Workspace(Layout.Hidden2OutputOffset, Layout.Hidden2Units, rows, firstRow), rows);
+            OutputInference(Workspace(Layout.Hidden2OutputOffset, Layout.Hidden2Units, rows, firstRow), outputs, rows);
         }
 
         // Eval-mode BatchNorm is an affine map per feature, folded into each block's GEMM epilogue.
@@ -88,7 +91,7 @@ namespace Models
             for (var start = 0; start < rows; start += InferenceChunkRows)
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-                var logits = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, count);
+                var logits = Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, count);
                 CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, logits, OutputSize, count);
                 total += (double)CpuKernels.Losses.MeanSquaredError(logits, targets.Slice(start * OutputSize, count * OutputSize), global::System.Span<float>.Empty) * count;
             }
@@ -103,16 +106,17 @@ namespace Models
 
         private void Hidden1Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows);
-            var output = Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows);
-            CpuKernels.Dense.Forward(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, preActivation, output, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Relu), Hidden1Dropout().RecordingMask(Workspace(Layout.Hidden1DropoutMaskPerRow, 1, rows)));
+            var preActivation = Workspace(Layout.Hidden1PreActivationOffset, Layout.Hidden1Units, rows);
+            var output = Workspace(Layout.Hidden1OutputOffset, Layout.Hidden1Units, rows);
+            CpuKernels.Dense.Forward(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, preActivation, output, rows, Layout.Hidden1Inputs, Layout.Hidden1Units,
+                default(CpuKernels.Relu), Hidden1Dropout().RecordingMask(Workspace(Layout.Hidden1DropoutMaskOffset, 1, rows)));
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void Hidden1Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows);
+            var gradient = Workspace(Layout.Hidden1GradientOffset, Layout.Hidden1Units, rows);
             // gradient already holds dL/dpreActivation: Hidden2's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _hidden1.WeightGradient.Span, _hidden1.BiasGradient!.Span, rows, Layout.Hidden1Inputs, Layout.Hidden1Units);
@@ -120,7 +124,8 @@ namespace Models
 
         private void Hidden1Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Relu));
+            CpuKernels.Dense.ForwardInference(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
 
@@ -132,28 +137,37 @@ namespace Models
 
         private void Hidden2Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows);
-            var output = Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows);
-            CpuKernels.Dense.Forward(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, preActivation, output, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu), Hidden2Dropout().RecordingMask(Workspace(Layout.Hidden2DropoutMaskPerRow, 1, rows)));
+            var preActivation = Workspace(Layout.Hidden2PreActivationOffset, Layout.Hidden2Units, rows);
+            var output = Workspace(Layout.Hidden2OutputOffset, Layout.Hidden2Units, rows);
+            CpuKernels.Dense.Forward(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, preActivation, output, rows, Layout.Hidden2Inputs, Layout.Hidden2Units,
+                default(CpuKernels.Relu), Hidden2Dropout().RecordingMask(Workspace(Layout.Hidden2DropoutMaskOffset, 1, rows)));
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void Hidden2Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows);
+            var gradient = Workspace(Layout.Hidden2GradientOffset, Layout.Hidden2Units, rows);
             // gradient already holds dL/dpreActivation: Output's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _hidden2.WeightGradient.Span, _hidden2.BiasGradient!.Span, rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
-            var previousGradient = Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _hidden2.Weight.Span, previousGradient,
-                Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows), rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu), Hidden1Dropout().ReplayingMask(Workspace(Layout.Hidden1DropoutMaskPerRow, 1, rows)));
-            RoundToStorage(previousGradient);
+        }
+
+        private void Hidden2BackwardInput(int rows)
+        {
+            var gradient = Workspace(Layout.Hidden2GradientOffset, Layout.Hidden2Units, rows);
+            var inputGradient = Workspace(Layout.Hidden1GradientOffset, Layout.Hidden1Units, rows);
+            // Hidden1's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _hidden2.Weight.Span, inputGradient,
+                Workspace(Layout.Hidden1PreActivationOffset, Layout.Hidden1Units, rows), rows, Layout.Hidden2Inputs, Layout.Hidden2Units,
+                default(CpuKernels.Relu), Hidden1Dropout().ReplayingMask(Workspace(Layout.Hidden1DropoutMaskOffset, 1, rows)));
+            RoundToStorage(inputGradient);
         }
 
         private void Hidden2Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu));
+            CpuKernels.Dense.ForwardInference(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
 
@@ -161,26 +175,35 @@ namespace Models
 
         private void OutputForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.OutputPreActivationPerRow, Layout.OutputUnits, rows);
-            var output = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows);
-            CpuKernels.Dense.Forward(input, _output.Weight.Span, _output.Bias!.Span, preActivation, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.OutputPreActivationOffset, Layout.OutputUnits, rows);
+            var output = Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, rows);
+            CpuKernels.Dense.Forward(input, _output.Weight.Span, _output.Bias!.Span, preActivation, output, rows, Layout.OutputInputs, Layout.OutputUnits,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void OutputBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
+            var gradient = Workspace(Layout.OutputGradientOffset, Layout.OutputUnits, rows);
             CpuKernels.Dense.BackwardWeights(gradient, input, _output.WeightGradient.Span, _output.BiasGradient!.Span, rows, Layout.OutputInputs, Layout.OutputUnits);
-            var previousGradient = Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, previousGradient,
-                Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows), rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Relu), Hidden2Dropout().ReplayingMask(Workspace(Layout.Hidden2DropoutMaskPerRow, 1, rows)));
-            RoundToStorage(previousGradient);
+        }
+
+        private void OutputBackwardInput(int rows)
+        {
+            var gradient = Workspace(Layout.OutputGradientOffset, Layout.OutputUnits, rows);
+            var inputGradient = Workspace(Layout.Hidden2GradientOffset, Layout.Hidden2Units, rows);
+            // Hidden2's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, inputGradient,
+                Workspace(Layout.Hidden2PreActivationOffset, Layout.Hidden2Units, rows), rows, Layout.OutputInputs, Layout.OutputUnits,
+                default(CpuKernels.Relu), Hidden2Dropout().ReplayingMask(Workspace(Layout.Hidden2DropoutMaskOffset, 1, rows)));
+            RoundToStorage(inputGradient);
         }
 
         private void OutputInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _output.Weight.Span, _output.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity));
+            CpuKernels.Dense.ForwardInference(input, _output.Weight.Span, _output.Bias!.Span, scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity));
             RoundToStorage(output);
         }
 

@@ -26,20 +26,22 @@ namespace Models
             var watch = gather || _monitor.DetectAnomalies;
 
             HiddenForward(inputs, rows);
-            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), Layout.HiddenUnits, gather);
-            OutputForward(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), Layout.OutputUnits, gather);
+            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.HiddenOutputOffset, Layout.HiddenUnits, rows), Layout.HiddenUnits, gather);
+            OutputForward(Workspace(Layout.HiddenOutputOffset, Layout.HiddenUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, rows), Layout.OutputUnits, gather);
 
-            var lossGradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
-            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), targets, lossGradient);
+            var lossGradient = Workspace(Layout.OutputGradientOffset, Layout.OutputUnits, rows);
+            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, rows), targets, lossGradient);
             if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
             // Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.
             RoundToStorage(lossGradient);
 
-            OutputBackward(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
+            // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
+            OutputBackward(Workspace(Layout.HiddenOutputOffset, Layout.HiddenUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.OutputGradientOffset, Layout.OutputUnits, rows));
+            OutputBackwardInput(rows);
             HiddenBackward(inputs, rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows));
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.HiddenGradientOffset, Layout.HiddenUnits, rows));
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;
@@ -63,8 +65,8 @@ namespace Models
         // One share of a batch (InferenceSplit runs the shares on the kernel threads): workspace rows [firstRow, firstRow + rows).
         void CpuKernels.IRowInference.InferRows(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, int firstRow)
         {
-            HiddenInference(inputs, Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows, firstRow), rows);
-            OutputInference(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows, firstRow), outputs, rows);
+            HiddenInference(inputs, Workspace(Layout.HiddenOutputOffset, Layout.HiddenUnits, rows, firstRow), rows);
+            OutputInference(Workspace(Layout.HiddenOutputOffset, Layout.HiddenUnits, rows, firstRow), outputs, rows);
         }
 
         // Eval-mode BatchNorm is an affine map per feature, folded into each block's GEMM epilogue.
@@ -83,7 +85,7 @@ namespace Models
             for (var start = 0; start < rows; start += InferenceChunkRows)
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-                var logits = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, count);
+                var logits = Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, count);
                 CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, logits, OutputSize, count);
                 total += (double)CpuKernels.Losses.MeanSquaredError(logits, targets.Slice(start * OutputSize, count * OutputSize), global::System.Span<float>.Empty) * count;
             }
@@ -94,16 +96,17 @@ namespace Models
 
         private void HiddenForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.HiddenPreActivationPerRow, Layout.HiddenUnits, rows);
-            var output = Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows);
-            CpuKernels.Dense.Forward(input, _hidden.Weight.Span, _hidden.Bias!.Span, preActivation, output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.GeluTanh), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.HiddenPreActivationOffset, Layout.HiddenUnits, rows);
+            var output = Workspace(Layout.HiddenOutputOffset, Layout.HiddenUnits, rows);
+            CpuKernels.Dense.Forward(input, _hidden.Weight.Span, _hidden.Bias!.Span, preActivation, output, rows, Layout.HiddenInputs, Layout.HiddenUnits,
+                default(CpuKernels.GeluTanh), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void HiddenBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows);
+            var gradient = Workspace(Layout.HiddenGradientOffset, Layout.HiddenUnits, rows);
             // gradient already holds dL/dpreActivation: Output's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _hidden.WeightGradient.Span, _hidden.BiasGradient!.Span, rows, Layout.HiddenInputs, Layout.HiddenUnits);
@@ -111,7 +114,8 @@ namespace Models
 
         private void HiddenInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hidden.Weight.Span, _hidden.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.GeluTanh));
+            CpuKernels.Dense.ForwardInference(input, _hidden.Weight.Span, _hidden.Bias!.Span, scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.GeluTanh));
             RoundToStorage(output);
         }
 
@@ -119,26 +123,35 @@ namespace Models
 
         private void OutputForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.OutputPreActivationPerRow, Layout.OutputUnits, rows);
-            var output = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows);
-            CpuKernels.Dense.Forward(input, _output.Weight.Span, _output.Bias!.Span, preActivation, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.OutputPreActivationOffset, Layout.OutputUnits, rows);
+            var output = Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, rows);
+            CpuKernels.Dense.Forward(input, _output.Weight.Span, _output.Bias!.Span, preActivation, output, rows, Layout.OutputInputs, Layout.OutputUnits,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void OutputBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
+            var gradient = Workspace(Layout.OutputGradientOffset, Layout.OutputUnits, rows);
             CpuKernels.Dense.BackwardWeights(gradient, input, _output.WeightGradient.Span, _output.BiasGradient!.Span, rows, Layout.OutputInputs, Layout.OutputUnits);
-            var previousGradient = Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, previousGradient,
-                Workspace(Layout.HiddenPreActivationPerRow, Layout.HiddenUnits, rows), rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.GeluTanh), CpuKernels.Dropout.None);
-            RoundToStorage(previousGradient);
+        }
+
+        private void OutputBackwardInput(int rows)
+        {
+            var gradient = Workspace(Layout.OutputGradientOffset, Layout.OutputUnits, rows);
+            var inputGradient = Workspace(Layout.HiddenGradientOffset, Layout.HiddenUnits, rows);
+            // Hidden's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, inputGradient,
+                Workspace(Layout.HiddenPreActivationOffset, Layout.HiddenUnits, rows), rows, Layout.OutputInputs, Layout.OutputUnits,
+                default(CpuKernels.GeluTanh), CpuKernels.Dropout.None);
+            RoundToStorage(inputGradient);
         }
 
         private void OutputInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _output.Weight.Span, _output.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity));
+            CpuKernels.Dense.ForwardInference(input, _output.Weight.Span, _output.Bias!.Span, scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity));
             RoundToStorage(output);
         }
 

@@ -26,44 +26,52 @@ namespace Models
             var watch = gather || _monitor.DetectAnomalies;
 
             XuForward(inputs, rows);
-            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows), Layout.XuUnits, gather);
-            XnForward(Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows), Layout.XnUnits, gather);
-            HnForward(Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows), Layout.HnUnits, gather);
-            HuForward(Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(3, _stepCount, Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows), Layout.HuUnits, gather);
-            NForward(Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(4, _stepCount, Workspace(Layout.NOutputPerRow, Layout.NUnits, rows), Layout.NUnits, gather);
-            OForward(Workspace(Layout.NOutputPerRow, Layout.NUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(5, _stepCount, Workspace(Layout.OOutputPerRow, Layout.OUnits, rows), Layout.OUnits, gather);
-            AForward(Workspace(Layout.OOutputPerRow, Layout.OUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(6, _stepCount, Workspace(Layout.AOutputPerRow, Layout.AUnits, rows), Layout.AUnits, gather);
-            ZForward(Workspace(Layout.AOutputPerRow, Layout.AUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(7, _stepCount, Workspace(Layout.ZOutputPerRow, Layout.ZUnits, rows), Layout.ZUnits, gather);
+            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.XuOutputOffset, Layout.XuUnits, rows), Layout.XuUnits, gather);
+            XnForward(Workspace(Layout.XuOutputOffset, Layout.XuUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.XnOutputOffset, Layout.XnUnits, rows), Layout.XnUnits, gather);
+            HnForward(Workspace(Layout.XnOutputOffset, Layout.XnUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.HnOutputOffset, Layout.HnUnits, rows), Layout.HnUnits, gather);
+            HuForward(Workspace(Layout.HnOutputOffset, Layout.HnUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(3, _stepCount, Workspace(Layout.HuOutputOffset, Layout.HuUnits, rows), Layout.HuUnits, gather);
+            NForward(Workspace(Layout.HuOutputOffset, Layout.HuUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(4, _stepCount, Workspace(Layout.NOutputOffset, Layout.NUnits, rows), Layout.NUnits, gather);
+            OForward(Workspace(Layout.NOutputOffset, Layout.NUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(5, _stepCount, Workspace(Layout.OOutputOffset, Layout.OUnits, rows), Layout.OUnits, gather);
+            AForward(Workspace(Layout.OOutputOffset, Layout.OUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(6, _stepCount, Workspace(Layout.AOutputOffset, Layout.AUnits, rows), Layout.AUnits, gather);
+            ZForward(Workspace(Layout.AOutputOffset, Layout.AUnits, rows), rows);
+            if (watch) _monitor.RecordOutput(7, _stepCount, Workspace(Layout.ZOutputOffset, Layout.ZUnits, rows), Layout.ZUnits, gather);
 
-            var lossGradient = Workspace(Layout.ZGradientPerRow, Layout.ZUnits, rows);
-            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.ZOutputPerRow, Layout.ZUnits, rows), targets, lossGradient);
+            var lossGradient = Workspace(Layout.ZGradientOffset, Layout.ZUnits, rows);
+            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.ZOutputOffset, Layout.ZUnits, rows), targets, lossGradient);
             if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
             // Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.
             RoundToStorage(lossGradient);
 
-            ZBackward(Workspace(Layout.AOutputPerRow, Layout.AUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(7, _stepCount, Workspace(Layout.ZGradientPerRow, Layout.ZUnits, rows));
-            ABackward(Workspace(Layout.OOutputPerRow, Layout.OUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(6, _stepCount, Workspace(Layout.AGradientPerRow, Layout.AUnits, rows));
-            OBackward(Workspace(Layout.NOutputPerRow, Layout.NUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(5, _stepCount, Workspace(Layout.OGradientPerRow, Layout.OUnits, rows));
-            NBackward(Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(4, _stepCount, Workspace(Layout.NGradientPerRow, Layout.NUnits, rows));
-            HuBackward(Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, Workspace(Layout.HuGradientPerRow, Layout.HuUnits, rows));
-            HnBackward(Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.HnGradientPerRow, Layout.HnUnits, rows));
-            XnBackward(Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.XnGradientPerRow, Layout.XnUnits, rows));
+            // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
+            ZBackward(Workspace(Layout.AOutputOffset, Layout.AUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(7, _stepCount, Workspace(Layout.ZGradientOffset, Layout.ZUnits, rows));
+            ZBackwardInput(rows);
+            ABackward(Workspace(Layout.OOutputOffset, Layout.OUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(6, _stepCount, Workspace(Layout.AGradientOffset, Layout.AUnits, rows));
+            ABackwardInput(rows);
+            OBackward(Workspace(Layout.NOutputOffset, Layout.NUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(5, _stepCount, Workspace(Layout.OGradientOffset, Layout.OUnits, rows));
+            OBackwardInput(rows);
+            NBackward(Workspace(Layout.HuOutputOffset, Layout.HuUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(4, _stepCount, Workspace(Layout.NGradientOffset, Layout.NUnits, rows));
+            NBackwardInput(rows);
+            HuBackward(Workspace(Layout.HnOutputOffset, Layout.HnUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, Workspace(Layout.HuGradientOffset, Layout.HuUnits, rows));
+            HuBackwardInput(rows);
+            HnBackward(Workspace(Layout.XnOutputOffset, Layout.XnUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.HnGradientOffset, Layout.HnUnits, rows));
+            HnBackwardInput(rows);
+            XnBackward(Workspace(Layout.XuOutputOffset, Layout.XuUnits, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.XnGradientOffset, Layout.XnUnits, rows));
+            XnBackwardInput(rows);
             XuBackward(inputs, rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.XuGradientPerRow, Layout.XuUnits, rows));
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.XuGradientOffset, Layout.XuUnits, rows));
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;
@@ -87,14 +95,14 @@ namespace Models
         // One share of a batch (InferenceSplit runs the shares on the kernel threads): workspace rows [firstRow, firstRow + rows).
         void CpuKernels.IRowInference.InferRows(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, int firstRow)
         {
-            XuInference(inputs, Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows, firstRow), rows);
-            XnInference(Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows, firstRow), Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows, firstRow), rows);
-            HnInference(Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows, firstRow), Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows, firstRow), rows);
-            HuInference(Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows, firstRow), Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows, firstRow), rows);
-            NInference(Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows, firstRow), Workspace(Layout.NOutputPerRow, Layout.NUnits, rows, firstRow), rows);
-            OInference(Workspace(Layout.NOutputPerRow, Layout.NUnits, rows, firstRow), Workspace(Layout.OOutputPerRow, Layout.OUnits, rows, firstRow), rows);
-            AInference(Workspace(Layout.OOutputPerRow, Layout.OUnits, rows, firstRow), Workspace(Layout.AOutputPerRow, Layout.AUnits, rows, firstRow), rows);
-            ZInference(Workspace(Layout.AOutputPerRow, Layout.AUnits, rows, firstRow), outputs, rows);
+            XuInference(inputs, Workspace(Layout.XuOutputOffset, Layout.XuUnits, rows, firstRow), rows);
+            XnInference(Workspace(Layout.XuOutputOffset, Layout.XuUnits, rows, firstRow), Workspace(Layout.XnOutputOffset, Layout.XnUnits, rows, firstRow), rows);
+            HnInference(Workspace(Layout.XnOutputOffset, Layout.XnUnits, rows, firstRow), Workspace(Layout.HnOutputOffset, Layout.HnUnits, rows, firstRow), rows);
+            HuInference(Workspace(Layout.HnOutputOffset, Layout.HnUnits, rows, firstRow), Workspace(Layout.HuOutputOffset, Layout.HuUnits, rows, firstRow), rows);
+            NInference(Workspace(Layout.HuOutputOffset, Layout.HuUnits, rows, firstRow), Workspace(Layout.NOutputOffset, Layout.NUnits, rows, firstRow), rows);
+            OInference(Workspace(Layout.NOutputOffset, Layout.NUnits, rows, firstRow), Workspace(Layout.OOutputOffset, Layout.OUnits, rows, firstRow), rows);
+            AInference(Workspace(Layout.OOutputOffset, Layout.OUnits, rows, firstRow), Workspace(Layout.AOutputOffset, Layout.AUnits, rows, firstRow), rows);
+            ZInference(Workspace(Layout.AOutputOffset, Layout.AUnits, rows, firstRow), outputs, rows);
         }
 
         // Eval-mode BatchNorm is an affine map per feature, folded into each block's GEMM epilogue.
@@ -113,7 +121,7 @@ namespace Models
             for (var start = 0; start < rows; start += InferenceChunkRows)
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-                var logits = Workspace(Layout.ZOutputPerRow, Layout.ZUnits, count);
+                var logits = Workspace(Layout.ZOutputOffset, Layout.ZUnits, count);
                 CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, logits, OutputSize, count);
                 total += (double)CpuKernels.Losses.MeanSquaredError(logits, targets.Slice(start * OutputSize, count * OutputSize), global::System.Span<float>.Empty) * count;
             }
@@ -124,16 +132,17 @@ namespace Models
 
         private void XuForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.XuPreActivationPerRow, Layout.XuUnits, rows);
-            var output = Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows);
-            CpuKernels.Dense.Forward(input, _xu.Weight.Span, _xu.Bias!.Span, preActivation, output, rows, Layout.XuInputs, Layout.XuUnits, default(CpuKernels.Tanh), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.XuPreActivationOffset, Layout.XuUnits, rows);
+            var output = Workspace(Layout.XuOutputOffset, Layout.XuUnits, rows);
+            CpuKernels.Dense.Forward(input, _xu.Weight.Span, _xu.Bias!.Span, preActivation, output, rows, Layout.XuInputs, Layout.XuUnits,
+                default(CpuKernels.Tanh), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void XuBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.XuGradientPerRow, Layout.XuUnits, rows);
+            var gradient = Workspace(Layout.XuGradientOffset, Layout.XuUnits, rows);
             // gradient already holds dL/dpreActivation: Xn's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _xu.WeightGradient.Span, _xu.BiasGradient!.Span, rows, Layout.XuInputs, Layout.XuUnits);
@@ -141,7 +150,8 @@ namespace Models
 
         private void XuInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _xu.Weight.Span, _xu.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.XuInputs, Layout.XuUnits, default(CpuKernels.Tanh));
+            CpuKernels.Dense.ForwardInference(input, _xu.Weight.Span, _xu.Bias!.Span, scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.XuInputs, Layout.XuUnits, default(CpuKernels.Tanh));
             RoundToStorage(output);
         }
 
@@ -149,28 +159,37 @@ namespace Models
 
         private void XnForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.XnPreActivationPerRow, Layout.XnUnits, rows);
-            var output = Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows);
-            CpuKernels.Dense.Forward(input, _xn.Weight.Span, _xn.Bias!.Span, preActivation, output, rows, Layout.XnInputs, Layout.XnUnits, default(CpuKernels.Sigmoid), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.XnPreActivationOffset, Layout.XnUnits, rows);
+            var output = Workspace(Layout.XnOutputOffset, Layout.XnUnits, rows);
+            CpuKernels.Dense.Forward(input, _xn.Weight.Span, _xn.Bias!.Span, preActivation, output, rows, Layout.XnInputs, Layout.XnUnits,
+                default(CpuKernels.Sigmoid), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void XnBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.XnGradientPerRow, Layout.XnUnits, rows);
+            var gradient = Workspace(Layout.XnGradientOffset, Layout.XnUnits, rows);
             // gradient already holds dL/dpreActivation: Hn's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _xn.WeightGradient.Span, _xn.BiasGradient!.Span, rows, Layout.XnInputs, Layout.XnUnits);
-            var previousGradient = Workspace(Layout.XuGradientPerRow, Layout.XuUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _xn.Weight.Span, previousGradient,
-                Workspace(Layout.XuPreActivationPerRow, Layout.XuUnits, rows), rows, Layout.XnInputs, Layout.XnUnits, default(CpuKernels.Tanh), CpuKernels.Dropout.None);
-            RoundToStorage(previousGradient);
+        }
+
+        private void XnBackwardInput(int rows)
+        {
+            var gradient = Workspace(Layout.XnGradientOffset, Layout.XnUnits, rows);
+            var inputGradient = Workspace(Layout.XuGradientOffset, Layout.XuUnits, rows);
+            // Xu's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _xn.Weight.Span, inputGradient,
+                Workspace(Layout.XuPreActivationOffset, Layout.XuUnits, rows), rows, Layout.XnInputs, Layout.XnUnits,
+                default(CpuKernels.Tanh), CpuKernels.Dropout.None);
+            RoundToStorage(inputGradient);
         }
 
         private void XnInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _xn.Weight.Span, _xn.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.XnInputs, Layout.XnUnits, default(CpuKernels.Sigmoid));
+            CpuKernels.Dense.ForwardInference(input, _xn.Weight.Span, _xn.Bias!.Span, scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.XnInputs, Layout.XnUnits, default(CpuKernels.Sigmoid));
             RoundToStorage(output);
         }
 
@@ -178,28 +197,37 @@ namespace Models
 
         private void HnForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.HnPreActivationPerRow, Layout.HnUnits, rows);
-            var output = Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows);
-            CpuKernels.Dense.Forward(input, _hn.Weight.Span, _hn.Bias!.Span, preActivation, output, rows, Layout.HnInputs, Layout.HnUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.HnPreActivationOffset, Layout.HnUnits, rows);
+            var output = Workspace(Layout.HnOutputOffset, Layout.HnUnits, rows);
+            CpuKernels.Dense.Forward(input, _hn.Weight.Span, _hn.Bias!.Span, preActivation, output, rows, Layout.HnInputs, Layout.HnUnits,
+                default(CpuKernels.Relu), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void HnBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.HnGradientPerRow, Layout.HnUnits, rows);
+            var gradient = Workspace(Layout.HnGradientOffset, Layout.HnUnits, rows);
             // gradient already holds dL/dpreActivation: Hu's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _hn.WeightGradient.Span, _hn.BiasGradient!.Span, rows, Layout.HnInputs, Layout.HnUnits);
-            var previousGradient = Workspace(Layout.XnGradientPerRow, Layout.XnUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _hn.Weight.Span, previousGradient,
-                Workspace(Layout.XnPreActivationPerRow, Layout.XnUnits, rows), rows, Layout.HnInputs, Layout.HnUnits, default(CpuKernels.Sigmoid), CpuKernels.Dropout.None);
-            RoundToStorage(previousGradient);
+        }
+
+        private void HnBackwardInput(int rows)
+        {
+            var gradient = Workspace(Layout.HnGradientOffset, Layout.HnUnits, rows);
+            var inputGradient = Workspace(Layout.XnGradientOffset, Layout.XnUnits, rows);
+            // Xn's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _hn.Weight.Span, inputGradient,
+                Workspace(Layout.XnPreActivationOffset, Layout.XnUnits, rows), rows, Layout.HnInputs, Layout.HnUnits,
+                default(CpuKernels.Sigmoid), CpuKernels.Dropout.None);
+            RoundToStorage(inputGradient);
         }
 
         private void HnInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hn.Weight.Span, _hn.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.HnInputs, Layout.HnUnits, default(CpuKernels.Relu));
+            CpuKernels.Dense.ForwardInference(input, _hn.Weight.Span, _hn.Bias!.Span, scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.HnInputs, Layout.HnUnits, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
 
@@ -207,28 +235,37 @@ namespace Models
 
         private void HuForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.HuPreActivationPerRow, Layout.HuUnits, rows);
-            var output = Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows);
-            CpuKernels.Dense.Forward(input, _hu.Weight.Span, _hu.Bias!.Span, preActivation, output, rows, Layout.HuInputs, Layout.HuUnits, new CpuKernels.LeakyRelu(0.01f), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.HuPreActivationOffset, Layout.HuUnits, rows);
+            var output = Workspace(Layout.HuOutputOffset, Layout.HuUnits, rows);
+            CpuKernels.Dense.Forward(input, _hu.Weight.Span, _hu.Bias!.Span, preActivation, output, rows, Layout.HuInputs, Layout.HuUnits,
+                new CpuKernels.LeakyRelu(0.01f), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void HuBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.HuGradientPerRow, Layout.HuUnits, rows);
+            var gradient = Workspace(Layout.HuGradientOffset, Layout.HuUnits, rows);
             // gradient already holds dL/dpreActivation: N's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _hu.WeightGradient.Span, _hu.BiasGradient!.Span, rows, Layout.HuInputs, Layout.HuUnits);
-            var previousGradient = Workspace(Layout.HnGradientPerRow, Layout.HnUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _hu.Weight.Span, previousGradient,
-                Workspace(Layout.HnPreActivationPerRow, Layout.HnUnits, rows), rows, Layout.HuInputs, Layout.HuUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
-            RoundToStorage(previousGradient);
+        }
+
+        private void HuBackwardInput(int rows)
+        {
+            var gradient = Workspace(Layout.HuGradientOffset, Layout.HuUnits, rows);
+            var inputGradient = Workspace(Layout.HnGradientOffset, Layout.HnUnits, rows);
+            // Hn's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _hu.Weight.Span, inputGradient,
+                Workspace(Layout.HnPreActivationOffset, Layout.HnUnits, rows), rows, Layout.HuInputs, Layout.HuUnits,
+                default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(inputGradient);
         }
 
         private void HuInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hu.Weight.Span, _hu.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.HuInputs, Layout.HuUnits, new CpuKernels.LeakyRelu(0.01f));
+            CpuKernels.Dense.ForwardInference(input, _hu.Weight.Span, _hu.Bias!.Span, scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.HuInputs, Layout.HuUnits, new CpuKernels.LeakyRelu(0.01f));
             RoundToStorage(output);
         }
 
@@ -236,26 +273,35 @@ namespace Models
 
         private void NForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.NPreActivationPerRow, Layout.NUnits, rows);
-            var output = Workspace(Layout.NOutputPerRow, Layout.NUnits, rows);
-            CpuKernels.Dense.Forward(input, _n.Weight.Span, _n.Bias!.Span, preActivation, output, rows, Layout.NInputs, Layout.NUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.NPreActivationOffset, Layout.NUnits, rows);
+            var output = Workspace(Layout.NOutputOffset, Layout.NUnits, rows);
+            CpuKernels.Dense.Forward(input, _n.Weight.Span, _n.Bias!.Span, preActivation, output, rows, Layout.NInputs, Layout.NUnits,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void NBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.NGradientPerRow, Layout.NUnits, rows);
+            var gradient = Workspace(Layout.NGradientOffset, Layout.NUnits, rows);
             CpuKernels.Dense.BackwardWeights(gradient, input, _n.WeightGradient.Span, _n.BiasGradient!.Span, rows, Layout.NInputs, Layout.NUnits);
-            var previousGradient = Workspace(Layout.HuGradientPerRow, Layout.HuUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _n.Weight.Span, previousGradient,
-                Workspace(Layout.HuPreActivationPerRow, Layout.HuUnits, rows), rows, Layout.NInputs, Layout.NUnits, new CpuKernels.LeakyRelu(0.01f), CpuKernels.Dropout.None);
-            RoundToStorage(previousGradient);
+        }
+
+        private void NBackwardInput(int rows)
+        {
+            var gradient = Workspace(Layout.NGradientOffset, Layout.NUnits, rows);
+            var inputGradient = Workspace(Layout.HuGradientOffset, Layout.HuUnits, rows);
+            // Hu's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _n.Weight.Span, inputGradient,
+                Workspace(Layout.HuPreActivationOffset, Layout.HuUnits, rows), rows, Layout.NInputs, Layout.NUnits,
+                new CpuKernels.LeakyRelu(0.01f), CpuKernels.Dropout.None);
+            RoundToStorage(inputGradient);
         }
 
         private void NInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _n.Weight.Span, _n.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.NInputs, Layout.NUnits, default(CpuKernels.Identity));
+            CpuKernels.Dense.ForwardInference(input, _n.Weight.Span, _n.Bias!.Span, scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.NInputs, Layout.NUnits, default(CpuKernels.Identity));
             RoundToStorage(output);
         }
 
@@ -263,27 +309,34 @@ namespace Models
 
         private void OForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.OPreActivationPerRow, Layout.OUnits, rows);
-            var output = Workspace(Layout.OOutputPerRow, Layout.OUnits, rows);
-            CpuKernels.Dense.Forward(input, _o.Weight.Span, _o.Bias!.Span, preActivation, output, rows, Layout.OInputs, Layout.OUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.OPreActivationOffset, Layout.OUnits, rows);
+            var output = Workspace(Layout.OOutputOffset, Layout.OUnits, rows);
+            CpuKernels.Dense.Forward(input, _o.Weight.Span, _o.Bias!.Span, preActivation, output, rows, Layout.OInputs, Layout.OUnits,
+                default(CpuKernels.Relu), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void OBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.OGradientPerRow, Layout.OUnits, rows);
+            var gradient = Workspace(Layout.OGradientOffset, Layout.OUnits, rows);
             // gradient already holds dL/dpreActivation: A's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _o.WeightGradient.Span, _o.BiasGradient!.Span, rows, Layout.OInputs, Layout.OUnits);
-            var previousGradient = Workspace(Layout.NGradientPerRow, Layout.NUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _o.Weight.Span, previousGradient, rows, Layout.OInputs, Layout.OUnits);
-            RoundToStorage(previousGradient);
+        }
+
+        private void OBackwardInput(int rows)
+        {
+            var gradient = Workspace(Layout.OGradientOffset, Layout.OUnits, rows);
+            var inputGradient = Workspace(Layout.NGradientOffset, Layout.NUnits, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _o.Weight.Span, inputGradient, rows, Layout.OInputs, Layout.OUnits, accumulate: false);
+            RoundToStorage(inputGradient);
         }
 
         private void OInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _o.Weight.Span, _o.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.OInputs, Layout.OUnits, default(CpuKernels.Relu));
+            CpuKernels.Dense.ForwardInference(input, _o.Weight.Span, _o.Bias!.Span, scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.OInputs, Layout.OUnits, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
 
@@ -291,28 +344,37 @@ namespace Models
 
         private void AForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.APreActivationPerRow, Layout.AUnits, rows);
-            var output = Workspace(Layout.AOutputPerRow, Layout.AUnits, rows);
-            CpuKernels.Dense.Forward(input, _a.Weight.Span, _a.Bias!.Span, preActivation, output, rows, Layout.AInputs, Layout.AUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.APreActivationOffset, Layout.AUnits, rows);
+            var output = Workspace(Layout.AOutputOffset, Layout.AUnits, rows);
+            CpuKernels.Dense.Forward(input, _a.Weight.Span, _a.Bias!.Span, preActivation, output, rows, Layout.AInputs, Layout.AUnits,
+                default(CpuKernels.Relu), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void ABackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.AGradientPerRow, Layout.AUnits, rows);
+            var gradient = Workspace(Layout.AGradientOffset, Layout.AUnits, rows);
             // gradient already holds dL/dpreActivation: Z's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
             CpuKernels.Dense.BackwardWeights(gradient, input, _a.WeightGradient.Span, _a.BiasGradient!.Span, rows, Layout.AInputs, Layout.AUnits);
-            var previousGradient = Workspace(Layout.OGradientPerRow, Layout.OUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _a.Weight.Span, previousGradient,
-                Workspace(Layout.OPreActivationPerRow, Layout.OUnits, rows), rows, Layout.AInputs, Layout.AUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
-            RoundToStorage(previousGradient);
+        }
+
+        private void ABackwardInput(int rows)
+        {
+            var gradient = Workspace(Layout.AGradientOffset, Layout.AUnits, rows);
+            var inputGradient = Workspace(Layout.OGradientOffset, Layout.OUnits, rows);
+            // O's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _a.Weight.Span, inputGradient,
+                Workspace(Layout.OPreActivationOffset, Layout.OUnits, rows), rows, Layout.AInputs, Layout.AUnits,
+                default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(inputGradient);
         }
 
         private void AInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _a.Weight.Span, _a.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.AInputs, Layout.AUnits, default(CpuKernels.Relu));
+            CpuKernels.Dense.ForwardInference(input, _a.Weight.Span, _a.Bias!.Span, scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.AInputs, Layout.AUnits, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
 
@@ -320,26 +382,35 @@ namespace Models
 
         private void ZForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.ZPreActivationPerRow, Layout.ZUnits, rows);
-            var output = Workspace(Layout.ZOutputPerRow, Layout.ZUnits, rows);
-            CpuKernels.Dense.Forward(input, _z.Weight.Span, _z.Bias!.Span, preActivation, output, rows, Layout.ZInputs, Layout.ZUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.ZPreActivationOffset, Layout.ZUnits, rows);
+            var output = Workspace(Layout.ZOutputOffset, Layout.ZUnits, rows);
+            CpuKernels.Dense.Forward(input, _z.Weight.Span, _z.Bias!.Span, preActivation, output, rows, Layout.ZInputs, Layout.ZUnits,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void ZBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.ZGradientPerRow, Layout.ZUnits, rows);
+            var gradient = Workspace(Layout.ZGradientOffset, Layout.ZUnits, rows);
             CpuKernels.Dense.BackwardWeights(gradient, input, _z.WeightGradient.Span, _z.BiasGradient!.Span, rows, Layout.ZInputs, Layout.ZUnits);
-            var previousGradient = Workspace(Layout.AGradientPerRow, Layout.AUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _z.Weight.Span, previousGradient,
-                Workspace(Layout.APreActivationPerRow, Layout.AUnits, rows), rows, Layout.ZInputs, Layout.ZUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
-            RoundToStorage(previousGradient);
+        }
+
+        private void ZBackwardInput(int rows)
+        {
+            var gradient = Workspace(Layout.ZGradientOffset, Layout.ZUnits, rows);
+            var inputGradient = Workspace(Layout.AGradientOffset, Layout.AUnits, rows);
+            // A's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _z.Weight.Span, inputGradient,
+                Workspace(Layout.APreActivationOffset, Layout.AUnits, rows), rows, Layout.ZInputs, Layout.ZUnits,
+                default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(inputGradient);
         }
 
         private void ZInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _z.Weight.Span, _z.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.ZInputs, Layout.ZUnits, default(CpuKernels.Identity));
+            CpuKernels.Dense.ForwardInference(input, _z.Weight.Span, _z.Bias!.Span, scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.ZInputs, Layout.ZUnits, default(CpuKernels.Identity));
             RoundToStorage(output);
         }
 

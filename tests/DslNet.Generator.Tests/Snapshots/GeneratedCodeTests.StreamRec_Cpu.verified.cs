@@ -26,28 +26,32 @@ namespace StreamRec.Models
             var watch = gather || _monitor.DetectAnomalies;
 
             Hidden1Forward(inputs, rows);
-            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows), Layout.Hidden1Units, gather);
-            Hidden2Forward(Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows), rows);
-            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), Layout.Hidden2Units, gather);
-            Hidden3Forward(Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), rows);
-            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.Hidden3OutputPerRow, Layout.Hidden3Units, rows), Layout.Hidden3Units, gather);
-            OutputForward(Workspace(Layout.Hidden3OutputPerRow, Layout.Hidden3Units, rows), rows);
-            if (watch) _monitor.RecordOutput(3, _stepCount, Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), Layout.OutputUnits, gather);
+            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.Hidden1OutputOffset, Layout.Hidden1Units, rows), Layout.Hidden1Units, gather);
+            Hidden2Forward(Workspace(Layout.Hidden1OutputOffset, Layout.Hidden1Units, rows), rows);
+            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.Hidden2OutputOffset, Layout.Hidden2Units, rows), Layout.Hidden2Units, gather);
+            Hidden3Forward(Workspace(Layout.Hidden2OutputOffset, Layout.Hidden2Units, rows), rows);
+            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.Hidden3OutputOffset, Layout.Hidden3Units, rows), Layout.Hidden3Units, gather);
+            OutputForward(Workspace(Layout.Hidden3OutputOffset, Layout.Hidden3Units, rows), rows);
+            if (watch) _monitor.RecordOutput(3, _stepCount, Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, rows), Layout.OutputUnits, gather);
 
-            var lossGradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
-            var loss = CpuKernels.Losses.BinaryCrossEntropyWithLogits(Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), targets, lossGradient);
+            var lossGradient = Workspace(Layout.OutputGradientOffset, Layout.OutputUnits, rows);
+            var loss = CpuKernels.Losses.BinaryCrossEntropyWithLogits(Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, rows), targets, lossGradient);
             if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
             // Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.
             RoundToStorage(lossGradient);
 
-            OutputBackward(Workspace(Layout.Hidden3OutputPerRow, Layout.Hidden3Units, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
-            Hidden3Backward(Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.Hidden3GradientPerRow, Layout.Hidden3Units, rows));
-            Hidden2Backward(Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows));
+            // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
+            OutputBackward(Workspace(Layout.Hidden3OutputOffset, Layout.Hidden3Units, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, Workspace(Layout.OutputGradientOffset, Layout.OutputUnits, rows));
+            OutputBackwardInput(rows);
+            Hidden3Backward(Workspace(Layout.Hidden2OutputOffset, Layout.Hidden2Units, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.Hidden3GradientOffset, Layout.Hidden3Units, rows));
+            Hidden3BackwardInput(rows);
+            Hidden2Backward(Workspace(Layout.Hidden1OutputOffset, Layout.Hidden1Units, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.Hidden2GradientOffset, Layout.Hidden2Units, rows));
+            Hidden2BackwardInput(rows);
             Hidden1Backward(inputs, rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows));
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.Hidden1GradientOffset, Layout.Hidden1Units, rows));
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;
@@ -71,10 +75,10 @@ namespace StreamRec.Models
         // One share of a batch (InferenceSplit runs the shares on the kernel threads): workspace rows [firstRow, firstRow + rows).
         void CpuKernels.IRowInference.InferRows(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, int firstRow)
         {
-            Hidden1Inference(inputs, Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows, firstRow), rows);
-            Hidden2Inference(Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows, firstRow), Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows, firstRow), rows);
-            Hidden3Inference(Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows, firstRow), Workspace(Layout.Hidden3OutputPerRow, Layout.Hidden3Units, rows, firstRow), rows);
-            OutputInference(Workspace(Layout.Hidden3OutputPerRow, Layout.Hidden3Units, rows, firstRow), outputs, rows);
+            Hidden1Inference(inputs, Workspace(Layout.Hidden1OutputOffset, Layout.Hidden1Units, rows, firstRow), rows);
+            Hidden2Inference(Workspace(Layout.Hidden1OutputOffset, Layout.Hidden1Units, rows, firstRow), Workspace(Layout.Hidden2OutputOffset, Layout.Hidden2Units, rows, firstRow), rows);
+            Hidden3Inference(Workspace(Layout.Hidden2OutputOffset, Layout.Hidden2Units, rows, firstRow), Workspace(Layout.Hidden3OutputOffset, Layout.Hidden3Units, rows, firstRow), rows);
+            OutputInference(Workspace(Layout.Hidden3OutputOffset, Layout.Hidden3Units, rows, firstRow), outputs, rows);
         }
 
         // Eval-mode BatchNorm is an affine map per feature, folded into each block's GEMM epilogue.
@@ -82,11 +86,14 @@ namespace StreamRec.Models
         {
             EnsureRowCapacity(global::System.Math.Min(rows, InferenceChunkRows));
             CpuKernels.BatchNorm.InferenceAffine(_hidden1.Gamma!.Span, _hidden1.Beta!.Span, _hidden1.RunningMean!.Span, _hidden1.RunningVariance!.Span, 1E-05f,
-                Scratch(Layout.Hidden1InferenceScale, Layout.Hidden1Units), Scratch(Layout.Hidden1InferenceShift, Layout.Hidden1Units), Layout.Hidden1Units);
+                Scratch(Layout.Hidden1InferenceScaleOffset, Layout.Hidden1Units), Scratch(Layout.Hidden1InferenceShiftOffset, Layout.Hidden1Units),
+                Layout.Hidden1Units);
             CpuKernels.BatchNorm.InferenceAffine(_hidden2.Gamma!.Span, _hidden2.Beta!.Span, _hidden2.RunningMean!.Span, _hidden2.RunningVariance!.Span, 1E-05f,
-                Scratch(Layout.Hidden2InferenceScale, Layout.Hidden2Units), Scratch(Layout.Hidden2InferenceShift, Layout.Hidden2Units), Layout.Hidden2Units);
+                Scratch(Layout.Hidden2InferenceScaleOffset, Layout.Hidden2Units), Scratch(Layout.Hidden2InferenceShiftOffset, Layout.Hidden2Units),
+                Layout.Hidden2Units);
             CpuKernels.BatchNorm.InferenceAffine(_hidden3.Gamma!.Span, _hidden3.Beta!.Span, _hidden3.RunningMean!.Span, _hidden3.RunningVariance!.Span, 1E-05f,
-                Scratch(Layout.Hidden3InferenceScale, Layout.Hidden3Units), Scratch(Layout.Hidden3InferenceShift, Layout.Hidden3Units), Layout.Hidden3Units);
+                Scratch(Layout.Hidden3InferenceScaleOffset, Layout.Hidden3Units), Scratch(Layout.Hidden3InferenceShiftOffset, Layout.Hidden3Units),
+                Layout.Hidden3Units);
         }
 
         /// <summary>Mean loss over a batch in inference mode; leaves gradients and running statistics untouched.</summary>
@@ -99,7 +106,7 @@ namespace StreamRec.Models
             for (var start = 0; start < rows; start += InferenceChunkRows)
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-                var logits = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, count);
+                var logits = Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, count);
                 CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, logits, OutputSize, count);
                 total += (double)CpuKernels.Losses.BinaryCrossEntropyWithLogits(logits, targets.Slice(start * OutputSize, count * OutputSize), global::System.Span<float>.Empty) * count;
             }
@@ -114,30 +121,35 @@ namespace StreamRec.Models
 
         private void Hidden1Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows);
-            var output = Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows);
-            CpuKernels.Dense.Forward(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, preActivation, global::System.Span<float>.Empty, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.Hidden1PreActivationOffset, Layout.Hidden1Units, rows);
+            var output = Workspace(Layout.Hidden1OutputOffset, Layout.Hidden1Units, rows);
+            CpuKernels.Dense.Forward(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, preActivation, output: global::System.Span<float>.Empty, rows, Layout.Hidden1Inputs, Layout.Hidden1Units,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             // preActivation becomes the normalized values x̂, which the backward pass reuses.
             CpuKernels.BatchNorm.ForwardTraining(preActivation, _hidden1.Gamma!.Span, _hidden1.Beta!.Span, _hidden1.RunningMean!.Span, _hidden1.RunningVariance!.Span,
-                Scratch(Layout.Hidden1InverseStd, Layout.Hidden1Units), output, rows, Layout.Hidden1Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden1Dropout().RecordingMask(Workspace(Layout.Hidden1DropoutMaskPerRow, 8, rows)));
+                Scratch(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units), output, rows, Layout.Hidden1Units,
+                momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden1Dropout().RecordingMask(Workspace(Layout.Hidden1DropoutMaskOffset, 8, rows)));
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void Hidden1Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows);
+            var gradient = Workspace(Layout.Hidden1GradientOffset, Layout.Hidden1Units, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
-            CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows), _hidden1.Gamma!.Span, _hidden1.Beta!.Span, Scratch(Layout.Hidden1InverseStd, Layout.Hidden1Units), _hidden1.GammaGradient!.Span, _hidden1.BetaGradient!.Span, rows, Layout.Hidden1Units, default(CpuKernels.Relu), Hidden1Dropout().ReplayingMask(Workspace(Layout.Hidden1DropoutMaskPerRow, 8, rows)));
+            CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden1PreActivationOffset, Layout.Hidden1Units, rows), _hidden1.Gamma!.Span, _hidden1.Beta!.Span,
+                Scratch(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units), _hidden1.GammaGradient!.Span, _hidden1.BetaGradient!.Span, rows, Layout.Hidden1Units,
+                default(CpuKernels.Relu), Hidden1Dropout().ReplayingMask(Workspace(Layout.Hidden1DropoutMaskOffset, 8, rows)));
             RoundToStorage(gradient);
             // The bias gradient stays exactly zero: BatchNorm subtracts the batch mean, which cancels the bias.
-            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden1.WeightGradient.Span, global::System.Span<float>.Empty, rows, Layout.Hidden1Inputs, Layout.Hidden1Units);
+            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden1.WeightGradient.Span, biasGradient: global::System.Span<float>.Empty, rows, Layout.Hidden1Inputs, Layout.Hidden1Units);
         }
 
         private void Hidden1Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, Scratch(Layout.Hidden1InferenceScale, Layout.Hidden1Units), Scratch(Layout.Hidden1InferenceShift, Layout.Hidden1Units),
+            CpuKernels.Dense.ForwardInference(input, _hidden1.Weight.Span, _hidden1.Bias!.Span,
+                Scratch(Layout.Hidden1InferenceScaleOffset, Layout.Hidden1Units), Scratch(Layout.Hidden1InferenceShiftOffset, Layout.Hidden1Units),
                 output, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
@@ -150,33 +162,43 @@ namespace StreamRec.Models
 
         private void Hidden2Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows);
-            var output = Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows);
-            CpuKernels.Dense.Forward(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, preActivation, global::System.Span<float>.Empty, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.Hidden2PreActivationOffset, Layout.Hidden2Units, rows);
+            var output = Workspace(Layout.Hidden2OutputOffset, Layout.Hidden2Units, rows);
+            CpuKernels.Dense.Forward(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, preActivation, output: global::System.Span<float>.Empty, rows, Layout.Hidden2Inputs, Layout.Hidden2Units,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             // preActivation becomes the normalized values x̂, which the backward pass reuses.
             CpuKernels.BatchNorm.ForwardTraining(preActivation, _hidden2.Gamma!.Span, _hidden2.Beta!.Span, _hidden2.RunningMean!.Span, _hidden2.RunningVariance!.Span,
-                Scratch(Layout.Hidden2InverseStd, Layout.Hidden2Units), output, rows, Layout.Hidden2Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden2Dropout().RecordingMask(Workspace(Layout.Hidden2DropoutMaskPerRow, 4, rows)));
+                Scratch(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units), output, rows, Layout.Hidden2Units,
+                momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden2Dropout().RecordingMask(Workspace(Layout.Hidden2DropoutMaskOffset, 4, rows)));
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void Hidden2Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows);
+            var gradient = Workspace(Layout.Hidden2GradientOffset, Layout.Hidden2Units, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
-            CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows), _hidden2.Gamma!.Span, _hidden2.Beta!.Span, Scratch(Layout.Hidden2InverseStd, Layout.Hidden2Units), _hidden2.GammaGradient!.Span, _hidden2.BetaGradient!.Span, rows, Layout.Hidden2Units, default(CpuKernels.Relu), Hidden2Dropout().ReplayingMask(Workspace(Layout.Hidden2DropoutMaskPerRow, 4, rows)));
+            CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden2PreActivationOffset, Layout.Hidden2Units, rows), _hidden2.Gamma!.Span, _hidden2.Beta!.Span,
+                Scratch(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units), _hidden2.GammaGradient!.Span, _hidden2.BetaGradient!.Span, rows, Layout.Hidden2Units,
+                default(CpuKernels.Relu), Hidden2Dropout().ReplayingMask(Workspace(Layout.Hidden2DropoutMaskOffset, 4, rows)));
             RoundToStorage(gradient);
             // The bias gradient stays exactly zero: BatchNorm subtracts the batch mean, which cancels the bias.
-            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden2.WeightGradient.Span, global::System.Span<float>.Empty, rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
-            var previousGradient = Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _hidden2.Weight.Span, previousGradient, rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
-            RoundToStorage(previousGradient);
+            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden2.WeightGradient.Span, biasGradient: global::System.Span<float>.Empty, rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
+        }
+
+        private void Hidden2BackwardInput(int rows)
+        {
+            var gradient = Workspace(Layout.Hidden2GradientOffset, Layout.Hidden2Units, rows);
+            var inputGradient = Workspace(Layout.Hidden1GradientOffset, Layout.Hidden1Units, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _hidden2.Weight.Span, inputGradient, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, accumulate: false);
+            RoundToStorage(inputGradient);
         }
 
         private void Hidden2Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, Scratch(Layout.Hidden2InferenceScale, Layout.Hidden2Units), Scratch(Layout.Hidden2InferenceShift, Layout.Hidden2Units),
+            CpuKernels.Dense.ForwardInference(input, _hidden2.Weight.Span, _hidden2.Bias!.Span,
+                Scratch(Layout.Hidden2InferenceScaleOffset, Layout.Hidden2Units), Scratch(Layout.Hidden2InferenceShiftOffset, Layout.Hidden2Units),
                 output, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
@@ -189,33 +211,43 @@ namespace StreamRec.Models
 
         private void Hidden3Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.Hidden3PreActivationPerRow, Layout.Hidden3Units, rows);
-            var output = Workspace(Layout.Hidden3OutputPerRow, Layout.Hidden3Units, rows);
-            CpuKernels.Dense.Forward(input, _hidden3.Weight.Span, _hidden3.Bias!.Span, preActivation, global::System.Span<float>.Empty, rows, Layout.Hidden3Inputs, Layout.Hidden3Units, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.Hidden3PreActivationOffset, Layout.Hidden3Units, rows);
+            var output = Workspace(Layout.Hidden3OutputOffset, Layout.Hidden3Units, rows);
+            CpuKernels.Dense.Forward(input, _hidden3.Weight.Span, _hidden3.Bias!.Span, preActivation, output: global::System.Span<float>.Empty, rows, Layout.Hidden3Inputs, Layout.Hidden3Units,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             // preActivation becomes the normalized values x̂, which the backward pass reuses.
             CpuKernels.BatchNorm.ForwardTraining(preActivation, _hidden3.Gamma!.Span, _hidden3.Beta!.Span, _hidden3.RunningMean!.Span, _hidden3.RunningVariance!.Span,
-                Scratch(Layout.Hidden3InverseStd, Layout.Hidden3Units), output, rows, Layout.Hidden3Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden3Dropout().RecordingMask(Workspace(Layout.Hidden3DropoutMaskPerRow, 2, rows)));
+                Scratch(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units), output, rows, Layout.Hidden3Units,
+                momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden3Dropout().RecordingMask(Workspace(Layout.Hidden3DropoutMaskOffset, 2, rows)));
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void Hidden3Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Hidden3GradientPerRow, Layout.Hidden3Units, rows);
+            var gradient = Workspace(Layout.Hidden3GradientOffset, Layout.Hidden3Units, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
-            CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden3PreActivationPerRow, Layout.Hidden3Units, rows), _hidden3.Gamma!.Span, _hidden3.Beta!.Span, Scratch(Layout.Hidden3InverseStd, Layout.Hidden3Units), _hidden3.GammaGradient!.Span, _hidden3.BetaGradient!.Span, rows, Layout.Hidden3Units, default(CpuKernels.Relu), Hidden3Dropout().ReplayingMask(Workspace(Layout.Hidden3DropoutMaskPerRow, 2, rows)));
+            CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden3PreActivationOffset, Layout.Hidden3Units, rows), _hidden3.Gamma!.Span, _hidden3.Beta!.Span,
+                Scratch(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units), _hidden3.GammaGradient!.Span, _hidden3.BetaGradient!.Span, rows, Layout.Hidden3Units,
+                default(CpuKernels.Relu), Hidden3Dropout().ReplayingMask(Workspace(Layout.Hidden3DropoutMaskOffset, 2, rows)));
             RoundToStorage(gradient);
             // The bias gradient stays exactly zero: BatchNorm subtracts the batch mean, which cancels the bias.
-            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden3.WeightGradient.Span, global::System.Span<float>.Empty, rows, Layout.Hidden3Inputs, Layout.Hidden3Units);
-            var previousGradient = Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _hidden3.Weight.Span, previousGradient, rows, Layout.Hidden3Inputs, Layout.Hidden3Units);
-            RoundToStorage(previousGradient);
+            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden3.WeightGradient.Span, biasGradient: global::System.Span<float>.Empty, rows, Layout.Hidden3Inputs, Layout.Hidden3Units);
+        }
+
+        private void Hidden3BackwardInput(int rows)
+        {
+            var gradient = Workspace(Layout.Hidden3GradientOffset, Layout.Hidden3Units, rows);
+            var inputGradient = Workspace(Layout.Hidden2GradientOffset, Layout.Hidden2Units, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _hidden3.Weight.Span, inputGradient, rows, Layout.Hidden3Inputs, Layout.Hidden3Units, accumulate: false);
+            RoundToStorage(inputGradient);
         }
 
         private void Hidden3Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hidden3.Weight.Span, _hidden3.Bias!.Span, Scratch(Layout.Hidden3InferenceScale, Layout.Hidden3Units), Scratch(Layout.Hidden3InferenceShift, Layout.Hidden3Units),
+            CpuKernels.Dense.ForwardInference(input, _hidden3.Weight.Span, _hidden3.Bias!.Span,
+                Scratch(Layout.Hidden3InferenceScaleOffset, Layout.Hidden3Units), Scratch(Layout.Hidden3InferenceShiftOffset, Layout.Hidden3Units),
                 output, rows, Layout.Hidden3Inputs, Layout.Hidden3Units, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
@@ -224,25 +256,32 @@ namespace StreamRec.Models
 
         private void OutputForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.OutputPreActivationPerRow, Layout.OutputUnits, rows);
-            var output = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows);
-            CpuKernels.Dense.Forward(input, _output.Weight.Span, _output.Bias!.Span, preActivation, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var preActivation = Workspace(Layout.OutputPreActivationOffset, Layout.OutputUnits, rows);
+            var output = Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, rows);
+            CpuKernels.Dense.Forward(input, _output.Weight.Span, _output.Bias!.Span, preActivation, output, rows, Layout.OutputInputs, Layout.OutputUnits,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void OutputBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
+            var gradient = Workspace(Layout.OutputGradientOffset, Layout.OutputUnits, rows);
             CpuKernels.Dense.BackwardWeights(gradient, input, _output.WeightGradient.Span, _output.BiasGradient!.Span, rows, Layout.OutputInputs, Layout.OutputUnits);
-            var previousGradient = Workspace(Layout.Hidden3GradientPerRow, Layout.Hidden3Units, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, previousGradient, rows, Layout.OutputInputs, Layout.OutputUnits);
-            RoundToStorage(previousGradient);
+        }
+
+        private void OutputBackwardInput(int rows)
+        {
+            var gradient = Workspace(Layout.OutputGradientOffset, Layout.OutputUnits, rows);
+            var inputGradient = Workspace(Layout.Hidden3GradientOffset, Layout.Hidden3Units, rows);
+            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, inputGradient, rows, Layout.OutputInputs, Layout.OutputUnits, accumulate: false);
+            RoundToStorage(inputGradient);
         }
 
         private void OutputInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _output.Weight.Span, _output.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity));
+            CpuKernels.Dense.ForwardInference(input, _output.Weight.Span, _output.Bias!.Span, scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity));
             RoundToStorage(output);
         }
 
