@@ -44,7 +44,10 @@ namespace DslNet.Generator.Emitting
             w.Line("public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets) =>");
             w.Line("    TrainStep(inputs, targets, lossScale: 1f);");
             w.Line();
-            w.Line("/// <summary>A training step whose gradients are multiplied by <paramref name=\"lossScale\"/> (dynamic loss scaling); returns the unscaled loss.</summary>");
+            w.Line("/// <summary>");
+            w.Line("/// A training step whose gradients are multiplied by <paramref name=\"lossScale\"/> (dynamic loss scaling);");
+            w.Line("/// returns the unscaled loss.");
+            w.Line("/// </summary>");
             using (w.Block("public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)"))
             {
                 w.Line($"var rows = global::DslNet.NetworkArguments.Rows(nameof({plan.ClassName}), InputSize, inputs, {TargetsPerRow(plan)}, targets);");
@@ -104,7 +107,8 @@ namespace DslNet.Generator.Emitting
                 using (w.Block("for (var start = 0; start < rows; start += InferenceChunkRows)"))
                 {
                     w.Line("var count = global::System.Math.Min(InferenceChunkRows, rows - start);");
-                    w.Line($"{K}.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);");
+                    w.Line($"{K}.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize,");
+                    w.Line("    outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);");
                 }
             }
             w.Line();
@@ -153,7 +157,9 @@ namespace DslNet.Generator.Emitting
                     var chunkTargets = plan.Loss == LossKind.CrossEntropy
                         ? "targets.Slice(start, count)"
                         : "targets.Slice(start * OutputSize, count * OutputSize)";
-                    w.Line($"total += (double){LossCall(plan, "logits", chunkTargets, "global::System.Span<float>.Empty", "count")} * count;");
+                    w.Line($"var chunkTargets = {chunkTargets};");
+                    w.Line($"var chunkLoss = {LossCall(plan, "logits", "chunkTargets", "global::System.Span<float>.Empty", "count")};");
+                    w.Line("total += (double)chunkLoss * count;");
                 }
                 w.Line("return (float)(total / rows);");
             }
@@ -172,11 +178,35 @@ namespace DslNet.Generator.Emitting
                 w.Line();
             }
 
+            WriteRegions(w, plan, b);
             WriteForward(w, plan, b);
             WriteBackward(w, plan, b);
             WriteBackwardInput(w, plan, b);
             WriteBackwardSkip(w, plan, b);
             WriteInference(w, plan, b);
+        }
+
+        private static void WriteRegions(SourceWriter w, ExecutionPlan plan, BlockPlan b)
+        {
+            string Region(string offset, string width) => $"Workspace(Layout.{b.Name}{offset}, {width}, rows, firstRow)";
+            const string none = "default";
+            w.Line($"/// <summary>{b.Name}'s regions of the workspace for these rows.</summary>");
+            w.Line($"private BlockRegions {b.Name}Regions(int rows, int firstRow = 0) => new(");
+            w.Line($"    preActivation: {Region("PreActivationOffset", $"Layout.{b.Name}Units")},");
+            w.Line($"    output: {Region("OutputOffset", $"Layout.{b.Name}Units")},");
+            w.Line($"    gradient: {Region("GradientOffset", $"Layout.{b.Name}Units")},");
+            w.Line($"    rowStatistics: {(b.InverseStdPerRow > 0 ? Region("InverseStdOffset", Names.Int(b.InverseStdPerRow)) : none)},");
+            w.Line($"    dropoutMask: {(b.HasDropout ? Region("DropoutMaskOffset", Names.Int(b.DropoutMaskPerRow)) : none)},");
+            w.Line($"    shortcut: {(b.HasProjection ? Region("ShortcutOffset", $"Layout.{b.Name}Units") : none)});");
+            w.Line();
+            if (!b.HasProjection) return;
+            var slice = $"Span.Slice(Layout.{b.Name}ShortcutWeightOffset, Layout.{b.Name}Units * Layout.{b.Name}ShortcutInputs)";
+            w.Line($"/// <summary>{b.Name}'s projection shortcut weight [{b.Units}, {b.Add!.SkipWidth}] and its gradient.</summary>");
+            w.Line($"private global::System.Span<float> {b.Name}ShortcutWeight =>");
+            w.Line($"    _parameters.{slice};");
+            w.Line($"private global::System.Span<float> {b.Name}ShortcutWeightGradient =>");
+            w.Line($"    _parameters.Gradients.{slice};");
+            w.Line();
         }
 
         private static void WriteForward(SourceWriter w, ExecutionPlan plan, BlockPlan b)
@@ -186,20 +216,23 @@ namespace DslNet.Generator.Emitting
             var dropout = b.HasDropout ? $"{b.Name}Dropout().RecordingMask({DropoutMask(b)})" : $"{K}.Dropout.None";
             using (w.Block($"private void {b.Name}Forward(global::System.ReadOnlySpan<float> input, int rows)"))
             {
-                w.Line($"var preActivation = Workspace(Layout.{b.Name}PreActivationOffset, Layout.{b.Name}Units, rows);");
-                w.Line($"var output = Workspace(Layout.{b.Name}OutputOffset, Layout.{b.Name}Units, rows);");
+                w.Line($"var regions = {b.Name}Regions(rows);");
+                w.Line("var preActivation = regions.PreActivation;");
+                w.Line("var output = regions.Output;");
                 if (!b.HasNorm)
                 {
-                    w.Line($"{K}.Dense.Forward(input, {f}.Weight.Span, {Bias(b)}, preActivation, output, rows, {Shape(b)},");
+                    w.Line($"{K}.Dense.Forward(input, {f}.Weight.Span, {Bias(b)},");
+                    w.Line($"    preActivation, output, rows, {Shape(b)},");
                     w.Line($"    {activation}, {dropout});");
                 }
                 else
                 {
-                    w.Line($"{K}.Dense.Forward(input, {f}.Weight.Span, {Bias(b)}, preActivation, output: global::System.Span<float>.Empty, rows, {Shape(b)},");
+                    w.Line($"{K}.Dense.Forward(input, {f}.Weight.Span, {Bias(b)},");
+                    w.Line($"    preActivation, output: global::System.Span<float>.Empty, rows, {Shape(b)},");
                     w.Line($"    {Names.Identity}, {K}.Dropout.None);");
                     w.Line("RoundToStorage(preActivation);");
                     w.Line("// preActivation becomes the normalized values x̂, which the backward pass reuses.");
-                    w.Line(Norm(b).CpuForward(b, f, activation, dropout, "output", "rows"));
+                    w.Line(Norm(b).CpuForward(b, f, activation, dropout, "output"));
                 }
                 w.Line("RoundToStorage(preActivation);");
                 w.Line("RoundToStorage(output);");
@@ -216,7 +249,8 @@ namespace DslNet.Generator.Emitting
             {
                 w.Line($"// Residual with a projection: output += {add.SkipName}·Pᵀ (a bias-free Dense shortcut).");
                 w.Line($"var shortcut = {ValueSpan(plan, plan.Values[add.ProjectionValue], firstRow)};");
-                w.Line($"{K}.Dense.ForwardInference({skip}, {ShortcutWeight(b)}, bias: global::System.ReadOnlySpan<float>.Empty,");
+                w.Line($"{K}.Dense.ForwardInference({skip}, {ShortcutWeight(b)},");
+                w.Line("    bias: global::System.ReadOnlySpan<float>.Empty,");
                 w.Line($"    scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty, shortcut, rows,");
                 w.Line($"    Layout.{b.Name}ShortcutInputs, Layout.{b.Name}Units, {Names.Identity});");
                 w.Line("RoundToStorage(shortcut);");
@@ -236,7 +270,8 @@ namespace DslNet.Generator.Emitting
             var replayedDropout = b.HasDropout ? $"{b.Name}Dropout().ReplayingMask({DropoutMask(b)})" : $"{K}.Dropout.None";
             using (w.Block($"private void {b.Name}Backward(global::System.ReadOnlySpan<float> input, int rows)"))
             {
-                w.Line($"var gradient = Workspace(Layout.{b.Name}GradientOffset, Layout.{b.Name}Units, rows);");
+                w.Line($"var regions = {b.Name}Regions(rows);");
+                w.Line("var gradient = regions.Gradient;");
                 if (b.HasNorm)
                 {
                     w.Line("// gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).");
@@ -250,14 +285,15 @@ namespace DslNet.Generator.Emitting
                 }
                 else if (!b.IsIdentityOutput)
                 {
-                    w.Line($"{K}.Dense.BackwardActivation(gradient, Workspace(Layout.{b.Name}PreActivationOffset, Layout.{b.Name}Units, rows), rows,");
-                    w.Line($"    Layout.{b.Name}Units, {Names.Activation(b)}, {replayedDropout});");
+                    w.Line($"{K}.Dense.BackwardActivation(gradient, regions.PreActivation, rows, Layout.{b.Name}Units, {Names.Activation(b)},");
+                    w.Line($"    {replayedDropout});");
                     w.Line("RoundToStorage(gradient);");
                 }
                 if (b.BiasGradientIsZero)
                     w.Line("// The bias gradient stays exactly zero: BatchNorm subtracts the batch mean, which cancels the bias.");
                 var biasGradient = b.HasBias && !b.BiasGradientIsZero ? $"{f}.BiasGradient!.Span" : "biasGradient: global::System.Span<float>.Empty";
-                w.Line($"{K}.Dense.BackwardWeights(gradient, input, {f}.WeightGradient.Span, {biasGradient}, rows, {Shape(b)});");
+                w.Line($"{K}.Dense.BackwardWeights(gradient, input, {f}.WeightGradient.Span, {biasGradient},");
+                w.Line($"    rows, {Shape(b)});");
             }
             w.Line();
         }
@@ -271,14 +307,14 @@ namespace DslNet.Generator.Emitting
             var producer = plan.ProducerOf(target)!;
             using (w.Block($"private void {b.Name}BackwardInput(int rows)"))
             {
-                w.Line($"var gradient = Workspace(Layout.{b.Name}GradientOffset, Layout.{b.Name}Units, rows);");
+                w.Line($"var gradient = {b.Name}Regions(rows).Gradient;");
                 w.Line($"var inputGradient = {GradientSpan(plan, target)};");
                 if (producer.ActivationBackwardFusedIntoConsumer)
                 {
                     var dropout = producer.HasDropout ? $"{producer.Name}Dropout().ReplayingMask({DropoutMask(producer)})" : $"{K}.Dropout.None";
                     w.Line($"// {producer.Name}'s dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.");
                     w.Line($"{K}.Dense.BackwardInput(gradient, {f}.Weight.Span, inputGradient,");
-                    w.Line($"    Workspace(Layout.{producer.Name}PreActivationOffset, Layout.{producer.Name}Units, rows), rows, {Shape(b)},");
+                    w.Line($"    {producer.Name}Regions(rows).PreActivation, rows, {Shape(b)},");
                     w.Line($"    {Names.Activation(producer)}, {dropout});");
                 }
                 else
@@ -301,14 +337,14 @@ namespace DslNet.Generator.Emitting
             using (w.Block($"private void {b.Name}BackwardSkip(int rows)"))
             {
                 w.Line("// Taken before the block's own backward rewrites its output gradient in place.");
-                w.Line($"var gradient = Workspace(Layout.{b.Name}GradientOffset, Layout.{b.Name}Units, rows);");
+                w.Line($"var gradient = {b.Name}Regions(rows).Gradient;");
                 w.Line($"var skipGradient = {GradientSpan(plan, skip)};");
                 if (add.HasProjection)
                 {
                     w.Line($"{K}.Dense.BackwardWeights(gradient, {ValueSpan(plan, skip)}, {ShortcutWeight(b, gradient: true)},");
                     w.Line($"    biasGradient: global::System.Span<float>.Empty, rows, Layout.{b.Name}ShortcutInputs, Layout.{b.Name}Units);");
-                    w.Line($"{K}.Dense.BackwardInput(gradient, {ShortcutWeight(b)}, skipGradient, rows, Layout.{b.Name}ShortcutInputs, Layout.{b.Name}Units,");
-                    w.Line($"    accumulate: {Bool(step.Accumulate)});");
+                    w.Line($"{K}.Dense.BackwardInput(gradient, {ShortcutWeight(b)}, skipGradient,");
+                    w.Line($"    rows, Layout.{b.Name}ShortcutInputs, Layout.{b.Name}Units, accumulate: {Bool(step.Accumulate)});");
                 }
                 else
                 {
@@ -330,7 +366,8 @@ namespace DslNet.Generator.Emitting
                 switch (b.Norm)
                 {
                     case NormKind.None:
-                        w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {Bias(b)}, {noAffine},");
+                        w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {Bias(b)},");
+                        w.Line($"    {noAffine},");
                         w.Line($"    output, rows, {Shape(b)}, {activation});");
                         break;
                     case NormKind.BatchNorm:
@@ -339,11 +376,13 @@ namespace DslNet.Generator.Emitting
                         w.Line($"    output, rows, {Shape(b)}, {activation});");
                         break;
                     default:
-                        w.Line($"var preActivation = Workspace(Layout.{b.Name}PreActivationOffset, Layout.{b.Name}Units, rows, firstRow);");
-                        w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {Bias(b)}, {noAffine},");
+                        w.Line($"var regions = {b.Name}Regions(rows, firstRow);");
+                        w.Line("var preActivation = regions.PreActivation;");
+                        w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {Bias(b)},");
+                        w.Line($"    {noAffine},");
                         w.Line($"    preActivation, rows, {Shape(b)}, {Names.Identity});");
                         w.Line("RoundToStorage(preActivation);");
-                        w.Line(Norm(b).CpuForward(b, f, activation, $"{K}.Dropout.None", "output", "rows, firstRow"));
+                        w.Line(Norm(b).CpuForward(b, f, activation, $"{K}.Dropout.None", "output"));
                         break;
                 }
                 w.Line("RoundToStorage(output);");
@@ -356,7 +395,7 @@ namespace DslNet.Generator.Emitting
         // eval-mode BatchNorm and plain blocks need no workspace.
         private static bool UsesWorkspaceInInference(BlockPlan b) => (b.HasNorm && b.Norm != NormKind.BatchNorm) || b.HasAdd;
 
-        private static string DropoutMask(BlockPlan b) => $"Workspace(Layout.{b.Name}DropoutMaskOffset, {b.DropoutMaskPerRow}, rows)";
+        private static string DropoutMask(BlockPlan b) => $"{b.Name}Regions(rows).DropoutMask";
 
         private static Layers.NormDescriptor Norm(BlockPlan b) => Layers.LayerRegistry.Norm(b.Norm);
 
@@ -365,8 +404,7 @@ namespace DslNet.Generator.Emitting
         private static string Bias(BlockPlan b) =>
             b.HasBias ? $"{Names.Field(b.Name)}.Bias!.Span" : "bias: global::System.ReadOnlySpan<float>.Empty";
 
-        private static string ShortcutWeight(BlockPlan b, bool gradient = false) =>
-            $"_parameters{(gradient ? ".Gradients" : "")}.Span.Slice(Layout.{b.Name}ShortcutWeightOffset, Layout.{b.Name}Units * Layout.{b.Name}ShortcutInputs)";
+        private static string ShortcutWeight(BlockPlan b, bool gradient = false) => $"{b.Name}ShortcutWeight{(gradient ? "Gradient" : "")}";
 
         private static string Bool(bool value) => value ? "true" : "false";
 
@@ -383,6 +421,25 @@ namespace DslNet.Generator.Emitting
             w.Line("    new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity + firstRow * width, rows * width);");
             w.Line();
             w.Line("private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);");
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// One block's regions of the workspace for a range of rows, by name (llm.c's per-layer activation struct): the Dense");
+            w.Line("/// output before the activation (x̂ after a normalization), the block's output and its gradient, the per-row");
+            w.Line("/// normalization statistics, the dropout mask bits and a projection shortcut's output. Absent pieces are empty.");
+            w.Line("/// </summary>");
+            using (w.Block("private readonly ref struct BlockRegions"))
+            {
+                var names = new[] { "PreActivation", "Output", "Gradient", "RowStatistics", "DropoutMask", "Shortcut" };
+                foreach (var name in names)
+                    w.Line($"public readonly global::System.Span<float> {name};");
+                w.Line();
+                w.Line("public BlockRegions(global::System.Span<float> preActivation, global::System.Span<float> output, global::System.Span<float> gradient,");
+                using (w.Block("    global::System.Span<float> rowStatistics, global::System.Span<float> dropoutMask, global::System.Span<float> shortcut)"))
+                {
+                    foreach (var name in names)
+                        w.Line($"{name} = {char.ToLowerInvariant(name[0]) + name.Substring(1)};");
+                }
+            }
         }
 
         private static void WriteStorageRounding(SourceWriter w)
@@ -409,12 +466,12 @@ namespace DslNet.Generator.Emitting
         {
             if (value.Id == ValuePlan.NetworkInput) return "inputs";
             var producer = plan.ProducerOf(value)!;
-            var offset = value.Id == producer.OutputValue ? "OutputOffset" : "ShortcutOffset";
-            return $"Workspace(Layout.{producer.Name}{offset}, Layout.{producer.Name}Units, rows{(firstRow ? ", firstRow" : "")})";
+            var region = value.Id == producer.OutputValue ? "Output" : "Shortcut";
+            return $"{producer.Name}Regions(rows{(firstRow ? ", firstRow" : "")}).{region}";
         }
 
         private static string GradientSpan(ExecutionPlan plan, ValuePlan value) =>
-            $"Workspace(Layout.{plan.ProducerOf(value)!.Name}GradientOffset, Layout.{plan.ProducerOf(value)!.Name}Units, rows)";
+            $"{plan.ProducerOf(value)!.Name}Regions(rows).Gradient";
 
         private static string TargetsPerRow(ExecutionPlan plan) => plan.Loss == LossKind.CrossEntropy ? "1" : "OutputSize";
 

@@ -152,9 +152,9 @@ namespace DslNet.Generator.Emitting
                 foreach (var b in plan.Blocks)
                     w.Line($"{Names.Field(b.Name)} = new global::DslNet.DenseBlock(\"{b.Name}\", Layout.{b.Name}Inputs, Layout.{b.Name}Units, _parameters, _runningStatistics);");
                 w.Line("_monitor = new global::DslNet.NetworkMonitor(");
-                w.Line($"    new[] {{ {string.Join(", ", plan.Blocks.Select(b => "\"" + b.Name + "\""))} }},");
-                w.Line($"    new[] {{ {string.Join(", ", plan.Blocks.Select(b => "global::DslNet.Saturation." + Saturation(b.Activation)))} }},");
-                w.Line($"    new[] {{ {string.Join(", ", plan.Blocks.Select(b => $"Layout.{b.Name}Units"))} }},");
+                WriteArray(w, plan.Blocks.Select(b => "\"" + b.Name + "\""));
+                WriteArray(w, plan.Blocks.Select(b => "global::DslNet.Saturation." + Saturation(b.Activation)));
+                WriteArray(w, plan.Blocks.Select(b => $"Layout.{b.Name}Units"));
                 w.Line("    _parameters);");
                 w.Line();
                 w.Line("// Biases and shifts start at zero (the buffer is zeroed); scales and running variances at one.");
@@ -201,7 +201,8 @@ namespace DslNet.Generator.Emitting
                 w.Line("if (device.Equals(global::DslNet.Device.Cpu)) return;");
                 w.Line("CreateDeviceNetwork(device, precision, ref _device);");
                 w.Line("if (_device is null)");
-                w.Line($"    throw new global::DslNet.DeviceUnavailableException(\"{plan.ClassName} was compiled without ILGPU, so it has no device path; reference the ILGPU package (DslNet.Runtime brings it).\");");
+                w.Line($"    throw new global::DslNet.DeviceUnavailableException(\"{plan.ClassName} was compiled without ILGPU, so it has no device path; \" +");
+                w.Line("        \"reference the ILGPU package (DslNet.Runtime brings it).\");");
                 w.Line("_device.SyncToDevice(_parameters, _runningStatistics);");
             }
             w.Line();
@@ -267,6 +268,22 @@ namespace DslNet.Generator.Emitting
             var lines = SummaryLines(plan);
             for (var i = 0; i < lines.Count; i++)
                 w.Line("    \"" + lines[i].Replace("\\", "\\\\").Replace("\"", "\\\"") + "\\n\"" + (i == lines.Count - 1 ? ";" : " +"));
+        }
+
+        /// <summary>An array argument on one line, or one element per line when that line would be long.</summary>
+        private static void WriteArray(SourceWriter w, IEnumerable<string> elements)
+        {
+            var list = elements.ToList();
+            var line = $"    new[] {{ {string.Join(", ", list)} }},";
+            if (line.Length < 120)
+            {
+                w.Line(line);
+                return;
+            }
+            w.Line("    new[]");
+            w.Line("    {");
+            foreach (var element in list) w.Line($"        {element},");
+            w.Line("    },");
         }
 
         private static string Saturation(ActivationKind activation) => Layers.LayerRegistry.Activation(activation).Saturation;

@@ -29,14 +29,16 @@ namespace DslNet.Generator.Layers
                     "it is the weight of the newest batch in the running statistics and must lie in [0, 1] (PyTorch's default is 0.1)"));
         }
 
-        public override string CpuForward(BlockPlan b, string field, string activation, string dropout, string output, string workspaceRows) =>
-            $"{K}.BatchNorm.ForwardTraining(preActivation, {field}.Gamma!.Span, {field}.Beta!.Span, {field}.RunningMean!.Span, {field}.RunningVariance!.Span,\n" +
-            $"    Scratch(Layout.{b.Name}InverseStdOffset, Layout.{b.Name}Units), {output}, rows, Layout.{b.Name}Units,\n" +
+        public override string CpuForward(BlockPlan b, string field, string activation, string dropout, string output) =>
+            $"{K}.BatchNorm.ForwardTraining(preActivation, {field}.Gamma!.Span, {field}.Beta!.Span,\n" +
+            $"    {field}.RunningMean!.Span, {field}.RunningVariance!.Span, Scratch(Layout.{b.Name}InverseStdOffset, Layout.{b.Name}Units),\n" +
+            $"    {output}, rows, Layout.{b.Name}Units,\n" +
             $"    momentum: {Float(b.Momentum)}, eps: {Float(b.Eps)}, {activation}, {dropout});";
 
         public override string CpuBackward(BlockPlan b, string field, string activation, string dropout) =>
-            $"{K}.BatchNorm.Backward(gradient, Workspace(Layout.{b.Name}PreActivationOffset, Layout.{b.Name}Units, rows), {field}.Gamma!.Span, {field}.Beta!.Span,\n" +
-            $"    Scratch(Layout.{b.Name}InverseStdOffset, Layout.{b.Name}Units), {field}.GammaGradient!.Span, {field}.BetaGradient!.Span, rows, Layout.{b.Name}Units,\n" +
+            $"{K}.BatchNorm.Backward(gradient, regions.PreActivation, {field}.Gamma!.Span, {field}.Beta!.Span,\n" +
+            $"    Scratch(Layout.{b.Name}InverseStdOffset, Layout.{b.Name}Units), {field}.GammaGradient!.Span, {field}.BetaGradient!.Span,\n" +
+            $"    rows, Layout.{b.Name}Units,\n" +
             $"    {activation}, {dropout});";
     }
 }

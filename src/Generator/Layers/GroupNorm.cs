@@ -31,13 +31,13 @@ namespace DslNet.Generator.Layers
 
         public override string Describe(LayerSpec layer) => $"GroupNorm({layer.Groups})";
 
-        public override string CpuForward(BlockPlan b, string field, string activation, string dropout, string output, string workspaceRows) =>
-            $"{K}.GroupNorm.Forward(preActivation, {field}.Gamma!.Span, {field}.Beta!.Span, Workspace(Layout.{b.Name}InverseStdOffset, {b.Groups}, {workspaceRows}),\n" +
+        public override string CpuForward(BlockPlan b, string field, string activation, string dropout, string output) =>
+            $"{K}.GroupNorm.Forward(preActivation, {field}.Gamma!.Span, {field}.Beta!.Span, regions.RowStatistics,\n" +
             $"    {output}, rows, Layout.{b.Name}Units, groups: {b.Groups}, eps: {Float(b.Eps)}, {activation}, {dropout});";
 
         public override string CpuBackward(BlockPlan b, string field, string activation, string dropout) =>
-            $"{K}.GroupNorm.Backward(gradient, Workspace(Layout.{b.Name}PreActivationOffset, Layout.{b.Name}Units, rows), {field}.Gamma!.Span, {field}.Beta!.Span,\n" +
-            $"    Workspace(Layout.{b.Name}InverseStdOffset, {b.Groups}, rows), {field}.GammaGradient!.Span, {field}.BetaGradient!.Span, rows, Layout.{b.Name}Units,\n" +
+            $"{K}.GroupNorm.Backward(gradient, regions.PreActivation, {field}.Gamma!.Span, {field}.Beta!.Span,\n" +
+            $"    regions.RowStatistics, {field}.GammaGradient!.Span, {field}.BetaGradient!.Span, rows, Layout.{b.Name}Units,\n" +
             $"    groups: {b.Groups}, {activation}, {dropout});";
     }
 }

@@ -14,13 +14,13 @@ namespace DslNet.Generator.Layers
 
         public override int InverseStdPerRow(LayerSpec layer) => 1;
 
-        public override string CpuForward(BlockPlan b, string field, string activation, string dropout, string output, string workspaceRows) =>
-            $"{K}.LayerNorm.Forward(preActivation, {field}.Gamma!.Span, {field}.Beta!.Span, Workspace(Layout.{b.Name}InverseStdOffset, 1, {workspaceRows}),\n" +
+        public override string CpuForward(BlockPlan b, string field, string activation, string dropout, string output) =>
+            $"{K}.LayerNorm.Forward(preActivation, {field}.Gamma!.Span, {field}.Beta!.Span, regions.RowStatistics,\n" +
             $"    {output}, rows, Layout.{b.Name}Units, eps: {Float(b.Eps)}, {activation}, {dropout});";
 
         public override string CpuBackward(BlockPlan b, string field, string activation, string dropout) =>
-            $"{K}.LayerNorm.Backward(gradient, Workspace(Layout.{b.Name}PreActivationOffset, Layout.{b.Name}Units, rows), {field}.Gamma!.Span, {field}.Beta!.Span,\n" +
-            $"    Workspace(Layout.{b.Name}InverseStdOffset, 1, rows), {field}.GammaGradient!.Span, {field}.BetaGradient!.Span, rows, Layout.{b.Name}Units,\n" +
+            $"{K}.LayerNorm.Backward(gradient, regions.PreActivation, {field}.Gamma!.Span, {field}.Beta!.Span,\n" +
+            $"    regions.RowStatistics, {field}.GammaGradient!.Span, {field}.BetaGradient!.Span, rows, Layout.{b.Name}Units,\n" +
             $"    {activation}, {dropout});";
     }
 }

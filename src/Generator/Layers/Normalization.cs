@@ -58,10 +58,10 @@ namespace DslNet.Generator.Layers
         }
 
         /// <summary>
-        /// CPU training forward: normalizes <c>preActivation</c> in place (it becomes x̂, which the backward pass
+        /// CPU forward (the generated method has the block's <c>regions</c> in scope): normalizes <c>preActivation</c> in place (it becomes x̂, which the backward pass
         /// reuses), then writes dropout(activation(γx̂ + β)) to <paramref name="output"/>.
         /// </summary>
-        public abstract string CpuForward(BlockPlan b, string field, string activation, string dropout, string output, string workspaceRows);
+        public abstract string CpuForward(BlockPlan b, string field, string activation, string dropout, string output);
 
         /// <summary>CPU backward, in place on <c>gradient</c>: dL/doutput in, dL/dpreActivation out; γ and β gradients written.</summary>
         public abstract string CpuBackward(BlockPlan b, string field, string activation, string dropout);

@@ -111,7 +111,8 @@ namespace Models
             if (device.Equals(global::DslNet.Device.Cpu)) return;
             CreateDeviceNetwork(device, precision, ref _device);
             if (_device is null)
-                throw new global::DslNet.DeviceUnavailableException("ClassifierNet was compiled without ILGPU, so it has no device path; reference the ILGPU package (DslNet.Runtime brings it).");
+                throw new global::DslNet.DeviceUnavailableException("ClassifierNet was compiled without ILGPU, so it has no device path; " +
+                    "reference the ILGPU package (DslNet.Runtime brings it).");
             _device.SyncToDevice(_parameters, _runningStatistics);
         }
 

@@ -162,8 +162,28 @@ namespace Models
             _z = new global::DslNet.DenseBlock("Z", Layout.ZInputs, Layout.ZUnits, _parameters, _runningStatistics);
             _monitor = new global::DslNet.NetworkMonitor(
                 new[] { "Xu", "Xn", "Hn", "Hu", "N", "O", "A", "Z" },
-                new[] { global::DslNet.Saturation.Tanh, global::DslNet.Saturation.Sigmoid, global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None },
-                new[] { Layout.XuUnits, Layout.XnUnits, Layout.HnUnits, Layout.HuUnits, Layout.NUnits, Layout.OUnits, Layout.AUnits, Layout.ZUnits },
+                new[]
+                {
+                    global::DslNet.Saturation.Tanh,
+                    global::DslNet.Saturation.Sigmoid,
+                    global::DslNet.Saturation.None,
+                    global::DslNet.Saturation.None,
+                    global::DslNet.Saturation.None,
+                    global::DslNet.Saturation.None,
+                    global::DslNet.Saturation.None,
+                    global::DslNet.Saturation.None,
+                },
+                new[]
+                {
+                    Layout.XuUnits,
+                    Layout.XnUnits,
+                    Layout.HnUnits,
+                    Layout.HuUnits,
+                    Layout.NUnits,
+                    Layout.OUnits,
+                    Layout.AUnits,
+                    Layout.ZUnits,
+                },
                 _parameters);
 
             // Biases and shifts start at zero (the buffer is zeroed); scales and running variances at one.
@@ -201,7 +221,8 @@ namespace Models
             if (device.Equals(global::DslNet.Device.Cpu)) return;
             CreateDeviceNetwork(device, precision, ref _device);
             if (_device is null)
-                throw new global::DslNet.DeviceUnavailableException("InitNet was compiled without ILGPU, so it has no device path; reference the ILGPU package (DslNet.Runtime brings it).");
+                throw new global::DslNet.DeviceUnavailableException("InitNet was compiled without ILGPU, so it has no device path; " +
+                    "reference the ILGPU package (DslNet.Runtime brings it).");
             _device.SyncToDevice(_parameters, _runningStatistics);
         }
 

@@ -146,7 +146,13 @@ namespace StreamRec.Models
             _output = new global::DslNet.DenseBlock("Output", Layout.OutputInputs, Layout.OutputUnits, _parameters, _runningStatistics);
             _monitor = new global::DslNet.NetworkMonitor(
                 new[] { "Hidden1", "Hidden2", "Hidden3", "Output" },
-                new[] { global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None },
+                new[]
+                {
+                    global::DslNet.Saturation.None,
+                    global::DslNet.Saturation.None,
+                    global::DslNet.Saturation.None,
+                    global::DslNet.Saturation.None,
+                },
                 new[] { Layout.Hidden1Units, Layout.Hidden2Units, Layout.Hidden3Units, Layout.OutputUnits },
                 _parameters);
 
@@ -183,7 +189,8 @@ namespace StreamRec.Models
             if (device.Equals(global::DslNet.Device.Cpu)) return;
             CreateDeviceNetwork(device, precision, ref _device);
             if (_device is null)
-                throw new global::DslNet.DeviceUnavailableException("StreamRecMlp was compiled without ILGPU, so it has no device path; reference the ILGPU package (DslNet.Runtime brings it).");
+                throw new global::DslNet.DeviceUnavailableException("StreamRecMlp was compiled without ILGPU, so it has no device path; " +
+                    "reference the ILGPU package (DslNet.Runtime brings it).");
             _device.SyncToDevice(_parameters, _runningStatistics);
         }
 
