@@ -112,6 +112,11 @@ namespace DslNet.Generator
             "Residual skip adds a block to itself",
             "Block '{0}' adds its own output to itself: a residual adds an earlier block's output (y = x + F(x)), name that block");
 
+        public static readonly DiagnosticDescriptor ZeroInitBranchNeverLearns = Warning(
+            "DSL0021",
+            "Zero-initialized residual branch in front of ReLU never learns",
+            "Block '{0}': ResidualInit.ZeroLastNorm starts its {1} at 0, and the ReLU after it outputs 0 with a zero derivative, so the branch gets no gradient and stays 0; end the branch with the normalization (its activation in an earlier block, as ResNet's bottleneck) or use ResidualInit.Default");
+
         // ---- Training-loop analyzers (src/Generator/Analyzers): schedulers, optimizers and clipping, precision ----
 
         private const string SchedulerCategory = "DslNet.Scheduler";

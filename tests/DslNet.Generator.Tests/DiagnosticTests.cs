@@ -4,7 +4,7 @@ using static DslNet.Generator.Tests.DiagnosticAssert;
 namespace DslNet.Generator.Tests;
 
 /// <summary>
-/// Every model diagnostic DSL0001–DSL0020: where it fires (ID, severity, the exact span, marked <c>{|…|}</c> in the
+/// Every model diagnostic DSL0001–DSL0021: where it fires (ID, severity, the exact span, marked <c>{|…|}</c> in the
 /// source, and its line and column) and that the nearest correct code does not fire it.
 /// </summary>
 public sealed class DiagnosticTests
@@ -403,6 +403,23 @@ public sealed class DiagnosticTests
         Single(Net(Hidden1 + "\n[Dense(8), Add(nameof(Hidden1)), {|Relu|}] public partial DenseBlock Hidden2 { get; }\n" + Output,
             declaration: "public sealed partial class Net"), "DSL0006", Error, 9, 38);
 
+    [Fact]
+    public void DSL0021_on_a_zero_initialized_branch_in_front_of_relu()
+    {
+        var diagnostic = Single(Net(Hidden1 + "\n[Dense(8, Bias = false), BatchNorm, Relu, {|Add(nameof(Hidden1))|}] public partial DenseBlock Unit { get; }\n" + Output,
+            network: "Inputs = 4, ResidualInit = ResidualInit.ZeroLastNorm", declaration: "public sealed partial class Net"), "DSL0021", Warning, 9, 47);
+        Assert.Contains("normalization's γ", diagnostic.GetMessage());
+    }
+
+    [Fact]
+    public void DSL0021_not_when_the_branch_ends_with_its_norm_or_the_init_is_default()
+    {
+        None(Net(Hidden1 + "\n[Dense(8, Bias = false), BatchNorm, Add(nameof(Hidden1))] public partial DenseBlock Unit { get; }\n" + Output,
+            network: "Inputs = 4, ResidualInit = ResidualInit.ZeroLastNorm", declaration: "public sealed partial class Net"), "DSL0021");
+        None(Net(Hidden1 + "\n[Dense(8, Bias = false), BatchNorm, Relu, Add(nameof(Hidden1))] public partial DenseBlock Unit { get; }\n" + Output,
+            declaration: "public sealed partial class Net"), "DSL0021");
+    }
+
     // ── Across all IDs ──
 
     [Fact]
@@ -421,7 +438,7 @@ public sealed class DiagnosticTests
         var root = RepositoryRoot();
         var docs = File.ReadAllText(Path.Combine(root, "docs", "diagnostics.md"));
         var releases = File.ReadAllText(Path.Combine(root, "src", "Generator", "AnalyzerReleases.Unshipped.md"));
-        var ids = Enumerable.Range(1, 20).Select(i => $"DSL{i:0000}").ToList();
+        var ids = Enumerable.Range(1, 21).Select(i => $"DSL{i:0000}").ToList();
         foreach (var id in ids)
         {
             var descriptor = Diagnostics.ById(id);

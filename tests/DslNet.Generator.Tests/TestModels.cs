@@ -75,7 +75,7 @@ internal static class TestModels
         ["Residual"] = Model("ResidualNet", "Inputs = 8, ResidualInit = ResidualInit.ZeroLastNorm",
             "[Dense(16), Silu] public partial DenseBlock Stem { get; }",
             "[Dense(16), Relu, Dropout(0.1)] public partial DenseBlock Branch { get; }",
-            "[Dense(16, Bias = false), BatchNorm, Relu, Add(nameof(Stem))] public partial DenseBlock Unit { get; }",
+            "[Dense(16, Bias = false), BatchNorm, Add(nameof(Stem))] public partial DenseBlock Unit { get; }",
             "[Dense(4), Tanh, Add(nameof(Unit), Projection = true)] public partial DenseBlock Down { get; }",
             "[Dense(1)] public partial DenseBlock Output { get; }"),
         ["Inits"] = Model("InitNet", "Inputs = 8",

@@ -153,6 +153,12 @@ namespace DslNet.Generator.Planning
             if (dense.Bias && norm?.Kind == LayerKind.BatchNorm)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.BiasBeforeBatchNorm, dense.Location, block.Name));
 
+            // γ = 0 (or W = 0) in front of a ReLU: relu(0) = 0 and relu'(0) = 0, so nothing reaches the branch's parameters.
+            var deadAtZero = activationOp.Kind == ActivationKind.Relu || (activationOp.Kind == ActivationKind.LeakyRelu && activationOp.Slope == 0);
+            if (add != null && context.Spec.ResidualInit == ResidualInitKind.ZeroLastNorm && deadAtZero)
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ZeroInitBranchNeverLearns, add.Location, block.Name,
+                    norm != null ? "normalization's γ" : "Dense weight"));
+
             var reserved = ReservedNames.Collision(block.Name);
             if (reserved != null)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ReservedBlockName, block.Location, block.Name, reserved));

@@ -23,7 +23,8 @@ public enum ResidualInit
     Default = 0,
 
     /// <summary>The branch's normalization γ starts at 0 (torchvision's <c>zero_init_residual</c>); a branch without a
-    /// normalization starts with a zero weight (Fixup). Each residual unit starts as the identity.</summary>
+    /// normalization starts with a zero weight (Fixup). Each residual unit starts as the identity. The branch must end with
+    /// that normalization: a ReLU after it would output 0 with a zero derivative forever (diagnostic DSL0021).</summary>
     ZeroLastNorm = 1,
 
     /// <summary>The branch's Dense weight is scaled by 1/√(2N), N the number of residual units (GPT-2).</summary>

@@ -217,7 +217,7 @@ namespace Models
             RoundToStorage(output);
         }
 
-        // ── Unit: Dense(16 → 16, no bias), BatchNorm, Relu, + Stem ──
+        // ── Unit: Dense(16 → 16, no bias), BatchNorm, + Stem ──
 
         /// <summary>Unit's regions of the workspace for these rows.</summary>
         private BlockRegions UnitRegions(int rows, int firstRow = 0) => new(
@@ -241,7 +241,7 @@ namespace Models
             CpuKernels.BatchNorm.ForwardTraining(preActivation, _unit.Gamma!.Span, _unit.Beta!.Span,
                 _unit.RunningMean!.Span, _unit.RunningVariance!.Span, Scratch(Layout.UnitInverseStdOffset, Layout.UnitUnits),
                 output, rows, Layout.UnitUnits,
-                momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+                momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
             // Residual: output += Stem.
@@ -257,7 +257,7 @@ namespace Models
             CpuKernels.BatchNorm.Backward(gradient, regions.PreActivation, _unit.Gamma!.Span, _unit.Beta!.Span,
                 Scratch(Layout.UnitInverseStdOffset, Layout.UnitUnits), _unit.GammaGradient!.Span, _unit.BetaGradient!.Span,
                 rows, Layout.UnitUnits,
-                default(CpuKernels.Relu), CpuKernels.Dropout.None);
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(gradient);
             CpuKernels.Dense.BackwardWeights(gradient, input, _unit.WeightGradient.Span, biasGradient: global::System.Span<float>.Empty,
                 rows, Layout.UnitInputs, Layout.UnitUnits);
@@ -287,7 +287,7 @@ namespace Models
         {
             CpuKernels.Dense.ForwardInference(input, _unit.Weight.Span, bias: global::System.ReadOnlySpan<float>.Empty,
                 Scratch(Layout.UnitInferenceScaleOffset, Layout.UnitUnits), Scratch(Layout.UnitInferenceShiftOffset, Layout.UnitUnits),
-                output, rows, Layout.UnitInputs, Layout.UnitUnits, default(CpuKernels.Relu));
+                output, rows, Layout.UnitInputs, Layout.UnitUnits, default(CpuKernels.Identity));
             RoundToStorage(output);
             // Residual: output += Stem.
             CpuKernels.Residual.Add(output, StemRegions(rows, firstRow).Output);

@@ -46,7 +46,7 @@ namespace Models
             public const int BranchGradientOffset = 80; // per row
             public const int BranchDropoutMaskOffset = 96; // per row, 1 each: 32 kept bits per float
 
-            // Unit: Dense(16 → 16, no bias), BatchNorm, Relu, + Stem
+            // Unit: Dense(16 → 16, no bias), BatchNorm, + Stem
             public const int UnitInputs = 16;
             public const int UnitUnits = 16;
             public const int UnitWeightOffset = 416;
@@ -154,8 +154,8 @@ namespace Models
                 gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
             global::DslNet.Initializers.Fill(_branch.Weight.Span, Layout.BranchUnits, Layout.BranchInputs, global::DslNet.Init.HeNormal,
                 gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
-            global::DslNet.Initializers.Fill(_unit.Weight.Span, Layout.UnitUnits, Layout.UnitInputs, global::DslNet.Init.HeNormal,
-                gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_unit.Weight.Span, Layout.UnitUnits, Layout.UnitInputs, global::DslNet.Init.XavierUniform,
+                gain: 1, std: 0.01, global::DslNet.FanMode.In, random);
             // γ of the residual branch's normalization starts at 0 (zero_init_residual): the unit starts as the identity.
             _unit.RunningVariance!.Span.Fill(1f);
             global::DslNet.Initializers.Fill(_down.Weight.Span, Layout.DownUnits, Layout.DownInputs, global::DslNet.Init.XavierUniform,
@@ -197,7 +197,7 @@ namespace Models
         /// <summary>Dense(16 → 16), Relu, Dropout(0.1).</summary>
         public partial global::DslNet.DenseBlock Branch => _branch;
 
-        /// <summary>Dense(16 → 16, no bias), BatchNorm, Relu, + Stem.</summary>
+        /// <summary>Dense(16 → 16, no bias), BatchNorm, + Stem.</summary>
         public partial global::DslNet.DenseBlock Unit => _unit;
 
         /// <summary>Dense(16 → 4), Tanh, + Dense(Unit).</summary>
@@ -253,15 +253,15 @@ namespace Models
 
         private const string SummaryText =
             "ResidualNet: 8 inputs, loss MeanSquaredError\n" +
-            "────────────────────────────────────────────────────────────────────────────────\n" +
-            "Block   Layers                                            Output      Parameters\n" +
-            "────────────────────────────────────────────────────────────────────────────────\n" +
-            "Stem    Dense(8 → 16), Silu                               [rows, 16]         144\n" +
-            "Branch  Dense(16 → 16), Relu, Dropout(0.1)                [rows, 16]         272\n" +
-            "Unit    Dense(16 → 16, no bias), BatchNorm, Relu, + Stem  [rows, 16]         288\n" +
-            "Down    Dense(16 → 4), Tanh, + Dense(Unit)                [rows, 4]          132\n" +
-            "Output  Dense(4 → 1)                                      [rows, 1]            5\n" +
-            "────────────────────────────────────────────────────────────────────────────────\n" +
+            "──────────────────────────────────────────────────────────────────────────\n" +
+            "Block   Layers                                      Output      Parameters\n" +
+            "──────────────────────────────────────────────────────────────────────────\n" +
+            "Stem    Dense(8 → 16), Silu                         [rows, 16]         144\n" +
+            "Branch  Dense(16 → 16), Relu, Dropout(0.1)          [rows, 16]         272\n" +
+            "Unit    Dense(16 → 16, no bias), BatchNorm, + Stem  [rows, 16]         288\n" +
+            "Down    Dense(16 → 4), Tanh, + Dense(Unit)          [rows, 4]          132\n" +
+            "Output  Dense(4 → 1)                                [rows, 1]            5\n" +
+            "──────────────────────────────────────────────────────────────────────────\n" +
             "Trainable parameters: 841   Running statistics: 32\n";
     }
 }
