@@ -299,6 +299,16 @@ public sealed class PlannerTests
             plan.Blocks.Select(b => b.NormOp?.ZeroInitGamma ?? false));
     }
 
+    [Fact]
+    public void A_skip_to_an_earlier_block_that_failed_to_plan_adds_no_second_diagnostic()
+    {
+        var result = NetworkPlanner.Plan(Network(4, LossKind.MeanSquaredError,
+            Block("Bad", Dense(-8)), Block("Unit", Dense(8), Add("Bad")), Block("O", Dense(1))));
+
+        Assert.Null(result.Plan);
+        Assert.Equal(new[] { "DSL0003" }, result.Diagnostics.Select(d => d.Id));
+    }
+
     /// <summary>The regions, sorted by offset, cover [0, length) exactly: each starts where the previous ended.</summary>
     private static void AssertTiles(IEnumerable<(string Name, int Offset, int Length)> regions, int length)
     {

@@ -24,13 +24,20 @@ namespace DslNet.Generator.Layers
             Projection = AttributeArguments.Bool(AttributeArguments.Named(attribute, "Projection"), false),
         };
 
+        private static int IndexOf(IReadOnlyList<string> names, string name)
+        {
+            for (var i = 0; i < names.Count; i++)
+                if (names[i] == name) return i;
+            return -1;
+        }
+
         public override string Describe(LayerSpec layer) => layer.Projection ? $"+ Dense({layer.Skip})" : $"+ {layer.Skip}";
 
         /// <summary>
         /// Resolves the skip source among the blocks planned so far. Reports a missing name, the block itself, a later
         /// block (a cycle) and widths that differ without a projection; returns the source's value, or null.
         /// </summary>
-        public ValuePlan? Resolve(BlockSpec block, LayerSpec add, int units, IReadOnlyList<ValuePlan> earlier, ICollection<string> allBlocks,
+        public ValuePlan? Resolve(BlockSpec block, LayerSpec add, int units, IReadOnlyList<ValuePlan> earlier, IReadOnlyList<string> allBlocks,
             List<DiagnosticInfo> diagnostics)
         {
             if (add.Skip == block.Name)
@@ -44,7 +51,11 @@ namespace DslNet.Generator.Layers
                 if (value.Producer >= 0 && value.Name == add.Skip) source = value;
             if (source == null)
             {
-                var descriptor = allBlocks.Contains(add.Skip) ? Diagnostics.ResidualSourceNotEarlier : Diagnostics.ResidualSourceUnknown;
+                var sourceIndex = IndexOf(allBlocks, add.Skip);
+                var blockIndex = IndexOf(allBlocks, block.Name);
+                // An earlier block that is not in the graph failed to plan: its own diagnostic says why.
+                if (sourceIndex >= 0 && sourceIndex < blockIndex) return null;
+                var descriptor = sourceIndex >= 0 ? Diagnostics.ResidualSourceNotEarlier : Diagnostics.ResidualSourceUnknown;
                 diagnostics.Add(DiagnosticInfo.Create(descriptor, add.Location, block.Name, add.Skip));
                 return null;
             }

@@ -117,7 +117,7 @@ namespace DslNet.Generator.Planning
                 Spec = spec;
                 Diagnostics = diagnostics;
                 Graph = new GraphBuilder(spec.Inputs);
-                BlockNames = new HashSet<string>(spec.Blocks.Select(b => b.Name));
+                BlockNames = spec.Blocks.Select(b => b.Name).ToList();
                 ResidualUnits = spec.Blocks.Count(b => b.Layers.Any(l => l.Kind == LayerKind.Add));
             }
 
@@ -125,7 +125,7 @@ namespace DslNet.Generator.Planning
             public List<DiagnosticInfo> Diagnostics { get; }
             public LayoutBuilder Layout { get; } = new LayoutBuilder();
             public GraphBuilder Graph { get; }
-            public HashSet<string> BlockNames { get; }
+            public IReadOnlyList<string> BlockNames { get; }
             public int ResidualUnits { get; }
         }
 
