@@ -5,7 +5,7 @@ Identity skips (one around a single block, one around two blocks), a projection 
 shortcut) and BatchNorm inside each branch; 20 steps of AdamW + OneCycleLR + gradient clipping by norm, as in
 tiny_mlp_training.json. Run from the repository root:
 
-    python3 tests/reference/scripts/residual_mlp.py   # writes tests/reference/residual_mlp_training.json
+    /usr/bin/python3 tests/reference/scripts/residual_mlp.py   # writes tests/reference/residual_mlp_training.json
 
 Needs Debian's python3-torch (apt-get install -y python3-torch).
 """
@@ -79,7 +79,7 @@ def main():
         eval_logits = model(eval_x)
 
     reference = {
-        "generator": "tests/reference/scripts/residual_mlp.py, torch " + torch.__version__,
+        "generator": "PyTorch " + torch.__version__ + " (tests/reference/scripts/residual_mlp.py)",
         "architecture": "stem Linear(6,8) ReLU; unit1 relu(bn(Linear(8,8,no bias))) + stem; "
                         "down relu(bn(Linear(8,5,no bias))) + Linear(8,5,no bias)(unit1); mid tanh(Linear(5,5)); "
                         "unit3 relu(bn(Linear(5,5,no bias))) + down; out Linear(5,1); BCEWithLogits; "

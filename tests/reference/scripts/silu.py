@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch's SiLU (nn.SiLU / F.silu) and its autograd derivative in float32, for tests/DslNet.Kernels.Tests/SiluReferenceTests.cs.
 
-    python3 tests/reference/scripts/silu.py   # writes tests/reference/silu.json (Debian's python3-torch)
+    /usr/bin/python3 tests/reference/scripts/silu.py   # writes tests/reference/silu.json (Debian's python3-torch)
 """
 import json
 import pathlib
@@ -13,7 +13,7 @@ x = x.to(torch.float32).requires_grad_(True)
 y = torch.nn.functional.silu(x)
 (dy_dx,) = torch.autograd.grad(y.sum(), x)
 reference = {
-    "generator": "tests/reference/scripts/silu.py, torch " + torch.__version__,
+    "generator": "PyTorch " + torch.__version__ + " (tests/reference/scripts/silu.py)",
     "x": [float(v) for v in x.detach().tolist()],
     "y": [float(v) for v in y.detach().tolist()],
     "dy_dx": [float(v) for v in dy_dx.tolist()],
