@@ -92,6 +92,31 @@ namespace DslNet.Generator
             "Block name collides with a generated member",
             "Block '{0}' has the name of a member the generator writes ({1}): rename the property");
 
+        public static readonly DiagnosticDescriptor ResidualShapeMismatch = Error(
+            "DSL0017",
+            "Residual skip shapes differ without a projection",
+            "Block '{0}' adds '{1}' of shape {2} to its own output of shape {3}: the shapes must match; add Projection = true for a bias-free Dense shortcut (nn.Linear(in, out, bias=False)) or make the widths equal");
+
+        public static readonly DiagnosticDescriptor ResidualSourceUnknown = Error(
+            "DSL0018",
+            "Residual skip names no block",
+            "Block '{0}' adds '{1}', which is not a block of this network: name an earlier block with nameof(...)");
+
+        public static readonly DiagnosticDescriptor ResidualSourceNotEarlier = Error(
+            "DSL0019",
+            "Residual skip from a later block",
+            "Block '{0}' adds '{1}', which comes after it: a skip must come from an earlier block (a later one would make a cycle)");
+
+        public static readonly DiagnosticDescriptor ResidualAddsItself = Error(
+            "DSL0020",
+            "Residual skip adds a block to itself",
+            "Block '{0}' adds its own output to itself: a residual adds an earlier block's output (y = x + F(x)), name that block");
+
+        public static readonly DiagnosticDescriptor ZeroInitBranchNeverLearns = Warning(
+            "DSL0021",
+            "Zero-initialized residual branch in front of ReLU never learns",
+            "Block '{0}': ResidualInit.ZeroLastNorm starts its {1} at 0, and the ReLU after it outputs 0 with a zero derivative, so the branch gets no gradient and stays 0; end the branch with the normalization (its activation in an earlier block, as ResNet's bottleneck) or use ResidualInit.Default");
+
         // ---- Training-loop analyzers (src/Generator/Analyzers): schedulers, optimizers and clipping, precision ----
 
         private const string SchedulerCategory = "DslNet.Scheduler";

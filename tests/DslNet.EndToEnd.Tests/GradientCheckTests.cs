@@ -13,6 +13,7 @@ public sealed class GradientCheckTests
     {
         nameof(ReluMseNet), nameof(LeakyReluNet), nameof(GeluNet), nameof(TanhSigmoidNet),
         nameof(BatchNormNet), nameof(LayerNormNet), nameof(GroupNormNet), nameof(DropoutNet),
+        nameof(AddNet), nameof(TwoConsumerNet), nameof(ProjectionNet),
     };
 
     public static TheoryData<string> Networks => new(NetworkNames);
@@ -67,6 +68,9 @@ public sealed class GradientCheckTests
         nameof(LayerNormNet) => new LayerNormNet(seed: 6),
         nameof(GroupNormNet) => new GroupNormNet(seed: 7),
         nameof(DropoutNet) => new DropoutNet(seed: 8),
+        nameof(AddNet) => new AddNet(seed: 9),
+        nameof(TwoConsumerNet) => new TwoConsumerNet(seed: 10),
+        nameof(ProjectionNet) => new ProjectionNet(seed: 11),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

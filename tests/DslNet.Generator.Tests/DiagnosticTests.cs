@@ -4,7 +4,7 @@ using static DslNet.Generator.Tests.DiagnosticAssert;
 namespace DslNet.Generator.Tests;
 
 /// <summary>
-/// Every model diagnostic DSL0001–DSL0016: where it fires (ID, severity, the exact span, marked <c>{|…|}</c> in the
+/// Every model diagnostic DSL0001–DSL0021: where it fires (ID, severity, the exact span, marked <c>{|…|}</c> in the
 /// source, and its line and column) and that the nearest correct code does not fire it.
 /// </summary>
 public sealed class DiagnosticTests
@@ -359,6 +359,67 @@ public sealed class DiagnosticTests
     public void DSL0016_not_for_ordinary_names() =>
         None(Net("[Dense(1)] public partial DenseBlock Logits { get; }", declaration: "public sealed partial class Net"), "DSL0016");
 
+    // ── DSL0017–DSL0020 Residual connections ──
+
+    private const string Hidden1 = "[Dense(8), Relu] public partial DenseBlock Hidden1 { get; }";
+
+    [Fact]
+    public void DSL0017_on_an_Add_whose_widths_differ_without_a_projection()
+    {
+        var diagnostic = Single(Net(Hidden1 + "\n[Dense(6), {|Add(nameof(Hidden1))|}] public partial DenseBlock Hidden2 { get; }\n" + Output,
+            declaration: "public sealed partial class Net"), "DSL0017", Error, 9, 16);
+        Assert.Contains("adds 'Hidden1' of shape [8] to its own output of shape [6]", diagnostic.GetMessage());
+    }
+
+    [Fact]
+    public void DSL0017_not_with_a_projection_or_equal_widths()
+    {
+        None(Net(Hidden1 + "\n[Dense(6), Add(nameof(Hidden1), Projection = true)] public partial DenseBlock Hidden2 { get; }\n" + Output,
+            declaration: "public sealed partial class Net"), "DSL0017");
+        None(Net(Hidden1 + "\n[Dense(8), Add(nameof(Hidden1))] public partial DenseBlock Hidden2 { get; }\n" + Output,
+            declaration: "public sealed partial class Net"), "DSL0017");
+    }
+
+    [Fact]
+    public void DSL0018_on_an_Add_naming_no_block() =>
+        Single(Net(Hidden1 + "\n[Dense(8), {|Add(\"Hiden1\")|}] public partial DenseBlock Hidden2 { get; }\n" + Output,
+            declaration: "public sealed partial class Net"), "DSL0018", Error, 9, 16);
+
+    [Fact]
+    public void DSL0019_on_an_Add_naming_a_later_block()
+    {
+        var diagnostic = Single(Net("[Dense(8), Relu, {|Add(nameof(Hidden2))|}] public partial DenseBlock Hidden1 { get; }\n" +
+            "[Dense(8)] public partial DenseBlock Hidden2 { get; }\n" + Output, declaration: "public sealed partial class Net"), "DSL0019", Error, 8, 22);
+        Assert.Contains("comes after it", diagnostic.GetMessage());
+    }
+
+    [Fact]
+    public void DSL0020_on_an_Add_naming_its_own_block() =>
+        Single(Net(Hidden1 + "\n[Dense(8), {|Add(nameof(Hidden2))|}] public partial DenseBlock Hidden2 { get; }\n" + Output,
+            declaration: "public sealed partial class Net"), "DSL0020", Error, 9, 16);
+
+    [Fact]
+    public void DSL0006_on_an_Add_that_is_not_last_in_its_block() =>
+        Single(Net(Hidden1 + "\n[Dense(8), Add(nameof(Hidden1)), {|Relu|}] public partial DenseBlock Hidden2 { get; }\n" + Output,
+            declaration: "public sealed partial class Net"), "DSL0006", Error, 9, 38);
+
+    [Fact]
+    public void DSL0021_on_a_zero_initialized_branch_in_front_of_relu()
+    {
+        var diagnostic = Single(Net(Hidden1 + "\n[Dense(8, Bias = false), BatchNorm, Relu, {|Add(nameof(Hidden1))|}] public partial DenseBlock Unit { get; }\n" + Output,
+            network: "Inputs = 4, ResidualInit = ResidualInit.ZeroLastNorm", declaration: "public sealed partial class Net"), "DSL0021", Warning, 9, 47);
+        Assert.Contains("normalization's γ", diagnostic.GetMessage());
+    }
+
+    [Fact]
+    public void DSL0021_not_when_the_branch_ends_with_its_norm_or_the_init_is_default()
+    {
+        None(Net(Hidden1 + "\n[Dense(8, Bias = false), BatchNorm, Add(nameof(Hidden1))] public partial DenseBlock Unit { get; }\n" + Output,
+            network: "Inputs = 4, ResidualInit = ResidualInit.ZeroLastNorm", declaration: "public sealed partial class Net"), "DSL0021");
+        None(Net(Hidden1 + "\n[Dense(8, Bias = false), BatchNorm, Relu, Add(nameof(Hidden1))] public partial DenseBlock Unit { get; }\n" + Output,
+            declaration: "public sealed partial class Net"), "DSL0021");
+    }
+
     // ── Across all IDs ──
 
     [Fact]
@@ -377,7 +438,7 @@ public sealed class DiagnosticTests
         var root = RepositoryRoot();
         var docs = File.ReadAllText(Path.Combine(root, "docs", "diagnostics.md"));
         var releases = File.ReadAllText(Path.Combine(root, "src", "Generator", "AnalyzerReleases.Unshipped.md"));
-        var ids = Enumerable.Range(1, 14).Select(i => $"DSL{i:0000}").ToList();
+        var ids = Enumerable.Range(1, 21).Select(i => $"DSL{i:0000}").ToList();
         foreach (var id in ids)
         {
             var descriptor = Diagnostics.ById(id);

@@ -71,6 +71,21 @@ public sealed class GeneratedCodeTests
     }
 
     [Fact]
+    public void Generated_cpu_and_model_lines_stay_under_160_characters()
+    {
+        foreach (var (name, source) in TestModels.LayerKinds.Append(new KeyValuePair<string, string>("StreamRec", TestModels.StreamRec)))
+        {
+            var run = GeneratorHarness.Run(source);
+            foreach (var file in new[] { ".Model.g.cs", ".Cpu.g.cs" })
+            {
+                var lines = run.Source(file).Split('\n');
+                var longest = lines.OrderByDescending(l => l.TrimEnd('\r').Length).First();
+                Assert.True(longest.TrimEnd('\r').Length < 160, $"{name}{file}: {longest.Length} characters: {longest.Trim()}");
+            }
+        }
+    }
+
+    [Fact]
     public void Global_namespace_model_gets_a_hint_name_without_namespace()
     {
         var run = GeneratorHarness.Run(TestModels.LayerKinds["GlobalNamespace"]);

@@ -91,8 +91,8 @@ public sealed class PlannerTests
             .SelectMany(b => new[]
             {
                 (b.Name + ".PreActivation", b.PreActivationRowOffset, b.Units),
-                (b.Name + ".Output", b.OutputRowOffset, b.Units),
-                (b.Name + ".Gradient", b.GradientRowOffset, b.Units),
+                (b.Name + ".Output", plan.OutputOf(b).OutputRowOffset, b.Units),
+                (b.Name + ".Gradient", plan.OutputOf(b).GradientRowOffset, b.Units),
             }.Concat(b.InverseStdPerRow > 0 ? new[] { (b.Name + ".InverseStd", b.InverseStdRowOffset, b.InverseStdPerRow) } : Array.Empty<(string, int, int)>())
              .Concat(b.HasDropout ? new[] { (b.Name + ".DropoutMask", b.DropoutMaskRowOffset, b.DropoutMaskPerRow) } : Array.Empty<(string, int, int)>()))
             .ToList();
@@ -219,6 +219,94 @@ public sealed class PlannerTests
         Assert.Equal(NetworkPlanner.Plan(StreamRec()), NetworkPlanner.Plan(StreamRec()));
         Assert.Equal(StreamRec(), StreamRec());
         Assert.Equal(StreamRec().GetHashCode(), StreamRec().GetHashCode());
+    }
+
+    private static LayerSpec Add(string from, bool projection = false) => new(LayerKind.Add, null) { Skip = from, Projection = projection };
+
+    [Fact]
+    public void A_chain_has_one_consumer_per_value_and_fuses_activation_backward_into_the_next_gemm()
+    {
+        var plan = PlanOf(Network(4, LossKind.MeanSquaredError, Block("H", Dense(8), Layer(LayerKind.Relu)), Block("O", Dense(1))));
+
+        Assert.Equal(new[] { "Input", "H", "O" }, plan.Values.Select(v => v.Name));
+        Assert.All(plan.Values.Take(2), v => Assert.False(v.GradientAccumulates));
+        Assert.True(plan.Blocks[0].ActivationBackwardFusedIntoConsumer);
+        Assert.Equal(new[] { 0, 1 }, plan.ForwardOrder);
+        Assert.Equal(new[] { (BackwardStepKind.GroupBackward, 1), (BackwardStepKind.InputGradient, 1), (BackwardStepKind.GroupBackward, 0) },
+            plan.BackwardSchedule.Select(s => (s.Kind, s.Block)));
+        Assert.All(plan.BackwardSchedule, s => Assert.False(s.Accumulate));
+    }
+
+    [Fact]
+    public void A_skip_source_has_two_consumers_its_gradient_accumulates_and_nothing_fuses_into_one_of_them()
+    {
+        var plan = PlanOf(Network(4, LossKind.MeanSquaredError,
+            Block("Stem", Dense(8), Layer(LayerKind.Relu)),
+            Block("Branch", Dense(8), Layer(LayerKind.Relu)),
+            Block("Unit", Dense(8), Layer(LayerKind.Relu), Add("Stem")),
+            Block("O", Dense(1))));
+
+        var stem = plan.Values.Single(v => v.Name == "Stem");
+        Assert.Equal(new[] { 1, 2 }, stem.Consumers);
+        Assert.True(stem.GradientAccumulates);
+        Assert.False(plan.Blocks[0].ActivationBackwardFusedIntoConsumer); // Stem: two consumers
+        Assert.True(plan.Blocks[1].ActivationBackwardFusedIntoConsumer);  // Branch: read by Unit only
+        Assert.False(plan.Blocks[2].ActivationBackwardFusedIntoConsumer); // Unit: the add needs its raw output gradient
+
+        // Unit's skip gradient writes Stem's gradient first; Branch's input gradient then adds to it.
+        var steps = plan.BackwardSchedule.Select(s => (s.Kind, s.Block, s.Accumulate)).ToList();
+        Assert.Equal(new[]
+        {
+            (BackwardStepKind.GroupBackward, 3, false), (BackwardStepKind.InputGradient, 3, false),
+            (BackwardStepKind.SkipGradient, 2, false), (BackwardStepKind.GroupBackward, 2, false), (BackwardStepKind.InputGradient, 2, false),
+            (BackwardStepKind.GroupBackward, 1, false), (BackwardStepKind.InputGradient, 1, true),
+            (BackwardStepKind.GroupBackward, 0, false),
+        }, steps);
+    }
+
+    [Fact]
+    public void A_projection_gets_its_own_weight_and_shortcut_value()
+    {
+        var plan = PlanOf(Network(4, LossKind.MeanSquaredError,
+            Block("Stem", Dense(8), Layer(LayerKind.Relu)),
+            Block("Down", Dense(6), Layer(LayerKind.BatchNorm), Layer(LayerKind.Relu), Add("Stem", projection: true)),
+            Block("O", Dense(1))));
+
+        var down = plan.Blocks[1];
+        Assert.True(down.HasProjection);
+        Assert.Equal(8, down.Add!.SkipWidth);
+        Assert.Equal(plan.Blocks.Sum(b => b.ParameterCount), plan.ParameterCount);
+        Assert.Equal(4 * 8 + 8 + 8 * 6 + 6 + 2 * 6 + 6 * 8 + 6 * 1 + 1, plan.ParameterCount);
+        Assert.Equal("DownShortcut", plan.Values[down.Add.ProjectionValue].Name);
+    }
+
+    [Theory]
+    [InlineData(1, true, 1.0)]  // ZeroLastNorm with a norm: γ = 0, weight as usual
+    [InlineData(1, false, 0.0)] // ZeroLastNorm without one: the weight starts at zero (Fixup)
+    [InlineData(2, false, 0.5)] // Gpt2Scaled, two residual units: 1/√(2·2)
+    public void Residual_init_options_mark_only_the_residual_branches(int initValue, bool withNorm, double scale)
+    {
+        var init = (ResidualInitKind)initValue;
+        LayerSpec[] Unit(string from) => withNorm
+            ? new[] { Dense(8), Layer(LayerKind.BatchNorm), Layer(LayerKind.Relu), Add(from) }
+            : new[] { Dense(8), Layer(LayerKind.Relu), Add(from) };
+        var spec = Network(4, LossKind.MeanSquaredError, Block("Stem", Dense(8), Layer(LayerKind.Relu)),
+            Block("U1", Unit("Stem")), Block("U2", Unit("U1")), Block("O", Dense(1))) with { ResidualInit = init };
+        var plan = PlanOf(spec);
+
+        Assert.Equal(new[] { 1.0, scale, scale, 1.0 }, plan.Blocks.Select(b => b.Dense.InitScale));
+        Assert.Equal(new[] { false, withNorm && init == ResidualInitKind.ZeroLastNorm, withNorm && init == ResidualInitKind.ZeroLastNorm, false },
+            plan.Blocks.Select(b => b.NormOp?.ZeroInitGamma ?? false));
+    }
+
+    [Fact]
+    public void A_skip_to_an_earlier_block_that_failed_to_plan_adds_no_second_diagnostic()
+    {
+        var result = NetworkPlanner.Plan(Network(4, LossKind.MeanSquaredError,
+            Block("Bad", Dense(-8)), Block("Unit", Dense(8), Add("Bad")), Block("O", Dense(1))));
+
+        Assert.Null(result.Plan);
+        Assert.Equal(new[] { "DSL0003" }, result.Diagnostics.Select(d => d.Id));
     }
 
     /// <summary>The regions, sorted by offset, cover [0, length) exactly: each starts where the previous ended.</summary>

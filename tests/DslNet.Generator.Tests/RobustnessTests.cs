@@ -50,6 +50,17 @@ public sealed class RobustnessTests
             ["Unknown attribute among layers"] = (new[] { Net("[Dense(8), Softmax] public partial DenseBlock Hidden { get; }\n" + Output) }, "CS0246"),
             ["Network attribute with an unknown argument"] = (new[] { Net(Output, network: "Inputs = 4, Outputs = 2") }, "CS0246"),
             ["Negative inputs and units"] = (new[] { Net("[Dense(-3)] public partial DenseBlock Output { get; }", network: "Inputs = -1") }, "DSL0003"),
+            ["Add without argument"] = (new[] { Net("[Dense(8), Relu] public partial DenseBlock Hidden { get; }\n[Dense(8), Add] public partial DenseBlock Output { get; }") }, "CS7036"),
+            ["Add with a null name"] = (new[] { Net("[Dense(8), Relu] public partial DenseBlock Hidden { get; }\n[Dense(8), Add(null)] public partial DenseBlock Output { get; }") }, "DSL0018"),
+            ["Add with a number"] = (new[] { Net("[Dense(8), Relu] public partial DenseBlock Hidden { get; }\n[Dense(8), Add(3)] public partial DenseBlock Output { get; }") }, "CS1503"),
+            ["Add of a missing block"] = (new[] { Net("[Dense(8), Add(\"Nowhere\")] public partial DenseBlock Output { get; }") }, "DSL0018"),
+            ["Add of itself"] = (new[] { Net("[Dense(8), Add(nameof(Output))] public partial DenseBlock Output { get; }") }, "DSL0020"),
+            ["Add of a later block (a cycle)"] = (new[] { Net("[Dense(8), Add(nameof(Output))] public partial DenseBlock Hidden { get; }\n[Dense(8), Add(nameof(Hidden))] public partial DenseBlock Output { get; }") }, "DSL0019"),
+            ["Add of a block that failed to plan"] = (new[] { Net("[Dense(-8)] public partial DenseBlock Hidden { get; }\n[Dense(8), Add(nameof(Hidden))] public partial DenseBlock Output { get; }") }, "DSL0003"),
+            ["Add with differing widths"] = (new[] { Net("[Dense(8)] public partial DenseBlock Hidden { get; }\n[Dense(2), Add(nameof(Hidden))] public partial DenseBlock Output { get; }") }, "DSL0017"),
+            ["Two Adds in one block"] = (new[] { Net("[Dense(8)] public partial DenseBlock Hidden { get; }\n[Dense(8), Add(nameof(Hidden)), Add(nameof(Hidden))] public partial DenseBlock Output { get; }") }, "CS0579"),
+            ["Add before Dense"] = (new[] { Net("[Dense(8)] public partial DenseBlock Hidden { get; }\n[Add(nameof(Hidden)), Dense(8)] public partial DenseBlock Output { get; }") }, "DSL0006"),
+            ["Add with a projection flag of the wrong type"] = (new[] { Net("[Dense(8)] public partial DenseBlock Hidden { get; }\n[Dense(4), Add(nameof(Hidden), Projection = \"yes\")] public partial DenseBlock Output { get; }") }, "DSL0017"),
             ["Network attribute on both halves of a partial class"] = (new[]
             {
                 Net(Output),

@@ -70,6 +70,14 @@ internal static class TestModels
         ["MeanSquaredError"] = Model("RegressionNet", "Inputs = 8, Loss = Loss.MeanSquaredError",
             "[Dense(16), Tanh] public partial DenseBlock Hidden { get; }",
             "[Dense(2), Sigmoid] public partial DenseBlock Output { get; }"),
+        // Residual connections: an identity skip around two blocks (Stem's gradient accumulates), a projection, SiLU, and
+        // zero-initialized γ in the residual branch.
+        ["Residual"] = Model("ResidualNet", "Inputs = 8, ResidualInit = ResidualInit.ZeroLastNorm",
+            "[Dense(16), Silu] public partial DenseBlock Stem { get; }",
+            "[Dense(16), Relu, Dropout(0.1)] public partial DenseBlock Branch { get; }",
+            "[Dense(16, Bias = false), BatchNorm, Add(nameof(Stem))] public partial DenseBlock Unit { get; }",
+            "[Dense(4), Tanh, Add(nameof(Unit), Projection = true)] public partial DenseBlock Down { get; }",
+            "[Dense(1)] public partial DenseBlock Output { get; }"),
         ["Inits"] = Model("InitNet", "Inputs = 8",
             "[Dense(8, Init = Init.XavierUniform), Tanh] public partial DenseBlock Xu { get; }",
             "[Dense(8, Init = Init.XavierNormal), Sigmoid] public partial DenseBlock Xn { get; }",

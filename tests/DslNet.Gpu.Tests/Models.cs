@@ -13,6 +13,7 @@ public static class Models
         ["LayerNormGelu"] = (seed, device, precision) => new LayerNormGelu(seed, device, precision),
         ["GroupNormLeaky"] = (seed, device, precision) => new GroupNormLeaky(seed, device, precision),
         ["DropoutChain"] = (seed, device, precision) => new DropoutChain(seed, device, precision),
+        ["ResidualSilu"] = (seed, device, precision) => new ResidualSilu(seed, device, precision),
         ["StreamRec sample"] = (seed, device, precision) => new DslNet.Samples.StreamRec.StreamRecMlp(seed, device, precision),
     };
 

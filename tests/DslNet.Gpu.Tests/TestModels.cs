@@ -39,3 +39,15 @@ public sealed partial class DropoutChain
     [Dense(6), Gelu(Approximate = true), Dropout(0.2)] public partial DenseBlock Hidden2 { get; }
     [Dense(1), Sigmoid] public partial DenseBlock Output { get; }
 }
+
+/// <summary>Residual connections on the device: an identity skip around two blocks (the skip source's gradient
+/// accumulates in the input-gradient GEMM's epilogue), a projection shortcut, a residual output block, and SiLU.</summary>
+[Network(Inputs = 5, Loss = Loss.CrossEntropy)]
+public sealed partial class ResidualSilu
+{
+    [Dense(6), Silu] public partial DenseBlock Stem { get; }
+    [Dense(7, Bias = false), BatchNorm, Relu, Dropout(0.2)] public partial DenseBlock Branch { get; }
+    [Dense(6), LayerNorm, Silu, Add(nameof(Stem))] public partial DenseBlock Unit { get; }
+    [Dense(4), Tanh, Add(nameof(Unit), Projection = true)] public partial DenseBlock Down { get; }
+    [Dense(3), Add(nameof(Down), Projection = true)] public partial DenseBlock Output { get; }
+}

@@ -5,7 +5,7 @@ namespace DslNet.Kernels.Tests;
 /// <summary>Double-precision twins of the activations, and a name-to-functor switch for theories.</summary>
 internal static class ActivationReference
 {
-    public static readonly string[] Names = ["Identity", "Relu", "LeakyRelu", "Tanh", "Sigmoid", "GeluTanh", "GeluExact"];
+    public static readonly string[] Names = ["Identity", "Relu", "LeakyRelu", "Tanh", "Sigmoid", "GeluTanh", "GeluExact", "Silu"];
 
     public static double Apply(string name, double u) => name switch
     {
@@ -16,6 +16,7 @@ internal static class ActivationReference
         "Sigmoid" => 1 / (1 + Math.Exp(-u)),
         "GeluTanh" => 0.5 * u * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (u + 0.044715 * u * u * u))),
         "GeluExact" => u * NormalCdf(u),
+        "Silu" => u / (1 + Math.Exp(-u)),
         _ => throw new ArgumentException(name),
     };
 
@@ -43,6 +44,7 @@ internal static class ActivationReference
             case "Sigmoid": visitor.Visit(default(Sigmoid)); break;
             case "GeluTanh": visitor.Visit(default(GeluTanh)); break;
             case "GeluExact": visitor.Visit(default(GeluExact)); break;
+            case "Silu": visitor.Visit(default(Silu)); break;
             default: throw new ArgumentException(name);
         }
     }

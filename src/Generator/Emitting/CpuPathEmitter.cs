@@ -44,7 +44,10 @@ namespace DslNet.Generator.Emitting
             w.Line("public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets) =>");
             w.Line("    TrainStep(inputs, targets, lossScale: 1f);");
             w.Line();
-            w.Line("/// <summary>A training step whose gradients are multiplied by <paramref name=\"lossScale\"/> (dynamic loss scaling); returns the unscaled loss.</summary>");
+            w.Line("/// <summary>");
+            w.Line("/// A training step whose gradients are multiplied by <paramref name=\"lossScale\"/> (dynamic loss scaling);");
+            w.Line("/// returns the unscaled loss.");
+            w.Line("/// </summary>");
             using (w.Block("public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)"))
             {
                 w.Line($"var rows = global::DslNet.NetworkArguments.Rows(nameof({plan.ClassName}), InputSize, inputs, {TargetsPerRow(plan)}, targets);");
@@ -53,24 +56,36 @@ namespace DslNet.Generator.Emitting
                 w.Line("var gather = _monitor.Gathers(_stepCount);");
                 w.Line("var watch = gather || _monitor.DetectAnomalies;");
                 w.Line();
-                for (var i = 0; i < plan.Blocks.Count; i++)
+                foreach (var index in plan.ForwardOrder)
                 {
-                    var b = plan.Blocks[i];
-                    w.Line($"{b.Name}Forward({InputOf(plan, i)}, rows);");
-                    w.Line($"if (watch) _monitor.RecordOutput({b.Index}, _stepCount, Workspace(Layout.{b.Name}OutputPerRow, Layout.{b.Name}Units, rows), Layout.{b.Name}Units, gather);");
+                    var b = plan.Blocks[index];
+                    w.Line($"{b.Name}Forward({ValueSpan(plan, plan.InputOf(b))}, rows);");
+                    w.Line($"if (watch) _monitor.RecordOutput({b.Index}, _stepCount, {ValueSpan(plan, plan.OutputOf(b))}, Layout.{b.Name}Units, gather);");
                 }
                 w.Line();
-                w.Line($"var lossGradient = Workspace(Layout.{last.Name}GradientPerRow, Layout.{last.Name}Units, rows);");
-                w.Line($"var loss = {LossCall(plan, $"Workspace(Layout.{last.Name}OutputPerRow, Layout.{last.Name}Units, rows)", "targets", "lossGradient")};");
+                w.Line($"var lossGradient = {GradientSpan(plan, plan.OutputOf(last))};");
+                w.Line($"var loss = {LossCall(plan, ValueSpan(plan, plan.OutputOf(last)), "targets", "lossGradient")};");
                 w.Line($"if (lossScale != 1f) {K}.Losses.ScaleGradient(lossGradient, lossScale);");
                 w.Line("// Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.");
                 w.Line("RoundToStorage(lossGradient);");
                 w.Line();
-                for (var i = plan.Blocks.Count - 1; i >= 0; i--)
+                w.Line("// The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.");
+                foreach (var step in plan.BackwardSchedule)
                 {
-                    var b = plan.Blocks[i];
-                    w.Line($"{b.Name}Backward({InputOf(plan, i)}, rows);");
-                    w.Line($"if (_monitor.DetectAnomalies) _monitor.RecordGradient({b.Index}, _stepCount, Workspace(Layout.{b.Name}GradientPerRow, Layout.{b.Name}Units, rows));");
+                    var b = plan.Blocks[step.Block];
+                    switch (step.Kind)
+                    {
+                        case BackwardStepKind.SkipGradient:
+                            w.Line($"{b.Name}BackwardSkip(rows);");
+                            break;
+                        case BackwardStepKind.GroupBackward:
+                            w.Line($"{b.Name}Backward({ValueSpan(plan, plan.InputOf(b))}, rows);");
+                            w.Line($"if (_monitor.DetectAnomalies) _monitor.RecordGradient({b.Index}, _stepCount, {GradientSpan(plan, plan.OutputOf(b))});");
+                            break;
+                        default:
+                            w.Line($"{b.Name}BackwardInput(rows);");
+                            break;
+                    }
                 }
                 w.Line("if (watch) _monitor.RecordParameterGradients(_stepCount, gather);");
                 w.Line();
@@ -92,18 +107,19 @@ namespace DslNet.Generator.Emitting
                 using (w.Block("for (var start = 0; start < rows; start += InferenceChunkRows)"))
                 {
                     w.Line("var count = global::System.Math.Min(InferenceChunkRows, rows - start);");
-                    w.Line($"{K}.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);");
+                    w.Line($"{K}.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize,");
+                    w.Line("    outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);");
                 }
             }
             w.Line();
             w.Line("// One share of a batch (InferenceSplit runs the shares on the kernel threads): workspace rows [firstRow, firstRow + rows).");
             using (w.Block($"void {K}.IRowInference.InferRows(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, int firstRow)"))
             {
-                for (var i = 0; i < plan.Blocks.Count; i++)
+                foreach (var index in plan.ForwardOrder)
                 {
-                    var b = plan.Blocks[i];
-                    var input = i == 0 ? "inputs" : $"Workspace(Layout.{plan.Blocks[i - 1].Name}OutputPerRow, Layout.{plan.Blocks[i - 1].Name}Units, rows, firstRow)";
-                    var output = i == plan.Blocks.Count - 1 ? "outputs" : $"Workspace(Layout.{b.Name}OutputPerRow, Layout.{b.Name}Units, rows, firstRow)";
+                    var b = plan.Blocks[index];
+                    var input = ValueSpan(plan, plan.InputOf(b), firstRow: true);
+                    var output = b == plan.Last ? "outputs" : ValueSpan(plan, plan.OutputOf(b), firstRow: true);
                     w.Line($"{b.Name}Inference({input}, {output}, rows{(UsesWorkspaceInInference(b) ? ", firstRow" : "")});");
                 }
             }
@@ -116,7 +132,8 @@ namespace DslNet.Generator.Emitting
                 {
                     var f = Names.Field(b.Name);
                     w.Line($"{K}.BatchNorm.InferenceAffine({f}.Gamma!.Span, {f}.Beta!.Span, {f}.RunningMean!.Span, {f}.RunningVariance!.Span, {Names.Float(b.Eps)},");
-                    w.Line($"    Scratch(Layout.{b.Name}InferenceScale, Layout.{b.Name}Units), Scratch(Layout.{b.Name}InferenceShift, Layout.{b.Name}Units), Layout.{b.Name}Units);");
+                    w.Line($"    Scratch(Layout.{b.Name}InferenceScaleOffset, Layout.{b.Name}Units), Scratch(Layout.{b.Name}InferenceShiftOffset, Layout.{b.Name}Units),");
+                    w.Line($"    Layout.{b.Name}Units);");
                 }
             }
             w.Line();
@@ -135,12 +152,14 @@ namespace DslNet.Generator.Emitting
                 using (w.Block("for (var start = 0; start < rows; start += InferenceChunkRows)"))
                 {
                     w.Line("var count = global::System.Math.Min(InferenceChunkRows, rows - start);");
-                    w.Line($"var logits = Workspace(Layout.{last.Name}OutputPerRow, Layout.{last.Name}Units, count);");
+                    w.Line($"var logits = Workspace(Layout.{last.Name}OutputOffset, Layout.{last.Name}Units, count);");
                     w.Line($"{K}.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, logits, OutputSize, count);");
                     var chunkTargets = plan.Loss == LossKind.CrossEntropy
                         ? "targets.Slice(start, count)"
                         : "targets.Slice(start * OutputSize, count * OutputSize)";
-                    w.Line($"total += (double){LossCall(plan, "logits", chunkTargets, "global::System.Span<float>.Empty", "count")} * count;");
+                    w.Line($"var chunkTargets = {chunkTargets};");
+                    w.Line($"var chunkLoss = {LossCall(plan, "logits", "chunkTargets", "global::System.Span<float>.Empty", "count")};");
+                    w.Line("total += (double)chunkLoss * count;");
                 }
                 w.Line("return (float)(total / rows);");
             }
@@ -149,14 +168,6 @@ namespace DslNet.Generator.Emitting
 
         private static void WriteBlock(SourceWriter w, ExecutionPlan plan, BlockPlan b)
         {
-            var f = Names.Field(b.Name);
-            var shape = $"Layout.{b.Name}Inputs, Layout.{b.Name}Units";
-            var bias = b.HasBias ? $"{f}.Bias!.Span" : "global::System.ReadOnlySpan<float>.Empty";
-            var biasGradient = b.HasBias && !b.BiasGradientIsZero ? $"{f}.BiasGradient!.Span" : "global::System.Span<float>.Empty";
-            var dropout = b.HasDropout ? $"{b.Name}Dropout().RecordingMask({DropoutMask(b)})" : $"{K}.Dropout.None";
-            var replayedDropout = b.HasDropout ? $"{b.Name}Dropout().ReplayingMask({DropoutMask(b)})" : $"{K}.Dropout.None";
-            var activation = Names.Activation(b);
-
             w.Line($"// ── {b.Name}: {b.Description} ──");
             w.Line();
             if (b.HasDropout)
@@ -167,127 +178,235 @@ namespace DslNet.Generator.Emitting
                 w.Line();
             }
 
+            WriteRegions(w, plan, b);
+            WriteForward(w, plan, b);
+            WriteBackward(w, plan, b);
+            WriteBackwardInput(w, plan, b);
+            WriteBackwardSkip(w, plan, b);
+            WriteInference(w, plan, b);
+        }
+
+        private static void WriteRegions(SourceWriter w, ExecutionPlan plan, BlockPlan b)
+        {
+            string Region(string offset, string width) => $"Workspace(Layout.{b.Name}{offset}, {width}, rows, firstRow)";
+            const string none = "default";
+            w.Line($"/// <summary>{b.Name}'s regions of the workspace for these rows.</summary>");
+            w.Line($"private BlockRegions {b.Name}Regions(int rows, int firstRow = 0) => new(");
+            w.Line($"    preActivation: {Region("PreActivationOffset", $"Layout.{b.Name}Units")},");
+            w.Line($"    output: {Region("OutputOffset", $"Layout.{b.Name}Units")},");
+            w.Line($"    gradient: {Region("GradientOffset", $"Layout.{b.Name}Units")},");
+            w.Line($"    rowStatistics: {(b.InverseStdPerRow > 0 ? Region("InverseStdOffset", Names.Int(b.InverseStdPerRow)) : none)},");
+            w.Line($"    dropoutMask: {(b.HasDropout ? Region("DropoutMaskOffset", Names.Int(b.DropoutMaskPerRow)) : none)},");
+            w.Line($"    shortcut: {(b.HasProjection ? Region("ShortcutOffset", $"Layout.{b.Name}Units") : none)});");
+            w.Line();
+            if (!b.HasProjection) return;
+            var slice = $"Span.Slice(Layout.{b.Name}ShortcutWeightOffset, Layout.{b.Name}Units * Layout.{b.Name}ShortcutInputs)";
+            w.Line($"/// <summary>{b.Name}'s projection shortcut weight [{b.Units}, {b.Add!.SkipWidth}] and its gradient.</summary>");
+            w.Line($"private global::System.Span<float> {b.Name}ShortcutWeight =>");
+            w.Line($"    _parameters.{slice};");
+            w.Line($"private global::System.Span<float> {b.Name}ShortcutWeightGradient =>");
+            w.Line($"    _parameters.Gradients.{slice};");
+            w.Line();
+        }
+
+        private static void WriteForward(SourceWriter w, ExecutionPlan plan, BlockPlan b)
+        {
+            var f = Names.Field(b.Name);
+            var activation = Names.Activation(b);
+            var dropout = b.HasDropout ? $"{b.Name}Dropout().RecordingMask({DropoutMask(b)})" : $"{K}.Dropout.None";
             using (w.Block($"private void {b.Name}Forward(global::System.ReadOnlySpan<float> input, int rows)"))
             {
-                w.Line($"var preActivation = Workspace(Layout.{b.Name}PreActivationPerRow, Layout.{b.Name}Units, rows);");
-                w.Line($"var output = Workspace(Layout.{b.Name}OutputPerRow, Layout.{b.Name}Units, rows);");
+                w.Line($"var regions = {b.Name}Regions(rows);");
+                w.Line("var preActivation = regions.PreActivation;");
+                w.Line("var output = regions.Output;");
                 if (!b.HasNorm)
                 {
-                    w.Line($"{K}.Dense.Forward(input, {f}.Weight.Span, {bias}, preActivation, output, rows, {shape}, {activation}, {dropout});");
+                    w.Line($"{K}.Dense.Forward(input, {f}.Weight.Span, {Bias(b)},");
+                    w.Line($"    preActivation, output, rows, {Shape(b)},");
+                    w.Line($"    {activation}, {dropout});");
                 }
                 else
                 {
-                    w.Line($"{K}.Dense.Forward(input, {f}.Weight.Span, {bias}, preActivation, global::System.Span<float>.Empty, rows, {shape}, {Names.Identity}, {K}.Dropout.None);");
+                    w.Line($"{K}.Dense.Forward(input, {f}.Weight.Span, {Bias(b)},");
+                    w.Line($"    preActivation, output: global::System.Span<float>.Empty, rows, {Shape(b)},");
+                    w.Line($"    {Names.Identity}, {K}.Dropout.None);");
                     w.Line("RoundToStorage(preActivation);");
                     w.Line("// preActivation becomes the normalized values x̂, which the backward pass reuses.");
-                    w.Line(NormForward(b, f, activation, dropout));
+                    w.Line(Norm(b).CpuForward(b, f, activation, dropout, "output"));
                 }
                 w.Line("RoundToStorage(preActivation);");
                 w.Line("RoundToStorage(output);");
+                if (b.Add != null) WriteResidualAdd(w, plan, b, "output", firstRow: false);
             }
             w.Line();
+        }
 
+        private static void WriteResidualAdd(SourceWriter w, ExecutionPlan plan, BlockPlan b, string output, bool firstRow)
+        {
+            var add = b.Add!;
+            var skip = ValueSpan(plan, plan.Values[add.Skip], firstRow);
+            if (add.HasProjection)
+            {
+                w.Line($"// Residual with a projection: output += {add.SkipName}·Pᵀ (a bias-free Dense shortcut).");
+                w.Line($"var shortcut = {ValueSpan(plan, plan.Values[add.ProjectionValue], firstRow)};");
+                w.Line($"{K}.Dense.ForwardInference({skip}, {ShortcutWeight(b)},");
+                w.Line("    bias: global::System.ReadOnlySpan<float>.Empty,");
+                w.Line($"    scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty, shortcut, rows,");
+                w.Line($"    Layout.{b.Name}ShortcutInputs, Layout.{b.Name}Units, {Names.Identity});");
+                w.Line("RoundToStorage(shortcut);");
+                w.Line($"{K}.Residual.Add({output}, shortcut);");
+            }
+            else
+            {
+                w.Line($"// Residual: output += {add.SkipName}.");
+                w.Line($"{K}.Residual.Add({output}, {skip});");
+            }
+            w.Line($"RoundToStorage({output});");
+        }
+
+        private static void WriteBackward(SourceWriter w, ExecutionPlan plan, BlockPlan b)
+        {
+            var f = Names.Field(b.Name);
+            var replayedDropout = b.HasDropout ? $"{b.Name}Dropout().ReplayingMask({DropoutMask(b)})" : $"{K}.Dropout.None";
             using (w.Block($"private void {b.Name}Backward(global::System.ReadOnlySpan<float> input, int rows)"))
             {
-                w.Line($"var gradient = Workspace(Layout.{b.Name}GradientPerRow, Layout.{b.Name}Units, rows);");
-                var isLast = b.Index == plan.Blocks.Count - 1;
+                w.Line($"var regions = {b.Name}Regions(rows);");
+                w.Line("var gradient = regions.Gradient;");
                 if (b.HasNorm)
                 {
                     w.Line("// gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).");
-                    w.Line(NormBackward(b, f, activation, replayedDropout));
+                    w.Line(Norm(b).CpuBackward(b, f, Names.Activation(b), replayedDropout));
                     w.Line("RoundToStorage(gradient);");
                 }
-                else if (isLast && !b.IsIdentityOutput)
-                {
-                    w.Line($"{K}.Dense.BackwardActivation(gradient, Workspace(Layout.{b.Name}PreActivationPerRow, Layout.{b.Name}Units, rows), rows, Layout.{b.Name}Units, {activation}, {replayedDropout});");
-                    w.Line("RoundToStorage(gradient);");
-                }
-                else if (!isLast && !b.IsIdentityOutput)
+                else if (b.ActivationBackwardFusedIntoConsumer)
                 {
                     w.Line($"// gradient already holds dL/dpreActivation: {plan.Blocks[b.Index + 1].Name}'s input-gradient GEMM applied this block's");
                     w.Line("// dropout and activation backward in its epilogue.");
                 }
+                else if (!b.IsIdentityOutput)
+                {
+                    w.Line($"{K}.Dense.BackwardActivation(gradient, regions.PreActivation, rows, Layout.{b.Name}Units, {Names.Activation(b)},");
+                    w.Line($"    {replayedDropout});");
+                    w.Line("RoundToStorage(gradient);");
+                }
                 if (b.BiasGradientIsZero)
                     w.Line("// The bias gradient stays exactly zero: BatchNorm subtracts the batch mean, which cancels the bias.");
-                w.Line($"{K}.Dense.BackwardWeights(gradient, input, {f}.WeightGradient.Span, {biasGradient}, rows, {shape});");
-                if (b.Index > 0)
-                {
-                    var previous = plan.Blocks[b.Index - 1];
-                    w.Line($"var previousGradient = Workspace(Layout.{previous.Name}GradientPerRow, Layout.{previous.Name}Units, rows);");
-                    if (previous.BackwardFusesIntoNextGemm && !previous.IsIdentityOutput)
-                    {
-                        var previousDropout = previous.HasDropout ? $"{previous.Name}Dropout().ReplayingMask({DropoutMask(previous)})" : $"{K}.Dropout.None";
-                        w.Line($"{K}.Dense.BackwardInput(gradient, {f}.Weight.Span, previousGradient,");
-                        w.Line($"    Workspace(Layout.{previous.Name}PreActivationPerRow, Layout.{previous.Name}Units, rows), rows, {shape}, {Names.Activation(previous)}, {previousDropout});");
-                    }
-                    else
-                    {
-                        w.Line($"{K}.Dense.BackwardInput(gradient, {f}.Weight.Span, previousGradient, rows, {shape});");
-                    }
-                    w.Line("RoundToStorage(previousGradient);");
-                }
+                var biasGradient = b.HasBias && !b.BiasGradientIsZero ? $"{f}.BiasGradient!.Span" : "biasGradient: global::System.Span<float>.Empty";
+                w.Line($"{K}.Dense.BackwardWeights(gradient, input, {f}.WeightGradient.Span, {biasGradient},");
+                w.Line($"    rows, {Shape(b)});");
             }
             w.Line();
+        }
 
+        private static void WriteBackwardInput(SourceWriter w, ExecutionPlan plan, BlockPlan b)
+        {
+            var step = plan.BackwardSchedule.FirstOrDefault(s => s.Kind == BackwardStepKind.InputGradient && s.Block == b.Index);
+            if (step == null) return;
+            var f = Names.Field(b.Name);
+            var target = plan.Values[step.Target];
+            var producer = plan.ProducerOf(target)!;
+            using (w.Block($"private void {b.Name}BackwardInput(int rows)"))
+            {
+                w.Line($"var gradient = {b.Name}Regions(rows).Gradient;");
+                w.Line($"var inputGradient = {GradientSpan(plan, target)};");
+                if (producer.ActivationBackwardFusedIntoConsumer)
+                {
+                    var dropout = producer.HasDropout ? $"{producer.Name}Dropout().ReplayingMask({DropoutMask(producer)})" : $"{K}.Dropout.None";
+                    w.Line($"// {producer.Name}'s dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.");
+                    w.Line($"{K}.Dense.BackwardInput(gradient, {f}.Weight.Span, inputGradient,");
+                    w.Line($"    {producer.Name}Regions(rows).PreActivation, rows, {Shape(b)},");
+                    w.Line($"    {Names.Activation(producer)}, {dropout});");
+                }
+                else
+                {
+                    if (step.Accumulate)
+                        w.Line($"// {target.Name} has {target.Consumers.Count} consumers: this adds to the gradient a later block already wrote.");
+                    w.Line($"{K}.Dense.BackwardInput(gradient, {f}.Weight.Span, inputGradient, rows, {Shape(b)}, accumulate: {Bool(step.Accumulate)});");
+                }
+                w.Line("RoundToStorage(inputGradient);");
+            }
+            w.Line();
+        }
+
+        private static void WriteBackwardSkip(SourceWriter w, ExecutionPlan plan, BlockPlan b)
+        {
+            var step = plan.BackwardSchedule.FirstOrDefault(s => s.Kind == BackwardStepKind.SkipGradient && s.Block == b.Index);
+            if (step == null) return;
+            var add = b.Add!;
+            var skip = plan.Values[add.Skip];
+            using (w.Block($"private void {b.Name}BackwardSkip(int rows)"))
+            {
+                w.Line("// Taken before the block's own backward rewrites its output gradient in place.");
+                w.Line($"var gradient = {b.Name}Regions(rows).Gradient;");
+                w.Line($"var skipGradient = {GradientSpan(plan, skip)};");
+                if (add.HasProjection)
+                {
+                    w.Line($"{K}.Dense.BackwardWeights(gradient, {ValueSpan(plan, skip)}, {ShortcutWeight(b, gradient: true)},");
+                    w.Line($"    biasGradient: global::System.Span<float>.Empty, rows, Layout.{b.Name}ShortcutInputs, Layout.{b.Name}Units);");
+                    w.Line($"{K}.Dense.BackwardInput(gradient, {ShortcutWeight(b)}, skipGradient,");
+                    w.Line($"    rows, Layout.{b.Name}ShortcutInputs, Layout.{b.Name}Units, accumulate: {Bool(step.Accumulate)});");
+                }
+                else
+                {
+                    w.Line($"{K}.Residual.AccumulateGradient(gradient, skipGradient, accumulate: {Bool(step.Accumulate)});");
+                }
+                w.Line("RoundToStorage(skipGradient);");
+            }
+            w.Line();
+        }
+
+        private static void WriteInference(SourceWriter w, ExecutionPlan plan, BlockPlan b)
+        {
+            var f = Names.Field(b.Name);
+            var activation = Names.Activation(b);
+            var noAffine = "scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty";
             var firstRow = UsesWorkspaceInInference(b) ? ", int firstRow" : "";
             using (w.Block($"private void {b.Name}Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows{firstRow})"))
             {
                 switch (b.Norm)
                 {
                     case NormKind.None:
-                        w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {bias}, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, {shape}, {activation});");
+                        w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {Bias(b)},");
+                        w.Line($"    {noAffine},");
+                        w.Line($"    output, rows, {Shape(b)}, {activation});");
                         break;
                     case NormKind.BatchNorm:
-                        w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {bias}, Scratch(Layout.{b.Name}InferenceScale, Layout.{b.Name}Units), Scratch(Layout.{b.Name}InferenceShift, Layout.{b.Name}Units),");
-                        w.Line($"    output, rows, {shape}, {activation});");
+                        w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {Bias(b)},");
+                        w.Line($"    Scratch(Layout.{b.Name}InferenceScaleOffset, Layout.{b.Name}Units), Scratch(Layout.{b.Name}InferenceShiftOffset, Layout.{b.Name}Units),");
+                        w.Line($"    output, rows, {Shape(b)}, {activation});");
                         break;
                     default:
-                        w.Line($"var preActivation = Workspace(Layout.{b.Name}PreActivationPerRow, Layout.{b.Name}Units, rows, firstRow);");
-                        w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {bias}, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, preActivation, rows, {shape}, {Names.Identity});");
+                        w.Line($"var regions = {b.Name}Regions(rows, firstRow);");
+                        w.Line("var preActivation = regions.PreActivation;");
+                        w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {Bias(b)},");
+                        w.Line($"    {noAffine},");
+                        w.Line($"    preActivation, rows, {Shape(b)}, {Names.Identity});");
                         w.Line("RoundToStorage(preActivation);");
-                        w.Line(NormForward(b, f, activation, $"{K}.Dropout.None", "output", "rows, firstRow"));
+                        w.Line(Norm(b).CpuForward(b, f, activation, $"{K}.Dropout.None", "output"));
                         break;
                 }
                 w.Line("RoundToStorage(output);");
+                if (b.Add != null) WriteResidualAdd(w, plan, b, "output", firstRow: true);
             }
             w.Line();
         }
 
-        // LayerNorm and GroupNorm normalize a stored pre-activation; eval-mode BatchNorm and plain blocks need no workspace.
-        private static bool UsesWorkspaceInInference(BlockPlan b) => b.HasNorm && b.Norm != NormKind.BatchNorm;
+        // LayerNorm and GroupNorm normalize a stored pre-activation, and a residual reads its skip from the workspace;
+        // eval-mode BatchNorm and plain blocks need no workspace.
+        private static bool UsesWorkspaceInInference(BlockPlan b) => (b.HasNorm && b.Norm != NormKind.BatchNorm) || b.HasAdd;
 
-        private static string DropoutMask(BlockPlan b) => $"Workspace(Layout.{b.Name}DropoutMaskPerRow, {b.DropoutMaskPerRow}, rows)";
+        private static string DropoutMask(BlockPlan b) => $"{b.Name}Regions(rows).DropoutMask";
 
-        private static string NormForward(BlockPlan b, string f, string activation, string dropout, string output = "output", string workspaceRows = "rows")
-        {
-            var common = $"{f}.Gamma!.Span, {f}.Beta!.Span";
-            switch (b.Norm)
-            {
-                case NormKind.BatchNorm:
-                    return $"{K}.BatchNorm.ForwardTraining(preActivation, {common}, {f}.RunningMean!.Span, {f}.RunningVariance!.Span,\n" +
-                           $"    Scratch(Layout.{b.Name}InverseStd, Layout.{b.Name}Units), {output}, rows, Layout.{b.Name}Units, momentum: {Names.Float(b.Momentum)}, eps: {Names.Float(b.Eps)}, {activation}, {dropout});";
-                case NormKind.LayerNorm:
-                    return $"{K}.LayerNorm.Forward(preActivation, {common}, Workspace(Layout.{b.Name}InverseStdPerRow, 1, {workspaceRows}), {output}, rows, Layout.{b.Name}Units, eps: {Names.Float(b.Eps)}, {activation}, {dropout});";
-                default:
-                    return $"{K}.GroupNorm.Forward(preActivation, {common}, Workspace(Layout.{b.Name}InverseStdPerRow, {b.Groups}, {workspaceRows}), {output}, rows, Layout.{b.Name}Units, groups: {b.Groups}, eps: {Names.Float(b.Eps)}, {activation}, {dropout});";
-            }
-        }
+        private static Layers.NormDescriptor Norm(BlockPlan b) => Layers.LayerRegistry.Norm(b.Norm);
 
-        private static string NormBackward(BlockPlan b, string f, string activation, string dropout)
-        {
-            var normalized = $"Workspace(Layout.{b.Name}PreActivationPerRow, Layout.{b.Name}Units, rows)";
-            var common = $"gradient, {normalized}, {f}.Gamma!.Span, {f}.Beta!.Span";
-            var gradients = $"{f}.GammaGradient!.Span, {f}.BetaGradient!.Span";
-            switch (b.Norm)
-            {
-                case NormKind.BatchNorm:
-                    return $"{K}.BatchNorm.Backward({common}, Scratch(Layout.{b.Name}InverseStd, Layout.{b.Name}Units), {gradients}, rows, Layout.{b.Name}Units, {activation}, {dropout});";
-                case NormKind.LayerNorm:
-                    return $"{K}.LayerNorm.Backward({common}, Workspace(Layout.{b.Name}InverseStdPerRow, 1, rows), {gradients}, rows, Layout.{b.Name}Units, {activation}, {dropout});";
-                default:
-                    return $"{K}.GroupNorm.Backward({common}, Workspace(Layout.{b.Name}InverseStdPerRow, {b.Groups}, rows), {gradients}, rows, Layout.{b.Name}Units, groups: {b.Groups}, {activation}, {dropout});";
-            }
-        }
+        private static string Shape(BlockPlan b) => $"Layout.{b.Name}Inputs, Layout.{b.Name}Units";
+
+        private static string Bias(BlockPlan b) =>
+            b.HasBias ? $"{Names.Field(b.Name)}.Bias!.Span" : "bias: global::System.ReadOnlySpan<float>.Empty";
+
+        private static string ShortcutWeight(BlockPlan b, bool gradient = false) => $"{b.Name}ShortcutWeight{(gradient ? "Gradient" : "")}";
+
+        private static string Bool(bool value) => value ? "true" : "false";
 
         private static void WriteWorkspace(SourceWriter w, ExecutionPlan plan)
         {
@@ -302,6 +421,25 @@ namespace DslNet.Generator.Emitting
             w.Line("    new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity + firstRow * width, rows * width);");
             w.Line();
             w.Line("private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);");
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// One block's regions of the workspace for a range of rows, by name (llm.c's per-layer activation struct): the Dense");
+            w.Line("/// output before the activation (x̂ after a normalization), the block's output and its gradient, the per-row");
+            w.Line("/// normalization statistics, the dropout mask bits and a projection shortcut's output. Absent pieces are empty.");
+            w.Line("/// </summary>");
+            using (w.Block("private readonly ref struct BlockRegions"))
+            {
+                var names = new[] { "PreActivation", "Output", "Gradient", "RowStatistics", "DropoutMask", "Shortcut" };
+                foreach (var name in names)
+                    w.Line($"public readonly global::System.Span<float> {name};");
+                w.Line();
+                w.Line("public BlockRegions(global::System.Span<float> preActivation, global::System.Span<float> output, global::System.Span<float> gradient,");
+                using (w.Block("    global::System.Span<float> rowStatistics, global::System.Span<float> dropoutMask, global::System.Span<float> shortcut)"))
+                {
+                    foreach (var name in names)
+                        w.Line($"{name} = {char.ToLowerInvariant(name[0]) + name.Substring(1)};");
+                }
+            }
         }
 
         private static void WriteStorageRounding(SourceWriter w)
@@ -323,8 +461,17 @@ namespace DslNet.Generator.Emitting
             }
         }
 
-        private static string InputOf(ExecutionPlan plan, int index) =>
-            index == 0 ? "inputs" : $"Workspace(Layout.{plan.Blocks[index - 1].Name}OutputPerRow, Layout.{plan.Blocks[index - 1].Name}Units, rows)";
+        /// <summary>A value's rows in the workspace (the caller's inputs for the network input).</summary>
+        private static string ValueSpan(ExecutionPlan plan, ValuePlan value, bool firstRow = false)
+        {
+            if (value.Id == ValuePlan.NetworkInput) return "inputs";
+            var producer = plan.ProducerOf(value)!;
+            var region = value.Id == producer.OutputValue ? "Output" : "Shortcut";
+            return $"{producer.Name}Regions(rows{(firstRow ? ", firstRow" : "")}).{region}";
+        }
+
+        private static string GradientSpan(ExecutionPlan plan, ValuePlan value) =>
+            $"{plan.ProducerOf(value)!.Name}Regions(rows).Gradient";
 
         private static string TargetsPerRow(ExecutionPlan plan) => plan.Loss == LossKind.CrossEntropy ? "1" : "OutputSize";
 

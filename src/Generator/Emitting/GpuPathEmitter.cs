@@ -92,6 +92,7 @@ namespace DslNet.Generator.Emitting
             foreach (var b in plan.Blocks)
             {
                 foreach (var k in Forward(plan, b)) yield return k;
+                foreach (var k in Residual(plan, b)) yield return k;
                 foreach (var k in Backward(plan, b)) yield return k;
                 foreach (var k in Inference(plan, b)) yield return k;
             }
@@ -103,8 +104,8 @@ namespace DslNet.Generator.Emitting
         private static IEnumerable<Kernel> Forward(ExecutionPlan plan, BlockPlan b)
         {
             var n = b.Name;
-            var input = Input(plan, b.Index);
-            var epilogue = $"new {G}.BiasActivationEpilogue<TActivations, {ActivationType(b)}>({Region(n, "PreActivation")}, {Bias(b)}, {Bool(b.HasBias)}, " +
+            var input = ValueRegion(plan, plan.InputOf(b));
+            var epilogue = $"new {G}.BiasActivationEpilogue<TActivations, {Names.ActivationType(b)}>({Region(n, "PreActivation")}, {Bias(b)}, {Bool(b.HasBias)}, " +
                            $"{Region(n, "Output")}, {Bool(!b.HasNorm)}, Layout.{n}Units, {Names.Activation(b)}, {(b.HasNorm ? NoDropout : Dropout(b))})";
             yield return new Kernel($"{n}Forward", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
                 $"{G}.GpuGemm.Run({input}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        {epilogue})",
@@ -130,7 +131,6 @@ namespace DslNet.Generator.Emitting
         private static IEnumerable<Kernel> Backward(ExecutionPlan plan, BlockPlan b)
         {
             var n = b.Name;
-            var isLast = b.Index == plan.Blocks.Count - 1;
             var gradient = Region(n, "Gradient");
             if (b.HasNorm)
             {
@@ -143,7 +143,7 @@ namespace DslNet.Generator.Emitting
                         $"{G}.GpuNorm.GroupNormInputGradient({gradient}, {Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {RowInverseStd(b)}, Layout.{n}Units, groups: {Groups(b)})",
                         $"{n} {b.Norm} input gradient");
             }
-            else if (isLast && !b.IsIdentityOutput)
+            else if (!b.ActivationBackwardFusedIntoConsumer && !b.IsIdentityOutput)
             {
                 yield return new Kernel($"{n}ActivationBackward", $"{G}.GpuElementwise.Config((long)rows * Layout.{n}Units)",
                     $"{G}.GpuElementwise.ActivationBackward({gradient}, {Region(n, "PreActivation")}, v.Rows * Layout.{n}Units, {Names.Activation(b)}, {Dropout(b)})",
@@ -152,7 +152,7 @@ namespace DslNet.Generator.Emitting
 
             var weightGradient = $"new {G}.StoreEpilogue<{G}.Fp32Tensor>({Grad(n, "Weight", -1)}, Layout.{n}Inputs)";
             yield return new Kernel($"{n}WeightGradient", $"{G}.GpuGemm.SplitConfig(Layout.{n}Units, Layout.{n}Inputs, rows)",
-                $"{G}.GpuGemm.RunSplit({gradient}, 1, Layout.{n}Units, {Input(plan, b.Index)}, Layout.{n}Inputs, 1, Layout.{n}Units, Layout.{n}Inputs, v.Rows,\n        v.SplitPartials, {weightGradient})",
+                $"{G}.GpuGemm.RunSplit({gradient}, 1, Layout.{n}Units, {ValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, Layout.{n}Units, Layout.{n}Inputs, v.Rows,\n        v.SplitPartials, {weightGradient})",
                 $"{n} weight gradient: gradᵀ·input, the batch split over groups when it is long");
             yield return new Kernel($"{n}WeightGradientSum", $"{G}.GpuGemm.SumConfig(Layout.{n}Units, Layout.{n}Inputs)",
                 $"{G}.GpuGemm.SumSplits(v.SplitPartials, Layout.{n}Units, Layout.{n}Inputs, v.Rows, {weightGradient})",
@@ -161,15 +161,68 @@ namespace DslNet.Generator.Emitting
                 yield return new Kernel($"{n}BiasGradient", $"{G}.ColumnGroup.Config(Layout.{n}Units)",
                     $"{G}.GpuNorm.ColumnSums({gradient}, {Grad(n, "Bias", b.Units)}, v.Rows, Layout.{n}Units)",
                     $"{n} bias gradient: column sums in double");
-            if (b.Index == 0) yield break;
-            var p = plan.Blocks[b.Index - 1];
+            var step = plan.BackwardSchedule.FirstOrDefault(x => x.Kind == BackwardStepKind.InputGradient && x.Block == b.Index);
+            if (step == null) yield break;
+            var p = plan.ProducerOf(plan.Values[step.Target])!;
             var previousGradient = Region(p.Name, "Gradient");
-            var epilogue = p.BackwardFusesIntoNextGemm && !p.IsIdentityOutput
-                ? $"new {G}.ActivationBackwardEpilogue<TActivations, {ActivationType(p)}>({previousGradient}, {Region(p.Name, "PreActivation")}, Layout.{n}Inputs, {Names.Activation(p)}, {Dropout(p)})"
-                : $"new {G}.StoreEpilogue<TActivations>({previousGradient}, Layout.{n}Inputs)";
+            var epilogue = p.ActivationBackwardFusedIntoConsumer
+                ? $"new {G}.ActivationBackwardEpilogue<TActivations, {Names.ActivationType(p)}>({previousGradient}, {Region(p.Name, "PreActivation")}, Layout.{n}Inputs, {Names.Activation(p)}, {Dropout(p)})"
+                : GradientEpilogue(previousGradient, $"Layout.{n}Inputs", step.Accumulate);
             yield return new Kernel($"{n}InputGradient", $"{G}.GpuGemm.Config(rows, Layout.{n}Inputs)",
                 $"{G}.GpuGemm.Run({gradient}, Layout.{n}Units, 1, {Weight(n)}, Layout.{n}Inputs, 1, v.Rows, Layout.{n}Inputs, Layout.{n}Units,\n        {epilogue})",
-                $"{n} input gradient: grad·W" + (epilogue.Contains("ActivationBackward") ? $", fused with {p.Name}'s dropout and activation backward" : ""));
+                $"{n} input gradient: grad·W" + (p.ActivationBackwardFusedIntoConsumer ? $", fused with {p.Name}'s dropout and activation backward"
+                    : step.Accumulate ? $", added to {p.Name}'s gradient (two consumers)" : ""));
+        }
+
+        private static string GradientEpilogue(string target, string width, bool accumulate) =>
+            accumulate ? $"new {G}.AccumulateEpilogue<TActivations>({target}, {width})" : $"new {G}.StoreEpilogue<TActivations>({target}, {width})";
+
+        // ── residual add ──
+
+        private static IEnumerable<Kernel> Residual(ExecutionPlan plan, BlockPlan b)
+        {
+            if (b.Add == null) yield break;
+            var n = b.Name;
+            var add = b.Add;
+            var skip = ValueRegion(plan, plan.Values[add.Skip]);
+            var count = $"v.Rows * Layout.{n}Units";
+            var config = $"{G}.GpuElementwise.Config((long)rows * Layout.{n}Units)";
+            var shortcut = add.HasProjection ? ValueRegion(plan, plan.Values[add.ProjectionValue]) : skip;
+            foreach (var mode in new[] { "", "Inference" })
+            {
+                var output = mode == "Inference" && b == plan.Last ? "v.OutputTensor" : Region(n, "Output");
+                if (add.HasProjection)
+                    yield return new Kernel($"{n}{mode}Shortcut", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
+                        $"{G}.GpuGemm.Run({skip}, Layout.{n}ShortcutInputs, 1, {ShortcutWeight(n)}, 1, Layout.{n}ShortcutInputs, v.Rows, Layout.{n}Units,\n        " +
+                        $"Layout.{n}ShortcutInputs, new {G}.StoreEpilogue<TActivations>({shortcut}, Layout.{n}Units))",
+                        $"{n} projection shortcut: {add.SkipName}·Pᵀ");
+                yield return new Kernel($"{n}{mode}ResidualAdd", config, $"{G}.GpuElementwise.ResidualAdd({output}, {shortcut}, {count})",
+                    $"{n} residual: output += {(add.HasProjection ? "the shortcut" : add.SkipName)}");
+            }
+
+            var step = plan.BackwardSchedule.First(x => x.Kind == BackwardStepKind.SkipGradient && x.Block == b.Index);
+            var skipGradient = Region(plan.ProducerOf(plan.Values[add.Skip])!.Name, "Gradient");
+            var gradient = Region(n, "Gradient");
+            if (!add.HasProjection)
+            {
+                yield return new Kernel($"{n}SkipGradient", config,
+                    $"{G}.GpuElementwise.AccumulateGradient({skipGradient}, {gradient}, {count}, accumulate: {Bool(step.Accumulate)})",
+                    $"{n} residual backward: {add.SkipName}'s gradient {(step.Accumulate ? "+=" : "=")} this block's output gradient");
+                yield break;
+            }
+
+            var weightGradient = $"new {G}.StoreEpilogue<{G}.Fp32Tensor>({ShortcutWeight(n, gradient: true)}, Layout.{n}ShortcutInputs)";
+            yield return new Kernel($"{n}ShortcutWeightGradient", $"{G}.GpuGemm.SplitConfig(Layout.{n}Units, Layout.{n}ShortcutInputs, rows)",
+                $"{G}.GpuGemm.RunSplit({gradient}, 1, Layout.{n}Units, {skip}, Layout.{n}ShortcutInputs, 1, Layout.{n}Units, Layout.{n}ShortcutInputs, v.Rows,\n        " +
+                $"v.SplitPartials, {weightGradient})",
+                $"{n} projection weight gradient: gradᵀ·{add.SkipName}");
+            yield return new Kernel($"{n}ShortcutWeightGradientSum", $"{G}.GpuGemm.SumConfig(Layout.{n}Units, Layout.{n}ShortcutInputs)",
+                $"{G}.GpuGemm.SumSplits(v.SplitPartials, Layout.{n}Units, Layout.{n}ShortcutInputs, v.Rows, {weightGradient})",
+                $"{n} projection weight gradient: the split partial products added in order (launched only when the batch was split)");
+            yield return new Kernel($"{n}SkipGradient", $"{G}.GpuGemm.Config(rows, Layout.{n}ShortcutInputs)",
+                $"{G}.GpuGemm.Run({gradient}, Layout.{n}Units, 1, {ShortcutWeight(n)}, Layout.{n}ShortcutInputs, 1, v.Rows, Layout.{n}ShortcutInputs, Layout.{n}Units,\n        " +
+                $"{GradientEpilogue(skipGradient, $"Layout.{n}ShortcutInputs", step.Accumulate)})",
+                $"{n} projection backward: {add.SkipName}'s gradient {(step.Accumulate ? "+=" : "=")} grad·P");
         }
 
         // ── inference ──
@@ -177,8 +230,7 @@ namespace DslNet.Generator.Emitting
         private static IEnumerable<Kernel> Inference(ExecutionPlan plan, BlockPlan b)
         {
             var n = b.Name;
-            var isLast = b.Index == plan.Blocks.Count - 1;
-            var output = isLast ? "v.OutputTensor" : Region(n, "Output");
+            var output = b == plan.Last ? "v.OutputTensor" : Region(n, "Output");
             if (b.Norm == NormKind.BatchNorm)
                 yield return new Kernel($"{n}InferenceAffine", $"{G}.RowGroup.Config((Layout.{n}Units + {G}.RowGroup.Size - 1) / {G}.RowGroup.Size)",
                     $"{G}.GpuNorm.InferenceAffine(Layout.{n}Units, {Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}, {Stat(n, "RunningMean")}, {Stat(n, "RunningVariance")},\n        {Names.Float(b.Eps)}, {Scratch(n, "InferenceScale")}, {Scratch(n, "InferenceShift")})",
@@ -186,11 +238,11 @@ namespace DslNet.Generator.Emitting
             var folded = b.Norm == NormKind.BatchNorm;
             var gemmOutput = b.HasNorm && !folded ? Region(n, "PreActivation") : output;
             var activation = b.HasNorm && !folded ? Names.Identity : Names.Activation(b);
-            var activationType = b.HasNorm && !folded ? Names.Kernels + ".Identity" : ActivationType(b);
+            var activationType = b.HasNorm && !folded ? Names.Kernels + ".Identity" : Names.ActivationType(b);
             var outputType = gemmOutput == "v.OutputTensor" ? G + ".Fp32Tensor" : "TActivations";
             var affine = folded ? $"{Scratch(n, "InferenceScale")}, {Scratch(n, "InferenceShift")}, true" : "v.Scratch, v.Scratch, false";
             yield return new Kernel($"{n}Inference", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
-                $"{G}.GpuGemm.Run({InferenceInput(plan, b.Index)}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        new {G}.InferenceEpilogue<{outputType}, {activationType}>({gemmOutput}, {Bias(b)}, {Bool(b.HasBias)}, {affine}, Layout.{n}Units, {activation}))",
+                $"{G}.GpuGemm.Run({ValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        new {G}.InferenceEpilogue<{outputType}, {activationType}>({gemmOutput}, {Bias(b)}, {Bool(b.HasBias)}, {affine}, Layout.{n}Units, {activation}))",
                 $"{n} inference: input·Wᵀ + b" + (folded ? ", eval-mode BatchNorm and activation" : b.HasNorm ? "" : " and activation"));
             if (b.HasNorm && !folded)
                 yield return new Kernel($"{n}InferenceNormalize", $"{G}.RowGroup.Config(rows * {Groups(b)})",
@@ -232,21 +284,28 @@ namespace DslNet.Generator.Emitting
             using (w.Block("protected override float TrainStepCore(int rows, float lossScale, ulong seed, long step)"))
             {
                 w.Line("var v = Views(rows, seed, step, lossScale);");
-                foreach (var b in plan.Blocks)
+                foreach (var index in plan.ForwardOrder)
                 {
-                    Launch(w, all, b.Name + "Forward");
-                    Launch(w, all, b.Name + "Normalize");
+                    var b = plan.Blocks[index];
+                    foreach (var suffix in new[] { "Forward", "Normalize", "Shortcut", "ResidualAdd" })
+                        Launch(w, all, b.Name + suffix);
                 }
                 w.Line("ClearSums();");
                 Launch(w, all, "Loss");
                 w.Line($"var splitBatch = {G}.GpuGemm.Splits(rows) > 1;");
-                for (var i = plan.Blocks.Count - 1; i >= 0; i--)
+                w.Line("// The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.");
+                foreach (var step in plan.BackwardSchedule)
                 {
-                    var n = plan.Blocks[i].Name;
-                    foreach (var suffix in new[] { "NormBackward", "NormInputGradient", "ActivationBackward", "WeightGradient", "WeightGradientSum", "BiasGradient", "InputGradient" })
+                    var n = plan.Blocks[step.Block].Name;
+                    var suffixes = step.Kind == BackwardStepKind.SkipGradient
+                        ? new[] { "ShortcutWeightGradient", "ShortcutWeightGradientSum", "SkipGradient" }
+                        : step.Kind == BackwardStepKind.GroupBackward
+                            ? new[] { "NormBackward", "NormInputGradient", "ActivationBackward", "WeightGradient", "WeightGradientSum", "BiasGradient" }
+                            : new[] { "InputGradient" };
+                    foreach (var suffix in suffixes)
                     {
-                        if (suffix == "WeightGradientSum") w.Line($"if (splitBatch) _{Lower(n + suffix)}({all[n + suffix].Config}, v);");
-                        else Launch(w, all, n + suffix);
+                        if (suffix.EndsWith("WeightGradientSum") && all.TryGetValue(n + suffix, out var sum)) w.Line($"if (splitBatch) _{Lower(sum.Name)}({sum.Config}, v);");
+                        else if (!suffix.EndsWith("WeightGradientSum")) Launch(w, all, n + suffix);
                     }
                 }
                 w.Line($"return (float)(ReadSum() / {(plan.Loss == LossKind.CrossEntropy ? "rows" : "((double)rows * OutputSize)")});");
@@ -260,11 +319,11 @@ namespace DslNet.Generator.Emitting
             using (w.Block("protected override void PredictCore(int rows)"))
             {
                 w.Line("var v = Views(rows);");
-                foreach (var b in plan.Blocks)
+                foreach (var index in plan.ForwardOrder)
                 {
-                    Launch(w, all, b.Name + "InferenceAffine");
-                    Launch(w, all, b.Name + "Inference");
-                    Launch(w, all, b.Name + "InferenceNormalize");
+                    var b = plan.Blocks[index];
+                    foreach (var suffix in new[] { "InferenceAffine", "Inference", "InferenceNormalize", "InferenceShortcut", "InferenceResidualAdd" })
+                        Launch(w, all, b.Name + suffix);
                 }
             }
             w.Line();
@@ -298,13 +357,13 @@ namespace DslNet.Generator.Emitting
             var offset = 0;
             foreach (var b in plan.Blocks.Where(b => b.HasNorm && b.Norm != NormKind.BatchNorm))
             {
-                w.Line($"private const int {b.Name}InverseStdPerRow = {offset};");
+                w.Line($"private const int {b.Name}RowStatisticsOffset = {offset}; // per row");
                 offset += Groups(b);
             }
             w.Line($"private const int RowStatisticsPerRow = {offset};");
             w.Line();
             w.Line("// Elements of the largest weight matrix: the split weight-gradient GEMM keeps partial products of this size.");
-            w.Line($"private const int LargestWeight = {plan.Blocks.Max(b => b.WeightCount)};");
+            w.Line($"private const int LargestWeight = {plan.Blocks.Max(b => System.Math.Max(b.WeightCount, b.Add?.ProjectionWeightCount(b.Units) ?? 0))};");
             w.Line();
         }
 
@@ -328,27 +387,33 @@ namespace DslNet.Generator.Emitting
             b.HasDropout ? $"new {G}.GpuDropout({Names.Float(b.DropoutRate)}, v.Seed, v.Step, layer: {b.Index})" : NoDropout;
 
         private static string Region(string block, string part) =>
-            $"{(part == "Gradient" ? "ActivationGradients" : "Activations")}(v, Layout.{block}{part}PerRow, Layout.{block}Units)";
+            $"{(part == "Gradient" ? "ActivationGradients" : "Activations")}(v, Layout.{block}{part}Offset, Layout.{block}Units)";
 
-        private static string RowInverseStd(BlockPlan b) => $"v.RowStatisticsRegion({b.Name}InverseStdPerRow, {Groups(b)})";
+        /// <summary>A value's region (the network input's tensor for the input).</summary>
+        private static string ValueRegion(ExecutionPlan plan, ValuePlan value)
+        {
+            if (value.Id == ValuePlan.NetworkInput) return "v.InputTensor";
+            var producer = plan.ProducerOf(value)!;
+            return Region(producer.Name, value.Id == producer.OutputValue ? "Output" : "Shortcut");
+        }
 
-        private static string Weight(string block) => $"v.ParameterTensor(Layout.{block}Weight, Layout.{block}Units * Layout.{block}Inputs)";
+        private static string ShortcutWeight(string block, bool gradient = false) =>
+            $"v.{(gradient ? "Gradient" : "Parameter")}Tensor(Layout.{block}ShortcutWeightOffset, Layout.{block}Units * Layout.{block}ShortcutInputs)";
 
-        private static string Param(string block, string part, int length) => $"v.Parameters.SubView(Layout.{block}{part}, Layout.{block}Units)";
+        private static string RowInverseStd(BlockPlan b) => $"v.RowStatisticsRegion({b.Name}RowStatisticsOffset, {Groups(b)})";
+
+        private static string Weight(string block) => $"v.ParameterTensor(Layout.{block}WeightOffset, Layout.{block}Units * Layout.{block}Inputs)";
+
+        private static string Param(string block, string part, int length) => $"v.Parameters.SubView(Layout.{block}{part}Offset, Layout.{block}Units)";
 
         private static string Grad(string block, string part, int length) =>
-            part == "Weight" ? $"v.GradientTensor(Layout.{block}Weight, Layout.{block}Units * Layout.{block}Inputs)" : $"v.GradientTensor(Layout.{block}{part}, Layout.{block}Units)";
+            part == "Weight" ? $"v.GradientTensor(Layout.{block}WeightOffset, Layout.{block}Units * Layout.{block}Inputs)" : $"v.GradientTensor(Layout.{block}{part}Offset, Layout.{block}Units)";
 
-        private static string Stat(string block, string part) => $"v.Statistics.SubView(Layout.{block}{part}, Layout.{block}Units)";
+        private static string Stat(string block, string part) => $"v.Statistics.SubView(Layout.{block}{part}Offset, Layout.{block}Units)";
 
-        private static string Scratch(string block, string part) => $"v.Scratch.SubView(Layout.{block}{part}, Layout.{block}Units)";
+        private static string Scratch(string block, string part) => $"v.Scratch.SubView(Layout.{block}{part}Offset, Layout.{block}Units)";
 
         private static string Bias(BlockPlan b) => b.HasBias ? Param(b.Name, "Bias", b.Units) : "v.Parameters";
-
-        private static string Input(ExecutionPlan plan, int index) =>
-            index == 0 ? "v.InputTensor" : Region(plan.Blocks[index - 1].Name, "Output");
-
-        private static string InferenceInput(ExecutionPlan plan, int index) => Input(plan, index);
 
         private static int Groups(BlockPlan b) => b.Norm == NormKind.LayerNorm ? 1 : b.Groups;
 
@@ -357,19 +422,5 @@ namespace DslNet.Generator.Emitting
         private static string Lower(string name) => char.ToLowerInvariant(name[0]) + name.Substring(1);
 
         private static string TargetsPerRow(ExecutionPlan plan) => plan.Loss == LossKind.CrossEntropy ? "1" : "OutputSize";
-
-        private static string ActivationType(BlockPlan b)
-        {
-            switch (b.Activation)
-            {
-                case ActivationKind.Relu: return Names.Kernels + ".Relu";
-                case ActivationKind.LeakyRelu: return Names.Kernels + ".LeakyRelu";
-                case ActivationKind.GeluTanh: return Names.Kernels + ".GeluTanh";
-                case ActivationKind.GeluExact: return Names.Kernels + ".GeluExact";
-                case ActivationKind.Tanh: return Names.Kernels + ".Tanh";
-                case ActivationKind.Sigmoid: return Names.Kernels + ".Sigmoid";
-                default: return Names.Kernels + ".Identity";
-            }
-        }
     }
 }

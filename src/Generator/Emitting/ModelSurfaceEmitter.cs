@@ -49,8 +49,9 @@ namespace DslNet.Generator.Emitting
         private static void WriteLayout(SourceWriter w, ExecutionPlan plan)
         {
             w.Line("// Offsets into the flat buffers. Parameters and Gradients share one layout (PyTorch's state_dict order:");
-            w.Line("// weight [units, inputs], bias, then the normalization's scale and shift). Workspace offsets count floats");
-            w.Line("// per row: a region starts at offset × row capacity and holds rows × width values.");
+            w.Line("// weight [units, inputs], bias, then the normalization's scale and shift). Offsets marked 'per row' are in the");
+            w.Line("// activation workspace and count floats per row: a region starts at offset × row capacity and holds rows × width");
+            w.Line("// values. Offsets marked 'scratch' are in the fixed scratch buffer; the others index Parameters/RunningStatistics.");
             using (w.Block("private static class Layout"))
             {
                 foreach (var b in plan.Blocks)
@@ -58,28 +59,35 @@ namespace DslNet.Generator.Emitting
                     w.Line($"// {b.Name}: {b.Description}");
                     w.Line($"public const int {b.Name}Inputs = {b.Inputs};");
                     w.Line($"public const int {b.Name}Units = {b.Units};");
-                    w.Line($"public const int {b.Name}Weight = {b.WeightOffset};");
-                    if (b.HasBias) w.Line($"public const int {b.Name}Bias = {b.BiasOffset};");
+                    w.Line($"public const int {b.Name}WeightOffset = {b.WeightOffset};");
+                    if (b.HasBias) w.Line($"public const int {b.Name}BiasOffset = {b.BiasOffset};");
                     if (b.HasNorm)
                     {
-                        w.Line($"public const int {b.Name}Gamma = {b.GammaOffset};");
-                        w.Line($"public const int {b.Name}Beta = {b.BetaOffset};");
+                        w.Line($"public const int {b.Name}GammaOffset = {b.GammaOffset};");
+                        w.Line($"public const int {b.Name}BetaOffset = {b.BetaOffset};");
                     }
                     if (b.Norm == NormKind.BatchNorm)
                     {
-                        w.Line($"public const int {b.Name}RunningMean = {b.RunningMeanOffset};");
-                        w.Line($"public const int {b.Name}RunningVariance = {b.RunningVarianceOffset};");
-                        w.Line($"public const int {b.Name}InverseStd = {b.ScratchOffset};");
-                        w.Line($"public const int {b.Name}InferenceScale = {b.ScratchOffset + b.Units};");
-                        w.Line($"public const int {b.Name}InferenceShift = {b.ScratchOffset + 2 * b.Units};");
+                        w.Line($"public const int {b.Name}RunningMeanOffset = {b.RunningMeanOffset};");
+                        w.Line($"public const int {b.Name}RunningVarianceOffset = {b.RunningVarianceOffset};");
+                        w.Line($"public const int {b.Name}InverseStdOffset = {b.ScratchOffset}; // scratch");
+                        w.Line($"public const int {b.Name}InferenceScaleOffset = {b.ScratchOffset + b.Units}; // scratch");
+                        w.Line($"public const int {b.Name}InferenceShiftOffset = {b.ScratchOffset + 2 * b.Units}; // scratch");
                     }
-                    w.Line($"public const int {b.Name}PreActivationPerRow = {b.PreActivationRowOffset};");
-                    w.Line($"public const int {b.Name}OutputPerRow = {b.OutputRowOffset};");
-                    w.Line($"public const int {b.Name}GradientPerRow = {b.GradientRowOffset};");
+                    if (b.Add is { HasProjection: true } projection)
+                    {
+                        w.Line($"public const int {b.Name}ShortcutInputs = {projection.SkipWidth};");
+                        w.Line($"public const int {b.Name}ShortcutWeightOffset = {projection.ProjectionWeightOffset};");
+                    }
+                    w.Line($"public const int {b.Name}PreActivationOffset = {b.PreActivationRowOffset}; // per row");
+                    w.Line($"public const int {b.Name}OutputOffset = {plan.OutputOf(b).OutputRowOffset}; // per row");
+                    w.Line($"public const int {b.Name}GradientOffset = {plan.OutputOf(b).GradientRowOffset}; // per row");
                     if (b.InverseStdPerRow > 0)
-                        w.Line($"public const int {b.Name}InverseStdPerRow = {b.InverseStdRowOffset}; // {b.InverseStdPerRow} per row");
+                        w.Line($"public const int {b.Name}InverseStdOffset = {b.InverseStdRowOffset}; // per row, {b.InverseStdPerRow} each");
                     if (b.HasDropout)
-                        w.Line($"public const int {b.Name}DropoutMaskPerRow = {b.DropoutMaskRowOffset}; // {b.DropoutMaskPerRow} per row: 32 kept bits each");
+                        w.Line($"public const int {b.Name}DropoutMaskOffset = {b.DropoutMaskRowOffset}; // per row, {b.DropoutMaskPerRow} each: 32 kept bits per float");
+                    if (b.Add is { HasProjection: true } shortcut)
+                        w.Line($"public const int {b.Name}ShortcutOffset = {plan.Values[shortcut.ProjectionValue].OutputRowOffset}; // per row");
                     w.Line();
                 }
                 w.Line($"public const int ActivationsPerRow = {plan.ActivationFloatsPerRow};");
@@ -91,13 +99,16 @@ namespace DslNet.Generator.Emitting
             w.Line("{");
             foreach (var b in plan.Blocks)
             {
-                w.Line($"    new(\"{b.Name}.Weight\", global::DslNet.ParameterKind.Weight, Layout.{b.Name}Weight, new[] {{ {b.Units}, {b.Inputs} }}),");
-                if (b.HasBias) w.Line($"    new(\"{b.Name}.Bias\", global::DslNet.ParameterKind.Bias, Layout.{b.Name}Bias, new[] {{ {b.Units} }}),");
+                w.Line($"    new(\"{b.Name}.Weight\", global::DslNet.ParameterKind.Weight, Layout.{b.Name}WeightOffset, new[] {{ {b.Units}, {b.Inputs} }}),");
+                if (b.HasBias) w.Line($"    new(\"{b.Name}.Bias\", global::DslNet.ParameterKind.Bias, Layout.{b.Name}BiasOffset, new[] {{ {b.Units} }}),");
                 if (b.HasNorm)
                 {
-                    w.Line($"    new(\"{b.Name}.Gamma\", global::DslNet.ParameterKind.NormScale, Layout.{b.Name}Gamma, new[] {{ {b.Units} }}),");
-                    w.Line($"    new(\"{b.Name}.Beta\", global::DslNet.ParameterKind.NormShift, Layout.{b.Name}Beta, new[] {{ {b.Units} }}),");
+                    w.Line($"    new(\"{b.Name}.Gamma\", global::DslNet.ParameterKind.NormScale, Layout.{b.Name}GammaOffset, new[] {{ {b.Units} }}),");
+                    w.Line($"    new(\"{b.Name}.Beta\", global::DslNet.ParameterKind.NormShift, Layout.{b.Name}BetaOffset, new[] {{ {b.Units} }}),");
                 }
+                if (b.HasProjection)
+                    w.Line($"    new(\"{b.Name}.ShortcutWeight\", global::DslNet.ParameterKind.Weight, Layout.{b.Name}ShortcutWeightOffset, " +
+                           $"new[] {{ {b.Units}, {b.Add!.SkipWidth} }}),");
             }
             w.Line("};");
             w.Line();
@@ -105,8 +116,9 @@ namespace DslNet.Generator.Emitting
             w.Line("{");
             foreach (var b in plan.Blocks.Where(b => b.Norm == NormKind.BatchNorm))
             {
-                w.Line($"    new(\"{b.Name}.RunningMean\", global::DslNet.ParameterKind.RunningMean, Layout.{b.Name}RunningMean, new[] {{ {b.Units} }}),");
-                w.Line($"    new(\"{b.Name}.RunningVariance\", global::DslNet.ParameterKind.RunningVariance, Layout.{b.Name}RunningVariance, new[] {{ {b.Units} }}),");
+                w.Line($"    new(\"{b.Name}.RunningMean\", global::DslNet.ParameterKind.RunningMean, Layout.{b.Name}RunningMeanOffset, new[] {{ {b.Units} }}),");
+                w.Line($"    new(\"{b.Name}.RunningVariance\", global::DslNet.ParameterKind.RunningVariance, Layout.{b.Name}RunningVarianceOffset, " +
+                       $"new[] {{ {b.Units} }}),");
             }
             w.Line("};");
             w.Line();
@@ -140,9 +152,9 @@ namespace DslNet.Generator.Emitting
                 foreach (var b in plan.Blocks)
                     w.Line($"{Names.Field(b.Name)} = new global::DslNet.DenseBlock(\"{b.Name}\", Layout.{b.Name}Inputs, Layout.{b.Name}Units, _parameters, _runningStatistics);");
                 w.Line("_monitor = new global::DslNet.NetworkMonitor(");
-                w.Line($"    new[] {{ {string.Join(", ", plan.Blocks.Select(b => "\"" + b.Name + "\""))} }},");
-                w.Line($"    new[] {{ {string.Join(", ", plan.Blocks.Select(b => "global::DslNet.Saturation." + Saturation(b.Activation)))} }},");
-                w.Line($"    new[] {{ {string.Join(", ", plan.Blocks.Select(b => $"Layout.{b.Name}Units"))} }},");
+                WriteArray(w, plan.Blocks.Select(b => "\"" + b.Name + "\""));
+                WriteArray(w, plan.Blocks.Select(b => "global::DslNet.Saturation." + Saturation(b.Activation)));
+                WriteArray(w, plan.Blocks.Select(b => $"Layout.{b.Name}Units"));
                 w.Line("    _parameters);");
                 w.Line();
                 w.Line("// Biases and shifts start at zero (the buffer is zeroed); scales and running variances at one.");
@@ -150,9 +162,22 @@ namespace DslNet.Generator.Emitting
                 foreach (var b in plan.Blocks)
                 {
                     var field = Names.Field(b.Name);
-                    w.Line($"global::DslNet.Initializers.Fill({field}.Weight.Span, Layout.{b.Name}Units, Layout.{b.Name}Inputs, {Names.InitName(b.Init)}, " +
-                           $"gain: {Names.Double(b.InitGain)}, std: {Names.Double(b.InitStd)}, {Names.FanName(b.Fan)}, random);");
-                    if (b.HasNorm) w.Line($"{field}.Gamma!.Span.Fill(1f);");
+                    w.Line($"global::DslNet.Initializers.Fill({field}.Weight.Span, Layout.{b.Name}Units, Layout.{b.Name}Inputs, {Names.InitName(b.Init)},");
+                    w.Line($"    gain: {Names.Double(b.InitGain)}, std: {Names.Double(b.InitStd)}, {Names.FanName(b.Fan)}, random);");
+                    if (b.Dense.InitScale != 1.0)
+                    {
+                        w.Line($"// Residual branch ({ResidualInitComment(plan, b)}): its weight starts scaled by {Names.Double(b.Dense.InitScale)}.");
+                        w.Line($"foreach (ref var weight in {field}.Weight.Span) weight *= {Names.Float(b.Dense.InitScale)};");
+                    }
+                    if (b.HasProjection)
+                    {
+                        w.Line($"global::DslNet.Initializers.Fill(_parameters.Span.Slice(Layout.{b.Name}ShortcutWeightOffset, Layout.{b.Name}Units * Layout.{b.Name}ShortcutInputs),");
+                        w.Line($"    Layout.{b.Name}Units, Layout.{b.Name}ShortcutInputs, {Names.InitName(b.Add!.ProjectionInit)}, gain: {Names.Double(b.Add.ProjectionGain)}, std: 0.01,");
+                        w.Line($"    {Names.FanName(Parsing.FanKind.In)}, random);");
+                    }
+                    if (b.NormOp is { ZeroInitGamma: true })
+                        w.Line($"// γ of the residual branch's normalization starts at 0 (zero_init_residual): the unit starts as the identity.");
+                    else if (b.HasNorm) w.Line($"{field}.Gamma!.Span.Fill(1f);");
                     if (b.Norm == NormKind.BatchNorm) w.Line($"{field}.RunningVariance!.Span.Fill(1f);");
                 }
             }
@@ -176,7 +201,8 @@ namespace DslNet.Generator.Emitting
                 w.Line("if (device.Equals(global::DslNet.Device.Cpu)) return;");
                 w.Line("CreateDeviceNetwork(device, precision, ref _device);");
                 w.Line("if (_device is null)");
-                w.Line($"    throw new global::DslNet.DeviceUnavailableException(\"{plan.ClassName} was compiled without ILGPU, so it has no device path; reference the ILGPU package (DslNet.Runtime brings it).\");");
+                w.Line($"    throw new global::DslNet.DeviceUnavailableException(\"{plan.ClassName} was compiled without ILGPU, so it has no device path; \" +");
+                w.Line("        \"reference the ILGPU package (DslNet.Runtime brings it).\");");
                 w.Line("_device.SyncToDevice(_parameters, _runningStatistics);");
             }
             w.Line();
@@ -244,8 +270,26 @@ namespace DslNet.Generator.Emitting
                 w.Line("    \"" + lines[i].Replace("\\", "\\\\").Replace("\"", "\\\"") + "\\n\"" + (i == lines.Count - 1 ? ";" : " +"));
         }
 
-        private static string Saturation(ActivationKind activation) =>
-            activation == ActivationKind.Tanh ? "Tanh" : activation == ActivationKind.Sigmoid ? "Sigmoid" : "None";
+        /// <summary>An array argument on one line, or one element per line when that line would be long.</summary>
+        private static void WriteArray(SourceWriter w, IEnumerable<string> elements)
+        {
+            var list = elements.ToList();
+            var line = $"    new[] {{ {string.Join(", ", list)} }},";
+            if (line.Length < 120)
+            {
+                w.Line(line);
+                return;
+            }
+            w.Line("    new[]");
+            w.Line("    {");
+            foreach (var element in list) w.Line($"        {element},");
+            w.Line("    },");
+        }
+
+        private static string Saturation(ActivationKind activation) => Layers.LayerRegistry.Activation(activation).Saturation;
+
+        private static string ResidualInitComment(ExecutionPlan plan, BlockPlan b) =>
+            b.Dense.InitScale == 0 ? "Fixup: no normalization to zero, so the weight starts at zero" : "GPT-2: 1/√(2N), N residual units";
 
         private static string Count(int count, string noun) => count + " " + noun + (count == 1 ? "" : "s");
 

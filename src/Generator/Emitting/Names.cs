@@ -22,19 +22,9 @@ namespace DslNet.Generator.Emitting
 
         public static string Field(string blockName) => "_" + char.ToLowerInvariant(blockName[0]) + blockName.Substring(1);
 
-        public static string Activation(BlockPlan block)
-        {
-            switch (block.Activation)
-            {
-                case ActivationKind.Relu: return $"default({Kernels}.Relu)";
-                case ActivationKind.LeakyRelu: return $"new {Kernels}.LeakyRelu({Float(block.Slope)})";
-                case ActivationKind.GeluTanh: return $"default({Kernels}.GeluTanh)";
-                case ActivationKind.GeluExact: return $"default({Kernels}.GeluExact)";
-                case ActivationKind.Tanh: return $"default({Kernels}.Tanh)";
-                case ActivationKind.Sigmoid: return $"default({Kernels}.Sigmoid)";
-                default: return $"default({Kernels}.Identity)";
-            }
-        }
+        public static string Activation(BlockPlan block) => Layers.LayerRegistry.Activation(block.Activation).Functor(block.ActivationOp);
+
+        public static string ActivationType(BlockPlan block) => Layers.LayerRegistry.Activation(block.Activation).KernelType(block.ActivationOp);
 
         public const string Identity = "default(" + Kernels + ".Identity)";
 

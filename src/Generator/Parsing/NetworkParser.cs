@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using DslNet.Generator.Common;
+using DslNet.Generator.Layers;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -14,20 +15,6 @@ namespace DslNet.Generator.Parsing
         public const string NetworkAttributeName = "DslNet.NetworkAttribute";
         private const string DenseBlockTypeName = "DslNet.DenseBlock";
 
-        private static readonly Dictionary<string, LayerKind> LayerAttributes = new Dictionary<string, LayerKind>
-        {
-            ["DslNet.DenseAttribute"] = LayerKind.Dense,
-            ["DslNet.ReluAttribute"] = LayerKind.Relu,
-            ["DslNet.LeakyReluAttribute"] = LayerKind.LeakyRelu,
-            ["DslNet.GeluAttribute"] = LayerKind.Gelu,
-            ["DslNet.TanhAttribute"] = LayerKind.Tanh,
-            ["DslNet.SigmoidAttribute"] = LayerKind.Sigmoid,
-            ["DslNet.BatchNormAttribute"] = LayerKind.BatchNorm,
-            ["DslNet.LayerNormAttribute"] = LayerKind.LayerNorm,
-            ["DslNet.GroupNormAttribute"] = LayerKind.GroupNorm,
-            ["DslNet.DropoutAttribute"] = LayerKind.Dropout,
-        };
-
         public static NetworkSpec? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             if (!(context.TargetSymbol is INamedTypeSymbol type) || !(context.TargetNode is TypeDeclarationSyntax declaration))
@@ -38,13 +25,12 @@ namespace DslNet.Generator.Parsing
                 return null;
             var inputs = 0;
             var loss = LossKind.MeanSquaredError;
+            var residualInit = ResidualInitKind.Default;
             if (network != null)
             {
-                foreach (var named in network.NamedArguments)
-                {
-                    if (named.Key == "Inputs") inputs = AsInt(named.Value, 0);
-                    else if (named.Key == "Loss") loss = (LossKind)AsInt(named.Value, (int)LossKind.MeanSquaredError);
-                }
+                inputs = AttributeArguments.Int(AttributeArguments.Named(network, "Inputs"), 0);
+                loss = (LossKind)AttributeArguments.Int(AttributeArguments.Named(network, "Loss"), (int)LossKind.MeanSquaredError);
+                residualInit = (ResidualInitKind)AttributeArguments.Int(AttributeArguments.Named(network, "ResidualInit"), 0);
             }
 
             var blocks = new List<BlockSpec>();
@@ -66,7 +52,7 @@ namespace DslNet.Generator.Parsing
                 Inputs: inputs,
                 Loss: loss,
                 Location: LocationInfo.From(declaration.Identifier.GetLocation()),
-                Blocks: blocks.ToEquatableArray());
+                Blocks: blocks.ToEquatableArray()) { ResidualInit = residualInit };
         }
 
         // [Network] repeated on several declarations of one partial class (already CS0579): each declaration is a
@@ -97,8 +83,12 @@ namespace DslNet.Generator.Parsing
             foreach (var attribute in property.GetAttributes())
             {
                 var name = attribute.AttributeClass?.ToDisplayString();
-                if (name != null && LayerAttributes.TryGetValue(name, out var kind))
-                    layers.Add(ParseLayer(kind, attribute, cancellationToken));
+                var descriptor = name == null ? null : LayerRegistry.ForAttribute(name);
+                if (descriptor != null)
+                {
+                    var location = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken));
+                    layers.Add(descriptor.Read(new LayerSpec(descriptor.Kind, location), attribute));
+                }
             }
 
             var isDenseBlock = property.Type.ToDisplayString() == DenseBlockTypeName;
@@ -127,73 +117,6 @@ namespace DslNet.Generator.Parsing
             if (syntax.ExpressionBody != null || accessor?.Body != null || accessor?.ExpressionBody != null)
                 return "it already has a body (the generator writes it)";
             return null;
-        }
-
-        private static LayerSpec ParseLayer(LayerKind kind, AttributeData attribute, CancellationToken cancellationToken)
-        {
-            var location = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken));
-            var spec = new LayerSpec(kind, location);
-            var positional = attribute.ConstructorArguments;
-            switch (kind)
-            {
-                case LayerKind.Dense:
-                    spec = spec with { Units = positional.Length > 0 ? AsInt(positional[0], 0) : 0 };
-                    break;
-                case LayerKind.LeakyRelu:
-                    spec = spec with { Slope = positional.Length > 0 ? AsDouble(positional[0], 0.01) : 0.01 };
-                    break;
-                case LayerKind.GroupNorm:
-                    spec = spec with { Groups = positional.Length > 0 ? AsInt(positional[0], 0) : 0 };
-                    break;
-                case LayerKind.Dropout:
-                    spec = spec with { Rate = positional.Length > 0 ? AsDouble(positional[0], double.NaN) : double.NaN };
-                    break;
-            }
-
-            foreach (var named in attribute.NamedArguments)
-            {
-                var value = named.Value;
-                switch (named.Key)
-                {
-                    case "Bias": spec = spec with { Bias = value.Value is bool b ? b : spec.Bias }; break;
-                    case "Init": spec = spec with { Init = (InitKind)AsInt(value, 0) }; break;
-                    case "Fan": spec = spec with { Fan = (FanKind)AsInt(value, 0) }; break;
-                    case "InitStd": spec = spec with { InitStd = AsDouble(value, double.NaN) }; break;
-                    case "Approximate": spec = spec with { Approximate = value.Value is bool a && a }; break;
-                    case "Momentum": spec = spec with { Momentum = AsDouble(value, double.NaN) }; break;
-                    case "Eps": spec = spec with { Eps = AsDouble(value, double.NaN) }; break;
-                }
-            }
-
-            return spec;
-        }
-
-        // A malformed argument (wrong type, unresolved constant) arrives as an error constant: fall back to a value the
-        // planner rejects or to the default, never throw.
-        private static int AsInt(TypedConstant constant, int fallback)
-        {
-            if (constant.Kind == TypedConstantKind.Error || constant.Value == null) return fallback;
-            switch (constant.Value)
-            {
-                case int i: return i;
-                case short s: return s;
-                case byte b: return b;
-                case long l: return l > int.MaxValue || l < int.MinValue ? fallback : (int)l;
-                default: return fallback;
-            }
-        }
-
-        private static double AsDouble(TypedConstant constant, double fallback)
-        {
-            if (constant.Kind == TypedConstantKind.Error || constant.Value == null) return fallback;
-            switch (constant.Value)
-            {
-                case double d: return d;
-                case float f: return f;
-                case int i: return i;
-                case long l: return l;
-                default: return fallback;
-            }
         }
 
         private static string AccessibilityText(Accessibility accessibility)

@@ -13,7 +13,12 @@ namespace DslNet.Generator.Parsing
         int Inputs,
         LossKind Loss,
         LocationInfo? Location,
-        EquatableArray<BlockSpec> Blocks);
+        EquatableArray<BlockSpec> Blocks)
+    {
+        /// <summary>How residual branches are initialized ([Network(ResidualInit = …)]).</summary>
+        public ResidualInitKind ResidualInit { get; init; }
+    }
+
 
     /// <summary>One attributed property: its layers in source order.</summary>
     internal sealed record BlockSpec(
@@ -40,6 +45,8 @@ namespace DslNet.Generator.Parsing
         public double Eps { get; init; } = 1e-5;
         public int Groups { get; init; }
         public double Rate { get; init; }
+        public string Skip { get; init; } = "";
+        public bool Projection { get; init; }
     }
 
     internal enum LayerKind
@@ -54,6 +61,16 @@ namespace DslNet.Generator.Parsing
         LayerNorm,
         GroupNorm,
         Dropout,
+        Add,
+        Silu,
+    }
+
+    /// <summary>Mirrors DslNet.ResidualInit by value.</summary>
+    internal enum ResidualInitKind
+    {
+        Default = 0,
+        ZeroLastNorm = 1,
+        Gpt2Scaled = 2,
     }
 
     // These mirror the runtime's enums by value; the generator cannot reference the runtime assembly.

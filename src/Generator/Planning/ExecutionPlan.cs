@@ -4,8 +4,10 @@ using DslNet.Generator.Parsing;
 namespace DslNet.Generator.Planning
 {
     /// <summary>
-    /// Everything the emitters need, decided: shapes, the flat layouts of parameters, running statistics and
-    /// activations, and each block's fused forward/backward recipe. Emitters only turn it into text.
+    /// Everything the emitters need, decided: the graph (values with shapes and offsets, fusion groups of per-kind
+    /// ops with explicit input and output values), the flat layouts of parameters, running statistics and
+    /// activations, the forward order and the backward schedule. Emitters only turn it into text, walking
+    /// <see cref="ForwardOrder"/> and <see cref="BackwardSchedule"/>.
     /// </summary>
     internal sealed record ExecutionPlan(
         string? Namespace,
@@ -18,49 +20,67 @@ namespace DslNet.Generator.Planning
         int RunningStatisticCount,
         int ActivationFloatsPerRow,
         int ScratchLength,
-        EquatableArray<BlockPlan> Blocks)
+        EquatableArray<ValuePlan> Values,
+        EquatableArray<BlockPlan> Blocks,
+        EquatableArray<int> ForwardOrder,
+        EquatableArray<BackwardStep> BackwardSchedule)
     {
         public BlockPlan Last => Blocks[Blocks.Count - 1];
+
+        public ValuePlan InputOf(BlockPlan block) => Values[block.Dense.Input];
+
+        public ValuePlan OutputOf(BlockPlan block) => Values[block.OutputValue];
+
+        /// <summary>The block that produced a value, or null for the network input.</summary>
+        public BlockPlan? ProducerOf(ValuePlan value) => value.Producer < 0 ? null : Blocks[value.Producer];
     }
 
     /// <summary>
-    /// One fused block. Offsets are into the flat buffers: parameters (and gradients, same layout), running
-    /// statistics, the activation workspace (row offsets: multiplied by the workspace's row capacity) and the
-    /// fixed scratch (BatchNorm's saved inverse std and its inference scale and shift, each [units]).
+    /// One fusion group (a block): a Dense op, then at most one normalization, the activation and dropout, fused
+    /// into one pass, and an optional residual add at its end. The group's pre-activation lives in its own workspace
+    /// region; its output is the graph value <see cref="OutputValue"/>.
     /// </summary>
     internal sealed record BlockPlan(
         int Index,
         string Name,
         string Accessibility,
-        int Inputs,
-        int Units,
-        bool HasBias,
-        NormKind Norm,
-        int Groups,
-        double Momentum,
-        double Eps,
-        ActivationKind Activation,
-        double Slope,
-        double DropoutRate,
-        InitKind Init,
-        double InitGain,
-        double InitStd,
-        FanKind Fan,
-        int WeightOffset,
-        int BiasOffset,
-        int GammaOffset,
-        int BetaOffset,
-        int RunningMeanOffset,
-        int RunningVarianceOffset,
-        int PreActivationRowOffset,
-        int OutputRowOffset,
-        int GradientRowOffset,
-        int InverseStdRowOffset,
-        int InverseStdPerRow,
-        int ScratchOffset,
         string Description,
-        int DropoutMaskRowOffset = -1)
+        int OutputValue,
+        int PreActivationRowOffset,
+        DenseOp Dense,
+        NormOp? NormOp,
+        ActivationOp ActivationOp,
+        DropoutOp? DropoutOp,
+        AddOp? Add,
+        bool ActivationBackwardFusedIntoConsumer)
     {
+        public int Inputs => Dense.Inputs;
+        public int Units => Dense.Units;
+        public bool HasBias => Dense.HasBias;
+        public int WeightOffset => Dense.WeightOffset;
+        public int BiasOffset => Dense.BiasOffset;
+        public InitKind Init => Dense.Init;
+        public double InitGain => Dense.InitGain;
+        public double InitStd => Dense.InitStd;
+        public FanKind Fan => Dense.Fan;
+
+        public NormKind Norm => NormOp?.Kind ?? NormKind.None;
+        public int Groups => NormOp?.Groups ?? 0;
+        public double Momentum => NormOp?.Momentum ?? 0.1;
+        public double Eps => NormOp?.Eps ?? 1e-5;
+        public int GammaOffset => NormOp?.GammaOffset ?? -1;
+        public int BetaOffset => NormOp?.BetaOffset ?? -1;
+        public int RunningMeanOffset => NormOp?.RunningMeanOffset ?? -1;
+        public int RunningVarianceOffset => NormOp?.RunningVarianceOffset ?? -1;
+        public int InverseStdRowOffset => NormOp?.InverseStdRowOffset ?? -1;
+        public int InverseStdPerRow => NormOp?.InverseStdPerRow ?? 0;
+        public int ScratchOffset => NormOp?.ScratchOffset ?? -1;
+
+        public ActivationKind Activation => ActivationOp.Kind;
+        public double Slope => ActivationOp.Slope;
+        public double DropoutRate => DropoutOp?.Rate ?? 0;
+        public int DropoutMaskRowOffset => DropoutOp?.MaskRowOffset ?? -1;
+
         /// <summary>Floats per row of the dropout mask bitmap (32 kept bits each) the forward pass writes and the
         /// backward pass reads, so each mask is drawn once per step.</summary>
         public int DropoutMaskPerRow => (Units + 31) / 32;
@@ -68,9 +88,8 @@ namespace DslNet.Generator.Planning
         public int WeightCount => Inputs * Units;
         public bool HasNorm => Norm != NormKind.None;
         public bool HasDropout => DropoutRate > 0;
-
-        /// <summary>The activation and dropout backward can run inside the next block's input-gradient GEMM.</summary>
-        public bool BackwardFusesIntoNextGemm => !HasNorm;
+        public bool HasAdd => Add != null;
+        public bool HasProjection => Add?.HasProjection == true;
 
         /// <summary>Nothing to undo between the output gradient and the pre-activation gradient.</summary>
         public bool IsIdentityOutput => Activation == ActivationKind.Identity && !HasDropout && !HasNorm;
@@ -81,7 +100,7 @@ namespace DslNet.Generator.Planning
         /// </summary>
         public bool BiasGradientIsZero => HasBias && Norm == NormKind.BatchNorm;
 
-        public int ParameterCount => WeightCount + (HasBias ? Units : 0) + (HasNorm ? 2 * Units : 0);
+        public int ParameterCount => Dense.ParameterCount + (HasNorm ? 2 * Units : 0) + (Add?.ProjectionWeightCount(Units) ?? 0);
     }
 
     internal enum NormKind
@@ -101,6 +120,7 @@ namespace DslNet.Generator.Planning
         GeluExact,
         Tanh,
         Sigmoid,
+        Silu,
     }
 
     /// <summary>

@@ -3,13 +3,16 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using DslNet.Generator.Common;
+using DslNet.Generator.Layers;
 using DslNet.Generator.Parsing;
 
 namespace DslNet.Generator.Planning
 {
     /// <summary>
-    /// Checks a <see cref="NetworkSpec"/> and turns it into an <see cref="ExecutionPlan"/>: shape inference, flat
-    /// layouts, each block's fused recipe, and every model diagnostic. Pure: no Roslyn, no I/O.
+    /// Checks a <see cref="NetworkSpec"/> and turns it into an <see cref="ExecutionPlan"/>: the graph of values and
+    /// fused groups of per-kind ops, shape inference, flat layouts, fusion decisions, the forward order and the
+    /// backward schedule, and every model diagnostic. Each layer kind's own checks live in its descriptor
+    /// (<see cref="LayerRegistry"/>). Pure: no Roslyn, no I/O.
     /// </summary>
     internal static class NetworkPlanner
     {
@@ -25,19 +28,19 @@ namespace DslNet.Generator.Planning
             if (spec.Blocks.Count == 0)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NetworkHasNoBlocks, spec.Location, spec.ClassName));
 
-            var layout = new LayoutBuilder();
+            var context = new BlockContext(spec, diagnostics);
             var blocks = new List<BlockPlan>();
-            var inputs = spec.Inputs;
+            int? input = spec.Inputs > 0 ? ValuePlan.NetworkInput : (int?)null;
             foreach (var block in spec.Blocks)
             {
-                var plan = PlanBlock(block, blocks.Count, inputs, layout, diagnostics);
+                var plan = PlanBlock(block, blocks.Count, input, context);
                 if (plan == null)
                 {
-                    inputs = 0;
+                    input = null;
                     continue;
                 }
                 blocks.Add(plan);
-                inputs = plan.Units;
+                input = plan.OutputValue;
             }
 
             if (blocks.Count == spec.Blocks.Count && blocks.Count > 0)
@@ -47,7 +50,10 @@ namespace DslNet.Generator.Planning
             ExecutionPlan? result = null;
             if (!hasErrors && blocks.Count > 0)
             {
-                var last = blocks[blocks.Count - 1];
+                var values = context.Graph.Build();
+                var fused = blocks.Select(b => b with { ActivationBackwardFusedIntoConsumer = FusesIntoConsumer(b, values) }).ToList();
+                var last = fused[fused.Count - 1];
+                var layout = context.Layout;
                 result = new ExecutionPlan(
                     spec.Namespace,
                     spec.ClassName,
@@ -59,7 +65,10 @@ namespace DslNet.Generator.Planning
                     RunningStatisticCount: layout.RunningStatistics,
                     ActivationFloatsPerRow: layout.ActivationsPerRow,
                     ScratchLength: layout.Scratch,
-                    Blocks: blocks.ToEquatableArray());
+                    Values: values.ToEquatableArray(),
+                    Blocks: fused.ToEquatableArray(),
+                    ForwardOrder: Enumerable.Range(0, fused.Count).ToEquatableArray(),
+                    BackwardSchedule: Schedule(fused, values).ToEquatableArray());
             }
 
             return new PlanResult(result, diagnostics.ToEquatableArray(), result == null ? Placeholder(spec) : null);
@@ -76,8 +85,64 @@ namespace DslNet.Generator.Planning
             return blocks.Count == 0 ? null : new PlaceholderPlan(spec.Namespace, spec.ClassName, blocks);
         }
 
-        private static BlockPlan? PlanBlock(BlockSpec block, int index, int inputs, LayoutBuilder layout, List<DiagnosticInfo> diagnostics)
+        /// <summary>
+        /// A group's dropout and activation backward can run in its consumer's input-gradient GEMM epilogue only when
+        /// that GEMM is the output's one consumer: a second consumer (a skip) needs the gradient before it is rewritten,
+        /// and the derivative applies to the sum of all contributions. Normalizations run their own backward.
+        /// </summary>
+        private static bool FusesIntoConsumer(BlockPlan block, IReadOnlyList<ValuePlan> values) =>
+            !block.HasNorm && !block.IsIdentityOutput && !block.HasAdd && values[block.OutputValue].Consumers.Count == 1;
+
+        /// <summary>
+        /// Reverse forward order; per block: the skip's gradient (before the block rewrites its output gradient in
+        /// place), the group's own backward, the input gradient. A value's first contribution overwrites its gradient,
+        /// later ones add; the last block's gradient is written by the loss.
+        /// </summary>
+        private static List<BackwardStep> Schedule(List<BlockPlan> blocks, IReadOnlyList<ValuePlan> values)
         {
+            var written = new bool[values.Count];
+            written[blocks[blocks.Count - 1].OutputValue] = true;
+            var steps = new List<BackwardStep>();
+            for (var i = blocks.Count - 1; i >= 0; i--)
+            {
+                var b = blocks[i];
+                if (b.Add != null)
+                {
+                    steps.Add(new BackwardStep(BackwardStepKind.SkipGradient, i, b.Add.Skip, written[b.Add.Skip]));
+                    written[b.Add.Skip] = true;
+                }
+                steps.Add(new BackwardStep(BackwardStepKind.GroupBackward, i, b.OutputValue, Accumulate: false));
+                var input = b.Dense.Input;
+                if (input == ValuePlan.NetworkInput) continue;
+                steps.Add(new BackwardStep(BackwardStepKind.InputGradient, i, input, written[input]));
+                written[input] = true;
+            }
+            return steps;
+        }
+
+        /// <summary>What planning one block needs from the network around it.</summary>
+        private sealed class BlockContext
+        {
+            public BlockContext(NetworkSpec spec, List<DiagnosticInfo> diagnostics)
+            {
+                Spec = spec;
+                Diagnostics = diagnostics;
+                Graph = new GraphBuilder(spec.Inputs);
+                BlockNames = spec.Blocks.Select(b => b.Name).ToList();
+                ResidualUnits = spec.Blocks.Count(b => b.Layers.Any(l => l.Kind == LayerKind.Add));
+            }
+
+            public NetworkSpec Spec { get; }
+            public List<DiagnosticInfo> Diagnostics { get; }
+            public LayoutBuilder Layout { get; } = new LayoutBuilder();
+            public GraphBuilder Graph { get; }
+            public IReadOnlyList<string> BlockNames { get; }
+            public int ResidualUnits { get; }
+        }
+
+        private static BlockPlan? PlanBlock(BlockSpec block, int index, int? input, BlockContext context)
+        {
+            var diagnostics = context.Diagnostics;
             var errorsBefore = diagnostics.Count;
             if (block.FormProblem != null)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidBlockProperty, block.Location, block.Name, block.FormProblem));
@@ -85,77 +150,119 @@ namespace DslNet.Generator.Planning
             var dense = CheckComposition(block, diagnostics);
             if (dense == null) return null;
 
-            var norm = block.Layers.FirstOrDefault(l => IsNorm(l.Kind));
-            var activation = block.Layers.FirstOrDefault(l => IsActivation(l.Kind));
-            var dropout = block.Layers.FirstOrDefault(l => l.Kind == LayerKind.Dropout);
+            var norm = LayerWithRole(block, LayerRole.Normalization);
+            var activation = LayerWithRole(block, LayerRole.Activation);
+            var dropout = LayerWithRole(block, LayerRole.Dropout);
+            var add = LayerWithRole(block, LayerRole.Residual);
+            foreach (var layer in block.Layers)
+                if (layer.Kind != LayerKind.Add) LayerRegistry.Of(layer.Kind).Check(block, layer, dense.Units, diagnostics);
 
-            if (dense.Units <= 0)
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NonPositiveWidth, dense.Location, $"Dense units of '{block.Name}'", dense.Units));
-            if (dropout != null && !(dropout.Rate >= 0 && dropout.Rate < 1))
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DropoutRateOutOfRange, dropout.Location, Format(dropout.Rate), block.Name));
-            if (norm != null) CheckNorm(block, norm, dense.Units, diagnostics);
-            if (dense.Init == InitKind.Normal && !(dense.InitStd > 0))
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NonPositiveWidth, dense.Location, $"InitStd of '{block.Name}'", Format(dense.InitStd)));
-
-            var activationKind = ToActivation(activation);
-            if ((dense.Init == InitKind.XavierUniform || dense.Init == InitKind.XavierNormal) && IsReluLike(activationKind))
+            var activationOp = activation == null ? new ActivationOp(ActivationKind.Identity, 0) : ((ActivationDescriptor)LayerRegistry.Of(activation.Kind)).Plan(activation);
+            var emission = LayerRegistry.Activation(activationOp.Kind);
+            if ((dense.Init == InitKind.XavierUniform || dense.Init == InitKind.XavierNormal) && emission.IsReluLike)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.XavierBeforeRelu, dense.Location, block.Name, "Init." + dense.Init, activation!.Kind));
             if (dense.Bias && norm?.Kind == LayerKind.BatchNorm)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.BiasBeforeBatchNorm, dense.Location, block.Name));
+
+            // γ = 0 (or W = 0) in front of a ReLU: relu(0) = 0 and relu'(0) = 0, so nothing reaches the branch's parameters.
+            var deadAtZero = activationOp.Kind == ActivationKind.Relu || (activationOp.Kind == ActivationKind.LeakyRelu && activationOp.Slope == 0);
+            if (add != null && context.Spec.ResidualInit == ResidualInitKind.ZeroLastNorm && deadAtZero)
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ZeroInitBranchNeverLearns, add.Location, block.Name,
+                    norm != null ? "normalization's γ" : "Dense weight"));
 
             var reserved = ReservedNames.Collision(block.Name);
             if (reserved != null)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ReservedBlockName, block.Location, block.Name, reserved));
 
-            if (HasNewErrors(diagnostics, errorsBefore) || inputs <= 0) return null;
-            if (!layout.Fits(block.Name, inputs, dense.Units, block.Location, diagnostics)) return null;
+            ValuePlan? skip = null;
+            if (add != null)
+                skip = ((Add)LayerRegistry.Of(LayerKind.Add)).Resolve(block, add, dense.Units, context.Graph.Values, context.BlockNames, diagnostics);
+
+            if (HasNewErrors(diagnostics, errorsBefore) || input == null || (add != null && skip == null)) return null;
+            var layout = context.Layout;
+            var inputs = context.Graph.Values[input.Value].Width;
+            var projectionWeights = add != null && add.Projection ? (long)skip!.Width * dense.Units : 0;
+            if (!layout.Fits(block.Name, inputs, dense.Units, block.Location, diagnostics, projectionWeights)) return null;
 
             var units = dense.Units;
-            var normKind = ToNorm(norm);
-            var weightOffset = layout.AddParameters(inputs * units);
-            var biasOffset = dense.Bias ? layout.AddParameters(units) : -1;
-            var gammaOffset = normKind != NormKind.None ? layout.AddParameters(units) : -1;
-            var betaOffset = normKind != NormKind.None ? layout.AddParameters(units) : -1;
-            var runningMeanOffset = normKind == NormKind.BatchNorm ? layout.AddRunningStatistics(units) : -1;
-            var runningVarianceOffset = normKind == NormKind.BatchNorm ? layout.AddRunningStatistics(units) : -1;
-            var inverseStdPerRow = normKind == NormKind.LayerNorm ? 1 : normKind == NormKind.GroupNorm ? norm!.Groups : 0;
-            var (init, gain) = ResolveInit(dense.Init, activationKind, activation?.Slope ?? 0);
+            var residualInit = add == null ? ResidualInitKind.Default : context.Spec.ResidualInit;
+            var (init, gain) = ResolveInit(dense.Init, activationOp, emission);
+            var denseOp = new DenseOp(
+                Input: input.Value,
+                Inputs: inputs,
+                Units: units,
+                HasBias: dense.Bias,
+                Init: init,
+                InitGain: gain,
+                InitStd: dense.InitStd,
+                Fan: dense.Fan,
+                InitScale: InitScale(residualInit, norm != null, context.ResidualUnits),
+                WeightOffset: layout.AddParameters(inputs * units),
+                BiasOffset: dense.Bias ? layout.AddParameters(units) : -1);
+            var normDescriptor = norm == null ? null : (NormDescriptor)LayerRegistry.Of(norm.Kind);
+            var normOp = normDescriptor?.Plan(norm!, units, residualInit == ResidualInitKind.ZeroLastNorm, layout);
+
+            var preActivation = layout.AddActivations(units);
+            var output = context.Graph.AddValue(block.Name, ValueShape.Features(units), layout.AddActivations(units), layout.AddActivations(units), index);
+            context.Graph.AddConsumer(input.Value, index);
+            if (normOp != null)
+                normOp = normOp with
+                {
+                    InverseStdRowOffset = normOp.InverseStdPerRow > 0 ? layout.AddActivations(normOp.InverseStdPerRow) : -1,
+                    ScratchOffset = normOp.Kind == NormKind.BatchNorm ? layout.AddScratch(3 * units) : -1,
+                };
+
+            var dropoutOp = (dropout?.Rate ?? 0) > 0 ? new DropoutOp(dropout!.Rate, layout.AddActivations((units + 31) / 32), (units + 31) / 32) : null;
+            var addOp = add == null ? null : PlanAdd(block, add, skip!, units, index, context);
 
             return new BlockPlan(
                 Index: index,
                 Name: block.Name,
                 Accessibility: block.Accessibility,
-                Inputs: inputs,
-                Units: units,
-                HasBias: dense.Bias,
-                Norm: normKind,
-                Groups: norm?.Kind == LayerKind.GroupNorm ? norm.Groups : 0,
-                Momentum: norm?.Momentum ?? 0.1,
-                Eps: norm?.Eps ?? 1e-5,
-                Activation: activationKind,
-                Slope: activation?.Kind == LayerKind.LeakyRelu ? activation.Slope : 0,
-                DropoutRate: dropout?.Rate ?? 0,
-                Init: init,
-                InitGain: gain,
-                InitStd: dense.InitStd,
-                Fan: dense.Fan,
-                WeightOffset: weightOffset,
-                BiasOffset: biasOffset,
-                GammaOffset: gammaOffset,
-                BetaOffset: betaOffset,
-                RunningMeanOffset: runningMeanOffset,
-                RunningVarianceOffset: runningVarianceOffset,
-                PreActivationRowOffset: layout.AddActivations(units),
-                OutputRowOffset: layout.AddActivations(units),
-                GradientRowOffset: layout.AddActivations(units),
-                InverseStdRowOffset: inverseStdPerRow > 0 ? layout.AddActivations(inverseStdPerRow) : -1,
-                InverseStdPerRow: inverseStdPerRow,
-                ScratchOffset: normKind == NormKind.BatchNorm ? layout.AddScratch(3 * units) : -1,
-                Description: Describe(inputs, dense, norm, activation, dropout),
-                DropoutMaskRowOffset: (dropout?.Rate ?? 0) > 0 ? layout.AddActivations((units + 31) / 32) : -1);
+                Description: Describe(inputs, dense, norm, activation, dropout, add),
+                OutputValue: output,
+                PreActivationRowOffset: preActivation,
+                Dense: denseOp,
+                NormOp: normOp,
+                ActivationOp: activationOp,
+                DropoutOp: dropoutOp,
+                Add: addOp,
+                ActivationBackwardFusedIntoConsumer: false);
         }
 
-        /// <summary>One Dense first, then at most one normalization, one activation and one Dropout, in that order.</summary>
+        private static AddOp PlanAdd(BlockSpec block, LayerSpec add, ValuePlan skip, int units, int index, BlockContext context)
+        {
+            context.Graph.AddConsumer(skip.Id, index);
+            if (!add.Projection)
+                return new AddOp(skip.Id, skip.Name, skip.Width, HasProjection: false, ProjectionValue: -1, ProjectionWeightOffset: -1,
+                    ProjectionInit: InitKind.XavierUniform, ProjectionGain: 1.0);
+
+            // The shortcut is linear: Xavier, as Init.Auto gives a Dense without activation.
+            var weight = context.Layout.AddParameters(skip.Width * units);
+            var value = context.Graph.AddValue(block.Name + "Shortcut", ValueShape.Features(units), context.Layout.AddActivations(units), -1, index);
+            return new AddOp(skip.Id, skip.Name, skip.Width, HasProjection: true, ProjectionValue: value, ProjectionWeightOffset: weight,
+                ProjectionInit: InitKind.XavierUniform, ProjectionGain: 1.0);
+        }
+
+        /// <summary>
+        /// §7.2 for deep residual stacks. ZeroLastNorm: the branch's normalization starts with γ = 0 (torchvision's
+        /// zero_init_residual), or, without one, its Dense weight is zero (Fixup), so each unit starts as the identity.
+        /// Gpt2Scaled: the branch's weight is scaled by 1/√(2N), N residual units.
+        /// </summary>
+        private static double InitScale(ResidualInitKind residualInit, bool hasNorm, int residualUnits)
+        {
+            switch (residualInit)
+            {
+                case ResidualInitKind.ZeroLastNorm: return hasNorm ? 1.0 : 0.0;
+                case ResidualInitKind.Gpt2Scaled: return 1.0 / Math.Sqrt(2.0 * Math.Max(1, residualUnits));
+                default: return 1.0;
+            }
+        }
+
+        private static LayerSpec? LayerWithRole(BlockSpec block, LayerRole role) =>
+            block.Layers.FirstOrDefault(l => LayerRegistry.RoleOf(l.Kind) == role);
+
+        /// <summary>One Dense first, then at most one normalization, one activation, one Dropout and one Add, in that order.</summary>
         private static LayerSpec? CheckComposition(BlockSpec block, List<DiagnosticInfo> diagnostics)
         {
             var layers = block.Layers;
@@ -167,17 +274,17 @@ namespace DslNet.Generator.Planning
                 problem = layers.Any(l => l.Kind == LayerKind.Dense) ? $"[{layers[0].Kind}] comes before [Dense]" : "it has no [Dense(units)]";
             else
             {
-                var rank = 0;
-                var seen = new HashSet<int> { Rank(LayerKind.Dense) }; // layers[0] is the block's one Dense
+                var rank = LayerRole.Dense;
+                var seen = new HashSet<LayerRole> { LayerRole.Dense }; // layers[0] is the block's one Dense
                 for (var i = 1; i < layers.Count && problem == null; i++)
                 {
                     var layer = layers[i];
-                    var layerRank = Rank(layer.Kind);
+                    var layerRank = LayerRegistry.RoleOf(layer.Kind);
                     if (!seen.Add(layerRank))
                         problem = $"it has more than one {RankName(layerRank)} ([{layer.Kind}])";
                     else if (layerRank < rank)
-                        problem = $"[{layer.Kind}] comes after {(rank == 2 ? "an" : "a")} {RankName(rank)}";
-                    rank = Math.Max(rank, layerRank);
+                        problem = $"[{layer.Kind}] comes after {(rank == LayerRole.Activation || rank == LayerRole.Residual ? "an" : "a")} {RankName(rank)}";
+                    if (layerRank > rank) rank = layerRank;
                     if (problem != null) where = layer.Location;
                 }
             }
@@ -187,22 +294,10 @@ namespace DslNet.Generator.Planning
             return null;
         }
 
-        private static void CheckNorm(BlockSpec block, LayerSpec norm, int units, List<DiagnosticInfo> diagnostics)
-        {
-            if (!(norm.Eps > 0))
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidNormalizationSetting, norm.Location, norm.Kind, block.Name, "Eps", Format(norm.Eps),
-                    "it keeps the division by the standard deviation finite and must be positive (PyTorch's default is 1e-5)"));
-            if (norm.Kind == LayerKind.BatchNorm && !(norm.Momentum >= 0 && norm.Momentum <= 1))
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidNormalizationSetting, norm.Location, norm.Kind, block.Name, "Momentum", Format(norm.Momentum),
-                    "it is the weight of the newest batch in the running statistics and must lie in [0, 1] (PyTorch's default is 0.1)"));
-            if (norm.Kind == LayerKind.GroupNorm && units > 0 && (norm.Groups <= 0 || units % norm.Groups != 0))
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.GroupsDoNotDivideWidth, norm.Location, norm.Groups, block.Name, units));
-        }
-
         private static void CheckOutput(NetworkSpec spec, BlockPlan last, List<DiagnosticInfo> diagnostics)
         {
             var lastSpec = spec.Blocks[spec.Blocks.Count - 1];
-            var activation = lastSpec.Layers.FirstOrDefault(l => IsActivation(l.Kind));
+            var activation = lastSpec.Layers.FirstOrDefault(l => LayerRegistry.RoleOf(l.Kind) == LayerRole.Activation);
             if (activation != null && spec.Loss == LossKind.BinaryCrossEntropyWithLogits && activation.Kind == LayerKind.Sigmoid)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ActivationBeforeLogitsLoss, activation.Location, last.Name, "[Sigmoid]", "BinaryCrossEntropyWithLogits", "sigmoid"));
             else if (activation != null && spec.Loss != LossKind.MeanSquaredError)
@@ -217,18 +312,18 @@ namespace DslNet.Generator.Planning
 
         /// <summary>
         /// Init.Auto is the variance argument: He (fan-in, normal) in front of ReLU-like activations, Xavier
-        /// (uniform) otherwise. Gains follow torch.nn.init.calculate_gain; GELU is treated as ReLU (√2).
+        /// (uniform) otherwise. Gains follow torch.nn.init.calculate_gain; GELU and SiLU are treated as ReLU (√2).
         /// </summary>
-        private static (InitKind Init, double Gain) ResolveInit(InitKind requested, ActivationKind activation, double slope)
+        private static (InitKind Init, double Gain) ResolveInit(InitKind requested, ActivationOp activation, IActivationEmission emission)
         {
             var init = requested == InitKind.Auto
-                ? (IsReluLike(activation) ? InitKind.HeNormal : InitKind.XavierUniform)
+                ? (emission.IsReluLike ? InitKind.HeNormal : InitKind.XavierUniform)
                 : requested;
             double gain;
             if (init == InitKind.HeNormal || init == InitKind.HeUniform)
-                gain = activation == ActivationKind.LeakyRelu ? Math.Sqrt(2.0 / (1 + slope * slope)) : Math.Sqrt(2.0);
+                gain = emission.HeGain(activation);
             else if (init == InitKind.Orthogonal)
-                gain = IsReluLike(activation) ? Math.Sqrt(2.0) : 1.0;
+                gain = emission.IsReluLike ? Math.Sqrt(2.0) : 1.0;
             else
                 gain = 1.0;
             return (init, gain);
@@ -241,15 +336,11 @@ namespace DslNet.Generator.Planning
             return false;
         }
 
-        private static string Describe(int inputs, LayerSpec dense, LayerSpec? norm, LayerSpec? activation, LayerSpec? dropout)
+        private static string Describe(int inputs, LayerSpec dense, LayerSpec? norm, LayerSpec? activation, LayerSpec? dropout, LayerSpec? add)
         {
-            var parts = new List<string> { $"Dense({inputs} → {dense.Units}{(dense.Bias ? "" : ", no bias")})" };
-            if (norm != null) parts.Add(norm.Kind == LayerKind.GroupNorm ? $"GroupNorm({norm.Groups})" : norm.Kind.ToString());
-            if (activation != null)
-                parts.Add(activation.Kind == LayerKind.LeakyRelu ? $"LeakyRelu({Format(activation.Slope)})"
-                    : activation.Kind == LayerKind.Gelu ? (activation.Approximate ? "Gelu(tanh)" : "Gelu")
-                    : activation.Kind.ToString());
-            if (dropout != null) parts.Add($"Dropout({Format(dropout.Rate)})");
+            var parts = new List<string> { ((Dense)LayerRegistry.Of(LayerKind.Dense)).Describe(dense, inputs) };
+            foreach (var layer in new[] { norm, activation, dropout, add })
+                if (layer != null) parts.Add(LayerRegistry.Of(layer.Kind).Describe(layer));
             return string.Join(", ", parts);
         }
 
@@ -278,70 +369,42 @@ namespace DslNet.Generator.Planning
             }
         }
 
-        private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
-
-        private static bool IsNorm(LayerKind kind) => kind == LayerKind.BatchNorm || kind == LayerKind.LayerNorm || kind == LayerKind.GroupNorm;
-
-        private static bool IsActivation(LayerKind kind) =>
-            kind == LayerKind.Relu || kind == LayerKind.LeakyRelu || kind == LayerKind.Gelu || kind == LayerKind.Tanh || kind == LayerKind.Sigmoid;
-
-        private static bool IsReluLike(ActivationKind kind) =>
-            kind == ActivationKind.Relu || kind == ActivationKind.LeakyRelu || kind == ActivationKind.GeluExact || kind == ActivationKind.GeluTanh;
-
-        private static int Rank(LayerKind kind) => kind == LayerKind.Dense ? 0 : IsNorm(kind) ? 1 : IsActivation(kind) ? 2 : 3;
-
-        private static string RankName(int rank) => rank == 0 ? "Dense layer" : rank == 1 ? "normalization" : rank == 2 ? "activation" : "Dropout";
-
-        private static NormKind ToNorm(LayerSpec? norm)
+        private static string RankName(LayerRole role)
         {
-            switch (norm?.Kind)
+            switch (role)
             {
-                case LayerKind.BatchNorm: return NormKind.BatchNorm;
-                case LayerKind.LayerNorm: return NormKind.LayerNorm;
-                case LayerKind.GroupNorm: return NormKind.GroupNorm;
-                default: return NormKind.None;
+                case LayerRole.Dense: return "Dense layer";
+                case LayerRole.Normalization: return "normalization";
+                case LayerRole.Activation: return "activation";
+                case LayerRole.Dropout: return "Dropout";
+                default: return "residual Add";
             }
         }
 
-        private static ActivationKind ToActivation(LayerSpec? activation)
+        /// <summary>The graph's values as planning adds them: the network input first, then each group's outputs.</summary>
+        internal sealed class GraphBuilder
         {
-            switch (activation?.Kind)
+            private readonly List<(string Name, ValueShape Shape, int Output, int Gradient, int Producer, List<int> Consumers)> _values =
+                new List<(string, ValueShape, int, int, int, List<int>)>();
+
+            public GraphBuilder(int inputs)
             {
-                case LayerKind.Relu: return ActivationKind.Relu;
-                case LayerKind.LeakyRelu: return ActivationKind.LeakyRelu;
-                case LayerKind.Gelu: return activation.Approximate ? ActivationKind.GeluTanh : ActivationKind.GeluExact;
-                case LayerKind.Tanh: return ActivationKind.Tanh;
-                case LayerKind.Sigmoid: return ActivationKind.Sigmoid;
-                default: return ActivationKind.Identity;
+                _values.Add(("Input", ValueShape.Features(inputs), -1, -1, -1, new List<int>()));
             }
-        }
 
-        /// <summary>Hands out consecutive offsets in each flat buffer.</summary>
-        private sealed class LayoutBuilder
-        {
-            // Array.MaxLength for a float[]: every flat buffer and every per-row workspace must stay below it.
-            private const long MaxBufferLength = 0x7FFFFFC7;
+            /// <summary>The values so far, consumers not yet final.</summary>
+            public IReadOnlyList<ValuePlan> Values => Build();
 
-            public int Parameters { get; private set; }
-            public int RunningStatistics { get; private set; }
-            public int ActivationsPerRow { get; private set; }
-            public int Scratch { get; private set; }
-
-            public int AddParameters(int count) => (Parameters += count) - count;
-            public int AddRunningStatistics(int count) => (RunningStatistics += count) - count;
-            public int AddActivations(int count) => (ActivationsPerRow += count) - count;
-            public int AddScratch(int count) => (Scratch += count) - count;
-
-            /// <summary>Whether a block of this size still fits; reports DSL0015 where it does not.</summary>
-            public bool Fits(string block, int inputs, int units, LocationInfo? location, List<DiagnosticInfo> diagnostics)
+            public int AddValue(string name, ValueShape shape, int outputRowOffset, int gradientRowOffset, int producer)
             {
-                var parameters = Parameters + (long)inputs * units + 3L * units;
-                var activations = ActivationsPerRow + 4L * units + (units + 31) / 32;
-                var (what, total) = parameters > MaxBufferLength ? ("parameters", parameters) : ("activations per row", activations);
-                if (total <= MaxBufferLength) return true;
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NetworkTooLarge, location, block, what, total, MaxBufferLength));
-                return false;
+                _values.Add((name, shape, outputRowOffset, gradientRowOffset, producer, new List<int>()));
+                return _values.Count - 1;
             }
+
+            public void AddConsumer(int value, int block) => _values[value].Consumers.Add(block);
+
+            public List<ValuePlan> Build() =>
+                _values.Select((v, id) => new ValuePlan(id, v.Name, v.Shape, v.Output, v.Gradient, v.Producer, v.Consumers.ToEquatableArray())).ToList();
         }
     }
 }

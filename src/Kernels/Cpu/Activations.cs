@@ -188,3 +188,32 @@ public readonly struct GeluExact : IActivation
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Derivative(Vector256<float> u) => Vector256.FusedMultiplyAdd(u, VectorMath.NormalPdf(u), VectorMath.NormalCdf(u));
 }
+
+/// <summary>PyTorch's silu (swish): u·σ(u); the derivative is σ(u)·(1 + u·(1 − σ(u))).</summary>
+public readonly struct Silu : IActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Apply(float u) => u * VectorMath.Sigmoid(u);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Apply(Vector512<float> u) => u * VectorMath.Sigmoid(u);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Apply(Vector256<float> u) => u * VectorMath.Sigmoid(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Derivative(float u)
+    {
+        float s = VectorMath.Sigmoid(u);
+        return s * (1f + u * (1f - s));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Derivative(Vector512<float> u)
+    {
+        var s = VectorMath.Sigmoid(u);
+        return s * Vector512.FusedMultiplyAdd(u, Vector512<float>.One - s, Vector512<float>.One);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Derivative(Vector256<float> u)
+    {
+        var s = VectorMath.Sigmoid(u);
+        return s * Vector256.FusedMultiplyAdd(u, Vector256<float>.One - s, Vector256<float>.One);
+    }
+}

@@ -108,10 +108,16 @@ public static unsafe class Dense
 
     /// <summary>inputGradient = gradPre·weight ([rows, inputs]). Overwrites.</summary>
     public static void BackwardInput(ReadOnlySpan<float> gradPre, ReadOnlySpan<float> weight, Span<float> inputGradient,
-        int rows, int inputs, int units)
+        int rows, int inputs, int units) =>
+        BackwardInput(gradPre, weight, inputGradient, rows, inputs, units, accumulate: false);
+
+    /// <summary>inputGradient = gradPre·weight, or += with <paramref name="accumulate"/>: the plan's mode for a value
+    /// read by two consumers (a residual skip), whose gradient is the sum of both contributions.</summary>
+    public static void BackwardInput(ReadOnlySpan<float> gradPre, ReadOnlySpan<float> weight, Span<float> inputGradient,
+        int rows, int inputs, int units, bool accumulate)
     {
         var epilogue = default(NoEpilogue);
-        BackwardInputCore(gradPre, weight, inputGradient, rows, inputs, units, ref epilogue);
+        BackwardInputCore(gradPre, weight, inputGradient, rows, inputs, units, ref epilogue, accumulate);
     }
 
     /// <summary>inputGradient = gradPre·weight, then the previous block's dropout and activation backward, giving its
@@ -129,7 +135,7 @@ public static unsafe class Dense
     }
 
     private static void BackwardInputCore<TEpilogue>(ReadOnlySpan<float> gradPre, ReadOnlySpan<float> weight, Span<float> inputGradient,
-        int rows, int inputs, int units, ref TEpilogue epilogue)
+        int rows, int inputs, int units, ref TEpilogue epilogue, bool accumulate = false)
         where TEpilogue : struct, IGemmEpilogue
     {
         Gemm.CheckShape(gradPre.Length, (long)rows * units, nameof(gradPre));
@@ -139,7 +145,7 @@ public static unsafe class Dense
         fixed (float* w = weight)
         fixed (float* dx = inputGradient)
         {
-            Gemm.Run(g, units, 1, w, inputs, 1, dx, rows, inputs, units, ref epilogue);
+            Gemm.Run(g, units, 1, w, inputs, 1, dx, rows, inputs, units, ref epilogue, accumulate);
         }
     }
 

@@ -49,10 +49,11 @@ public static unsafe class Gemm
         }
     }
 
-    /// <summary>C[m, n] = A·B with A(i, p) = a[i*ars + p*acs], B(p, j) = b[p*brs + j*bcs], C row-major (ldc = n).</summary>
+    /// <summary>C[m, n] = A·B with A(i, p) = a[i*ars + p*acs], B(p, j) = b[p*brs + j*bcs], C row-major (ldc = n);
+    /// with <paramref name="accumulate"/>, C += A·B (a gradient with a second contribution).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Run<TEpilogue>(float* a, int ars, int acs, float* b, int brs, int bcs, float* c,
-        int m, int n, int k, ref TEpilogue epilogue)
+        int m, int n, int k, ref TEpilogue epilogue, bool accumulate = false)
         where TEpilogue : struct, IGemmEpilogue
     {
         if (m <= 0 || n <= 0)
@@ -64,7 +65,11 @@ public static unsafe class Gemm
         {
             for (int i = 0; i < m; i++)
             {
-                new Span<float>(c + (long)i * n, n).Clear();
+                if (!accumulate)
+                {
+                    new Span<float>(c + (long)i * n, n).Clear();
+                }
+
                 epilogue.Apply(c + (long)i * n, n, i, 0, 1, n);
             }
 
@@ -72,7 +77,7 @@ public static unsafe class Gemm
         }
 
         var isa = Isa;
-        if (n <= 4 && acs == 1 && brs == 1)
+        if (n <= 4 && acs == 1 && brs == 1 && !accumulate)
         {
             // Too narrow to fill a register tile (the output layer's x·wᵀ): dot products waste nothing.
             GemmDot.Run(a, ars, b, bcs, c, m, n, k, ref epilogue, isa);
@@ -108,7 +113,7 @@ public static unsafe class Gemm
         {
             job.K0 = k0;
             job.Kc = Math.Min(kc, k - k0);
-            job.Accumulate = k0 > 0;
+            job.Accumulate = k0 > 0 || accumulate;
             job.Last = k0 + kc >= k;
             job.PackedPanels = 0;
             WorkerPool.Run(&GemmJob<TEpilogue>.RunTask, Unsafe.AsPointer(ref job), packTasks + rowTasks, threads);

@@ -20,4 +20,22 @@ public static class GpuElementwise
         for (int e = Grid.GlobalIndex.X; e < count; e += Grid.DimX * Group.DimX)
             gradient.Store(e, gradient.Load(e) * dropout.ScaleAt(e) * activation.Derivative(preActivation.Load(e)));
     }
+
+    /// <summary>output += skip: a residual add (the skip a block's output, or its projection shortcut).</summary>
+    public static void ResidualAdd<TOutput, TSkip>(TOutput output, TSkip skip, int count)
+        where TOutput : struct, IDeviceTensor
+        where TSkip : struct, IDeviceTensor
+    {
+        for (int e = Grid.GlobalIndex.X; e < count; e += Grid.DimX * Group.DimX)
+            output.Store(e, output.Load(e) + skip.Load(e));
+    }
+
+    /// <summary>A residual's backward: skipGradient = gradient, or += when <paramref name="accumulate"/> (the skip source's
+    /// other consumer already wrote its contribution).</summary>
+    public static void AccumulateGradient<TActivations>(TActivations skipGradient, TActivations gradient, int count, bool accumulate)
+        where TActivations : struct, IDeviceTensor
+    {
+        for (int e = Grid.GlobalIndex.X; e < count; e += Grid.DimX * Group.DimX)
+            skipGradient.Store(e, accumulate ? skipGradient.Load(e) + gradient.Load(e) : gradient.Load(e));
+    }
 }

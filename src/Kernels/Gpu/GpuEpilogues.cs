@@ -10,6 +10,17 @@ public readonly record struct StoreEpilogue<TOutput>(TOutput Output, int Width) 
     public void Store(int row, int column, float value) => Output.Store(row * Width + column, value);
 }
 
+/// <summary>C[row, column] += value: an input gradient added to a value's gradient that another consumer already wrote.</summary>
+public readonly record struct AccumulateEpilogue<TOutput>(TOutput Output, int Width) : IGpuEpilogue
+    where TOutput : struct, IDeviceTensor
+{
+    public void Store(int row, int column, float value)
+    {
+        int element = row * Width + column;
+        Output.Store(element, Output.Load(element) + value);
+    }
+}
+
 /// <summary>Training forward: pre = value + bias; when <paramref name="HasOutput"/> (no normalization follows),
 /// output = dropout(activation(pre)) with the dropout element row·width + column.
 /// The activation is applied to the fp32 sum, before pre is rounded to the storage precision.</summary>

@@ -24,3 +24,7 @@ public sealed class TanhAttribute : Attribute;
 
 [AttributeUsage(AttributeTargets.Property, Inherited = false)]
 public sealed class SigmoidAttribute : Attribute;
+
+/// <summary>SiLU (swish): <c>x·σ(x)</c>, PyTorch's <c>nn.SiLU</c>.</summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = false)]
+public sealed class SiluAttribute : Attribute;

@@ -12,4 +12,7 @@ public sealed class NetworkAttribute : Attribute
 
     /// <summary>The training loss; the last block's outputs are its logits (or predictions for MSE).</summary>
     public Loss Loss { get; set; } = Loss.MeanSquaredError;
+
+    /// <summary>Initialization of residual branches (blocks with [Add]): <see cref="DslNet.ResidualInit"/>.</summary>
+    public ResidualInit ResidualInit { get; set; } = ResidualInit.Default;
 }

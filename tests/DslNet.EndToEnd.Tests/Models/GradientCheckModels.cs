@@ -65,3 +65,33 @@ public sealed partial class DropoutNet
     [Dense(5), Dropout(0.2)] public partial DenseBlock Third { get; }
     [Dense(2)] public partial DenseBlock Output { get; }
 }
+
+/// <summary>The Add op alone: Unit adds its own input (Stem is read twice by one block: as input and as skip).</summary>
+[Network(Inputs = 5, Loss = Loss.MeanSquaredError)]
+public sealed partial class AddNet
+{
+    [Dense(6), Tanh] public partial DenseBlock Stem { get; }
+    [Dense(6), Tanh, Add(nameof(Stem))] public partial DenseBlock Unit { get; }
+    [Dense(2)] public partial DenseBlock Output { get; }
+}
+
+/// <summary>A value with two consumers in different blocks: Stem feeds Branch and, two blocks later, Unit's skip;
+/// Branch's activation backward stays fused, Stem's gradient accumulates; the last block is residual too.</summary>
+[Network(Inputs = 5, Loss = Loss.CrossEntropy)]
+public sealed partial class TwoConsumerNet
+{
+    [Dense(6), Gelu] public partial DenseBlock Stem { get; }
+    [Dense(7), LeakyRelu, Dropout(0.2)] public partial DenseBlock Branch { get; }
+    [Dense(6), Tanh, Add(nameof(Stem))] public partial DenseBlock Unit { get; }
+    [Dense(6), Add(nameof(Unit))] public partial DenseBlock Output { get; }
+}
+
+/// <summary>A projection shortcut around a BatchNorm branch, and a LayerNorm unit with an identity skip.</summary>
+[Network(Inputs = 4, Loss = Loss.BinaryCrossEntropyWithLogits)]
+public sealed partial class ProjectionNet
+{
+    [Dense(6), Silu] public partial DenseBlock Stem { get; }
+    [Dense(8, Bias = false), BatchNorm, Relu, Add(nameof(Stem), Projection = true)] public partial DenseBlock Wide { get; }
+    [Dense(8), LayerNorm, Silu, Add(nameof(Wide))] public partial DenseBlock Unit { get; }
+    [Dense(1)] public partial DenseBlock Output { get; }
+}

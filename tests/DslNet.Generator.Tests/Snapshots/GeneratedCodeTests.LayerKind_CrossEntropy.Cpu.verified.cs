@@ -16,7 +16,10 @@ namespace Models
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets) =>
             TrainStep(inputs, targets, lossScale: 1f);
 
-        /// <summary>A training step whose gradients are multiplied by <paramref name="lossScale"/> (dynamic loss scaling); returns the unscaled loss.</summary>
+        /// <summary>
+        /// A training step whose gradients are multiplied by <paramref name="lossScale"/> (dynamic loss scaling);
+        /// returns the unscaled loss.
+        /// </summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)
         {
             var rows = global::DslNet.NetworkArguments.Rows(nameof(ClassifierNet), InputSize, inputs, 1, targets);
@@ -26,20 +29,22 @@ namespace Models
             var watch = gather || _monitor.DetectAnomalies;
 
             HiddenForward(inputs, rows);
-            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), Layout.HiddenUnits, gather);
-            LogitsForward(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.LogitsOutputPerRow, Layout.LogitsUnits, rows), Layout.LogitsUnits, gather);
+            if (watch) _monitor.RecordOutput(0, _stepCount, HiddenRegions(rows).Output, Layout.HiddenUnits, gather);
+            LogitsForward(HiddenRegions(rows).Output, rows);
+            if (watch) _monitor.RecordOutput(1, _stepCount, LogitsRegions(rows).Output, Layout.LogitsUnits, gather);
 
-            var lossGradient = Workspace(Layout.LogitsGradientPerRow, Layout.LogitsUnits, rows);
-            var loss = CpuKernels.Losses.CrossEntropy(Workspace(Layout.LogitsOutputPerRow, Layout.LogitsUnits, rows), targets, lossGradient, rows, OutputSize);
+            var lossGradient = LogitsRegions(rows).Gradient;
+            var loss = CpuKernels.Losses.CrossEntropy(LogitsRegions(rows).Output, targets, lossGradient, rows, OutputSize);
             if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
             // Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.
             RoundToStorage(lossGradient);
 
-            LogitsBackward(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.LogitsGradientPerRow, Layout.LogitsUnits, rows));
+            // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
+            LogitsBackward(HiddenRegions(rows).Output, rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, LogitsRegions(rows).Gradient);
+            LogitsBackwardInput(rows);
             HiddenBackward(inputs, rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows));
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, HiddenRegions(rows).Gradient);
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;
@@ -56,15 +61,16 @@ namespace Models
             for (var start = 0; start < rows; start += InferenceChunkRows)
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-                CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);
+                CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize,
+                    outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);
             }
         }
 
         // One share of a batch (InferenceSplit runs the shares on the kernel threads): workspace rows [firstRow, firstRow + rows).
         void CpuKernels.IRowInference.InferRows(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, int firstRow)
         {
-            HiddenInference(inputs, Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows, firstRow), rows);
-            LogitsInference(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows, firstRow), outputs, rows);
+            HiddenInference(inputs, HiddenRegions(rows, firstRow).Output, rows);
+            LogitsInference(HiddenRegions(rows, firstRow).Output, outputs, rows);
         }
 
         // Eval-mode BatchNorm is an affine map per feature, folded into each block's GEMM epilogue.
@@ -83,62 +89,103 @@ namespace Models
             for (var start = 0; start < rows; start += InferenceChunkRows)
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-                var logits = Workspace(Layout.LogitsOutputPerRow, Layout.LogitsUnits, count);
+                var logits = Workspace(Layout.LogitsOutputOffset, Layout.LogitsUnits, count);
                 CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, logits, OutputSize, count);
-                total += (double)CpuKernels.Losses.CrossEntropy(logits, targets.Slice(start, count), global::System.Span<float>.Empty, count, OutputSize) * count;
+                var chunkTargets = targets.Slice(start, count);
+                var chunkLoss = CpuKernels.Losses.CrossEntropy(logits, chunkTargets, global::System.Span<float>.Empty, count, OutputSize);
+                total += (double)chunkLoss * count;
             }
             return (float)(total / rows);
         }
 
         // ── Hidden: Dense(8 → 16), Relu ──
 
+        /// <summary>Hidden's regions of the workspace for these rows.</summary>
+        private BlockRegions HiddenRegions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.HiddenPreActivationOffset, Layout.HiddenUnits, rows, firstRow),
+            output: Workspace(Layout.HiddenOutputOffset, Layout.HiddenUnits, rows, firstRow),
+            gradient: Workspace(Layout.HiddenGradientOffset, Layout.HiddenUnits, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: default,
+            shortcut: default);
+
         private void HiddenForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.HiddenPreActivationPerRow, Layout.HiddenUnits, rows);
-            var output = Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows);
-            CpuKernels.Dense.Forward(input, _hidden.Weight.Span, _hidden.Bias!.Span, preActivation, output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            var regions = HiddenRegions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _hidden.Weight.Span, _hidden.Bias!.Span,
+                preActivation, output, rows, Layout.HiddenInputs, Layout.HiddenUnits,
+                default(CpuKernels.Relu), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void HiddenBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows);
+            var regions = HiddenRegions(rows);
+            var gradient = regions.Gradient;
             // gradient already holds dL/dpreActivation: Logits's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
-            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden.WeightGradient.Span, _hidden.BiasGradient!.Span, rows, Layout.HiddenInputs, Layout.HiddenUnits);
+            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden.WeightGradient.Span, _hidden.BiasGradient!.Span,
+                rows, Layout.HiddenInputs, Layout.HiddenUnits);
         }
 
         private void HiddenInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hidden.Weight.Span, _hidden.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.Relu));
+            CpuKernels.Dense.ForwardInference(input, _hidden.Weight.Span, _hidden.Bias!.Span,
+                scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
 
         // ── Logits: Dense(16 → 3) ──
 
+        /// <summary>Logits's regions of the workspace for these rows.</summary>
+        private BlockRegions LogitsRegions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.LogitsPreActivationOffset, Layout.LogitsUnits, rows, firstRow),
+            output: Workspace(Layout.LogitsOutputOffset, Layout.LogitsUnits, rows, firstRow),
+            gradient: Workspace(Layout.LogitsGradientOffset, Layout.LogitsUnits, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: default,
+            shortcut: default);
+
         private void LogitsForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.LogitsPreActivationPerRow, Layout.LogitsUnits, rows);
-            var output = Workspace(Layout.LogitsOutputPerRow, Layout.LogitsUnits, rows);
-            CpuKernels.Dense.Forward(input, _logits.Weight.Span, _logits.Bias!.Span, preActivation, output, rows, Layout.LogitsInputs, Layout.LogitsUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var regions = LogitsRegions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _logits.Weight.Span, _logits.Bias!.Span,
+                preActivation, output, rows, Layout.LogitsInputs, Layout.LogitsUnits,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void LogitsBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.LogitsGradientPerRow, Layout.LogitsUnits, rows);
-            CpuKernels.Dense.BackwardWeights(gradient, input, _logits.WeightGradient.Span, _logits.BiasGradient!.Span, rows, Layout.LogitsInputs, Layout.LogitsUnits);
-            var previousGradient = Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _logits.Weight.Span, previousGradient,
-                Workspace(Layout.HiddenPreActivationPerRow, Layout.HiddenUnits, rows), rows, Layout.LogitsInputs, Layout.LogitsUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
-            RoundToStorage(previousGradient);
+            var regions = LogitsRegions(rows);
+            var gradient = regions.Gradient;
+            CpuKernels.Dense.BackwardWeights(gradient, input, _logits.WeightGradient.Span, _logits.BiasGradient!.Span,
+                rows, Layout.LogitsInputs, Layout.LogitsUnits);
+        }
+
+        private void LogitsBackwardInput(int rows)
+        {
+            var gradient = LogitsRegions(rows).Gradient;
+            var inputGradient = HiddenRegions(rows).Gradient;
+            // Hidden's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _logits.Weight.Span, inputGradient,
+                HiddenRegions(rows).PreActivation, rows, Layout.LogitsInputs, Layout.LogitsUnits,
+                default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(inputGradient);
         }
 
         private void LogitsInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _logits.Weight.Span, _logits.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.LogitsInputs, Layout.LogitsUnits, default(CpuKernels.Identity));
+            CpuKernels.Dense.ForwardInference(input, _logits.Weight.Span, _logits.Bias!.Span,
+                scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.LogitsInputs, Layout.LogitsUnits, default(CpuKernels.Identity));
             RoundToStorage(output);
         }
 
@@ -153,6 +200,32 @@ namespace Models
             new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity + firstRow * width, rows * width);
 
         private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);
+
+        /// <summary>
+        /// One block's regions of the workspace for a range of rows, by name (llm.c's per-layer activation struct): the Dense
+        /// output before the activation (x̂ after a normalization), the block's output and its gradient, the per-row
+        /// normalization statistics, the dropout mask bits and a projection shortcut's output. Absent pieces are empty.
+        /// </summary>
+        private readonly ref struct BlockRegions
+        {
+            public readonly global::System.Span<float> PreActivation;
+            public readonly global::System.Span<float> Output;
+            public readonly global::System.Span<float> Gradient;
+            public readonly global::System.Span<float> RowStatistics;
+            public readonly global::System.Span<float> DropoutMask;
+            public readonly global::System.Span<float> Shortcut;
+
+            public BlockRegions(global::System.Span<float> preActivation, global::System.Span<float> output, global::System.Span<float> gradient,
+                global::System.Span<float> rowStatistics, global::System.Span<float> dropoutMask, global::System.Span<float> shortcut)
+            {
+                PreActivation = preActivation;
+                Output = output;
+                Gradient = gradient;
+                RowStatistics = rowStatistics;
+                DropoutMask = dropoutMask;
+                Shortcut = shortcut;
+            }
+        }
 
         // ── Storage precision ──
         //

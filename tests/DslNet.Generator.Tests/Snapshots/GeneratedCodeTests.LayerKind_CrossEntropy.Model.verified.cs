@@ -22,27 +22,28 @@ namespace Models
         private const int InferenceChunkRows = 4096;
 
         // Offsets into the flat buffers. Parameters and Gradients share one layout (PyTorch's state_dict order:
-        // weight [units, inputs], bias, then the normalization's scale and shift). Workspace offsets count floats
-        // per row: a region starts at offset × row capacity and holds rows × width values.
+        // weight [units, inputs], bias, then the normalization's scale and shift). Offsets marked 'per row' are in the
+        // activation workspace and count floats per row: a region starts at offset × row capacity and holds rows × width
+        // values. Offsets marked 'scratch' are in the fixed scratch buffer; the others index Parameters/RunningStatistics.
         private static class Layout
         {
             // Hidden: Dense(8 → 16), Relu
             public const int HiddenInputs = 8;
             public const int HiddenUnits = 16;
-            public const int HiddenWeight = 0;
-            public const int HiddenBias = 128;
-            public const int HiddenPreActivationPerRow = 0;
-            public const int HiddenOutputPerRow = 16;
-            public const int HiddenGradientPerRow = 32;
+            public const int HiddenWeightOffset = 0;
+            public const int HiddenBiasOffset = 128;
+            public const int HiddenPreActivationOffset = 0; // per row
+            public const int HiddenOutputOffset = 16; // per row
+            public const int HiddenGradientOffset = 32; // per row
 
             // Logits: Dense(16 → 3)
             public const int LogitsInputs = 16;
             public const int LogitsUnits = 3;
-            public const int LogitsWeight = 144;
-            public const int LogitsBias = 192;
-            public const int LogitsPreActivationPerRow = 48;
-            public const int LogitsOutputPerRow = 51;
-            public const int LogitsGradientPerRow = 54;
+            public const int LogitsWeightOffset = 144;
+            public const int LogitsBiasOffset = 192;
+            public const int LogitsPreActivationOffset = 48; // per row
+            public const int LogitsOutputOffset = 51; // per row
+            public const int LogitsGradientOffset = 54; // per row
 
             public const int ActivationsPerRow = 57;
             public const int ScratchLength = 0;
@@ -50,10 +51,10 @@ namespace Models
 
         private static readonly global::DslNet.TensorSlot[] ParameterSlots =
         {
-            new("Hidden.Weight", global::DslNet.ParameterKind.Weight, Layout.HiddenWeight, new[] { 16, 8 }),
-            new("Hidden.Bias", global::DslNet.ParameterKind.Bias, Layout.HiddenBias, new[] { 16 }),
-            new("Logits.Weight", global::DslNet.ParameterKind.Weight, Layout.LogitsWeight, new[] { 3, 16 }),
-            new("Logits.Bias", global::DslNet.ParameterKind.Bias, Layout.LogitsBias, new[] { 3 }),
+            new("Hidden.Weight", global::DslNet.ParameterKind.Weight, Layout.HiddenWeightOffset, new[] { 16, 8 }),
+            new("Hidden.Bias", global::DslNet.ParameterKind.Bias, Layout.HiddenBiasOffset, new[] { 16 }),
+            new("Logits.Weight", global::DslNet.ParameterKind.Weight, Layout.LogitsWeightOffset, new[] { 3, 16 }),
+            new("Logits.Bias", global::DslNet.ParameterKind.Bias, Layout.LogitsBiasOffset, new[] { 3 }),
         };
 
         private static readonly global::DslNet.TensorSlot[] RunningStatisticSlots =
@@ -89,8 +90,10 @@ namespace Models
 
             // Biases and shifts start at zero (the buffer is zeroed); scales and running variances at one.
             var random = new global::System.Random(seed);
-            global::DslNet.Initializers.Fill(_hidden.Weight.Span, Layout.HiddenUnits, Layout.HiddenInputs, global::DslNet.Init.HeNormal, gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
-            global::DslNet.Initializers.Fill(_logits.Weight.Span, Layout.LogitsUnits, Layout.LogitsInputs, global::DslNet.Init.XavierUniform, gain: 1, std: 0.01, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_hidden.Weight.Span, Layout.HiddenUnits, Layout.HiddenInputs, global::DslNet.Init.HeNormal,
+                gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_logits.Weight.Span, Layout.LogitsUnits, Layout.LogitsInputs, global::DslNet.Init.XavierUniform,
+                gain: 1, std: 0.01, global::DslNet.FanMode.In, random);
         }
 
         /// <summary>
@@ -108,7 +111,8 @@ namespace Models
             if (device.Equals(global::DslNet.Device.Cpu)) return;
             CreateDeviceNetwork(device, precision, ref _device);
             if (_device is null)
-                throw new global::DslNet.DeviceUnavailableException("ClassifierNet was compiled without ILGPU, so it has no device path; reference the ILGPU package (DslNet.Runtime brings it).");
+                throw new global::DslNet.DeviceUnavailableException("ClassifierNet was compiled without ILGPU, so it has no device path; " +
+                    "reference the ILGPU package (DslNet.Runtime brings it).");
             _device.SyncToDevice(_parameters, _runningStatistics);
         }
 

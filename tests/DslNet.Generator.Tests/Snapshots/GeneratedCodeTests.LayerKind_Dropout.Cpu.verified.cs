@@ -16,7 +16,10 @@ namespace Models
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets) =>
             TrainStep(inputs, targets, lossScale: 1f);
 
-        /// <summary>A training step whose gradients are multiplied by <paramref name="lossScale"/> (dynamic loss scaling); returns the unscaled loss.</summary>
+        /// <summary>
+        /// A training step whose gradients are multiplied by <paramref name="lossScale"/> (dynamic loss scaling);
+        /// returns the unscaled loss.
+        /// </summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)
         {
             var rows = global::DslNet.NetworkArguments.Rows(nameof(DropoutNet), InputSize, inputs, OutputSize, targets);
@@ -26,24 +29,27 @@ namespace Models
             var watch = gather || _monitor.DetectAnomalies;
 
             Hidden1Forward(inputs, rows);
-            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows), Layout.Hidden1Units, gather);
-            Hidden2Forward(Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows), rows);
-            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), Layout.Hidden2Units, gather);
-            OutputForward(Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), rows);
-            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), Layout.OutputUnits, gather);
+            if (watch) _monitor.RecordOutput(0, _stepCount, Hidden1Regions(rows).Output, Layout.Hidden1Units, gather);
+            Hidden2Forward(Hidden1Regions(rows).Output, rows);
+            if (watch) _monitor.RecordOutput(1, _stepCount, Hidden2Regions(rows).Output, Layout.Hidden2Units, gather);
+            OutputForward(Hidden2Regions(rows).Output, rows);
+            if (watch) _monitor.RecordOutput(2, _stepCount, OutputRegions(rows).Output, Layout.OutputUnits, gather);
 
-            var lossGradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
-            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), targets, lossGradient);
+            var lossGradient = OutputRegions(rows).Gradient;
+            var loss = CpuKernels.Losses.MeanSquaredError(OutputRegions(rows).Output, targets, lossGradient);
             if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
             // Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.
             RoundToStorage(lossGradient);
 
-            OutputBackward(Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
-            Hidden2Backward(Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows));
+            // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
+            OutputBackward(Hidden2Regions(rows).Output, rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, OutputRegions(rows).Gradient);
+            OutputBackwardInput(rows);
+            Hidden2Backward(Hidden1Regions(rows).Output, rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Hidden2Regions(rows).Gradient);
+            Hidden2BackwardInput(rows);
             Hidden1Backward(inputs, rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows));
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Hidden1Regions(rows).Gradient);
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;
@@ -60,16 +66,17 @@ namespace Models
             for (var start = 0; start < rows; start += InferenceChunkRows)
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-                CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);
+                CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize,
+                    outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);
             }
         }
 
         // One share of a batch (InferenceSplit runs the shares on the kernel threads): workspace rows [firstRow, firstRow + rows).
         void CpuKernels.IRowInference.InferRows(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, int firstRow)
         {
-            Hidden1Inference(inputs, Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows, firstRow), rows);
-            Hidden2Inference(Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows, firstRow), Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows, firstRow), rows);
-            OutputInference(Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows, firstRow), outputs, rows);
+            Hidden1Inference(inputs, Hidden1Regions(rows, firstRow).Output, rows);
+            Hidden2Inference(Hidden1Regions(rows, firstRow).Output, Hidden2Regions(rows, firstRow).Output, rows);
+            OutputInference(Hidden2Regions(rows, firstRow).Output, outputs, rows);
         }
 
         // Eval-mode BatchNorm is an affine map per feature, folded into each block's GEMM epilogue.
@@ -88,9 +95,11 @@ namespace Models
             for (var start = 0; start < rows; start += InferenceChunkRows)
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-                var logits = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, count);
+                var logits = Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, count);
                 CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, logits, OutputSize, count);
-                total += (double)CpuKernels.Losses.MeanSquaredError(logits, targets.Slice(start * OutputSize, count * OutputSize), global::System.Span<float>.Empty) * count;
+                var chunkTargets = targets.Slice(start * OutputSize, count * OutputSize);
+                var chunkLoss = CpuKernels.Losses.MeanSquaredError(logits, chunkTargets, global::System.Span<float>.Empty);
+                total += (double)chunkLoss * count;
             }
             return (float)(total / rows);
         }
@@ -101,26 +110,42 @@ namespace Models
         // workspace and the backward pass replays them: each mask is drawn once per step.
         private CpuKernels.Dropout Hidden1Dropout() => new CpuKernels.Dropout(0.25f, _seed, _stepCount, layer: 0);
 
+        /// <summary>Hidden1's regions of the workspace for these rows.</summary>
+        private BlockRegions Hidden1Regions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.Hidden1PreActivationOffset, Layout.Hidden1Units, rows, firstRow),
+            output: Workspace(Layout.Hidden1OutputOffset, Layout.Hidden1Units, rows, firstRow),
+            gradient: Workspace(Layout.Hidden1GradientOffset, Layout.Hidden1Units, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: Workspace(Layout.Hidden1DropoutMaskOffset, 1, rows, firstRow),
+            shortcut: default);
+
         private void Hidden1Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows);
-            var output = Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows);
-            CpuKernels.Dense.Forward(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, preActivation, output, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Relu), Hidden1Dropout().RecordingMask(Workspace(Layout.Hidden1DropoutMaskPerRow, 1, rows)));
+            var regions = Hidden1Regions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _hidden1.Weight.Span, _hidden1.Bias!.Span,
+                preActivation, output, rows, Layout.Hidden1Inputs, Layout.Hidden1Units,
+                default(CpuKernels.Relu), Hidden1Dropout().RecordingMask(Hidden1Regions(rows).DropoutMask));
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void Hidden1Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows);
+            var regions = Hidden1Regions(rows);
+            var gradient = regions.Gradient;
             // gradient already holds dL/dpreActivation: Hidden2's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
-            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden1.WeightGradient.Span, _hidden1.BiasGradient!.Span, rows, Layout.Hidden1Inputs, Layout.Hidden1Units);
+            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden1.WeightGradient.Span, _hidden1.BiasGradient!.Span,
+                rows, Layout.Hidden1Inputs, Layout.Hidden1Units);
         }
 
         private void Hidden1Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Relu));
+            CpuKernels.Dense.ForwardInference(input, _hidden1.Weight.Span, _hidden1.Bias!.Span,
+                scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
 
@@ -130,57 +155,103 @@ namespace Models
         // workspace and the backward pass replays them: each mask is drawn once per step.
         private CpuKernels.Dropout Hidden2Dropout() => new CpuKernels.Dropout(0.25f, _seed, _stepCount, layer: 1);
 
+        /// <summary>Hidden2's regions of the workspace for these rows.</summary>
+        private BlockRegions Hidden2Regions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.Hidden2PreActivationOffset, Layout.Hidden2Units, rows, firstRow),
+            output: Workspace(Layout.Hidden2OutputOffset, Layout.Hidden2Units, rows, firstRow),
+            gradient: Workspace(Layout.Hidden2GradientOffset, Layout.Hidden2Units, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: Workspace(Layout.Hidden2DropoutMaskOffset, 1, rows, firstRow),
+            shortcut: default);
+
         private void Hidden2Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows);
-            var output = Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows);
-            CpuKernels.Dense.Forward(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, preActivation, output, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu), Hidden2Dropout().RecordingMask(Workspace(Layout.Hidden2DropoutMaskPerRow, 1, rows)));
+            var regions = Hidden2Regions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _hidden2.Weight.Span, _hidden2.Bias!.Span,
+                preActivation, output, rows, Layout.Hidden2Inputs, Layout.Hidden2Units,
+                default(CpuKernels.Relu), Hidden2Dropout().RecordingMask(Hidden2Regions(rows).DropoutMask));
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void Hidden2Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows);
+            var regions = Hidden2Regions(rows);
+            var gradient = regions.Gradient;
             // gradient already holds dL/dpreActivation: Output's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
-            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden2.WeightGradient.Span, _hidden2.BiasGradient!.Span, rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
-            var previousGradient = Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _hidden2.Weight.Span, previousGradient,
-                Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows), rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu), Hidden1Dropout().ReplayingMask(Workspace(Layout.Hidden1DropoutMaskPerRow, 1, rows)));
-            RoundToStorage(previousGradient);
+            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden2.WeightGradient.Span, _hidden2.BiasGradient!.Span,
+                rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
+        }
+
+        private void Hidden2BackwardInput(int rows)
+        {
+            var gradient = Hidden2Regions(rows).Gradient;
+            var inputGradient = Hidden1Regions(rows).Gradient;
+            // Hidden1's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _hidden2.Weight.Span, inputGradient,
+                Hidden1Regions(rows).PreActivation, rows, Layout.Hidden2Inputs, Layout.Hidden2Units,
+                default(CpuKernels.Relu), Hidden1Dropout().ReplayingMask(Hidden1Regions(rows).DropoutMask));
+            RoundToStorage(inputGradient);
         }
 
         private void Hidden2Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu));
+            CpuKernels.Dense.ForwardInference(input, _hidden2.Weight.Span, _hidden2.Bias!.Span,
+                scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
 
         // ── Output: Dense(16 → 1) ──
 
+        /// <summary>Output's regions of the workspace for these rows.</summary>
+        private BlockRegions OutputRegions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.OutputPreActivationOffset, Layout.OutputUnits, rows, firstRow),
+            output: Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, rows, firstRow),
+            gradient: Workspace(Layout.OutputGradientOffset, Layout.OutputUnits, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: default,
+            shortcut: default);
+
         private void OutputForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.OutputPreActivationPerRow, Layout.OutputUnits, rows);
-            var output = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows);
-            CpuKernels.Dense.Forward(input, _output.Weight.Span, _output.Bias!.Span, preActivation, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var regions = OutputRegions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _output.Weight.Span, _output.Bias!.Span,
+                preActivation, output, rows, Layout.OutputInputs, Layout.OutputUnits,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void OutputBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
-            CpuKernels.Dense.BackwardWeights(gradient, input, _output.WeightGradient.Span, _output.BiasGradient!.Span, rows, Layout.OutputInputs, Layout.OutputUnits);
-            var previousGradient = Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, previousGradient,
-                Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows), rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Relu), Hidden2Dropout().ReplayingMask(Workspace(Layout.Hidden2DropoutMaskPerRow, 1, rows)));
-            RoundToStorage(previousGradient);
+            var regions = OutputRegions(rows);
+            var gradient = regions.Gradient;
+            CpuKernels.Dense.BackwardWeights(gradient, input, _output.WeightGradient.Span, _output.BiasGradient!.Span,
+                rows, Layout.OutputInputs, Layout.OutputUnits);
+        }
+
+        private void OutputBackwardInput(int rows)
+        {
+            var gradient = OutputRegions(rows).Gradient;
+            var inputGradient = Hidden2Regions(rows).Gradient;
+            // Hidden2's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, inputGradient,
+                Hidden2Regions(rows).PreActivation, rows, Layout.OutputInputs, Layout.OutputUnits,
+                default(CpuKernels.Relu), Hidden2Dropout().ReplayingMask(Hidden2Regions(rows).DropoutMask));
+            RoundToStorage(inputGradient);
         }
 
         private void OutputInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _output.Weight.Span, _output.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity));
+            CpuKernels.Dense.ForwardInference(input, _output.Weight.Span, _output.Bias!.Span,
+                scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity));
             RoundToStorage(output);
         }
 
@@ -195,6 +266,32 @@ namespace Models
             new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity + firstRow * width, rows * width);
 
         private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);
+
+        /// <summary>
+        /// One block's regions of the workspace for a range of rows, by name (llm.c's per-layer activation struct): the Dense
+        /// output before the activation (x̂ after a normalization), the block's output and its gradient, the per-row
+        /// normalization statistics, the dropout mask bits and a projection shortcut's output. Absent pieces are empty.
+        /// </summary>
+        private readonly ref struct BlockRegions
+        {
+            public readonly global::System.Span<float> PreActivation;
+            public readonly global::System.Span<float> Output;
+            public readonly global::System.Span<float> Gradient;
+            public readonly global::System.Span<float> RowStatistics;
+            public readonly global::System.Span<float> DropoutMask;
+            public readonly global::System.Span<float> Shortcut;
+
+            public BlockRegions(global::System.Span<float> preActivation, global::System.Span<float> output, global::System.Span<float> gradient,
+                global::System.Span<float> rowStatistics, global::System.Span<float> dropoutMask, global::System.Span<float> shortcut)
+            {
+                PreActivation = preActivation;
+                Output = output;
+                Gradient = gradient;
+                RowStatistics = rowStatistics;
+                DropoutMask = dropoutMask;
+                Shortcut = shortcut;
+            }
+        }
 
         // ── Storage precision ──
         //

@@ -22,38 +22,39 @@ namespace Models
         private const int InferenceChunkRows = 4096;
 
         // Offsets into the flat buffers. Parameters and Gradients share one layout (PyTorch's state_dict order:
-        // weight [units, inputs], bias, then the normalization's scale and shift). Workspace offsets count floats
-        // per row: a region starts at offset × row capacity and holds rows × width values.
+        // weight [units, inputs], bias, then the normalization's scale and shift). Offsets marked 'per row' are in the
+        // activation workspace and count floats per row: a region starts at offset × row capacity and holds rows × width
+        // values. Offsets marked 'scratch' are in the fixed scratch buffer; the others index Parameters/RunningStatistics.
         private static class Layout
         {
             // Hidden1: Dense(8 → 16), Relu, Dropout(0.25)
             public const int Hidden1Inputs = 8;
             public const int Hidden1Units = 16;
-            public const int Hidden1Weight = 0;
-            public const int Hidden1Bias = 128;
-            public const int Hidden1PreActivationPerRow = 0;
-            public const int Hidden1OutputPerRow = 16;
-            public const int Hidden1GradientPerRow = 32;
-            public const int Hidden1DropoutMaskPerRow = 48; // 1 per row: 32 kept bits each
+            public const int Hidden1WeightOffset = 0;
+            public const int Hidden1BiasOffset = 128;
+            public const int Hidden1PreActivationOffset = 0; // per row
+            public const int Hidden1OutputOffset = 16; // per row
+            public const int Hidden1GradientOffset = 32; // per row
+            public const int Hidden1DropoutMaskOffset = 48; // per row, 1 each: 32 kept bits per float
 
             // Hidden2: Dense(16 → 16), Relu, Dropout(0.25)
             public const int Hidden2Inputs = 16;
             public const int Hidden2Units = 16;
-            public const int Hidden2Weight = 144;
-            public const int Hidden2Bias = 400;
-            public const int Hidden2PreActivationPerRow = 49;
-            public const int Hidden2OutputPerRow = 65;
-            public const int Hidden2GradientPerRow = 81;
-            public const int Hidden2DropoutMaskPerRow = 97; // 1 per row: 32 kept bits each
+            public const int Hidden2WeightOffset = 144;
+            public const int Hidden2BiasOffset = 400;
+            public const int Hidden2PreActivationOffset = 49; // per row
+            public const int Hidden2OutputOffset = 65; // per row
+            public const int Hidden2GradientOffset = 81; // per row
+            public const int Hidden2DropoutMaskOffset = 97; // per row, 1 each: 32 kept bits per float
 
             // Output: Dense(16 → 1)
             public const int OutputInputs = 16;
             public const int OutputUnits = 1;
-            public const int OutputWeight = 416;
-            public const int OutputBias = 432;
-            public const int OutputPreActivationPerRow = 98;
-            public const int OutputOutputPerRow = 99;
-            public const int OutputGradientPerRow = 100;
+            public const int OutputWeightOffset = 416;
+            public const int OutputBiasOffset = 432;
+            public const int OutputPreActivationOffset = 98; // per row
+            public const int OutputOutputOffset = 99; // per row
+            public const int OutputGradientOffset = 100; // per row
 
             public const int ActivationsPerRow = 101;
             public const int ScratchLength = 0;
@@ -61,12 +62,12 @@ namespace Models
 
         private static readonly global::DslNet.TensorSlot[] ParameterSlots =
         {
-            new("Hidden1.Weight", global::DslNet.ParameterKind.Weight, Layout.Hidden1Weight, new[] { 16, 8 }),
-            new("Hidden1.Bias", global::DslNet.ParameterKind.Bias, Layout.Hidden1Bias, new[] { 16 }),
-            new("Hidden2.Weight", global::DslNet.ParameterKind.Weight, Layout.Hidden2Weight, new[] { 16, 16 }),
-            new("Hidden2.Bias", global::DslNet.ParameterKind.Bias, Layout.Hidden2Bias, new[] { 16 }),
-            new("Output.Weight", global::DslNet.ParameterKind.Weight, Layout.OutputWeight, new[] { 1, 16 }),
-            new("Output.Bias", global::DslNet.ParameterKind.Bias, Layout.OutputBias, new[] { 1 }),
+            new("Hidden1.Weight", global::DslNet.ParameterKind.Weight, Layout.Hidden1WeightOffset, new[] { 16, 8 }),
+            new("Hidden1.Bias", global::DslNet.ParameterKind.Bias, Layout.Hidden1BiasOffset, new[] { 16 }),
+            new("Hidden2.Weight", global::DslNet.ParameterKind.Weight, Layout.Hidden2WeightOffset, new[] { 16, 16 }),
+            new("Hidden2.Bias", global::DslNet.ParameterKind.Bias, Layout.Hidden2BiasOffset, new[] { 16 }),
+            new("Output.Weight", global::DslNet.ParameterKind.Weight, Layout.OutputWeightOffset, new[] { 1, 16 }),
+            new("Output.Bias", global::DslNet.ParameterKind.Bias, Layout.OutputBiasOffset, new[] { 1 }),
         };
 
         private static readonly global::DslNet.TensorSlot[] RunningStatisticSlots =
@@ -104,9 +105,12 @@ namespace Models
 
             // Biases and shifts start at zero (the buffer is zeroed); scales and running variances at one.
             var random = new global::System.Random(seed);
-            global::DslNet.Initializers.Fill(_hidden1.Weight.Span, Layout.Hidden1Units, Layout.Hidden1Inputs, global::DslNet.Init.HeNormal, gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
-            global::DslNet.Initializers.Fill(_hidden2.Weight.Span, Layout.Hidden2Units, Layout.Hidden2Inputs, global::DslNet.Init.HeNormal, gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
-            global::DslNet.Initializers.Fill(_output.Weight.Span, Layout.OutputUnits, Layout.OutputInputs, global::DslNet.Init.XavierUniform, gain: 1, std: 0.01, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_hidden1.Weight.Span, Layout.Hidden1Units, Layout.Hidden1Inputs, global::DslNet.Init.HeNormal,
+                gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_hidden2.Weight.Span, Layout.Hidden2Units, Layout.Hidden2Inputs, global::DslNet.Init.HeNormal,
+                gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_output.Weight.Span, Layout.OutputUnits, Layout.OutputInputs, global::DslNet.Init.XavierUniform,
+                gain: 1, std: 0.01, global::DslNet.FanMode.In, random);
         }
 
         /// <summary>
@@ -124,7 +128,8 @@ namespace Models
             if (device.Equals(global::DslNet.Device.Cpu)) return;
             CreateDeviceNetwork(device, precision, ref _device);
             if (_device is null)
-                throw new global::DslNet.DeviceUnavailableException("DropoutNet was compiled without ILGPU, so it has no device path; reference the ILGPU package (DslNet.Runtime brings it).");
+                throw new global::DslNet.DeviceUnavailableException("DropoutNet was compiled without ILGPU, so it has no device path; " +
+                    "reference the ILGPU package (DslNet.Runtime brings it).");
             _device.SyncToDevice(_parameters, _runningStatistics);
         }
 

@@ -14,7 +14,10 @@ partial class GlobalNet : CpuKernels.IRowInference
     public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets) =>
         TrainStep(inputs, targets, lossScale: 1f);
 
-    /// <summary>A training step whose gradients are multiplied by <paramref name="lossScale"/> (dynamic loss scaling); returns the unscaled loss.</summary>
+    /// <summary>
+    /// A training step whose gradients are multiplied by <paramref name="lossScale"/> (dynamic loss scaling);
+    /// returns the unscaled loss.
+    /// </summary>
     public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)
     {
         var rows = global::DslNet.NetworkArguments.Rows(nameof(GlobalNet), InputSize, inputs, OutputSize, targets);
@@ -24,20 +27,22 @@ partial class GlobalNet : CpuKernels.IRowInference
         var watch = gather || _monitor.DetectAnomalies;
 
         HiddenForward(inputs, rows);
-        if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), Layout.HiddenUnits, gather);
-        OutputForward(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
-        if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), Layout.OutputUnits, gather);
+        if (watch) _monitor.RecordOutput(0, _stepCount, HiddenRegions(rows).Output, Layout.HiddenUnits, gather);
+        OutputForward(HiddenRegions(rows).Output, rows);
+        if (watch) _monitor.RecordOutput(1, _stepCount, OutputRegions(rows).Output, Layout.OutputUnits, gather);
 
-        var lossGradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
-        var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), targets, lossGradient);
+        var lossGradient = OutputRegions(rows).Gradient;
+        var loss = CpuKernels.Losses.MeanSquaredError(OutputRegions(rows).Output, targets, lossGradient);
         if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
         // Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.
         RoundToStorage(lossGradient);
 
-        OutputBackward(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows), rows);
-        if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
+        // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
+        OutputBackward(HiddenRegions(rows).Output, rows);
+        if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, OutputRegions(rows).Gradient);
+        OutputBackwardInput(rows);
         HiddenBackward(inputs, rows);
-        if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows));
+        if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, HiddenRegions(rows).Gradient);
         if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
         _stepCount++;
@@ -54,15 +59,16 @@ partial class GlobalNet : CpuKernels.IRowInference
         for (var start = 0; start < rows; start += InferenceChunkRows)
         {
             var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-            CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);
+            CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize,
+                outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);
         }
     }
 
     // One share of a batch (InferenceSplit runs the shares on the kernel threads): workspace rows [firstRow, firstRow + rows).
     void CpuKernels.IRowInference.InferRows(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, int firstRow)
     {
-        HiddenInference(inputs, Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows, firstRow), rows);
-        OutputInference(Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows, firstRow), outputs, rows);
+        HiddenInference(inputs, HiddenRegions(rows, firstRow).Output, rows);
+        OutputInference(HiddenRegions(rows, firstRow).Output, outputs, rows);
     }
 
     // Eval-mode BatchNorm is an affine map per feature, folded into each block's GEMM epilogue.
@@ -81,62 +87,103 @@ partial class GlobalNet : CpuKernels.IRowInference
         for (var start = 0; start < rows; start += InferenceChunkRows)
         {
             var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-            var logits = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, count);
+            var logits = Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, count);
             CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, logits, OutputSize, count);
-            total += (double)CpuKernels.Losses.MeanSquaredError(logits, targets.Slice(start * OutputSize, count * OutputSize), global::System.Span<float>.Empty) * count;
+            var chunkTargets = targets.Slice(start * OutputSize, count * OutputSize);
+            var chunkLoss = CpuKernels.Losses.MeanSquaredError(logits, chunkTargets, global::System.Span<float>.Empty);
+            total += (double)chunkLoss * count;
         }
         return (float)(total / rows);
     }
 
     // ── Hidden: Dense(4 → 4), Relu ──
 
+    /// <summary>Hidden's regions of the workspace for these rows.</summary>
+    private BlockRegions HiddenRegions(int rows, int firstRow = 0) => new(
+        preActivation: Workspace(Layout.HiddenPreActivationOffset, Layout.HiddenUnits, rows, firstRow),
+        output: Workspace(Layout.HiddenOutputOffset, Layout.HiddenUnits, rows, firstRow),
+        gradient: Workspace(Layout.HiddenGradientOffset, Layout.HiddenUnits, rows, firstRow),
+        rowStatistics: default,
+        dropoutMask: default,
+        shortcut: default);
+
     private void HiddenForward(global::System.ReadOnlySpan<float> input, int rows)
     {
-        var preActivation = Workspace(Layout.HiddenPreActivationPerRow, Layout.HiddenUnits, rows);
-        var output = Workspace(Layout.HiddenOutputPerRow, Layout.HiddenUnits, rows);
-        CpuKernels.Dense.Forward(input, _hidden.Weight.Span, _hidden.Bias!.Span, preActivation, output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+        var regions = HiddenRegions(rows);
+        var preActivation = regions.PreActivation;
+        var output = regions.Output;
+        CpuKernels.Dense.Forward(input, _hidden.Weight.Span, _hidden.Bias!.Span,
+            preActivation, output, rows, Layout.HiddenInputs, Layout.HiddenUnits,
+            default(CpuKernels.Relu), CpuKernels.Dropout.None);
         RoundToStorage(preActivation);
         RoundToStorage(output);
     }
 
     private void HiddenBackward(global::System.ReadOnlySpan<float> input, int rows)
     {
-        var gradient = Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows);
+        var regions = HiddenRegions(rows);
+        var gradient = regions.Gradient;
         // gradient already holds dL/dpreActivation: Output's input-gradient GEMM applied this block's
         // dropout and activation backward in its epilogue.
-        CpuKernels.Dense.BackwardWeights(gradient, input, _hidden.WeightGradient.Span, _hidden.BiasGradient!.Span, rows, Layout.HiddenInputs, Layout.HiddenUnits);
+        CpuKernels.Dense.BackwardWeights(gradient, input, _hidden.WeightGradient.Span, _hidden.BiasGradient!.Span,
+            rows, Layout.HiddenInputs, Layout.HiddenUnits);
     }
 
     private void HiddenInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
     {
-        CpuKernels.Dense.ForwardInference(input, _hidden.Weight.Span, _hidden.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.Relu));
+        CpuKernels.Dense.ForwardInference(input, _hidden.Weight.Span, _hidden.Bias!.Span,
+            scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+            output, rows, Layout.HiddenInputs, Layout.HiddenUnits, default(CpuKernels.Relu));
         RoundToStorage(output);
     }
 
     // ── Output: Dense(4 → 1) ──
 
+    /// <summary>Output's regions of the workspace for these rows.</summary>
+    private BlockRegions OutputRegions(int rows, int firstRow = 0) => new(
+        preActivation: Workspace(Layout.OutputPreActivationOffset, Layout.OutputUnits, rows, firstRow),
+        output: Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, rows, firstRow),
+        gradient: Workspace(Layout.OutputGradientOffset, Layout.OutputUnits, rows, firstRow),
+        rowStatistics: default,
+        dropoutMask: default,
+        shortcut: default);
+
     private void OutputForward(global::System.ReadOnlySpan<float> input, int rows)
     {
-        var preActivation = Workspace(Layout.OutputPreActivationPerRow, Layout.OutputUnits, rows);
-        var output = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows);
-        CpuKernels.Dense.Forward(input, _output.Weight.Span, _output.Bias!.Span, preActivation, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+        var regions = OutputRegions(rows);
+        var preActivation = regions.PreActivation;
+        var output = regions.Output;
+        CpuKernels.Dense.Forward(input, _output.Weight.Span, _output.Bias!.Span,
+            preActivation, output, rows, Layout.OutputInputs, Layout.OutputUnits,
+            default(CpuKernels.Identity), CpuKernels.Dropout.None);
         RoundToStorage(preActivation);
         RoundToStorage(output);
     }
 
     private void OutputBackward(global::System.ReadOnlySpan<float> input, int rows)
     {
-        var gradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
-        CpuKernels.Dense.BackwardWeights(gradient, input, _output.WeightGradient.Span, _output.BiasGradient!.Span, rows, Layout.OutputInputs, Layout.OutputUnits);
-        var previousGradient = Workspace(Layout.HiddenGradientPerRow, Layout.HiddenUnits, rows);
-        CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, previousGradient,
-            Workspace(Layout.HiddenPreActivationPerRow, Layout.HiddenUnits, rows), rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
-        RoundToStorage(previousGradient);
+        var regions = OutputRegions(rows);
+        var gradient = regions.Gradient;
+        CpuKernels.Dense.BackwardWeights(gradient, input, _output.WeightGradient.Span, _output.BiasGradient!.Span,
+            rows, Layout.OutputInputs, Layout.OutputUnits);
+    }
+
+    private void OutputBackwardInput(int rows)
+    {
+        var gradient = OutputRegions(rows).Gradient;
+        var inputGradient = HiddenRegions(rows).Gradient;
+        // Hidden's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+        CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, inputGradient,
+            HiddenRegions(rows).PreActivation, rows, Layout.OutputInputs, Layout.OutputUnits,
+            default(CpuKernels.Relu), CpuKernels.Dropout.None);
+        RoundToStorage(inputGradient);
     }
 
     private void OutputInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
     {
-        CpuKernels.Dense.ForwardInference(input, _output.Weight.Span, _output.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity));
+        CpuKernels.Dense.ForwardInference(input, _output.Weight.Span, _output.Bias!.Span,
+            scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+            output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity));
         RoundToStorage(output);
     }
 
@@ -151,6 +198,32 @@ partial class GlobalNet : CpuKernels.IRowInference
         new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity + firstRow * width, rows * width);
 
     private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);
+
+    /// <summary>
+    /// One block's regions of the workspace for a range of rows, by name (llm.c's per-layer activation struct): the Dense
+    /// output before the activation (x̂ after a normalization), the block's output and its gradient, the per-row
+    /// normalization statistics, the dropout mask bits and a projection shortcut's output. Absent pieces are empty.
+    /// </summary>
+    private readonly ref struct BlockRegions
+    {
+        public readonly global::System.Span<float> PreActivation;
+        public readonly global::System.Span<float> Output;
+        public readonly global::System.Span<float> Gradient;
+        public readonly global::System.Span<float> RowStatistics;
+        public readonly global::System.Span<float> DropoutMask;
+        public readonly global::System.Span<float> Shortcut;
+
+        public BlockRegions(global::System.Span<float> preActivation, global::System.Span<float> output, global::System.Span<float> gradient,
+            global::System.Span<float> rowStatistics, global::System.Span<float> dropoutMask, global::System.Span<float> shortcut)
+        {
+            PreActivation = preActivation;
+            Output = output;
+            Gradient = gradient;
+            RowStatistics = rowStatistics;
+            DropoutMask = dropoutMask;
+            Shortcut = shortcut;
+        }
+    }
 
     // ── Storage precision ──
     //

@@ -20,27 +20,28 @@ partial class GlobalNet : global::DslNet.INetwork, global::DslNet.Devices.IDevic
     private const int InferenceChunkRows = 4096;
 
     // Offsets into the flat buffers. Parameters and Gradients share one layout (PyTorch's state_dict order:
-    // weight [units, inputs], bias, then the normalization's scale and shift). Workspace offsets count floats
-    // per row: a region starts at offset × row capacity and holds rows × width values.
+    // weight [units, inputs], bias, then the normalization's scale and shift). Offsets marked 'per row' are in the
+    // activation workspace and count floats per row: a region starts at offset × row capacity and holds rows × width
+    // values. Offsets marked 'scratch' are in the fixed scratch buffer; the others index Parameters/RunningStatistics.
     private static class Layout
     {
         // Hidden: Dense(4 → 4), Relu
         public const int HiddenInputs = 4;
         public const int HiddenUnits = 4;
-        public const int HiddenWeight = 0;
-        public const int HiddenBias = 16;
-        public const int HiddenPreActivationPerRow = 0;
-        public const int HiddenOutputPerRow = 4;
-        public const int HiddenGradientPerRow = 8;
+        public const int HiddenWeightOffset = 0;
+        public const int HiddenBiasOffset = 16;
+        public const int HiddenPreActivationOffset = 0; // per row
+        public const int HiddenOutputOffset = 4; // per row
+        public const int HiddenGradientOffset = 8; // per row
 
         // Output: Dense(4 → 1)
         public const int OutputInputs = 4;
         public const int OutputUnits = 1;
-        public const int OutputWeight = 20;
-        public const int OutputBias = 24;
-        public const int OutputPreActivationPerRow = 12;
-        public const int OutputOutputPerRow = 13;
-        public const int OutputGradientPerRow = 14;
+        public const int OutputWeightOffset = 20;
+        public const int OutputBiasOffset = 24;
+        public const int OutputPreActivationOffset = 12; // per row
+        public const int OutputOutputOffset = 13; // per row
+        public const int OutputGradientOffset = 14; // per row
 
         public const int ActivationsPerRow = 15;
         public const int ScratchLength = 0;
@@ -48,10 +49,10 @@ partial class GlobalNet : global::DslNet.INetwork, global::DslNet.Devices.IDevic
 
     private static readonly global::DslNet.TensorSlot[] ParameterSlots =
     {
-        new("Hidden.Weight", global::DslNet.ParameterKind.Weight, Layout.HiddenWeight, new[] { 4, 4 }),
-        new("Hidden.Bias", global::DslNet.ParameterKind.Bias, Layout.HiddenBias, new[] { 4 }),
-        new("Output.Weight", global::DslNet.ParameterKind.Weight, Layout.OutputWeight, new[] { 1, 4 }),
-        new("Output.Bias", global::DslNet.ParameterKind.Bias, Layout.OutputBias, new[] { 1 }),
+        new("Hidden.Weight", global::DslNet.ParameterKind.Weight, Layout.HiddenWeightOffset, new[] { 4, 4 }),
+        new("Hidden.Bias", global::DslNet.ParameterKind.Bias, Layout.HiddenBiasOffset, new[] { 4 }),
+        new("Output.Weight", global::DslNet.ParameterKind.Weight, Layout.OutputWeightOffset, new[] { 1, 4 }),
+        new("Output.Bias", global::DslNet.ParameterKind.Bias, Layout.OutputBiasOffset, new[] { 1 }),
     };
 
     private static readonly global::DslNet.TensorSlot[] RunningStatisticSlots =
@@ -87,8 +88,10 @@ partial class GlobalNet : global::DslNet.INetwork, global::DslNet.Devices.IDevic
 
         // Biases and shifts start at zero (the buffer is zeroed); scales and running variances at one.
         var random = new global::System.Random(seed);
-        global::DslNet.Initializers.Fill(_hidden.Weight.Span, Layout.HiddenUnits, Layout.HiddenInputs, global::DslNet.Init.HeNormal, gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
-        global::DslNet.Initializers.Fill(_output.Weight.Span, Layout.OutputUnits, Layout.OutputInputs, global::DslNet.Init.XavierUniform, gain: 1, std: 0.01, global::DslNet.FanMode.In, random);
+        global::DslNet.Initializers.Fill(_hidden.Weight.Span, Layout.HiddenUnits, Layout.HiddenInputs, global::DslNet.Init.HeNormal,
+            gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
+        global::DslNet.Initializers.Fill(_output.Weight.Span, Layout.OutputUnits, Layout.OutputInputs, global::DslNet.Init.XavierUniform,
+            gain: 1, std: 0.01, global::DslNet.FanMode.In, random);
     }
 
     /// <summary>
@@ -106,7 +109,8 @@ partial class GlobalNet : global::DslNet.INetwork, global::DslNet.Devices.IDevic
         if (device.Equals(global::DslNet.Device.Cpu)) return;
         CreateDeviceNetwork(device, precision, ref _device);
         if (_device is null)
-            throw new global::DslNet.DeviceUnavailableException("GlobalNet was compiled without ILGPU, so it has no device path; reference the ILGPU package (DslNet.Runtime brings it).");
+            throw new global::DslNet.DeviceUnavailableException("GlobalNet was compiled without ILGPU, so it has no device path; " +
+                "reference the ILGPU package (DslNet.Runtime brings it).");
         _device.SyncToDevice(_parameters, _runningStatistics);
     }
 

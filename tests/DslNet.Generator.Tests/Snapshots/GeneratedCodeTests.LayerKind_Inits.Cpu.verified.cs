@@ -16,7 +16,10 @@ namespace Models
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets) =>
             TrainStep(inputs, targets, lossScale: 1f);
 
-        /// <summary>A training step whose gradients are multiplied by <paramref name="lossScale"/> (dynamic loss scaling); returns the unscaled loss.</summary>
+        /// <summary>
+        /// A training step whose gradients are multiplied by <paramref name="lossScale"/> (dynamic loss scaling);
+        /// returns the unscaled loss.
+        /// </summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)
         {
             var rows = global::DslNet.NetworkArguments.Rows(nameof(InitNet), InputSize, inputs, OutputSize, targets);
@@ -26,44 +29,52 @@ namespace Models
             var watch = gather || _monitor.DetectAnomalies;
 
             XuForward(inputs, rows);
-            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows), Layout.XuUnits, gather);
-            XnForward(Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows), Layout.XnUnits, gather);
-            HnForward(Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows), Layout.HnUnits, gather);
-            HuForward(Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(3, _stepCount, Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows), Layout.HuUnits, gather);
-            NForward(Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(4, _stepCount, Workspace(Layout.NOutputPerRow, Layout.NUnits, rows), Layout.NUnits, gather);
-            OForward(Workspace(Layout.NOutputPerRow, Layout.NUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(5, _stepCount, Workspace(Layout.OOutputPerRow, Layout.OUnits, rows), Layout.OUnits, gather);
-            AForward(Workspace(Layout.OOutputPerRow, Layout.OUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(6, _stepCount, Workspace(Layout.AOutputPerRow, Layout.AUnits, rows), Layout.AUnits, gather);
-            ZForward(Workspace(Layout.AOutputPerRow, Layout.AUnits, rows), rows);
-            if (watch) _monitor.RecordOutput(7, _stepCount, Workspace(Layout.ZOutputPerRow, Layout.ZUnits, rows), Layout.ZUnits, gather);
+            if (watch) _monitor.RecordOutput(0, _stepCount, XuRegions(rows).Output, Layout.XuUnits, gather);
+            XnForward(XuRegions(rows).Output, rows);
+            if (watch) _monitor.RecordOutput(1, _stepCount, XnRegions(rows).Output, Layout.XnUnits, gather);
+            HnForward(XnRegions(rows).Output, rows);
+            if (watch) _monitor.RecordOutput(2, _stepCount, HnRegions(rows).Output, Layout.HnUnits, gather);
+            HuForward(HnRegions(rows).Output, rows);
+            if (watch) _monitor.RecordOutput(3, _stepCount, HuRegions(rows).Output, Layout.HuUnits, gather);
+            NForward(HuRegions(rows).Output, rows);
+            if (watch) _monitor.RecordOutput(4, _stepCount, NRegions(rows).Output, Layout.NUnits, gather);
+            OForward(NRegions(rows).Output, rows);
+            if (watch) _monitor.RecordOutput(5, _stepCount, ORegions(rows).Output, Layout.OUnits, gather);
+            AForward(ORegions(rows).Output, rows);
+            if (watch) _monitor.RecordOutput(6, _stepCount, ARegions(rows).Output, Layout.AUnits, gather);
+            ZForward(ARegions(rows).Output, rows);
+            if (watch) _monitor.RecordOutput(7, _stepCount, ZRegions(rows).Output, Layout.ZUnits, gather);
 
-            var lossGradient = Workspace(Layout.ZGradientPerRow, Layout.ZUnits, rows);
-            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.ZOutputPerRow, Layout.ZUnits, rows), targets, lossGradient);
+            var lossGradient = ZRegions(rows).Gradient;
+            var loss = CpuKernels.Losses.MeanSquaredError(ZRegions(rows).Output, targets, lossGradient);
             if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
             // Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.
             RoundToStorage(lossGradient);
 
-            ZBackward(Workspace(Layout.AOutputPerRow, Layout.AUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(7, _stepCount, Workspace(Layout.ZGradientPerRow, Layout.ZUnits, rows));
-            ABackward(Workspace(Layout.OOutputPerRow, Layout.OUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(6, _stepCount, Workspace(Layout.AGradientPerRow, Layout.AUnits, rows));
-            OBackward(Workspace(Layout.NOutputPerRow, Layout.NUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(5, _stepCount, Workspace(Layout.OGradientPerRow, Layout.OUnits, rows));
-            NBackward(Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(4, _stepCount, Workspace(Layout.NGradientPerRow, Layout.NUnits, rows));
-            HuBackward(Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, Workspace(Layout.HuGradientPerRow, Layout.HuUnits, rows));
-            HnBackward(Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.HnGradientPerRow, Layout.HnUnits, rows));
-            XnBackward(Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.XnGradientPerRow, Layout.XnUnits, rows));
+            // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
+            ZBackward(ARegions(rows).Output, rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(7, _stepCount, ZRegions(rows).Gradient);
+            ZBackwardInput(rows);
+            ABackward(ORegions(rows).Output, rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(6, _stepCount, ARegions(rows).Gradient);
+            ABackwardInput(rows);
+            OBackward(NRegions(rows).Output, rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(5, _stepCount, ORegions(rows).Gradient);
+            OBackwardInput(rows);
+            NBackward(HuRegions(rows).Output, rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(4, _stepCount, NRegions(rows).Gradient);
+            NBackwardInput(rows);
+            HuBackward(HnRegions(rows).Output, rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, HuRegions(rows).Gradient);
+            HuBackwardInput(rows);
+            HnBackward(XnRegions(rows).Output, rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, HnRegions(rows).Gradient);
+            HnBackwardInput(rows);
+            XnBackward(XuRegions(rows).Output, rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, XnRegions(rows).Gradient);
+            XnBackwardInput(rows);
             XuBackward(inputs, rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.XuGradientPerRow, Layout.XuUnits, rows));
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, XuRegions(rows).Gradient);
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;
@@ -80,21 +91,22 @@ namespace Models
             for (var start = 0; start < rows; start += InferenceChunkRows)
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-                CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);
+                CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize,
+                    outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);
             }
         }
 
         // One share of a batch (InferenceSplit runs the shares on the kernel threads): workspace rows [firstRow, firstRow + rows).
         void CpuKernels.IRowInference.InferRows(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, int firstRow)
         {
-            XuInference(inputs, Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows, firstRow), rows);
-            XnInference(Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows, firstRow), Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows, firstRow), rows);
-            HnInference(Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows, firstRow), Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows, firstRow), rows);
-            HuInference(Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows, firstRow), Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows, firstRow), rows);
-            NInference(Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows, firstRow), Workspace(Layout.NOutputPerRow, Layout.NUnits, rows, firstRow), rows);
-            OInference(Workspace(Layout.NOutputPerRow, Layout.NUnits, rows, firstRow), Workspace(Layout.OOutputPerRow, Layout.OUnits, rows, firstRow), rows);
-            AInference(Workspace(Layout.OOutputPerRow, Layout.OUnits, rows, firstRow), Workspace(Layout.AOutputPerRow, Layout.AUnits, rows, firstRow), rows);
-            ZInference(Workspace(Layout.AOutputPerRow, Layout.AUnits, rows, firstRow), outputs, rows);
+            XuInference(inputs, XuRegions(rows, firstRow).Output, rows);
+            XnInference(XuRegions(rows, firstRow).Output, XnRegions(rows, firstRow).Output, rows);
+            HnInference(XnRegions(rows, firstRow).Output, HnRegions(rows, firstRow).Output, rows);
+            HuInference(HnRegions(rows, firstRow).Output, HuRegions(rows, firstRow).Output, rows);
+            NInference(HuRegions(rows, firstRow).Output, NRegions(rows, firstRow).Output, rows);
+            OInference(NRegions(rows, firstRow).Output, ORegions(rows, firstRow).Output, rows);
+            AInference(ORegions(rows, firstRow).Output, ARegions(rows, firstRow).Output, rows);
+            ZInference(ARegions(rows, firstRow).Output, outputs, rows);
         }
 
         // Eval-mode BatchNorm is an affine map per feature, folded into each block's GEMM epilogue.
@@ -113,233 +125,410 @@ namespace Models
             for (var start = 0; start < rows; start += InferenceChunkRows)
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-                var logits = Workspace(Layout.ZOutputPerRow, Layout.ZUnits, count);
+                var logits = Workspace(Layout.ZOutputOffset, Layout.ZUnits, count);
                 CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, logits, OutputSize, count);
-                total += (double)CpuKernels.Losses.MeanSquaredError(logits, targets.Slice(start * OutputSize, count * OutputSize), global::System.Span<float>.Empty) * count;
+                var chunkTargets = targets.Slice(start * OutputSize, count * OutputSize);
+                var chunkLoss = CpuKernels.Losses.MeanSquaredError(logits, chunkTargets, global::System.Span<float>.Empty);
+                total += (double)chunkLoss * count;
             }
             return (float)(total / rows);
         }
 
         // ── Xu: Dense(8 → 8), Tanh ──
 
+        /// <summary>Xu's regions of the workspace for these rows.</summary>
+        private BlockRegions XuRegions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.XuPreActivationOffset, Layout.XuUnits, rows, firstRow),
+            output: Workspace(Layout.XuOutputOffset, Layout.XuUnits, rows, firstRow),
+            gradient: Workspace(Layout.XuGradientOffset, Layout.XuUnits, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: default,
+            shortcut: default);
+
         private void XuForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.XuPreActivationPerRow, Layout.XuUnits, rows);
-            var output = Workspace(Layout.XuOutputPerRow, Layout.XuUnits, rows);
-            CpuKernels.Dense.Forward(input, _xu.Weight.Span, _xu.Bias!.Span, preActivation, output, rows, Layout.XuInputs, Layout.XuUnits, default(CpuKernels.Tanh), CpuKernels.Dropout.None);
+            var regions = XuRegions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _xu.Weight.Span, _xu.Bias!.Span,
+                preActivation, output, rows, Layout.XuInputs, Layout.XuUnits,
+                default(CpuKernels.Tanh), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void XuBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.XuGradientPerRow, Layout.XuUnits, rows);
+            var regions = XuRegions(rows);
+            var gradient = regions.Gradient;
             // gradient already holds dL/dpreActivation: Xn's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
-            CpuKernels.Dense.BackwardWeights(gradient, input, _xu.WeightGradient.Span, _xu.BiasGradient!.Span, rows, Layout.XuInputs, Layout.XuUnits);
+            CpuKernels.Dense.BackwardWeights(gradient, input, _xu.WeightGradient.Span, _xu.BiasGradient!.Span,
+                rows, Layout.XuInputs, Layout.XuUnits);
         }
 
         private void XuInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _xu.Weight.Span, _xu.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.XuInputs, Layout.XuUnits, default(CpuKernels.Tanh));
+            CpuKernels.Dense.ForwardInference(input, _xu.Weight.Span, _xu.Bias!.Span,
+                scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.XuInputs, Layout.XuUnits, default(CpuKernels.Tanh));
             RoundToStorage(output);
         }
 
         // ── Xn: Dense(8 → 8), Sigmoid ──
 
+        /// <summary>Xn's regions of the workspace for these rows.</summary>
+        private BlockRegions XnRegions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.XnPreActivationOffset, Layout.XnUnits, rows, firstRow),
+            output: Workspace(Layout.XnOutputOffset, Layout.XnUnits, rows, firstRow),
+            gradient: Workspace(Layout.XnGradientOffset, Layout.XnUnits, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: default,
+            shortcut: default);
+
         private void XnForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.XnPreActivationPerRow, Layout.XnUnits, rows);
-            var output = Workspace(Layout.XnOutputPerRow, Layout.XnUnits, rows);
-            CpuKernels.Dense.Forward(input, _xn.Weight.Span, _xn.Bias!.Span, preActivation, output, rows, Layout.XnInputs, Layout.XnUnits, default(CpuKernels.Sigmoid), CpuKernels.Dropout.None);
+            var regions = XnRegions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _xn.Weight.Span, _xn.Bias!.Span,
+                preActivation, output, rows, Layout.XnInputs, Layout.XnUnits,
+                default(CpuKernels.Sigmoid), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void XnBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.XnGradientPerRow, Layout.XnUnits, rows);
+            var regions = XnRegions(rows);
+            var gradient = regions.Gradient;
             // gradient already holds dL/dpreActivation: Hn's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
-            CpuKernels.Dense.BackwardWeights(gradient, input, _xn.WeightGradient.Span, _xn.BiasGradient!.Span, rows, Layout.XnInputs, Layout.XnUnits);
-            var previousGradient = Workspace(Layout.XuGradientPerRow, Layout.XuUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _xn.Weight.Span, previousGradient,
-                Workspace(Layout.XuPreActivationPerRow, Layout.XuUnits, rows), rows, Layout.XnInputs, Layout.XnUnits, default(CpuKernels.Tanh), CpuKernels.Dropout.None);
-            RoundToStorage(previousGradient);
+            CpuKernels.Dense.BackwardWeights(gradient, input, _xn.WeightGradient.Span, _xn.BiasGradient!.Span,
+                rows, Layout.XnInputs, Layout.XnUnits);
+        }
+
+        private void XnBackwardInput(int rows)
+        {
+            var gradient = XnRegions(rows).Gradient;
+            var inputGradient = XuRegions(rows).Gradient;
+            // Xu's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _xn.Weight.Span, inputGradient,
+                XuRegions(rows).PreActivation, rows, Layout.XnInputs, Layout.XnUnits,
+                default(CpuKernels.Tanh), CpuKernels.Dropout.None);
+            RoundToStorage(inputGradient);
         }
 
         private void XnInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _xn.Weight.Span, _xn.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.XnInputs, Layout.XnUnits, default(CpuKernels.Sigmoid));
+            CpuKernels.Dense.ForwardInference(input, _xn.Weight.Span, _xn.Bias!.Span,
+                scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.XnInputs, Layout.XnUnits, default(CpuKernels.Sigmoid));
             RoundToStorage(output);
         }
 
         // ── Hn: Dense(8 → 8), Relu ──
 
+        /// <summary>Hn's regions of the workspace for these rows.</summary>
+        private BlockRegions HnRegions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.HnPreActivationOffset, Layout.HnUnits, rows, firstRow),
+            output: Workspace(Layout.HnOutputOffset, Layout.HnUnits, rows, firstRow),
+            gradient: Workspace(Layout.HnGradientOffset, Layout.HnUnits, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: default,
+            shortcut: default);
+
         private void HnForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.HnPreActivationPerRow, Layout.HnUnits, rows);
-            var output = Workspace(Layout.HnOutputPerRow, Layout.HnUnits, rows);
-            CpuKernels.Dense.Forward(input, _hn.Weight.Span, _hn.Bias!.Span, preActivation, output, rows, Layout.HnInputs, Layout.HnUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            var regions = HnRegions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _hn.Weight.Span, _hn.Bias!.Span,
+                preActivation, output, rows, Layout.HnInputs, Layout.HnUnits,
+                default(CpuKernels.Relu), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void HnBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.HnGradientPerRow, Layout.HnUnits, rows);
+            var regions = HnRegions(rows);
+            var gradient = regions.Gradient;
             // gradient already holds dL/dpreActivation: Hu's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
-            CpuKernels.Dense.BackwardWeights(gradient, input, _hn.WeightGradient.Span, _hn.BiasGradient!.Span, rows, Layout.HnInputs, Layout.HnUnits);
-            var previousGradient = Workspace(Layout.XnGradientPerRow, Layout.XnUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _hn.Weight.Span, previousGradient,
-                Workspace(Layout.XnPreActivationPerRow, Layout.XnUnits, rows), rows, Layout.HnInputs, Layout.HnUnits, default(CpuKernels.Sigmoid), CpuKernels.Dropout.None);
-            RoundToStorage(previousGradient);
+            CpuKernels.Dense.BackwardWeights(gradient, input, _hn.WeightGradient.Span, _hn.BiasGradient!.Span,
+                rows, Layout.HnInputs, Layout.HnUnits);
+        }
+
+        private void HnBackwardInput(int rows)
+        {
+            var gradient = HnRegions(rows).Gradient;
+            var inputGradient = XnRegions(rows).Gradient;
+            // Xn's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _hn.Weight.Span, inputGradient,
+                XnRegions(rows).PreActivation, rows, Layout.HnInputs, Layout.HnUnits,
+                default(CpuKernels.Sigmoid), CpuKernels.Dropout.None);
+            RoundToStorage(inputGradient);
         }
 
         private void HnInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hn.Weight.Span, _hn.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.HnInputs, Layout.HnUnits, default(CpuKernels.Relu));
+            CpuKernels.Dense.ForwardInference(input, _hn.Weight.Span, _hn.Bias!.Span,
+                scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.HnInputs, Layout.HnUnits, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
 
         // ── Hu: Dense(8 → 8), LeakyRelu(0.01) ──
 
+        /// <summary>Hu's regions of the workspace for these rows.</summary>
+        private BlockRegions HuRegions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.HuPreActivationOffset, Layout.HuUnits, rows, firstRow),
+            output: Workspace(Layout.HuOutputOffset, Layout.HuUnits, rows, firstRow),
+            gradient: Workspace(Layout.HuGradientOffset, Layout.HuUnits, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: default,
+            shortcut: default);
+
         private void HuForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.HuPreActivationPerRow, Layout.HuUnits, rows);
-            var output = Workspace(Layout.HuOutputPerRow, Layout.HuUnits, rows);
-            CpuKernels.Dense.Forward(input, _hu.Weight.Span, _hu.Bias!.Span, preActivation, output, rows, Layout.HuInputs, Layout.HuUnits, new CpuKernels.LeakyRelu(0.01f), CpuKernels.Dropout.None);
+            var regions = HuRegions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _hu.Weight.Span, _hu.Bias!.Span,
+                preActivation, output, rows, Layout.HuInputs, Layout.HuUnits,
+                new CpuKernels.LeakyRelu(0.01f), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void HuBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.HuGradientPerRow, Layout.HuUnits, rows);
+            var regions = HuRegions(rows);
+            var gradient = regions.Gradient;
             // gradient already holds dL/dpreActivation: N's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
-            CpuKernels.Dense.BackwardWeights(gradient, input, _hu.WeightGradient.Span, _hu.BiasGradient!.Span, rows, Layout.HuInputs, Layout.HuUnits);
-            var previousGradient = Workspace(Layout.HnGradientPerRow, Layout.HnUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _hu.Weight.Span, previousGradient,
-                Workspace(Layout.HnPreActivationPerRow, Layout.HnUnits, rows), rows, Layout.HuInputs, Layout.HuUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
-            RoundToStorage(previousGradient);
+            CpuKernels.Dense.BackwardWeights(gradient, input, _hu.WeightGradient.Span, _hu.BiasGradient!.Span,
+                rows, Layout.HuInputs, Layout.HuUnits);
+        }
+
+        private void HuBackwardInput(int rows)
+        {
+            var gradient = HuRegions(rows).Gradient;
+            var inputGradient = HnRegions(rows).Gradient;
+            // Hn's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _hu.Weight.Span, inputGradient,
+                HnRegions(rows).PreActivation, rows, Layout.HuInputs, Layout.HuUnits,
+                default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(inputGradient);
         }
 
         private void HuInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hu.Weight.Span, _hu.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.HuInputs, Layout.HuUnits, new CpuKernels.LeakyRelu(0.01f));
+            CpuKernels.Dense.ForwardInference(input, _hu.Weight.Span, _hu.Bias!.Span,
+                scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.HuInputs, Layout.HuUnits, new CpuKernels.LeakyRelu(0.01f));
             RoundToStorage(output);
         }
 
         // ── N: Dense(8 → 8) ──
 
+        /// <summary>N's regions of the workspace for these rows.</summary>
+        private BlockRegions NRegions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.NPreActivationOffset, Layout.NUnits, rows, firstRow),
+            output: Workspace(Layout.NOutputOffset, Layout.NUnits, rows, firstRow),
+            gradient: Workspace(Layout.NGradientOffset, Layout.NUnits, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: default,
+            shortcut: default);
+
         private void NForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.NPreActivationPerRow, Layout.NUnits, rows);
-            var output = Workspace(Layout.NOutputPerRow, Layout.NUnits, rows);
-            CpuKernels.Dense.Forward(input, _n.Weight.Span, _n.Bias!.Span, preActivation, output, rows, Layout.NInputs, Layout.NUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var regions = NRegions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _n.Weight.Span, _n.Bias!.Span,
+                preActivation, output, rows, Layout.NInputs, Layout.NUnits,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void NBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.NGradientPerRow, Layout.NUnits, rows);
-            CpuKernels.Dense.BackwardWeights(gradient, input, _n.WeightGradient.Span, _n.BiasGradient!.Span, rows, Layout.NInputs, Layout.NUnits);
-            var previousGradient = Workspace(Layout.HuGradientPerRow, Layout.HuUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _n.Weight.Span, previousGradient,
-                Workspace(Layout.HuPreActivationPerRow, Layout.HuUnits, rows), rows, Layout.NInputs, Layout.NUnits, new CpuKernels.LeakyRelu(0.01f), CpuKernels.Dropout.None);
-            RoundToStorage(previousGradient);
+            var regions = NRegions(rows);
+            var gradient = regions.Gradient;
+            CpuKernels.Dense.BackwardWeights(gradient, input, _n.WeightGradient.Span, _n.BiasGradient!.Span,
+                rows, Layout.NInputs, Layout.NUnits);
+        }
+
+        private void NBackwardInput(int rows)
+        {
+            var gradient = NRegions(rows).Gradient;
+            var inputGradient = HuRegions(rows).Gradient;
+            // Hu's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _n.Weight.Span, inputGradient,
+                HuRegions(rows).PreActivation, rows, Layout.NInputs, Layout.NUnits,
+                new CpuKernels.LeakyRelu(0.01f), CpuKernels.Dropout.None);
+            RoundToStorage(inputGradient);
         }
 
         private void NInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _n.Weight.Span, _n.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.NInputs, Layout.NUnits, default(CpuKernels.Identity));
+            CpuKernels.Dense.ForwardInference(input, _n.Weight.Span, _n.Bias!.Span,
+                scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.NInputs, Layout.NUnits, default(CpuKernels.Identity));
             RoundToStorage(output);
         }
 
         // ── O: Dense(8 → 8), Relu ──
 
+        /// <summary>O's regions of the workspace for these rows.</summary>
+        private BlockRegions ORegions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.OPreActivationOffset, Layout.OUnits, rows, firstRow),
+            output: Workspace(Layout.OOutputOffset, Layout.OUnits, rows, firstRow),
+            gradient: Workspace(Layout.OGradientOffset, Layout.OUnits, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: default,
+            shortcut: default);
+
         private void OForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.OPreActivationPerRow, Layout.OUnits, rows);
-            var output = Workspace(Layout.OOutputPerRow, Layout.OUnits, rows);
-            CpuKernels.Dense.Forward(input, _o.Weight.Span, _o.Bias!.Span, preActivation, output, rows, Layout.OInputs, Layout.OUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            var regions = ORegions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _o.Weight.Span, _o.Bias!.Span,
+                preActivation, output, rows, Layout.OInputs, Layout.OUnits,
+                default(CpuKernels.Relu), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void OBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.OGradientPerRow, Layout.OUnits, rows);
+            var regions = ORegions(rows);
+            var gradient = regions.Gradient;
             // gradient already holds dL/dpreActivation: A's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
-            CpuKernels.Dense.BackwardWeights(gradient, input, _o.WeightGradient.Span, _o.BiasGradient!.Span, rows, Layout.OInputs, Layout.OUnits);
-            var previousGradient = Workspace(Layout.NGradientPerRow, Layout.NUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _o.Weight.Span, previousGradient, rows, Layout.OInputs, Layout.OUnits);
-            RoundToStorage(previousGradient);
+            CpuKernels.Dense.BackwardWeights(gradient, input, _o.WeightGradient.Span, _o.BiasGradient!.Span,
+                rows, Layout.OInputs, Layout.OUnits);
+        }
+
+        private void OBackwardInput(int rows)
+        {
+            var gradient = ORegions(rows).Gradient;
+            var inputGradient = NRegions(rows).Gradient;
+            CpuKernels.Dense.BackwardInput(gradient, _o.Weight.Span, inputGradient, rows, Layout.OInputs, Layout.OUnits, accumulate: false);
+            RoundToStorage(inputGradient);
         }
 
         private void OInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _o.Weight.Span, _o.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.OInputs, Layout.OUnits, default(CpuKernels.Relu));
+            CpuKernels.Dense.ForwardInference(input, _o.Weight.Span, _o.Bias!.Span,
+                scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.OInputs, Layout.OUnits, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
 
         // ── A: Dense(8 → 8), Relu ──
 
+        /// <summary>A's regions of the workspace for these rows.</summary>
+        private BlockRegions ARegions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.APreActivationOffset, Layout.AUnits, rows, firstRow),
+            output: Workspace(Layout.AOutputOffset, Layout.AUnits, rows, firstRow),
+            gradient: Workspace(Layout.AGradientOffset, Layout.AUnits, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: default,
+            shortcut: default);
+
         private void AForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.APreActivationPerRow, Layout.AUnits, rows);
-            var output = Workspace(Layout.AOutputPerRow, Layout.AUnits, rows);
-            CpuKernels.Dense.Forward(input, _a.Weight.Span, _a.Bias!.Span, preActivation, output, rows, Layout.AInputs, Layout.AUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            var regions = ARegions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _a.Weight.Span, _a.Bias!.Span,
+                preActivation, output, rows, Layout.AInputs, Layout.AUnits,
+                default(CpuKernels.Relu), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void ABackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.AGradientPerRow, Layout.AUnits, rows);
+            var regions = ARegions(rows);
+            var gradient = regions.Gradient;
             // gradient already holds dL/dpreActivation: Z's input-gradient GEMM applied this block's
             // dropout and activation backward in its epilogue.
-            CpuKernels.Dense.BackwardWeights(gradient, input, _a.WeightGradient.Span, _a.BiasGradient!.Span, rows, Layout.AInputs, Layout.AUnits);
-            var previousGradient = Workspace(Layout.OGradientPerRow, Layout.OUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _a.Weight.Span, previousGradient,
-                Workspace(Layout.OPreActivationPerRow, Layout.OUnits, rows), rows, Layout.AInputs, Layout.AUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
-            RoundToStorage(previousGradient);
+            CpuKernels.Dense.BackwardWeights(gradient, input, _a.WeightGradient.Span, _a.BiasGradient!.Span,
+                rows, Layout.AInputs, Layout.AUnits);
+        }
+
+        private void ABackwardInput(int rows)
+        {
+            var gradient = ARegions(rows).Gradient;
+            var inputGradient = ORegions(rows).Gradient;
+            // O's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _a.Weight.Span, inputGradient,
+                ORegions(rows).PreActivation, rows, Layout.AInputs, Layout.AUnits,
+                default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(inputGradient);
         }
 
         private void AInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _a.Weight.Span, _a.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.AInputs, Layout.AUnits, default(CpuKernels.Relu));
+            CpuKernels.Dense.ForwardInference(input, _a.Weight.Span, _a.Bias!.Span,
+                scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.AInputs, Layout.AUnits, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
 
         // ── Z: Dense(8 → 1) ──
 
+        /// <summary>Z's regions of the workspace for these rows.</summary>
+        private BlockRegions ZRegions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.ZPreActivationOffset, Layout.ZUnits, rows, firstRow),
+            output: Workspace(Layout.ZOutputOffset, Layout.ZUnits, rows, firstRow),
+            gradient: Workspace(Layout.ZGradientOffset, Layout.ZUnits, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: default,
+            shortcut: default);
+
         private void ZForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.ZPreActivationPerRow, Layout.ZUnits, rows);
-            var output = Workspace(Layout.ZOutputPerRow, Layout.ZUnits, rows);
-            CpuKernels.Dense.Forward(input, _z.Weight.Span, _z.Bias!.Span, preActivation, output, rows, Layout.ZInputs, Layout.ZUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var regions = ZRegions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _z.Weight.Span, _z.Bias!.Span,
+                preActivation, output, rows, Layout.ZInputs, Layout.ZUnits,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void ZBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.ZGradientPerRow, Layout.ZUnits, rows);
-            CpuKernels.Dense.BackwardWeights(gradient, input, _z.WeightGradient.Span, _z.BiasGradient!.Span, rows, Layout.ZInputs, Layout.ZUnits);
-            var previousGradient = Workspace(Layout.AGradientPerRow, Layout.AUnits, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _z.Weight.Span, previousGradient,
-                Workspace(Layout.APreActivationPerRow, Layout.AUnits, rows), rows, Layout.ZInputs, Layout.ZUnits, default(CpuKernels.Relu), CpuKernels.Dropout.None);
-            RoundToStorage(previousGradient);
+            var regions = ZRegions(rows);
+            var gradient = regions.Gradient;
+            CpuKernels.Dense.BackwardWeights(gradient, input, _z.WeightGradient.Span, _z.BiasGradient!.Span,
+                rows, Layout.ZInputs, Layout.ZUnits);
+        }
+
+        private void ZBackwardInput(int rows)
+        {
+            var gradient = ZRegions(rows).Gradient;
+            var inputGradient = ARegions(rows).Gradient;
+            // A's dropout and activation backward run in this GEMM's epilogue: inputGradient becomes its dL/dpreActivation.
+            CpuKernels.Dense.BackwardInput(gradient, _z.Weight.Span, inputGradient,
+                ARegions(rows).PreActivation, rows, Layout.ZInputs, Layout.ZUnits,
+                default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            RoundToStorage(inputGradient);
         }
 
         private void ZInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _z.Weight.Span, _z.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.ZInputs, Layout.ZUnits, default(CpuKernels.Identity));
+            CpuKernels.Dense.ForwardInference(input, _z.Weight.Span, _z.Bias!.Span,
+                scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.ZInputs, Layout.ZUnits, default(CpuKernels.Identity));
             RoundToStorage(output);
         }
 
@@ -354,6 +543,32 @@ namespace Models
             new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity + firstRow * width, rows * width);
 
         private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);
+
+        /// <summary>
+        /// One block's regions of the workspace for a range of rows, by name (llm.c's per-layer activation struct): the Dense
+        /// output before the activation (x̂ after a normalization), the block's output and its gradient, the per-row
+        /// normalization statistics, the dropout mask bits and a projection shortcut's output. Absent pieces are empty.
+        /// </summary>
+        private readonly ref struct BlockRegions
+        {
+            public readonly global::System.Span<float> PreActivation;
+            public readonly global::System.Span<float> Output;
+            public readonly global::System.Span<float> Gradient;
+            public readonly global::System.Span<float> RowStatistics;
+            public readonly global::System.Span<float> DropoutMask;
+            public readonly global::System.Span<float> Shortcut;
+
+            public BlockRegions(global::System.Span<float> preActivation, global::System.Span<float> output, global::System.Span<float> gradient,
+                global::System.Span<float> rowStatistics, global::System.Span<float> dropoutMask, global::System.Span<float> shortcut)
+            {
+                PreActivation = preActivation;
+                Output = output;
+                Gradient = gradient;
+                RowStatistics = rowStatistics;
+                DropoutMask = dropoutMask;
+                Shortcut = shortcut;
+            }
+        }
 
         // ── Storage precision ──
         //

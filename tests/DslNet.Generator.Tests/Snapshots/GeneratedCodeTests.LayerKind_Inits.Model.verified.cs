@@ -22,81 +22,82 @@ namespace Models
         private const int InferenceChunkRows = 4096;
 
         // Offsets into the flat buffers. Parameters and Gradients share one layout (PyTorch's state_dict order:
-        // weight [units, inputs], bias, then the normalization's scale and shift). Workspace offsets count floats
-        // per row: a region starts at offset × row capacity and holds rows × width values.
+        // weight [units, inputs], bias, then the normalization's scale and shift). Offsets marked 'per row' are in the
+        // activation workspace and count floats per row: a region starts at offset × row capacity and holds rows × width
+        // values. Offsets marked 'scratch' are in the fixed scratch buffer; the others index Parameters/RunningStatistics.
         private static class Layout
         {
             // Xu: Dense(8 → 8), Tanh
             public const int XuInputs = 8;
             public const int XuUnits = 8;
-            public const int XuWeight = 0;
-            public const int XuBias = 64;
-            public const int XuPreActivationPerRow = 0;
-            public const int XuOutputPerRow = 8;
-            public const int XuGradientPerRow = 16;
+            public const int XuWeightOffset = 0;
+            public const int XuBiasOffset = 64;
+            public const int XuPreActivationOffset = 0; // per row
+            public const int XuOutputOffset = 8; // per row
+            public const int XuGradientOffset = 16; // per row
 
             // Xn: Dense(8 → 8), Sigmoid
             public const int XnInputs = 8;
             public const int XnUnits = 8;
-            public const int XnWeight = 72;
-            public const int XnBias = 136;
-            public const int XnPreActivationPerRow = 24;
-            public const int XnOutputPerRow = 32;
-            public const int XnGradientPerRow = 40;
+            public const int XnWeightOffset = 72;
+            public const int XnBiasOffset = 136;
+            public const int XnPreActivationOffset = 24; // per row
+            public const int XnOutputOffset = 32; // per row
+            public const int XnGradientOffset = 40; // per row
 
             // Hn: Dense(8 → 8), Relu
             public const int HnInputs = 8;
             public const int HnUnits = 8;
-            public const int HnWeight = 144;
-            public const int HnBias = 208;
-            public const int HnPreActivationPerRow = 48;
-            public const int HnOutputPerRow = 56;
-            public const int HnGradientPerRow = 64;
+            public const int HnWeightOffset = 144;
+            public const int HnBiasOffset = 208;
+            public const int HnPreActivationOffset = 48; // per row
+            public const int HnOutputOffset = 56; // per row
+            public const int HnGradientOffset = 64; // per row
 
             // Hu: Dense(8 → 8), LeakyRelu(0.01)
             public const int HuInputs = 8;
             public const int HuUnits = 8;
-            public const int HuWeight = 216;
-            public const int HuBias = 280;
-            public const int HuPreActivationPerRow = 72;
-            public const int HuOutputPerRow = 80;
-            public const int HuGradientPerRow = 88;
+            public const int HuWeightOffset = 216;
+            public const int HuBiasOffset = 280;
+            public const int HuPreActivationOffset = 72; // per row
+            public const int HuOutputOffset = 80; // per row
+            public const int HuGradientOffset = 88; // per row
 
             // N: Dense(8 → 8)
             public const int NInputs = 8;
             public const int NUnits = 8;
-            public const int NWeight = 288;
-            public const int NBias = 352;
-            public const int NPreActivationPerRow = 96;
-            public const int NOutputPerRow = 104;
-            public const int NGradientPerRow = 112;
+            public const int NWeightOffset = 288;
+            public const int NBiasOffset = 352;
+            public const int NPreActivationOffset = 96; // per row
+            public const int NOutputOffset = 104; // per row
+            public const int NGradientOffset = 112; // per row
 
             // O: Dense(8 → 8), Relu
             public const int OInputs = 8;
             public const int OUnits = 8;
-            public const int OWeight = 360;
-            public const int OBias = 424;
-            public const int OPreActivationPerRow = 120;
-            public const int OOutputPerRow = 128;
-            public const int OGradientPerRow = 136;
+            public const int OWeightOffset = 360;
+            public const int OBiasOffset = 424;
+            public const int OPreActivationOffset = 120; // per row
+            public const int OOutputOffset = 128; // per row
+            public const int OGradientOffset = 136; // per row
 
             // A: Dense(8 → 8), Relu
             public const int AInputs = 8;
             public const int AUnits = 8;
-            public const int AWeight = 432;
-            public const int ABias = 496;
-            public const int APreActivationPerRow = 144;
-            public const int AOutputPerRow = 152;
-            public const int AGradientPerRow = 160;
+            public const int AWeightOffset = 432;
+            public const int ABiasOffset = 496;
+            public const int APreActivationOffset = 144; // per row
+            public const int AOutputOffset = 152; // per row
+            public const int AGradientOffset = 160; // per row
 
             // Z: Dense(8 → 1)
             public const int ZInputs = 8;
             public const int ZUnits = 1;
-            public const int ZWeight = 504;
-            public const int ZBias = 512;
-            public const int ZPreActivationPerRow = 168;
-            public const int ZOutputPerRow = 169;
-            public const int ZGradientPerRow = 170;
+            public const int ZWeightOffset = 504;
+            public const int ZBiasOffset = 512;
+            public const int ZPreActivationOffset = 168; // per row
+            public const int ZOutputOffset = 169; // per row
+            public const int ZGradientOffset = 170; // per row
 
             public const int ActivationsPerRow = 171;
             public const int ScratchLength = 0;
@@ -104,22 +105,22 @@ namespace Models
 
         private static readonly global::DslNet.TensorSlot[] ParameterSlots =
         {
-            new("Xu.Weight", global::DslNet.ParameterKind.Weight, Layout.XuWeight, new[] { 8, 8 }),
-            new("Xu.Bias", global::DslNet.ParameterKind.Bias, Layout.XuBias, new[] { 8 }),
-            new("Xn.Weight", global::DslNet.ParameterKind.Weight, Layout.XnWeight, new[] { 8, 8 }),
-            new("Xn.Bias", global::DslNet.ParameterKind.Bias, Layout.XnBias, new[] { 8 }),
-            new("Hn.Weight", global::DslNet.ParameterKind.Weight, Layout.HnWeight, new[] { 8, 8 }),
-            new("Hn.Bias", global::DslNet.ParameterKind.Bias, Layout.HnBias, new[] { 8 }),
-            new("Hu.Weight", global::DslNet.ParameterKind.Weight, Layout.HuWeight, new[] { 8, 8 }),
-            new("Hu.Bias", global::DslNet.ParameterKind.Bias, Layout.HuBias, new[] { 8 }),
-            new("N.Weight", global::DslNet.ParameterKind.Weight, Layout.NWeight, new[] { 8, 8 }),
-            new("N.Bias", global::DslNet.ParameterKind.Bias, Layout.NBias, new[] { 8 }),
-            new("O.Weight", global::DslNet.ParameterKind.Weight, Layout.OWeight, new[] { 8, 8 }),
-            new("O.Bias", global::DslNet.ParameterKind.Bias, Layout.OBias, new[] { 8 }),
-            new("A.Weight", global::DslNet.ParameterKind.Weight, Layout.AWeight, new[] { 8, 8 }),
-            new("A.Bias", global::DslNet.ParameterKind.Bias, Layout.ABias, new[] { 8 }),
-            new("Z.Weight", global::DslNet.ParameterKind.Weight, Layout.ZWeight, new[] { 1, 8 }),
-            new("Z.Bias", global::DslNet.ParameterKind.Bias, Layout.ZBias, new[] { 1 }),
+            new("Xu.Weight", global::DslNet.ParameterKind.Weight, Layout.XuWeightOffset, new[] { 8, 8 }),
+            new("Xu.Bias", global::DslNet.ParameterKind.Bias, Layout.XuBiasOffset, new[] { 8 }),
+            new("Xn.Weight", global::DslNet.ParameterKind.Weight, Layout.XnWeightOffset, new[] { 8, 8 }),
+            new("Xn.Bias", global::DslNet.ParameterKind.Bias, Layout.XnBiasOffset, new[] { 8 }),
+            new("Hn.Weight", global::DslNet.ParameterKind.Weight, Layout.HnWeightOffset, new[] { 8, 8 }),
+            new("Hn.Bias", global::DslNet.ParameterKind.Bias, Layout.HnBiasOffset, new[] { 8 }),
+            new("Hu.Weight", global::DslNet.ParameterKind.Weight, Layout.HuWeightOffset, new[] { 8, 8 }),
+            new("Hu.Bias", global::DslNet.ParameterKind.Bias, Layout.HuBiasOffset, new[] { 8 }),
+            new("N.Weight", global::DslNet.ParameterKind.Weight, Layout.NWeightOffset, new[] { 8, 8 }),
+            new("N.Bias", global::DslNet.ParameterKind.Bias, Layout.NBiasOffset, new[] { 8 }),
+            new("O.Weight", global::DslNet.ParameterKind.Weight, Layout.OWeightOffset, new[] { 8, 8 }),
+            new("O.Bias", global::DslNet.ParameterKind.Bias, Layout.OBiasOffset, new[] { 8 }),
+            new("A.Weight", global::DslNet.ParameterKind.Weight, Layout.AWeightOffset, new[] { 8, 8 }),
+            new("A.Bias", global::DslNet.ParameterKind.Bias, Layout.ABiasOffset, new[] { 8 }),
+            new("Z.Weight", global::DslNet.ParameterKind.Weight, Layout.ZWeightOffset, new[] { 1, 8 }),
+            new("Z.Bias", global::DslNet.ParameterKind.Bias, Layout.ZBiasOffset, new[] { 1 }),
         };
 
         private static readonly global::DslNet.TensorSlot[] RunningStatisticSlots =
@@ -161,20 +162,48 @@ namespace Models
             _z = new global::DslNet.DenseBlock("Z", Layout.ZInputs, Layout.ZUnits, _parameters, _runningStatistics);
             _monitor = new global::DslNet.NetworkMonitor(
                 new[] { "Xu", "Xn", "Hn", "Hu", "N", "O", "A", "Z" },
-                new[] { global::DslNet.Saturation.Tanh, global::DslNet.Saturation.Sigmoid, global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None },
-                new[] { Layout.XuUnits, Layout.XnUnits, Layout.HnUnits, Layout.HuUnits, Layout.NUnits, Layout.OUnits, Layout.AUnits, Layout.ZUnits },
+                new[]
+                {
+                    global::DslNet.Saturation.Tanh,
+                    global::DslNet.Saturation.Sigmoid,
+                    global::DslNet.Saturation.None,
+                    global::DslNet.Saturation.None,
+                    global::DslNet.Saturation.None,
+                    global::DslNet.Saturation.None,
+                    global::DslNet.Saturation.None,
+                    global::DslNet.Saturation.None,
+                },
+                new[]
+                {
+                    Layout.XuUnits,
+                    Layout.XnUnits,
+                    Layout.HnUnits,
+                    Layout.HuUnits,
+                    Layout.NUnits,
+                    Layout.OUnits,
+                    Layout.AUnits,
+                    Layout.ZUnits,
+                },
                 _parameters);
 
             // Biases and shifts start at zero (the buffer is zeroed); scales and running variances at one.
             var random = new global::System.Random(seed);
-            global::DslNet.Initializers.Fill(_xu.Weight.Span, Layout.XuUnits, Layout.XuInputs, global::DslNet.Init.XavierUniform, gain: 1, std: 0.01, global::DslNet.FanMode.In, random);
-            global::DslNet.Initializers.Fill(_xn.Weight.Span, Layout.XnUnits, Layout.XnInputs, global::DslNet.Init.XavierNormal, gain: 1, std: 0.01, global::DslNet.FanMode.In, random);
-            global::DslNet.Initializers.Fill(_hn.Weight.Span, Layout.HnUnits, Layout.HnInputs, global::DslNet.Init.HeNormal, gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.Out, random);
-            global::DslNet.Initializers.Fill(_hu.Weight.Span, Layout.HuUnits, Layout.HuInputs, global::DslNet.Init.HeUniform, gain: 1.4141428569978354, std: 0.01, global::DslNet.FanMode.In, random);
-            global::DslNet.Initializers.Fill(_n.Weight.Span, Layout.NUnits, Layout.NInputs, global::DslNet.Init.Normal, gain: 1, std: 0.02, global::DslNet.FanMode.In, random);
-            global::DslNet.Initializers.Fill(_o.Weight.Span, Layout.OUnits, Layout.OInputs, global::DslNet.Init.Orthogonal, gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
-            global::DslNet.Initializers.Fill(_a.Weight.Span, Layout.AUnits, Layout.AInputs, global::DslNet.Init.HeNormal, gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
-            global::DslNet.Initializers.Fill(_z.Weight.Span, Layout.ZUnits, Layout.ZInputs, global::DslNet.Init.Zeros, gain: 1, std: 0.01, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_xu.Weight.Span, Layout.XuUnits, Layout.XuInputs, global::DslNet.Init.XavierUniform,
+                gain: 1, std: 0.01, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_xn.Weight.Span, Layout.XnUnits, Layout.XnInputs, global::DslNet.Init.XavierNormal,
+                gain: 1, std: 0.01, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_hn.Weight.Span, Layout.HnUnits, Layout.HnInputs, global::DslNet.Init.HeNormal,
+                gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.Out, random);
+            global::DslNet.Initializers.Fill(_hu.Weight.Span, Layout.HuUnits, Layout.HuInputs, global::DslNet.Init.HeUniform,
+                gain: 1.4141428569978354, std: 0.01, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_n.Weight.Span, Layout.NUnits, Layout.NInputs, global::DslNet.Init.Normal,
+                gain: 1, std: 0.02, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_o.Weight.Span, Layout.OUnits, Layout.OInputs, global::DslNet.Init.Orthogonal,
+                gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_a.Weight.Span, Layout.AUnits, Layout.AInputs, global::DslNet.Init.HeNormal,
+                gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_z.Weight.Span, Layout.ZUnits, Layout.ZInputs, global::DslNet.Init.Zeros,
+                gain: 1, std: 0.01, global::DslNet.FanMode.In, random);
         }
 
         /// <summary>
@@ -192,7 +221,8 @@ namespace Models
             if (device.Equals(global::DslNet.Device.Cpu)) return;
             CreateDeviceNetwork(device, precision, ref _device);
             if (_device is null)
-                throw new global::DslNet.DeviceUnavailableException("InitNet was compiled without ILGPU, so it has no device path; reference the ILGPU package (DslNet.Runtime brings it).");
+                throw new global::DslNet.DeviceUnavailableException("InitNet was compiled without ILGPU, so it has no device path; " +
+                    "reference the ILGPU package (DslNet.Runtime brings it).");
             _device.SyncToDevice(_parameters, _runningStatistics);
         }
 

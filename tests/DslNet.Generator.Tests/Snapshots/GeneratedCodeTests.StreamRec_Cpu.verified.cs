@@ -16,7 +16,10 @@ namespace StreamRec.Models
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets) =>
             TrainStep(inputs, targets, lossScale: 1f);
 
-        /// <summary>A training step whose gradients are multiplied by <paramref name="lossScale"/> (dynamic loss scaling); returns the unscaled loss.</summary>
+        /// <summary>
+        /// A training step whose gradients are multiplied by <paramref name="lossScale"/> (dynamic loss scaling);
+        /// returns the unscaled loss.
+        /// </summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)
         {
             var rows = global::DslNet.NetworkArguments.Rows(nameof(StreamRecMlp), InputSize, inputs, OutputSize, targets);
@@ -26,28 +29,32 @@ namespace StreamRec.Models
             var watch = gather || _monitor.DetectAnomalies;
 
             Hidden1Forward(inputs, rows);
-            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows), Layout.Hidden1Units, gather);
-            Hidden2Forward(Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows), rows);
-            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), Layout.Hidden2Units, gather);
-            Hidden3Forward(Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), rows);
-            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.Hidden3OutputPerRow, Layout.Hidden3Units, rows), Layout.Hidden3Units, gather);
-            OutputForward(Workspace(Layout.Hidden3OutputPerRow, Layout.Hidden3Units, rows), rows);
-            if (watch) _monitor.RecordOutput(3, _stepCount, Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), Layout.OutputUnits, gather);
+            if (watch) _monitor.RecordOutput(0, _stepCount, Hidden1Regions(rows).Output, Layout.Hidden1Units, gather);
+            Hidden2Forward(Hidden1Regions(rows).Output, rows);
+            if (watch) _monitor.RecordOutput(1, _stepCount, Hidden2Regions(rows).Output, Layout.Hidden2Units, gather);
+            Hidden3Forward(Hidden2Regions(rows).Output, rows);
+            if (watch) _monitor.RecordOutput(2, _stepCount, Hidden3Regions(rows).Output, Layout.Hidden3Units, gather);
+            OutputForward(Hidden3Regions(rows).Output, rows);
+            if (watch) _monitor.RecordOutput(3, _stepCount, OutputRegions(rows).Output, Layout.OutputUnits, gather);
 
-            var lossGradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
-            var loss = CpuKernels.Losses.BinaryCrossEntropyWithLogits(Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows), targets, lossGradient);
+            var lossGradient = OutputRegions(rows).Gradient;
+            var loss = CpuKernels.Losses.BinaryCrossEntropyWithLogits(OutputRegions(rows).Output, targets, lossGradient);
             if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
             // Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.
             RoundToStorage(lossGradient);
 
-            OutputBackward(Workspace(Layout.Hidden3OutputPerRow, Layout.Hidden3Units, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows));
-            Hidden3Backward(Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.Hidden3GradientPerRow, Layout.Hidden3Units, rows));
-            Hidden2Backward(Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows));
+            // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
+            OutputBackward(Hidden3Regions(rows).Output, rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, OutputRegions(rows).Gradient);
+            OutputBackwardInput(rows);
+            Hidden3Backward(Hidden2Regions(rows).Output, rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Hidden3Regions(rows).Gradient);
+            Hidden3BackwardInput(rows);
+            Hidden2Backward(Hidden1Regions(rows).Output, rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Hidden2Regions(rows).Gradient);
+            Hidden2BackwardInput(rows);
             Hidden1Backward(inputs, rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows));
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Hidden1Regions(rows).Gradient);
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;
@@ -64,17 +71,18 @@ namespace StreamRec.Models
             for (var start = 0; start < rows; start += InferenceChunkRows)
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-                CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);
+                CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize,
+                    outputs.Slice(start * OutputSize, count * OutputSize), OutputSize, count);
             }
         }
 
         // One share of a batch (InferenceSplit runs the shares on the kernel threads): workspace rows [firstRow, firstRow + rows).
         void CpuKernels.IRowInference.InferRows(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int rows, int firstRow)
         {
-            Hidden1Inference(inputs, Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows, firstRow), rows);
-            Hidden2Inference(Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows, firstRow), Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows, firstRow), rows);
-            Hidden3Inference(Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows, firstRow), Workspace(Layout.Hidden3OutputPerRow, Layout.Hidden3Units, rows, firstRow), rows);
-            OutputInference(Workspace(Layout.Hidden3OutputPerRow, Layout.Hidden3Units, rows, firstRow), outputs, rows);
+            Hidden1Inference(inputs, Hidden1Regions(rows, firstRow).Output, rows);
+            Hidden2Inference(Hidden1Regions(rows, firstRow).Output, Hidden2Regions(rows, firstRow).Output, rows);
+            Hidden3Inference(Hidden2Regions(rows, firstRow).Output, Hidden3Regions(rows, firstRow).Output, rows);
+            OutputInference(Hidden3Regions(rows, firstRow).Output, outputs, rows);
         }
 
         // Eval-mode BatchNorm is an affine map per feature, folded into each block's GEMM epilogue.
@@ -82,11 +90,14 @@ namespace StreamRec.Models
         {
             EnsureRowCapacity(global::System.Math.Min(rows, InferenceChunkRows));
             CpuKernels.BatchNorm.InferenceAffine(_hidden1.Gamma!.Span, _hidden1.Beta!.Span, _hidden1.RunningMean!.Span, _hidden1.RunningVariance!.Span, 1E-05f,
-                Scratch(Layout.Hidden1InferenceScale, Layout.Hidden1Units), Scratch(Layout.Hidden1InferenceShift, Layout.Hidden1Units), Layout.Hidden1Units);
+                Scratch(Layout.Hidden1InferenceScaleOffset, Layout.Hidden1Units), Scratch(Layout.Hidden1InferenceShiftOffset, Layout.Hidden1Units),
+                Layout.Hidden1Units);
             CpuKernels.BatchNorm.InferenceAffine(_hidden2.Gamma!.Span, _hidden2.Beta!.Span, _hidden2.RunningMean!.Span, _hidden2.RunningVariance!.Span, 1E-05f,
-                Scratch(Layout.Hidden2InferenceScale, Layout.Hidden2Units), Scratch(Layout.Hidden2InferenceShift, Layout.Hidden2Units), Layout.Hidden2Units);
+                Scratch(Layout.Hidden2InferenceScaleOffset, Layout.Hidden2Units), Scratch(Layout.Hidden2InferenceShiftOffset, Layout.Hidden2Units),
+                Layout.Hidden2Units);
             CpuKernels.BatchNorm.InferenceAffine(_hidden3.Gamma!.Span, _hidden3.Beta!.Span, _hidden3.RunningMean!.Span, _hidden3.RunningVariance!.Span, 1E-05f,
-                Scratch(Layout.Hidden3InferenceScale, Layout.Hidden3Units), Scratch(Layout.Hidden3InferenceShift, Layout.Hidden3Units), Layout.Hidden3Units);
+                Scratch(Layout.Hidden3InferenceScaleOffset, Layout.Hidden3Units), Scratch(Layout.Hidden3InferenceShiftOffset, Layout.Hidden3Units),
+                Layout.Hidden3Units);
         }
 
         /// <summary>Mean loss over a batch in inference mode; leaves gradients and running statistics untouched.</summary>
@@ -99,9 +110,11 @@ namespace StreamRec.Models
             for (var start = 0; start < rows; start += InferenceChunkRows)
             {
                 var count = global::System.Math.Min(InferenceChunkRows, rows - start);
-                var logits = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, count);
+                var logits = Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, count);
                 CpuKernels.InferenceSplit.Run(this, inputs.Slice(start * InputSize, count * InputSize), InputSize, logits, OutputSize, count);
-                total += (double)CpuKernels.Losses.BinaryCrossEntropyWithLogits(logits, targets.Slice(start * OutputSize, count * OutputSize), global::System.Span<float>.Empty) * count;
+                var chunkTargets = targets.Slice(start * OutputSize, count * OutputSize);
+                var chunkLoss = CpuKernels.Losses.BinaryCrossEntropyWithLogits(logits, chunkTargets, global::System.Span<float>.Empty);
+                total += (double)chunkLoss * count;
             }
             return (float)(total / rows);
         }
@@ -112,32 +125,52 @@ namespace StreamRec.Models
         // workspace and the backward pass replays them: each mask is drawn once per step.
         private CpuKernels.Dropout Hidden1Dropout() => new CpuKernels.Dropout(0.3f, _seed, _stepCount, layer: 0);
 
+        /// <summary>Hidden1's regions of the workspace for these rows.</summary>
+        private BlockRegions Hidden1Regions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.Hidden1PreActivationOffset, Layout.Hidden1Units, rows, firstRow),
+            output: Workspace(Layout.Hidden1OutputOffset, Layout.Hidden1Units, rows, firstRow),
+            gradient: Workspace(Layout.Hidden1GradientOffset, Layout.Hidden1Units, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: Workspace(Layout.Hidden1DropoutMaskOffset, 8, rows, firstRow),
+            shortcut: default);
+
         private void Hidden1Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows);
-            var output = Workspace(Layout.Hidden1OutputPerRow, Layout.Hidden1Units, rows);
-            CpuKernels.Dense.Forward(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, preActivation, global::System.Span<float>.Empty, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var regions = Hidden1Regions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _hidden1.Weight.Span, _hidden1.Bias!.Span,
+                preActivation, output: global::System.Span<float>.Empty, rows, Layout.Hidden1Inputs, Layout.Hidden1Units,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             // preActivation becomes the normalized values x̂, which the backward pass reuses.
-            CpuKernels.BatchNorm.ForwardTraining(preActivation, _hidden1.Gamma!.Span, _hidden1.Beta!.Span, _hidden1.RunningMean!.Span, _hidden1.RunningVariance!.Span,
-                Scratch(Layout.Hidden1InverseStd, Layout.Hidden1Units), output, rows, Layout.Hidden1Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden1Dropout().RecordingMask(Workspace(Layout.Hidden1DropoutMaskPerRow, 8, rows)));
+            CpuKernels.BatchNorm.ForwardTraining(preActivation, _hidden1.Gamma!.Span, _hidden1.Beta!.Span,
+                _hidden1.RunningMean!.Span, _hidden1.RunningVariance!.Span, Scratch(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units),
+                output, rows, Layout.Hidden1Units,
+                momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden1Dropout().RecordingMask(Hidden1Regions(rows).DropoutMask));
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void Hidden1Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows);
+            var regions = Hidden1Regions(rows);
+            var gradient = regions.Gradient;
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
-            CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units, rows), _hidden1.Gamma!.Span, _hidden1.Beta!.Span, Scratch(Layout.Hidden1InverseStd, Layout.Hidden1Units), _hidden1.GammaGradient!.Span, _hidden1.BetaGradient!.Span, rows, Layout.Hidden1Units, default(CpuKernels.Relu), Hidden1Dropout().ReplayingMask(Workspace(Layout.Hidden1DropoutMaskPerRow, 8, rows)));
+            CpuKernels.BatchNorm.Backward(gradient, regions.PreActivation, _hidden1.Gamma!.Span, _hidden1.Beta!.Span,
+                Scratch(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units), _hidden1.GammaGradient!.Span, _hidden1.BetaGradient!.Span,
+                rows, Layout.Hidden1Units,
+                default(CpuKernels.Relu), Hidden1Dropout().ReplayingMask(Hidden1Regions(rows).DropoutMask));
             RoundToStorage(gradient);
             // The bias gradient stays exactly zero: BatchNorm subtracts the batch mean, which cancels the bias.
-            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden1.WeightGradient.Span, global::System.Span<float>.Empty, rows, Layout.Hidden1Inputs, Layout.Hidden1Units);
+            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden1.WeightGradient.Span, biasGradient: global::System.Span<float>.Empty,
+                rows, Layout.Hidden1Inputs, Layout.Hidden1Units);
         }
 
         private void Hidden1Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hidden1.Weight.Span, _hidden1.Bias!.Span, Scratch(Layout.Hidden1InferenceScale, Layout.Hidden1Units), Scratch(Layout.Hidden1InferenceShift, Layout.Hidden1Units),
+            CpuKernels.Dense.ForwardInference(input, _hidden1.Weight.Span, _hidden1.Bias!.Span,
+                Scratch(Layout.Hidden1InferenceScaleOffset, Layout.Hidden1Units), Scratch(Layout.Hidden1InferenceShiftOffset, Layout.Hidden1Units),
                 output, rows, Layout.Hidden1Inputs, Layout.Hidden1Units, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
@@ -148,35 +181,60 @@ namespace StreamRec.Models
         // workspace and the backward pass replays them: each mask is drawn once per step.
         private CpuKernels.Dropout Hidden2Dropout() => new CpuKernels.Dropout(0.3f, _seed, _stepCount, layer: 1);
 
+        /// <summary>Hidden2's regions of the workspace for these rows.</summary>
+        private BlockRegions Hidden2Regions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.Hidden2PreActivationOffset, Layout.Hidden2Units, rows, firstRow),
+            output: Workspace(Layout.Hidden2OutputOffset, Layout.Hidden2Units, rows, firstRow),
+            gradient: Workspace(Layout.Hidden2GradientOffset, Layout.Hidden2Units, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: Workspace(Layout.Hidden2DropoutMaskOffset, 4, rows, firstRow),
+            shortcut: default);
+
         private void Hidden2Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows);
-            var output = Workspace(Layout.Hidden2OutputPerRow, Layout.Hidden2Units, rows);
-            CpuKernels.Dense.Forward(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, preActivation, global::System.Span<float>.Empty, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var regions = Hidden2Regions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _hidden2.Weight.Span, _hidden2.Bias!.Span,
+                preActivation, output: global::System.Span<float>.Empty, rows, Layout.Hidden2Inputs, Layout.Hidden2Units,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             // preActivation becomes the normalized values x̂, which the backward pass reuses.
-            CpuKernels.BatchNorm.ForwardTraining(preActivation, _hidden2.Gamma!.Span, _hidden2.Beta!.Span, _hidden2.RunningMean!.Span, _hidden2.RunningVariance!.Span,
-                Scratch(Layout.Hidden2InverseStd, Layout.Hidden2Units), output, rows, Layout.Hidden2Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden2Dropout().RecordingMask(Workspace(Layout.Hidden2DropoutMaskPerRow, 4, rows)));
+            CpuKernels.BatchNorm.ForwardTraining(preActivation, _hidden2.Gamma!.Span, _hidden2.Beta!.Span,
+                _hidden2.RunningMean!.Span, _hidden2.RunningVariance!.Span, Scratch(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units),
+                output, rows, Layout.Hidden2Units,
+                momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden2Dropout().RecordingMask(Hidden2Regions(rows).DropoutMask));
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void Hidden2Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows);
+            var regions = Hidden2Regions(rows);
+            var gradient = regions.Gradient;
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
-            CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units, rows), _hidden2.Gamma!.Span, _hidden2.Beta!.Span, Scratch(Layout.Hidden2InverseStd, Layout.Hidden2Units), _hidden2.GammaGradient!.Span, _hidden2.BetaGradient!.Span, rows, Layout.Hidden2Units, default(CpuKernels.Relu), Hidden2Dropout().ReplayingMask(Workspace(Layout.Hidden2DropoutMaskPerRow, 4, rows)));
+            CpuKernels.BatchNorm.Backward(gradient, regions.PreActivation, _hidden2.Gamma!.Span, _hidden2.Beta!.Span,
+                Scratch(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units), _hidden2.GammaGradient!.Span, _hidden2.BetaGradient!.Span,
+                rows, Layout.Hidden2Units,
+                default(CpuKernels.Relu), Hidden2Dropout().ReplayingMask(Hidden2Regions(rows).DropoutMask));
             RoundToStorage(gradient);
             // The bias gradient stays exactly zero: BatchNorm subtracts the batch mean, which cancels the bias.
-            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden2.WeightGradient.Span, global::System.Span<float>.Empty, rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
-            var previousGradient = Workspace(Layout.Hidden1GradientPerRow, Layout.Hidden1Units, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _hidden2.Weight.Span, previousGradient, rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
-            RoundToStorage(previousGradient);
+            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden2.WeightGradient.Span, biasGradient: global::System.Span<float>.Empty,
+                rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
+        }
+
+        private void Hidden2BackwardInput(int rows)
+        {
+            var gradient = Hidden2Regions(rows).Gradient;
+            var inputGradient = Hidden1Regions(rows).Gradient;
+            CpuKernels.Dense.BackwardInput(gradient, _hidden2.Weight.Span, inputGradient, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, accumulate: false);
+            RoundToStorage(inputGradient);
         }
 
         private void Hidden2Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hidden2.Weight.Span, _hidden2.Bias!.Span, Scratch(Layout.Hidden2InferenceScale, Layout.Hidden2Units), Scratch(Layout.Hidden2InferenceShift, Layout.Hidden2Units),
+            CpuKernels.Dense.ForwardInference(input, _hidden2.Weight.Span, _hidden2.Bias!.Span,
+                Scratch(Layout.Hidden2InferenceScaleOffset, Layout.Hidden2Units), Scratch(Layout.Hidden2InferenceShiftOffset, Layout.Hidden2Units),
                 output, rows, Layout.Hidden2Inputs, Layout.Hidden2Units, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
@@ -187,62 +245,108 @@ namespace StreamRec.Models
         // workspace and the backward pass replays them: each mask is drawn once per step.
         private CpuKernels.Dropout Hidden3Dropout() => new CpuKernels.Dropout(0.3f, _seed, _stepCount, layer: 2);
 
+        /// <summary>Hidden3's regions of the workspace for these rows.</summary>
+        private BlockRegions Hidden3Regions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.Hidden3PreActivationOffset, Layout.Hidden3Units, rows, firstRow),
+            output: Workspace(Layout.Hidden3OutputOffset, Layout.Hidden3Units, rows, firstRow),
+            gradient: Workspace(Layout.Hidden3GradientOffset, Layout.Hidden3Units, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: Workspace(Layout.Hidden3DropoutMaskOffset, 2, rows, firstRow),
+            shortcut: default);
+
         private void Hidden3Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.Hidden3PreActivationPerRow, Layout.Hidden3Units, rows);
-            var output = Workspace(Layout.Hidden3OutputPerRow, Layout.Hidden3Units, rows);
-            CpuKernels.Dense.Forward(input, _hidden3.Weight.Span, _hidden3.Bias!.Span, preActivation, global::System.Span<float>.Empty, rows, Layout.Hidden3Inputs, Layout.Hidden3Units, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var regions = Hidden3Regions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _hidden3.Weight.Span, _hidden3.Bias!.Span,
+                preActivation, output: global::System.Span<float>.Empty, rows, Layout.Hidden3Inputs, Layout.Hidden3Units,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             // preActivation becomes the normalized values x̂, which the backward pass reuses.
-            CpuKernels.BatchNorm.ForwardTraining(preActivation, _hidden3.Gamma!.Span, _hidden3.Beta!.Span, _hidden3.RunningMean!.Span, _hidden3.RunningVariance!.Span,
-                Scratch(Layout.Hidden3InverseStd, Layout.Hidden3Units), output, rows, Layout.Hidden3Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden3Dropout().RecordingMask(Workspace(Layout.Hidden3DropoutMaskPerRow, 2, rows)));
+            CpuKernels.BatchNorm.ForwardTraining(preActivation, _hidden3.Gamma!.Span, _hidden3.Beta!.Span,
+                _hidden3.RunningMean!.Span, _hidden3.RunningVariance!.Span, Scratch(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units),
+                output, rows, Layout.Hidden3Units,
+                momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), Hidden3Dropout().RecordingMask(Hidden3Regions(rows).DropoutMask));
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void Hidden3Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Hidden3GradientPerRow, Layout.Hidden3Units, rows);
+            var regions = Hidden3Regions(rows);
+            var gradient = regions.Gradient;
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
-            CpuKernels.BatchNorm.Backward(gradient, Workspace(Layout.Hidden3PreActivationPerRow, Layout.Hidden3Units, rows), _hidden3.Gamma!.Span, _hidden3.Beta!.Span, Scratch(Layout.Hidden3InverseStd, Layout.Hidden3Units), _hidden3.GammaGradient!.Span, _hidden3.BetaGradient!.Span, rows, Layout.Hidden3Units, default(CpuKernels.Relu), Hidden3Dropout().ReplayingMask(Workspace(Layout.Hidden3DropoutMaskPerRow, 2, rows)));
+            CpuKernels.BatchNorm.Backward(gradient, regions.PreActivation, _hidden3.Gamma!.Span, _hidden3.Beta!.Span,
+                Scratch(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units), _hidden3.GammaGradient!.Span, _hidden3.BetaGradient!.Span,
+                rows, Layout.Hidden3Units,
+                default(CpuKernels.Relu), Hidden3Dropout().ReplayingMask(Hidden3Regions(rows).DropoutMask));
             RoundToStorage(gradient);
             // The bias gradient stays exactly zero: BatchNorm subtracts the batch mean, which cancels the bias.
-            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden3.WeightGradient.Span, global::System.Span<float>.Empty, rows, Layout.Hidden3Inputs, Layout.Hidden3Units);
-            var previousGradient = Workspace(Layout.Hidden2GradientPerRow, Layout.Hidden2Units, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _hidden3.Weight.Span, previousGradient, rows, Layout.Hidden3Inputs, Layout.Hidden3Units);
-            RoundToStorage(previousGradient);
+            CpuKernels.Dense.BackwardWeights(gradient, input, _hidden3.WeightGradient.Span, biasGradient: global::System.Span<float>.Empty,
+                rows, Layout.Hidden3Inputs, Layout.Hidden3Units);
+        }
+
+        private void Hidden3BackwardInput(int rows)
+        {
+            var gradient = Hidden3Regions(rows).Gradient;
+            var inputGradient = Hidden2Regions(rows).Gradient;
+            CpuKernels.Dense.BackwardInput(gradient, _hidden3.Weight.Span, inputGradient, rows, Layout.Hidden3Inputs, Layout.Hidden3Units, accumulate: false);
+            RoundToStorage(inputGradient);
         }
 
         private void Hidden3Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _hidden3.Weight.Span, _hidden3.Bias!.Span, Scratch(Layout.Hidden3InferenceScale, Layout.Hidden3Units), Scratch(Layout.Hidden3InferenceShift, Layout.Hidden3Units),
+            CpuKernels.Dense.ForwardInference(input, _hidden3.Weight.Span, _hidden3.Bias!.Span,
+                Scratch(Layout.Hidden3InferenceScaleOffset, Layout.Hidden3Units), Scratch(Layout.Hidden3InferenceShiftOffset, Layout.Hidden3Units),
                 output, rows, Layout.Hidden3Inputs, Layout.Hidden3Units, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
 
         // ── Output: Dense(64 → 1) ──
 
+        /// <summary>Output's regions of the workspace for these rows.</summary>
+        private BlockRegions OutputRegions(int rows, int firstRow = 0) => new(
+            preActivation: Workspace(Layout.OutputPreActivationOffset, Layout.OutputUnits, rows, firstRow),
+            output: Workspace(Layout.OutputOutputOffset, Layout.OutputUnits, rows, firstRow),
+            gradient: Workspace(Layout.OutputGradientOffset, Layout.OutputUnits, rows, firstRow),
+            rowStatistics: default,
+            dropoutMask: default,
+            shortcut: default);
+
         private void OutputForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var preActivation = Workspace(Layout.OutputPreActivationPerRow, Layout.OutputUnits, rows);
-            var output = Workspace(Layout.OutputOutputPerRow, Layout.OutputUnits, rows);
-            CpuKernels.Dense.Forward(input, _output.Weight.Span, _output.Bias!.Span, preActivation, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity), CpuKernels.Dropout.None);
+            var regions = OutputRegions(rows);
+            var preActivation = regions.PreActivation;
+            var output = regions.Output;
+            CpuKernels.Dense.Forward(input, _output.Weight.Span, _output.Bias!.Span,
+                preActivation, output, rows, Layout.OutputInputs, Layout.OutputUnits,
+                default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
             RoundToStorage(output);
         }
 
         private void OutputBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.OutputGradientPerRow, Layout.OutputUnits, rows);
-            CpuKernels.Dense.BackwardWeights(gradient, input, _output.WeightGradient.Span, _output.BiasGradient!.Span, rows, Layout.OutputInputs, Layout.OutputUnits);
-            var previousGradient = Workspace(Layout.Hidden3GradientPerRow, Layout.Hidden3Units, rows);
-            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, previousGradient, rows, Layout.OutputInputs, Layout.OutputUnits);
-            RoundToStorage(previousGradient);
+            var regions = OutputRegions(rows);
+            var gradient = regions.Gradient;
+            CpuKernels.Dense.BackwardWeights(gradient, input, _output.WeightGradient.Span, _output.BiasGradient!.Span,
+                rows, Layout.OutputInputs, Layout.OutputUnits);
+        }
+
+        private void OutputBackwardInput(int rows)
+        {
+            var gradient = OutputRegions(rows).Gradient;
+            var inputGradient = Hidden3Regions(rows).Gradient;
+            CpuKernels.Dense.BackwardInput(gradient, _output.Weight.Span, inputGradient, rows, Layout.OutputInputs, Layout.OutputUnits, accumulate: false);
+            RoundToStorage(inputGradient);
         }
 
         private void OutputInference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows)
         {
-            CpuKernels.Dense.ForwardInference(input, _output.Weight.Span, _output.Bias!.Span, global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity));
+            CpuKernels.Dense.ForwardInference(input, _output.Weight.Span, _output.Bias!.Span,
+                scale: global::System.ReadOnlySpan<float>.Empty, shift: global::System.ReadOnlySpan<float>.Empty,
+                output, rows, Layout.OutputInputs, Layout.OutputUnits, default(CpuKernels.Identity));
             RoundToStorage(output);
         }
 
@@ -257,6 +361,32 @@ namespace StreamRec.Models
             new global::System.Span<float>(_activations, offsetPerRow * _rowCapacity + firstRow * width, rows * width);
 
         private global::System.Span<float> Scratch(int offset, int length) => new global::System.Span<float>(_scratch, offset, length);
+
+        /// <summary>
+        /// One block's regions of the workspace for a range of rows, by name (llm.c's per-layer activation struct): the Dense
+        /// output before the activation (x̂ after a normalization), the block's output and its gradient, the per-row
+        /// normalization statistics, the dropout mask bits and a projection shortcut's output. Absent pieces are empty.
+        /// </summary>
+        private readonly ref struct BlockRegions
+        {
+            public readonly global::System.Span<float> PreActivation;
+            public readonly global::System.Span<float> Output;
+            public readonly global::System.Span<float> Gradient;
+            public readonly global::System.Span<float> RowStatistics;
+            public readonly global::System.Span<float> DropoutMask;
+            public readonly global::System.Span<float> Shortcut;
+
+            public BlockRegions(global::System.Span<float> preActivation, global::System.Span<float> output, global::System.Span<float> gradient,
+                global::System.Span<float> rowStatistics, global::System.Span<float> dropoutMask, global::System.Span<float> shortcut)
+            {
+                PreActivation = preActivation;
+                Output = output;
+                Gradient = gradient;
+                RowStatistics = rowStatistics;
+                DropoutMask = dropoutMask;
+                Shortcut = shortcut;
+            }
+        }
 
         // ── Storage precision ──
         //

@@ -22,69 +22,70 @@ namespace StreamRec.Models
         private const int InferenceChunkRows = 4096;
 
         // Offsets into the flat buffers. Parameters and Gradients share one layout (PyTorch's state_dict order:
-        // weight [units, inputs], bias, then the normalization's scale and shift). Workspace offsets count floats
-        // per row: a region starts at offset × row capacity and holds rows × width values.
+        // weight [units, inputs], bias, then the normalization's scale and shift). Offsets marked 'per row' are in the
+        // activation workspace and count floats per row: a region starts at offset × row capacity and holds rows × width
+        // values. Offsets marked 'scratch' are in the fixed scratch buffer; the others index Parameters/RunningStatistics.
         private static class Layout
         {
             // Hidden1: Dense(128 → 256), BatchNorm, Relu, Dropout(0.3)
             public const int Hidden1Inputs = 128;
             public const int Hidden1Units = 256;
-            public const int Hidden1Weight = 0;
-            public const int Hidden1Bias = 32768;
-            public const int Hidden1Gamma = 33024;
-            public const int Hidden1Beta = 33280;
-            public const int Hidden1RunningMean = 0;
-            public const int Hidden1RunningVariance = 256;
-            public const int Hidden1InverseStd = 0;
-            public const int Hidden1InferenceScale = 256;
-            public const int Hidden1InferenceShift = 512;
-            public const int Hidden1PreActivationPerRow = 0;
-            public const int Hidden1OutputPerRow = 256;
-            public const int Hidden1GradientPerRow = 512;
-            public const int Hidden1DropoutMaskPerRow = 768; // 8 per row: 32 kept bits each
+            public const int Hidden1WeightOffset = 0;
+            public const int Hidden1BiasOffset = 32768;
+            public const int Hidden1GammaOffset = 33024;
+            public const int Hidden1BetaOffset = 33280;
+            public const int Hidden1RunningMeanOffset = 0;
+            public const int Hidden1RunningVarianceOffset = 256;
+            public const int Hidden1InverseStdOffset = 0; // scratch
+            public const int Hidden1InferenceScaleOffset = 256; // scratch
+            public const int Hidden1InferenceShiftOffset = 512; // scratch
+            public const int Hidden1PreActivationOffset = 0; // per row
+            public const int Hidden1OutputOffset = 256; // per row
+            public const int Hidden1GradientOffset = 512; // per row
+            public const int Hidden1DropoutMaskOffset = 768; // per row, 8 each: 32 kept bits per float
 
             // Hidden2: Dense(256 → 128), BatchNorm, Relu, Dropout(0.3)
             public const int Hidden2Inputs = 256;
             public const int Hidden2Units = 128;
-            public const int Hidden2Weight = 33536;
-            public const int Hidden2Bias = 66304;
-            public const int Hidden2Gamma = 66432;
-            public const int Hidden2Beta = 66560;
-            public const int Hidden2RunningMean = 512;
-            public const int Hidden2RunningVariance = 640;
-            public const int Hidden2InverseStd = 768;
-            public const int Hidden2InferenceScale = 896;
-            public const int Hidden2InferenceShift = 1024;
-            public const int Hidden2PreActivationPerRow = 776;
-            public const int Hidden2OutputPerRow = 904;
-            public const int Hidden2GradientPerRow = 1032;
-            public const int Hidden2DropoutMaskPerRow = 1160; // 4 per row: 32 kept bits each
+            public const int Hidden2WeightOffset = 33536;
+            public const int Hidden2BiasOffset = 66304;
+            public const int Hidden2GammaOffset = 66432;
+            public const int Hidden2BetaOffset = 66560;
+            public const int Hidden2RunningMeanOffset = 512;
+            public const int Hidden2RunningVarianceOffset = 640;
+            public const int Hidden2InverseStdOffset = 768; // scratch
+            public const int Hidden2InferenceScaleOffset = 896; // scratch
+            public const int Hidden2InferenceShiftOffset = 1024; // scratch
+            public const int Hidden2PreActivationOffset = 776; // per row
+            public const int Hidden2OutputOffset = 904; // per row
+            public const int Hidden2GradientOffset = 1032; // per row
+            public const int Hidden2DropoutMaskOffset = 1160; // per row, 4 each: 32 kept bits per float
 
             // Hidden3: Dense(128 → 64), BatchNorm, Relu, Dropout(0.3)
             public const int Hidden3Inputs = 128;
             public const int Hidden3Units = 64;
-            public const int Hidden3Weight = 66688;
-            public const int Hidden3Bias = 74880;
-            public const int Hidden3Gamma = 74944;
-            public const int Hidden3Beta = 75008;
-            public const int Hidden3RunningMean = 768;
-            public const int Hidden3RunningVariance = 832;
-            public const int Hidden3InverseStd = 1152;
-            public const int Hidden3InferenceScale = 1216;
-            public const int Hidden3InferenceShift = 1280;
-            public const int Hidden3PreActivationPerRow = 1164;
-            public const int Hidden3OutputPerRow = 1228;
-            public const int Hidden3GradientPerRow = 1292;
-            public const int Hidden3DropoutMaskPerRow = 1356; // 2 per row: 32 kept bits each
+            public const int Hidden3WeightOffset = 66688;
+            public const int Hidden3BiasOffset = 74880;
+            public const int Hidden3GammaOffset = 74944;
+            public const int Hidden3BetaOffset = 75008;
+            public const int Hidden3RunningMeanOffset = 768;
+            public const int Hidden3RunningVarianceOffset = 832;
+            public const int Hidden3InverseStdOffset = 1152; // scratch
+            public const int Hidden3InferenceScaleOffset = 1216; // scratch
+            public const int Hidden3InferenceShiftOffset = 1280; // scratch
+            public const int Hidden3PreActivationOffset = 1164; // per row
+            public const int Hidden3OutputOffset = 1228; // per row
+            public const int Hidden3GradientOffset = 1292; // per row
+            public const int Hidden3DropoutMaskOffset = 1356; // per row, 2 each: 32 kept bits per float
 
             // Output: Dense(64 → 1)
             public const int OutputInputs = 64;
             public const int OutputUnits = 1;
-            public const int OutputWeight = 75072;
-            public const int OutputBias = 75136;
-            public const int OutputPreActivationPerRow = 1358;
-            public const int OutputOutputPerRow = 1359;
-            public const int OutputGradientPerRow = 1360;
+            public const int OutputWeightOffset = 75072;
+            public const int OutputBiasOffset = 75136;
+            public const int OutputPreActivationOffset = 1358; // per row
+            public const int OutputOutputOffset = 1359; // per row
+            public const int OutputGradientOffset = 1360; // per row
 
             public const int ActivationsPerRow = 1361;
             public const int ScratchLength = 1344;
@@ -92,30 +93,30 @@ namespace StreamRec.Models
 
         private static readonly global::DslNet.TensorSlot[] ParameterSlots =
         {
-            new("Hidden1.Weight", global::DslNet.ParameterKind.Weight, Layout.Hidden1Weight, new[] { 256, 128 }),
-            new("Hidden1.Bias", global::DslNet.ParameterKind.Bias, Layout.Hidden1Bias, new[] { 256 }),
-            new("Hidden1.Gamma", global::DslNet.ParameterKind.NormScale, Layout.Hidden1Gamma, new[] { 256 }),
-            new("Hidden1.Beta", global::DslNet.ParameterKind.NormShift, Layout.Hidden1Beta, new[] { 256 }),
-            new("Hidden2.Weight", global::DslNet.ParameterKind.Weight, Layout.Hidden2Weight, new[] { 128, 256 }),
-            new("Hidden2.Bias", global::DslNet.ParameterKind.Bias, Layout.Hidden2Bias, new[] { 128 }),
-            new("Hidden2.Gamma", global::DslNet.ParameterKind.NormScale, Layout.Hidden2Gamma, new[] { 128 }),
-            new("Hidden2.Beta", global::DslNet.ParameterKind.NormShift, Layout.Hidden2Beta, new[] { 128 }),
-            new("Hidden3.Weight", global::DslNet.ParameterKind.Weight, Layout.Hidden3Weight, new[] { 64, 128 }),
-            new("Hidden3.Bias", global::DslNet.ParameterKind.Bias, Layout.Hidden3Bias, new[] { 64 }),
-            new("Hidden3.Gamma", global::DslNet.ParameterKind.NormScale, Layout.Hidden3Gamma, new[] { 64 }),
-            new("Hidden3.Beta", global::DslNet.ParameterKind.NormShift, Layout.Hidden3Beta, new[] { 64 }),
-            new("Output.Weight", global::DslNet.ParameterKind.Weight, Layout.OutputWeight, new[] { 1, 64 }),
-            new("Output.Bias", global::DslNet.ParameterKind.Bias, Layout.OutputBias, new[] { 1 }),
+            new("Hidden1.Weight", global::DslNet.ParameterKind.Weight, Layout.Hidden1WeightOffset, new[] { 256, 128 }),
+            new("Hidden1.Bias", global::DslNet.ParameterKind.Bias, Layout.Hidden1BiasOffset, new[] { 256 }),
+            new("Hidden1.Gamma", global::DslNet.ParameterKind.NormScale, Layout.Hidden1GammaOffset, new[] { 256 }),
+            new("Hidden1.Beta", global::DslNet.ParameterKind.NormShift, Layout.Hidden1BetaOffset, new[] { 256 }),
+            new("Hidden2.Weight", global::DslNet.ParameterKind.Weight, Layout.Hidden2WeightOffset, new[] { 128, 256 }),
+            new("Hidden2.Bias", global::DslNet.ParameterKind.Bias, Layout.Hidden2BiasOffset, new[] { 128 }),
+            new("Hidden2.Gamma", global::DslNet.ParameterKind.NormScale, Layout.Hidden2GammaOffset, new[] { 128 }),
+            new("Hidden2.Beta", global::DslNet.ParameterKind.NormShift, Layout.Hidden2BetaOffset, new[] { 128 }),
+            new("Hidden3.Weight", global::DslNet.ParameterKind.Weight, Layout.Hidden3WeightOffset, new[] { 64, 128 }),
+            new("Hidden3.Bias", global::DslNet.ParameterKind.Bias, Layout.Hidden3BiasOffset, new[] { 64 }),
+            new("Hidden3.Gamma", global::DslNet.ParameterKind.NormScale, Layout.Hidden3GammaOffset, new[] { 64 }),
+            new("Hidden3.Beta", global::DslNet.ParameterKind.NormShift, Layout.Hidden3BetaOffset, new[] { 64 }),
+            new("Output.Weight", global::DslNet.ParameterKind.Weight, Layout.OutputWeightOffset, new[] { 1, 64 }),
+            new("Output.Bias", global::DslNet.ParameterKind.Bias, Layout.OutputBiasOffset, new[] { 1 }),
         };
 
         private static readonly global::DslNet.TensorSlot[] RunningStatisticSlots =
         {
-            new("Hidden1.RunningMean", global::DslNet.ParameterKind.RunningMean, Layout.Hidden1RunningMean, new[] { 256 }),
-            new("Hidden1.RunningVariance", global::DslNet.ParameterKind.RunningVariance, Layout.Hidden1RunningVariance, new[] { 256 }),
-            new("Hidden2.RunningMean", global::DslNet.ParameterKind.RunningMean, Layout.Hidden2RunningMean, new[] { 128 }),
-            new("Hidden2.RunningVariance", global::DslNet.ParameterKind.RunningVariance, Layout.Hidden2RunningVariance, new[] { 128 }),
-            new("Hidden3.RunningMean", global::DslNet.ParameterKind.RunningMean, Layout.Hidden3RunningMean, new[] { 64 }),
-            new("Hidden3.RunningVariance", global::DslNet.ParameterKind.RunningVariance, Layout.Hidden3RunningVariance, new[] { 64 }),
+            new("Hidden1.RunningMean", global::DslNet.ParameterKind.RunningMean, Layout.Hidden1RunningMeanOffset, new[] { 256 }),
+            new("Hidden1.RunningVariance", global::DslNet.ParameterKind.RunningVariance, Layout.Hidden1RunningVarianceOffset, new[] { 256 }),
+            new("Hidden2.RunningMean", global::DslNet.ParameterKind.RunningMean, Layout.Hidden2RunningMeanOffset, new[] { 128 }),
+            new("Hidden2.RunningVariance", global::DslNet.ParameterKind.RunningVariance, Layout.Hidden2RunningVarianceOffset, new[] { 128 }),
+            new("Hidden3.RunningMean", global::DslNet.ParameterKind.RunningMean, Layout.Hidden3RunningMeanOffset, new[] { 64 }),
+            new("Hidden3.RunningVariance", global::DslNet.ParameterKind.RunningVariance, Layout.Hidden3RunningVarianceOffset, new[] { 64 }),
         };
 
         private readonly global::DslNet.ParameterBuffer _parameters;
@@ -145,22 +146,32 @@ namespace StreamRec.Models
             _output = new global::DslNet.DenseBlock("Output", Layout.OutputInputs, Layout.OutputUnits, _parameters, _runningStatistics);
             _monitor = new global::DslNet.NetworkMonitor(
                 new[] { "Hidden1", "Hidden2", "Hidden3", "Output" },
-                new[] { global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None, global::DslNet.Saturation.None },
+                new[]
+                {
+                    global::DslNet.Saturation.None,
+                    global::DslNet.Saturation.None,
+                    global::DslNet.Saturation.None,
+                    global::DslNet.Saturation.None,
+                },
                 new[] { Layout.Hidden1Units, Layout.Hidden2Units, Layout.Hidden3Units, Layout.OutputUnits },
                 _parameters);
 
             // Biases and shifts start at zero (the buffer is zeroed); scales and running variances at one.
             var random = new global::System.Random(seed);
-            global::DslNet.Initializers.Fill(_hidden1.Weight.Span, Layout.Hidden1Units, Layout.Hidden1Inputs, global::DslNet.Init.HeNormal, gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_hidden1.Weight.Span, Layout.Hidden1Units, Layout.Hidden1Inputs, global::DslNet.Init.HeNormal,
+                gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
             _hidden1.Gamma!.Span.Fill(1f);
             _hidden1.RunningVariance!.Span.Fill(1f);
-            global::DslNet.Initializers.Fill(_hidden2.Weight.Span, Layout.Hidden2Units, Layout.Hidden2Inputs, global::DslNet.Init.HeNormal, gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_hidden2.Weight.Span, Layout.Hidden2Units, Layout.Hidden2Inputs, global::DslNet.Init.HeNormal,
+                gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
             _hidden2.Gamma!.Span.Fill(1f);
             _hidden2.RunningVariance!.Span.Fill(1f);
-            global::DslNet.Initializers.Fill(_hidden3.Weight.Span, Layout.Hidden3Units, Layout.Hidden3Inputs, global::DslNet.Init.HeNormal, gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_hidden3.Weight.Span, Layout.Hidden3Units, Layout.Hidden3Inputs, global::DslNet.Init.HeNormal,
+                gain: 1.4142135623730951, std: 0.01, global::DslNet.FanMode.In, random);
             _hidden3.Gamma!.Span.Fill(1f);
             _hidden3.RunningVariance!.Span.Fill(1f);
-            global::DslNet.Initializers.Fill(_output.Weight.Span, Layout.OutputUnits, Layout.OutputInputs, global::DslNet.Init.XavierUniform, gain: 1, std: 0.01, global::DslNet.FanMode.In, random);
+            global::DslNet.Initializers.Fill(_output.Weight.Span, Layout.OutputUnits, Layout.OutputInputs, global::DslNet.Init.XavierUniform,
+                gain: 1, std: 0.01, global::DslNet.FanMode.In, random);
         }
 
         /// <summary>
@@ -178,7 +189,8 @@ namespace StreamRec.Models
             if (device.Equals(global::DslNet.Device.Cpu)) return;
             CreateDeviceNetwork(device, precision, ref _device);
             if (_device is null)
-                throw new global::DslNet.DeviceUnavailableException("StreamRecMlp was compiled without ILGPU, so it has no device path; reference the ILGPU package (DslNet.Runtime brings it).");
+                throw new global::DslNet.DeviceUnavailableException("StreamRecMlp was compiled without ILGPU, so it has no device path; " +
+                    "reference the ILGPU package (DslNet.Runtime brings it).");
             _device.SyncToDevice(_parameters, _runningStatistics);
         }
 

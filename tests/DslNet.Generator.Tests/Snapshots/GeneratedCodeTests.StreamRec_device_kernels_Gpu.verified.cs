@@ -116,6 +116,7 @@ namespace StreamRec.Models
                 ClearSums();
                 _loss(GpuKernels.GpuLosses.Config(rows * OutputSize), v);
                 var splitBatch = GpuKernels.GpuGemm.Splits(rows) > 1;
+                // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
                 _outputWeightGradient(GpuKernels.GpuGemm.SplitConfig(Layout.OutputUnits, Layout.OutputInputs, rows), v);
                 if (splitBatch) _outputWeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.OutputUnits, Layout.OutputInputs), v);
                 _outputBiasGradient(GpuKernels.ColumnGroup.Config(Layout.OutputUnits), v);
@@ -165,150 +166,150 @@ namespace StreamRec.Models
 
             // Hidden1 forward: preActivation = input·Wᵀ + b
             private static void Hidden1ForwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(v.InputTensor, Layout.Hidden1Inputs, 1, v.ParameterTensor(Layout.Hidden1Weight, Layout.Hidden1Units * Layout.Hidden1Inputs), 1, Layout.Hidden1Inputs, v.Rows, Layout.Hidden1Units, Layout.Hidden1Inputs,
-                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1Bias, Layout.Hidden1Units), true, Activations(v, Layout.Hidden1OutputPerRow, Layout.Hidden1Units), false, Layout.Hidden1Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
+                GpuKernels.GpuGemm.Run(v.InputTensor, Layout.Hidden1Inputs, 1, v.ParameterTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), 1, Layout.Hidden1Inputs, v.Rows, Layout.Hidden1Units, Layout.Hidden1Inputs,
+                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BiasOffset, Layout.Hidden1Units), true, Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), false, Layout.Hidden1Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
 
             // Hidden1 BatchNorm (batch statistics, running statistics), activation and dropout
             private static void Hidden1NormalizeKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.BatchNormForward(Activations(v, Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1Gamma, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1Beta, Layout.Hidden1Units),
-                    v.Statistics.SubView(Layout.Hidden1RunningMean, Layout.Hidden1Units), v.Statistics.SubView(Layout.Hidden1RunningVariance, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InverseStd, Layout.Hidden1Units), Activations(v, Layout.Hidden1OutputPerRow, Layout.Hidden1Units),
+                GpuKernels.GpuNorm.BatchNormForward(Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1GammaOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BetaOffset, Layout.Hidden1Units),
+                    v.Statistics.SubView(Layout.Hidden1RunningMeanOffset, Layout.Hidden1Units), v.Statistics.SubView(Layout.Hidden1RunningVarianceOffset, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units), Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units),
                     v.Rows, Layout.Hidden1Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 0));
 
             // Hidden1 backward through dropout, activation and the normalization's scale and shift, then BatchNorm's input gradient
             private static void Hidden1NormBackwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.ParameterGradients(ActivationGradients(v, Layout.Hidden1GradientPerRow, Layout.Hidden1Units), Activations(v, Layout.Hidden1PreActivationPerRow, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1Gamma, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1Beta, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InverseStd, Layout.Hidden1Units),
-                    v.GradientTensor(Layout.Hidden1Gamma, Layout.Hidden1Units), v.GradientTensor(Layout.Hidden1Beta, Layout.Hidden1Units), v.Rows, Layout.Hidden1Units, batchNorm: true, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 0));
+                GpuKernels.GpuNorm.ParameterGradients(ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units), Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1GammaOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BetaOffset, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units),
+                    v.GradientTensor(Layout.Hidden1GammaOffset, Layout.Hidden1Units), v.GradientTensor(Layout.Hidden1BetaOffset, Layout.Hidden1Units), v.Rows, Layout.Hidden1Units, batchNorm: true, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 0));
 
             // Hidden1 weight gradient: gradᵀ·input, the batch split over groups when it is long
             private static void Hidden1WeightGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.Hidden1GradientPerRow, Layout.Hidden1Units), 1, Layout.Hidden1Units, v.InputTensor, Layout.Hidden1Inputs, 1, Layout.Hidden1Units, Layout.Hidden1Inputs, v.Rows,
-                    v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden1Weight, Layout.Hidden1Units * Layout.Hidden1Inputs), Layout.Hidden1Inputs));
+                GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units), 1, Layout.Hidden1Units, v.InputTensor, Layout.Hidden1Inputs, 1, Layout.Hidden1Units, Layout.Hidden1Inputs, v.Rows,
+                    v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), Layout.Hidden1Inputs));
 
             // Hidden1 weight gradient: the split partial products added in order (launched only when the batch was split)
             private static void Hidden1WeightGradientSumKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.Hidden1Units, Layout.Hidden1Inputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden1Weight, Layout.Hidden1Units * Layout.Hidden1Inputs), Layout.Hidden1Inputs));
+                GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.Hidden1Units, Layout.Hidden1Inputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), Layout.Hidden1Inputs));
 
             // Hidden1 eval-mode BatchNorm folded into a per-feature scale and shift
             private static void Hidden1InferenceAffineKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.InferenceAffine(Layout.Hidden1Units, v.Parameters.SubView(Layout.Hidden1Gamma, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1Beta, Layout.Hidden1Units), v.Statistics.SubView(Layout.Hidden1RunningMean, Layout.Hidden1Units), v.Statistics.SubView(Layout.Hidden1RunningVariance, Layout.Hidden1Units),
-                    1E-05f, v.Scratch.SubView(Layout.Hidden1InferenceScale, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InferenceShift, Layout.Hidden1Units));
+                GpuKernels.GpuNorm.InferenceAffine(Layout.Hidden1Units, v.Parameters.SubView(Layout.Hidden1GammaOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BetaOffset, Layout.Hidden1Units), v.Statistics.SubView(Layout.Hidden1RunningMeanOffset, Layout.Hidden1Units), v.Statistics.SubView(Layout.Hidden1RunningVarianceOffset, Layout.Hidden1Units),
+                    1E-05f, v.Scratch.SubView(Layout.Hidden1InferenceScaleOffset, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InferenceShiftOffset, Layout.Hidden1Units));
 
             // Hidden1 inference: input·Wᵀ + b, eval-mode BatchNorm and activation
             private static void Hidden1InferenceKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(v.InputTensor, Layout.Hidden1Inputs, 1, v.ParameterTensor(Layout.Hidden1Weight, Layout.Hidden1Units * Layout.Hidden1Inputs), 1, Layout.Hidden1Inputs, v.Rows, Layout.Hidden1Units, Layout.Hidden1Inputs,
-                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden1OutputPerRow, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1Bias, Layout.Hidden1Units), true, v.Scratch.SubView(Layout.Hidden1InferenceScale, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InferenceShift, Layout.Hidden1Units), true, Layout.Hidden1Units, default(CpuKernels.Relu)));
+                GpuKernels.GpuGemm.Run(v.InputTensor, Layout.Hidden1Inputs, 1, v.ParameterTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), 1, Layout.Hidden1Inputs, v.Rows, Layout.Hidden1Units, Layout.Hidden1Inputs,
+                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BiasOffset, Layout.Hidden1Units), true, v.Scratch.SubView(Layout.Hidden1InferenceScaleOffset, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InferenceShiftOffset, Layout.Hidden1Units), true, Layout.Hidden1Units, default(CpuKernels.Relu)));
 
             // Hidden2 forward: preActivation = input·Wᵀ + b
             private static void Hidden2ForwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden1OutputPerRow, Layout.Hidden1Units), Layout.Hidden2Inputs, 1, v.ParameterTensor(Layout.Hidden2Weight, Layout.Hidden2Units * Layout.Hidden2Inputs), 1, Layout.Hidden2Inputs, v.Rows, Layout.Hidden2Units, Layout.Hidden2Inputs,
-                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2Bias, Layout.Hidden2Units), true, Activations(v, Layout.Hidden2OutputPerRow, Layout.Hidden2Units), false, Layout.Hidden2Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
+                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), Layout.Hidden2Inputs, 1, v.ParameterTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), 1, Layout.Hidden2Inputs, v.Rows, Layout.Hidden2Units, Layout.Hidden2Inputs,
+                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BiasOffset, Layout.Hidden2Units), true, Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), false, Layout.Hidden2Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
 
             // Hidden2 BatchNorm (batch statistics, running statistics), activation and dropout
             private static void Hidden2NormalizeKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.BatchNormForward(Activations(v, Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2Gamma, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2Beta, Layout.Hidden2Units),
-                    v.Statistics.SubView(Layout.Hidden2RunningMean, Layout.Hidden2Units), v.Statistics.SubView(Layout.Hidden2RunningVariance, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InverseStd, Layout.Hidden2Units), Activations(v, Layout.Hidden2OutputPerRow, Layout.Hidden2Units),
+                GpuKernels.GpuNorm.BatchNormForward(Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2GammaOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BetaOffset, Layout.Hidden2Units),
+                    v.Statistics.SubView(Layout.Hidden2RunningMeanOffset, Layout.Hidden2Units), v.Statistics.SubView(Layout.Hidden2RunningVarianceOffset, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units), Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units),
                     v.Rows, Layout.Hidden2Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 1));
 
             // Hidden2 backward through dropout, activation and the normalization's scale and shift, then BatchNorm's input gradient
             private static void Hidden2NormBackwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.ParameterGradients(ActivationGradients(v, Layout.Hidden2GradientPerRow, Layout.Hidden2Units), Activations(v, Layout.Hidden2PreActivationPerRow, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2Gamma, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2Beta, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InverseStd, Layout.Hidden2Units),
-                    v.GradientTensor(Layout.Hidden2Gamma, Layout.Hidden2Units), v.GradientTensor(Layout.Hidden2Beta, Layout.Hidden2Units), v.Rows, Layout.Hidden2Units, batchNorm: true, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 1));
+                GpuKernels.GpuNorm.ParameterGradients(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2GammaOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BetaOffset, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units),
+                    v.GradientTensor(Layout.Hidden2GammaOffset, Layout.Hidden2Units), v.GradientTensor(Layout.Hidden2BetaOffset, Layout.Hidden2Units), v.Rows, Layout.Hidden2Units, batchNorm: true, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 1));
 
             // Hidden2 weight gradient: gradᵀ·input, the batch split over groups when it is long
             private static void Hidden2WeightGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.Hidden2GradientPerRow, Layout.Hidden2Units), 1, Layout.Hidden2Units, Activations(v, Layout.Hidden1OutputPerRow, Layout.Hidden1Units), Layout.Hidden2Inputs, 1, Layout.Hidden2Units, Layout.Hidden2Inputs, v.Rows,
-                    v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden2Weight, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs));
+                GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), 1, Layout.Hidden2Units, Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), Layout.Hidden2Inputs, 1, Layout.Hidden2Units, Layout.Hidden2Inputs, v.Rows,
+                    v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs));
 
             // Hidden2 weight gradient: the split partial products added in order (launched only when the batch was split)
             private static void Hidden2WeightGradientSumKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.Hidden2Units, Layout.Hidden2Inputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden2Weight, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs));
+                GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.Hidden2Units, Layout.Hidden2Inputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs));
 
             // Hidden2 input gradient: grad·W
             private static void Hidden2InputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(ActivationGradients(v, Layout.Hidden2GradientPerRow, Layout.Hidden2Units), Layout.Hidden2Units, 1, v.ParameterTensor(Layout.Hidden2Weight, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs, 1, v.Rows, Layout.Hidden2Inputs, Layout.Hidden2Units,
-                    new GpuKernels.StoreEpilogue<TActivations>(ActivationGradients(v, Layout.Hidden1GradientPerRow, Layout.Hidden1Units), Layout.Hidden2Inputs));
+                GpuKernels.GpuGemm.Run(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), Layout.Hidden2Units, 1, v.ParameterTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs, 1, v.Rows, Layout.Hidden2Inputs, Layout.Hidden2Units,
+                    new GpuKernels.StoreEpilogue<TActivations>(ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units), Layout.Hidden2Inputs));
 
             // Hidden2 eval-mode BatchNorm folded into a per-feature scale and shift
             private static void Hidden2InferenceAffineKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.InferenceAffine(Layout.Hidden2Units, v.Parameters.SubView(Layout.Hidden2Gamma, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2Beta, Layout.Hidden2Units), v.Statistics.SubView(Layout.Hidden2RunningMean, Layout.Hidden2Units), v.Statistics.SubView(Layout.Hidden2RunningVariance, Layout.Hidden2Units),
-                    1E-05f, v.Scratch.SubView(Layout.Hidden2InferenceScale, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InferenceShift, Layout.Hidden2Units));
+                GpuKernels.GpuNorm.InferenceAffine(Layout.Hidden2Units, v.Parameters.SubView(Layout.Hidden2GammaOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BetaOffset, Layout.Hidden2Units), v.Statistics.SubView(Layout.Hidden2RunningMeanOffset, Layout.Hidden2Units), v.Statistics.SubView(Layout.Hidden2RunningVarianceOffset, Layout.Hidden2Units),
+                    1E-05f, v.Scratch.SubView(Layout.Hidden2InferenceScaleOffset, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InferenceShiftOffset, Layout.Hidden2Units));
 
             // Hidden2 inference: input·Wᵀ + b, eval-mode BatchNorm and activation
             private static void Hidden2InferenceKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden1OutputPerRow, Layout.Hidden1Units), Layout.Hidden2Inputs, 1, v.ParameterTensor(Layout.Hidden2Weight, Layout.Hidden2Units * Layout.Hidden2Inputs), 1, Layout.Hidden2Inputs, v.Rows, Layout.Hidden2Units, Layout.Hidden2Inputs,
-                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden2OutputPerRow, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2Bias, Layout.Hidden2Units), true, v.Scratch.SubView(Layout.Hidden2InferenceScale, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InferenceShift, Layout.Hidden2Units), true, Layout.Hidden2Units, default(CpuKernels.Relu)));
+                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), Layout.Hidden2Inputs, 1, v.ParameterTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), 1, Layout.Hidden2Inputs, v.Rows, Layout.Hidden2Units, Layout.Hidden2Inputs,
+                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BiasOffset, Layout.Hidden2Units), true, v.Scratch.SubView(Layout.Hidden2InferenceScaleOffset, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InferenceShiftOffset, Layout.Hidden2Units), true, Layout.Hidden2Units, default(CpuKernels.Relu)));
 
             // Hidden3 forward: preActivation = input·Wᵀ + b
             private static void Hidden3ForwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden2OutputPerRow, Layout.Hidden2Units), Layout.Hidden3Inputs, 1, v.ParameterTensor(Layout.Hidden3Weight, Layout.Hidden3Units * Layout.Hidden3Inputs), 1, Layout.Hidden3Inputs, v.Rows, Layout.Hidden3Units, Layout.Hidden3Inputs,
-                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden3PreActivationPerRow, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3Bias, Layout.Hidden3Units), true, Activations(v, Layout.Hidden3OutputPerRow, Layout.Hidden3Units), false, Layout.Hidden3Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
+                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), Layout.Hidden3Inputs, 1, v.ParameterTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), 1, Layout.Hidden3Inputs, v.Rows, Layout.Hidden3Units, Layout.Hidden3Inputs,
+                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BiasOffset, Layout.Hidden3Units), true, Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), false, Layout.Hidden3Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
 
             // Hidden3 BatchNorm (batch statistics, running statistics), activation and dropout
             private static void Hidden3NormalizeKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.BatchNormForward(Activations(v, Layout.Hidden3PreActivationPerRow, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3Gamma, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3Beta, Layout.Hidden3Units),
-                    v.Statistics.SubView(Layout.Hidden3RunningMean, Layout.Hidden3Units), v.Statistics.SubView(Layout.Hidden3RunningVariance, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InverseStd, Layout.Hidden3Units), Activations(v, Layout.Hidden3OutputPerRow, Layout.Hidden3Units),
+                GpuKernels.GpuNorm.BatchNormForward(Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BetaOffset, Layout.Hidden3Units),
+                    v.Statistics.SubView(Layout.Hidden3RunningMeanOffset, Layout.Hidden3Units), v.Statistics.SubView(Layout.Hidden3RunningVarianceOffset, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units), Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units),
                     v.Rows, Layout.Hidden3Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 2));
 
             // Hidden3 backward through dropout, activation and the normalization's scale and shift, then BatchNorm's input gradient
             private static void Hidden3NormBackwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.ParameterGradients(ActivationGradients(v, Layout.Hidden3GradientPerRow, Layout.Hidden3Units), Activations(v, Layout.Hidden3PreActivationPerRow, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3Gamma, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3Beta, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InverseStd, Layout.Hidden3Units),
-                    v.GradientTensor(Layout.Hidden3Gamma, Layout.Hidden3Units), v.GradientTensor(Layout.Hidden3Beta, Layout.Hidden3Units), v.Rows, Layout.Hidden3Units, batchNorm: true, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 2));
+                GpuKernels.GpuNorm.ParameterGradients(ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units), Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BetaOffset, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units),
+                    v.GradientTensor(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.GradientTensor(Layout.Hidden3BetaOffset, Layout.Hidden3Units), v.Rows, Layout.Hidden3Units, batchNorm: true, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 2));
 
             // Hidden3 weight gradient: gradᵀ·input, the batch split over groups when it is long
             private static void Hidden3WeightGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.Hidden3GradientPerRow, Layout.Hidden3Units), 1, Layout.Hidden3Units, Activations(v, Layout.Hidden2OutputPerRow, Layout.Hidden2Units), Layout.Hidden3Inputs, 1, Layout.Hidden3Units, Layout.Hidden3Inputs, v.Rows,
-                    v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden3Weight, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs));
+                GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units), 1, Layout.Hidden3Units, Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), Layout.Hidden3Inputs, 1, Layout.Hidden3Units, Layout.Hidden3Inputs, v.Rows,
+                    v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs));
 
             // Hidden3 weight gradient: the split partial products added in order (launched only when the batch was split)
             private static void Hidden3WeightGradientSumKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.Hidden3Units, Layout.Hidden3Inputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden3Weight, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs));
+                GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.Hidden3Units, Layout.Hidden3Inputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs));
 
             // Hidden3 input gradient: grad·W
             private static void Hidden3InputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(ActivationGradients(v, Layout.Hidden3GradientPerRow, Layout.Hidden3Units), Layout.Hidden3Units, 1, v.ParameterTensor(Layout.Hidden3Weight, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs, 1, v.Rows, Layout.Hidden3Inputs, Layout.Hidden3Units,
-                    new GpuKernels.StoreEpilogue<TActivations>(ActivationGradients(v, Layout.Hidden2GradientPerRow, Layout.Hidden2Units), Layout.Hidden3Inputs));
+                GpuKernels.GpuGemm.Run(ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units), Layout.Hidden3Units, 1, v.ParameterTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs, 1, v.Rows, Layout.Hidden3Inputs, Layout.Hidden3Units,
+                    new GpuKernels.StoreEpilogue<TActivations>(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), Layout.Hidden3Inputs));
 
             // Hidden3 eval-mode BatchNorm folded into a per-feature scale and shift
             private static void Hidden3InferenceAffineKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.InferenceAffine(Layout.Hidden3Units, v.Parameters.SubView(Layout.Hidden3Gamma, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3Beta, Layout.Hidden3Units), v.Statistics.SubView(Layout.Hidden3RunningMean, Layout.Hidden3Units), v.Statistics.SubView(Layout.Hidden3RunningVariance, Layout.Hidden3Units),
-                    1E-05f, v.Scratch.SubView(Layout.Hidden3InferenceScale, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InferenceShift, Layout.Hidden3Units));
+                GpuKernels.GpuNorm.InferenceAffine(Layout.Hidden3Units, v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BetaOffset, Layout.Hidden3Units), v.Statistics.SubView(Layout.Hidden3RunningMeanOffset, Layout.Hidden3Units), v.Statistics.SubView(Layout.Hidden3RunningVarianceOffset, Layout.Hidden3Units),
+                    1E-05f, v.Scratch.SubView(Layout.Hidden3InferenceScaleOffset, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InferenceShiftOffset, Layout.Hidden3Units));
 
             // Hidden3 inference: input·Wᵀ + b, eval-mode BatchNorm and activation
             private static void Hidden3InferenceKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden2OutputPerRow, Layout.Hidden2Units), Layout.Hidden3Inputs, 1, v.ParameterTensor(Layout.Hidden3Weight, Layout.Hidden3Units * Layout.Hidden3Inputs), 1, Layout.Hidden3Inputs, v.Rows, Layout.Hidden3Units, Layout.Hidden3Inputs,
-                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden3OutputPerRow, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3Bias, Layout.Hidden3Units), true, v.Scratch.SubView(Layout.Hidden3InferenceScale, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InferenceShift, Layout.Hidden3Units), true, Layout.Hidden3Units, default(CpuKernels.Relu)));
+                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), Layout.Hidden3Inputs, 1, v.ParameterTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), 1, Layout.Hidden3Inputs, v.Rows, Layout.Hidden3Units, Layout.Hidden3Inputs,
+                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BiasOffset, Layout.Hidden3Units), true, v.Scratch.SubView(Layout.Hidden3InferenceScaleOffset, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InferenceShiftOffset, Layout.Hidden3Units), true, Layout.Hidden3Units, default(CpuKernels.Relu)));
 
             // Output forward: preActivation = input·Wᵀ + b, output = dropout(activation(preActivation))
             private static void OutputForwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden3OutputPerRow, Layout.Hidden3Units), Layout.OutputInputs, 1, v.ParameterTensor(Layout.OutputWeight, Layout.OutputUnits * Layout.OutputInputs), 1, Layout.OutputInputs, v.Rows, Layout.OutputUnits, Layout.OutputInputs,
-                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Identity>(Activations(v, Layout.OutputPreActivationPerRow, Layout.OutputUnits), v.Parameters.SubView(Layout.OutputBias, Layout.OutputUnits), true, Activations(v, Layout.OutputOutputPerRow, Layout.OutputUnits), true, Layout.OutputUnits, default(CpuKernels.Identity), default(GpuKernels.GpuDropout)));
+                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), Layout.OutputInputs, 1, v.ParameterTensor(Layout.OutputWeightOffset, Layout.OutputUnits * Layout.OutputInputs), 1, Layout.OutputInputs, v.Rows, Layout.OutputUnits, Layout.OutputInputs,
+                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Identity>(Activations(v, Layout.OutputPreActivationOffset, Layout.OutputUnits), v.Parameters.SubView(Layout.OutputBiasOffset, Layout.OutputUnits), true, Activations(v, Layout.OutputOutputOffset, Layout.OutputUnits), true, Layout.OutputUnits, default(CpuKernels.Identity), default(GpuKernels.GpuDropout)));
 
             // Output weight gradient: gradᵀ·input, the batch split over groups when it is long
             private static void OutputWeightGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.OutputGradientPerRow, Layout.OutputUnits), 1, Layout.OutputUnits, Activations(v, Layout.Hidden3OutputPerRow, Layout.Hidden3Units), Layout.OutputInputs, 1, Layout.OutputUnits, Layout.OutputInputs, v.Rows,
-                    v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.OutputWeight, Layout.OutputUnits * Layout.OutputInputs), Layout.OutputInputs));
+                GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.OutputGradientOffset, Layout.OutputUnits), 1, Layout.OutputUnits, Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), Layout.OutputInputs, 1, Layout.OutputUnits, Layout.OutputInputs, v.Rows,
+                    v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.OutputWeightOffset, Layout.OutputUnits * Layout.OutputInputs), Layout.OutputInputs));
 
             // Output weight gradient: the split partial products added in order (launched only when the batch was split)
             private static void OutputWeightGradientSumKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.OutputUnits, Layout.OutputInputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.OutputWeight, Layout.OutputUnits * Layout.OutputInputs), Layout.OutputInputs));
+                GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.OutputUnits, Layout.OutputInputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.OutputWeightOffset, Layout.OutputUnits * Layout.OutputInputs), Layout.OutputInputs));
 
             // Output bias gradient: column sums in double
             private static void OutputBiasGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.ColumnSums(ActivationGradients(v, Layout.OutputGradientPerRow, Layout.OutputUnits), v.GradientTensor(Layout.OutputBias, Layout.OutputUnits), v.Rows, Layout.OutputUnits);
+                GpuKernels.GpuNorm.ColumnSums(ActivationGradients(v, Layout.OutputGradientOffset, Layout.OutputUnits), v.GradientTensor(Layout.OutputBiasOffset, Layout.OutputUnits), v.Rows, Layout.OutputUnits);
 
             // Output input gradient: grad·W
             private static void OutputInputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(ActivationGradients(v, Layout.OutputGradientPerRow, Layout.OutputUnits), Layout.OutputUnits, 1, v.ParameterTensor(Layout.OutputWeight, Layout.OutputUnits * Layout.OutputInputs), Layout.OutputInputs, 1, v.Rows, Layout.OutputInputs, Layout.OutputUnits,
-                    new GpuKernels.StoreEpilogue<TActivations>(ActivationGradients(v, Layout.Hidden3GradientPerRow, Layout.Hidden3Units), Layout.OutputInputs));
+                GpuKernels.GpuGemm.Run(ActivationGradients(v, Layout.OutputGradientOffset, Layout.OutputUnits), Layout.OutputUnits, 1, v.ParameterTensor(Layout.OutputWeightOffset, Layout.OutputUnits * Layout.OutputInputs), Layout.OutputInputs, 1, v.Rows, Layout.OutputInputs, Layout.OutputUnits,
+                    new GpuKernels.StoreEpilogue<TActivations>(ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units), Layout.OutputInputs));
 
             // Output inference: input·Wᵀ + b and activation
             private static void OutputInferenceKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden3OutputPerRow, Layout.Hidden3Units), Layout.OutputInputs, 1, v.ParameterTensor(Layout.OutputWeight, Layout.OutputUnits * Layout.OutputInputs), 1, Layout.OutputInputs, v.Rows, Layout.OutputUnits, Layout.OutputInputs,
-                    new GpuKernels.InferenceEpilogue<GpuKernels.Fp32Tensor, CpuKernels.Identity>(v.OutputTensor, v.Parameters.SubView(Layout.OutputBias, Layout.OutputUnits), true, v.Scratch, v.Scratch, false, Layout.OutputUnits, default(CpuKernels.Identity)));
+                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), Layout.OutputInputs, 1, v.ParameterTensor(Layout.OutputWeightOffset, Layout.OutputUnits * Layout.OutputInputs), 1, Layout.OutputInputs, v.Rows, Layout.OutputUnits, Layout.OutputInputs,
+                    new GpuKernels.InferenceEpilogue<GpuKernels.Fp32Tensor, CpuKernels.Identity>(v.OutputTensor, v.Parameters.SubView(Layout.OutputBiasOffset, Layout.OutputUnits), true, v.Scratch, v.Scratch, false, Layout.OutputUnits, default(CpuKernels.Identity)));
 
             // BinaryCrossEntropyWithLogits: the mean loss's sum, and its gradient times the loss scale into Output's gradient
             private static void LossKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuLosses.BinaryCrossEntropyWithLogits(Activations(v, Layout.OutputOutputPerRow, Layout.OutputUnits), v.Targets, ActivationGradients(v, Layout.OutputGradientPerRow, Layout.OutputUnits), true, v.Rows * OutputSize, v.LossScale, v.Sums);
+                GpuKernels.GpuLosses.BinaryCrossEntropyWithLogits(Activations(v, Layout.OutputOutputOffset, Layout.OutputUnits), v.Targets, ActivationGradients(v, Layout.OutputGradientOffset, Layout.OutputUnits), true, v.Rows * OutputSize, v.LossScale, v.Sums);
 
             // BinaryCrossEntropyWithLogits over the inference outputs
             private static void EvaluationLossKernel(GpuKernels.NetworkViews v) =>

@@ -1,0 +1,92 @@
+using System.Collections.Generic;
+using System.Globalization;
+using DslNet.Generator.Common;
+using DslNet.Generator.Parsing;
+using Microsoft.CodeAnalysis;
+
+namespace DslNet.Generator.Layers
+{
+    /// <summary>Where a layer sits in a block: Dense first, then normalization, activation, dropout, and a residual add last.</summary>
+    internal enum LayerRole
+    {
+        Dense = 0,
+        Normalization = 1,
+        Activation = 2,
+        Dropout = 3,
+        Residual = 4,
+    }
+
+    /// <summary>
+    /// Everything the generator knows about one layer kind: its attribute, how its arguments are read, its checks
+    /// (diagnostics) and its description; subclasses add planning and the CPU/GPU spelling of its kernels. One file
+    /// per kind, registered in <see cref="LayerRegistry"/>.
+    /// </summary>
+    internal abstract class LayerDescriptor
+    {
+        public abstract LayerKind Kind { get; }
+
+        public abstract LayerRole Role { get; }
+
+        /// <summary>The attribute's metadata name, e.g. <c>DslNet.DenseAttribute</c>.</summary>
+        public string AttributeName => "DslNet." + Kind + "Attribute";
+
+        /// <summary>Reads the attribute's arguments into the spec; a malformed argument falls back, never throws.</summary>
+        public virtual LayerSpec Read(LayerSpec spec, AttributeData attribute) => spec;
+
+        /// <summary>Reports what is wrong with this layer in <paramref name="block"/> whose width is <paramref name="units"/>.</summary>
+        public virtual void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics)
+        {
+        }
+
+        /// <summary>The layer as Summary() and the generated comments show it.</summary>
+        public virtual string Describe(LayerSpec layer) => Kind.ToString();
+
+        protected static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Reads attribute arguments: an error constant or a value of the wrong type gives the fallback.</summary>
+    internal static class AttributeArguments
+    {
+        public static TypedConstant? Positional(AttributeData attribute, int index) =>
+            attribute.ConstructorArguments.Length > index ? attribute.ConstructorArguments[index] : (TypedConstant?)null;
+
+        public static int Int(TypedConstant? constant, int fallback)
+        {
+            if (!(constant is { } c) || c.Kind == TypedConstantKind.Error || c.Value == null) return fallback;
+            switch (c.Value)
+            {
+                case int i: return i;
+                case short s: return s;
+                case byte b: return b;
+                case long l: return l > int.MaxValue || l < int.MinValue ? fallback : (int)l;
+                default: return fallback;
+            }
+        }
+
+        public static double Double(TypedConstant? constant, double fallback)
+        {
+            if (!(constant is { } c) || c.Kind == TypedConstantKind.Error || c.Value == null) return fallback;
+            switch (c.Value)
+            {
+                case double d: return d;
+                case float f: return f;
+                case int i: return i;
+                case long l: return l;
+                default: return fallback;
+            }
+        }
+
+        public static bool Bool(TypedConstant? constant, bool fallback) =>
+            constant is { } c && c.Kind != TypedConstantKind.Error && c.Value is bool b ? b : fallback;
+
+        public static string? String(TypedConstant? constant) =>
+            constant is { } c && c.Kind != TypedConstantKind.Error && c.Value is string s ? s : null;
+
+        public static TypedConstant? Named(AttributeData attribute, string name)
+        {
+            foreach (var named in attribute.NamedArguments)
+                if (named.Key == name) return named.Value;
+            return null;
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using System;
+using DslNet.Generator.Emitting;
+using DslNet.Generator.Parsing;
+using DslNet.Generator.Planning;
+using Microsoft.CodeAnalysis;
+
+namespace DslNet.Generator.Layers
+{
+    /// <summary><c>[LeakyRelu(slope)]</c>: <c>nn.LeakyReLU(slope)</c>, kernel <c>CpuKernels.LeakyRelu</c>.</summary>
+    internal sealed class LeakyRelu : ActivationDescriptor
+    {
+        public override LayerKind Kind => LayerKind.LeakyRelu;
+        protected override ActivationKind Activation => ActivationKind.LeakyRelu;
+        public override bool IsReluLike => true;
+
+        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) =>
+            spec with { Slope = AttributeArguments.Double(AttributeArguments.Positional(attribute, 0), 0.01) };
+
+        public override ActivationOp Plan(LayerSpec layer) => new ActivationOp(ActivationKind.LeakyRelu, layer.Slope);
+
+        public override string Functor(ActivationOp op) => $"new {KernelType(op)}({Names.Float(op.Slope)})";
+
+        /// <summary>torch.nn.init.calculate_gain('leaky_relu', slope).</summary>
+        public override double HeGain(ActivationOp op) => Math.Sqrt(2.0 / (1 + op.Slope * op.Slope));
+
+        public override string Describe(LayerSpec layer) => $"LeakyRelu({Format(layer.Slope)})";
+    }
+}

@@ -1,0 +1,64 @@
+using DslNet.Generator.Parsing;
+
+namespace DslNet.Generator.Planning
+{
+    /// <summary>A Dense op: <c>Output = Input·Wᵀ + b</c>, weight stored <c>[Units, Inputs]</c> like PyTorch.</summary>
+    internal sealed record DenseOp(
+        int Input,
+        int Inputs,
+        int Units,
+        bool HasBias,
+        InitKind Init,
+        double InitGain,
+        double InitStd,
+        FanKind Fan,
+        double InitScale,
+        int WeightOffset,
+        int BiasOffset)
+    {
+        public int WeightCount => Inputs * Units;
+
+        public int ParameterCount => WeightCount + (HasBias ? Units : 0);
+    }
+
+    /// <summary>
+    /// A normalization over the group's pre-activation: its affine parameters, BatchNorm's running statistics and
+    /// saved inverse std (scratch), LayerNorm/GroupNorm's per-row inverse std (workspace).
+    /// </summary>
+    internal sealed record NormOp(
+        NormKind Kind,
+        int Groups,
+        double Momentum,
+        double Eps,
+        bool ZeroInitGamma,
+        int GammaOffset,
+        int BetaOffset,
+        int RunningMeanOffset,
+        int RunningVarianceOffset,
+        int InverseStdRowOffset,
+        int InverseStdPerRow,
+        int ScratchOffset);
+
+    /// <summary>An elementwise activation (identity when the block names none).</summary>
+    internal sealed record ActivationOp(ActivationKind Kind, double Slope);
+
+    /// <summary>Inverted dropout; the forward pass records its kept bits (32 per float) for the backward pass.</summary>
+    internal sealed record DropoutOp(double Rate, int MaskRowOffset, int MaskPerRow);
+
+    /// <summary>
+    /// A residual add at the end of a block: <c>Output = F(Input) + Skip</c>, or <c>+ Skip·Pᵀ</c> through a bias-free
+    /// projection when <see cref="HasProjection"/> (PyTorch's <c>nn.Linear(in, out, bias=False)</c> shortcut).
+    /// </summary>
+    internal sealed record AddOp(
+        int Skip,
+        string SkipName,
+        int SkipWidth,
+        bool HasProjection,
+        int ProjectionValue,
+        int ProjectionWeightOffset,
+        InitKind ProjectionInit,
+        double ProjectionGain)
+    {
+        public int ProjectionWeightCount(int units) => HasProjection ? SkipWidth * units : 0;
+    }
+}
