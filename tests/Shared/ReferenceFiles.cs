@@ -7,8 +7,8 @@ namespace DslNet.Tests.Shared;
 /// <summary>
 /// PyTorch's own numbers, read from the repository's copy in <c>tests/reference</c> and nowhere else: the folder's
 /// path is baked into the test assembly at build time (see ReferenceFiles.props), so a clone passes alone and a
-/// stray <c>../shared/reference</c> beside it is never read. New files arrive in <c>../shared/reference</c> and are
-/// copied in by hand; <c>tests/reference/scripts</c> regenerates them with PyTorch.
+/// copy beside the clone is never read. New files arrive in the team's shared reference folder and are copied in by
+/// hand; <c>tests/reference/scripts</c> regenerates them with PyTorch.
 /// </summary>
 internal static class ReferenceFiles
 {
@@ -31,7 +31,7 @@ internal static class ReferenceFiles
         if (!path.StartsWith(Folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new ArgumentException($"Reference file '{fileName}' resolves to {path}, outside {Folder}.", nameof(fileName));
         if (!File.Exists(path))
-            throw new FileNotFoundException($"No reference file '{fileName}' in {Folder}; copy it from ../shared/reference.", path);
+            throw new FileNotFoundException($"No reference file '{fileName}' in {Folder}; copy it into tests/reference from the shared reference folder.", path);
         return path;
     }
 
