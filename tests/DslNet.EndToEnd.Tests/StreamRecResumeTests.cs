@@ -93,11 +93,5 @@ public sealed class StreamRecResumeTests : IDisposable
     private static string FinalAuc(string output) =>
         output.Split('\n').Single(l => l.StartsWith("FINAL ", StringComparison.Ordinal)).Split(' ')[1];
 
-    private static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exitCode = StreamRecProgram.Run(args, stdout, stderr);
-        return (exitCode, stdout.ToString(), stderr.ToString());
-    }
+    private static (int ExitCode, string Stdout, string Stderr) Run(params string[] args) => StreamRecSampleTests.RunInProcess(args);
 }

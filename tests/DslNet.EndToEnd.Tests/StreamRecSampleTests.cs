@@ -206,7 +206,7 @@ public sealed class StreamRecSampleTests(ITestOutputHelper output)
         Assert.Equal("", await stdout);
     }
 
-    private static (int ExitCode, string Stdout, string Stderr) RunInProcess(params string[] args)
+    internal static (int ExitCode, string Stdout, string Stderr) RunInProcess(params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
