@@ -14,6 +14,7 @@ public sealed class GradientCheckTests
         nameof(ReluMseNet), nameof(LeakyReluNet), nameof(GeluNet), nameof(TanhSigmoidNet),
         nameof(BatchNormNet), nameof(LayerNormNet), nameof(GroupNormNet), nameof(DropoutNet),
         nameof(AddNet), nameof(TwoConsumerNet), nameof(ProjectionNet),
+        nameof(SpatialResidualNet), nameof(SpatialProjectionNet), nameof(SpatialNormsNet),
     };
 
     public static TheoryData<string> Networks => new(NetworkNames);
@@ -71,6 +72,9 @@ public sealed class GradientCheckTests
         nameof(AddNet) => new AddNet(seed: 9),
         nameof(TwoConsumerNet) => new TwoConsumerNet(seed: 10),
         nameof(ProjectionNet) => new ProjectionNet(seed: 11),
+        nameof(SpatialResidualNet) => new SpatialResidualNet(seed: 12),
+        nameof(SpatialProjectionNet) => new SpatialProjectionNet(seed: 13),
+        nameof(SpatialNormsNet) => new SpatialNormsNet(seed: 14),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
