@@ -18,26 +18,26 @@ namespace DslNet.Generator.Emitting.Spatial
                 case GradientMode.None:
                     return;
                 case GradientMode.Write:
-                    w.Line($"var inputGradient = {ValueGradient(target)};");
-                    w.Line(string.Format(kernelCall, "inputGradient"));
+                    w.Wrapped($"var inputGradient = {ValueGradient(target)};");
+                    w.Wrapped(string.Format(kernelCall, "inputGradient"));
                     break;
                 default:
-                    w.Line($"// {target.Name} has {target.Consumers.Count} consumers: this contribution is added to the one a later step wrote.");
-                    w.Line($"var contribution = Workspace(Layout.GradientScratchOffset, {target.Width}, rows);");
-                    w.Line(string.Format(kernelCall, "contribution"));
-                    w.Line($"var inputGradient = {ValueGradient(target)};");
-                    w.Line($"{K}.Residual.AccumulateGradient(contribution, inputGradient, accumulate: true);");
+                    w.Wrapped($"// {target.Name} has {target.Consumers.Count} consumers: this contribution is added to the one a later step wrote.");
+                    w.Wrapped($"var contribution = Workspace(Layout.GradientScratchOffset, {target.Width}, rows);");
+                    w.Wrapped(string.Format(kernelCall, "contribution"));
+                    w.Wrapped($"var inputGradient = {ValueGradient(target)};");
+                    w.Wrapped($"{K}.Residual.AccumulateGradient(contribution, inputGradient, accumulate: true);");
                     break;
             }
-            w.Line("RoundToStorage(inputGradient);");
+            w.Wrapped("RoundToStorage(inputGradient);");
         }
 
         /// <summary>The gradient passed through unchanged (Add, a group without Conv2d/Dense): copy or add.</summary>
         public static void PassThrough(SourceWriter w, ValuePlan target, GradientMode mode, string gradient)
         {
             if (mode == GradientMode.None) return;
-            w.Line($"{K}.Residual.AccumulateGradient({gradient}, {ValueGradient(target)}, accumulate: {Bool(mode == GradientMode.Accumulate)});");
-            w.Line($"RoundToStorage({ValueGradient(target)});");
+            w.Wrapped($"{K}.Residual.AccumulateGradient({gradient}, {ValueGradient(target)}, accumulate: {Bool(mode == GradientMode.Accumulate)});");
+            w.Wrapped($"RoundToStorage({ValueGradient(target)});");
         }
     }
 }

@@ -15,13 +15,13 @@ namespace DslNet.Generator.Emitting.Spatial
         public static void Write(SourceWriter w, SpatialPlan plan, SpatialStep step)
         {
             var g = new Group(plan, step);
-            w.Line($"// ── {step.Name}: {Describe(g)}, {step.InputShape} → {step.OutputShape} ──");
+            w.Wrapped($"// ── {step.Name}: {Describe(g)}, {step.InputShape} → {step.OutputShape} ──");
             w.Line();
             if (step.Linear is { IsConvolution: true } conv) WriteGeometry(w, step, conv);
             if (step.HasDropout)
             {
-                w.Line($"// Masks are keyed by (seed, step, layer {step.Index}, element) and redrawn by the backward pass.");
-                w.Line($"private {K}.Dropout {step.Name}Dropout() => new {K}.Dropout({Names.Float(step.DropoutRate)}, _seed, _stepCount, layer: {step.Index});");
+                w.Wrapped($"// Masks are keyed by (seed, step, layer {step.Index}, element) and redrawn by the backward pass.");
+                w.Wrapped($"private {K}.Dropout {step.Name}Dropout() => new {K}.Dropout({Names.Float(step.DropoutRate)}, _seed, _stepCount, layer: {step.Index});");
                 w.Line();
             }
             WriteForward(w, g);
@@ -57,10 +57,10 @@ namespace DslNet.Generator.Emitting.Spatial
         private static void WriteGeometry(SourceWriter w, SpatialStep step, LinearPlan conv)
         {
             var input = step.InputShape;
-            w.Line($"private static {S}.Conv2dGeometry {step.Name}Geometry(int rows) => new(rows,");
-            w.Line($"    inChannels: {input.Channels}, height: {input.Height}, width: {input.Width}, outChannels: {conv.OutChannels},");
-            w.Line($"    kernelHeight: {conv.KernelSize}, kernelWidth: {conv.KernelSize}, strideHeight: {conv.Stride}, strideWidth: {conv.Stride},");
-            w.Line($"    padHeight: {conv.Padding}, padWidth: {conv.Padding}, dilationHeight: {conv.Dilation}, dilationWidth: {conv.Dilation}, groups: {conv.Groups});");
+            w.Wrapped($"private static {S}.Conv2dGeometry {step.Name}Geometry(int rows) => new(rows,");
+            w.Wrapped($"    inChannels: {input.Channels}, height: {input.Height}, width: {input.Width}, outChannels: {conv.OutChannels},");
+            w.Wrapped($"    kernelHeight: {conv.KernelSize}, kernelWidth: {conv.KernelSize}, strideHeight: {conv.Stride}, strideWidth: {conv.Stride},");
+            w.Wrapped($"    padHeight: {conv.Padding}, padWidth: {conv.Padding}, dilationHeight: {conv.Dilation}, dilationWidth: {conv.Dilation}, groups: {conv.Groups});");
             w.Line();
         }
 
@@ -69,30 +69,30 @@ namespace DslNet.Generator.Emitting.Spatial
             var step = g.Step;
             using (w.Block($"private void {step.Name}Forward(global::System.ReadOnlySpan<float> input, int rows)"))
             {
-                w.Line($"var output = {Value(g.Output)};");
+                w.Wrapped($"var output = {Value(g.Output)};");
                 if (g.Linear != null)
                 {
-                    if (!g.PreIsOutput) w.Line($"var preActivation = {g.Pre};");
+                    if (!g.PreIsOutput) w.Wrapped($"var preActivation = {g.Pre};");
                     var pre = g.PreIsOutput ? "output" : "preActivation";
                     var fused = g.Norm == null && !g.PreIsOutput;
-                    w.Line(LinearForward(g, pre, fused ? "output" : EmptySpan, fused ? g.Activation : Names.Identity));
-                    if (!g.PreIsOutput) w.Line("RoundToStorage(preActivation);");
+                    w.Wrapped(LinearForward(g, pre, fused ? "output" : EmptySpan, fused ? g.Activation : Names.Identity));
+                    if (!g.PreIsOutput) w.Wrapped("RoundToStorage(preActivation);");
                 }
                 else if (g.Norm != null)
                 {
-                    w.Line($"var preActivation = {g.Pre};");
-                    w.Line("input.CopyTo(preActivation);");
+                    w.Wrapped($"var preActivation = {g.Pre};");
+                    w.Wrapped("input.CopyTo(preActivation);");
                 }
                 if (g.Norm != null)
                 {
-                    w.Line("// preActivation becomes the normalized values x̂, which the backward pass reuses.");
-                    w.Line(NormForward(g, training: true));
-                    w.Line("RoundToStorage(preActivation);");
+                    w.Wrapped("// preActivation becomes the normalized values x̂, which the backward pass reuses.");
+                    w.Wrapped(NormForward(g, training: true));
+                    w.Wrapped("RoundToStorage(preActivation);");
                 }
                 else if (g.Linear == null)
-                    w.Line($"{S}.Pointwise.Forward(input, output, {g.Activation}, {K}.Dropout.None);");
-                if (step.HasDropout) w.Line(DropoutCall(g, "Forward", "output"));
-                w.Line("RoundToStorage(output);");
+                    w.Wrapped($"{S}.Pointwise.Forward(input, output, {g.Activation}, {K}.Dropout.None);");
+                if (step.HasDropout) w.Wrapped(DropoutCall(g, "Forward", "output"));
+                w.Wrapped("RoundToStorage(output);");
             }
             w.Line();
         }
@@ -102,19 +102,19 @@ namespace DslNet.Generator.Emitting.Spatial
             var step = g.Step;
             using (w.Block($"private void {step.Name}Backward(global::System.ReadOnlySpan<float> input, int rows)"))
             {
-                w.Line($"var gradient = {ValueGradient(g.Output)};");
-                if (step.HasDropout) w.Line(DropoutCall(g, "Backward", "gradient"));
+                w.Wrapped($"var gradient = {ValueGradient(g.Output)};");
+                if (step.HasDropout) w.Wrapped(DropoutCall(g, "Backward", "gradient"));
                 if (g.Norm != null)
                 {
-                    w.Line($"var preActivation = {g.Pre};");
-                    w.Line("// gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).");
-                    w.Line(NormBackward(g));
-                    w.Line("RoundToStorage(gradient);");
+                    w.Wrapped($"var preActivation = {g.Pre};");
+                    w.Wrapped("// gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).");
+                    w.Wrapped(NormBackward(g));
+                    w.Wrapped("RoundToStorage(gradient);");
                 }
                 else if (step.HasActivation)
                 {
-                    w.Line($"{K}.Dense.BackwardActivation(gradient, {(g.Linear == null ? "input" : g.Pre)}, rows, {g.Output.Width}, {g.Activation}, {K}.Dropout.None);");
-                    w.Line("RoundToStorage(gradient);");
+                    w.Wrapped($"{K}.Dense.BackwardActivation(gradient, {(g.Linear == null ? "input" : g.Pre)}, rows, {g.Output.Width}, {g.Activation}, {K}.Dropout.None);");
+                    w.Wrapped("RoundToStorage(gradient);");
                 }
                 if (g.Linear is { } linear) WriteLinearBackward(w, g, linear);
                 else GradientWriter.PassThrough(w, g.Input, step.InputGradient, "gradient");
@@ -129,21 +129,21 @@ namespace DslNet.Generator.Emitting.Spatial
             var weight = Parameter(g.Block, linear.ParameterPrefix, "Weight", linear.WeightCount);
             if (linear.IsConvolution)
             {
-                w.Line($"{S}.Conv2d.BackwardWeights(gradient, input, {weightGradient},");
-                w.Line($"    {biasGradient}, {g.Step.Name}Geometry(rows));");
+                w.Wrapped($"{S}.Conv2d.BackwardWeights(gradient, input, {weightGradient},");
+                w.Wrapped($"    {biasGradient}, {g.Step.Name}Geometry(rows));");
                 GradientWriter.Write(w, g.Input, g.Step.InputGradient, $"{S}.Conv2d.BackwardInput(gradient, {weight}, {{0}}, {g.Step.Name}Geometry(rows));");
                 return;
             }
 
             var shape = $"rows, {linear.InChannels}, {linear.OutChannels}";
-            w.Line($"{K}.Dense.BackwardWeights(gradient, input, {weightGradient}, {biasGradient},");
-            w.Line($"    {shape});");
+            w.Wrapped($"{K}.Dense.BackwardWeights(gradient, input, {weightGradient}, {biasGradient},");
+            w.Wrapped($"    {shape});");
             if (g.Step.InputGradient == GradientMode.None) return;
             var accumulate = g.Step.InputGradient == GradientMode.Accumulate;
-            if (accumulate) w.Line($"// {g.Input.Name} has {g.Input.Consumers.Count} consumers: this adds to the gradient a later step wrote.");
-            w.Line($"var inputGradient = {ValueGradient(g.Input)};");
-            w.Line($"{K}.Dense.BackwardInput(gradient, {weight}, inputGradient, {shape}, accumulate: {Bool(accumulate)});");
-            w.Line("RoundToStorage(inputGradient);");
+            if (accumulate) w.Wrapped($"// {g.Input.Name} has {g.Input.Consumers.Count} consumers: this adds to the gradient a later step wrote.");
+            w.Wrapped($"var inputGradient = {ValueGradient(g.Input)};");
+            w.Wrapped($"{K}.Dense.BackwardInput(gradient, {weight}, inputGradient, {shape}, accumulate: {Bool(accumulate)});");
+            w.Wrapped("RoundToStorage(inputGradient);");
         }
 
         private static void WriteInference(SourceWriter w, Group g)
@@ -151,29 +151,29 @@ namespace DslNet.Generator.Emitting.Spatial
             var step = g.Step;
             using (w.Block($"private void {step.Name}Inference(global::System.ReadOnlySpan<float> input, int rows)"))
             {
-                w.Line($"var output = {Value(g.Output)};");
+                w.Wrapped($"var output = {Value(g.Output)};");
                 var batchNorm = g.Norm?.Kind == SpatialNormKind.BatchNorm;
                 var scale = batchNorm ? $"Scratch(Layout.{step.Name}InferenceScaleOffset, {g.Norm!.Channels})" : EmptyReadOnly;
                 var shift = batchNorm ? $"Scratch(Layout.{step.Name}InferenceShiftOffset, {g.Norm!.Channels})" : EmptyReadOnly;
                 if (g.Linear != null && (g.Norm == null || batchNorm))
-                    w.Line(LinearInference(g, scale, shift));
+                    w.Wrapped(LinearInference(g, scale, shift));
                 else if (g.Linear != null)
                 {
-                    w.Line($"var preActivation = {g.Pre};");
-                    w.Line(LinearForward(g, "preActivation", EmptySpan, Names.Identity));
-                    w.Line(NormForward(g, training: false));
+                    w.Wrapped($"var preActivation = {g.Pre};");
+                    w.Wrapped(LinearForward(g, "preActivation", EmptySpan, Names.Identity));
+                    w.Wrapped(NormForward(g, training: false));
                 }
                 else if (batchNorm)
-                    w.Line($"{S}.BatchNorm2d.Inference(input, {scale}, {shift}, output, rows * {g.Norm!.Pixels}, {g.Norm.Channels}, {g.Activation});");
+                    w.Wrapped($"{S}.BatchNorm2d.Inference(input, {scale}, {shift}, output, rows * {g.Norm!.Pixels}, {g.Norm.Channels}, {g.Activation});");
                 else if (g.Norm != null)
                 {
-                    w.Line($"var preActivation = {g.Pre};");
-                    w.Line("input.CopyTo(preActivation);");
-                    w.Line(NormForward(g, training: false));
+                    w.Wrapped($"var preActivation = {g.Pre};");
+                    w.Wrapped("input.CopyTo(preActivation);");
+                    w.Wrapped(NormForward(g, training: false));
                 }
                 else
-                    w.Line($"{S}.Pointwise.Forward(input, output, {g.Activation}, {K}.Dropout.None);");
-                w.Line("RoundToStorage(output);");
+                    w.Wrapped($"{S}.Pointwise.Forward(input, output, {g.Activation}, {K}.Dropout.None);");
+                w.Wrapped("RoundToStorage(output);");
             }
             w.Line();
         }

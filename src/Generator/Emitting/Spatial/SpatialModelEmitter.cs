@@ -140,7 +140,7 @@ namespace DslNet.Generator.Emitting.Spatial
                     w.Line($"{Names.Field(b.Name)} = new global::DslNet.DenseBlock(\"{b.Name}\", {b.InChannels}, {b.OutChannels}, _parameters, _runningStatistics);");
                 w.Line("_monitor = new global::DslNet.NetworkMonitor(");
                 w.Line($"    new[] {{ {string.Join(", ", plan.Blocks.Select(b => "\"" + b.Name + "\""))} }},");
-                w.Line($"    new[] {{ {string.Join(", ", plan.Blocks.Select(b => "global::DslNet.Saturation." + Layers.LayerRegistry.Activation(b.Activation).Saturation))} }},");
+                w.Wrapped($"    new[] {{ {string.Join(", ", plan.Blocks.Select(b => "global::DslNet.Saturation." + Layers.LayerRegistry.Activation(b.Activation).Saturation))} }},");
                 w.Line($"    new[] {{ {string.Join(", ", plan.Blocks.Select(b => plan.Values[b.OutputValue].Width.ToString(CultureInfo.InvariantCulture)))} }},");
                 w.Line("    _parameters);");
                 w.Line();

@@ -13,25 +13,25 @@ namespace DslNet.Generator.Emitting.Spatial
         {
             var input = plan.Values[step.Input];
             var output = plan.Values[step.Output];
-            w.Line($"// ── {step.Name}: {step.Kind}, {step.InputShape} → {step.OutputShape} ──");
+            w.Wrapped($"// ── {step.Name}: {step.Kind}, {step.InputShape} → {step.OutputShape} ──");
             w.Line();
             if (step.Pool != null) WriteGeometry(w, step);
             using (w.Block($"private void {step.Name}Forward(global::System.ReadOnlySpan<float> input, int rows)"))
             {
-                w.Line($"var output = {Value(output)};");
-                w.Line(Forward(plan, step));
-                w.Line("RoundToStorage(output);");
+                w.Wrapped($"var output = {Value(output)};");
+                w.Wrapped(Forward(plan, step));
+                w.Wrapped("RoundToStorage(output);");
             }
             w.Line();
-            w.Line($"private void {step.Name}Inference(global::System.ReadOnlySpan<float> input, int rows) => {step.Name}Forward(input, rows);");
+            w.Wrapped($"private void {step.Name}Inference(global::System.ReadOnlySpan<float> input, int rows) => {step.Name}Forward(input, rows);");
             w.Line();
             if (step.Kind == SpatialStepKind.ToChannelsLast) return;
             using (w.Block($"private void {step.Name}Backward(global::System.ReadOnlySpan<float> input, int rows)"))
             {
-                w.Line($"var gradient = {ValueGradient(output)};");
+                w.Wrapped($"var gradient = {ValueGradient(output)};");
                 if (step.Kind == SpatialStepKind.Add)
                 {
-                    w.Line("// Both operands receive the output gradient unchanged.");
+                    w.Wrapped("// Both operands receive the output gradient unchanged.");
                     GradientWriter.PassThrough(w, input, step.InputGradient, "gradient");
                     GradientWriter.PassThrough(w, plan.Values[step.Skip], step.SkipGradient, "gradient");
                 }
@@ -44,9 +44,9 @@ namespace DslNet.Generator.Emitting.Spatial
         {
             var pool = step.Pool!;
             var input = step.InputShape;
-            w.Line($"private static {S}.Pool2dGeometry {step.Name}Geometry(int rows) => new(rows,");
-            w.Line($"    channels: {input.Channels}, height: {input.Height}, width: {input.Width}, kernelHeight: {pool.KernelSize}, kernelWidth: {pool.KernelSize},");
-            w.Line($"    strideHeight: {pool.Stride}, strideWidth: {pool.Stride}, padHeight: {pool.Padding}, padWidth: {pool.Padding});");
+            w.Wrapped($"private static {S}.Pool2dGeometry {step.Name}Geometry(int rows) => new(rows,");
+            w.Wrapped($"    channels: {input.Channels}, height: {input.Height}, width: {input.Width}, kernelHeight: {pool.KernelSize}, kernelWidth: {pool.KernelSize},");
+            w.Wrapped($"    strideHeight: {pool.Stride}, strideWidth: {pool.Stride}, padHeight: {pool.Padding}, padWidth: {pool.Padding});");
             w.Line();
         }
 

@@ -520,6 +520,7 @@ namespace DslNet.Generator.Planning.Spatial
             {
                 if (layer.Kind == LayerKind.Conv2d) parts.Add(((Conv2d)LayerRegistry.Of(LayerKind.Conv2d)).Describe(layer, input.Channels));
                 else if (layer.Kind == LayerKind.Dense) parts.Add(((Dense)LayerRegistry.Of(LayerKind.Dense)).Describe(layer, input.Size));
+                else if (layer.Kind == LayerKind.Add && layer.Projection) parts.Add($"+ Shortcut({layer.Skip})");
                 else parts.Add(LayerRegistry.Of(layer.Kind).Describe(layer));
             }
             return string.Join(", ", parts);

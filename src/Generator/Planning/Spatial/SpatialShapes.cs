@@ -16,8 +16,9 @@ namespace DslNet.Generator.Planning.Spatial
             int dilation, List<DiagnosticInfo> diagnostics)
         {
             var height = Side(layer, block, input.Height, "rows", kernel, stride, padding, dilation, diagnostics);
-            var width = input.Width == input.Height && height != null ? height : Side(layer, block, input.Width, "columns", kernel, stride, padding, dilation, diagnostics);
-            if (height == null || width == null) return null;
+            if (height == null) return null;
+            var width = input.Width == input.Height ? height : Side(layer, block, input.Width, "columns", kernel, stride, padding, dilation, diagnostics);
+            if (width == null) return null;
             return new ValueShape(outChannels, height.Value, width.Value);
         }
 
