@@ -22,15 +22,24 @@ public sealed partial class SpatialProjectionNet
     [Flatten, Dense(3)] public partial DenseBlock Head { get; }
 }
 
-/// <summary>InstanceNorm2d, grouped and dilated depthwise convolutions with GroupNorm and LayerNorm over [C, H, W],
-/// Dropout2d, the pre-activation form, AvgPool2d and a Dense tail with dropout; MSE.</summary>
+/// <summary>InstanceNorm2d, grouped and dilated depthwise convolutions with GroupNorm and LayerNorm over [C, H, W], the
+/// pre-activation form, AvgPool2d and a Dense tail; MSE.</summary>
 [Network(Channels = 2, Height = 6, Width = 6, Loss = Loss.MeanSquaredError)]
 public sealed partial class SpatialNormsNet
 {
     [Conv2d(4, 3, Padding = 1), InstanceNorm2d(Affine = true), Relu] public partial DenseBlock Instance { get; }
-    [Conv2d(4, 3, Padding = 1, Groups = 2), GroupNorm(2), Gelu, Dropout2d(0.25)] public partial DenseBlock Grouped { get; }
+    [Conv2d(4, 3, Padding = 1, Groups = 2), GroupNorm(2), Gelu] public partial DenseBlock Grouped { get; }
     [Conv2d(4, 3, Padding = 2, Dilation = 2, Groups = 4), LayerNorm, Tanh] public partial DenseBlock Depthwise { get; }
     [BatchNorm2d, Relu, Conv2d(4, 1)] public partial DenseBlock PreActivation { get; }
-    [InstanceNorm2d, AvgPool2d(3), Flatten, Dense(5), Silu, Dropout(0.2)] public partial DenseBlock Pooled { get; }
+    [InstanceNorm2d, AvgPool2d(3), Flatten, Dense(5), Silu] public partial DenseBlock Pooled { get; }
+    [Dense(2)] public partial DenseBlock Output { get; }
+}
+
+/// <summary>Dropout2d after a grouped convolution with GroupNorm, and elementwise Dropout in the Dense tail.</summary>
+[Network(Channels = 2, Height = 6, Width = 6, Loss = Loss.MeanSquaredError)]
+public sealed partial class SpatialDropoutNet
+{
+    [Conv2d(4, 3, Padding = 1, Groups = 2), GroupNorm(2), Gelu, Dropout2d(0.25)] public partial DenseBlock Grouped { get; }
+    [Flatten, Dense(5), Silu, Dropout(0.2)] public partial DenseBlock Hidden { get; }
     [Dense(2)] public partial DenseBlock Output { get; }
 }
