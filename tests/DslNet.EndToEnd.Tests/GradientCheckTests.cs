@@ -59,9 +59,11 @@ public sealed class GradientCheckTests
         }
     }
 
-    // The image nets have hundreds of ReLU and max-pool inputs per row, so a step of 1e-2 along d moves some of them across
-    // a kink and bends the difference quotient; 1e-3 stays clear of that and still well above the loss's fp32 rounding.
-    private static double Epsilon(string name) => name.StartsWith("Spatial", StringComparison.Ordinal) ? 1e-3 : 1e-2;
+    // The image nets with ReLU have hundreds of ReLU and max-pool inputs per row, so a step of 1e-2 along d moves some of
+    // them across a kink and bends the difference quotient; 1e-3 stays clear of that and above the loss's fp32 rounding.
+    // SpatialDropoutNet is smooth (GELU, SiLU) and keeps 1e-2, where fp32 rounding matters least.
+    private static double Epsilon(string name) =>
+        name.StartsWith("Spatial", StringComparison.Ordinal) && name != nameof(SpatialDropoutNet) ? 1e-3 : 1e-2;
 
     private static INetwork Create(string name) => name switch
     {
