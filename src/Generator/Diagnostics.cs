@@ -117,6 +117,48 @@ namespace DslNet.Generator
             "Zero-initialized residual branch in front of ReLU never learns",
             "Block '{0}': ResidualInit.ZeroLastNorm starts its {1} at 0, and the ReLU after it outputs 0 with a zero derivative, so the branch gets no gradient and stays 0; end the branch with the normalization (its activation in an earlier block, as ResNet's bottleneck) or use ResidualInit.Default");
 
+        // ---- Image models (DSL0030–DSL0039): Conv2d, pooling, Flatten, the 2-D norms ----
+
+        public static readonly DiagnosticDescriptor InvalidSpatialSetting = Error(
+            "DSL0030",
+            "Invalid convolution or pooling setting",
+            "{0} on '{1}' has {2} = {3}: {4}");
+
+        public static readonly DiagnosticDescriptor KernelLargerThanInput = Error(
+            "DSL0031",
+            "Kernel larger than the padded input",
+            "{0} on '{1}': the kernel spans {2} pixels (dilation included) but the padded input is only {3} ({4} of {5}, padding {6}), so the output size would be {7} (below 1); use a smaller kernel, more padding, or pool less before it");
+
+        public static readonly DiagnosticDescriptor GroupsDoNotDivideChannels = Error(
+            "DSL0032",
+            "Channels not divisible by groups",
+            "{0} on '{1}' has Groups = {2}, which does not divide its {3} channels ({4}): each group convolves C/groups channels, so both the input and the output channels must be multiples of Groups");
+
+        public static readonly DiagnosticDescriptor ImageIntoFeatureLayer = Error(
+            "DSL0033",
+            "Image value fed into a layer that takes features",
+            "{0} on '{1}' receives an image value of shape {2}; flatten it first ([Flatten], nn.Flatten) or pool it to features ([GlobalAvgPool2d], AdaptiveAvgPool2d(1) + Flatten)");
+
+        public static readonly DiagnosticDescriptor ImageLayerOnFeatures = Error(
+            "DSL0034",
+            "Image layer applied to a feature vector",
+            "{0} on '{1}' needs an image value [C, H, W], but its input is a feature vector of shape {2}; {3}");
+
+        public static readonly DiagnosticDescriptor StrideDropsInput = Warning(
+            "DSL0035",
+            "Stride and padding drop input rows or columns",
+            "{0} on '{1}': with kernel {2}, stride {3}, padding {4} and dilation {5}, the last {6} of the {7} input {8} are never read ((size + 2p − d(k − 1) − 1) % stride = {9}, more than the padding); PyTorch drops them silently too; change the padding or the stride if that is not intended");
+
+        public static readonly DiagnosticDescriptor InvalidInputShape = Error(
+            "DSL0036",
+            "Invalid image input shape",
+            "[Network] of '{0}': {1}");
+
+        public static readonly DiagnosticDescriptor InvalidImageBlock = Error(
+            "DSL0037",
+            "Invalid layer combination in an image block",
+            "Block '{0}': {1}. An image block is its layers in source order; it may hold at most one Conv2d or Dense, one normalization and one Add (their parameters are named after the block)");
+
         // ---- Training-loop analyzers (src/Generator/Analyzers): schedulers, optimizers and clipping, precision ----
 
         private const string SchedulerCategory = "DslNet.Scheduler";

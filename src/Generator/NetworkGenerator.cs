@@ -36,6 +36,15 @@ namespace DslNet.Generator
                 output.AddSource(hint + ".Cpu.g.cs", CpuPathEmitter.Emit(plan));
             });
 
+            // Image models have their own plan and emitters (CPU only for now; see Emitting/Spatial).
+            context.RegisterSourceOutput(plans.Select(static (result, _) => result.SpatialPlan), static (output, plan) =>
+            {
+                if (plan is null) return;
+                var hint = (plan.Namespace == null ? "" : plan.Namespace + ".") + plan.ClassName;
+                output.AddSource(hint + ".Model.g.cs", Emitting.Spatial.SpatialModelEmitter.Emit(plan));
+                output.AddSource(hint + ".Cpu.g.cs", Emitting.Spatial.SpatialCpuEmitter.Emit(plan));
+            });
+
             // An invalid model still gets its partial properties (bodies that throw), so only the DSL diagnostic shows.
             context.RegisterSourceOutput(plans.Select(static (result, _) => result.Placeholder), static (output, placeholder) =>
             {

@@ -20,6 +20,29 @@ namespace DslNet.Generator.Emitting
             return this;
         }
 
+        /// <summary>
+        /// Like <see cref="Line"/>, but a line longer than <paramref name="limit"/> breaks after the last ", " that fits and
+        /// continues four spaces deeper. Lines holding a string literal are left whole (a break there would change it).
+        /// </summary>
+        public SourceWriter Wrapped(string text, int limit = 128)
+        {
+            foreach (var line in text.Split('\n'))
+            {
+                var rest = line;
+                var indent = new string(' ', rest.Length - rest.TrimStart(' ').Length);
+                while (rest.Length > limit && rest.IndexOf('"') < 0)
+                {
+                    var cut = rest.LastIndexOf(", ", limit, StringComparison.Ordinal);
+                    if (cut <= indent.Length + 8) break;
+                    Line(rest.Substring(0, cut + 1));
+                    rest = indent + "    " + rest.Substring(cut + 2);
+                    indent += "    ";
+                }
+                Line(rest);
+            }
+            return this;
+        }
+
         public IDisposable Block(string header)
         {
             Line(header);

@@ -14,6 +14,9 @@ namespace DslNet.Generator.Layers
         Activation = 2,
         Dropout = 3,
         Residual = 4,
+
+        /// <summary>A layer that reshapes an image value on its own (pooling, Flatten): a step of its own in an image model.</summary>
+        Reshape = 5,
     }
 
     /// <summary>

@@ -22,6 +22,14 @@ namespace DslNet.Generator.Layers
             new Silu(),
             new Dropout(),
             new Add(),
+            new Conv2d(),
+            new MaxPool2d(),
+            new AvgPool2d(),
+            new GlobalAvgPool2d(),
+            new Flatten(),
+            new BatchNorm2d(),
+            new InstanceNorm2d(),
+            new Dropout2d(),
         };
 
         private static readonly Dictionary<string, LayerDescriptor> ByAttribute = All.ToDictionary(d => d.AttributeName);

@@ -26,8 +26,12 @@ namespace DslNet.Generator.Parsing
             var inputs = 0;
             var loss = LossKind.MeanSquaredError;
             var residualInit = ResidualInitKind.Default;
+            int channels = 0, height = 0, width = 0;
             if (network != null)
             {
+                channels = AttributeArguments.Int(AttributeArguments.Named(network, "Channels"), 0);
+                height = AttributeArguments.Int(AttributeArguments.Named(network, "Height"), 0);
+                width = AttributeArguments.Int(AttributeArguments.Named(network, "Width"), 0);
                 inputs = AttributeArguments.Int(AttributeArguments.Named(network, "Inputs"), 0);
                 loss = (LossKind)AttributeArguments.Int(AttributeArguments.Named(network, "Loss"), (int)LossKind.MeanSquaredError);
                 residualInit = (ResidualInitKind)AttributeArguments.Int(AttributeArguments.Named(network, "ResidualInit"), 0);
@@ -52,7 +56,7 @@ namespace DslNet.Generator.Parsing
                 Inputs: inputs,
                 Loss: loss,
                 Location: LocationInfo.From(declaration.Identifier.GetLocation()),
-                Blocks: blocks.ToEquatableArray()) { ResidualInit = residualInit };
+                Blocks: blocks.ToEquatableArray()) { ResidualInit = residualInit, Channels = channels, Height = height, Width = width };
         }
 
         // [Network] repeated on several declarations of one partial class (already CS0579): each declaration is a

@@ -17,6 +17,14 @@ namespace DslNet.Generator.Parsing
     {
         /// <summary>How residual branches are initialized ([Network(ResidualInit = …)]).</summary>
         public ResidualInitKind ResidualInit { get; init; }
+
+        /// <summary>[Network(Channels, Height, Width)]: an image model's input shape (0 where not set).</summary>
+        public int Channels { get; init; }
+        public int Height { get; init; }
+        public int Width { get; init; }
+
+        /// <summary>Any of Channels, Height, Width set: the model takes images and is planned by the spatial planner.</summary>
+        public bool IsImageModel => Channels != 0 || Height != 0 || Width != 0;
     }
 
 
@@ -47,6 +55,14 @@ namespace DslNet.Generator.Parsing
         public double Rate { get; init; }
         public string Skip { get; init; } = "";
         public bool Projection { get; init; }
+
+        // Spatial layers (Conv2d, pooling): square kernels; a pooling Stride of 0 means the kernel size.
+        public int KernelSize { get; init; }
+        public int Stride { get; init; } = 1;
+        public int Padding { get; init; }
+        public int Dilation { get; init; } = 1;
+        public bool CountIncludePad { get; init; } = true;
+        public bool Affine { get; init; }
     }
 
     internal enum LayerKind
@@ -63,6 +79,14 @@ namespace DslNet.Generator.Parsing
         Dropout,
         Add,
         Silu,
+        Conv2d,
+        MaxPool2d,
+        AvgPool2d,
+        GlobalAvgPool2d,
+        Flatten,
+        BatchNorm2d,
+        InstanceNorm2d,
+        Dropout2d,
     }
 
     /// <summary>Mirrors DslNet.ResidualInit by value.</summary>

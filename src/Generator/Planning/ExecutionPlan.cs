@@ -128,7 +128,11 @@ namespace DslNet.Generator.Planning
     /// invalid but its class and block properties are well-formed, <see cref="Placeholder"/> says which partial
     /// members still need an implementation part, so the user sees the DSL diagnostic and not one CS9248 per block.
     /// </summary>
-    internal sealed record PlanResult(ExecutionPlan? Plan, EquatableArray<DiagnosticInfo> Diagnostics, PlaceholderPlan? Placeholder = null);
+    internal sealed record PlanResult(ExecutionPlan? Plan, EquatableArray<DiagnosticInfo> Diagnostics, PlaceholderPlan? Placeholder = null)
+    {
+        /// <summary>An image model's plan (Plan is then null): it has its own emitters.</summary>
+        public Spatial.SpatialPlan? SpatialPlan { get; init; }
+    }
 
     /// <summary>An invalid model's partial block properties, to be implemented with bodies that throw.</summary>
     internal sealed record PlaceholderPlan(string? Namespace, string ClassName, EquatableArray<PlaceholderBlock> Blocks);

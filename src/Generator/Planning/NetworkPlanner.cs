@@ -18,6 +18,7 @@ namespace DslNet.Generator.Planning
     {
         public static PlanResult Plan(NetworkSpec spec)
         {
+            if (Spatial.SpatialPlanner.Applies(spec)) return Spatial.SpatialPlanner.Plan(spec);
             var diagnostics = new List<DiagnosticInfo>();
             if (!spec.IsPartial)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NetworkNotPartial, spec.Location, spec.ClassName));
@@ -75,7 +76,7 @@ namespace DslNet.Generator.Planning
         }
 
         /// <summary>The partial members an invalid model declares (a class that cannot take them gets none).</summary>
-        private static PlaceholderPlan? Placeholder(NetworkSpec spec)
+        internal static PlaceholderPlan? Placeholder(NetworkSpec spec)
         {
             if (!spec.IsPartial || spec.UnsupportedShape != null) return null;
             var blocks = spec.Blocks
@@ -249,7 +250,7 @@ namespace DslNet.Generator.Planning
         /// zero_init_residual), or, without one, its Dense weight is zero (Fixup), so each unit starts as the identity.
         /// Gpt2Scaled: the branch's weight is scaled by 1/√(2N), N residual units.
         /// </summary>
-        private static double InitScale(ResidualInitKind residualInit, bool hasNorm, int residualUnits)
+        internal static double InitScale(ResidualInitKind residualInit, bool hasNorm, int residualUnits)
         {
             switch (residualInit)
             {
@@ -314,7 +315,7 @@ namespace DslNet.Generator.Planning
         /// Init.Auto is the variance argument: He (fan-in, normal) in front of ReLU-like activations, Xavier
         /// (uniform) otherwise. Gains follow torch.nn.init.calculate_gain; GELU and SiLU are treated as ReLU (√2).
         /// </summary>
-        private static (InitKind Init, double Gain) ResolveInit(InitKind requested, ActivationOp activation, IActivationEmission emission)
+        internal static (InitKind Init, double Gain) ResolveInit(InitKind requested, ActivationOp activation, IActivationEmission emission)
         {
             var init = requested == InitKind.Auto
                 ? (emission.IsReluLike ? InitKind.HeNormal : InitKind.XavierUniform)
@@ -329,7 +330,7 @@ namespace DslNet.Generator.Planning
             return (init, gain);
         }
 
-        private static bool HasNewErrors(List<DiagnosticInfo> diagnostics, int since)
+        internal static bool HasNewErrors(List<DiagnosticInfo> diagnostics, int since)
         {
             for (var i = since; i < diagnostics.Count; i++)
                 if (Diagnostics.ById(diagnostics[i].Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error) return true;
@@ -345,7 +346,7 @@ namespace DslNet.Generator.Planning
         }
 
         /// <summary>Generated members and fields a block's property or field name would collide with.</summary>
-        private static class ReservedNames
+        internal static class ReservedNames
         {
             private static readonly HashSet<string> Members = new HashSet<string>
             {

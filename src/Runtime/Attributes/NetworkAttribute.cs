@@ -7,8 +7,19 @@ namespace DslNet;
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class NetworkAttribute : Attribute
 {
-    /// <summary>Width of one input row.</summary>
+    /// <summary>Width of one input row (feature models; image models set <see cref="Channels"/>, <see cref="Height"/> and
+    /// <see cref="Width"/> instead).</summary>
     public int Inputs { get; set; }
+
+    /// <summary>Channels of an input image. With <see cref="Height"/> and <see cref="Width"/> the model is an image model:
+    /// each input row holds C·H·W floats in PyTorch's NCHW order (<c>x.view(N, -1)</c> of an <c>[N, C, H, W]</c> batch).</summary>
+    public int Channels { get; set; }
+
+    /// <summary>Height of an input image, in pixels.</summary>
+    public int Height { get; set; }
+
+    /// <summary>Width of an input image, in pixels.</summary>
+    public int Width { get; set; }
 
     /// <summary>The training loss; the last block's outputs are its logits (or predictions for MSE).</summary>
     public Loss Loss { get; set; } = Loss.MeanSquaredError;

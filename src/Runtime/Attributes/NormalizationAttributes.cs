@@ -11,14 +11,16 @@ public sealed class BatchNormAttribute : Attribute
     public double Eps { get; set; } = 1e-5;
 }
 
-/// <summary>Layer normalization over the features of each row (<c>nn.LayerNorm</c>).</summary>
+/// <summary>Layer normalization over the features of each row (<c>nn.LayerNorm</c>); on an image value over [C, H, W]
+/// (<c>nn.LayerNorm([C, H, W])</c>, with <c>Gamma</c>/<c>Beta</c> of shape [C, H, W]).</summary>
 [AttributeUsage(AttributeTargets.Property, Inherited = false)]
 public sealed class LayerNormAttribute : Attribute
 {
     public double Eps { get; set; } = 1e-5;
 }
 
-/// <summary>Group normalization: each row's features split into <paramref name="groups"/> contiguous groups.</summary>
+/// <summary>Group normalization: each row's features split into <paramref name="groups"/> contiguous groups; on an image value
+/// its channels, each group normalized over (C/groups, H, W) like <c>nn.GroupNorm(groups, C)</c>.</summary>
 [AttributeUsage(AttributeTargets.Property, Inherited = false)]
 public sealed class GroupNormAttribute(int groups) : Attribute
 {

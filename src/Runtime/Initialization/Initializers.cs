@@ -17,15 +17,26 @@ public static partial class Initializers
     /// <param name="gain">Scales Xavier, He and orthogonal weights (see <see cref="Gain"/>); ignored otherwise.</param>
     /// <param name="std">Standard deviation of <see cref="Init.Normal"/>; ignored otherwise.</param>
     /// <param name="fan">Which fan He initialization preserves; ignored otherwise.</param>
-    public static void Fill(Span<float> weight, int units, int inputs, Init init, double gain, double std, FanMode fan, Random random)
+    public static void Fill(Span<float> weight, int units, int inputs, Init init, double gain, double std, FanMode fan, Random random) =>
+        Fill(weight, units, inputs, receptiveField: 1, init, gain, std, fan, random);
+
+    /// <summary>
+    /// Fills a Conv2d weight [<paramref name="units"/> = C_out, <paramref name="inputs"/> = C_in/groups, kH, kW] with
+    /// <paramref name="receptiveField"/> = kH·kW: fan_in = C_in/groups·kH·kW and fan_out = C_out·kH·kW, as
+    /// <c>torch.nn.init._calculate_fan_in_and_fan_out</c> computes them. A Dense weight is the case kH·kW = 1.
+    /// </summary>
+    public static void Fill(Span<float> weight, int units, int inputs, int receptiveField, Init init, double gain, double std, FanMode fan,
+        Random random)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(receptiveField);
+        inputs = checked(inputs * receptiveField);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(units);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputs);
         ArgumentNullException.ThrowIfNull(random);
         if (weight.Length != (long)units * inputs)
             throw new ArgumentException($"A [{units}, {inputs}] weight holds {(long)units * inputs} values; the span has {weight.Length}.", nameof(weight));
 
-        double fanIn = inputs, fanOut = units;
+        double fanIn = inputs, fanOut = (double)units * receptiveField;
         switch (init)
         {
             case Init.Auto:

@@ -1,0 +1,27 @@
+using System.Collections.Generic;
+using DslNet.Generator.Common;
+using DslNet.Generator.Parsing;
+using Microsoft.CodeAnalysis;
+
+namespace DslNet.Generator.Layers
+{
+    /// <summary>
+    /// <c>[BatchNorm2d(Momentum, Eps)]</c>: <c>nn.BatchNorm2d</c>. On channels-last values it is BatchNorm over the N·H·W
+    /// pixel rows of an [N·H·W, C] matrix (CpuKernels.Spatial.BatchNorm2d), fused with the group's activation; at
+    /// inference its running statistics fold into the convolution's epilogue as a per-channel scale and shift.
+    /// </summary>
+    internal sealed class BatchNorm2d : LayerDescriptor
+    {
+        public override LayerKind Kind => LayerKind.BatchNorm2d;
+        public override LayerRole Role => LayerRole.Normalization;
+
+        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) => spec with
+        {
+            Eps = AttributeArguments.Named(attribute, "Eps") is { } eps ? AttributeArguments.Double(eps, double.NaN) : 1e-5,
+            Momentum = AttributeArguments.Named(attribute, "Momentum") is { } m ? AttributeArguments.Double(m, double.NaN) : 0.1,
+        };
+
+        public override void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics) =>
+            LayerRegistry.Of(LayerKind.BatchNorm).Check(block, layer, units, diagnostics);
+    }
+}
