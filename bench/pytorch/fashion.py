@@ -7,8 +7,9 @@ The same two networks (samples/FashionMnist/FashionModels.cs), the same data han
   resnet: stem Conv2d(1,32,3,p=1,bias=False) BN ReLU; three torchvision BasicBlocks 32 (stride 1, identity),
           64 (stride 2, 1x1 conv + BN shortcut), 128 (stride 2, 1x1 conv + BN shortcut), each block's last BN weight
           zero (zero_init_residual); AdaptiveAvgPool2d(1), Flatten, Linear(128,10)                   (308,074 parameters)
-Initialization as DslNet's Init.Auto: He normal (fan_in) for the weights in front of a ReLU (every conv, the hidden
-Linear), Xavier uniform for the output Linear, biases zero, BatchNorm weight 1 and bias 0.
+Initialization as DslNet's Init.Auto: He normal (fan_in) for the weights in front of a ReLU (every 3x3 conv, the hidden
+Linear), He normal fan_out for the 1x1 projection shortcuts (torchvision's choice, which DslNet follows there), Xavier
+uniform for the output Linear, biases zero, BatchNorm weight 1 and bias 0.
 Data: the four IDX files; pixels / 255, normalized with the training images' mean and (population) std; with
 --augment, RandomCrop(28, padding=2) with black padding and RandomHorizontalFlip on each training image of a batch.
 Recipe: CrossEntropyLoss (mean); AdamW(lr, betas (0.9, 0.999), eps 1e-8) with weight_decay 1e-2 on parameters of rank
@@ -88,7 +89,7 @@ class BasicBlock(nn.Module):
         self.shortcut = nn.Sequential()
         if stride != 1 or cin != cout:
             projection = nn.Conv2d(cin, cout, 1, stride=stride, bias=False)
-            nn.init.kaiming_normal_(projection.weight, mode="fan_in", nonlinearity="relu")
+            nn.init.kaiming_normal_(projection.weight, mode="fan_out", nonlinearity="relu")  # as torchvision and DslNet
             self.shortcut = nn.Sequential(projection, bn(cout))
 
     def forward(self, x):
