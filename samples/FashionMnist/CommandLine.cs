@@ -27,12 +27,14 @@ public static class CommandLine
           --data DIR          folder of the four IDX files (default /usr/share/datasets/fashion-mnist,
                               where Debian's dataset-fashion-mnist installs them)
           --plots DIR         write the loss, learning-rate and gradient-norm curves as PNG files to DIR
+          --distributed       data-parallel over the ranks of an MPI job (scripts/mpirun.sh -np 2 dotnet …FashionMnist.dll
+                              --distributed); --batch-size stays the global batch, split over the ranks
           -h, --help          show this help
 
         Exit codes: 0 done, 2 bad arguments or missing data.
         """;
 
-    private static readonly HashSet<string> Flags = ["--augment"];
+    private static readonly HashSet<string> Flags = ["--augment", "--distributed"];
 
     private static readonly HashSet<string> Valued =
         ["--model", "--epochs", "--batch-size", "--lr", "--threads", "--max-rows", "--seed", "--data", "--plots"];
@@ -55,7 +57,7 @@ public static class CommandLine
             if (Flags.Contains(name))
             {
                 if (value is not null) return Fail($"{name} takes no value.");
-                options = options with { Augment = true };
+                options = name == "--augment" ? options with { Augment = true } : options with { Distributed = true };
                 continue;
             }
 

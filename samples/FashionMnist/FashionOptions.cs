@@ -37,6 +37,9 @@ public sealed record FashionOptions
     /// <summary>Folder for the loss, learning-rate and gradient-norm curves (PNG); null writes none.</summary>
     public string? PlotDirectory { get; init; }
 
+    /// <summary>Data-parallel over the ranks of an MPI job (a world of one without mpirun); rank 0 reports.</summary>
+    public bool Distributed { get; init; }
+
     /// <summary>Measure inference throughput after training (the tests turn it off).</summary>
     public bool MeasurePredict { get; init; } = true;
 }

@@ -15,6 +15,9 @@ public sealed record FashionResult(
     double TrainSamplesPerSecond,
     double PredictSamplesPerSecond)
 {
+    /// <summary>This process's rank and the number of ranks (0 of 1 without --distributed).</summary>
+    public (int Rank, int Size) Ranks { get; init; } = (0, 1);
+
     public double TestAccuracy
     {
         get

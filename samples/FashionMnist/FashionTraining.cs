@@ -24,7 +24,13 @@ public static class FashionTraining
     {
         ArgumentNullException.ThrowIfNull(options);
         log ??= TextWriter.Null;
+        // Without mpirun, Distributed is a world of one and loads no MPI library.
+        using var world = options.Distributed ? DistributedContext.FromEnvironment() : null;
+        var root = world?.IsRoot ?? true;
+        if (!root) log = TextWriter.Null;
+        log.WriteLine($"Fashion-MNIST, {(options.Model == FashionModel.Cnn ? "2-conv CNN" : "ResNet (stem + three stages)")}, trained with DslNet");
         if (options.Threads is { } threads) CpuThreads.Count = threads;
+        else if (world is { IsDistributed: true }) CpuThreads.Count = Math.Max(1, Environment.ProcessorCount / world.Size);
 
         var (train, test) = FashionData.Load(options, log);
         var model = CreateModel(options);
@@ -33,13 +39,7 @@ public static class FashionTraining
         var steps = train.BatchesPerEpoch(options.BatchSize, dropLast);
         if (steps == 0) throw new FashionInputException($"{train.Rows} training image(s) make no batch of at least two.");
 
-        log.WriteLine($"threads: {CpuThreads.Count} (of {Environment.ProcessorCount} logical processors)");
-        log.WriteLine();
-        log.WriteLine(model.Summary().TrimEnd());
-        log.WriteLine();
-        log.WriteLine(string.Create(Invariant,
-            $"AdamW(lr={options.MaxLearningRate:g}, weight_decay={options.WeightDecay:g} on weights), OneCycleLR(max_lr={options.MaxLearningRate:g}, total_steps={options.Epochs * steps}), clip_grad_norm={options.ClipNorm:g}, batch_size={options.BatchSize}, {steps} steps/epoch"));
-        log.WriteLine();
+        WriteSetup(log, model, options, steps, world);
 
         var trainer = new Trainer(model, new TrainerOptions
         {
@@ -52,15 +52,29 @@ public static class FashionTraining
             Schedule = TrainerOptions.OneCycle(options.MaxLearningRate),
             ClipNorm = options.ClipNorm,
             ProgressWriter = ReferenceEquals(log, Console.Out) ? null : log,
+            Distributed = world,
         });
         var history = trainer.Fit(train, test);
         if (history.StopReason is { } stopped) throw new InvalidOperationException($"Training stopped: {stopped}.");
         if (options.PlotDirectory is { } plots) history.SavePlots(plots);
 
+        // Every rank holds the same parameters after training; rank 0 evaluates and measures.
         var confusion = ConfusionMatrix(model, test);
-        var predictPerSecond = options.MeasurePredict ? MeasurePredict(model, test) : double.NaN;
+        var predictPerSecond = options.MeasurePredict && root ? MeasurePredict(model, test) : double.NaN;
         return new FashionResult(options.Model, history.Epochs, train.Rows, test.Rows, CpuThreads.Count, model.Parameters.Length, confusion,
-            history.SamplesPerSecond, predictPerSecond);
+            history.SamplesPerSecond, predictPerSecond) { Ranks = world is null ? (0, 1) : (world.Rank, world.Size) };
+    }
+
+    private static void WriteSetup(TextWriter log, INetwork model, FashionOptions options, int steps, DistributedContext? world)
+    {
+        log.WriteLine($"threads: {CpuThreads.Count} (of {Environment.ProcessorCount} logical processors)");
+        log.WriteLine();
+        log.WriteLine(model.Summary().TrimEnd());
+        log.WriteLine();
+        log.WriteLine(string.Create(Invariant,
+            $"AdamW(lr={options.MaxLearningRate:g}, weight_decay={options.WeightDecay:g} on weights), OneCycleLR(max_lr={options.MaxLearningRate:g}, total_steps={options.Epochs * steps}), clip_grad_norm={options.ClipNorm:g}, batch_size={options.BatchSize}, {steps} steps/epoch"));
+        if (world is not null) log.WriteLine($"distributed: {world.Size} rank(s) over {world.Backend}, {options.BatchSize / world.Size} images per rank per batch");
+        log.WriteLine();
     }
 
     public static INetwork CreateModel(FashionOptions options) => options.Model switch
@@ -73,6 +87,8 @@ public static class FashionTraining
     /// <summary>The per-class table, the confusion matrix, the inference speed and the <c>FINAL</c> line.</summary>
     public static IEnumerable<string> Report(FashionResult result, bool augment)
     {
+        var (rank, size) = result.Ranks;
+        if (rank != 0) yield break;
         yield return "";
         yield return "class          accuracy";
         var accuracies = result.ClassAccuracies();
@@ -88,7 +104,7 @@ public static class FashionTraining
             yield return string.Create(Invariant,
                 $"predict: {result.PredictSamplesPerSecond:F0} images/s (batch {PredictBatchSize}, {result.TestRows} test images, inference mode)");
         yield return string.Create(Invariant,
-            $"FINAL model={Name(result.Model)} test_acc={result.TestAccuracy:F4} samples_per_s={result.TrainSamplesPerSecond:F0} infer_per_s={result.PredictSamplesPerSecond:F0} epochs={result.Epochs.Count} augment={(augment ? "true" : "false")} threads={result.Threads}");
+            $"FINAL model={Name(result.Model)} test_acc={result.TestAccuracy:F4} samples_per_s={result.TrainSamplesPerSecond:F0} infer_per_s={result.PredictSamplesPerSecond:F0} epochs={result.Epochs.Count} augment={(augment ? "true" : "false")} threads={result.Threads}") + (size > 1 ? $" ranks={size}" : "");
     }
 
     public static string Name(FashionModel model) => model == FashionModel.Cnn ? "cnn" : "resnet";

@@ -29,7 +29,6 @@ namespace DslNet.Samples.FashionMnist
             var options = command.Options;
             try
             {
-                output.WriteLine($"Fashion-MNIST, {(options.Model == FashionModel.Cnn ? "2-conv CNN" : "ResNet (stem + three stages)")}, trained with DslNet");
                 var result = FashionTraining.Run(options, output);
                 foreach (var line in FashionTraining.Report(result, options.Augment)) output.WriteLine(line);
                 return Success;
