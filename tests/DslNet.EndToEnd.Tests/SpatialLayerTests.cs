@@ -96,7 +96,7 @@ public sealed class SpatialLayerTests
             "running variance (unbiased batch variance)");
 
         // PyTorch's eval case is the same module after that step: Predict uses the updated running statistics.
-        var outputs = new float[2 * model.OutputSize];
+        var outputs = new float[2 * SpatialBatchNorm.OutputSize];
         model.Predict(inputs, outputs);
         AssertClose(Case("batchnorm2d_eval").GetProperty("y").Doubles(), outputs, "eval-mode forward");
     }
