@@ -26,7 +26,8 @@ public static class CommandLine
           --seed N            seed of the initialization, dropout, shuffling and augmentation (default 0)
           --data DIR          folder of the four IDX files (default /usr/share/datasets/fashion-mnist,
                               where Debian's dataset-fashion-mnist installs them)
-          --plots DIR         write the loss, learning-rate and gradient-norm curves as PNG files to DIR
+          --plots DIR         write PNGs to DIR: loss, learning rate, gradient norm, test accuracy per epoch, and a grid
+                              of misclassified test images with their true and predicted classes
           --distributed       data-parallel over the ranks of an MPI job (scripts/mpirun.sh -np 2 dotnet …FashionMnist.dll
                               --distributed); --batch-size stays the global batch, split over the ranks
           -h, --help          show this help

@@ -24,7 +24,7 @@ public static class FashionData
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
     /// <exception cref="FashionInputException">A file is missing (the message says how to install them) or malformed.</exception>
-    public static (DataSet Train, DataSet Test) Load(FashionOptions options, TextWriter log)
+    public static (DataSet Train, DataSet Test, ChannelNormalizer Normalizer) Load(FashionOptions options, TextWriter log)
     {
         var directory = options.DataDirectory;
         var missing = new[] { TrainImages, TrainLabels, TestImages, TestLabels }.Where(f => !File.Exists(Path.Combine(directory, f))).ToArray();
@@ -57,6 +57,6 @@ public static class FashionData
         log.WriteLine(options.Augment
             ? $"augmentation: random crop (padding {CropPadding}) and horizontal flip of the training images, drawn per (seed, epoch, image)"
             : "augmentation: none");
-        return (train, test);
+        return (train, test, normalizer);
     }
 }

@@ -34,7 +34,7 @@ public sealed record FashionOptions
     public double WeightDecay { get; init; } = 1e-2;
     public double ClipNorm { get; init; } = 1.0;
 
-    /// <summary>Folder for the loss, learning-rate and gradient-norm curves (PNG); null writes none.</summary>
+    /// <summary>Folder for the PNGs (loss, learning rate, gradient norm, accuracy, misclassified images); null writes none.</summary>
     public string? PlotDirectory { get; init; }
 
     /// <summary>Data-parallel over the ranks of an MPI job (a world of one without mpirun); rank 0 reports.</summary>

@@ -32,7 +32,7 @@ public static class FashionTraining
         if (options.Threads is { } threads) CpuThreads.Count = threads;
         else if (world is { IsDistributed: true }) CpuThreads.Count = Math.Max(1, Environment.ProcessorCount / world.Size);
 
-        var (train, test) = FashionData.Load(options, log);
+        var (train, test, normalizer) = FashionData.Load(options, log);
         var model = CreateModel(options);
         // BatchNorm cannot normalize a batch of one image in training mode: such a last batch is dropped.
         var dropLast = train.Rows % options.BatchSize == 1;
@@ -56,10 +56,10 @@ public static class FashionTraining
         });
         var history = trainer.Fit(train, test);
         if (history.StopReason is { } stopped) throw new InvalidOperationException($"Training stopped: {stopped}.");
-        if (options.PlotDirectory is { } plots) history.SavePlots(plots);
-
-        // Every rank holds the same parameters after training; rank 0 evaluates and measures.
-        var confusion = ConfusionMatrix(model, test);
+        // Every rank holds the same parameters after training; rank 0 evaluates, measures and draws.
+        var predictions = Predictions(model, test);
+        var confusion = ConfusionMatrix(predictions, test.Labels);
+        if (options.PlotDirectory is { } plots && root) SavePlots(history, test, normalizer, predictions, plots, log);
         var predictPerSecond = options.MeasurePredict && root ? MeasurePredict(model, test) : double.NaN;
         return new FashionResult(options.Model, history.Epochs, train.Rows, test.Rows, CpuThreads.Count, model.Parameters.Length, confusion,
             history.SamplesPerSecond, predictPerSecond) { Ranks = world is null ? (0, 1) : (world.Rank, world.Size) };
@@ -109,21 +109,38 @@ public static class FashionTraining
 
     public static string Name(FashionModel model) => model == FashionModel.Cnn ? "cnn" : "resnet";
 
-    /// <summary>Test images by true class and arg-max prediction (inference mode).</summary>
-    private static int[,] ConfusionMatrix(INetwork model, DataSet test)
+    private static void SavePlots(TrainingHistory history, DataSet test, ChannelNormalizer normalizer, int[] predictions, string directory,
+        TextWriter log)
+    {
+        Directory.CreateDirectory(directory);
+        var files = history.SavePlots(directory).ToList();
+        files.Add(FashionPlots.SaveAccuracy(history.Epochs, directory));
+        files.Add(FashionPlots.SaveMisclassified(test, normalizer, predictions, directory));
+        log.WriteLine($"plots: {string.Join(", ", files)}");
+    }
+
+    /// <summary>Test images by true class (row) and predicted class (column).</summary>
+    private static int[,] ConfusionMatrix(int[] predictions, ReadOnlySpan<float> labels)
     {
         var confusion = new int[Classes, Classes];
+        for (var i = 0; i < predictions.Length; i++) confusion[(int)labels[i], predictions[i]]++;
+        return confusion;
+    }
+
+    /// <summary>The arg-max class of each test image (inference mode).</summary>
+    private static int[] Predictions(INetwork model, DataSet test)
+    {
+        var predictions = new int[test.Rows];
         var logits = new float[PredictBatchSize * Classes];
         var columns = test.Columns;
         for (var start = 0; start < test.Rows; start += PredictBatchSize)
         {
             var count = Math.Min(PredictBatchSize, test.Rows - start);
             model.Predict(test.Features.Slice(start * columns, count * columns), logits.AsSpan(0, count * Classes));
-            for (var i = 0; i < count; i++)
-                confusion[(int)test.Labels[start + i], ArgMax(logits.AsSpan(i * Classes, Classes))]++;
+            for (var i = 0; i < count; i++) predictions[start + i] = ArgMax(logits.AsSpan(i * Classes, Classes));
         }
 
-        return confusion;
+        return predictions;
     }
 
     private static int ArgMax(ReadOnlySpan<float> values)

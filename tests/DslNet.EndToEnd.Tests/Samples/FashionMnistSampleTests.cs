@@ -39,11 +39,30 @@ public sealed class FashionMnistSampleTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void The_confusion_matrix_counts_every_test_image_once()
+    public void The_confusion_matrix_counts_every_test_image_once_and_the_plots_are_written()
     {
-        var result = FashionTraining.Run(new FashionOptions { MaxRows = 300, Epochs = 1, BatchSize = 50, MeasurePredict = false });
+        var plots = PngFile.TempDirectory("fashion");
+        try
+        {
+            var result = FashionTraining.Run(new FashionOptions { MaxRows = 300, Epochs = 1, BatchSize = 50, MeasurePredict = false, PlotDirectory = plots });
 
-        Assert.Equal(300, result.Confusion.Cast<int>().Sum());
+            Assert.Equal(300, result.Confusion.Cast<int>().Sum());
+            var (gridWidth, gridHeight, gridBytes) = PngFile.Read(Path.Combine(plots, FashionPlots.MisclassifiedFile));
+            Assert.Equal((1200, 720), (gridWidth, gridHeight));
+            Assert.True(gridBytes > 10_000, $"the grid of misclassified images is only {gridBytes} bytes");
+            var (curveWidth, curveHeight, _) = PngFile.Read(Path.Combine(plots, FashionPlots.AccuracyFile));
+            Assert.Equal((900, 540), (curveWidth, curveHeight));
+            Assert.True(File.Exists(Path.Combine(plots, TrainingHistory.LossPlotFile)));
+            AssertResult(result);
+        }
+        finally
+        {
+            Directory.Delete(plots, recursive: true);
+        }
+    }
+
+    private static void AssertResult(FashionResult result)
+    {
         Assert.Equal(FashionCnn.ParameterCount, result.Parameters);
         Assert.InRange(result.TestAccuracy, 0.0, 1.0);
         Assert.Single(result.Epochs);
