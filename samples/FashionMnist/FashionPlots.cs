@@ -37,7 +37,8 @@ public static class FashionPlots
     /// <param name="test">The normalized test images; <paramref name="normalizer"/> maps them back to [0, 1] for the picture.</param>
     public static string SaveMisclassified(DataSet test, ChannelNormalizer normalizer, int[] predictions, string directory)
     {
-        var (pixels, labels) = (test.Features, test.Labels);
+        var pixels = test.Features;
+        var labels = test.Labels;
         var (mean, scale) = (normalizer.Means[0], normalizer.Scales[0]);
         var width = Columns * (Side + Gap);
         var height = Rows * (Side + Gap);
