@@ -77,7 +77,7 @@ public static class FashionPlots
             var truth = (int)labels[i];
             if (predictions[i] == truth) continue;
             var top = titles.Count / Columns * (Side + Gap) + Gap;
-            var left = titles.Count % Columns * (Side + Gap);
+            var left = titles.Count % Columns * (Side + Gap) + Gap / 2;   // centred in its column, so titles are not clipped
             for (var y = 0; y < Side; y++)
                 for (var x = 0; x < Side; x++)
                     grid[top + y, left + x] = pixels[i * Side * Side + y * Side + x] * scale + mean;
