@@ -3,11 +3,11 @@ using DslNet.Samples.FashionMnist;
 namespace DslNet.EndToEnd.Tests;
 
 /// <summary>
-/// The sample's CNN and ResNet (samples/FashionMnist): a training step (forward, loss, backward, clip, AdamW,
+/// The sample's full-size CNN and ResNet (samples/FashionMnist, 28 × 28 inputs, 0.42 M and 0.31 M parameters): a training step (forward, loss, backward, clip, AdamW,
 /// one-cycle) and a Predict call allocate nothing, on the calling thread and across the process.
 /// </summary>
 [Collection(AllocationCollection.Name)]
-public sealed class SpatialAllocationTests
+public sealed class FashionModelAllocationTests
 {
     private const int Rows = 32;
     private const long AllThreadsAllowance = 16 * 1024;
