@@ -3,8 +3,9 @@ using DslNet.Samples.FashionMnist;
 namespace DslNet.EndToEnd.Tests;
 
 /// <summary>
-/// The sample's full-size CNN and ResNet (samples/FashionMnist, 28 × 28 inputs, 0.42 M and 0.31 M parameters): a training step (forward, loss, backward, clip, AdamW,
-/// one-cycle) and a Predict call allocate nothing, on the calling thread and across the process.
+/// The sample's full-size CNN and ResNet (samples/FashionMnist: 28 × 28 inputs, 0.42 M and 0.31 M parameters): a
+/// training step (forward, loss, backward, clip, AdamW, one-cycle) and a Predict call allocate nothing, on the calling
+/// thread and across the process.
 /// </summary>
 [Collection(AllocationCollection.Name)]
 public sealed class FashionModelAllocationTests
