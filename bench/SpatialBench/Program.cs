@@ -11,6 +11,7 @@ using DslNet.SpatialBench;
 // FMA peak measured in the same run, twice: by wall clock (what a step costs, but on shared cores it swings with the
 // other processes) and by the process's CPU time (CPU-seconds the kernels used: steadier under contention; against the
 // FMA peak per CPU-second of one core, so at 1 thread it is the share of the core's peak the kernel reaches). Usage: dotnet run -c Release --project bench/SpatialBench -- [--threads 1,2] [--reps 30]
+// (--fma-peak N: print only the FMA peak of N threads)
 var threadCounts = new[] { 1, 2 };
 int reps = 30;
 for (int i = 0; i + 1 < args.Length; i += 2)
@@ -27,6 +28,14 @@ for (int i = 0; i + 1 < args.Length; i += 2)
         return;
     }
     else if (args[i] == "--reps") reps = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+    else if (args[i] == "--fma-peak")
+    {
+        // Only the peak, for scripts that report GFLOP/s against it (bench/compare-pytorch-fashion.sh).
+        var peakThreads = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+        var (wall, perCpu) = FmaPeak.Measure(peakThreads);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"FMA_PEAK threads={peakThreads} gflops={wall:F1} per_cpu_second={perCpu:F1}"));
+        return;
+    }
     else throw new ArgumentException($"unknown option {args[i]}");
 }
 

@@ -153,7 +153,7 @@ public sealed class DataSetIdxTests
         Assert.Equal(1f, data.Features.ToArray().Max());
     }
 
-    private static void WriteIdx(string path, int[] shape, byte[] data, bool gzip)
+    internal static void WriteIdx(string path, int[] shape, byte[] data, bool gzip)
     {
         var bytes = IdxBytes(shape, data);
         if (!gzip)

@@ -51,7 +51,7 @@ public sealed partial class DataSet
         {
             var start = b * batchSize;
             var count = Math.Min(batchSize, Rows - start);
-            GatherRows(order.AsSpan(start, count), features, labels);
+            GatherBatch(order.AsSpan(start, count), features, labels, seed, epoch);
 
             yield return new Batch(features, labels, Columns, count);
         }

@@ -11,7 +11,8 @@ public sealed partial class DataSet
     /// Reads an image set in the IDX format of MNIST and Fashion-MNIST (gzip-compressed or not: the gzip magic
     /// decides): an images file of unsigned bytes shaped [N, rows, columns] (any number of dimensions after the
     /// first) and a labels file of unsigned bytes shaped [N]. Pixels become features scaled to [0, 1] (÷ 255),
-    /// row-major per image; labels become floats (class indices, as <see cref="Loss.CrossEntropy"/> wants).
+    /// row-major per image; labels become floats (class indices, as <see cref="Loss.CrossEntropy"/> wants). Images of
+    /// three dimensions ([N, rows, columns]) get the <see cref="ImageShape"/> <c>[1, rows, columns]</c>.
     /// </summary>
     /// <param name="maxRows">Read only the first <paramref name="maxRows"/> images and labels (null: all); the rest of
     /// the files is not decompressed.</param>
@@ -66,7 +67,11 @@ public sealed partial class DataSet
         var names = imageShape.Length == 3
             ? Enumerable.Range(0, columns).Select(i => $"px{i / imageShape[2]}_{i % imageShape[2]}").ToArray()
             : Enumerable.Range(0, columns).Select(i => $"x{i}").ToArray();
-        return new DataSet(features, labelValues, columns, names, "label");
+        // A file of [N, rows, columns] holds grayscale images: one channel, as torchvision's ToTensor gives [1, H, W].
+        var image = imageShape.Length == 3
+            ? new ImageRows(new ImageShape(1, imageShape[1], imageShape[2]), [0f], null)
+            : null;
+        return new DataSet(features, labelValues, columns, names, "label", image);
     }
 
     /// <summary>Opens a (possibly gzip-compressed) IDX file and reads its header: the magic and the dimensions.</summary>

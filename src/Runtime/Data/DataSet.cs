@@ -19,7 +19,7 @@ public sealed partial class DataSet
     private float[]? _batchLabels;
     private int _batchCapacity;
 
-    private DataSet(float[] features, float[] labels, int columns, IReadOnlyList<string> featureNames, string labelName)
+    private DataSet(float[] features, float[] labels, int columns, IReadOnlyList<string> featureNames, string labelName, ImageRows? image = null)
     {
         _features = features;
         _labels = labels;
@@ -27,6 +27,7 @@ public sealed partial class DataSet
         Rows = labels.Length;
         FeatureNames = featureNames;
         LabelName = labelName;
+        _image = image;
     }
 
     public int Rows { get; }
@@ -88,13 +89,16 @@ public sealed partial class DataSet
         return (Subset(order.AsSpan(validationRows)), Subset(order.AsSpan(0, validationRows)));
     }
 
-    /// <summary>A copy of the given rows, in the given order.</summary>
+    /// <summary>
+    /// A copy of the given rows, in the given order, with the same <see cref="ImageShape"/> and padding values but no
+    /// augmentation (so a validation set split off an augmented set is not augmented: augment after splitting).
+    /// </summary>
     public DataSet Subset(ReadOnlySpan<int> rows)
     {
         var features = new float[rows.Length * Columns];
         var labels = new float[rows.Length];
         GatherRows(rows, features, labels);
-        return new DataSet(features, labels, Columns, FeatureNames, LabelName);
+        return new DataSet(features, labels, Columns, FeatureNames, LabelName, _image?.WithoutAugmentation());
     }
 
     /// <summary>Features and labels of the given rows, in that order (a shuffled batch, a subset).</summary>
@@ -104,6 +108,6 @@ public sealed partial class DataSet
         for (var i = 0; i < rows.Length; i++) labels[i] = _labels[rows[i]];
     }
 
-    /// <summary>A data set with the same labels and names and new features (same shape).</summary>
-    internal DataSet WithFeatures(float[] features) => new(features, _labels, Columns, FeatureNames, LabelName);
+    /// <summary>A data set with the same labels and names and new features (same shape, image or not).</summary>
+    internal DataSet WithFeatures(float[] features, ImageRows? image) => new(features, _labels, Columns, FeatureNames, LabelName, image);
 }

@@ -72,6 +72,7 @@ public sealed class Standardizer
             result[i] = (float)((source[i] - _means[c]) / _scales[c]);
         }
 
-        return data.WithFeatures(result);
+        // Per-pixel statistics leave no single value per channel for a black pixel: crop padding falls back to 0.
+        return data.WithFeatures(result, data.Image?.WithPaddingValues(new float[data.Image.Shape.Channels]));
     }
 }

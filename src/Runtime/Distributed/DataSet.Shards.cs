@@ -66,7 +66,7 @@ public sealed partial class DataSet
         {
             var start = b * batchSize;
             var count = Math.Min(batchSize, rows - start);
-            GatherRows(shardOrder.AsSpan(start, count), features, labels);
+            GatherBatch(shardOrder.AsSpan(start, count), features, labels, seed, epoch);
             yield return new Batch(features, labels, Columns, count);
         }
     }
