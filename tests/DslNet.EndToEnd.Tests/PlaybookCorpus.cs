@@ -74,8 +74,6 @@ public static class PlaybookCorpus
             () => new FashionHeavyDropoutMlp(seed: 11), Fashion, OneCycle(epochs: 8, lr: 3e-3, weightDecay: 0.5), [DiagnosisKind.Underfitting]),
 
         // ---- Broken: StreamRec ----
-        new("streamrec-rate-too-high", "StreamRec", "the plain baseline MLP (no BatchNorm), AdamW at a constant 0.05, no clipping, 6 epochs",
-            () => new PlaybookStreamRecPlain(seed: 12), StreamRec, Constant(epochs: 6, lr: 0.05, clip: null, batch: 256), [DiagnosisKind.Oscillation, DiagnosisKind.Divergence]),
         new("streamrec-sgd-too-high-clipped", "StreamRec", "the plain baseline MLP, SGD (momentum 0.9) at a constant 1.0, clipped at 1.0, 6 epochs",
             () => new PlaybookStreamRecPlain(seed: 16), StreamRec, Constant(epochs: 6, lr: 1.0, clip: 1.0, sgd: true, batch: 256), [DiagnosisKind.Oscillation, DiagnosisKind.Divergence]),
         new("streamrec-rate-too-low", "StreamRec", "AdamW at a constant 1e-7, 5 epochs",
