@@ -279,7 +279,20 @@ namespace DslNet.Generator.Emitting
             w.Line("public global::DslNet.IGradientsReady? GradientsReady { get; set; }");
             w.Line();
             w.Line("/// <summary>SyncBatchNorm's collective over the data-parallel job; null: this process's batch is the whole batch.</summary>");
-            w.Line($"public global::DslNet.Kernels.Cpu.IStatisticsReducer? StatisticsReducer {{ get; set; }}");
+            if (!Layers.BatchNorm.AnySynced(plan))
+            {
+                w.Line("public global::DslNet.Kernels.Cpu.IStatisticsReducer? StatisticsReducer { get; set; }");
+                w.Line();
+                return;
+            }
+            using (w.Block("public global::DslNet.Kernels.Cpu.IStatisticsReducer? StatisticsReducer"))
+            {
+                w.Line("get => _statisticsReducer;");
+                w.Line("set => _statisticsReducer = value is null || _device is null ? value : throw new global::System.NotSupportedException(");
+                w.Line($"    \"{plan.ClassName}: SyncBatchNorm ([BatchNorm(Sync = true)]) runs on the CPU path only; on a device, use [BatchNorm].\");");
+            }
+            w.Line();
+            w.Line("private global::DslNet.Kernels.Cpu.IStatisticsReducer? _statisticsReducer;");
             w.Line();
         }
 

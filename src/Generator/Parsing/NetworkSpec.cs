@@ -47,6 +47,7 @@ namespace DslNet.Generator.Parsing
         public double Rate { get; init; }
         public string Skip { get; init; } = "";
         public bool Projection { get; init; }
+        public bool Sync { get; init; }
     }
 
     internal enum LayerKind
