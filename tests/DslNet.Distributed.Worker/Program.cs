@@ -10,7 +10,7 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: DslNet.Distributed.Worker <equivalence|checkpoint|kill|throw|streamrec|allreduce> [arguments]");
+    Console.Error.WriteLine("usage: DslNet.Distributed.Worker <equivalence|checkpoint|kill|throw|streamrec|allreduce|syncbn> [arguments]");
     return 2;
 }
 
@@ -24,6 +24,7 @@ var code = args[0] switch
     "throw" => Scenarios.Failure(world, kill: false),
     "streamrec" => Scenarios.StreamRec(world, int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3])),
     "allreduce" => Scenarios.AllReduce(world, int.Parse(args[1]), int.Parse(args[2])),
+    "syncbn" => SyncBatchNormScenario.Run(world, int.Parse(args[1]), int.Parse(args[2])),
     _ => Unknown(args[0]),
 };
 Console.Out.Flush();
