@@ -92,6 +92,8 @@ public sealed class MpiTrainingTests
             .Select(l => MpiJob.Field(l[l.IndexOf("RANK ", StringComparison.Ordinal)..], "params_crc")).ToList();
         Assert.Equal(2, checksums.Count);
         Assert.Equal(checksums[0], checksums[1]);
+        // Rank 0 reports, the header included; the others print only their checksum line.
+        Assert.Single(job.Lines, l => l.Line.Contains("StreamRec click-prediction MLP", StringComparison.Ordinal));
         var final = Assert.Single(job.Lines.Select(l => l.Line), l => l.Contains("FINAL val_auc=", StringComparison.Ordinal));
         Assert.EndsWith("ranks=2", final.TrimEnd());
         Assert.InRange(double.Parse(MpiJob.Field(final[final.IndexOf("FINAL", StringComparison.Ordinal)..], "val_auc"),

@@ -137,7 +137,7 @@ public sealed class Trainer
         var firstEpoch = options.ResumeFrom is null ? 1 : Resume(checkpoint!, options.ResumeFrom, options.Epochs, progress);
         context.OptimizerStep = (long)(firstEpoch - 1) * stepsPerEpoch;
         distributed?.BroadcastState();
-        distributed?.AttachHooks(overlapBackward: accumulator is null);
+        distributed?.AttachHooks(overlapBackward: accumulator is null && options.OverlapCommunication);
         var clipNorm = options.ClipNorm ?? double.PositiveInfinity;
 
         var monitor = model.Monitor;
