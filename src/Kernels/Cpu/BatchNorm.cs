@@ -407,8 +407,8 @@ public static unsafe class BatchNorm
     }
 
     // Backward scratch, in doubles: [count, Σ dy·x̂ (features), Σ dy (features), then γ·invStd and the two means as
-    // floats (features each)]; the count and both sums reduce as one message.
-    private static int BackwardScratchLength(int features) => 1 + 4 * features;
+    // floats (features each)]; the count and both sums reduce as one message. Up to 292 features it fits the stack.
+    private static int BackwardScratchLength(int features) => 1 + 2 * features + (3 * features + 1) / 2;
 
     private enum BackwardStage
     {
