@@ -13,6 +13,9 @@
 # Each prints a RESULT/FINAL line: validation AUC, training samples/s (all ranks together) and the share of a step
 # spent waiting for communication (DslNet: time in GradientSynchronizer.Finish over training time; PyTorch: 1 − the
 # median step time under ddp.no_sync() over the median synchronized step time).
+# The overlap rows run DslNet's 2 ranks with the backward overlap off (DSLNET_OVERLAP=0: every gradient handed over
+# after backward) and on, with 16,384-float buckets: at the default 1 Mi floats StreamRec's 75k gradients are one
+# bucket, which can only start when the whole backward pass is done (DDP's default 25 MiB buckets do the same).
 # Timings need a quiet machine: the load average is printed before and after.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,6 +47,14 @@ for round in $(seq 1 "$REPEATS"); do
     OMP_NUM_THREADS=2 "$python" bench/pytorch/streamrec.py --train "$work/train.csv" --val "$work/val.csv" --threads 2 --epochs "$epochs" \
         --measure-seconds 0.1 --latency-calls 10 | grep RESULT | sed 's/^/pytorch 1 process: /'
     DSLNET_MPI_TRANSPORT=tcp DSLNET_THREADS=1 scripts/mpirun.sh -np 2 -x DSLNET_THREADS dotnet "$worker" streamrec "$rows" "$val_rows" "$epochs" | grep FINAL | sed 's/^/dslnet mpi tcp: /'
+done
+
+echo "== backward overlap: StreamRec on 2 ranks over shared memory, buckets of 16,384 floats (4 buckets), overlap off then on"
+for round in $(seq 1 "$REPEATS"); do
+    for overlap in 0 1; do
+        DSLNET_OVERLAP=$overlap DSLNET_BUCKET=16384 DSLNET_THREADS=1 scripts/mpirun.sh -np 2 -x DSLNET_THREADS -x DSLNET_OVERLAP -x DSLNET_BUCKET \
+            dotnet "$worker" streamrec "$rows" "$val_rows" "$epochs" | grep FINAL | sed 's/^/dslnet mpi shm, buckets 16k: /'
+    done
 done
 
 echo "== allreduce alone, 2 ranks"

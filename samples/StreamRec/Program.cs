@@ -41,7 +41,7 @@ namespace DslNet.Samples.StreamRec
                             $"FINAL val_auc={run.Last.ValidationAuc:F4} samples_per_s={run.Epochs.Sum(e => e.Samples) / run.Epochs.Sum(e => e.TrainingTime.TotalSeconds):F0}"));
                         return Success;
                     default:
-                        output.WriteLine("StreamRec click-prediction MLP, trained with DslNet");
+                        // The header comes from Run, which knows this process's rank: under mpirun only rank 0 prints it.
                         var result = StreamRecTraining.Run(command.Options, output);
                         foreach (var line in StreamRecTraining.FinalLines(result)) output.WriteLine(line);
                         return Success;

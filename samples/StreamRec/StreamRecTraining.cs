@@ -30,6 +30,7 @@ public static class StreamRecTraining
         // Without mpirun, --distributed is a world of one and loads no MPI library.
         using var world = options.Distributed ? DistributedContext.FromEnvironment() : null;
         if (world is { IsRoot: false }) log = TextWriter.Null;                 // rank 0 reports
+        log.WriteLine("StreamRec click-prediction MLP, trained with DslNet");
         if (options.Threads is { } threads) CpuThreads.Count = threads;
         else if (world is { IsDistributed: true }) CpuThreads.Count = Math.Max(1, Environment.ProcessorCount / world.Size);
 

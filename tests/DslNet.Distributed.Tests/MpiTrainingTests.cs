@@ -56,7 +56,32 @@ public sealed class MpiTrainingTests
         Assert.Equal("EPOCHS_DIFFER True", job.Single(0, "EPOCHS_DIFFER"));
     }
 
-    /// <summary>(5) A rank killed by SIGKILL while the other waits in an allreduce: mpirun ends the job, non-zero, saying which rank died, within 30 s.</summary>
+    /// <summary>
+    /// (4) SyncBatchNorm over n ranks × batch 12 equals BatchNorm over the combined batch to 1e-5: the kernels element by
+    /// element (forward output and x̂, running statistics, input, γ and β gradients), then five AdamW steps of a model
+    /// with two synced blocks (loss, averaged gradients, parameters, running statistics).
+    /// </summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]   // oversubscribed on 2 cores
+    public void SyncBatchNorm_over_ranks_equals_BatchNorm_over_the_combined_batch(int ranks)
+    {
+        var job = MpiJob.Run(ranks, "syncbn", "12", "5");
+        Assert.True(job.ExitCode == 0, $"exit code {job.ExitCode}:\n{job.Output}");
+        for (var r = 0; r < ranks; r++)
+        {
+            foreach (var (tag, fields) in new[] { ("SYNCBN_KERNEL", new[] { "forward", "running", "backward" }), ("SYNCBN_MODEL", new[] { "loss", "gradients", "parameters", "running" }) })
+            {
+                var line = job.Single(r, tag);
+                foreach (var field in fields)
+                {
+                    var difference = double.Parse(MpiJob.Field(line, field), CultureInfo.InvariantCulture);
+                    Assert.True(difference <= 1e-5, $"rank {r} {tag} {field}: max |synced − combined| = {difference}\n{job.Output}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void The_StreamRec_sample_trains_on_two_ranks_with_identical_parameters_on_each()
     {
@@ -67,12 +92,15 @@ public sealed class MpiTrainingTests
             .Select(l => MpiJob.Field(l[l.IndexOf("RANK ", StringComparison.Ordinal)..], "params_crc")).ToList();
         Assert.Equal(2, checksums.Count);
         Assert.Equal(checksums[0], checksums[1]);
+        // Rank 0 reports, the header included; the others print only their checksum line.
+        Assert.Single(job.Lines, l => l.Line.Contains("StreamRec click-prediction MLP", StringComparison.Ordinal));
         var final = Assert.Single(job.Lines.Select(l => l.Line), l => l.Contains("FINAL val_auc=", StringComparison.Ordinal));
         Assert.EndsWith("ranks=2", final.TrimEnd());
         Assert.InRange(double.Parse(MpiJob.Field(final[final.IndexOf("FINAL", StringComparison.Ordinal)..], "val_auc"),
             System.Globalization.CultureInfo.InvariantCulture), 0.55, 1.0);
     }
 
+    /// <summary>(5) A rank killed by SIGKILL while the other waits in an allreduce: mpirun ends the job, non-zero, saying which rank died, within 30 s.</summary>
     [Fact]
     public void A_killed_rank_ends_the_whole_job_promptly()
     {

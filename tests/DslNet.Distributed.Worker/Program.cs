@@ -10,7 +10,7 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: DslNet.Distributed.Worker <equivalence|checkpoint|kill|throw|streamrec|allreduce> [arguments]");
+    Console.Error.WriteLine("usage: DslNet.Distributed.Worker <equivalence|checkpoint|kill|throw|streamrec|allreduce|syncbn> [arguments]");
     return 2;
 }
 
@@ -24,6 +24,7 @@ var code = args[0] switch
     "throw" => Scenarios.Failure(world, kill: false),
     "streamrec" => Scenarios.StreamRec(world, int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3])),
     "allreduce" => Scenarios.AllReduce(world, int.Parse(args[1]), int.Parse(args[2])),
+    "syncbn" => SyncBatchNormScenario.Run(world, int.Parse(args[1]), int.Parse(args[2])),
     _ => Unknown(args[0]),
 };
 Console.Out.Flush();
@@ -200,12 +201,17 @@ namespace DslNet.Distributed.Worker
             var train = synthetic.GenerateTrain(trainRows).Data;
             var validation = synthetic.GenerateValidation(validationRows).Data;
             var model = new DslNet.Samples.StreamRec.StreamRecMlp(seed: 0);
+            // The benchmark's knobs: DSLNET_OVERLAP=0 hands gradients over after backward; DSLNET_BUCKET floats per bucket.
             var trainer = new Trainer(model, new TrainerOptions
             {
                 Epochs = epochs,
                 BatchSize = 512,
                 Progress = ProgressMode.Silent,
                 Distributed = world,
+                OverlapCommunication = Environment.GetEnvironmentVariable("DSLNET_OVERLAP") != "0",
+                GradientBucketCapacity = Environment.GetEnvironmentVariable("DSLNET_BUCKET") is { } bucket
+                    ? int.Parse(bucket, CultureInfo.InvariantCulture)
+                    : GradientSynchronizer.DefaultBucketCapacity,
             });
             var history = trainer.Fit(train, validation);
             SayChecksum(world, model);
@@ -213,7 +219,7 @@ namespace DslNet.Distributed.Worker
             var samples = (double)history.Epochs.Sum(e => (long)Math.Round(e.SamplesPerSecond * e.TrainSeconds));
             var waitShare = trainer.Synchronizer is { } sync ? sync.WaitTime.TotalSeconds / trainSeconds : 0;
             if (world.IsRoot)
-                Say(world, $"FINAL val_auc={history.Epochs[^1].ValidationAuc:F4} samples_per_s={samples / trainSeconds:F0} ranks={world.Size} threads={CpuThreads.Count} wait_share={waitShare:F3}");
+                Say(world, $"FINAL val_auc={history.Epochs[^1].ValidationAuc:F4} samples_per_s={samples / trainSeconds:F0} ranks={world.Size} threads={CpuThreads.Count} wait_share={waitShare:F3} buckets={trainer.Synchronizer?.Buckets.Count ?? 0} overlap={trainer.Options.OverlapCommunication}");
             return 0;
         }
 

@@ -280,6 +280,31 @@ public sealed class PlannerTests
         Assert.Equal("DownShortcut", plan.Values[down.Add.ProjectionValue].Name);
     }
 
+    [Fact]
+    public void Each_blocks_parameter_gradients_are_final_after_its_last_writing_step_and_its_parameters_are_one_range()
+    {
+        var plan = PlanOf(Network(4, LossKind.MeanSquaredError,
+            Block("Stem", Dense(8), Layer(LayerKind.Relu)),
+            Block("Down", Dense(6), Layer(LayerKind.BatchNorm), Layer(LayerKind.Relu), Add("Stem", projection: true)),
+            Block("O", Dense(1))));
+
+        // One mark per block, in backward order, on its own backward (after a projection's skip step has written the
+        // shortcut weight's gradient): data parallelism starts each block's allreduce there.
+        var finals = plan.BackwardSchedule.Where(s => s.ParameterGradientsFinal).Select(s => (s.Kind, s.Block)).ToList();
+        Assert.Equal(new[] { (BackwardStepKind.GroupBackward, 2), (BackwardStepKind.GroupBackward, 1), (BackwardStepKind.GroupBackward, 0) }, finals);
+        var down = plan.BackwardSchedule.ToList().FindIndex(s => s.Block == 1 && s.ParameterGradientsFinal);
+        Assert.Equal(BackwardStepKind.SkipGradient, plan.BackwardSchedule[down - 1].Kind);
+
+        // The ranges tile the parameter buffer with no gap: the hook hands over every gradient exactly once.
+        var offset = 0;
+        foreach (var block in plan.Blocks)
+        {
+            Assert.Equal(offset, block.ParameterOffset);
+            offset += block.ParameterCount;
+        }
+        Assert.Equal(plan.ParameterCount, offset);
+    }
+
     [Theory]
     [InlineData(1, true, 1.0)]  // ZeroLastNorm with a norm: γ = 0, weight as usual
     [InlineData(1, false, 0.0)] // ZeroLastNorm without one: the weight starts at zero (Fixup)

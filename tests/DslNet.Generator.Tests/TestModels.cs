@@ -53,6 +53,11 @@ internal static class TestModels
         ["LayerNorm"] = Model("LayerNormNet", "Inputs = 8",
             "[Dense(16), LayerNorm, Relu] public partial DenseBlock Hidden { get; }",
             "[Dense(1)] public partial DenseBlock Output { get; }"),
+        // SyncBatchNorm beside a plain BatchNorm: only the synced block calls the reducing kernels.
+        ["SyncBatchNorm"] = Model("SyncBatchNormNet", "Inputs = 8",
+            "[Dense(16, Bias = false), BatchNorm(Sync = true), Relu] public partial DenseBlock Hidden1 { get; }",
+            "[Dense(16, Bias = false), BatchNorm, Relu] public partial DenseBlock Hidden2 { get; }",
+            "[Dense(1)] public partial DenseBlock Output { get; }"),
         ["GroupNorm"] = Model("GroupNormNet", "Inputs = 8",
             "[Dense(16), GroupNorm(4), Gelu] public partial DenseBlock Hidden { get; }",
             "[Dense(1)] public partial DenseBlock Output { get; }"),

@@ -70,6 +70,9 @@ namespace DslNet.Generator.Emitting
                 w.Line("RoundToStorage(lossGradient);");
                 w.Line();
                 w.Line("// The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.");
+                w.Line("// Each block's parameter gradients are handed over as soon as they are final, except in a step the monitor");
+                w.Line("// samples: it reads them after the backward pass, so the caller hands them all over at the end.");
+                w.Line("var gradientsReady = watch ? null : GradientsReady;");
                 foreach (var step in plan.BackwardSchedule)
                 {
                     var b = plan.Blocks[step.Block];
@@ -86,6 +89,8 @@ namespace DslNet.Generator.Emitting
                             w.Line($"{b.Name}BackwardInput(rows);");
                             break;
                     }
+                    if (step.ParameterGradientsFinal)
+                        w.Line($"gradientsReady?.OnGradientsReady(Layout.{b.Name}ParameterOffset, Layout.{b.Name}ParameterCount);");
                 }
                 w.Line("if (watch) _monitor.RecordParameterGradients(_stepCount, gather);");
                 w.Line();

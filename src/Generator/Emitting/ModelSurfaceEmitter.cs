@@ -18,7 +18,7 @@ namespace DslNet.Generator.Emitting
             {
                 w.Line($"/// <summary>{plan.ClassName}: {Count(plan.InputSize, "input")} → {Count(plan.OutputSize, "output")}, {Count(plan.Blocks.Count, "block")}, {Count(plan.ParameterCount, "parameter")}.</summary>");
                 w.Line(Names.GeneratedCodeAttribute);
-                using (w.Block($"partial class {plan.ClassName} : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel"))
+                using (w.Block($"partial class {plan.ClassName} : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel, global::DslNet.IDataParallelModel"))
                 {
                     WriteConstants(w, plan);
                     WriteLayout(w, plan);
@@ -59,6 +59,8 @@ namespace DslNet.Generator.Emitting
                     w.Line($"// {b.Name}: {b.Description}");
                     w.Line($"public const int {b.Name}Inputs = {b.Inputs};");
                     w.Line($"public const int {b.Name}Units = {b.Units};");
+                    w.Line($"public const int {b.Name}ParameterOffset = {b.ParameterOffset}; // the block's parameters, one range");
+                    w.Line($"public const int {b.Name}ParameterCount = {b.ParameterCount};");
                     w.Line($"public const int {b.Name}WeightOffset = {b.WeightOffset};");
                     if (b.HasBias) w.Line($"public const int {b.Name}BiasOffset = {b.BiasOffset};");
                     if (b.HasNorm)
@@ -254,6 +256,7 @@ namespace DslNet.Generator.Emitting
             w.Line("/// <summary>Copies host edits of the parameters, gradients and running statistics to the device (a no-op on the CPU).</summary>");
             w.Line("public void SyncToDevice() => _device?.SyncToDevice(_parameters, _runningStatistics);");
             w.Line();
+            WriteDataParallelHooks(w, plan);
             w.Line("/// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>");
             w.Line("public global::DslNet.NetworkMonitor Monitor => _monitor;");
             w.Line();
@@ -268,6 +271,29 @@ namespace DslNet.Generator.Emitting
             var lines = SummaryLines(plan);
             for (var i = 0; i < lines.Count; i++)
                 w.Line("    \"" + lines[i].Replace("\\", "\\\\").Replace("\"", "\\\"") + "\\n\"" + (i == lines.Count - 1 ? ";" : " +"));
+        }
+
+        private static void WriteDataParallelHooks(SourceWriter w, ExecutionPlan plan)
+        {
+            w.Line("/// <summary>Told in TrainStep's backward pass as each block's parameter gradients become final (CPU path); null: nobody.</summary>");
+            w.Line("public global::DslNet.IGradientsReady? GradientsReady { get; set; }");
+            w.Line();
+            w.Line("/// <summary>SyncBatchNorm's collective over the data-parallel job; null: this process's batch is the whole batch.</summary>");
+            if (!Layers.BatchNorm.AnySynced(plan))
+            {
+                w.Line("public global::DslNet.Kernels.Cpu.IStatisticsReducer? StatisticsReducer { get; set; }");
+                w.Line();
+                return;
+            }
+            using (w.Block("public global::DslNet.Kernels.Cpu.IStatisticsReducer? StatisticsReducer"))
+            {
+                w.Line("get => _statisticsReducer;");
+                w.Line("set => _statisticsReducer = value is null || _device is null ? value : throw new global::System.NotSupportedException(");
+                w.Line($"    \"{plan.ClassName}: SyncBatchNorm ([BatchNorm(Sync = true)]) runs on the CPU path only; on a device, use [BatchNorm].\");");
+            }
+            w.Line();
+            w.Line("private global::DslNet.Kernels.Cpu.IStatisticsReducer? _statisticsReducer;");
+            w.Line();
         }
 
         /// <summary>An array argument on one line, or one element per line when that line would be long.</summary>

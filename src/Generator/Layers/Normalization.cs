@@ -35,7 +35,7 @@ namespace DslNet.Generator.Layers
         /// <summary>Running statistics and a fixed scratch (BatchNorm only).</summary>
         public virtual bool HasRunningStatistics => false;
 
-        public NormOp Plan(LayerSpec layer, int units, bool zeroInitGamma, LayoutBuilder layout)
+        public virtual NormOp Plan(LayerSpec layer, int units, bool zeroInitGamma, LayoutBuilder layout)
         {
             var gamma = layout.AddParameters(units);
             var beta = layout.AddParameters(units);

@@ -55,6 +55,7 @@ namespace DslNet.Generator.Parsing
         public double Rate { get; init; }
         public string Skip { get; init; } = "";
         public bool Projection { get; init; }
+        public bool Sync { get; init; }
 
         // Spatial layers (Conv2d, pooling): square kernels; a pooling Stride of 0 means the kernel size.
         public int KernelSize { get; init; }

@@ -100,6 +100,9 @@ namespace DslNet.Generator.Planning
         /// </summary>
         public bool BiasGradientIsZero => HasBias && Norm == NormKind.BatchNorm;
 
+        /// <summary>The block's parameters are one contiguous range: weight, bias, normalization scale and shift, projection.</summary>
+        public int ParameterOffset => Dense.WeightOffset;
+
         public int ParameterCount => Dense.ParameterCount + (HasNorm ? 2 * Units : 0) + (Add?.ProjectionWeightCount(Units) ?? 0);
     }
 

@@ -63,5 +63,10 @@ namespace DslNet.Generator.Planning
     /// One backward step. <see cref="Accumulate"/> is the plan's choice of kernel mode for the gradient the step writes
     /// into another value: false for that value's first contribution (overwrite), true for the later ones (add).
     /// </summary>
-    internal sealed record BackwardStep(BackwardStepKind Kind, int Block, int Target, bool Accumulate);
+    internal sealed record BackwardStep(BackwardStepKind Kind, int Block, int Target, bool Accumulate)
+    {
+        /// <summary>The last step that writes its block's parameter gradients: after it, the block's gradients are final
+        /// for the step (data parallelism starts their allreduce there).</summary>
+        public bool ParameterGradientsFinal { get; init; }
+    }
 }

@@ -118,8 +118,26 @@ namespace DslNet.Generator.Planning
                 steps.Add(new BackwardStep(BackwardStepKind.InputGradient, i, input, written[input]));
                 written[input] = true;
             }
+            return MarkParameterGradientsFinal(steps, blocks);
+        }
+
+        /// <summary>Marks, per block, the last step that writes its parameter gradients (its own backward, or a projection
+        /// shortcut's weight gradient should that come later).</summary>
+        private static List<BackwardStep> MarkParameterGradientsFinal(List<BackwardStep> steps, List<BlockPlan> blocks)
+        {
+            var final = new bool[blocks.Count];
+            for (var s = steps.Count - 1; s >= 0; s--)
+            {
+                var step = steps[s];
+                if (final[step.Block] || !WritesParameterGradients(step, blocks[step.Block])) continue;
+                steps[s] = step with { ParameterGradientsFinal = true };
+                final[step.Block] = true;
+            }
             return steps;
         }
+
+        private static bool WritesParameterGradients(BackwardStep step, BlockPlan block) =>
+            step.Kind == BackwardStepKind.GroupBackward || (step.Kind == BackwardStepKind.SkipGradient && block.HasProjection);
 
         /// <summary>What planning one block needs from the network around it.</summary>
         private sealed class BlockContext

@@ -37,7 +37,11 @@ namespace DslNet.Generator.Planning
         int RunningVarianceOffset,
         int InverseStdRowOffset,
         int InverseStdPerRow,
-        int ScratchOffset);
+        int ScratchOffset)
+    {
+        /// <summary>BatchNorm's statistics over every process of a data-parallel job (SyncBatchNorm).</summary>
+        public bool Sync { get; init; }
+    }
 
     /// <summary>An elementwise activation (identity when the block names none).</summary>
     internal sealed record ActivationOp(ActivationKind Kind, double Slope);

@@ -9,6 +9,13 @@ public sealed class BatchNormAttribute : Attribute
 {
     public double Momentum { get; set; } = 0.1;
     public double Eps { get; set; } = 1e-5;
+
+    /// <summary>
+    /// SyncBatchNorm (<c>nn.SyncBatchNorm</c>): in a data-parallel run, batch statistics (and the backward pass's two
+    /// gradient sums) over every rank's rows, so the layer sees the global batch; running statistics from the global
+    /// batch. Default false: each rank normalizes with its own batch, as DDP does. Alone, it is plain BatchNorm. CPU path only.
+    /// </summary>
+    public bool Sync { get; set; }
 }
 
 /// <summary>Layer normalization over the features of each row (<c>nn.LayerNorm</c>); on an image value over [C, H, W]

@@ -17,7 +17,7 @@ namespace DslNet;
 /// more than one rank, an exception nobody catches ends the whole job through <c>MPI_Abort</c> with the exception's
 /// message, instead of leaving the other ranks waiting forever in a collective.
 /// </remarks>
-public sealed class DistributedContext : IDisposable
+public sealed class DistributedContext : IDisposable, Kernels.Cpu.IStatisticsReducer
 {
     private static readonly object Gate = new();
     private static DistributedContext? _mpiWorld;

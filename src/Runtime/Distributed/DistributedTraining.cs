@@ -55,6 +55,27 @@ internal sealed class DistributedTraining
     }
 
     /// <summary>
+    /// Gives the model this job's hooks: the synchronizer as its per-block gradients-final hook when
+    /// <paramref name="overlapBackward"/> (each bucket's allreduce starts during backward), and the world as
+    /// SyncBatchNorm's collective. Without overlap (gradient accumulation, whose micro-batch gradients are not the
+    /// ones to average) the step's end hands everything over.
+    /// </summary>
+    public void AttachHooks(bool overlapBackward)
+    {
+        if (_model is not IDataParallelModel model) return;
+        model.GradientsReady = overlapBackward ? Synchronizer : null;
+        model.StatisticsReducer = _world;
+    }
+
+    /// <summary>Leaves the model as it was before <see cref="AttachHooks"/>: a later single-process use is not synchronized.</summary>
+    public void DetachHooks()
+    {
+        if (_model is not IDataParallelModel model) return;
+        model.GradientsReady = null;
+        model.StatisticsReducer = null;
+    }
+
+    /// <summary>
     /// Rank 0's running statistics on every rank. DDP broadcasts these buffers before every forward pass; they are
     /// read only in inference mode, so broadcasting before each validation and at the end gives the same models.
     /// </summary>

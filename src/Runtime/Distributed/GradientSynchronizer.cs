@@ -32,7 +32,7 @@ namespace DslNet;
 /// The buffer must stay pinned (model buffers are) while a reduction is in flight. Nothing here allocates per step.
 /// </para>
 /// </remarks>
-public sealed class GradientSynchronizer
+public sealed class GradientSynchronizer : IGradientsReady
 {
     /// <summary>Default bucket capacity: 1 Mi floats (4 MiB), between DDP's 1 MiB first bucket and its 25 MiB default.</summary>
     public const int DefaultBucketCapacity = 1 << 20;
@@ -94,7 +94,11 @@ public sealed class GradientSynchronizer
         StartCompleteBuckets();
     }
 
-    /// <summary>Marks every gradient final and waits: the whole average, for a step that hands over gradients at its end.</summary>
+    /// <summary>The backward pass's per-block hook (<see cref="IDataParallelModel.GradientsReady"/>): <see cref="MarkFinal"/>.</summary>
+    public void OnGradientsReady(int offset, int count) => MarkFinal(offset, count);
+
+    /// <summary>Marks every gradient not yet handed over final and waits: the whole average for a step that hands over
+    /// gradients only at its end, the rest of it for one whose backward pass handed over some blocks.</summary>
     public void Synchronize()
     {
         if (NoSync) return;

@@ -137,6 +137,7 @@ public sealed class Trainer
         var firstEpoch = options.ResumeFrom is null ? 1 : Resume(checkpoint!, options.ResumeFrom, options.Epochs, progress);
         context.OptimizerStep = (long)(firstEpoch - 1) * stepsPerEpoch;
         distributed?.BroadcastState();
+        distributed?.AttachHooks(overlapBackward: accumulator is null && options.OverlapCommunication);
         var clipNorm = options.ClipNorm ?? double.PositiveInfinity;
 
         var monitor = model.Monitor;
@@ -180,7 +181,8 @@ public sealed class Trainer
                     }
 
                     // One optimizer step: average over ranks, unscale, clip (recording the norm before clipping), step, update, schedule.
-                    // Across ranks, the accumulated mean is averaged once (DDP's no_sync on the micro-batches before it).
+                    // Across ranks: the buckets the backward pass started are awaited, the rest started and awaited; with
+                    // accumulation the accumulated mean is averaged once (DDP's no_sync on the micro-batches before it).
                     distributed?.Synchronizer.Synchronize();
                     var stepLoss = microLossSum / accumulation;
                     if (distributed is not null) stepLoss = distributed.MeanLoss(stepLoss);
@@ -266,6 +268,7 @@ public sealed class Trainer
         }
         finally
         {
+            distributed?.DetachHooks();
             monitor.Interval = previousInterval;
             monitor.DetectAnomalies = previousAnomalies;
             history.WallTime = runClock.Elapsed;

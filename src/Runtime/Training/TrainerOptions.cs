@@ -116,6 +116,14 @@ public sealed class TrainerOptions
     public int GradientBucketCapacity { get; init; } = GradientSynchronizer.DefaultBucketCapacity;
 
     /// <summary>
+    /// When <see cref="Distributed"/> (default true): each bucket's allreduce starts during the backward pass, as soon
+    /// as its blocks' gradients are final, so communication overlaps the rest of backward (DDP's gradient hooks).
+    /// False hands every gradient over after the backward pass (to measure what the overlap saves). Either way the
+    /// numbers are the same; gradient accumulation and device models always hand over at the end.
+    /// </summary>
+    public bool OverlapCommunication { get; init; } = true;
+
+    /// <summary>
     /// One-cycle (§7.5.5) over the whole run, stepped per optimizer step: the rate rises from peak/25 to the peak in
     /// the first 30 % of the steps and anneals (cosine) to peak/25/10⁴, β1 or momentum cycling 0.95 → 0.85 → 0.95.
     /// </summary>

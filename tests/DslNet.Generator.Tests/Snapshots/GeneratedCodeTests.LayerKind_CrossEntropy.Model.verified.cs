@@ -7,7 +7,7 @@ namespace Models
 {
     /// <summary>ClassifierNet: 8 inputs → 3 outputs, 2 blocks, 195 parameters.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("DslNet.Generator", "0.1.0")]
-    partial class ClassifierNet : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel
+    partial class ClassifierNet : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel, global::DslNet.IDataParallelModel
     {
         /// <summary>Features per input row.</summary>
         public const int InputSize = 8;
@@ -30,6 +30,8 @@ namespace Models
             // Hidden: Dense(8 → 16), Relu
             public const int HiddenInputs = 8;
             public const int HiddenUnits = 16;
+            public const int HiddenParameterOffset = 0; // the block's parameters, one range
+            public const int HiddenParameterCount = 144;
             public const int HiddenWeightOffset = 0;
             public const int HiddenBiasOffset = 128;
             public const int HiddenPreActivationOffset = 0; // per row
@@ -39,6 +41,8 @@ namespace Models
             // Logits: Dense(16 → 3)
             public const int LogitsInputs = 16;
             public const int LogitsUnits = 3;
+            public const int LogitsParameterOffset = 144; // the block's parameters, one range
+            public const int LogitsParameterCount = 51;
             public const int LogitsWeightOffset = 144;
             public const int LogitsBiasOffset = 192;
             public const int LogitsPreActivationOffset = 48; // per row
@@ -158,6 +162,12 @@ namespace Models
 
         /// <summary>Copies host edits of the parameters, gradients and running statistics to the device (a no-op on the CPU).</summary>
         public void SyncToDevice() => _device?.SyncToDevice(_parameters, _runningStatistics);
+
+        /// <summary>Told in TrainStep's backward pass as each block's parameter gradients become final (CPU path); null: nobody.</summary>
+        public global::DslNet.IGradientsReady? GradientsReady { get; set; }
+
+        /// <summary>SyncBatchNorm's collective over the data-parallel job; null: this process's batch is the whole batch.</summary>
+        public global::DslNet.Kernels.Cpu.IStatisticsReducer? StatisticsReducer { get; set; }
 
         /// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>
         public global::DslNet.NetworkMonitor Monitor => _monitor;

@@ -42,14 +42,20 @@ namespace Models
             RoundToStorage(lossGradient);
 
             // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
+            // Each block's parameter gradients are handed over as soon as they are final, except in a step the monitor
+            // samples: it reads them after the backward pass, so the caller hands them all over at the end.
+            var gradientsReady = watch ? null : GradientsReady;
             OutputBackward(Hidden2Regions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, OutputRegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.OutputParameterOffset, Layout.OutputParameterCount);
             OutputBackwardInput(rows);
             Hidden2Backward(Hidden1Regions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Hidden2Regions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.Hidden2ParameterOffset, Layout.Hidden2ParameterCount);
             Hidden2BackwardInput(rows);
             Hidden1Backward(inputs, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Hidden1Regions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.Hidden1ParameterOffset, Layout.Hidden1ParameterCount);
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;

@@ -7,7 +7,7 @@ namespace Models
 {
     /// <summary>DropoutNet: 8 inputs → 1 output, 3 blocks, 433 parameters.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("DslNet.Generator", "0.1.0")]
-    partial class DropoutNet : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel
+    partial class DropoutNet : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel, global::DslNet.IDataParallelModel
     {
         /// <summary>Features per input row.</summary>
         public const int InputSize = 8;
@@ -30,6 +30,8 @@ namespace Models
             // Hidden1: Dense(8 → 16), Relu, Dropout(0.25)
             public const int Hidden1Inputs = 8;
             public const int Hidden1Units = 16;
+            public const int Hidden1ParameterOffset = 0; // the block's parameters, one range
+            public const int Hidden1ParameterCount = 144;
             public const int Hidden1WeightOffset = 0;
             public const int Hidden1BiasOffset = 128;
             public const int Hidden1PreActivationOffset = 0; // per row
@@ -40,6 +42,8 @@ namespace Models
             // Hidden2: Dense(16 → 16), Relu, Dropout(0.25)
             public const int Hidden2Inputs = 16;
             public const int Hidden2Units = 16;
+            public const int Hidden2ParameterOffset = 144; // the block's parameters, one range
+            public const int Hidden2ParameterCount = 272;
             public const int Hidden2WeightOffset = 144;
             public const int Hidden2BiasOffset = 400;
             public const int Hidden2PreActivationOffset = 49; // per row
@@ -50,6 +54,8 @@ namespace Models
             // Output: Dense(16 → 1)
             public const int OutputInputs = 16;
             public const int OutputUnits = 1;
+            public const int OutputParameterOffset = 416; // the block's parameters, one range
+            public const int OutputParameterCount = 17;
             public const int OutputWeightOffset = 416;
             public const int OutputBiasOffset = 432;
             public const int OutputPreActivationOffset = 98; // per row
@@ -178,6 +184,12 @@ namespace Models
 
         /// <summary>Copies host edits of the parameters, gradients and running statistics to the device (a no-op on the CPU).</summary>
         public void SyncToDevice() => _device?.SyncToDevice(_parameters, _runningStatistics);
+
+        /// <summary>Told in TrainStep's backward pass as each block's parameter gradients become final (CPU path); null: nobody.</summary>
+        public global::DslNet.IGradientsReady? GradientsReady { get; set; }
+
+        /// <summary>SyncBatchNorm's collective over the data-parallel job; null: this process's batch is the whole batch.</summary>
+        public global::DslNet.Kernels.Cpu.IStatisticsReducer? StatisticsReducer { get; set; }
 
         /// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>
         public global::DslNet.NetworkMonitor Monitor => _monitor;

@@ -5,7 +5,7 @@
 
 /// <summary>GlobalNet: 4 inputs → 1 output, 2 blocks, 25 parameters.</summary>
 [global::System.CodeDom.Compiler.GeneratedCode("DslNet.Generator", "0.1.0")]
-partial class GlobalNet : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel
+partial class GlobalNet : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel, global::DslNet.IDataParallelModel
 {
     /// <summary>Features per input row.</summary>
     public const int InputSize = 4;
@@ -28,6 +28,8 @@ partial class GlobalNet : global::DslNet.INetwork, global::DslNet.Devices.IDevic
         // Hidden: Dense(4 → 4), Relu
         public const int HiddenInputs = 4;
         public const int HiddenUnits = 4;
+        public const int HiddenParameterOffset = 0; // the block's parameters, one range
+        public const int HiddenParameterCount = 20;
         public const int HiddenWeightOffset = 0;
         public const int HiddenBiasOffset = 16;
         public const int HiddenPreActivationOffset = 0; // per row
@@ -37,6 +39,8 @@ partial class GlobalNet : global::DslNet.INetwork, global::DslNet.Devices.IDevic
         // Output: Dense(4 → 1)
         public const int OutputInputs = 4;
         public const int OutputUnits = 1;
+        public const int OutputParameterOffset = 20; // the block's parameters, one range
+        public const int OutputParameterCount = 5;
         public const int OutputWeightOffset = 20;
         public const int OutputBiasOffset = 24;
         public const int OutputPreActivationOffset = 12; // per row
@@ -156,6 +160,12 @@ partial class GlobalNet : global::DslNet.INetwork, global::DslNet.Devices.IDevic
 
     /// <summary>Copies host edits of the parameters, gradients and running statistics to the device (a no-op on the CPU).</summary>
     public void SyncToDevice() => _device?.SyncToDevice(_parameters, _runningStatistics);
+
+    /// <summary>Told in TrainStep's backward pass as each block's parameter gradients become final (CPU path); null: nobody.</summary>
+    public global::DslNet.IGradientsReady? GradientsReady { get; set; }
+
+    /// <summary>SyncBatchNorm's collective over the data-parallel job; null: this process's batch is the whole batch.</summary>
+    public global::DslNet.Kernels.Cpu.IStatisticsReducer? StatisticsReducer { get; set; }
 
     /// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>
     public global::DslNet.NetworkMonitor Monitor => _monitor;

@@ -40,11 +40,16 @@ namespace Models
             RoundToStorage(lossGradient);
 
             // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
+            // Each block's parameter gradients are handed over as soon as they are final, except in a step the monitor
+            // samples: it reads them after the backward pass, so the caller hands them all over at the end.
+            var gradientsReady = watch ? null : GradientsReady;
             OutputBackward(HiddenRegions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, OutputRegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.OutputParameterOffset, Layout.OutputParameterCount);
             OutputBackwardInput(rows);
             HiddenBackward(inputs, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, HiddenRegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.HiddenParameterOffset, Layout.HiddenParameterCount);
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;

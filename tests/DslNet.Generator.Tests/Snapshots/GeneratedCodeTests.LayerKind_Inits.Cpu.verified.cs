@@ -52,29 +52,40 @@ namespace Models
             RoundToStorage(lossGradient);
 
             // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
+            // Each block's parameter gradients are handed over as soon as they are final, except in a step the monitor
+            // samples: it reads them after the backward pass, so the caller hands them all over at the end.
+            var gradientsReady = watch ? null : GradientsReady;
             ZBackward(ARegions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(7, _stepCount, ZRegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.ZParameterOffset, Layout.ZParameterCount);
             ZBackwardInput(rows);
             ABackward(ORegions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(6, _stepCount, ARegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.AParameterOffset, Layout.AParameterCount);
             ABackwardInput(rows);
             OBackward(NRegions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(5, _stepCount, ORegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.OParameterOffset, Layout.OParameterCount);
             OBackwardInput(rows);
             NBackward(HuRegions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(4, _stepCount, NRegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.NParameterOffset, Layout.NParameterCount);
             NBackwardInput(rows);
             HuBackward(HnRegions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, HuRegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.HuParameterOffset, Layout.HuParameterCount);
             HuBackwardInput(rows);
             HnBackward(XnRegions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, HnRegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.HnParameterOffset, Layout.HnParameterCount);
             HnBackwardInput(rows);
             XnBackward(XuRegions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, XnRegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.XnParameterOffset, Layout.XnParameterCount);
             XnBackwardInput(rows);
             XuBackward(inputs, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, XuRegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.XuParameterOffset, Layout.XuParameterCount);
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;

@@ -7,7 +7,7 @@ namespace Models
 {
     /// <summary>InitNet: 8 inputs → 1 output, 8 blocks, 513 parameters.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("DslNet.Generator", "0.1.0")]
-    partial class InitNet : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel
+    partial class InitNet : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel, global::DslNet.IDataParallelModel
     {
         /// <summary>Features per input row.</summary>
         public const int InputSize = 8;
@@ -30,6 +30,8 @@ namespace Models
             // Xu: Dense(8 → 8), Tanh
             public const int XuInputs = 8;
             public const int XuUnits = 8;
+            public const int XuParameterOffset = 0; // the block's parameters, one range
+            public const int XuParameterCount = 72;
             public const int XuWeightOffset = 0;
             public const int XuBiasOffset = 64;
             public const int XuPreActivationOffset = 0; // per row
@@ -39,6 +41,8 @@ namespace Models
             // Xn: Dense(8 → 8), Sigmoid
             public const int XnInputs = 8;
             public const int XnUnits = 8;
+            public const int XnParameterOffset = 72; // the block's parameters, one range
+            public const int XnParameterCount = 72;
             public const int XnWeightOffset = 72;
             public const int XnBiasOffset = 136;
             public const int XnPreActivationOffset = 24; // per row
@@ -48,6 +52,8 @@ namespace Models
             // Hn: Dense(8 → 8), Relu
             public const int HnInputs = 8;
             public const int HnUnits = 8;
+            public const int HnParameterOffset = 144; // the block's parameters, one range
+            public const int HnParameterCount = 72;
             public const int HnWeightOffset = 144;
             public const int HnBiasOffset = 208;
             public const int HnPreActivationOffset = 48; // per row
@@ -57,6 +63,8 @@ namespace Models
             // Hu: Dense(8 → 8), LeakyRelu(0.01)
             public const int HuInputs = 8;
             public const int HuUnits = 8;
+            public const int HuParameterOffset = 216; // the block's parameters, one range
+            public const int HuParameterCount = 72;
             public const int HuWeightOffset = 216;
             public const int HuBiasOffset = 280;
             public const int HuPreActivationOffset = 72; // per row
@@ -66,6 +74,8 @@ namespace Models
             // N: Dense(8 → 8)
             public const int NInputs = 8;
             public const int NUnits = 8;
+            public const int NParameterOffset = 288; // the block's parameters, one range
+            public const int NParameterCount = 72;
             public const int NWeightOffset = 288;
             public const int NBiasOffset = 352;
             public const int NPreActivationOffset = 96; // per row
@@ -75,6 +85,8 @@ namespace Models
             // O: Dense(8 → 8), Relu
             public const int OInputs = 8;
             public const int OUnits = 8;
+            public const int OParameterOffset = 360; // the block's parameters, one range
+            public const int OParameterCount = 72;
             public const int OWeightOffset = 360;
             public const int OBiasOffset = 424;
             public const int OPreActivationOffset = 120; // per row
@@ -84,6 +96,8 @@ namespace Models
             // A: Dense(8 → 8), Relu
             public const int AInputs = 8;
             public const int AUnits = 8;
+            public const int AParameterOffset = 432; // the block's parameters, one range
+            public const int AParameterCount = 72;
             public const int AWeightOffset = 432;
             public const int ABiasOffset = 496;
             public const int APreActivationOffset = 144; // per row
@@ -93,6 +107,8 @@ namespace Models
             // Z: Dense(8 → 1)
             public const int ZInputs = 8;
             public const int ZUnits = 1;
+            public const int ZParameterOffset = 504; // the block's parameters, one range
+            public const int ZParameterCount = 9;
             public const int ZWeightOffset = 504;
             public const int ZBiasOffset = 512;
             public const int ZPreActivationOffset = 168; // per row
@@ -286,6 +302,12 @@ namespace Models
 
         /// <summary>Copies host edits of the parameters, gradients and running statistics to the device (a no-op on the CPU).</summary>
         public void SyncToDevice() => _device?.SyncToDevice(_parameters, _runningStatistics);
+
+        /// <summary>Told in TrainStep's backward pass as each block's parameter gradients become final (CPU path); null: nobody.</summary>
+        public global::DslNet.IGradientsReady? GradientsReady { get; set; }
+
+        /// <summary>SyncBatchNorm's collective over the data-parallel job; null: this process's batch is the whole batch.</summary>
+        public global::DslNet.Kernels.Cpu.IStatisticsReducer? StatisticsReducer { get; set; }
 
         /// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>
         public global::DslNet.NetworkMonitor Monitor => _monitor;

@@ -7,7 +7,7 @@ namespace Models
 {
     /// <summary>LayerNormNet: 8 inputs → 1 output, 2 blocks, 193 parameters.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("DslNet.Generator", "0.1.0")]
-    partial class LayerNormNet : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel
+    partial class LayerNormNet : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel, global::DslNet.IDataParallelModel
     {
         /// <summary>Features per input row.</summary>
         public const int InputSize = 8;
@@ -30,6 +30,8 @@ namespace Models
             // Hidden: Dense(8 → 16), LayerNorm, Relu
             public const int HiddenInputs = 8;
             public const int HiddenUnits = 16;
+            public const int HiddenParameterOffset = 0; // the block's parameters, one range
+            public const int HiddenParameterCount = 176;
             public const int HiddenWeightOffset = 0;
             public const int HiddenBiasOffset = 128;
             public const int HiddenGammaOffset = 144;
@@ -42,6 +44,8 @@ namespace Models
             // Output: Dense(16 → 1)
             public const int OutputInputs = 16;
             public const int OutputUnits = 1;
+            public const int OutputParameterOffset = 176; // the block's parameters, one range
+            public const int OutputParameterCount = 17;
             public const int OutputWeightOffset = 176;
             public const int OutputBiasOffset = 192;
             public const int OutputPreActivationOffset = 49; // per row
@@ -164,6 +168,12 @@ namespace Models
 
         /// <summary>Copies host edits of the parameters, gradients and running statistics to the device (a no-op on the CPU).</summary>
         public void SyncToDevice() => _device?.SyncToDevice(_parameters, _runningStatistics);
+
+        /// <summary>Told in TrainStep's backward pass as each block's parameter gradients become final (CPU path); null: nobody.</summary>
+        public global::DslNet.IGradientsReady? GradientsReady { get; set; }
+
+        /// <summary>SyncBatchNorm's collective over the data-parallel job; null: this process's batch is the whole batch.</summary>
+        public global::DslNet.Kernels.Cpu.IStatisticsReducer? StatisticsReducer { get; set; }
 
         /// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>
         public global::DslNet.NetworkMonitor Monitor => _monitor;

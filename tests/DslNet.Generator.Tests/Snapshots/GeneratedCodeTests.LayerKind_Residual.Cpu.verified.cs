@@ -46,22 +46,30 @@ namespace Models
             RoundToStorage(lossGradient);
 
             // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
+            // Each block's parameter gradients are handed over as soon as they are final, except in a step the monitor
+            // samples: it reads them after the backward pass, so the caller hands them all over at the end.
+            var gradientsReady = watch ? null : GradientsReady;
             OutputBackward(DownRegions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(4, _stepCount, OutputRegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.OutputParameterOffset, Layout.OutputParameterCount);
             OutputBackwardInput(rows);
             DownBackwardSkip(rows);
             DownBackward(UnitRegions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, DownRegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.DownParameterOffset, Layout.DownParameterCount);
             DownBackwardInput(rows);
             UnitBackwardSkip(rows);
             UnitBackward(BranchRegions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, UnitRegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.UnitParameterOffset, Layout.UnitParameterCount);
             UnitBackwardInput(rows);
             BranchBackward(StemRegions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, BranchRegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.BranchParameterOffset, Layout.BranchParameterCount);
             BranchBackwardInput(rows);
             StemBackward(inputs, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, StemRegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.StemParameterOffset, Layout.StemParameterCount);
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;

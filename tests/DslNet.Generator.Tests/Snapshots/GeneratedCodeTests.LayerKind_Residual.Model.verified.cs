@@ -7,7 +7,7 @@ namespace Models
 {
     /// <summary>ResidualNet: 8 inputs → 1 output, 5 blocks, 841 parameters.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("DslNet.Generator", "0.1.0")]
-    partial class ResidualNet : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel
+    partial class ResidualNet : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel, global::DslNet.IDataParallelModel
     {
         /// <summary>Features per input row.</summary>
         public const int InputSize = 8;
@@ -30,6 +30,8 @@ namespace Models
             // Stem: Dense(8 → 16), Silu
             public const int StemInputs = 8;
             public const int StemUnits = 16;
+            public const int StemParameterOffset = 0; // the block's parameters, one range
+            public const int StemParameterCount = 144;
             public const int StemWeightOffset = 0;
             public const int StemBiasOffset = 128;
             public const int StemPreActivationOffset = 0; // per row
@@ -39,6 +41,8 @@ namespace Models
             // Branch: Dense(16 → 16), Relu, Dropout(0.1)
             public const int BranchInputs = 16;
             public const int BranchUnits = 16;
+            public const int BranchParameterOffset = 144; // the block's parameters, one range
+            public const int BranchParameterCount = 272;
             public const int BranchWeightOffset = 144;
             public const int BranchBiasOffset = 400;
             public const int BranchPreActivationOffset = 48; // per row
@@ -49,6 +53,8 @@ namespace Models
             // Unit: Dense(16 → 16, no bias), BatchNorm, + Stem
             public const int UnitInputs = 16;
             public const int UnitUnits = 16;
+            public const int UnitParameterOffset = 416; // the block's parameters, one range
+            public const int UnitParameterCount = 288;
             public const int UnitWeightOffset = 416;
             public const int UnitGammaOffset = 672;
             public const int UnitBetaOffset = 688;
@@ -64,6 +70,8 @@ namespace Models
             // Down: Dense(16 → 4), Tanh, + Dense(Unit)
             public const int DownInputs = 16;
             public const int DownUnits = 4;
+            public const int DownParameterOffset = 704; // the block's parameters, one range
+            public const int DownParameterCount = 132;
             public const int DownWeightOffset = 704;
             public const int DownBiasOffset = 768;
             public const int DownShortcutInputs = 16;
@@ -76,6 +84,8 @@ namespace Models
             // Output: Dense(4 → 1)
             public const int OutputInputs = 4;
             public const int OutputUnits = 1;
+            public const int OutputParameterOffset = 836; // the block's parameters, one range
+            public const int OutputParameterCount = 5;
             public const int OutputWeightOffset = 836;
             public const int OutputBiasOffset = 840;
             public const int OutputPreActivationOffset = 161; // per row
@@ -240,6 +250,12 @@ namespace Models
 
         /// <summary>Copies host edits of the parameters, gradients and running statistics to the device (a no-op on the CPU).</summary>
         public void SyncToDevice() => _device?.SyncToDevice(_parameters, _runningStatistics);
+
+        /// <summary>Told in TrainStep's backward pass as each block's parameter gradients become final (CPU path); null: nobody.</summary>
+        public global::DslNet.IGradientsReady? GradientsReady { get; set; }
+
+        /// <summary>SyncBatchNorm's collective over the data-parallel job; null: this process's batch is the whole batch.</summary>
+        public global::DslNet.Kernels.Cpu.IStatisticsReducer? StatisticsReducer { get; set; }
 
         /// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>
         public global::DslNet.NetworkMonitor Monitor => _monitor;

@@ -44,17 +44,24 @@ namespace StreamRec.Models
             RoundToStorage(lossGradient);
 
             // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
+            // Each block's parameter gradients are handed over as soon as they are final, except in a step the monitor
+            // samples: it reads them after the backward pass, so the caller hands them all over at the end.
+            var gradientsReady = watch ? null : GradientsReady;
             OutputBackward(Hidden3Regions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, OutputRegions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.OutputParameterOffset, Layout.OutputParameterCount);
             OutputBackwardInput(rows);
             Hidden3Backward(Hidden2Regions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Hidden3Regions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.Hidden3ParameterOffset, Layout.Hidden3ParameterCount);
             Hidden3BackwardInput(rows);
             Hidden2Backward(Hidden1Regions(rows).Output, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Hidden2Regions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.Hidden2ParameterOffset, Layout.Hidden2ParameterCount);
             Hidden2BackwardInput(rows);
             Hidden1Backward(inputs, rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Hidden1Regions(rows).Gradient);
+            gradientsReady?.OnGradientsReady(Layout.Hidden1ParameterOffset, Layout.Hidden1ParameterCount);
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;

@@ -7,7 +7,7 @@ namespace StreamRec.Models
 {
     /// <summary>StreamRecMlp: 128 inputs → 1 output, 4 blocks, 75137 parameters.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("DslNet.Generator", "0.1.0")]
-    partial class StreamRecMlp : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel
+    partial class StreamRecMlp : global::DslNet.INetwork, global::DslNet.Devices.IDeviceModel, global::DslNet.IDataParallelModel
     {
         /// <summary>Features per input row.</summary>
         public const int InputSize = 128;
@@ -30,6 +30,8 @@ namespace StreamRec.Models
             // Hidden1: Dense(128 → 256), BatchNorm, Relu, Dropout(0.3)
             public const int Hidden1Inputs = 128;
             public const int Hidden1Units = 256;
+            public const int Hidden1ParameterOffset = 0; // the block's parameters, one range
+            public const int Hidden1ParameterCount = 33536;
             public const int Hidden1WeightOffset = 0;
             public const int Hidden1BiasOffset = 32768;
             public const int Hidden1GammaOffset = 33024;
@@ -47,6 +49,8 @@ namespace StreamRec.Models
             // Hidden2: Dense(256 → 128), BatchNorm, Relu, Dropout(0.3)
             public const int Hidden2Inputs = 256;
             public const int Hidden2Units = 128;
+            public const int Hidden2ParameterOffset = 33536; // the block's parameters, one range
+            public const int Hidden2ParameterCount = 33152;
             public const int Hidden2WeightOffset = 33536;
             public const int Hidden2BiasOffset = 66304;
             public const int Hidden2GammaOffset = 66432;
@@ -64,6 +68,8 @@ namespace StreamRec.Models
             // Hidden3: Dense(128 → 64), BatchNorm, Relu, Dropout(0.3)
             public const int Hidden3Inputs = 128;
             public const int Hidden3Units = 64;
+            public const int Hidden3ParameterOffset = 66688; // the block's parameters, one range
+            public const int Hidden3ParameterCount = 8384;
             public const int Hidden3WeightOffset = 66688;
             public const int Hidden3BiasOffset = 74880;
             public const int Hidden3GammaOffset = 74944;
@@ -81,6 +87,8 @@ namespace StreamRec.Models
             // Output: Dense(64 → 1)
             public const int OutputInputs = 64;
             public const int OutputUnits = 1;
+            public const int OutputParameterOffset = 75072; // the block's parameters, one range
+            public const int OutputParameterCount = 65;
             public const int OutputWeightOffset = 75072;
             public const int OutputBiasOffset = 75136;
             public const int OutputPreActivationOffset = 1358; // per row
@@ -242,6 +250,12 @@ namespace StreamRec.Models
 
         /// <summary>Copies host edits of the parameters, gradients and running statistics to the device (a no-op on the CPU).</summary>
         public void SyncToDevice() => _device?.SyncToDevice(_parameters, _runningStatistics);
+
+        /// <summary>Told in TrainStep's backward pass as each block's parameter gradients become final (CPU path); null: nobody.</summary>
+        public global::DslNet.IGradientsReady? GradientsReady { get; set; }
+
+        /// <summary>SyncBatchNorm's collective over the data-parallel job; null: this process's batch is the whole batch.</summary>
+        public global::DslNet.Kernels.Cpu.IStatisticsReducer? StatisticsReducer { get; set; }
 
         /// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>
         public global::DslNet.NetworkMonitor Monitor => _monitor;
