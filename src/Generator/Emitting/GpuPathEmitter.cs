@@ -49,7 +49,7 @@ namespace DslNet.Generator.Emitting
                         w.Line($"private readonly global::System.Action<KernelConfig, {Views}> _{Lower(k.Name)};");
                     w.Line();
                     using (w.Block("public GpuPath(global::DslNet.Device device, global::DslNet.Precision precision)\n" +
-                                   $"    : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, {TargetsPerRow(plan)}, RowStatisticsPerRow, LargestWeight))"))
+                                   $"    : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, {TargetsPerRow(plan)}, RowStatisticsPerRow, LargestWeight, WidestLayer))"))
                     {
                         foreach (var k in kernels)
                             w.Line($"_{Lower(k.Name)} = Load({k.Name}Kernel);");
@@ -73,18 +73,22 @@ namespace DslNet.Generator.Emitting
 
         private sealed class Kernel
         {
-            public Kernel(string name, string config, string body, string comment)
+            public Kernel(string name, string config, string body, string comment, string? condition = null)
             {
                 Name = name;
                 Config = config;
                 Body = body;
                 Comment = comment;
+                Condition = condition;
             }
 
             public string Name { get; }
             public string Config { get; }
             public string Body { get; }
             public string Comment { get; }
+
+            /// <summary>When the launch code runs the kernel (null: always).</summary>
+            public string? Condition { get; }
         }
 
         private static IEnumerable<Kernel> Kernels(ExecutionPlan plan)
@@ -114,9 +118,17 @@ namespace DslNet.Generator.Emitting
             var common = $"{Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}";
             if (b.Norm == NormKind.BatchNorm)
             {
-                yield return new Kernel($"{n}Normalize", $"{G}.ColumnGroup.Config(Layout.{n}Units)",
-                    $"{G}.GpuNorm.BatchNormForward({Region(n, "PreActivation")}, {common},\n        {Stat(n, "RunningMean")}, {Stat(n, "RunningVariance")}, {Scratch(n, "InverseStd")}, {Region(n, "Output")},\n        v.Rows, Layout.{n}Units, momentum: {Names.Float(b.Momentum)}, eps: {Names.Float(b.Eps)}, {Names.Activation(b)}, {Dropout(b)})",
-                    $"{n} BatchNorm (batch statistics, running statistics), activation and dropout");
+                yield return new Kernel($"{n}NormStatistics", $"{G}.RowSplit.Config(rows, Layout.{n}Units)",
+                    $"{G}.GpuColumnReductions.BatchStatisticsPartials({Region(n, "PreActivation")}, v.ColumnPartials, v.Rows, Layout.{n}Units)",
+                    $"{n} BatchNorm statistics: mean and M2 per feature over each chunk of the batch");
+                yield return new Kernel($"{n}NormMerge", $"{G}.RowSplit.MergeConfig(Layout.{n}Units)",
+                    $"{G}.GpuColumnReductions.BatchStatisticsMerge(v.ColumnPartials, {Stat(n, "RunningMean")}, {Stat(n, "RunningVariance")}, {Scratch(n, "InverseStd")},\n        " +
+                    $"v.Rows, Layout.{n}Units, momentum: {Names.Float(b.Momentum)}, eps: {Names.Float(b.Eps)})",
+                    $"{n} BatchNorm statistics: the chunks merged in order (Chan), running statistics, inverse std");
+                yield return new Kernel($"{n}Normalize", $"{G}.GpuElementwise.Config((long)rows * Layout.{n}Units)",
+                    $"{G}.GpuColumnReductions.BatchNormApply({Region(n, "PreActivation")}, {common}, v.ColumnPartials, {Scratch(n, "InverseStd")}, {Region(n, "Output")},\n        " +
+                    $"v.Rows, Layout.{n}Units, {Names.Activation(b)}, {Dropout(b)})",
+                    $"{n} BatchNorm normalize, activation and dropout");
             }
             else
             {
@@ -134,11 +146,19 @@ namespace DslNet.Generator.Emitting
             var gradient = Region(n, "Gradient");
             if (b.HasNorm)
             {
-                var invStd = b.Norm == NormKind.BatchNorm ? Scratch(n, "InverseStd") : "v.Scratch";
-                yield return new Kernel($"{n}NormBackward", $"{G}.ColumnGroup.Config(Layout.{n}Units)",
-                    $"{G}.GpuNorm.ParameterGradients({gradient}, {Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}, {invStd},\n        {Grad(n, "Gamma", b.Units)}, {Grad(n, "Beta", b.Units)}, v.Rows, Layout.{n}Units, batchNorm: {Bool(b.Norm == NormKind.BatchNorm)}, {Names.Activation(b)}, {Dropout(b)})",
-                    $"{n} backward through dropout, activation and the normalization's scale and shift" + (b.Norm == NormKind.BatchNorm ? ", then BatchNorm's input gradient" : ""));
-                if (b.Norm != NormKind.BatchNorm)
+                yield return new Kernel($"{n}NormBackward", $"{G}.RowSplit.Config(rows, Layout.{n}Units)",
+                    $"{G}.GpuColumnReductions.NormParameterPartials({gradient}, {Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)},\n        " +
+                    $"v.ColumnPartials, v.Rows, Layout.{n}Units, {Names.Activation(b)}, {Dropout(b)})",
+                    $"{n} backward through dropout, activation and the normalization's scale and shift; gamma/beta gradient sums per chunk");
+                yield return new Kernel($"{n}NormParameterMerge", $"{G}.RowSplit.MergeConfig(Layout.{n}Units)",
+                    $"{G}.GpuColumnReductions.NormParameterMerge(v.ColumnPartials, {Grad(n, "Gamma", b.Units)}, {Grad(n, "Beta", b.Units)}, v.Rows, Layout.{n}Units)",
+                    $"{n} gamma/beta gradients: the chunks' sums added in order");
+                if (b.Norm == NormKind.BatchNorm)
+                    yield return new Kernel($"{n}NormInputGradient", $"{G}.GpuElementwise.Config((long)rows * Layout.{n}Units)",
+                        $"{G}.GpuColumnReductions.BatchNormInputGradient({gradient}, {Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {Scratch(n, "InverseStd")},\n        " +
+                        $"v.ColumnPartials, v.Rows, Layout.{n}Units)",
+                        $"{n} BatchNorm input gradient");
+                else
                     yield return new Kernel($"{n}NormInputGradient", $"{G}.RowGroup.Config(rows * {Groups(b)})",
                         $"{G}.GpuNorm.GroupNormInputGradient({gradient}, {Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {RowInverseStd(b)}, Layout.{n}Units, groups: {Groups(b)})",
                         $"{n} {b.Norm} input gradient");
@@ -156,11 +176,17 @@ namespace DslNet.Generator.Emitting
                 $"{n} weight gradient: gradᵀ·input, the batch split over groups when it is long");
             yield return new Kernel($"{n}WeightGradientSum", $"{G}.GpuGemm.SumConfig(Layout.{n}Units, Layout.{n}Inputs)",
                 $"{G}.GpuGemm.SumSplits(v.SplitPartials, Layout.{n}Units, Layout.{n}Inputs, v.Rows, {weightGradient})",
-                $"{n} weight gradient: the split partial products added in order (launched only when the batch was split)");
+                $"{n} weight gradient: the split partial products added in order (launched only when the batch was split)",
+                condition: $"{G}.GpuGemm.Splits(Layout.{n}Units, Layout.{n}Inputs, rows) > 1");
             if (b.HasBias && !b.BiasGradientIsZero)
-                yield return new Kernel($"{n}BiasGradient", $"{G}.ColumnGroup.Config(Layout.{n}Units)",
-                    $"{G}.GpuNorm.ColumnSums({gradient}, {Grad(n, "Bias", b.Units)}, v.Rows, Layout.{n}Units)",
-                    $"{n} bias gradient: column sums in double");
+            {
+                yield return new Kernel($"{n}BiasGradient", $"{G}.RowSplit.Config(rows, Layout.{n}Units)",
+                    $"{G}.GpuColumnReductions.ColumnSumPartials({gradient}, v.ColumnPartials, v.Rows, Layout.{n}Units)",
+                    $"{n} bias gradient: column sums per chunk of the batch, in double");
+                yield return new Kernel($"{n}BiasGradientMerge", $"{G}.RowSplit.MergeConfig(Layout.{n}Units)",
+                    $"{G}.GpuColumnReductions.ColumnSumMerge(v.ColumnPartials, {Grad(n, "Bias", b.Units)}, v.Rows, Layout.{n}Units)",
+                    $"{n} bias gradient: the chunks' sums added in order");
+            }
             var step = plan.BackwardSchedule.FirstOrDefault(x => x.Kind == BackwardStepKind.InputGradient && x.Block == b.Index);
             if (step == null) yield break;
             var p = plan.ProducerOf(plan.Values[step.Target])!;
@@ -218,7 +244,8 @@ namespace DslNet.Generator.Emitting
                 $"{n} projection weight gradient: gradᵀ·{add.SkipName}");
             yield return new Kernel($"{n}ShortcutWeightGradientSum", $"{G}.GpuGemm.SumConfig(Layout.{n}Units, Layout.{n}ShortcutInputs)",
                 $"{G}.GpuGemm.SumSplits(v.SplitPartials, Layout.{n}Units, Layout.{n}ShortcutInputs, v.Rows, {weightGradient})",
-                $"{n} projection weight gradient: the split partial products added in order (launched only when the batch was split)");
+                $"{n} projection weight gradient: the split partial products added in order (launched only when the batch was split)",
+                condition: $"{G}.GpuGemm.Splits(Layout.{n}Units, Layout.{n}ShortcutInputs, rows) > 1");
             yield return new Kernel($"{n}SkipGradient", $"{G}.GpuGemm.Config(rows, Layout.{n}ShortcutInputs)",
                 $"{G}.GpuGemm.Run({gradient}, Layout.{n}Units, 1, {ShortcutWeight(n)}, Layout.{n}ShortcutInputs, 1, v.Rows, Layout.{n}ShortcutInputs, Layout.{n}Units,\n        " +
                 $"{GradientEpilogue(skipGradient, $"Layout.{n}ShortcutInputs", step.Accumulate)})",
@@ -287,12 +314,11 @@ namespace DslNet.Generator.Emitting
                 foreach (var index in plan.ForwardOrder)
                 {
                     var b = plan.Blocks[index];
-                    foreach (var suffix in new[] { "Forward", "Normalize", "Shortcut", "ResidualAdd" })
+                    foreach (var suffix in new[] { "Forward", "NormStatistics", "NormMerge", "Normalize", "Shortcut", "ResidualAdd" })
                         Launch(w, all, b.Name + suffix);
                 }
                 w.Line("ClearSums();");
                 Launch(w, all, "Loss");
-                w.Line($"var splitBatch = {G}.GpuGemm.Splits(rows) > 1;");
                 w.Line("// The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.");
                 foreach (var step in plan.BackwardSchedule)
                 {
@@ -300,13 +326,10 @@ namespace DslNet.Generator.Emitting
                     var suffixes = step.Kind == BackwardStepKind.SkipGradient
                         ? new[] { "ShortcutWeightGradient", "ShortcutWeightGradientSum", "SkipGradient" }
                         : step.Kind == BackwardStepKind.GroupBackward
-                            ? new[] { "NormBackward", "NormInputGradient", "ActivationBackward", "WeightGradient", "WeightGradientSum", "BiasGradient" }
+                            ? new[] { "NormBackward", "NormParameterMerge", "NormInputGradient", "ActivationBackward", "WeightGradient", "WeightGradientSum",
+                                "BiasGradient", "BiasGradientMerge" }
                             : new[] { "InputGradient" };
-                    foreach (var suffix in suffixes)
-                    {
-                        if (suffix.EndsWith("WeightGradientSum") && all.TryGetValue(n + suffix, out var sum)) w.Line($"if (splitBatch) _{Lower(sum.Name)}({sum.Config}, v);");
-                        else if (!suffix.EndsWith("WeightGradientSum")) Launch(w, all, n + suffix);
-                    }
+                    foreach (var suffix in suffixes) Launch(w, all, n + suffix);
                 }
                 w.Line($"return (float)(ReadSum() / {(plan.Loss == LossKind.CrossEntropy ? "rows" : "((double)rows * OutputSize)")});");
             }
@@ -345,7 +368,8 @@ namespace DslNet.Generator.Emitting
 
         private static void Launch(SourceWriter w, Dictionary<string, Kernel> all, string name)
         {
-            if (all.TryGetValue(name, out var k)) w.Line($"_{Lower(k.Name)}({k.Config}, v);");
+            if (!all.TryGetValue(name, out var k)) return;
+            w.Line(k.Condition == null ? $"_{Lower(k.Name)}({k.Config}, v);" : $"if ({k.Condition}) _{Lower(k.Name)}({k.Config}, v);");
         }
 
         // ── storage ──
@@ -364,6 +388,9 @@ namespace DslNet.Generator.Emitting
             w.Line();
             w.Line("// Elements of the largest weight matrix: the split weight-gradient GEMM keeps partial products of this size.");
             w.Line($"private const int LargestWeight = {plan.Blocks.Max(b => System.Math.Max(b.WeightCount, b.Add?.ProjectionWeightCount(b.Units) ?? 0))};");
+            w.Line();
+            w.Line("// Features of the widest layer: the batch-split column reductions keep per-feature partials of this width.");
+            w.Line($"private const int WidestLayer = {plan.Blocks.Max(b => b.Units)};");
             w.Line();
         }
 

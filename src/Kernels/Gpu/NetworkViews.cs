@@ -35,6 +35,10 @@ public struct NetworkViews
     /// copies of the largest weight gradient, fp32.</summary>
     public ArrayView<float> SplitPartials;
 
+    /// <summary>Per-feature partial results of the batch-split column reductions (<see cref="RowSplit"/>), double:
+    /// <see cref="RowSplit.PartialsPerColumn"/> per feature of the widest layer, reused by each reduction in turn.</summary>
+    public ArrayView<double> ColumnPartials;
+
     public ArrayView<float> Inputs;
     public ArrayView<float> Targets;
     public ArrayView<float> Outputs;

@@ -11,10 +11,11 @@ namespace DslNet.Devices;
 /// <summary>The sizes a generated network's device path needs, from its plan.</summary>
 /// <remarks><paramref name="RowStatisticsPerRow"/>: LayerNorm/GroupNorm inverse standard deviations per row, kept in their
 /// own fp32 buffer so the workspace can be 16-bit. <paramref name="LargestWeight"/>: the most elements of one weight
-/// matrix, for the split weight-gradient GEMM's partial products.</remarks>
+/// matrix, for the split weight-gradient GEMM's partial products. <paramref name="WidestLayer"/>: the most features of one
+/// layer, for the batch-split column reductions' partials.</remarks>
 public readonly record struct NetworkShape(
     int ParameterCount, int StatisticCount, int ScratchLength, int ActivationsPerRow, int InputSize, int OutputSize, int TargetsPerRow,
-    int RowStatisticsPerRow = 0, int LargestWeight = 0);
+    int RowStatisticsPerRow = 0, int LargestWeight = 0, int WidestLayer = 0);
 
 /// <summary>
 /// The device side of a generated network: its flat buffers on the accelerator for the whole run, kernel loading,
@@ -40,7 +41,7 @@ public abstract class DeviceNetwork : IDisposable
 {
     private readonly NetworkShape _shape;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>? _parameters, _gradients, _statistics, _scratch, _splitPartials;
-    private readonly MemoryBuffer1D<double, Stride1D.Dense>? _sums;
+    private readonly MemoryBuffer1D<double, Stride1D.Dense>? _sums, _columnPartials;
     private MemoryBuffer1D<float, Stride1D.Dense>? _workspace, _rowStatistics, _inputs, _targets, _outputs;
     private MemoryBuffer1D<ushort, Stride1D.Dense>? _halfWorkspace;
     private readonly PTXBackend? _ptx;
@@ -70,7 +71,8 @@ public abstract class DeviceNetwork : IDisposable
         _statistics = Accelerator.Allocate1D<float>(Math.Max(1, shape.StatisticCount));
         _scratch = Accelerator.Allocate1D<float>(Math.Max(1, shape.ScratchLength));
         _sums = Accelerator.Allocate1D<double>(2);
-        _splitPartials = Accelerator.Allocate1D<float>(Math.Max(1, (long)GpuGemm.MaxSplits * shape.LargestWeight));
+        _splitPartials = Accelerator.Allocate1D<float>(Math.Max(1, GpuGemm.PartialCapacity(shape.LargestWeight)));
+        _columnPartials = Accelerator.Allocate1D<double>(Math.Max(1, (long)RowSplit.PartialsPerColumn * shape.WidestLayer));
         _gradients.View.MemSetToZero();
     }
 
@@ -183,6 +185,7 @@ public abstract class DeviceNetwork : IDisposable
         HalfWorkspace = Buffer(_halfWorkspace).View,
         RowStatistics = Buffer(_rowStatistics).View,
         SplitPartials = Buffer(_splitPartials).View,
+        ColumnPartials = Buffer(_columnPartials).View,
         Inputs = Buffer(_inputs).View,
         Targets = Buffer(_targets).View,
         Outputs = Buffer(_outputs).View,
@@ -253,7 +256,7 @@ public abstract class DeviceNetwork : IDisposable
 
     public void Dispose()
     {
-        foreach (var buffer in new MemoryBuffer?[] { _parameters, _gradients, _statistics, _scratch, _splitPartials, _sums, _workspace, _halfWorkspace, _rowStatistics, _inputs, _targets, _outputs })
+        foreach (var buffer in new MemoryBuffer?[] { _parameters, _gradients, _statistics, _scratch, _splitPartials, _sums, _columnPartials, _workspace, _halfWorkspace, _rowStatistics, _inputs, _targets, _outputs })
             buffer?.Dispose();
         _ptx?.Dispose();
         GC.SuppressFinalize(this);
