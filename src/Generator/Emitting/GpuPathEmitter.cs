@@ -44,12 +44,13 @@ namespace DslNet.Generator.Emitting
                                $"    where TActivations : struct, {G}.IActivationStorage<TActivations>"))
                 {
                     WriteRowStatistics(w, plan);
+                    WriteGemmChoices(w, plan);
                     var kernels = Kernels(plan).ToList();
                     foreach (var k in kernels)
                         w.Line($"private readonly global::System.Action<KernelConfig, {Views}> _{Lower(k.Name)};");
                     w.Line();
                     using (w.Block("public GpuPath(global::DslNet.Device device, global::DslNet.Precision precision)\n" +
-                                   $"    : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, {TargetsPerRow(plan)}, RowStatisticsPerRow, LargestWeight, WidestLayer))"))
+                                   $"    : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, {TargetsPerRow(plan)}, RowStatisticsPerRow, LargestWeight, WidestLayer, WidestGemmRow))"))
                     {
                         foreach (var k in kernels)
                             w.Line($"_{Lower(k.Name)} = Load({k.Name}Kernel);");
@@ -73,13 +74,14 @@ namespace DslNet.Generator.Emitting
 
         private sealed class Kernel
         {
-            public Kernel(string name, string config, string body, string comment, string? condition = null)
+            public Kernel(string name, string config, string body, string comment, string? condition = null, string? libraryGemm = null)
             {
                 Name = name;
                 Config = config;
                 Body = body;
                 Comment = comment;
                 Condition = condition;
+                LibraryGemm = libraryGemm;
             }
 
             public string Name { get; }
@@ -89,6 +91,24 @@ namespace DslNet.Generator.Emitting
 
             /// <summary>When the launch code runs the kernel (null: always).</summary>
             public string? Condition { get; }
+
+            /// <summary>For a library-eligible GEMM: the <c>LibraryGemm(…)</c> arguments that replace this kernel at large batches,
+            /// followed by the kernel named this one's name + "Epilogue".</summary>
+            public string? LibraryGemm { get; }
+        }
+
+        /// <summary>A fused tiled GEMM kernel and, when the planner lets it use the library GEMM, its epilogue kernel over the
+        /// library's product (the same epilogue struct, so both paths store the same values).</summary>
+        private static IEnumerable<Kernel> Gemm(ExecutionPlan plan, BlockPlan b, GemmRole role, string name, string config, string tiledBody,
+            string comment, string libraryArguments, string m, string n, string epilogue)
+        {
+            var planned = GemmPlanner.Find(plan, b, role);
+            var library = planned != null && planned.LibraryEligible;
+            yield return new Kernel(name, config, tiledBody, comment, libraryGemm: library ? libraryArguments : null);
+            if (library)
+                yield return new Kernel(name + "Epilogue", $"{G}.GpuElementwise.Config((long){m.Replace("v.Rows", "rows")} * {n.Replace("v.Rows", "rows")})",
+                    $"{G}.GpuGemm.ApplyEpilogue(v.GemmProduct, {m}, {n},\n        {epilogue})",
+                    comment + " (epilogue of the library GEMM)");
         }
 
         private static IEnumerable<Kernel> Kernels(ExecutionPlan plan)
@@ -111,9 +131,12 @@ namespace DslNet.Generator.Emitting
             var input = ValueRegion(plan, plan.InputOf(b));
             var epilogue = $"new {G}.BiasActivationEpilogue<TActivations, {Names.ActivationType(b)}>({Region(n, "PreActivation")}, {Bias(b)}, {Bool(b.HasBias)}, " +
                            $"{Region(n, "Output")}, {Bool(!b.HasNorm)}, Layout.{n}Units, {Names.Activation(b)}, {(b.HasNorm ? NoDropout : Dropout(b))})";
-            yield return new Kernel($"{n}Forward", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
+            var libraryArguments = $"{FloatValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, {FloatWeight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs";
+            foreach (var k in Gemm(plan, b, GemmRole.Forward, $"{n}Forward", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
                 $"{G}.GpuGemm.Run({input}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        {epilogue})",
-                $"{n} forward: preActivation = input·Wᵀ + b" + (b.HasNorm ? "" : ", output = dropout(activation(preActivation))"));
+                $"{n} forward: preActivation = input·Wᵀ + b" + (b.HasNorm ? "" : ", output = dropout(activation(preActivation))"),
+                libraryArguments, "v.Rows", $"Layout.{n}Units", epilogue))
+                yield return k;
             if (!b.HasNorm) yield break;
             var common = $"{Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}";
             if (b.Norm == NormKind.BatchNorm)
@@ -171,13 +194,17 @@ namespace DslNet.Generator.Emitting
             }
 
             var weightGradient = $"new {G}.StoreEpilogue<{G}.Fp32Tensor>({Grad(n, "Weight", -1)}, Layout.{n}Inputs)";
-            yield return new Kernel($"{n}WeightGradient", $"{G}.GpuGemm.SplitConfig(Layout.{n}Units, Layout.{n}Inputs, rows)",
+            var weightArguments = $"{FloatRegion(n, "Gradient")}, 1, Layout.{n}Units, {FloatValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, " +
+                                  $"Layout.{n}Units, Layout.{n}Inputs, v.Rows";
+            foreach (var k in Gemm(plan, b, GemmRole.WeightGradient, $"{n}WeightGradient", $"{G}.GpuGemm.SplitConfig(Layout.{n}Units, Layout.{n}Inputs, rows)",
                 $"{G}.GpuGemm.RunSplit({gradient}, 1, Layout.{n}Units, {ValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, Layout.{n}Units, Layout.{n}Inputs, v.Rows,\n        v.SplitPartials, {weightGradient})",
-                $"{n} weight gradient: gradᵀ·input, the batch split over groups when it is long");
+                $"{n} weight gradient: gradᵀ·input, the batch split over groups when it is long", weightArguments, $"Layout.{n}Units", $"Layout.{n}Inputs", weightGradient))
+                yield return k;
+            var library = GemmPlanner.Find(plan, b, GemmRole.WeightGradient)!.LibraryEligible;
             yield return new Kernel($"{n}WeightGradientSum", $"{G}.GpuGemm.SumConfig(Layout.{n}Units, Layout.{n}Inputs)",
                 $"{G}.GpuGemm.SumSplits(v.SplitPartials, Layout.{n}Units, Layout.{n}Inputs, v.Rows, {weightGradient})",
                 $"{n} weight gradient: the split partial products added in order (launched only when the batch was split)",
-                condition: $"{G}.GpuGemm.Splits(Layout.{n}Units, Layout.{n}Inputs, rows) > 1");
+                condition: (library ? "!library && " : "") + $"{G}.GpuGemm.Splits(Layout.{n}Units, Layout.{n}Inputs, rows) > 1");
             if (b.HasBias && !b.BiasGradientIsZero)
             {
                 yield return new Kernel($"{n}BiasGradient", $"{G}.RowSplit.Config(rows, Layout.{n}Units)",
@@ -194,10 +221,13 @@ namespace DslNet.Generator.Emitting
             var epilogue = p.ActivationBackwardFusedIntoConsumer
                 ? $"new {G}.ActivationBackwardEpilogue<TActivations, {Names.ActivationType(p)}>({previousGradient}, {Region(p.Name, "PreActivation")}, Layout.{n}Inputs, {Names.Activation(p)}, {Dropout(p)})"
                 : GradientEpilogue(previousGradient, $"Layout.{n}Inputs", step.Accumulate);
-            yield return new Kernel($"{n}InputGradient", $"{G}.GpuGemm.Config(rows, Layout.{n}Inputs)",
+            var inputArguments = $"{FloatRegion(n, "Gradient")}, Layout.{n}Units, 1, {FloatWeight(n)}, Layout.{n}Inputs, 1, v.Rows, Layout.{n}Inputs, Layout.{n}Units";
+            foreach (var k in Gemm(plan, b, GemmRole.InputGradient, $"{n}InputGradient", $"{G}.GpuGemm.Config(rows, Layout.{n}Inputs)",
                 $"{G}.GpuGemm.Run({gradient}, Layout.{n}Units, 1, {Weight(n)}, Layout.{n}Inputs, 1, v.Rows, Layout.{n}Inputs, Layout.{n}Units,\n        {epilogue})",
                 $"{n} input gradient: grad·W" + (p.ActivationBackwardFusedIntoConsumer ? $", fused with {p.Name}'s dropout and activation backward"
-                    : step.Accumulate ? $", added to {p.Name}'s gradient (two consumers)" : ""));
+                    : step.Accumulate ? $", added to {p.Name}'s gradient (two consumers)" : ""),
+                inputArguments, "v.Rows", $"Layout.{n}Inputs", epilogue))
+                yield return k;
         }
 
         private static string GradientEpilogue(string target, string width, bool accumulate) =>
@@ -268,9 +298,13 @@ namespace DslNet.Generator.Emitting
             var activationType = b.HasNorm && !folded ? Names.Kernels + ".Identity" : Names.ActivationType(b);
             var outputType = gemmOutput == "v.OutputTensor" ? G + ".Fp32Tensor" : "TActivations";
             var affine = folded ? $"{Scratch(n, "InferenceScale")}, {Scratch(n, "InferenceShift")}, true" : "v.Scratch, v.Scratch, false";
-            yield return new Kernel($"{n}Inference", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
-                $"{G}.GpuGemm.Run({ValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        new {G}.InferenceEpilogue<{outputType}, {activationType}>({gemmOutput}, {Bias(b)}, {Bool(b.HasBias)}, {affine}, Layout.{n}Units, {activation}))",
-                $"{n} inference: input·Wᵀ + b" + (folded ? ", eval-mode BatchNorm and activation" : b.HasNorm ? "" : " and activation"));
+            var inferenceEpilogue = $"new {G}.InferenceEpilogue<{outputType}, {activationType}>({gemmOutput}, {Bias(b)}, {Bool(b.HasBias)}, {affine}, Layout.{n}Units, {activation})";
+            var inferenceArguments = $"{FloatValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, {FloatWeight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs";
+            foreach (var k in Gemm(plan, b, GemmRole.Inference, $"{n}Inference", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
+                $"{G}.GpuGemm.Run({ValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        {inferenceEpilogue})",
+                $"{n} inference: input·Wᵀ + b" + (folded ? ", eval-mode BatchNorm and activation" : b.HasNorm ? "" : " and activation"),
+                inferenceArguments, "v.Rows", $"Layout.{n}Units", inferenceEpilogue))
+                yield return k;
             if (b.HasNorm && !folded)
                 yield return new Kernel($"{n}InferenceNormalize", $"{G}.RowGroup.Config(rows * {Groups(b)})",
                     $"{G}.GpuNorm.GroupNormForward({Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}, {RowInverseStd(b)}, {output},\n        Layout.{n}Units, groups: {Groups(b)}, eps: {Names.Float(b.Eps)}, hasOutput: true, {Names.Activation(b)}, {NoDropout})",
@@ -311,6 +345,7 @@ namespace DslNet.Generator.Emitting
             using (w.Block("protected override float TrainStepCore(int rows, float lossScale, ulong seed, long step)"))
             {
                 w.Line("var v = Views(rows, seed, step, lossScale);");
+                w.Line("var library = UseLibraryGemm(rows);");
                 foreach (var index in plan.ForwardOrder)
                 {
                     var b = plan.Blocks[index];
@@ -342,6 +377,7 @@ namespace DslNet.Generator.Emitting
             using (w.Block("protected override void PredictCore(int rows)"))
             {
                 w.Line("var v = Views(rows);");
+                w.Line("var library = UseLibraryGemm(rows);");
                 foreach (var index in plan.ForwardOrder)
                 {
                     var b = plan.Blocks[index];
@@ -369,6 +405,14 @@ namespace DslNet.Generator.Emitting
         private static void Launch(SourceWriter w, Dictionary<string, Kernel> all, string name)
         {
             if (!all.TryGetValue(name, out var k)) return;
+            if (k.LibraryGemm != null)
+            {
+                var epilogue = all[name + "Epilogue"];
+                w.Line($"if (library) {{ LibraryGemm({k.LibraryGemm}); _{Lower(epilogue.Name)}({epilogue.Config}, v); }}");
+                w.Line($"else _{Lower(k.Name)}({k.Config}, v);");
+                return;
+            }
+
             w.Line(k.Condition == null ? $"_{Lower(k.Name)}({k.Config}, v);" : $"if ({k.Condition}) _{Lower(k.Name)}({k.Config}, v);");
         }
 
@@ -391,6 +435,23 @@ namespace DslNet.Generator.Emitting
             w.Line();
             w.Line("// Features of the widest layer: the batch-split column reductions keep per-feature partials of this width.");
             w.Line($"private const int WidestLayer = {plan.Blocks.Max(b => b.Units)};");
+            w.Line();
+        }
+
+        private static void WriteGemmChoices(SourceWriter w, ExecutionPlan plan)
+        {
+            w.Line("// The planner's GEMM choice: eligible GEMMs run as the library GEMM (cuBLAS) + an epilogue kernel from the crossover on.");
+            w.Line($"private const int WidestGemmRow = {plan.Blocks.Max(b => System.Math.Max(b.Units, b.Inputs))};");
+            w.Line();
+            w.Line($"protected override int PlannedGemmCrossoverRows => {GemmPlanner.CrossoverRows};");
+            w.Line();
+            w.Line("protected override global::System.Collections.Generic.IReadOnlyList<global::DslNet.Devices.GemmChoice> GemmChoices => PlannedGemms;");
+            w.Line();
+            w.Line("private static readonly global::DslNet.Devices.GemmChoice[] PlannedGemms =");
+            w.Line("{");
+            foreach (var g in GemmPlanner.Plan(plan))
+                w.Line($"    new(\"{g.Operation}\", Layout.{g.Block.Name}Inputs, Layout.{g.Block.Name}Units, LibraryEligible: {Bool(g.LibraryEligible)}),");
+            w.Line("};");
             w.Line();
         }
 
@@ -423,6 +484,18 @@ namespace DslNet.Generator.Emitting
             var producer = plan.ProducerOf(value)!;
             return Region(producer.Name, value.Id == producer.OutputValue ? "Output" : "Shortcut");
         }
+
+        /// <summary>A value's region as a plain fp32 view, for the library GEMM (which runs in Precision.Fp32 only).</summary>
+        private static string FloatValueRegion(ExecutionPlan plan, ValuePlan value)
+        {
+            if (value.Id == ValuePlan.NetworkInput) return "v.Inputs";
+            var producer = plan.ProducerOf(value)!;
+            return FloatRegion(producer.Name, value.Id == producer.OutputValue ? "Output" : "Shortcut");
+        }
+
+        private static string FloatRegion(string block, string part) => $"v.Region(Layout.{block}{part}Offset, Layout.{block}Units)";
+
+        private static string FloatWeight(string block) => $"v.Parameters.SubView(Layout.{block}WeightOffset, Layout.{block}Units * Layout.{block}Inputs)";
 
         private static string ShortcutWeight(string block, bool gradient = false) =>
             $"v.{(gradient ? "Gradient" : "Parameter")}Tensor(Layout.{block}ShortcutWeightOffset, Layout.{block}Units * Layout.{block}ShortcutInputs)";

@@ -106,6 +106,15 @@ public static class GpuGemm
         }
     }
 
+    /// <summary>The epilogue of a GEMM done elsewhere (cuBLAS): hands each element of the dense row-major m × n
+    /// <paramref name="product"/> to <paramref name="epilogue"/>, grid-stride (<see cref="GpuElementwise.Config"/>).</summary>
+    public static void ApplyEpilogue<TEpilogue>(ArrayView<float> product, int m, int n, TEpilogue epilogue)
+        where TEpilogue : struct, IGpuEpilogue
+    {
+        int count = m * n;
+        for (int e = Grid.GlobalIndex.X; e < count; e += Grid.DimX * Group.DimX) epilogue.Store(e / n, e % n, product[e]);
+    }
+
     /// <remarks>Operands of any storage: each element is widened to fp32 as it enters the shared-memory tile, so the
     /// products and sums are fp32 whatever the activations' precision (PyTorch's fp16 GEMMs also accumulate in fp32).</remarks>
     public static void Run<TA, TB, TEpilogue>(TA a, int aRow, int aCol, TB b, int bRow, int bCol,
