@@ -60,6 +60,7 @@ namespace DslNet.Generator.Emitting
                     WritePredict(w, plan);
                     WriteEvaluateLoss(w, plan);
                     WriteRegionHelpers(w);
+                    WriteLibraryGemms(w, kernels);
                     foreach (var k in kernels)
                     {
                         w.Line($"// {k.Comment}");
@@ -131,7 +132,7 @@ namespace DslNet.Generator.Emitting
             var input = ValueRegion(plan, plan.InputOf(b));
             var epilogue = $"new {G}.BiasActivationEpilogue<TActivations, {Names.ActivationType(b)}>({Region(n, "PreActivation")}, {Bias(b)}, {Bool(b.HasBias)}, " +
                            $"{Region(n, "Output")}, {Bool(!b.HasNorm)}, Layout.{n}Units, {Names.Activation(b)}, {(b.HasNorm ? NoDropout : Dropout(b))})";
-            var libraryArguments = $"{FloatValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, {FloatWeight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs";
+            var libraryArguments = $"{FloatValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1,{Wrap}{FloatWeight(n)}, 1, Layout.{n}Inputs,{Wrap}v.Rows, Layout.{n}Units, Layout.{n}Inputs";
             foreach (var k in Gemm(plan, b, GemmRole.Forward, $"{n}Forward", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
                 $"{G}.GpuGemm.Run({input}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        {epilogue})",
                 $"{n} forward: preActivation = input·Wᵀ + b" + (b.HasNorm ? "" : ", output = dropout(activation(preActivation))"),
@@ -194,7 +195,7 @@ namespace DslNet.Generator.Emitting
             }
 
             var weightGradient = $"new {G}.StoreEpilogue<{G}.Fp32Tensor>({Grad(n, "Weight", -1)}, Layout.{n}Inputs)";
-            var weightArguments = $"{FloatRegion(n, "Gradient")}, 1, Layout.{n}Units, {FloatValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, " +
+            var weightArguments = $"{FloatRegion(n, "Gradient")}, 1, Layout.{n}Units,{Wrap}{FloatValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1,{Wrap}" +
                                   $"Layout.{n}Units, Layout.{n}Inputs, v.Rows";
             foreach (var k in Gemm(plan, b, GemmRole.WeightGradient, $"{n}WeightGradient", $"{G}.GpuGemm.SplitConfig(Layout.{n}Units, Layout.{n}Inputs, rows)",
                 $"{G}.GpuGemm.RunSplit({gradient}, 1, Layout.{n}Units, {ValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, Layout.{n}Units, Layout.{n}Inputs, v.Rows,\n        v.SplitPartials, {weightGradient})",
@@ -221,7 +222,7 @@ namespace DslNet.Generator.Emitting
             var epilogue = p.ActivationBackwardFusedIntoConsumer
                 ? $"new {G}.ActivationBackwardEpilogue<TActivations, {Names.ActivationType(p)}>({previousGradient}, {Region(p.Name, "PreActivation")}, Layout.{n}Inputs, {Names.Activation(p)}, {Dropout(p)})"
                 : GradientEpilogue(previousGradient, $"Layout.{n}Inputs", step.Accumulate);
-            var inputArguments = $"{FloatRegion(n, "Gradient")}, Layout.{n}Units, 1, {FloatWeight(n)}, Layout.{n}Inputs, 1, v.Rows, Layout.{n}Inputs, Layout.{n}Units";
+            var inputArguments = $"{FloatRegion(n, "Gradient")}, Layout.{n}Units, 1,{Wrap}{FloatWeight(n)}, Layout.{n}Inputs, 1,{Wrap}v.Rows, Layout.{n}Inputs, Layout.{n}Units";
             foreach (var k in Gemm(plan, b, GemmRole.InputGradient, $"{n}InputGradient", $"{G}.GpuGemm.Config(rows, Layout.{n}Inputs)",
                 $"{G}.GpuGemm.Run({gradient}, Layout.{n}Units, 1, {Weight(n)}, Layout.{n}Inputs, 1, v.Rows, Layout.{n}Inputs, Layout.{n}Units,\n        {epilogue})",
                 $"{n} input gradient: grad·W" + (p.ActivationBackwardFusedIntoConsumer ? $", fused with {p.Name}'s dropout and activation backward"
@@ -299,7 +300,7 @@ namespace DslNet.Generator.Emitting
             var outputType = gemmOutput == "v.OutputTensor" ? G + ".Fp32Tensor" : "TActivations";
             var affine = folded ? $"{Scratch(n, "InferenceScale")}, {Scratch(n, "InferenceShift")}, true" : "v.Scratch, v.Scratch, false";
             var inferenceEpilogue = $"new {G}.InferenceEpilogue<{outputType}, {activationType}>({gemmOutput}, {Bias(b)}, {Bool(b.HasBias)}, {affine}, Layout.{n}Units, {activation})";
-            var inferenceArguments = $"{FloatValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, {FloatWeight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs";
+            var inferenceArguments = $"{FloatValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1,{Wrap}{FloatWeight(n)}, 1, Layout.{n}Inputs,{Wrap}v.Rows, Layout.{n}Units, Layout.{n}Inputs";
             foreach (var k in Gemm(plan, b, GemmRole.Inference, $"{n}Inference", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
                 $"{G}.GpuGemm.Run({ValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        {inferenceEpilogue})",
                 $"{n} inference: input·Wᵀ + b" + (folded ? ", eval-mode BatchNorm and activation" : b.HasNorm ? "" : " and activation"),
@@ -407,8 +408,7 @@ namespace DslNet.Generator.Emitting
             if (!all.TryGetValue(name, out var k)) return;
             if (k.LibraryGemm != null)
             {
-                var epilogue = all[name + "Epilogue"];
-                w.Line($"if (library) {{ LibraryGemm({k.LibraryGemm}); _{Lower(epilogue.Name)}({epilogue.Config}, v); }}");
+                w.Line($"if (library) {k.Name}Library(v, rows);");
                 w.Line($"else _{Lower(k.Name)}({k.Config}, v);");
                 return;
             }
@@ -455,6 +455,21 @@ namespace DslNet.Generator.Emitting
             w.Line();
         }
 
+        private static void WriteLibraryGemms(SourceWriter w, List<Kernel> kernels)
+        {
+            foreach (var k in kernels.Where(k => k.LibraryGemm != null))
+            {
+                var epilogue = kernels.First(e => e.Name == k.Name + "Epilogue");
+                w.Line($"// {k.Comment}: the library GEMM (fp32 views), then the epilogue kernel.");
+                using (w.Block($"private void {k.Name}Library({Views} v, int rows)"))
+                {
+                    w.Line($"LibraryGemm({k.LibraryGemm});");
+                    w.Line($"_{Lower(epilogue.Name)}({epilogue.Config}, v);");
+                }
+                w.Line();
+            }
+        }
+
         private static void WriteRegionHelpers(SourceWriter w)
         {
             w.Line("/// <summary>A block's activations in this network's storage precision.</summary>");
@@ -470,6 +485,9 @@ namespace DslNet.Generator.Emitting
         // ── spelling ──
 
         private const string NoDropout = "default(" + G + ".GpuDropout)";
+
+        /// <summary>A line break inside a long argument list of the generated code.</summary>
+        private const string Wrap = "\n    ";
 
         private static string Dropout(BlockPlan b) =>
             b.HasDropout ? $"new {G}.GpuDropout({Names.Float(b.DropoutRate)}, v.Seed, v.Step, layer: {b.Index})" : NoDropout;
