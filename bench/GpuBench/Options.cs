@@ -3,7 +3,7 @@ using DslNet;
 
 namespace GpuBench;
 
-/// <summary>The runner's command line: <c>GpuBench [device] [--quick] [--skip-checks] [--skip-cpu] [--batches 512,4096]
+/// <summary>The runner's command line: <c>GpuBench [device] [--quick] [--checks-only | --skip-checks] [--skip-cpu] [--batches 512,4096]
 /// [--crossover [--crossover-batches …]] [--auc DIR [--auc-rows N]] [--diagnose]</c>.</summary>
 internal sealed class Options
 {
@@ -11,6 +11,7 @@ internal sealed class Options
     public bool Quick { get; private set; }
     public bool Diagnose { get; private set; }
     public bool SkipChecks { get; private set; }
+    public bool ChecksOnly { get; private set; }
     public bool SkipCpu { get; private set; }
     public bool Crossover { get; private set; }
     public int[] Batches { get; private set; } = { 512, 4096, 65536 };
@@ -28,6 +29,7 @@ internal sealed class Options
                 case "--quick": options.Quick = true; break;
                 case "--diagnose": options.Diagnose = true; break;
                 case "--skip-checks": options.SkipChecks = true; break;
+                case "--checks-only": options.ChecksOnly = true; break;
                 case "--skip-cpu": options.SkipCpu = true; break;
                 case "--crossover": options.Crossover = true; break;
                 case "--batches": options.Batches = Sizes(Value(args, ref i)); break;

@@ -34,7 +34,7 @@ public abstract class DeviceGemm : IDisposable
             {
                 return new CuBlasGemm(cuda);
             }
-            catch (Exception e) when (e is DllNotFoundException or CuBlasException or EntryPointNotFoundException or TypeInitializationException)
+            catch (Exception e) when (e is not OutOfMemoryException)   // a missing or mismatched libcublas surfaces in several ways
             {
                 cuBlasUnavailable = $"cuBLAS did not load ({e.GetType().Name}: {e.Message}); install libcublas (CUDA 10–12) to use it";
             }

@@ -67,12 +67,19 @@ public abstract partial class DeviceNetwork
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"Device GEMMs on {Device} ({Precision}): ");
         text.AppendLine(crossover == NeverRows
-            ? "fused tiled kernels at every batch size" + (Accelerator is null ? "" : Precision != Precision.Fp32 ? " (16-bit storage)" : $" ({_cuBlasUnavailable})")
+            ? "fused tiled kernels at every batch size" + WhyFusedOnly()
             : $"{Gemm.Name} + epilogue kernel from {crossover:N0} rows, fused tiled kernels below");
         foreach (var gemm in GemmChoices)
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"  {gemm.Operation,-32} {gemm.Inputs,6} → {gemm.Units,-6} {(gemm.LibraryEligible ? "library-eligible" : "fused tiled (small weight)")}");
         return text.ToString().TrimEnd();
+    }
+
+    private string WhyFusedOnly()
+    {
+        if (Accelerator is null) return "";
+        if (Precision != Precision.Fp32) return " (16-bit storage)";
+        return Gemm.IsCuBlas ? " (crossover set to never)" : $" ({_cuBlasUnavailable})";
     }
 
     /// <summary>Whether this step's library-eligible GEMMs take the library path; logs (Trace) when the path changes.</summary>
