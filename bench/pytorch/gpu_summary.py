@@ -30,7 +30,7 @@ for what in ("train", "predict"):
         for batch in sorted(set(ours) | set(theirs)):
             a, b = ours.get(batch), theirs.get(batch)
             ratio = f"{a / b:7.2f}" if a and b else "      -"
-            target = (verdict(a >= b) + " (>= PyTorch)") if precision == "fp32" and a and b else ""
+            target = "" if precision != "fp32" else (verdict(a >= b) + " (>= PyTorch)") if a and b else "not measured"
             print(f"{what:<8} {precision:<9} {batch:>7} {a or float('nan'):>14,.0f} {b or float('nan'):>14,.0f} {ratio}  {target}")
 
 for what in ("train", "predict"):
