@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# DslNet on a CUDA GPU: the correctness checks on the real device (fp32, fp16 and bf16, loss-scaling semantics), then
-# StreamRec training and inference throughput at batch 512, 4096 and 65536 in fp32 (beside the CPU path), and on the
-# device in fp32, fp16 (with a GradScaler) and bf16 storage; beside PyTorch eager (fp32, and autocast fp16 with its
-# GradScaler and autocast bf16) on the same machine when it is present.
+# DslNet on a CUDA GPU, everything issue 15's table needs in one run, written to a results file:
+#   1. the correctness checks on the real device (fp32, fp16, bf16, loss scaling, cuBLAS against its contract and
+#      against the fused kernels);
+#   2. StreamRec training (device-resident AdamW, clipping, GradScaler in fp16) and inference samples/s at batch
+#      512, 4096 and 65536 in fp32, fp16 and bf16 storage;
+#   3. the cuBLAS/fused GEMM crossover (both paths across batch sizes; the value for DSLNET_GEMM_CROSSOVER_ROWS);
+#   4. a fixed training run per precision scored by test AUC, and PyTorch on the very same rows;
+#   5. PyTorch eager (fp32, autocast fp16 with GradScaler, autocast bf16) timings at the same batch sizes;
+#   6. OpenCL: `clinfo`, and the OpenCL path when ILGPU finds a usable device;
+#   7. the comparison: DslNet/PyTorch per batch and precision, 16-bit vs fp32 at 65536, AUC differences, PASS/FAIL.
 #
 # The target machine needs no .NET SDK and no internet: build the self-contained runner first, on a machine with the SDK:
-#   bash bench/gpu.sh --publish        # → bench/gpu-publish/ (git-ignored, ~100 MB)
+#   bash bench/gpu.sh --publish        # → bench/gpu-publish/ and bench/gpu-publish.tar.gz (git-ignored, ~100 MB)
 # then, on the GPU machine (with bench/gpu-publish/ or bench/gpu-publish.tar.gz beside this script):
-#   bash bench/gpu.sh                  # whole run: a few minutes
-# Options: --quick (short timings), --device cuda:1.
+#   bash bench/gpu.sh                  # whole run: about 6 minutes on an H100, under 10 with every timeout spent
+# Options: --quick (short timings), --device cuda:1, --results FILE (default bench/gpu-results-<UTC time>.txt),
+#          --dry-run (no GPU: the runner from source on ILGPU's CPU accelerator at tiny sizes, to test this script).
+# The timeouts add up to under 10 minutes (the longest one command may run on a lent GPU machine); in a dry run they
+# are off, the emulator being that slow.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 publish="$here/gpu-publish"
@@ -21,70 +30,82 @@ if [[ "${1:-}" == "--publish" ]]; then
 fi
 
 device=cuda
-extra=()
+quick=()
+dry_run=0
+results=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --device) device="$2"; shift 2 ;;
-    --quick) extra+=(--quick); shift ;;
+    --quick) quick=(--quick); shift ;;
+    --dry-run) dry_run=1; shift ;;
+    --results) results="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 
-if [[ ! -x "$publish/GpuBench" && -f "$here/gpu-publish.tar.gz" ]]; then
-  mkdir -p "$publish" && tar -xzf "$here/gpu-publish.tar.gz" -C "$publish"
+# Sizes: the issue's on a GPU; tiny ones on the emulator (it is about a thousand times slower).
+batches=512,4096,65536
+crossover_batches=512,1024,2048,4096,8192,16384,65536
+auc_rows=262144
+if (( dry_run )); then
+  device=ilgpu-cpu
+  quick=(--quick)
+  batches=64,128
+  crossover_batches=32,64
+  auc_rows=1024
+  runner=(dotnet run --project "$here/GpuBench" -c Release --no-launch-profile --)
+  timeout() { shift; "$@"; }   # the emulator needs far longer than a GPU
+else
+  if [[ ! -x "$publish/GpuBench" && -f "$here/gpu-publish.tar.gz" ]]; then
+    mkdir -p "$publish" && tar -xzf "$here/gpu-publish.tar.gz" -C "$publish"
+  fi
+  [[ -x "$publish/GpuBench" ]] || { echo "missing $publish/GpuBench: run 'bash bench/gpu.sh --publish' on a machine with the .NET SDK first" >&2; exit 2; }
+  runner=("$publish/GpuBench")
 fi
-[[ -x "$publish/GpuBench" ]] || { echo "missing $publish/GpuBench: run 'bash bench/gpu.sh --publish' on a machine with the .NET SDK first" >&2; exit 2; }
+
+results="${results:-$here/gpu-results-$(date -u +%Y%m%dT%H%MZ).txt}"
+exec > >(tee "$results") 2>&1
+auc_dir="$(mktemp -d)"
+trap 'rm -rf "$auc_dir"' EXIT
+
+echo "bench/gpu.sh $(date -u +%Y-%m-%dT%H:%MZ) on $(hostname), device $device$( (( dry_run )) && echo ' (dry run: emulator, tiny sizes; no number here means anything)')"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi: not found"
+ls /usr/lib/x86_64-linux-gnu/libcublas.so* /usr/local/cuda*/lib64/libcublas.so* 2>/dev/null | head -3 || true
 
 status=0
-timeout 540 "$publish/GpuBench" "$device" "${extra[@]}" || status=$?
+echo; echo "== 1. checks on the device"
+timeout 100 "${runner[@]}" "$device" --checks-only || status=$?
+echo; echo "== 2. throughput"
+timeout 150 "${runner[@]}" "$device" "${quick[@]}" --skip-checks --batches "$batches" || status=$?
+echo; echo "== 3. GEMM crossover"
+timeout 110 "${runner[@]}" "$device" --quick --crossover --crossover-batches "$crossover_batches" || status=$?
+echo; echo "== 4. AUC, DslNet"
+timeout 80 "${runner[@]}" "$device" --auc "$auc_dir" --auc-rows "$auc_rows" || status=$?
 
-# PyTorch eager, same model, optimizer, clipping and batch sizes, when this machine has it.
-if python3 -c "import torch" 2>/dev/null; then
-  timeout 300 python3 - <<'PY' || echo "pytorch comparison failed"
-import time, contextlib, torch, torch.nn as nn
-dev = "cuda" if torch.cuda.is_available() else "cpu"
-print(f"\nPyTorch {torch.__version__} eager on {dev}" + (f" ({torch.cuda.get_device_name()})" if dev == "cuda" else "") + ", samples/s")
-def block(i, o): return [nn.Linear(i, o, bias=False), nn.BatchNorm1d(o), nn.ReLU(), nn.Dropout(0.3)]
-def model(): return nn.Sequential(*block(128, 256), *block(256, 128), *block(128, 64), nn.Linear(64, 1)).to(dev)
-def measure(step, batch, budget=2.0):
-    for _ in range(3): step()
-    if dev == "cuda": torch.cuda.synchronize()
-    start, calls = time.perf_counter(), 0
-    while time.perf_counter() - start < budget or calls < 3:
-        step(); calls += 1
-        if dev == "cuda": torch.cuda.synchronize()
-    return calls * batch / (time.perf_counter() - start)
-# fp32; autocast fp16 with torch.amp.GradScaler (unscale before clipping); autocast bf16 without scaling. Autocast
-# keeps fp32 weights and casts per operation (Linear in 16 bits, BatchNorm and the loss in fp32): DslNet instead stores
-# every activation in 16 bits and computes in fp32 registers, so the two are comparable in purpose, not op for op.
-modes = [("fp32", None)] + ([("fp16", torch.float16), ("bf16", torch.bfloat16)] if dev == "cuda" else [])
-print(f"{'batch':>7}  " + "  ".join(f"{'train ' + n:>12}" for n, _ in modes) + "  " + "  ".join(f"{'predict ' + n:>13}" for n, _ in modes))
-for batch in (512, 4096, 65536):
-    train_rates, predict_rates = [], []
-    for name, dtype in modes:
-        torch.manual_seed(0)
-        m = model(); opt = torch.optim.AdamW(m.parameters(), lr=1e-3, weight_decay=1e-2); loss_fn = nn.BCEWithLogitsLoss()
-        scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16) if dev == "cuda" else None
-        x = torch.rand(batch, 128, device=dev) * 2 - 1; y = (x[:, 0] + x[:, 1] > 0).float().unsqueeze(1)
-        cast = (lambda: torch.autocast("cuda", dtype=dtype)) if dtype is not None else contextlib.nullcontext
-        def train():
-            opt.zero_grad(set_to_none=True)
-            with cast(): loss = loss_fn(m(x), y)
-            if scaler is not None:
-                scaler.scale(loss).backward(); scaler.unscale_(opt)
-                nn.utils.clip_grad_norm_(m.parameters(), 1.0); scaler.step(opt); scaler.update()
-            else:
-                loss.backward(); nn.utils.clip_grad_norm_(m.parameters(), 1.0); opt.step()
-            loss.item()
-        m.train(); train_rates.append(measure(train, batch))
-        m.eval()
-        def predict():
-            with torch.no_grad(), cast(): m(x).float().cpu()
-        predict_rates.append(measure(predict, batch))
-    print(f"{batch:>7}  " + "  ".join(f"{t:>12,.0f}" for t in train_rates) + "  " + "  ".join(f"{p:>13,.0f}" for p in predict_rates))
-PY
+# PyTorch: the first python3 that imports torch (PYTHON overrides).
+python=""
+for candidate in ${PYTHON:-} python3 /usr/bin/python3; do
+  if [[ -n "$candidate" ]] && "$candidate" -c "import torch" 2>/dev/null; then python="$candidate"; break; fi
+done
+echo; echo "== 4–5. PyTorch eager: AUC on the same rows, then timings"
+if [[ -n "$python" ]]; then
+  BATCHES="$batches" AUC_DIR="$auc_dir" QUICK="${#quick[@]}" timeout 110 "$python" "$here/pytorch/gpu_compare.py" || echo "pytorch comparison failed"
 else
-  echo "PyTorch: not installed on this machine (python3 -c 'import torch' failed); no side-by-side comparison."
+  echo "PyTorch: not installed on this machine (no python3 imports torch); no side-by-side comparison."
 fi
+
+echo; echo "== 6. OpenCL"
+if command -v clinfo >/dev/null; then
+  clinfo -l || true
+  if (( ! dry_run )); then
+    timeout 30 "${runner[@]}" opencl --quick --skip-checks --skip-cpu --batches 512,4096 ||
+      echo "OpenCL path: did not run (ILGPU needs OpenCL 2.0 generic address spaces; see the error above)"
+  fi
+else
+  echo "clinfo: not installed, so no OpenCL driver was checked (apt-get install clinfo to look)."
+fi
+
+echo; echo "== 7. comparison"
+python3 "$here/pytorch/gpu_summary.py" "$results" || status=$?
+echo "results written to $results"
 exit $status

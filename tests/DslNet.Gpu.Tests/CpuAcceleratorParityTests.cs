@@ -39,7 +39,7 @@ public sealed class CpuAcceleratorParityTests
     {
         // Long enough for the weight-gradient GEMM to split the batch (two splits, the second one shorter).
         const int rows = 2 * GpuKernels.GpuGemm.SplitLength + 37;
-        Assert.Equal(2, GpuKernels.GpuGemm.Splits(rows));
+        Assert.Equal(2, GpuKernels.GpuGemm.Splits(12, 16, rows));
         var cpu = Models.All["MiniStreamRec"](13, Device.Cpu);
         var gpu = Models.All["MiniStreamRec"](13, Device.IlgpuCpu);
         try

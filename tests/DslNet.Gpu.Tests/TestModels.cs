@@ -51,3 +51,13 @@ public sealed partial class ResidualSilu
     [Dense(4), Tanh, Add(nameof(Unit), Projection = true)] public partial DenseBlock Down { get; }
     [Dense(3), Add(nameof(Down), Projection = true)] public partial DenseBlock Output { get; }
 }
+
+/// <summary>Weights above the planner's library minimum (40·33 and 33·40 elements ≥ 1,024), so its GEMMs are
+/// library-eligible: the cuBLAS path's epilogue kernels run on the CPU accelerator with the tiled kernel as the library.</summary>
+[Network(Inputs = 40, Loss = Loss.BinaryCrossEntropyWithLogits)]
+public sealed partial class WideLibraryGemms
+{
+    [Dense(33, Bias = false), BatchNorm, Relu, Dropout(0.2)] public partial DenseBlock Hidden1 { get; }
+    [Dense(40), LayerNorm, Gelu] public partial DenseBlock Hidden2 { get; }
+    [Dense(1)] public partial DenseBlock Output { get; }
+}

@@ -44,12 +44,13 @@ namespace DslNet.Generator.Emitting
                                $"    where TActivations : struct, {G}.IActivationStorage<TActivations>"))
                 {
                     WriteRowStatistics(w, plan);
+                    WriteGemmChoices(w, plan);
                     var kernels = Kernels(plan).ToList();
                     foreach (var k in kernels)
                         w.Line($"private readonly global::System.Action<KernelConfig, {Views}> _{Lower(k.Name)};");
                     w.Line();
                     using (w.Block("public GpuPath(global::DslNet.Device device, global::DslNet.Precision precision)\n" +
-                                   $"    : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, {TargetsPerRow(plan)}, RowStatisticsPerRow, LargestWeight))"))
+                                   $"    : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, {TargetsPerRow(plan)}, RowStatisticsPerRow, LargestWeight, WidestLayer, WidestGemmRow))"))
                     {
                         foreach (var k in kernels)
                             w.Line($"_{Lower(k.Name)} = Load({k.Name}Kernel);");
@@ -59,6 +60,7 @@ namespace DslNet.Generator.Emitting
                     WritePredict(w, plan);
                     WriteEvaluateLoss(w, plan);
                     WriteRegionHelpers(w);
+                    WriteLibraryGemms(w, kernels);
                     foreach (var k in kernels)
                     {
                         w.Line($"// {k.Comment}");
@@ -73,18 +75,41 @@ namespace DslNet.Generator.Emitting
 
         private sealed class Kernel
         {
-            public Kernel(string name, string config, string body, string comment)
+            public Kernel(string name, string config, string body, string comment, string? condition = null, string? libraryGemm = null)
             {
                 Name = name;
                 Config = config;
                 Body = body;
                 Comment = comment;
+                Condition = condition;
+                LibraryGemm = libraryGemm;
             }
 
             public string Name { get; }
             public string Config { get; }
             public string Body { get; }
             public string Comment { get; }
+
+            /// <summary>When the launch code runs the kernel (null: always).</summary>
+            public string? Condition { get; }
+
+            /// <summary>For a library-eligible GEMM: the <c>LibraryGemm(…)</c> arguments that replace this kernel at large batches,
+            /// followed by the kernel named this one's name + "Epilogue".</summary>
+            public string? LibraryGemm { get; }
+        }
+
+        /// <summary>A fused tiled GEMM kernel and, when the planner lets it use the library GEMM, its epilogue kernel over the
+        /// library's product (the same epilogue struct, so both paths store the same values).</summary>
+        private static IEnumerable<Kernel> Gemm(ExecutionPlan plan, BlockPlan b, GemmRole role, string name, string config, string tiledBody,
+            string comment, string libraryArguments, string m, string n, string epilogue)
+        {
+            var planned = GemmPlanner.Find(plan, b, role);
+            var library = planned != null && planned.LibraryEligible;
+            yield return new Kernel(name, config, tiledBody, comment, libraryGemm: library ? libraryArguments : null);
+            if (library)
+                yield return new Kernel(name + "Epilogue", $"{G}.GpuElementwise.Config((long){m.Replace("v.Rows", "rows")} * {n.Replace("v.Rows", "rows")})",
+                    $"{G}.GpuGemm.ApplyEpilogue(v.GemmProduct, {m}, {n},\n        {epilogue})",
+                    comment + " (epilogue of the library GEMM)");
         }
 
         private static IEnumerable<Kernel> Kernels(ExecutionPlan plan)
@@ -107,16 +132,27 @@ namespace DslNet.Generator.Emitting
             var input = ValueRegion(plan, plan.InputOf(b));
             var epilogue = $"new {G}.BiasActivationEpilogue<TActivations, {Names.ActivationType(b)}>({Region(n, "PreActivation")}, {Bias(b)}, {Bool(b.HasBias)}, " +
                            $"{Region(n, "Output")}, {Bool(!b.HasNorm)}, Layout.{n}Units, {Names.Activation(b)}, {(b.HasNorm ? NoDropout : Dropout(b))})";
-            yield return new Kernel($"{n}Forward", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
+            var libraryArguments = $"{FloatValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1,{Wrap}{FloatWeight(n)}, 1, Layout.{n}Inputs,{Wrap}v.Rows, Layout.{n}Units, Layout.{n}Inputs";
+            foreach (var k in Gemm(plan, b, GemmRole.Forward, $"{n}Forward", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
                 $"{G}.GpuGemm.Run({input}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        {epilogue})",
-                $"{n} forward: preActivation = input·Wᵀ + b" + (b.HasNorm ? "" : ", output = dropout(activation(preActivation))"));
+                $"{n} forward: preActivation = input·Wᵀ + b" + (b.HasNorm ? "" : ", output = dropout(activation(preActivation))"),
+                libraryArguments, "v.Rows", $"Layout.{n}Units", epilogue))
+                yield return k;
             if (!b.HasNorm) yield break;
             var common = $"{Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}";
             if (b.Norm == NormKind.BatchNorm)
             {
-                yield return new Kernel($"{n}Normalize", $"{G}.ColumnGroup.Config(Layout.{n}Units)",
-                    $"{G}.GpuNorm.BatchNormForward({Region(n, "PreActivation")}, {common},\n        {Stat(n, "RunningMean")}, {Stat(n, "RunningVariance")}, {Scratch(n, "InverseStd")}, {Region(n, "Output")},\n        v.Rows, Layout.{n}Units, momentum: {Names.Float(b.Momentum)}, eps: {Names.Float(b.Eps)}, {Names.Activation(b)}, {Dropout(b)})",
-                    $"{n} BatchNorm (batch statistics, running statistics), activation and dropout");
+                yield return new Kernel($"{n}NormStatistics", $"{G}.RowSplit.Config(rows, Layout.{n}Units)",
+                    $"{G}.GpuColumnReductions.BatchStatisticsPartials({Region(n, "PreActivation")}, v.ColumnPartials, v.Rows, Layout.{n}Units)",
+                    $"{n} BatchNorm statistics: mean and M2 per feature over each chunk of the batch");
+                yield return new Kernel($"{n}NormMerge", $"{G}.RowSplit.MergeConfig(Layout.{n}Units)",
+                    $"{G}.GpuColumnReductions.BatchStatisticsMerge(v.ColumnPartials, {Stat(n, "RunningMean")}, {Stat(n, "RunningVariance")}, {Scratch(n, "InverseStd")},\n        " +
+                    $"v.Rows, Layout.{n}Units, momentum: {Names.Float(b.Momentum)}, eps: {Names.Float(b.Eps)})",
+                    $"{n} BatchNorm statistics: the chunks merged in order (Chan), running statistics, inverse std");
+                yield return new Kernel($"{n}Normalize", $"{G}.GpuElementwise.Config((long)rows * Layout.{n}Units)",
+                    $"{G}.GpuColumnReductions.BatchNormApply({Region(n, "PreActivation")}, {common}, v.ColumnPartials, {Scratch(n, "InverseStd")}, {Region(n, "Output")},\n        " +
+                    $"v.Rows, Layout.{n}Units, {Names.Activation(b)}, {Dropout(b)})",
+                    $"{n} BatchNorm normalize, activation and dropout");
             }
             else
             {
@@ -134,11 +170,19 @@ namespace DslNet.Generator.Emitting
             var gradient = Region(n, "Gradient");
             if (b.HasNorm)
             {
-                var invStd = b.Norm == NormKind.BatchNorm ? Scratch(n, "InverseStd") : "v.Scratch";
-                yield return new Kernel($"{n}NormBackward", $"{G}.ColumnGroup.Config(Layout.{n}Units)",
-                    $"{G}.GpuNorm.ParameterGradients({gradient}, {Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}, {invStd},\n        {Grad(n, "Gamma", b.Units)}, {Grad(n, "Beta", b.Units)}, v.Rows, Layout.{n}Units, batchNorm: {Bool(b.Norm == NormKind.BatchNorm)}, {Names.Activation(b)}, {Dropout(b)})",
-                    $"{n} backward through dropout, activation and the normalization's scale and shift" + (b.Norm == NormKind.BatchNorm ? ", then BatchNorm's input gradient" : ""));
-                if (b.Norm != NormKind.BatchNorm)
+                yield return new Kernel($"{n}NormBackward", $"{G}.RowSplit.Config(rows, Layout.{n}Units)",
+                    $"{G}.GpuColumnReductions.NormParameterPartials({gradient}, {Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)},\n        " +
+                    $"v.ColumnPartials, v.Rows, Layout.{n}Units, {Names.Activation(b)}, {Dropout(b)})",
+                    $"{n} backward through dropout, activation and the normalization's scale and shift; gamma/beta gradient sums per chunk");
+                yield return new Kernel($"{n}NormParameterMerge", $"{G}.RowSplit.MergeConfig(Layout.{n}Units)",
+                    $"{G}.GpuColumnReductions.NormParameterMerge(v.ColumnPartials, {Grad(n, "Gamma", b.Units)}, {Grad(n, "Beta", b.Units)}, v.Rows, Layout.{n}Units)",
+                    $"{n} gamma/beta gradients: the chunks' sums added in order");
+                if (b.Norm == NormKind.BatchNorm)
+                    yield return new Kernel($"{n}NormInputGradient", $"{G}.GpuElementwise.Config((long)rows * Layout.{n}Units)",
+                        $"{G}.GpuColumnReductions.BatchNormInputGradient({gradient}, {Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {Scratch(n, "InverseStd")},\n        " +
+                        $"v.ColumnPartials, v.Rows, Layout.{n}Units)",
+                        $"{n} BatchNorm input gradient");
+                else
                     yield return new Kernel($"{n}NormInputGradient", $"{G}.RowGroup.Config(rows * {Groups(b)})",
                         $"{G}.GpuNorm.GroupNormInputGradient({gradient}, {Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {RowInverseStd(b)}, Layout.{n}Units, groups: {Groups(b)})",
                         $"{n} {b.Norm} input gradient");
@@ -151,16 +195,26 @@ namespace DslNet.Generator.Emitting
             }
 
             var weightGradient = $"new {G}.StoreEpilogue<{G}.Fp32Tensor>({Grad(n, "Weight", -1)}, Layout.{n}Inputs)";
-            yield return new Kernel($"{n}WeightGradient", $"{G}.GpuGemm.SplitConfig(Layout.{n}Units, Layout.{n}Inputs, rows)",
+            var weightArguments = $"{FloatRegion(n, "Gradient")}, 1, Layout.{n}Units,{Wrap}{FloatValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1,{Wrap}" +
+                                  $"Layout.{n}Units, Layout.{n}Inputs, v.Rows";
+            foreach (var k in Gemm(plan, b, GemmRole.WeightGradient, $"{n}WeightGradient", $"{G}.GpuGemm.SplitConfig(Layout.{n}Units, Layout.{n}Inputs, rows)",
                 $"{G}.GpuGemm.RunSplit({gradient}, 1, Layout.{n}Units, {ValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, Layout.{n}Units, Layout.{n}Inputs, v.Rows,\n        v.SplitPartials, {weightGradient})",
-                $"{n} weight gradient: gradᵀ·input, the batch split over groups when it is long");
+                $"{n} weight gradient: gradᵀ·input, the batch split over groups when it is long", weightArguments, $"Layout.{n}Units", $"Layout.{n}Inputs", weightGradient))
+                yield return k;
+            var library = GemmPlanner.Find(plan, b, GemmRole.WeightGradient)!.LibraryEligible;
             yield return new Kernel($"{n}WeightGradientSum", $"{G}.GpuGemm.SumConfig(Layout.{n}Units, Layout.{n}Inputs)",
                 $"{G}.GpuGemm.SumSplits(v.SplitPartials, Layout.{n}Units, Layout.{n}Inputs, v.Rows, {weightGradient})",
-                $"{n} weight gradient: the split partial products added in order (launched only when the batch was split)");
+                $"{n} weight gradient: the split partial products added in order (launched only when the batch was split)",
+                condition: (library ? "!library && " : "") + $"{G}.GpuGemm.Splits(Layout.{n}Units, Layout.{n}Inputs, rows) > 1");
             if (b.HasBias && !b.BiasGradientIsZero)
-                yield return new Kernel($"{n}BiasGradient", $"{G}.ColumnGroup.Config(Layout.{n}Units)",
-                    $"{G}.GpuNorm.ColumnSums({gradient}, {Grad(n, "Bias", b.Units)}, v.Rows, Layout.{n}Units)",
-                    $"{n} bias gradient: column sums in double");
+            {
+                yield return new Kernel($"{n}BiasGradient", $"{G}.RowSplit.Config(rows, Layout.{n}Units)",
+                    $"{G}.GpuColumnReductions.ColumnSumPartials({gradient}, v.ColumnPartials, v.Rows, Layout.{n}Units)",
+                    $"{n} bias gradient: column sums per chunk of the batch, in double");
+                yield return new Kernel($"{n}BiasGradientMerge", $"{G}.RowSplit.MergeConfig(Layout.{n}Units)",
+                    $"{G}.GpuColumnReductions.ColumnSumMerge(v.ColumnPartials, {Grad(n, "Bias", b.Units)}, v.Rows, Layout.{n}Units)",
+                    $"{n} bias gradient: the chunks' sums added in order");
+            }
             var step = plan.BackwardSchedule.FirstOrDefault(x => x.Kind == BackwardStepKind.InputGradient && x.Block == b.Index);
             if (step == null) yield break;
             var p = plan.ProducerOf(plan.Values[step.Target])!;
@@ -168,10 +222,13 @@ namespace DslNet.Generator.Emitting
             var epilogue = p.ActivationBackwardFusedIntoConsumer
                 ? $"new {G}.ActivationBackwardEpilogue<TActivations, {Names.ActivationType(p)}>({previousGradient}, {Region(p.Name, "PreActivation")}, Layout.{n}Inputs, {Names.Activation(p)}, {Dropout(p)})"
                 : GradientEpilogue(previousGradient, $"Layout.{n}Inputs", step.Accumulate);
-            yield return new Kernel($"{n}InputGradient", $"{G}.GpuGemm.Config(rows, Layout.{n}Inputs)",
+            var inputArguments = $"{FloatRegion(n, "Gradient")}, Layout.{n}Units, 1,{Wrap}{FloatWeight(n)}, Layout.{n}Inputs, 1,{Wrap}v.Rows, Layout.{n}Inputs, Layout.{n}Units";
+            foreach (var k in Gemm(plan, b, GemmRole.InputGradient, $"{n}InputGradient", $"{G}.GpuGemm.Config(rows, Layout.{n}Inputs)",
                 $"{G}.GpuGemm.Run({gradient}, Layout.{n}Units, 1, {Weight(n)}, Layout.{n}Inputs, 1, v.Rows, Layout.{n}Inputs, Layout.{n}Units,\n        {epilogue})",
                 $"{n} input gradient: grad·W" + (p.ActivationBackwardFusedIntoConsumer ? $", fused with {p.Name}'s dropout and activation backward"
-                    : step.Accumulate ? $", added to {p.Name}'s gradient (two consumers)" : ""));
+                    : step.Accumulate ? $", added to {p.Name}'s gradient (two consumers)" : ""),
+                inputArguments, "v.Rows", $"Layout.{n}Inputs", epilogue))
+                yield return k;
         }
 
         private static string GradientEpilogue(string target, string width, bool accumulate) =>
@@ -218,7 +275,8 @@ namespace DslNet.Generator.Emitting
                 $"{n} projection weight gradient: gradᵀ·{add.SkipName}");
             yield return new Kernel($"{n}ShortcutWeightGradientSum", $"{G}.GpuGemm.SumConfig(Layout.{n}Units, Layout.{n}ShortcutInputs)",
                 $"{G}.GpuGemm.SumSplits(v.SplitPartials, Layout.{n}Units, Layout.{n}ShortcutInputs, v.Rows, {weightGradient})",
-                $"{n} projection weight gradient: the split partial products added in order (launched only when the batch was split)");
+                $"{n} projection weight gradient: the split partial products added in order (launched only when the batch was split)",
+                condition: $"{G}.GpuGemm.Splits(Layout.{n}Units, Layout.{n}ShortcutInputs, rows) > 1");
             yield return new Kernel($"{n}SkipGradient", $"{G}.GpuGemm.Config(rows, Layout.{n}ShortcutInputs)",
                 $"{G}.GpuGemm.Run({gradient}, Layout.{n}Units, 1, {ShortcutWeight(n)}, Layout.{n}ShortcutInputs, 1, v.Rows, Layout.{n}ShortcutInputs, Layout.{n}Units,\n        " +
                 $"{GradientEpilogue(skipGradient, $"Layout.{n}ShortcutInputs", step.Accumulate)})",
@@ -241,9 +299,13 @@ namespace DslNet.Generator.Emitting
             var activationType = b.HasNorm && !folded ? Names.Kernels + ".Identity" : Names.ActivationType(b);
             var outputType = gemmOutput == "v.OutputTensor" ? G + ".Fp32Tensor" : "TActivations";
             var affine = folded ? $"{Scratch(n, "InferenceScale")}, {Scratch(n, "InferenceShift")}, true" : "v.Scratch, v.Scratch, false";
-            yield return new Kernel($"{n}Inference", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
-                $"{G}.GpuGemm.Run({ValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        new {G}.InferenceEpilogue<{outputType}, {activationType}>({gemmOutput}, {Bias(b)}, {Bool(b.HasBias)}, {affine}, Layout.{n}Units, {activation}))",
-                $"{n} inference: input·Wᵀ + b" + (folded ? ", eval-mode BatchNorm and activation" : b.HasNorm ? "" : " and activation"));
+            var inferenceEpilogue = $"new {G}.InferenceEpilogue<{outputType}, {activationType}>({gemmOutput}, {Bias(b)}, {Bool(b.HasBias)}, {affine}, Layout.{n}Units, {activation})";
+            var inferenceArguments = $"{FloatValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1,{Wrap}{FloatWeight(n)}, 1, Layout.{n}Inputs,{Wrap}v.Rows, Layout.{n}Units, Layout.{n}Inputs";
+            foreach (var k in Gemm(plan, b, GemmRole.Inference, $"{n}Inference", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
+                $"{G}.GpuGemm.Run({ValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        {inferenceEpilogue})",
+                $"{n} inference: input·Wᵀ + b" + (folded ? ", eval-mode BatchNorm and activation" : b.HasNorm ? "" : " and activation"),
+                inferenceArguments, "v.Rows", $"Layout.{n}Units", inferenceEpilogue))
+                yield return k;
             if (b.HasNorm && !folded)
                 yield return new Kernel($"{n}InferenceNormalize", $"{G}.RowGroup.Config(rows * {Groups(b)})",
                     $"{G}.GpuNorm.GroupNormForward({Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}, {RowInverseStd(b)}, {output},\n        Layout.{n}Units, groups: {Groups(b)}, eps: {Names.Float(b.Eps)}, hasOutput: true, {Names.Activation(b)}, {NoDropout})",
@@ -284,15 +346,15 @@ namespace DslNet.Generator.Emitting
             using (w.Block("protected override float TrainStepCore(int rows, float lossScale, ulong seed, long step)"))
             {
                 w.Line("var v = Views(rows, seed, step, lossScale);");
+                w.Line("var library = UseLibraryGemm(rows);");
                 foreach (var index in plan.ForwardOrder)
                 {
                     var b = plan.Blocks[index];
-                    foreach (var suffix in new[] { "Forward", "Normalize", "Shortcut", "ResidualAdd" })
+                    foreach (var suffix in new[] { "Forward", "NormStatistics", "NormMerge", "Normalize", "Shortcut", "ResidualAdd" })
                         Launch(w, all, b.Name + suffix);
                 }
                 w.Line("ClearSums();");
                 Launch(w, all, "Loss");
-                w.Line($"var splitBatch = {G}.GpuGemm.Splits(rows) > 1;");
                 w.Line("// The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.");
                 foreach (var step in plan.BackwardSchedule)
                 {
@@ -300,13 +362,10 @@ namespace DslNet.Generator.Emitting
                     var suffixes = step.Kind == BackwardStepKind.SkipGradient
                         ? new[] { "ShortcutWeightGradient", "ShortcutWeightGradientSum", "SkipGradient" }
                         : step.Kind == BackwardStepKind.GroupBackward
-                            ? new[] { "NormBackward", "NormInputGradient", "ActivationBackward", "WeightGradient", "WeightGradientSum", "BiasGradient" }
+                            ? new[] { "NormBackward", "NormParameterMerge", "NormInputGradient", "ActivationBackward", "WeightGradient", "WeightGradientSum",
+                                "BiasGradient", "BiasGradientMerge" }
                             : new[] { "InputGradient" };
-                    foreach (var suffix in suffixes)
-                    {
-                        if (suffix.EndsWith("WeightGradientSum") && all.TryGetValue(n + suffix, out var sum)) w.Line($"if (splitBatch) _{Lower(sum.Name)}({sum.Config}, v);");
-                        else if (!suffix.EndsWith("WeightGradientSum")) Launch(w, all, n + suffix);
-                    }
+                    foreach (var suffix in suffixes) Launch(w, all, n + suffix);
                 }
                 w.Line($"return (float)(ReadSum() / {(plan.Loss == LossKind.CrossEntropy ? "rows" : "((double)rows * OutputSize)")});");
             }
@@ -319,6 +378,7 @@ namespace DslNet.Generator.Emitting
             using (w.Block("protected override void PredictCore(int rows)"))
             {
                 w.Line("var v = Views(rows);");
+                w.Line("var library = UseLibraryGemm(rows);");
                 foreach (var index in plan.ForwardOrder)
                 {
                     var b = plan.Blocks[index];
@@ -345,7 +405,15 @@ namespace DslNet.Generator.Emitting
 
         private static void Launch(SourceWriter w, Dictionary<string, Kernel> all, string name)
         {
-            if (all.TryGetValue(name, out var k)) w.Line($"_{Lower(k.Name)}({k.Config}, v);");
+            if (!all.TryGetValue(name, out var k)) return;
+            if (k.LibraryGemm != null)
+            {
+                w.Line($"if (library) {k.Name}Library(v, rows);");
+                w.Line($"else _{Lower(k.Name)}({k.Config}, v);");
+                return;
+            }
+
+            w.Line(k.Condition == null ? $"_{Lower(k.Name)}({k.Config}, v);" : $"if ({k.Condition}) _{Lower(k.Name)}({k.Config}, v);");
         }
 
         // ── storage ──
@@ -365,6 +433,41 @@ namespace DslNet.Generator.Emitting
             w.Line("// Elements of the largest weight matrix: the split weight-gradient GEMM keeps partial products of this size.");
             w.Line($"private const int LargestWeight = {plan.Blocks.Max(b => System.Math.Max(b.WeightCount, b.Add?.ProjectionWeightCount(b.Units) ?? 0))};");
             w.Line();
+            w.Line("// Features of the widest layer: the batch-split column reductions keep per-feature partials of this width.");
+            w.Line($"private const int WidestLayer = {plan.Blocks.Max(b => b.Units)};");
+            w.Line();
+        }
+
+        private static void WriteGemmChoices(SourceWriter w, ExecutionPlan plan)
+        {
+            w.Line("// The planner's GEMM choice: eligible GEMMs run as the library GEMM (cuBLAS) + an epilogue kernel from the crossover on.");
+            w.Line($"private const int WidestGemmRow = {plan.Blocks.Max(b => System.Math.Max(b.Units, b.Inputs))};");
+            w.Line();
+            w.Line($"protected override int PlannedGemmCrossoverRows => {GemmPlanner.CrossoverRows};");
+            w.Line();
+            w.Line("protected override global::System.Collections.Generic.IReadOnlyList<global::DslNet.Devices.GemmChoice> GemmChoices => PlannedGemms;");
+            w.Line();
+            w.Line("private static readonly global::DslNet.Devices.GemmChoice[] PlannedGemms =");
+            w.Line("{");
+            foreach (var g in GemmPlanner.Plan(plan))
+                w.Line($"    new(\"{g.Operation}\", Layout.{g.Block.Name}Inputs, Layout.{g.Block.Name}Units, LibraryEligible: {Bool(g.LibraryEligible)}),");
+            w.Line("};");
+            w.Line();
+        }
+
+        private static void WriteLibraryGemms(SourceWriter w, List<Kernel> kernels)
+        {
+            foreach (var k in kernels.Where(k => k.LibraryGemm != null))
+            {
+                var epilogue = kernels.First(e => e.Name == k.Name + "Epilogue");
+                w.Line($"// {k.Comment}: the library GEMM (fp32 views), then the epilogue kernel.");
+                using (w.Block($"private void {k.Name}Library({Views} v, int rows)"))
+                {
+                    w.Line($"LibraryGemm({k.LibraryGemm});");
+                    w.Line($"_{Lower(epilogue.Name)}({epilogue.Config}, v);");
+                }
+                w.Line();
+            }
         }
 
         private static void WriteRegionHelpers(SourceWriter w)
@@ -383,6 +486,9 @@ namespace DslNet.Generator.Emitting
 
         private const string NoDropout = "default(" + G + ".GpuDropout)";
 
+        /// <summary>A line break inside a long argument list of the generated code.</summary>
+        private const string Wrap = "\n    ";
+
         private static string Dropout(BlockPlan b) =>
             b.HasDropout ? $"new {G}.GpuDropout({Names.Float(b.DropoutRate)}, v.Seed, v.Step, layer: {b.Index})" : NoDropout;
 
@@ -396,6 +502,18 @@ namespace DslNet.Generator.Emitting
             var producer = plan.ProducerOf(value)!;
             return Region(producer.Name, value.Id == producer.OutputValue ? "Output" : "Shortcut");
         }
+
+        /// <summary>A value's region as a plain fp32 view, for the library GEMM (which runs in Precision.Fp32 only).</summary>
+        private static string FloatValueRegion(ExecutionPlan plan, ValuePlan value)
+        {
+            if (value.Id == ValuePlan.NetworkInput) return "v.Inputs";
+            var producer = plan.ProducerOf(value)!;
+            return FloatRegion(producer.Name, value.Id == producer.OutputValue ? "Output" : "Shortcut");
+        }
+
+        private static string FloatRegion(string block, string part) => $"v.Region(Layout.{block}{part}Offset, Layout.{block}Units)";
+
+        private static string FloatWeight(string block) => $"v.Parameters.SubView(Layout.{block}WeightOffset, Layout.{block}Units * Layout.{block}Inputs)";
 
         private static string ShortcutWeight(string block, bool gradient = false) =>
             $"v.{(gradient ? "Gradient" : "Parameter")}Tensor(Layout.{block}ShortcutWeightOffset, Layout.{block}Units * Layout.{block}ShortcutInputs)";

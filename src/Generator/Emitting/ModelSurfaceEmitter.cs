@@ -264,8 +264,8 @@ namespace DslNet.Generator.Emitting
             w.Line("int global::DslNet.INetwork.OutputSize => OutputSize;");
             w.Line($"global::DslNet.Loss global::DslNet.INetwork.Loss => {Names.LossName(plan.Loss)};");
             w.Line();
-            w.Line("/// <summary>A table of the blocks, their output shapes and parameter counts.</summary>");
-            w.Line("public string Summary() => SummaryText;");
+            w.Line("/// <summary>A table of the blocks, their output shapes and parameter counts; on a device, also the GEMM path of each layer.</summary>");
+            w.Line("public string Summary() => _device is null ? SummaryText : SummaryText + global::System.Environment.NewLine + _device.DescribeGemms();");
             w.Line();
             w.Line("private const string SummaryText =");
             var lines = SummaryLines(plan);

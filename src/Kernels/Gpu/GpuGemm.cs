@@ -33,20 +33,35 @@ public static class GpuGemm
     private const int Padded = Tile + 1;
 
     /// <summary>Reduction length per split of <see cref="RunSplit"/>: below twice this, one group reduces the whole of k.</summary>
-    public const int SplitLength = 2048;
+    public const int SplitLength = 512;
 
-    /// <summary>Most splits of k (the partial products take this many copies of C).</summary>
-    public const int MaxSplits = 32;
+    /// <summary>Most splits of k.</summary>
+    public const int MaxSplits = 128;
+
+    /// <summary>Groups a split GEMM aims at (tiles × splits): several per multiprocessor of a large GPU. It also bounds the
+    /// partial products to <see cref="PartialCapacity"/> floats whatever the weight's size.</summary>
+    public const int TargetGroups = 1024;
 
     public static KernelConfig Config(int m, int n) =>
         new(new Index2D((n + Tile - 1) / Tile, (m + Tile - 1) / Tile), new Index2D(Threads, Threads));
 
-    /// <summary>How many groups share the reduction of a k this long in <see cref="RunSplit"/>.</summary>
-    public static int Splits(int k) => Math.Min(Math.Max(k / SplitLength, 1), MaxSplits); // no Math.Clamp: it can throw, which kernels cannot
+    /// <summary>How many groups share the reduction of a k this long in <see cref="RunSplit"/> for an m × n C: one per
+    /// <see cref="SplitLength"/> of k, at most <see cref="MaxSplits"/>, and no more than fill <see cref="TargetGroups"/>
+    /// with C's tiles (a wide C already has parallelism of its own).</summary>
+    public static int Splits(int m, int n, int k)
+    {
+        int tiles = ((m + Tile - 1) / Tile) * ((n + Tile - 1) / Tile);
+        int byLength = Math.Min(Math.Max(k / SplitLength, 1), MaxSplits); // no Math.Clamp: it can throw, which kernels cannot
+        return Math.Max(1, Math.Min(byLength, TargetGroups / tiles));
+    }
+
+    /// <summary>Floats of partial products <see cref="RunSplit"/> needs for C of at most <paramref name="largestProduct"/>
+    /// elements: splits × m·n, bounded by <see cref="MaxSplits"/> copies and by <see cref="TargetGroups"/> full tiles.</summary>
+    public static long PartialCapacity(int largestProduct) => Math.Min((long)MaxSplits * largestProduct, (long)TargetGroups * Tile * Tile);
 
     /// <summary>The grid of <see cref="RunSplit"/>: <see cref="Config"/>'s tiles times <see cref="Splits"/> along z.</summary>
     public static KernelConfig SplitConfig(int m, int n, int k) =>
-        new(new Index3D((n + Tile - 1) / Tile, (m + Tile - 1) / Tile, Splits(k)), new Index3D(Threads, Threads, 1));
+        new(new Index3D((n + Tile - 1) / Tile, (m + Tile - 1) / Tile, Splits(m, n, k)), new Index3D(Threads, Threads, 1));
 
     /// <summary>The grid of <see cref="SumSplits"/>.</summary>
     public static KernelConfig SumConfig(int m, int n) => GpuElementwise.Config((long)m * n);
@@ -64,7 +79,7 @@ public static class GpuGemm
         where TB : struct, IDeviceTensor
         where TEpilogue : struct, IGpuEpilogue
     {
-        int splits = Splits(k);
+        int splits = Splits(m, n, k);
         if (splits == 1)
         {
             RunRange(a, aRow, aCol, b, bRow, bCol, m, n, 0, k, epilogue);
@@ -82,13 +97,22 @@ public static class GpuGemm
     public static void SumSplits<TEpilogue>(ArrayView<float> partials, int m, int n, int k, TEpilogue epilogue)
         where TEpilogue : struct, IGpuEpilogue
     {
-        int splits = Splits(k), count = m * n;
+        int splits = Splits(m, n, k), count = m * n;
         for (int e = Grid.GlobalIndex.X; e < count; e += Grid.DimX * Group.DimX)
         {
             float sum = 0f;
             for (int split = 0; split < splits; split++) sum += partials[(long)split * count + e];
             epilogue.Store(e / n, e % n, sum);
         }
+    }
+
+    /// <summary>The epilogue of a GEMM done elsewhere (cuBLAS): hands each element of the dense row-major m × n
+    /// <paramref name="product"/> to <paramref name="epilogue"/>, grid-stride (<see cref="GpuElementwise.Config"/>).</summary>
+    public static void ApplyEpilogue<TEpilogue>(ArrayView<float> product, int m, int n, TEpilogue epilogue)
+        where TEpilogue : struct, IGpuEpilogue
+    {
+        int count = m * n;
+        for (int e = Grid.GlobalIndex.X; e < count; e += Grid.DimX * Group.DimX) epilogue.Store(e / n, e % n, product[e]);
     }
 
     /// <remarks>Operands of any storage: each element is widened to fp32 as it enters the shared-memory tile, so the

@@ -35,6 +35,14 @@ public struct NetworkViews
     /// copies of the largest weight gradient, fp32.</summary>
     public ArrayView<float> SplitPartials;
 
+    /// <summary>Per-feature partial results of the batch-split column reductions (<see cref="RowSplit"/>), double:
+    /// <see cref="RowSplit.PartialsPerColumn"/> per feature of the widest layer, reused by each reduction in turn.</summary>
+    public ArrayView<double> ColumnPartials;
+
+    /// <summary>The result of a library GEMM (cuBLAS) before its epilogue kernel: a dense row-major product, fp32 (allocated
+    /// only in Precision.Fp32, where the library path can run).</summary>
+    public ArrayView<float> GemmProduct;
+
     public ArrayView<float> Inputs;
     public ArrayView<float> Targets;
     public ArrayView<float> Outputs;

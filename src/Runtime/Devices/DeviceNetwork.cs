@@ -11,10 +11,12 @@ namespace DslNet.Devices;
 /// <summary>The sizes a generated network's device path needs, from its plan.</summary>
 /// <remarks><paramref name="RowStatisticsPerRow"/>: LayerNorm/GroupNorm inverse standard deviations per row, kept in their
 /// own fp32 buffer so the workspace can be 16-bit. <paramref name="LargestWeight"/>: the most elements of one weight
-/// matrix, for the split weight-gradient GEMM's partial products.</remarks>
+/// matrix, for the split weight-gradient GEMM's partial products. <paramref name="WidestLayer"/>: the most features of one
+/// layer, for the batch-split column reductions' partials. <paramref name="WidestGemmRow"/>: the widest row of a GEMM's
+/// result over the batch (a layer's units or inputs), for the library GEMM's product buffer.</remarks>
 public readonly record struct NetworkShape(
     int ParameterCount, int StatisticCount, int ScratchLength, int ActivationsPerRow, int InputSize, int OutputSize, int TargetsPerRow,
-    int RowStatisticsPerRow = 0, int LargestWeight = 0);
+    int RowStatisticsPerRow = 0, int LargestWeight = 0, int WidestLayer = 0, int WidestGemmRow = 0);
 
 /// <summary>
 /// The device side of a generated network: its flat buffers on the accelerator for the whole run, kernel loading,
@@ -36,17 +38,20 @@ public readonly record struct NetworkShape(
 /// the optimizer state are fp32 in every precision. The backward kernels raise an overflow flag when a gradient they
 /// store is ±∞ or NaN; it comes back with the loss (<see cref="GradientsOverflowed"/>), no extra pass or copy.</para>
 /// </remarks>
-public abstract class DeviceNetwork : IDisposable
+public abstract partial class DeviceNetwork : IDisposable
 {
     private readonly NetworkShape _shape;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>? _parameters, _gradients, _statistics, _scratch, _splitPartials;
-    private readonly MemoryBuffer1D<double, Stride1D.Dense>? _sums;
-    private MemoryBuffer1D<float, Stride1D.Dense>? _workspace, _rowStatistics, _inputs, _targets, _outputs;
+    private readonly MemoryBuffer1D<double, Stride1D.Dense>? _sums, _columnPartials;
+    private MemoryBuffer1D<float, Stride1D.Dense>? _workspace, _rowStatistics, _inputs, _targets, _outputs, _gemmProduct;
     private MemoryBuffer1D<ushort, Stride1D.Dense>? _halfWorkspace;
     private readonly PTXBackend? _ptx;
     private readonly List<string> _compiledPtx = new();
     private readonly double[] _sum = new double[2];
     private int _capacity;
+    private DeviceGemm? _gemm;
+    private string? _cuBlasUnavailable;
+    private GemmPath? _lastGemmPath;
 
     protected DeviceNetwork(Device device, Precision precision, NetworkShape shape)
     {
@@ -70,7 +75,8 @@ public abstract class DeviceNetwork : IDisposable
         _statistics = Accelerator.Allocate1D<float>(Math.Max(1, shape.StatisticCount));
         _scratch = Accelerator.Allocate1D<float>(Math.Max(1, shape.ScratchLength));
         _sums = Accelerator.Allocate1D<double>(2);
-        _splitPartials = Accelerator.Allocate1D<float>(Math.Max(1, (long)GpuGemm.MaxSplits * shape.LargestWeight));
+        _splitPartials = Accelerator.Allocate1D<float>(Math.Max(1, GpuGemm.PartialCapacity(shape.LargestWeight)));
+        _columnPartials = Accelerator.Allocate1D<double>(Math.Max(1, (long)RowSplit.PartialsPerColumn * shape.WidestLayer));
         _gradients.View.MemSetToZero();
     }
 
@@ -183,6 +189,8 @@ public abstract class DeviceNetwork : IDisposable
         HalfWorkspace = Buffer(_halfWorkspace).View,
         RowStatistics = Buffer(_rowStatistics).View,
         SplitPartials = Buffer(_splitPartials).View,
+        ColumnPartials = Buffer(_columnPartials).View,
+        GemmProduct = Buffer(_gemmProduct).View,
         Inputs = Buffer(_inputs).View,
         Targets = Buffer(_targets).View,
         Outputs = Buffer(_outputs).View,
@@ -224,6 +232,7 @@ public abstract class DeviceNetwork : IDisposable
             _inputs?.Dispose();
             _targets?.Dispose();
             _outputs?.Dispose();
+            _gemmProduct?.Dispose();
             _capacity = rows;
             // One workspace at full size, in the storage precision; the other a one-element stand-in for the kernels' views.
             var activations = (long)rows * _shape.ActivationsPerRow;
@@ -233,6 +242,9 @@ public abstract class DeviceNetwork : IDisposable
             _inputs = Accelerator.Allocate1D<float>((long)rows * _shape.InputSize);
             _targets = Accelerator.Allocate1D<float>((long)rows * _shape.TargetsPerRow);
             _outputs = Accelerator.Allocate1D<float>((long)rows * _shape.OutputSize);
+            // The library GEMM's product: a batch-sized result or a weight gradient, whichever is larger (fp32 only).
+            var product = Math.Max((long)rows * _shape.WidestGemmRow, _shape.LargestWeight);
+            _gemmProduct = Accelerator.Allocate1D<float>(Precision == Precision.Fp32 ? Math.Max(1, product) : 1);
         }
 
         Copy(_inputs, inputs, toHost: false);
@@ -253,8 +265,9 @@ public abstract class DeviceNetwork : IDisposable
 
     public void Dispose()
     {
-        foreach (var buffer in new MemoryBuffer?[] { _parameters, _gradients, _statistics, _scratch, _splitPartials, _sums, _workspace, _halfWorkspace, _rowStatistics, _inputs, _targets, _outputs })
+        foreach (var buffer in new MemoryBuffer?[] { _parameters, _gradients, _statistics, _scratch, _splitPartials, _sums, _columnPartials, _workspace, _halfWorkspace, _rowStatistics, _inputs, _targets, _outputs, _gemmProduct })
             buffer?.Dispose();
+        _gemm?.Dispose();
         _ptx?.Dispose();
         GC.SuppressFinalize(this);
     }

@@ -35,68 +35,145 @@ namespace StreamRec.Models
             // Elements of the largest weight matrix: the split weight-gradient GEMM keeps partial products of this size.
             private const int LargestWeight = 32768;
 
+            // Features of the widest layer: the batch-split column reductions keep per-feature partials of this width.
+            private const int WidestLayer = 256;
+
+            // The planner's GEMM choice: eligible GEMMs run as the library GEMM (cuBLAS) + an epilogue kernel from the crossover on.
+            private const int WidestGemmRow = 256;
+
+            protected override int PlannedGemmCrossoverRows => 4096;
+
+            protected override global::System.Collections.Generic.IReadOnlyList<global::DslNet.Devices.GemmChoice> GemmChoices => PlannedGemms;
+
+            private static readonly global::DslNet.Devices.GemmChoice[] PlannedGemms =
+            {
+                new("Hidden1 forward", Layout.Hidden1Inputs, Layout.Hidden1Units, LibraryEligible: true),
+                new("Hidden1 inference", Layout.Hidden1Inputs, Layout.Hidden1Units, LibraryEligible: true),
+                new("Hidden1 weight gradient", Layout.Hidden1Inputs, Layout.Hidden1Units, LibraryEligible: true),
+                new("Hidden2 forward", Layout.Hidden2Inputs, Layout.Hidden2Units, LibraryEligible: true),
+                new("Hidden2 inference", Layout.Hidden2Inputs, Layout.Hidden2Units, LibraryEligible: true),
+                new("Hidden2 weight gradient", Layout.Hidden2Inputs, Layout.Hidden2Units, LibraryEligible: true),
+                new("Hidden2 input gradient", Layout.Hidden2Inputs, Layout.Hidden2Units, LibraryEligible: true),
+                new("Hidden3 forward", Layout.Hidden3Inputs, Layout.Hidden3Units, LibraryEligible: true),
+                new("Hidden3 inference", Layout.Hidden3Inputs, Layout.Hidden3Units, LibraryEligible: true),
+                new("Hidden3 weight gradient", Layout.Hidden3Inputs, Layout.Hidden3Units, LibraryEligible: true),
+                new("Hidden3 input gradient", Layout.Hidden3Inputs, Layout.Hidden3Units, LibraryEligible: true),
+                new("Output forward", Layout.OutputInputs, Layout.OutputUnits, LibraryEligible: false),
+                new("Output inference", Layout.OutputInputs, Layout.OutputUnits, LibraryEligible: false),
+                new("Output weight gradient", Layout.OutputInputs, Layout.OutputUnits, LibraryEligible: false),
+                new("Output input gradient", Layout.OutputInputs, Layout.OutputUnits, LibraryEligible: false),
+            };
+
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1Forward;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1ForwardEpilogue;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1NormStatistics;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1NormMerge;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1Normalize;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1NormBackward;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1NormParameterMerge;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1NormInputGradient;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1WeightGradient;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1WeightGradientEpilogue;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1WeightGradientSum;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1InferenceAffine;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1Inference;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden1InferenceEpilogue;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2Forward;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2ForwardEpilogue;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2NormStatistics;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2NormMerge;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2Normalize;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2NormBackward;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2NormParameterMerge;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2NormInputGradient;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2WeightGradient;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2WeightGradientEpilogue;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2WeightGradientSum;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2InputGradient;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2InputGradientEpilogue;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2InferenceAffine;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2Inference;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden2InferenceEpilogue;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3Forward;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3ForwardEpilogue;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3NormStatistics;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3NormMerge;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3Normalize;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3NormBackward;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3NormParameterMerge;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3NormInputGradient;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3WeightGradient;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3WeightGradientEpilogue;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3WeightGradientSum;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3InputGradient;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3InputGradientEpilogue;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3InferenceAffine;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3Inference;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _hidden3InferenceEpilogue;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _outputForward;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _outputWeightGradient;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _outputWeightGradientSum;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _outputBiasGradient;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _outputBiasGradientMerge;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _outputInputGradient;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _outputInference;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _loss;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _evaluationLoss;
 
             public GpuPath(global::DslNet.Device device, global::DslNet.Precision precision)
-                : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, OutputSize, RowStatisticsPerRow, LargestWeight))
+                : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, OutputSize, RowStatisticsPerRow, LargestWeight, WidestLayer, WidestGemmRow))
             {
                 _hidden1Forward = Load(Hidden1ForwardKernel);
+                _hidden1ForwardEpilogue = Load(Hidden1ForwardEpilogueKernel);
+                _hidden1NormStatistics = Load(Hidden1NormStatisticsKernel);
+                _hidden1NormMerge = Load(Hidden1NormMergeKernel);
                 _hidden1Normalize = Load(Hidden1NormalizeKernel);
                 _hidden1NormBackward = Load(Hidden1NormBackwardKernel);
+                _hidden1NormParameterMerge = Load(Hidden1NormParameterMergeKernel);
+                _hidden1NormInputGradient = Load(Hidden1NormInputGradientKernel);
                 _hidden1WeightGradient = Load(Hidden1WeightGradientKernel);
+                _hidden1WeightGradientEpilogue = Load(Hidden1WeightGradientEpilogueKernel);
                 _hidden1WeightGradientSum = Load(Hidden1WeightGradientSumKernel);
                 _hidden1InferenceAffine = Load(Hidden1InferenceAffineKernel);
                 _hidden1Inference = Load(Hidden1InferenceKernel);
+                _hidden1InferenceEpilogue = Load(Hidden1InferenceEpilogueKernel);
                 _hidden2Forward = Load(Hidden2ForwardKernel);
+                _hidden2ForwardEpilogue = Load(Hidden2ForwardEpilogueKernel);
+                _hidden2NormStatistics = Load(Hidden2NormStatisticsKernel);
+                _hidden2NormMerge = Load(Hidden2NormMergeKernel);
                 _hidden2Normalize = Load(Hidden2NormalizeKernel);
                 _hidden2NormBackward = Load(Hidden2NormBackwardKernel);
+                _hidden2NormParameterMerge = Load(Hidden2NormParameterMergeKernel);
+                _hidden2NormInputGradient = Load(Hidden2NormInputGradientKernel);
                 _hidden2WeightGradient = Load(Hidden2WeightGradientKernel);
+                _hidden2WeightGradientEpilogue = Load(Hidden2WeightGradientEpilogueKernel);
                 _hidden2WeightGradientSum = Load(Hidden2WeightGradientSumKernel);
                 _hidden2InputGradient = Load(Hidden2InputGradientKernel);
+                _hidden2InputGradientEpilogue = Load(Hidden2InputGradientEpilogueKernel);
                 _hidden2InferenceAffine = Load(Hidden2InferenceAffineKernel);
                 _hidden2Inference = Load(Hidden2InferenceKernel);
+                _hidden2InferenceEpilogue = Load(Hidden2InferenceEpilogueKernel);
                 _hidden3Forward = Load(Hidden3ForwardKernel);
+                _hidden3ForwardEpilogue = Load(Hidden3ForwardEpilogueKernel);
+                _hidden3NormStatistics = Load(Hidden3NormStatisticsKernel);
+                _hidden3NormMerge = Load(Hidden3NormMergeKernel);
                 _hidden3Normalize = Load(Hidden3NormalizeKernel);
                 _hidden3NormBackward = Load(Hidden3NormBackwardKernel);
+                _hidden3NormParameterMerge = Load(Hidden3NormParameterMergeKernel);
+                _hidden3NormInputGradient = Load(Hidden3NormInputGradientKernel);
                 _hidden3WeightGradient = Load(Hidden3WeightGradientKernel);
+                _hidden3WeightGradientEpilogue = Load(Hidden3WeightGradientEpilogueKernel);
                 _hidden3WeightGradientSum = Load(Hidden3WeightGradientSumKernel);
                 _hidden3InputGradient = Load(Hidden3InputGradientKernel);
+                _hidden3InputGradientEpilogue = Load(Hidden3InputGradientEpilogueKernel);
                 _hidden3InferenceAffine = Load(Hidden3InferenceAffineKernel);
                 _hidden3Inference = Load(Hidden3InferenceKernel);
+                _hidden3InferenceEpilogue = Load(Hidden3InferenceEpilogueKernel);
                 _outputForward = Load(OutputForwardKernel);
                 _outputWeightGradient = Load(OutputWeightGradientKernel);
                 _outputWeightGradientSum = Load(OutputWeightGradientSumKernel);
                 _outputBiasGradient = Load(OutputBiasGradientKernel);
+                _outputBiasGradientMerge = Load(OutputBiasGradientMergeKernel);
                 _outputInputGradient = Load(OutputInputGradientKernel);
                 _outputInference = Load(OutputInferenceKernel);
                 _loss = Load(LossKernel);
@@ -106,44 +183,69 @@ namespace StreamRec.Models
             protected override float TrainStepCore(int rows, float lossScale, ulong seed, long step)
             {
                 var v = Views(rows, seed, step, lossScale);
-                _hidden1Forward(GpuKernels.GpuGemm.Config(rows, Layout.Hidden1Units), v);
-                _hidden1Normalize(GpuKernels.ColumnGroup.Config(Layout.Hidden1Units), v);
-                _hidden2Forward(GpuKernels.GpuGemm.Config(rows, Layout.Hidden2Units), v);
-                _hidden2Normalize(GpuKernels.ColumnGroup.Config(Layout.Hidden2Units), v);
-                _hidden3Forward(GpuKernels.GpuGemm.Config(rows, Layout.Hidden3Units), v);
-                _hidden3Normalize(GpuKernels.ColumnGroup.Config(Layout.Hidden3Units), v);
+                var library = UseLibraryGemm(rows);
+                if (library) Hidden1ForwardLibrary(v, rows);
+                else _hidden1Forward(GpuKernels.GpuGemm.Config(rows, Layout.Hidden1Units), v);
+                _hidden1NormStatistics(GpuKernels.RowSplit.Config(rows, Layout.Hidden1Units), v);
+                _hidden1NormMerge(GpuKernels.RowSplit.MergeConfig(Layout.Hidden1Units), v);
+                _hidden1Normalize(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden1Units), v);
+                if (library) Hidden2ForwardLibrary(v, rows);
+                else _hidden2Forward(GpuKernels.GpuGemm.Config(rows, Layout.Hidden2Units), v);
+                _hidden2NormStatistics(GpuKernels.RowSplit.Config(rows, Layout.Hidden2Units), v);
+                _hidden2NormMerge(GpuKernels.RowSplit.MergeConfig(Layout.Hidden2Units), v);
+                _hidden2Normalize(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden2Units), v);
+                if (library) Hidden3ForwardLibrary(v, rows);
+                else _hidden3Forward(GpuKernels.GpuGemm.Config(rows, Layout.Hidden3Units), v);
+                _hidden3NormStatistics(GpuKernels.RowSplit.Config(rows, Layout.Hidden3Units), v);
+                _hidden3NormMerge(GpuKernels.RowSplit.MergeConfig(Layout.Hidden3Units), v);
+                _hidden3Normalize(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden3Units), v);
                 _outputForward(GpuKernels.GpuGemm.Config(rows, Layout.OutputUnits), v);
                 ClearSums();
                 _loss(GpuKernels.GpuLosses.Config(rows * OutputSize), v);
-                var splitBatch = GpuKernels.GpuGemm.Splits(rows) > 1;
                 // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
                 _outputWeightGradient(GpuKernels.GpuGemm.SplitConfig(Layout.OutputUnits, Layout.OutputInputs, rows), v);
-                if (splitBatch) _outputWeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.OutputUnits, Layout.OutputInputs), v);
-                _outputBiasGradient(GpuKernels.ColumnGroup.Config(Layout.OutputUnits), v);
+                if (GpuKernels.GpuGemm.Splits(Layout.OutputUnits, Layout.OutputInputs, rows) > 1) _outputWeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.OutputUnits, Layout.OutputInputs), v);
+                _outputBiasGradient(GpuKernels.RowSplit.Config(rows, Layout.OutputUnits), v);
+                _outputBiasGradientMerge(GpuKernels.RowSplit.MergeConfig(Layout.OutputUnits), v);
                 _outputInputGradient(GpuKernels.GpuGemm.Config(rows, Layout.OutputInputs), v);
-                _hidden3NormBackward(GpuKernels.ColumnGroup.Config(Layout.Hidden3Units), v);
-                _hidden3WeightGradient(GpuKernels.GpuGemm.SplitConfig(Layout.Hidden3Units, Layout.Hidden3Inputs, rows), v);
-                if (splitBatch) _hidden3WeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.Hidden3Units, Layout.Hidden3Inputs), v);
-                _hidden3InputGradient(GpuKernels.GpuGemm.Config(rows, Layout.Hidden3Inputs), v);
-                _hidden2NormBackward(GpuKernels.ColumnGroup.Config(Layout.Hidden2Units), v);
-                _hidden2WeightGradient(GpuKernels.GpuGemm.SplitConfig(Layout.Hidden2Units, Layout.Hidden2Inputs, rows), v);
-                if (splitBatch) _hidden2WeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.Hidden2Units, Layout.Hidden2Inputs), v);
-                _hidden2InputGradient(GpuKernels.GpuGemm.Config(rows, Layout.Hidden2Inputs), v);
-                _hidden1NormBackward(GpuKernels.ColumnGroup.Config(Layout.Hidden1Units), v);
-                _hidden1WeightGradient(GpuKernels.GpuGemm.SplitConfig(Layout.Hidden1Units, Layout.Hidden1Inputs, rows), v);
-                if (splitBatch) _hidden1WeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.Hidden1Units, Layout.Hidden1Inputs), v);
+                _hidden3NormBackward(GpuKernels.RowSplit.Config(rows, Layout.Hidden3Units), v);
+                _hidden3NormParameterMerge(GpuKernels.RowSplit.MergeConfig(Layout.Hidden3Units), v);
+                _hidden3NormInputGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden3Units), v);
+                if (library) Hidden3WeightGradientLibrary(v, rows);
+                else _hidden3WeightGradient(GpuKernels.GpuGemm.SplitConfig(Layout.Hidden3Units, Layout.Hidden3Inputs, rows), v);
+                if (!library && GpuKernels.GpuGemm.Splits(Layout.Hidden3Units, Layout.Hidden3Inputs, rows) > 1) _hidden3WeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.Hidden3Units, Layout.Hidden3Inputs), v);
+                if (library) Hidden3InputGradientLibrary(v, rows);
+                else _hidden3InputGradient(GpuKernels.GpuGemm.Config(rows, Layout.Hidden3Inputs), v);
+                _hidden2NormBackward(GpuKernels.RowSplit.Config(rows, Layout.Hidden2Units), v);
+                _hidden2NormParameterMerge(GpuKernels.RowSplit.MergeConfig(Layout.Hidden2Units), v);
+                _hidden2NormInputGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden2Units), v);
+                if (library) Hidden2WeightGradientLibrary(v, rows);
+                else _hidden2WeightGradient(GpuKernels.GpuGemm.SplitConfig(Layout.Hidden2Units, Layout.Hidden2Inputs, rows), v);
+                if (!library && GpuKernels.GpuGemm.Splits(Layout.Hidden2Units, Layout.Hidden2Inputs, rows) > 1) _hidden2WeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.Hidden2Units, Layout.Hidden2Inputs), v);
+                if (library) Hidden2InputGradientLibrary(v, rows);
+                else _hidden2InputGradient(GpuKernels.GpuGemm.Config(rows, Layout.Hidden2Inputs), v);
+                _hidden1NormBackward(GpuKernels.RowSplit.Config(rows, Layout.Hidden1Units), v);
+                _hidden1NormParameterMerge(GpuKernels.RowSplit.MergeConfig(Layout.Hidden1Units), v);
+                _hidden1NormInputGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden1Units), v);
+                if (library) Hidden1WeightGradientLibrary(v, rows);
+                else _hidden1WeightGradient(GpuKernels.GpuGemm.SplitConfig(Layout.Hidden1Units, Layout.Hidden1Inputs, rows), v);
+                if (!library && GpuKernels.GpuGemm.Splits(Layout.Hidden1Units, Layout.Hidden1Inputs, rows) > 1) _hidden1WeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.Hidden1Units, Layout.Hidden1Inputs), v);
                 return (float)(ReadSum() / ((double)rows * OutputSize));
             }
 
             protected override void PredictCore(int rows)
             {
                 var v = Views(rows);
+                var library = UseLibraryGemm(rows);
                 _hidden1InferenceAffine(GpuKernels.RowGroup.Config((Layout.Hidden1Units + GpuKernels.RowGroup.Size - 1) / GpuKernels.RowGroup.Size), v);
-                _hidden1Inference(GpuKernels.GpuGemm.Config(rows, Layout.Hidden1Units), v);
+                if (library) Hidden1InferenceLibrary(v, rows);
+                else _hidden1Inference(GpuKernels.GpuGemm.Config(rows, Layout.Hidden1Units), v);
                 _hidden2InferenceAffine(GpuKernels.RowGroup.Config((Layout.Hidden2Units + GpuKernels.RowGroup.Size - 1) / GpuKernels.RowGroup.Size), v);
-                _hidden2Inference(GpuKernels.GpuGemm.Config(rows, Layout.Hidden2Units), v);
+                if (library) Hidden2InferenceLibrary(v, rows);
+                else _hidden2Inference(GpuKernels.GpuGemm.Config(rows, Layout.Hidden2Units), v);
                 _hidden3InferenceAffine(GpuKernels.RowGroup.Config((Layout.Hidden3Units + GpuKernels.RowGroup.Size - 1) / GpuKernels.RowGroup.Size), v);
-                _hidden3Inference(GpuKernels.GpuGemm.Config(rows, Layout.Hidden3Units), v);
+                if (library) Hidden3InferenceLibrary(v, rows);
+                else _hidden3Inference(GpuKernels.GpuGemm.Config(rows, Layout.Hidden3Units), v);
                 _outputInference(GpuKernels.GpuGemm.Config(rows, Layout.OutputUnits), v);
             }
 
@@ -164,26 +266,152 @@ namespace StreamRec.Models
             private static TActivations ActivationGradients(GpuKernels.NetworkViews v, int offsetPerRow, int width) =>
                 default(TActivations).Region(v, offsetPerRow, width, raisesOverflow: true);
 
+            // Hidden1 forward: preActivation = input·Wᵀ + b: the library GEMM (fp32 views), then the epilogue kernel.
+            private void Hidden1ForwardLibrary(GpuKernels.NetworkViews v, int rows)
+            {
+                LibraryGemm(v.Inputs, Layout.Hidden1Inputs, 1,
+                    v.Parameters.SubView(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), 1, Layout.Hidden1Inputs,
+                    v.Rows, Layout.Hidden1Units, Layout.Hidden1Inputs);
+                _hidden1ForwardEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden1Units), v);
+            }
+
+            // Hidden1 weight gradient: gradᵀ·input, the batch split over groups when it is long: the library GEMM (fp32 views), then the epilogue kernel.
+            private void Hidden1WeightGradientLibrary(GpuKernels.NetworkViews v, int rows)
+            {
+                LibraryGemm(v.Region(Layout.Hidden1GradientOffset, Layout.Hidden1Units), 1, Layout.Hidden1Units,
+                    v.Inputs, Layout.Hidden1Inputs, 1,
+                    Layout.Hidden1Units, Layout.Hidden1Inputs, v.Rows);
+                _hidden1WeightGradientEpilogue(GpuKernels.GpuElementwise.Config((long)Layout.Hidden1Units * Layout.Hidden1Inputs), v);
+            }
+
+            // Hidden1 inference: input·Wᵀ + b, eval-mode BatchNorm and activation: the library GEMM (fp32 views), then the epilogue kernel.
+            private void Hidden1InferenceLibrary(GpuKernels.NetworkViews v, int rows)
+            {
+                LibraryGemm(v.Inputs, Layout.Hidden1Inputs, 1,
+                    v.Parameters.SubView(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), 1, Layout.Hidden1Inputs,
+                    v.Rows, Layout.Hidden1Units, Layout.Hidden1Inputs);
+                _hidden1InferenceEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden1Units), v);
+            }
+
+            // Hidden2 forward: preActivation = input·Wᵀ + b: the library GEMM (fp32 views), then the epilogue kernel.
+            private void Hidden2ForwardLibrary(GpuKernels.NetworkViews v, int rows)
+            {
+                LibraryGemm(v.Region(Layout.Hidden1OutputOffset, Layout.Hidden1Units), Layout.Hidden2Inputs, 1,
+                    v.Parameters.SubView(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), 1, Layout.Hidden2Inputs,
+                    v.Rows, Layout.Hidden2Units, Layout.Hidden2Inputs);
+                _hidden2ForwardEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden2Units), v);
+            }
+
+            // Hidden2 weight gradient: gradᵀ·input, the batch split over groups when it is long: the library GEMM (fp32 views), then the epilogue kernel.
+            private void Hidden2WeightGradientLibrary(GpuKernels.NetworkViews v, int rows)
+            {
+                LibraryGemm(v.Region(Layout.Hidden2GradientOffset, Layout.Hidden2Units), 1, Layout.Hidden2Units,
+                    v.Region(Layout.Hidden1OutputOffset, Layout.Hidden1Units), Layout.Hidden2Inputs, 1,
+                    Layout.Hidden2Units, Layout.Hidden2Inputs, v.Rows);
+                _hidden2WeightGradientEpilogue(GpuKernels.GpuElementwise.Config((long)Layout.Hidden2Units * Layout.Hidden2Inputs), v);
+            }
+
+            // Hidden2 input gradient: grad·W: the library GEMM (fp32 views), then the epilogue kernel.
+            private void Hidden2InputGradientLibrary(GpuKernels.NetworkViews v, int rows)
+            {
+                LibraryGemm(v.Region(Layout.Hidden2GradientOffset, Layout.Hidden2Units), Layout.Hidden2Units, 1,
+                    v.Parameters.SubView(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs, 1,
+                    v.Rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
+                _hidden2InputGradientEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden2Inputs), v);
+            }
+
+            // Hidden2 inference: input·Wᵀ + b, eval-mode BatchNorm and activation: the library GEMM (fp32 views), then the epilogue kernel.
+            private void Hidden2InferenceLibrary(GpuKernels.NetworkViews v, int rows)
+            {
+                LibraryGemm(v.Region(Layout.Hidden1OutputOffset, Layout.Hidden1Units), Layout.Hidden2Inputs, 1,
+                    v.Parameters.SubView(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), 1, Layout.Hidden2Inputs,
+                    v.Rows, Layout.Hidden2Units, Layout.Hidden2Inputs);
+                _hidden2InferenceEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden2Units), v);
+            }
+
+            // Hidden3 forward: preActivation = input·Wᵀ + b: the library GEMM (fp32 views), then the epilogue kernel.
+            private void Hidden3ForwardLibrary(GpuKernels.NetworkViews v, int rows)
+            {
+                LibraryGemm(v.Region(Layout.Hidden2OutputOffset, Layout.Hidden2Units), Layout.Hidden3Inputs, 1,
+                    v.Parameters.SubView(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), 1, Layout.Hidden3Inputs,
+                    v.Rows, Layout.Hidden3Units, Layout.Hidden3Inputs);
+                _hidden3ForwardEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden3Units), v);
+            }
+
+            // Hidden3 weight gradient: gradᵀ·input, the batch split over groups when it is long: the library GEMM (fp32 views), then the epilogue kernel.
+            private void Hidden3WeightGradientLibrary(GpuKernels.NetworkViews v, int rows)
+            {
+                LibraryGemm(v.Region(Layout.Hidden3GradientOffset, Layout.Hidden3Units), 1, Layout.Hidden3Units,
+                    v.Region(Layout.Hidden2OutputOffset, Layout.Hidden2Units), Layout.Hidden3Inputs, 1,
+                    Layout.Hidden3Units, Layout.Hidden3Inputs, v.Rows);
+                _hidden3WeightGradientEpilogue(GpuKernels.GpuElementwise.Config((long)Layout.Hidden3Units * Layout.Hidden3Inputs), v);
+            }
+
+            // Hidden3 input gradient: grad·W: the library GEMM (fp32 views), then the epilogue kernel.
+            private void Hidden3InputGradientLibrary(GpuKernels.NetworkViews v, int rows)
+            {
+                LibraryGemm(v.Region(Layout.Hidden3GradientOffset, Layout.Hidden3Units), Layout.Hidden3Units, 1,
+                    v.Parameters.SubView(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs, 1,
+                    v.Rows, Layout.Hidden3Inputs, Layout.Hidden3Units);
+                _hidden3InputGradientEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden3Inputs), v);
+            }
+
+            // Hidden3 inference: input·Wᵀ + b, eval-mode BatchNorm and activation: the library GEMM (fp32 views), then the epilogue kernel.
+            private void Hidden3InferenceLibrary(GpuKernels.NetworkViews v, int rows)
+            {
+                LibraryGemm(v.Region(Layout.Hidden2OutputOffset, Layout.Hidden2Units), Layout.Hidden3Inputs, 1,
+                    v.Parameters.SubView(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), 1, Layout.Hidden3Inputs,
+                    v.Rows, Layout.Hidden3Units, Layout.Hidden3Inputs);
+                _hidden3InferenceEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden3Units), v);
+            }
+
             // Hidden1 forward: preActivation = input·Wᵀ + b
             private static void Hidden1ForwardKernel(GpuKernels.NetworkViews v) =>
                 GpuKernels.GpuGemm.Run(v.InputTensor, Layout.Hidden1Inputs, 1, v.ParameterTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), 1, Layout.Hidden1Inputs, v.Rows, Layout.Hidden1Units, Layout.Hidden1Inputs,
                     new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BiasOffset, Layout.Hidden1Units), true, Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), false, Layout.Hidden1Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
 
-            // Hidden1 BatchNorm (batch statistics, running statistics), activation and dropout
-            private static void Hidden1NormalizeKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.BatchNormForward(Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1GammaOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BetaOffset, Layout.Hidden1Units),
-                    v.Statistics.SubView(Layout.Hidden1RunningMeanOffset, Layout.Hidden1Units), v.Statistics.SubView(Layout.Hidden1RunningVarianceOffset, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units), Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units),
-                    v.Rows, Layout.Hidden1Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 0));
+            // Hidden1 forward: preActivation = input·Wᵀ + b (epilogue of the library GEMM)
+            private static void Hidden1ForwardEpilogueKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows, Layout.Hidden1Units,
+                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BiasOffset, Layout.Hidden1Units), true, Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), false, Layout.Hidden1Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
 
-            // Hidden1 backward through dropout, activation and the normalization's scale and shift, then BatchNorm's input gradient
+            // Hidden1 BatchNorm statistics: mean and M2 per feature over each chunk of the batch
+            private static void Hidden1NormStatisticsKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuColumnReductions.BatchStatisticsPartials(Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.ColumnPartials, v.Rows, Layout.Hidden1Units);
+
+            // Hidden1 BatchNorm statistics: the chunks merged in order (Chan), running statistics, inverse std
+            private static void Hidden1NormMergeKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuColumnReductions.BatchStatisticsMerge(v.ColumnPartials, v.Statistics.SubView(Layout.Hidden1RunningMeanOffset, Layout.Hidden1Units), v.Statistics.SubView(Layout.Hidden1RunningVarianceOffset, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units),
+                    v.Rows, Layout.Hidden1Units, momentum: 0.1f, eps: 1E-05f);
+
+            // Hidden1 BatchNorm normalize, activation and dropout
+            private static void Hidden1NormalizeKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuColumnReductions.BatchNormApply(Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1GammaOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BetaOffset, Layout.Hidden1Units), v.ColumnPartials, v.Scratch.SubView(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units), Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units),
+                    v.Rows, Layout.Hidden1Units, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 0));
+
+            // Hidden1 backward through dropout, activation and the normalization's scale and shift; gamma/beta gradient sums per chunk
             private static void Hidden1NormBackwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.ParameterGradients(ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units), Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1GammaOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BetaOffset, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units),
-                    v.GradientTensor(Layout.Hidden1GammaOffset, Layout.Hidden1Units), v.GradientTensor(Layout.Hidden1BetaOffset, Layout.Hidden1Units), v.Rows, Layout.Hidden1Units, batchNorm: true, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 0));
+                GpuKernels.GpuColumnReductions.NormParameterPartials(ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units), Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1GammaOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BetaOffset, Layout.Hidden1Units),
+                    v.ColumnPartials, v.Rows, Layout.Hidden1Units, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 0));
+
+            // Hidden1 gamma/beta gradients: the chunks' sums added in order
+            private static void Hidden1NormParameterMergeKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuColumnReductions.NormParameterMerge(v.ColumnPartials, v.GradientTensor(Layout.Hidden1GammaOffset, Layout.Hidden1Units), v.GradientTensor(Layout.Hidden1BetaOffset, Layout.Hidden1Units), v.Rows, Layout.Hidden1Units);
+
+            // Hidden1 BatchNorm input gradient
+            private static void Hidden1NormInputGradientKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuColumnReductions.BatchNormInputGradient(ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units), Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1GammaOffset, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units),
+                    v.ColumnPartials, v.Rows, Layout.Hidden1Units);
 
             // Hidden1 weight gradient: gradᵀ·input, the batch split over groups when it is long
             private static void Hidden1WeightGradientKernel(GpuKernels.NetworkViews v) =>
                 GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units), 1, Layout.Hidden1Units, v.InputTensor, Layout.Hidden1Inputs, 1, Layout.Hidden1Units, Layout.Hidden1Inputs, v.Rows,
                     v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), Layout.Hidden1Inputs));
+
+            // Hidden1 weight gradient: gradᵀ·input, the batch split over groups when it is long (epilogue of the library GEMM)
+            private static void Hidden1WeightGradientEpilogueKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, Layout.Hidden1Units, Layout.Hidden1Inputs,
+                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), Layout.Hidden1Inputs));
 
             // Hidden1 weight gradient: the split partial products added in order (launched only when the batch was split)
             private static void Hidden1WeightGradientSumKernel(GpuKernels.NetworkViews v) =>
@@ -199,26 +427,58 @@ namespace StreamRec.Models
                 GpuKernels.GpuGemm.Run(v.InputTensor, Layout.Hidden1Inputs, 1, v.ParameterTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), 1, Layout.Hidden1Inputs, v.Rows, Layout.Hidden1Units, Layout.Hidden1Inputs,
                     new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BiasOffset, Layout.Hidden1Units), true, v.Scratch.SubView(Layout.Hidden1InferenceScaleOffset, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InferenceShiftOffset, Layout.Hidden1Units), true, Layout.Hidden1Units, default(CpuKernels.Relu)));
 
+            // Hidden1 inference: input·Wᵀ + b, eval-mode BatchNorm and activation (epilogue of the library GEMM)
+            private static void Hidden1InferenceEpilogueKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows, Layout.Hidden1Units,
+                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BiasOffset, Layout.Hidden1Units), true, v.Scratch.SubView(Layout.Hidden1InferenceScaleOffset, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InferenceShiftOffset, Layout.Hidden1Units), true, Layout.Hidden1Units, default(CpuKernels.Relu)));
+
             // Hidden2 forward: preActivation = input·Wᵀ + b
             private static void Hidden2ForwardKernel(GpuKernels.NetworkViews v) =>
                 GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), Layout.Hidden2Inputs, 1, v.ParameterTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), 1, Layout.Hidden2Inputs, v.Rows, Layout.Hidden2Units, Layout.Hidden2Inputs,
                     new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BiasOffset, Layout.Hidden2Units), true, Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), false, Layout.Hidden2Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
 
-            // Hidden2 BatchNorm (batch statistics, running statistics), activation and dropout
-            private static void Hidden2NormalizeKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.BatchNormForward(Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2GammaOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BetaOffset, Layout.Hidden2Units),
-                    v.Statistics.SubView(Layout.Hidden2RunningMeanOffset, Layout.Hidden2Units), v.Statistics.SubView(Layout.Hidden2RunningVarianceOffset, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units), Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units),
-                    v.Rows, Layout.Hidden2Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 1));
+            // Hidden2 forward: preActivation = input·Wᵀ + b (epilogue of the library GEMM)
+            private static void Hidden2ForwardEpilogueKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows, Layout.Hidden2Units,
+                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BiasOffset, Layout.Hidden2Units), true, Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), false, Layout.Hidden2Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
 
-            // Hidden2 backward through dropout, activation and the normalization's scale and shift, then BatchNorm's input gradient
+            // Hidden2 BatchNorm statistics: mean and M2 per feature over each chunk of the batch
+            private static void Hidden2NormStatisticsKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuColumnReductions.BatchStatisticsPartials(Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.ColumnPartials, v.Rows, Layout.Hidden2Units);
+
+            // Hidden2 BatchNorm statistics: the chunks merged in order (Chan), running statistics, inverse std
+            private static void Hidden2NormMergeKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuColumnReductions.BatchStatisticsMerge(v.ColumnPartials, v.Statistics.SubView(Layout.Hidden2RunningMeanOffset, Layout.Hidden2Units), v.Statistics.SubView(Layout.Hidden2RunningVarianceOffset, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units),
+                    v.Rows, Layout.Hidden2Units, momentum: 0.1f, eps: 1E-05f);
+
+            // Hidden2 BatchNorm normalize, activation and dropout
+            private static void Hidden2NormalizeKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuColumnReductions.BatchNormApply(Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2GammaOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BetaOffset, Layout.Hidden2Units), v.ColumnPartials, v.Scratch.SubView(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units), Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units),
+                    v.Rows, Layout.Hidden2Units, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 1));
+
+            // Hidden2 backward through dropout, activation and the normalization's scale and shift; gamma/beta gradient sums per chunk
             private static void Hidden2NormBackwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.ParameterGradients(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2GammaOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BetaOffset, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units),
-                    v.GradientTensor(Layout.Hidden2GammaOffset, Layout.Hidden2Units), v.GradientTensor(Layout.Hidden2BetaOffset, Layout.Hidden2Units), v.Rows, Layout.Hidden2Units, batchNorm: true, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 1));
+                GpuKernels.GpuColumnReductions.NormParameterPartials(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2GammaOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BetaOffset, Layout.Hidden2Units),
+                    v.ColumnPartials, v.Rows, Layout.Hidden2Units, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 1));
+
+            // Hidden2 gamma/beta gradients: the chunks' sums added in order
+            private static void Hidden2NormParameterMergeKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuColumnReductions.NormParameterMerge(v.ColumnPartials, v.GradientTensor(Layout.Hidden2GammaOffset, Layout.Hidden2Units), v.GradientTensor(Layout.Hidden2BetaOffset, Layout.Hidden2Units), v.Rows, Layout.Hidden2Units);
+
+            // Hidden2 BatchNorm input gradient
+            private static void Hidden2NormInputGradientKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuColumnReductions.BatchNormInputGradient(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2GammaOffset, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units),
+                    v.ColumnPartials, v.Rows, Layout.Hidden2Units);
 
             // Hidden2 weight gradient: gradᵀ·input, the batch split over groups when it is long
             private static void Hidden2WeightGradientKernel(GpuKernels.NetworkViews v) =>
                 GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), 1, Layout.Hidden2Units, Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), Layout.Hidden2Inputs, 1, Layout.Hidden2Units, Layout.Hidden2Inputs, v.Rows,
                     v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs));
+
+            // Hidden2 weight gradient: gradᵀ·input, the batch split over groups when it is long (epilogue of the library GEMM)
+            private static void Hidden2WeightGradientEpilogueKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, Layout.Hidden2Units, Layout.Hidden2Inputs,
+                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs));
 
             // Hidden2 weight gradient: the split partial products added in order (launched only when the batch was split)
             private static void Hidden2WeightGradientSumKernel(GpuKernels.NetworkViews v) =>
@@ -227,6 +487,11 @@ namespace StreamRec.Models
             // Hidden2 input gradient: grad·W
             private static void Hidden2InputGradientKernel(GpuKernels.NetworkViews v) =>
                 GpuKernels.GpuGemm.Run(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), Layout.Hidden2Units, 1, v.ParameterTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs, 1, v.Rows, Layout.Hidden2Inputs, Layout.Hidden2Units,
+                    new GpuKernels.StoreEpilogue<TActivations>(ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units), Layout.Hidden2Inputs));
+
+            // Hidden2 input gradient: grad·W (epilogue of the library GEMM)
+            private static void Hidden2InputGradientEpilogueKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows, Layout.Hidden2Inputs,
                     new GpuKernels.StoreEpilogue<TActivations>(ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units), Layout.Hidden2Inputs));
 
             // Hidden2 eval-mode BatchNorm folded into a per-feature scale and shift
@@ -239,26 +504,58 @@ namespace StreamRec.Models
                 GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), Layout.Hidden2Inputs, 1, v.ParameterTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), 1, Layout.Hidden2Inputs, v.Rows, Layout.Hidden2Units, Layout.Hidden2Inputs,
                     new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BiasOffset, Layout.Hidden2Units), true, v.Scratch.SubView(Layout.Hidden2InferenceScaleOffset, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InferenceShiftOffset, Layout.Hidden2Units), true, Layout.Hidden2Units, default(CpuKernels.Relu)));
 
+            // Hidden2 inference: input·Wᵀ + b, eval-mode BatchNorm and activation (epilogue of the library GEMM)
+            private static void Hidden2InferenceEpilogueKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows, Layout.Hidden2Units,
+                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BiasOffset, Layout.Hidden2Units), true, v.Scratch.SubView(Layout.Hidden2InferenceScaleOffset, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InferenceShiftOffset, Layout.Hidden2Units), true, Layout.Hidden2Units, default(CpuKernels.Relu)));
+
             // Hidden3 forward: preActivation = input·Wᵀ + b
             private static void Hidden3ForwardKernel(GpuKernels.NetworkViews v) =>
                 GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), Layout.Hidden3Inputs, 1, v.ParameterTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), 1, Layout.Hidden3Inputs, v.Rows, Layout.Hidden3Units, Layout.Hidden3Inputs,
                     new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BiasOffset, Layout.Hidden3Units), true, Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), false, Layout.Hidden3Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
 
-            // Hidden3 BatchNorm (batch statistics, running statistics), activation and dropout
-            private static void Hidden3NormalizeKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.BatchNormForward(Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BetaOffset, Layout.Hidden3Units),
-                    v.Statistics.SubView(Layout.Hidden3RunningMeanOffset, Layout.Hidden3Units), v.Statistics.SubView(Layout.Hidden3RunningVarianceOffset, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units), Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units),
-                    v.Rows, Layout.Hidden3Units, momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 2));
+            // Hidden3 forward: preActivation = input·Wᵀ + b (epilogue of the library GEMM)
+            private static void Hidden3ForwardEpilogueKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows, Layout.Hidden3Units,
+                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BiasOffset, Layout.Hidden3Units), true, Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), false, Layout.Hidden3Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
 
-            // Hidden3 backward through dropout, activation and the normalization's scale and shift, then BatchNorm's input gradient
+            // Hidden3 BatchNorm statistics: mean and M2 per feature over each chunk of the batch
+            private static void Hidden3NormStatisticsKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuColumnReductions.BatchStatisticsPartials(Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.ColumnPartials, v.Rows, Layout.Hidden3Units);
+
+            // Hidden3 BatchNorm statistics: the chunks merged in order (Chan), running statistics, inverse std
+            private static void Hidden3NormMergeKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuColumnReductions.BatchStatisticsMerge(v.ColumnPartials, v.Statistics.SubView(Layout.Hidden3RunningMeanOffset, Layout.Hidden3Units), v.Statistics.SubView(Layout.Hidden3RunningVarianceOffset, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units),
+                    v.Rows, Layout.Hidden3Units, momentum: 0.1f, eps: 1E-05f);
+
+            // Hidden3 BatchNorm normalize, activation and dropout
+            private static void Hidden3NormalizeKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuColumnReductions.BatchNormApply(Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BetaOffset, Layout.Hidden3Units), v.ColumnPartials, v.Scratch.SubView(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units), Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units),
+                    v.Rows, Layout.Hidden3Units, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 2));
+
+            // Hidden3 backward through dropout, activation and the normalization's scale and shift; gamma/beta gradient sums per chunk
             private static void Hidden3NormBackwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.ParameterGradients(ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units), Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BetaOffset, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units),
-                    v.GradientTensor(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.GradientTensor(Layout.Hidden3BetaOffset, Layout.Hidden3Units), v.Rows, Layout.Hidden3Units, batchNorm: true, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 2));
+                GpuKernels.GpuColumnReductions.NormParameterPartials(ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units), Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BetaOffset, Layout.Hidden3Units),
+                    v.ColumnPartials, v.Rows, Layout.Hidden3Units, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 2));
+
+            // Hidden3 gamma/beta gradients: the chunks' sums added in order
+            private static void Hidden3NormParameterMergeKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuColumnReductions.NormParameterMerge(v.ColumnPartials, v.GradientTensor(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.GradientTensor(Layout.Hidden3BetaOffset, Layout.Hidden3Units), v.Rows, Layout.Hidden3Units);
+
+            // Hidden3 BatchNorm input gradient
+            private static void Hidden3NormInputGradientKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuColumnReductions.BatchNormInputGradient(ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units), Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units),
+                    v.ColumnPartials, v.Rows, Layout.Hidden3Units);
 
             // Hidden3 weight gradient: gradᵀ·input, the batch split over groups when it is long
             private static void Hidden3WeightGradientKernel(GpuKernels.NetworkViews v) =>
                 GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units), 1, Layout.Hidden3Units, Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), Layout.Hidden3Inputs, 1, Layout.Hidden3Units, Layout.Hidden3Inputs, v.Rows,
                     v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs));
+
+            // Hidden3 weight gradient: gradᵀ·input, the batch split over groups when it is long (epilogue of the library GEMM)
+            private static void Hidden3WeightGradientEpilogueKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, Layout.Hidden3Units, Layout.Hidden3Inputs,
+                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs));
 
             // Hidden3 weight gradient: the split partial products added in order (launched only when the batch was split)
             private static void Hidden3WeightGradientSumKernel(GpuKernels.NetworkViews v) =>
@@ -269,6 +566,11 @@ namespace StreamRec.Models
                 GpuKernels.GpuGemm.Run(ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units), Layout.Hidden3Units, 1, v.ParameterTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs, 1, v.Rows, Layout.Hidden3Inputs, Layout.Hidden3Units,
                     new GpuKernels.StoreEpilogue<TActivations>(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), Layout.Hidden3Inputs));
 
+            // Hidden3 input gradient: grad·W (epilogue of the library GEMM)
+            private static void Hidden3InputGradientEpilogueKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows, Layout.Hidden3Inputs,
+                    new GpuKernels.StoreEpilogue<TActivations>(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), Layout.Hidden3Inputs));
+
             // Hidden3 eval-mode BatchNorm folded into a per-feature scale and shift
             private static void Hidden3InferenceAffineKernel(GpuKernels.NetworkViews v) =>
                 GpuKernels.GpuNorm.InferenceAffine(Layout.Hidden3Units, v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BetaOffset, Layout.Hidden3Units), v.Statistics.SubView(Layout.Hidden3RunningMeanOffset, Layout.Hidden3Units), v.Statistics.SubView(Layout.Hidden3RunningVarianceOffset, Layout.Hidden3Units),
@@ -277,6 +579,11 @@ namespace StreamRec.Models
             // Hidden3 inference: input·Wᵀ + b, eval-mode BatchNorm and activation
             private static void Hidden3InferenceKernel(GpuKernels.NetworkViews v) =>
                 GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), Layout.Hidden3Inputs, 1, v.ParameterTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), 1, Layout.Hidden3Inputs, v.Rows, Layout.Hidden3Units, Layout.Hidden3Inputs,
+                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BiasOffset, Layout.Hidden3Units), true, v.Scratch.SubView(Layout.Hidden3InferenceScaleOffset, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InferenceShiftOffset, Layout.Hidden3Units), true, Layout.Hidden3Units, default(CpuKernels.Relu)));
+
+            // Hidden3 inference: input·Wᵀ + b, eval-mode BatchNorm and activation (epilogue of the library GEMM)
+            private static void Hidden3InferenceEpilogueKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows, Layout.Hidden3Units,
                     new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BiasOffset, Layout.Hidden3Units), true, v.Scratch.SubView(Layout.Hidden3InferenceScaleOffset, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InferenceShiftOffset, Layout.Hidden3Units), true, Layout.Hidden3Units, default(CpuKernels.Relu)));
 
             // Output forward: preActivation = input·Wᵀ + b, output = dropout(activation(preActivation))
@@ -293,9 +600,13 @@ namespace StreamRec.Models
             private static void OutputWeightGradientSumKernel(GpuKernels.NetworkViews v) =>
                 GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.OutputUnits, Layout.OutputInputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.OutputWeightOffset, Layout.OutputUnits * Layout.OutputInputs), Layout.OutputInputs));
 
-            // Output bias gradient: column sums in double
+            // Output bias gradient: column sums per chunk of the batch, in double
             private static void OutputBiasGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.ColumnSums(ActivationGradients(v, Layout.OutputGradientOffset, Layout.OutputUnits), v.GradientTensor(Layout.OutputBiasOffset, Layout.OutputUnits), v.Rows, Layout.OutputUnits);
+                GpuKernels.GpuColumnReductions.ColumnSumPartials(ActivationGradients(v, Layout.OutputGradientOffset, Layout.OutputUnits), v.ColumnPartials, v.Rows, Layout.OutputUnits);
+
+            // Output bias gradient: the chunks' sums added in order
+            private static void OutputBiasGradientMergeKernel(GpuKernels.NetworkViews v) =>
+                GpuKernels.GpuColumnReductions.ColumnSumMerge(v.ColumnPartials, v.GradientTensor(Layout.OutputBiasOffset, Layout.OutputUnits), v.Rows, Layout.OutputUnits);
 
             // Output input gradient: grad·W
             private static void OutputInputGradientKernel(GpuKernels.NetworkViews v) =>

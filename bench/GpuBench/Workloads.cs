@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using DslNet;
+using DslNet.Devices;
+using DslNet.Samples.StreamRec;
+
+namespace GpuBench;
+
+/// <summary>StreamRec training and inference timings (the same model, optimizer and clipping as bench/gpu.sh's PyTorch side).</summary>
+internal static class Workloads
+{
+    /// <summary>Synthetic rows: uniform features in [−1, 1], label x0 + x1 &gt; 0.</summary>
+    public static (float[] X, float[] Y) Data(int rows, int seed)
+    {
+        var random = new Random(seed);
+        var x = new float[rows * StreamRecMlp.InputSize];
+        var y = new float[rows];
+        for (var i = 0; i < x.Length; i++) x[i] = (float)(random.NextDouble() * 2 - 1);
+        for (var i = 0; i < rows; i++) y[i] = x[i * StreamRecMlp.InputSize] + x[i * StreamRecMlp.InputSize + 1] > 0 ? 1 : 0;
+        return (x, y);
+    }
+
+    /// <param name="crossover">The GEMM crossover in rows (null: the plan's, or DSLNET_GEMM_CROSSOVER_ROWS).</param>
+    public static double Train(Device device, int batch, bool resident, bool quick, Precision precision = Precision.Fp32, int? crossover = null)
+    {
+        var model = new StreamRecMlp(42, device, precision);
+        if (model.DeviceNetwork is { } network) network.GemmCrossoverOverride = crossover;
+        var (x, y) = Data(batch, 1);
+        Optimizer optimizer = resident ? new DeviceAdamW(model, lr: 1e-3, weightDecay: 1e-2, clipNorm: 1.0) : new AdamW(model.Parameters, lr: 1e-3, weightDecay: 1e-2);
+        // fp16 trains with dynamic loss scaling (on the device optimizer: the unscale and the overflow check cost no extra pass).
+        var scaler = new GradScaler(enabled: precision == Precision.Fp16);
+        void Step()
+        {
+            model.TrainStep(x, y, scaler.Scale);
+            if (!resident) GradClip.ByNorm(model.Gradients, 1.0);
+            scaler.Step(optimizer);
+            scaler.Update();
+        }
+
+        var rate = Measure(Step, batch, quick);
+        model.DeviceNetwork?.Dispose();
+        (optimizer as IDisposable)?.Dispose();
+        return rate;
+    }
+
+    public static double Predict(Device device, int batch, bool quick, Precision precision = Precision.Fp32, int? crossover = null)
+    {
+        var model = new StreamRecMlp(42, device, precision);
+        if (model.DeviceNetwork is { } network) network.GemmCrossoverOverride = crossover;
+        var (x, _) = Data(batch, 2);
+        var outputs = new float[batch];
+        var rate = Measure(() => model.Predict(x, outputs), batch, quick);
+        model.DeviceNetwork?.Dispose();
+        return rate;
+    }
+
+    // Warm up (kernel compilation, allocation), then as many calls as fit in the time budget; samples per second.
+    private static double Measure(Action step, int batch, bool quick)
+    {
+        for (var i = 0; i < 3; i++) step();
+        var budget = TimeSpan.FromSeconds(quick ? 0.3 : 1.0);
+        var watch = Stopwatch.StartNew();
+        var calls = 0;
+        while (watch.Elapsed < budget || calls < 3)
+        {
+            step();
+            calls++;
+        }
+
+        return (double)calls * batch / watch.Elapsed.TotalSeconds;
+    }
+}
