@@ -225,8 +225,8 @@ namespace Models
         int global::DslNet.INetwork.OutputSize => OutputSize;
         global::DslNet.Loss global::DslNet.INetwork.Loss => global::DslNet.Loss.MeanSquaredError;
 
-        /// <summary>A table of the blocks, their output shapes and parameter counts.</summary>
-        public string Summary() => SummaryText;
+        /// <summary>A table of the blocks, their output shapes and parameter counts; on a device, also the GEMM path of each layer.</summary>
+        public string Summary() => _device is null ? SummaryText : SummaryText + global::System.Environment.NewLine + _device.DescribeGemms();
 
         private const string SummaryText =
             "SyncBatchNormNet: 8 inputs, loss MeanSquaredError\n" +
