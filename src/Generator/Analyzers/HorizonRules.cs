@@ -148,8 +148,9 @@ namespace DslNet.Generator.Analyzers
         {
             var name = argument.Parameter?.Name ?? "horizon";
             var shown = body.WithValue(value);
-            var count = body.ValueText(value) ?? value.Syntax.ToString();
-            var what = argument.Value == value ? "'" + name + ": " + shown + "'" : "The milestone " + shown + " of '" + name + "'";
+            var count = body.Count(value) is { IsConstant: true } constant ? constant.Display
+                : body.NumberOf(value) is double number ? SchedulerRules.Format(number) : "'" + value.Syntax + "'";
+            var what = argument.Value == value ? "'" + name + ": " + shown + "'" : "The milestone " + body.Amount(value) + " of '" + name + "'";
             var schedule = owner.Type?.Name ?? "schedule";
             string consequence;
             if (name == "stepSize")
@@ -259,11 +260,11 @@ namespace DslNet.Generator.Analyzers
             if (!wrong) return false;
             var remaining = calls.IsConstant && before.IsConstant
                 ? (calls.Coefficient - before.Coefficient).ToString(System.Globalization.CultureInfo.InvariantCulture)
-                : calls.Display + " - " + body.WithValue(offset);
+                : calls.Display + " - " + body.Amount(offset);
             report.Report(Diagnostics.HorizonDiffersFromStepCount, horizon.Syntax,
                 horizon.Parameter?.Name ?? "horizon", body.WithValue(horizon.Value), stated.Display,
                 "the loops call '" + step.TargetName + ".Step()' " + calls.Display + " times",
-                ", and the " + (inner.Type?.Name ?? "schedule") + " inside it only gets the " + remaining + " calls after the first " + body.WithValue(offset)
+                ", and the " + (inner.Type?.Name ?? "schedule") + " inside it only gets the " + remaining + " calls after the first " + body.Amount(offset)
                 + " (" + (creation.Type?.Name ?? "the composed schedule") + " runs its first part before it)");
             return true;
         }
@@ -305,7 +306,7 @@ namespace DslNet.Generator.Analyzers
             var tooLong = stated.IsConstant && calls.IsConstant ? stated.Coefficient >= calls.Coefficient : stated.Equals(calls);
             if (!tooLong) return;
             report.Report(Diagnostics.InvalidScheduleConstant, warmup.Syntax,
-                "warmupSteps " + body.WithValue(warmup.Value) + " is not shorter than the " + calls.Display + " Step() calls the loops make: training ends before the warmup does; make the warmup a small part of the run (e.g. 5%)");
+                "warmupSteps " + body.Amount(warmup.Value) + " is not shorter than the " + calls.Display + " Step() calls the loops make: training ends before the warmup does; make the warmup a small part of the run (e.g. 5%)");
         }
     }
 }
