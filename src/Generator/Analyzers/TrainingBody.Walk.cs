@@ -23,6 +23,7 @@ namespace DslNet.Generator.Analyzers
         private readonly Dictionary<ISymbol, List<IInvocationOperation>> _callSites = new Dictionary<ISymbol, List<IInvocationOperation>>(SymbolEqualityComparer.Default);
         private readonly Dictionary<ISymbol, HashSet<ISymbol>> _callers = new Dictionary<ISymbol, HashSet<ISymbol>>(SymbolEqualityComparer.Default);
         private readonly HashSet<ISymbol> _invokedDelegates = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+        private System.Func<IInvocationOperation, CallKind, string>? _nameTarget;
 
         private void IndexInvocation(ISymbol owner, IInvocationOperation invocation)
         {
@@ -183,7 +184,7 @@ namespace DslNet.Generator.Analyzers
             {
                 // 'foreach (var s in schedules) s.Step();': a step of each schedule (LoopsAround skips such a foreach).
                 foreach (var element in elements)
-                    Calls.Add(new CallFact(invocation, kind, Resolve(element), TargetName(invocation, kind), loops, context.Sites, context.Entry, context.MethodName)
+                    Calls.Add(new CallFact(invocation, kind, Resolve(element), _nameTarget ??= TargetName, loops, context.Sites, context.Entry, context.MethodName)
                     {
                         Created = CreatedBy(element),
                         LoopFrames = frames,
@@ -193,7 +194,7 @@ namespace DslNet.Generator.Analyzers
 
             var inlined = Callee(invocation, context);
             if (inlined is not null) kind = CallKind.Inlined;
-            Calls.Add(new CallFact(invocation, kind, target, TargetName(invocation, kind), loops, context.Sites, context.Entry, context.MethodName)
+            Calls.Add(new CallFact(invocation, kind, target, _nameTarget ??= TargetName, loops, context.Sites, context.Entry, context.MethodName)
             {
                 LoopFrames = frames,
             });
