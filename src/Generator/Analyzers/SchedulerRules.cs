@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -187,9 +188,13 @@ namespace DslNet.Generator.Analyzers
                 }
                 var firstCreation = body.CreationOf(first.Step.Target);
                 var secondCreation = body.CreationOf(step.Target);
+                var (fix, orphan) = TwoSchedulesFix(body, first.Step, firstCreation, step, secondCreation, optimizer, schedulerSteps, optimizerSteps);
+                // The code fix rebuilds the second schedule on the optimizer nobody schedules: it needs where its optimizer argument is.
+                var optimizerArgument = orphan is null ? null : TrainingBody.Argument(secondCreation, "optimizer");
                 report.Report(Diagnostics.TwoSchedulesOneOptimizer, step.Operation.Syntax,
-                    Name(first.Step), TypeName(first.Step, firstCreation), Name(step), TypeName(step, secondCreation), optimizer.Name,
-                    TwoSchedulesFix(body, first.Step, firstCreation, step, secondCreation, optimizer, schedulerSteps, optimizerSteps));
+                    optimizerArgument is null ? null : new[] { optimizerArgument.Syntax.GetLocation() },
+                    optimizerArgument is null ? null : ImmutableDictionary<string, string?>.Empty.Add(OptimizerKey, orphan),
+                    Name(first.Step), TypeName(first.Step, firstCreation), Name(step), TypeName(step, secondCreation), optimizer.Name, fix);
             }
         }
 
@@ -197,7 +202,10 @@ namespace DslNet.Generator.Analyzers
         /// The fix for two schedules on one optimizer depends on the mistake: a schedule built on the wrong optimizer (another
         /// optimizer is stepped with no schedule), a warmup meant to run before the other schedule, or two phases to compose.
         /// </summary>
-        private static string TwoSchedulesFix(TrainingBody body, CallFact first, IObjectCreationOperation? firstCreation, CallFact second,
+        /// <summary>Diagnostic property the DSL1006 code fix reads: the optimizer the second schedule should be built on.</summary>
+        public const string OptimizerKey = "Optimizer";
+
+        private static (string Fix, string? Orphan) TwoSchedulesFix(TrainingBody body, CallFact first, IObjectCreationOperation? firstCreation, CallFact second,
             IObjectCreationOperation? secondCreation, ISymbol optimizer, List<CallFact> schedulerSteps, List<CallFact> optimizerSteps)
         {
             var scheduled = schedulerSteps.Select(s => body.OptimizerOf(body.CreationOf(s.Target))).Where(o => o is not null).ToList();
@@ -208,21 +216,21 @@ namespace DslNet.Generator.Analyzers
             var inLoop = unscheduled.Where(o => CallFact.SameLoop(o, second)).Select(o => o.TargetName).Distinct().ToList();
             var orphan = inLoop.Count > 0 ? inLoop : unscheduled.Select(o => o.TargetName).Distinct().ToList();
             if (orphan.Count == 1)
-                return "'" + orphan[0] + "' is stepped with no schedule: build '" + Name(second) + "' on '" + orphan[0] + "' instead of '" + optimizer.Name + "'";
+                return ("'" + orphan[0] + "' is stepped with no schedule: build '" + Name(second) + "' on '" + orphan[0] + "' instead of '" + optimizer.Name + "'", orphan[0]);
 
             var warmup = IsBareWarmup(body, secondCreation) ? (Step: second, Other: first) : IsBareWarmup(body, firstCreation) ? (Step: first, Other: second) : default;
             if (warmup.Step is not null)
             {
                 var warmupCreation = body.CreationOf(warmup.Step.Target)!;
                 var steps = TrainingBody.Argument(warmupCreation, "warmupSteps");
-                return "the warmup is meant to run first: build it as 'new LinearWarmup(" + optimizer.Name + ", "
-                       + (steps?.Syntax.ToString() ?? "warmupSteps") + ", then: " + Name(warmup.Other)
-                       + ")', give '" + Name(warmup.Other) + "' the steps after the warmup, and step only the warmup";
+                return ("the warmup is meant to run first: build it as 'new LinearWarmup(" + optimizer.Name + ", "
+                        + (steps?.Syntax.ToString() ?? "warmupSteps") + ", then: " + Name(warmup.Other)
+                        + ")', give '" + Name(warmup.Other) + "' the steps after the warmup, and step only the warmup", null);
             }
             var ordered = (firstCreation?.Syntax.SpanStart ?? 0) <= (secondCreation?.Syntax.SpanStart ?? 0) ? new[] { first, second } : new[] { second, first };
-            return "to run one after the other, compose them with 'new SequentialLR(" + optimizer.Name + ", new ILearningRateScheduler[] { "
-                   + Name(ordered[0]) + ", " + Name(ordered[1]) + " }, milestones)' (milestones: the step at which '" + Name(ordered[1])
-                   + "' takes over) and step only that";
+            return ("to run one after the other, compose them with 'new SequentialLR(" + optimizer.Name + ", new ILearningRateScheduler[] { "
+                    + Name(ordered[0]) + ", " + Name(ordered[1]) + " }, milestones)' (milestones: the step at which '" + Name(ordered[1])
+                    + "' takes over) and step only that", null);
         }
 
         /// <summary>A LinearWarmup with nothing after it (no 'then:'): the warmup half of a warmup-then-decay pair.</summary>
