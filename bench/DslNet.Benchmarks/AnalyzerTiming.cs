@@ -1,73 +1,82 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
+using System.Globalization;
 using DslNet.Generator.Analyzers;
-using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
-using Microsoft.CodeAnalysis.Operations;
-#pragma warning disable RS1041, RS1036
 
 namespace DslNet.Benchmarks;
 
+/// <summary>
+/// <c>analyzer-timing [rounds]</c>: the training-loop analyzer's cost on the 2,000-line file of <see cref="AnalyzerBenchmarks"/>,
+/// every measure side by side in one process, the configurations alternating round after round (so a change in the
+/// machine's load hits them alike), and the median of each printed:
+/// the analyzer's execution time as Roslyn reports it (the <c>ReportAnalyzer</c> figure), the time a build adds with
+/// it (with and without another operation analyzer that already binds and builds the operation trees), and the
+/// analyzer's own work over prebuilt operation trees. Times are the process's CPU time (see <see cref="Time"/>).
+/// </summary>
 internal static class AnalyzerTiming
 {
-    public static int Run()
+    public const string Command = "analyzer-timing";
+
+    public static int Run(string[] args)
     {
+        var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 15;
         var bench = new AnalyzerBenchmarks();
         bench.Setup();
-        var compilation = (Compilation)typeof(AnalyzerBenchmarks).GetField("_compilation", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(bench)!;
-        for (var round = 0; round < 5; round++)
+        var compilation = bench.Compilation;
+        var training = new TrainingLoopAnalyzer();
+        var walker = new OperationWalkerAnalyzer();
+        var samples = new Dictionary<string, List<double>>();
+        void Add(string name, double value) => (samples.TryGetValue(name, out var list) ? list : samples[name] = new List<double>()).Add(value);
+
+        for (var round = -1; round < rounds; round++) // round -1 warms up the JIT and is not counted
         {
-            var own = Stopwatch.StartNew();
-            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-            var n = 0;
-            for (var k = 0; k < 10; k++) n = bench.DataFlowAndRules();
-            var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / 10;
-            Console.WriteLine($"data-flow view + rules alone: wall {own.Elapsed.TotalMilliseconds / 10:F1} ms, process CPU {cpuMs:F1} ms ({n} diagnostics)");
-            var classes = (List<(INamedTypeSymbol Type, MemberBlock[] Blocks)>)typeof(AnalyzerBenchmarks).GetField("_classes", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(bench)!;
-            var types = KnownTypes.Create(compilation)!;
-            var viewCpu = Process.GetCurrentProcess().TotalProcessorTime;
-            for (var k = 0; k < 10; k++) foreach (var (type, blocks) in classes) TrainingBody.Collect(types, type, blocks);
-            Console.WriteLine($"data-flow view alone: process CPU {(Process.GetCurrentProcess().TotalProcessorTime - viewCpu).TotalMilliseconds / 10:F1} ms");
-            var bindCpu = Process.GetCurrentProcess().TotalProcessorTime;
-            var cb = compilation.Clone();
-            foreach (var t in cb.SyntaxTrees) cb.GetSemanticModel(t).GetDiagnostics();
-            Console.WriteLine($"bind all trees: process CPU {(Process.GetCurrentProcess().TotalProcessorTime - bindCpu).TotalMilliseconds:F1} ms");
-            var sw = Stopwatch.StartNew();
-            var c1 = compilation.Clone();
-            foreach (var t in c1.SyntaxTrees) c1.GetSemanticModel(t).GetDiagnostics();
-            var all = sw.ElapsedMilliseconds;
-            sw.Restart();
-            var c2 = compilation.Clone();
-            var d = c2.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new TrainingLoopAnalyzer()), new CompilationWithAnalyzersOptions(new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty), null, true, true, false));
-            var result = d.GetAnalysisResultAsync(CancellationToken.None).GetAwaiter().GetResult();
-            var analyzer = sw.ElapsedMilliseconds;
-            var info = d.GetAnalyzerTelemetryInfoAsync(d.Analyzers[0], CancellationToken.None).GetAwaiter().GetResult();
-            sw.Restart();
-            var c3 = compilation.Clone();
-            var e = c3.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new EmptyAnalyzer()));
-            e.GetAnalysisResultAsync(CancellationToken.None).GetAwaiter().GetResult();
-            Console.WriteLine($"empty symbol-start + operation-block analyzer {sw.ElapsedMilliseconds} ms");
-            Console.WriteLine($"bind all trees {all} ms; with analyzer {analyzer} ms; analyzer execution {info.ExecutionTime.TotalMilliseconds:F0} ms; trees {compilation.SyntaxTrees.Count()} lines {string.Join(",", compilation.SyntaxTrees.Select(t => t.GetText().Lines.Count))}");
+            var compileOnly = Time(() => Compiler.CompileOnly(compilation));
+            AnalyzedCompilation? withTraining = null, withWalker = null, withBoth = null;
+            var compileAndTraining = Time(() => withTraining = Compiler.CompileWith(compilation, ImmutableArray.Create<DiagnosticAnalyzer>(training)));
+            var compileAndWalker = Time(() => withWalker = Compiler.CompileWith(compilation, ImmutableArray.Create<DiagnosticAnalyzer>(walker)));
+            var compileWalkerAndTraining = Time(() => withBoth = Compiler.CompileWith(compilation, ImmutableArray.Create<DiagnosticAnalyzer>(walker, training)));
+            var rulesOnly = Time(() => bench.DataFlowAndRules());
+            if (round < 0) continue;
+            Add("compiler only", compileOnly);
+            Add("compiler + training-loop analyzer", compileAndTraining);
+            Add("  added by the analyzer (vs compiler only)", compileAndTraining - compileOnly);
+            Add("compiler + operation walker", compileAndWalker);
+            Add("compiler + operation walker + training-loop analyzer", compileWalkerAndTraining);
+            Add("  added by the analyzer (vs compiler + walker: trees already bound)", compileWalkerAndTraining - compileAndWalker);
+            Add("Roslyn execution time, training-loop analyzer alone", withTraining!.ExecutionTime(training).TotalMilliseconds);
+            Add("Roslyn execution time, training-loop analyzer beside the walker", withBoth!.ExecutionTime(training).TotalMilliseconds);
+            Add("Roslyn execution time, operation walker (tree materialization)", withWalker!.ExecutionTime(walker).TotalMilliseconds);
+            Add("data-flow view + rules over prebuilt trees", rulesOnly);
+        }
+
+        Console.WriteLine($"{rounds} rounds, {Environment.ProcessorCount} cores, load average {LoadAverage()}; medians (min – max), ms");
+        Console.WriteLine("(process CPU time for the compiler and rules rows; Roslyn's own wall-clock measure for its execution-time rows):");
+        foreach (var (name, values) in samples)
+        {
+            values.Sort();
+            Console.WriteLine($"  {name,-72} {Median(values),8:F1}   ({values[0]:F1} – {values[^1]:F1})");
         }
         return 0;
     }
-}
 
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
-internal sealed class EmptyAnalyzer : DiagnosticAnalyzer
-{
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(new DiagnosticDescriptor("X0001", "x", "x", "x", DiagnosticSeverity.Warning, true));
-
-    public override void Initialize(AnalysisContext context)
+    /// <summary>
+    /// The process's CPU time over the action, in ms: on the shared two-core machine a wall-clock time mostly measures
+    /// waiting for a core, while the CPU time is the work done (all threads: the analyzer driver runs concurrently).
+    /// </summary>
+    private static double Time(Action action)
     {
-        context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterSymbolStartAction(start =>
-        {
-            var count = 0;
-            start.RegisterOperationBlockAction(block => { foreach (var root in block.OperationBlocks) count += root.Descendants().Count(); });
-            start.RegisterSymbolEndAction(_ => GC.KeepAlive(count));
-        }, SymbolKind.NamedType);
+        var process = Process.GetCurrentProcess();
+        process.Refresh();
+        var before = process.TotalProcessorTime;
+        action();
+        process.Refresh();
+        return (process.TotalProcessorTime - before).TotalMilliseconds;
     }
+
+    private static double Median(List<double> sorted) =>
+        sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 }

@@ -5,7 +5,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using DslNet.Benchmarks;
 using Perfolizer.Horology;
 
-if (args.Length > 0 && args[0] == "analyzer-timing") return AnalyzerTiming.Run();
+if (args.Length > 0 && args[0] == AnalyzerTiming.Command) return AnalyzerTiming.Run(args);
 
 if (args.Length > 0 && args[0] == CompareInference.Command)
 {

@@ -19,14 +19,16 @@ namespace DslNet.CodeFixes
     /// DSL2003 moves (or inserts) the scaler's Unscale(optimizer) in front of the clip;
     /// DSL1002 counts an epoch horizon in optimizer steps (<c>epochs</c> → <c>epochs * train.BatchesPerEpoch(64)</c>);
     /// DSL2005 moves a ZeroGrad that sits between TrainStep and Step after the step;
-    /// DSL3001 turns the Trainer's <c>LossScaling = false</c> on for an fp16 model.
+    /// DSL3001 turns the Trainer's <c>LossScaling = false</c> on for an fp16 model;
+    /// DSL1004 moves a schedule stepped per micro-batch next to the optimizer's step (once per optimizer step);
+    /// DSL1006 builds a schedule made on the wrong optimizer on the one that is stepped with no schedule.
     /// </summary>
     [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(TrainingLoopCodeFixProvider)), Shared]
     public sealed class TrainingLoopCodeFixProvider : CodeFixProvider
     {
         public const string MoveScheduleIntoBatchLoop = "DSL1001", MoveSchedulerAfterOptimizer = "DSL1005",
             UseAdamW = "DSL2001", UnscaleBeforeClip = "DSL2003", HorizonInSteps = "DSL1002", ZeroGradAfterStep = "DSL2005",
-            TurnOnLossScaling = "DSL3001";
+            TurnOnLossScaling = "DSL3001", ScheduleWithOptimizerStep = "DSL1004", ScheduleOnOtherOptimizer = "DSL1006";
 
         // Must match DslNet.Generator.Analyzers.HorizonRules and TrainerRules.
         private const string ReplacementKey = "Replacement", FixLossScaling = "LossScaling";
@@ -36,7 +38,7 @@ namespace DslNet.CodeFixes
 
         public override ImmutableArray<string> FixableDiagnosticIds { get; } =
             ImmutableArray.Create(MoveScheduleIntoBatchLoop, MoveSchedulerAfterOptimizer, UseAdamW, UnscaleBeforeClip,
-                HorizonInSteps, ZeroGradAfterStep, TurnOnLossScaling);
+                HorizonInSteps, ZeroGradAfterStep, TurnOnLossScaling, ScheduleWithOptimizerStep, ScheduleOnOtherOptimizer);
 
         public override FixAllProvider? GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
 
@@ -51,7 +53,11 @@ namespace DslNet.CodeFixes
                 {
                     case MoveScheduleIntoBatchLoop:
                     case MoveSchedulerAfterOptimizer:
+                    case ScheduleWithOptimizerStep:
                         RegisterMoveAfter(context, root, diagnostic, node);
+                        break;
+                    case ScheduleOnOtherOptimizer:
+                        RegisterOtherOptimizer(context, root, diagnostic);
                         break;
                     case UseAdamW:
                         RegisterAdamW(context, root, diagnostic, node);
@@ -83,9 +89,12 @@ namespace DslNet.CodeFixes
             // A statement reached through a helper is not moved into another method: its names may not exist there.
             if (EnclosingBody(moved) != EnclosingBody(anchor)) return;
 
-            var title = diagnostic.Id == MoveScheduleIntoBatchLoop
-                ? "Step the schedule in the batch loop, after the optimizer"
-                : "Step the schedule after the optimizer";
+            var title = diagnostic.Id switch
+            {
+                MoveScheduleIntoBatchLoop => "Step the schedule in the batch loop, after the optimizer",
+                ScheduleWithOptimizerStep => "Step the schedule with the optimizer, once per optimizer step",
+                _ => "Step the schedule after the optimizer",
+            };
             context.RegisterCodeFix(CodeAction.Create(title,
                 ct => Task.FromResult(context.Document.WithSyntaxRoot(MoveAfter(root, moved, anchor))),
                 equivalenceKey: diagnostic.Id), diagnostic);
@@ -129,6 +138,20 @@ namespace DslNet.CodeFixes
 
         private static SyntaxNode? EnclosingBody(SyntaxNode node) =>
             node.Ancestors().FirstOrDefault(a => a is MemberDeclarationSyntax || a is LocalFunctionStatementSyntax || a is AnonymousFunctionExpressionSyntax);
+
+        // ---------------------------------------------------------------- DSL1006
+
+        private static void RegisterOtherOptimizer(CodeFixContext context, SyntaxNode root, Diagnostic diagnostic)
+        {
+            if (diagnostic.AdditionalLocations.Count == 0 || !diagnostic.Properties.TryGetValue(OptimizerKey, out var optimizer) || optimizer is null) return;
+            var node = root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan, getInnermostNodeForTie: true);
+            var expression = node is ArgumentSyntax argument ? argument.Expression : node as ExpressionSyntax;
+            var replacement = SyntaxFactory.ParseExpression(optimizer);
+            if (expression is null || replacement.ContainsDiagnostics) return;
+            context.RegisterCodeFix(CodeAction.Create("Build the schedule on '" + optimizer + "'",
+                ct => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(expression, replacement.WithTriviaFrom(expression)))),
+                equivalenceKey: ScheduleOnOtherOptimizer), diagnostic);
+        }
 
         // ---------------------------------------------------------------- DSL1002
 

@@ -192,13 +192,13 @@ namespace DslNet.Generator
         public static readonly DiagnosticDescriptor SchedulerStepBeforeOptimizerStep = Create(
             "DSL1005",
             "Scheduler stepped before the optimizer",
-            "'{0}.Step()' runs before '{1}' in the same iteration: the optimizer never uses the schedule's first learning rate (and the last step goes past the schedule); call '{0}.Step()' after '{1}'",
+            "'{0}.Step()' runs before '{1}' in the same iteration: the optimizer never uses the {2}'s first learning rate (and the last step goes past its end); call '{0}.Step()' after '{1}'",
             SchedulerCategory, DiagnosticSeverity.Warning);
 
         public static readonly DiagnosticDescriptor TwoSchedulesOneOptimizer = Create(
             "DSL1006",
             "Two schedules step the same optimizer",
-            "'{0}' and '{1}' both set the learning rate of '{2}' in every iteration, so the last one wins; {3}",
+            "'{0}' ({1}) and '{2}' ({3}) both set the learning rate of '{4}' in every iteration, so the last one wins; {5}",
             SchedulerCategory, DiagnosticSeverity.Warning);
 
         public static readonly DiagnosticDescriptor InvalidScheduleConstant = Create(

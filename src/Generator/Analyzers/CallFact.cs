@@ -35,13 +35,16 @@ namespace DslNet.Generator.Analyzers
     /// </summary>
     internal sealed class CallFact
     {
-        public CallFact(IInvocationOperation operation, CallKind kind, ISymbol? target, string targetName,
+        private readonly System.Func<IInvocationOperation, CallKind, string> _nameTarget;
+        private string? _targetName;
+
+        public CallFact(IInvocationOperation operation, CallKind kind, ISymbol? target, System.Func<IInvocationOperation, CallKind, string> nameTarget,
             IReadOnlyList<ILoopOperation> loops, ImmutableArray<CallSite> sites, ISymbol entry, string methodName)
         {
             Operation = operation;
             Kind = kind;
             Target = target;
-            TargetName = targetName;
+            _nameTarget = nameTarget;
             Loops = loops;
             Sites = sites;
             Entry = entry;
@@ -57,8 +60,11 @@ namespace DslNet.Generator.Analyzers
         /// <summary>The schedule created inline where no variable holds it (an element of <c>new List&lt;…&gt; { new OneCycleLR(…) }</c>).</summary>
         public IObjectCreationOperation? Created { get; set; }
 
-        /// <summary>How the code names the target (for messages): <c>schedule</c>, <c>_schedule</c>, an element of a list.</summary>
-        public string TargetName { get; }
+        /// <summary>
+        /// How the code names the target (for messages): <c>schedule</c>, <c>_schedule</c>, an element of a list. Written
+        /// out only when a rule asks (most calls of a class never appear in a message).
+        /// </summary>
+        public string TargetName => _targetName ??= _nameTarget(Operation, Kind);
 
         /// <summary>Enclosing loops, innermost first, across the call sites it was reached through.</summary>
         public IReadOnlyList<ILoopOperation> Loops { get; }

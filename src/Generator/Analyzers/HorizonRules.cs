@@ -2,6 +2,8 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace DslNet.Generator.Analyzers
@@ -148,8 +150,9 @@ namespace DslNet.Generator.Analyzers
         {
             var name = argument.Parameter?.Name ?? "horizon";
             var shown = body.WithValue(value);
-            var count = body.ValueText(value) ?? value.Syntax.ToString();
-            var what = argument.Value == value ? "'" + name + ": " + shown + "'" : "The milestone " + shown + " of '" + name + "'";
+            var count = body.Count(value) is { IsConstant: true } constant ? constant.Display
+                : body.NumberOf(value) is double number ? SchedulerRules.Format(number) : "'" + value.Syntax + "'";
+            var what = argument.Value == value ? "'" + name + ": " + shown + "'" : "The milestone " + body.Amount(value) + " of '" + name + "'";
             var schedule = owner.Type?.Name ?? "schedule";
             string consequence;
             if (name == "stepSize")
@@ -172,12 +175,10 @@ namespace DslNet.Generator.Analyzers
         private static ImmutableDictionary<string, string?>? Replacement(TrainingBody body, CallFact step, IOperation value)
         {
             var batches = body.BatchesCall(step.Loop!);
-            if (batches?.Instance is null || value.SemanticModel is null) return null;
+            if (batches?.Instance is null) return null;
             var receiver = TrainingBody.Unwrap(batches.Instance);
             var symbol = TrainingBody.SymbolOf(receiver);
-            if (symbol is null) return null;
-            var visible = value.SemanticModel.LookupSymbols(value.Syntax.SpanStart, name: symbol.Name);
-            if (!visible.Contains(symbol, SymbolEqualityComparer.Default)) return null;
+            if (symbol is null || !IsInScope(symbol, value.Syntax)) return null;
             var arguments = new List<string>();
             foreach (var argument in batches.Arguments)
             {
@@ -199,8 +200,41 @@ namespace DslNet.Generator.Analyzers
         private static bool IsVisible(IOperation expression, IOperation at)
         {
             var symbol = TrainingBody.SymbolOf(expression);
-            if (symbol is null || at.SemanticModel is null) return false;
-            return at.SemanticModel.LookupSymbols(at.Syntax.SpanStart, name: symbol.Name).Contains(symbol, SymbolEqualityComparer.Default);
+            return symbol is not null && IsInScope(symbol, at.Syntax);
+        }
+
+        /// <summary>
+        /// Whether the code at <paramref name="at"/> can name <paramref name="symbol"/> (to write it into a fix), read from
+        /// the declarations' syntax instead of a semantic-model lookup (which builds binders for every position asked):
+        /// a parameter of a method, lambda or local function around it, a local declared before it in a block around
+        /// it, or a member of its class (an instance member not from a static member).
+        /// </summary>
+        internal static bool IsInScope(ISymbol symbol, SyntaxNode at)
+        {
+            if (symbol is IFieldSymbol || symbol is IPropertySymbol)
+            {
+                var member = at.FirstAncestorOrSelf<MemberDeclarationSyntax>(m => m.Parent is TypeDeclarationSyntax);
+                var type = member?.Parent as TypeDeclarationSyntax;
+                if (type is null || !symbol.ContainingType.DeclaringSyntaxReferences.Any(r => r.SyntaxTree == at.SyntaxTree && r.Span.Contains(type.Span))) return false;
+                return symbol.IsStatic || !member!.Modifiers.Any(SyntaxKind.StaticKeyword);
+            }
+            if (symbol is not IParameterSymbol && symbol is not ILocalSymbol) return false;
+            foreach (var reference in symbol.DeclaringSyntaxReferences)
+            {
+                if (reference.SyntaxTree != at.SyntaxTree) continue;
+                var declaration = reference.GetSyntax();
+                if (symbol is IParameterSymbol)
+                {
+                    var owner = declaration.Parent?.Parent; // parameter → parameter list → method, lambda or local function
+                    if (declaration.Parent is not null && declaration.Parent is not ParameterListSyntax) owner = declaration.Parent; // 'x => …'
+                    if (owner is not null && owner.Span.Contains(at.Span)) return true;
+                    continue;
+                }
+                var scope = declaration.FirstAncestorOrSelf<SyntaxNode>(n => n is BlockSyntax || n is SwitchSectionSyntax || n is CompilationUnitSyntax
+                                                                              || n is ForStatementSyntax || n is CommonForEachStatementSyntax || n is UsingStatementSyntax);
+                if (scope is not null && scope.Span.Contains(at.Span) && declaration.Span.End <= at.SpanStart) return true;
+            }
+            return false;
         }
 
         // ---------------------------------------------------------------- DSL1003
@@ -259,11 +293,11 @@ namespace DslNet.Generator.Analyzers
             if (!wrong) return false;
             var remaining = calls.IsConstant && before.IsConstant
                 ? (calls.Coefficient - before.Coefficient).ToString(System.Globalization.CultureInfo.InvariantCulture)
-                : calls.Display + " - " + body.WithValue(offset);
+                : calls.Display + " - " + body.Amount(offset);
             report.Report(Diagnostics.HorizonDiffersFromStepCount, horizon.Syntax,
                 horizon.Parameter?.Name ?? "horizon", body.WithValue(horizon.Value), stated.Display,
                 "the loops call '" + step.TargetName + ".Step()' " + calls.Display + " times",
-                ", and the " + (inner.Type?.Name ?? "schedule") + " inside it only gets the " + remaining + " calls after the first " + body.WithValue(offset)
+                ", and the " + (inner.Type?.Name ?? "schedule") + " inside it only gets the " + remaining + " calls after the first " + body.Amount(offset)
                 + " (" + (creation.Type?.Name ?? "the composed schedule") + " runs its first part before it)");
             return true;
         }
@@ -305,7 +339,7 @@ namespace DslNet.Generator.Analyzers
             var tooLong = stated.IsConstant && calls.IsConstant ? stated.Coefficient >= calls.Coefficient : stated.Equals(calls);
             if (!tooLong) return;
             report.Report(Diagnostics.InvalidScheduleConstant, warmup.Syntax,
-                "warmupSteps " + body.WithValue(warmup.Value) + " is not shorter than the " + calls.Display + " Step() calls the loops make: training ends before the warmup does; make the warmup a small part of the run (e.g. 5%)");
+                "warmupSteps " + body.Amount(warmup.Value) + " is not shorter than the " + calls.Display + " Step() calls the loops make: training ends before the warmup does; make the warmup a small part of the run (e.g. 5%)");
         }
     }
 }

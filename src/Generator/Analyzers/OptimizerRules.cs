@@ -40,7 +40,7 @@ namespace DslNet.Generator.Analyzers
             var argument = TrainingBody.ArgumentOperation(creation, "weightDecay");
             if (argument is null || argument.ArgumentKind == ArgumentKind.DefaultValue) return;
             if (body.NumberOf(argument.Value) is not double decay) return;
-            var text = body.WithValue(argument.Value);
+            var text = body.Amount(argument.Value);
             if (isAdam && decay != 0)
                 report.Report(Diagnostics.AdamWithWeightDecay, creation.Syntax, text);
             else if (isAdamW && decay > 0 && decay <= 1e-4)
@@ -53,7 +53,11 @@ namespace DslNet.Generator.Analyzers
         {
             var loop = clip.Loop;
             if (loop is null) return;
+            var limit = clip.Operation.Arguments.FirstOrDefault(a => a.ArgumentKind != ArgumentKind.DefaultValue
+                                                                     && a.Parameter?.Name is "maxNorm" or "clipValue");
             var clipName = "GradClip." + clip.Operation.TargetMethod.Name;
+            // "'GradClip.ByNorm' (maxNorm 1 ('MaxNorm')) runs after ...": the limit's value, wherever it is declared.
+            var runs = (limit is null ? "" : "(" + limit.Parameter!.Name + " " + body.Amount(limit.Value) + ") ") + "runs";
             var sameIteration = body.Calls.Where(c => CallFact.SameLoop(c, clip)).ToList();
 
             if (UsesScaler(body, loop))
@@ -79,7 +83,7 @@ namespace DslNet.Generator.Analyzers
 
                 report.Report(Diagnostics.ClipAtWrongPoint, clip.Operation.Syntax, additional, properties,
                     clipName,
-                    "runs before '" + scalerName + ".Unscale(" + (optimizer ?? "optimizer") + ")': it clips gradients still multiplied by the loss scale (up to 65536x), so every step's gradients shrink to almost nothing",
+                    runs + " before '" + scalerName + ".Unscale(" + (optimizer ?? "optimizer") + ")': it clips gradients still multiplied by the loss scale (up to 65536x), so every step's gradients shrink to almost nothing",
                     "unscale first, then clip");
                 return;
             }
@@ -89,7 +93,7 @@ namespace DslNet.Generator.Analyzers
             if (sameIteration.Any(c => (c.Kind == CallKind.TrainStep || c.Kind == CallKind.Opaque) && c.Position > stepBefore.Position && c.Position < clip.Position)) return;
             report.Report(Diagnostics.ClipAtWrongPoint, clip.Operation.Syntax,
                 clipName,
-                "runs after '" + stepBefore.Operation.Syntax + "', which has already applied the unclipped gradients (and the next TrainStep overwrites them)",
+                runs + " after '" + stepBefore.Operation.Syntax + "', which has already applied the unclipped gradients (and the next TrainStep overwrites them)",
                 "clip between TrainStep and the optimizer's Step()");
         }
 
@@ -179,9 +183,23 @@ namespace DslNet.Generator.Analyzers
             var zero = before.Operation.Syntax.ToString();
             report.Report(Diagnostics.OptimizerStepWithoutGradients, step.Operation.Syntax, new[] { before.Operation.Syntax.GetLocation() }, null,
                 step.TargetName,
-                "runs right after '" + zero + "', which zeroed the gradients TrainStep had just computed: the step applies nothing (only weight decay)",
+                "runs right after '" + zero + "', which zeroed the gradients TrainStep had just computed: " + WhatAZeroStepApplies(body, step),
                 "call '" + zero + "' after '" + step.TargetName + ".Step()' (or before TrainStep), not between them");
             return true;
+        }
+
+        /// <summary>An optimizer step on zero gradients only applies the optimizer's weight decay, if it has one.</summary>
+        private static string WhatAZeroStepApplies(TrainingBody body, CallFact step)
+        {
+            var optimizer = body.CreationOf(step.Target);
+            var decay = TrainingBody.ArgumentOperation(optimizer, "weightDecay");
+            if (optimizer is null) return "the step applies nothing (only weight decay)";
+            if (decay is null) return "the step applies nothing";
+            var value = body.NumberOf(decay.Value);
+            if (value is null) return "the step applies nothing but " + optimizer.Type?.Name + "'s weight decay";
+            if (value == 0) return "the step applies nothing";
+            var shown = decay.ArgumentKind == ArgumentKind.DefaultValue ? SchedulerRules.Format(value.Value) + " (its default)" : body.Amount(decay.Value);
+            return "the step applies nothing but " + optimizer.Type?.Name + "'s weight decay " + shown;
         }
 
         private static bool IsCleared(IPropertyReferenceOperation gradients) =>

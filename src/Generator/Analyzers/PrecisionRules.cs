@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -20,8 +21,10 @@ namespace DslNet.Generator.Analyzers
             var constants = new List<(IArgumentOperation Argument, string Name, object Value)>();
             foreach (var argument in body.PrecisionArguments)
             {
-                if (argument.ArgumentKind == ArgumentKind.DefaultValue || !argument.Value.ConstantValue.HasValue) continue;
-                var value = argument.Value.ConstantValue.Value;
+                if (argument.ArgumentKind == ArgumentKind.DefaultValue) continue;
+                var constant = body.ConstantOf(argument.Value);
+                if (!constant.HasValue) continue;
+                var value = constant.Value;
                 var name = SchedulerRules.EnumMemberName(precisionType, value);
                 if (name is not null && value is not null) constants.Add((argument, name, value));
             }
@@ -32,7 +35,7 @@ namespace DslNet.Generator.Analyzers
             if (trains && !body.UsesGradScaler)
                 foreach (var argument in fp16)
                     report.Report(Diagnostics.Fp16WithoutGradScaler, argument.Argument.Syntax,
-                        argument.Argument.Syntax.ToString(), ScalerFix);
+                        Shown(argument.Argument, argument.Name), ScalerFix);
 
             if (fp16.Count == 0 && constants.Any(c => c.Name == "Bf16"))
                 foreach (var creation in body.Creations.Where(c => KnownTypes.Is(c.Type, body.Types.GradScaler)))
@@ -45,6 +48,13 @@ namespace DslNet.Generator.Analyzers
         internal const string ScalerFix =
             "create a GradScaler, pass 'scaler.Scale' to TrainStep, then call 'scaler.Unscale(optimizer)' before clipping and 'scaler.Step(optimizer)' and 'scaler.Update()'";
 
+        /// <summary>The precision argument as written, and its value when the code names it through a variable: <c>'precision: mixed' = Precision.Fp16</c>.</summary>
+        internal static string Shown(IArgumentOperation argument, string name)
+        {
+            var text = argument.Syntax.ToString();
+            return text.EndsWith("." + name, StringComparison.Ordinal) ? "'" + text + "'" : "'" + text + "' = Precision." + name;
+        }
+
         /// <summary>The constant precision a model was created with (<c>new Net(seed, device, Precision.Fp16)</c>), by enum member name.</summary>
         internal static (IArgumentOperation Argument, string Name)? PrecisionOf(TrainingBody body, IObjectCreationOperation? model)
         {
@@ -52,7 +62,7 @@ namespace DslNet.Generator.Analyzers
             foreach (var argument in model.Arguments)
             {
                 if (argument.ArgumentKind == ArgumentKind.DefaultValue || !KnownTypes.Is(argument.Parameter?.Type, body.Types.Precision)) continue;
-                var value = TrainingBody.Unwrap(argument.Value).ConstantValue;
+                var value = body.ConstantOf(argument.Value);
                 if (!value.HasValue) continue;
                 var name = SchedulerRules.EnumMemberName(body.Types.Precision, value.Value);
                 if (name is not null) return (argument, name);
@@ -89,8 +99,10 @@ namespace DslNet.Generator.Analyzers
                 }
             }
             if (supported.Count == 0 || supported.Any(s => Equals(s.Value, value))) return;
+            var deviceName = member.ContainingType.Name + "." + member.Name;
+            var deviceText = device.Value.Syntax.ToString();
             report.Report(Diagnostics.PrecisionNotSupportedByDevice, precision.Syntax,
-                device.Value.Syntax.ToString(), "Precision." + precisionName, string.Join(", ", supported.Select(s => "Precision." + s.Name)));
+                deviceText.StartsWith(deviceName, StringComparison.Ordinal) ? deviceText : deviceName + " ('" + deviceText + "')", "Precision." + precisionName, string.Join(", ", supported.Select(s => "Precision." + s.Name)));
         }
 
         /// <summary>The Device member an expression names: <c>Device.Cpu</c>, <c>Device.Cuda(0)</c>, or a local initialized from one.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -50,7 +51,7 @@ namespace DslNet.Generator.Analyzers
                          && horizon is not null)
                     HorizonRules.CheckHorizonCount(body, step, horizon, report);
 
-                CheckOrder(step, ownSteps, report);
+                CheckOrder(step, type, ownSteps, report);
                 if (counted) HorizonRules.CheckWarmupLength(body, step, creation, type, report);
             }
 
@@ -131,7 +132,7 @@ namespace DslNet.Generator.Analyzers
 
         // ---------------------------------------------------------------- DSL1005
 
-        private static void CheckOrder(CallFact step, List<CallFact> ownSteps, Reporter report)
+        private static void CheckOrder(CallFact step, ITypeSymbol? type, List<CallFact> ownSteps, Reporter report)
         {
             var loop = step.Loop!;
             var branch = TrainingBody.BranchOf(step, loop);
@@ -139,7 +140,7 @@ namespace DslNet.Generator.Analyzers
                                                      && TrainingBody.BranchOf(o, loop) == branch);
             if (later is null) return;
             report.Report(Diagnostics.SchedulerStepBeforeOptimizerStep, step.Operation.Syntax,
-                new[] { later.Operation.Syntax.GetLocation() }, null, Name(step), Describe(later));
+                new[] { later.Operation.Syntax.GetLocation() }, null, Name(step), Describe(later), type?.Name ?? "schedule");
         }
 
         // ---------------------------------------------------------------- DSL1004
@@ -185,17 +186,63 @@ namespace DslNet.Generator.Analyzers
                     seen.Add((step, optimizer, branch));
                     continue;
                 }
-                // Another optimizer stepped in the same loop that no schedule drives: the second schedule was meant for it.
-                var scheduled = schedulerSteps.Select(s => body.OptimizerOf(body.CreationOf(s.Target))).Where(o => o is not null).ToList();
-                var orphan = optimizerSteps
-                    .Where(o => CallFact.SameLoop(o, step) && o.Target is not null && !scheduled.Contains(o.Target, SymbolEqualityComparer.Default))
-                    .Select(o => o.TargetName).Distinct().ToList();
-                var fix = orphan.Count == 1
-                    ? "'" + orphan[0] + "' is stepped in the same loop with no schedule: build '" + Name(step) + "' on '" + orphan[0] + "' instead of '" + optimizer.Name + "'"
-                    : "compose them with 'new SequentialLR(" + optimizer.Name + ", new ILearningRateScheduler[] { " + Name(first.Step) + ", " + Name(step) + " }, milestones)' and step only that";
-                report.Report(Diagnostics.TwoSchedulesOneOptimizer, step.Operation.Syntax, Name(first.Step), Name(step), optimizer.Name, fix);
+                var firstCreation = body.CreationOf(first.Step.Target);
+                var secondCreation = body.CreationOf(step.Target);
+                var (fix, orphan) = TwoSchedulesFix(body, first.Step, firstCreation, step, secondCreation, optimizer, schedulerSteps, optimizerSteps);
+                // The code fix rebuilds the second schedule on the optimizer nobody schedules: it needs where its optimizer argument is.
+                var optimizerArgument = orphan is null ? null : TrainingBody.Argument(secondCreation, "optimizer");
+                report.Report(Diagnostics.TwoSchedulesOneOptimizer, step.Operation.Syntax,
+                    optimizerArgument is null ? null : new[] { optimizerArgument.Syntax.GetLocation() },
+                    optimizerArgument is null ? null : ImmutableDictionary<string, string?>.Empty.Add(OptimizerKey, orphan),
+                    Name(first.Step), TypeName(first.Step, firstCreation), Name(step), TypeName(step, secondCreation), optimizer.Name, fix);
             }
         }
+
+        /// <summary>
+        /// The fix for two schedules on one optimizer depends on the mistake: a schedule built on the wrong optimizer (another
+        /// optimizer is stepped with no schedule), a warmup meant to run before the other schedule, or two phases to compose.
+        /// </summary>
+        /// <summary>Diagnostic property the DSL1006 code fix reads: the optimizer the second schedule should be built on.</summary>
+        public const string OptimizerKey = "Optimizer";
+
+        private static (string Fix, string? Orphan) TwoSchedulesFix(TrainingBody body, CallFact first, IObjectCreationOperation? firstCreation, CallFact second,
+            IObjectCreationOperation? secondCreation, ISymbol optimizer, List<CallFact> schedulerSteps, List<CallFact> optimizerSteps)
+        {
+            var scheduled = schedulerSteps.Select(s => body.OptimizerOf(body.CreationOf(s.Target))).Where(o => o is not null).ToList();
+            var unscheduled = optimizerSteps
+                .Where(o => o.Target is not null && !scheduled.Contains(o.Target, SymbolEqualityComparer.Default)
+                            && SymbolEqualityComparer.Default.Equals(o.Entry, second.Entry))
+                .ToList();
+            var inLoop = unscheduled.Where(o => CallFact.SameLoop(o, second)).Select(o => o.TargetName).Distinct().ToList();
+            var orphan = inLoop.Count > 0 ? inLoop : unscheduled.Select(o => o.TargetName).Distinct().ToList();
+            if (orphan.Count == 1)
+                return ("'" + orphan[0] + "' is stepped with no schedule: build '" + Name(second) + "' on '" + orphan[0] + "' instead of '" + optimizer.Name + "'", orphan[0]);
+
+            var warmup = IsBareWarmup(body, secondCreation) ? (Step: second, Other: first) : IsBareWarmup(body, firstCreation) ? (Step: first, Other: second) : default;
+            if (warmup.Step is not null)
+            {
+                var warmupCreation = body.CreationOf(warmup.Step.Target)!;
+                var steps = TrainingBody.Argument(warmupCreation, "warmupSteps");
+                return ("the warmup is meant to run first: build it as 'new LinearWarmup(" + optimizer.Name + ", "
+                        + (steps?.Syntax.ToString() ?? "warmupSteps") + ", then: " + Name(warmup.Other)
+                        + ")', give '" + Name(warmup.Other) + "' the steps after the warmup, and step only the warmup", null);
+            }
+            var ordered = (firstCreation?.Syntax.SpanStart ?? 0) <= (secondCreation?.Syntax.SpanStart ?? 0) ? new[] { first, second } : new[] { second, first };
+            return ("to run one after the other, compose them with 'new SequentialLR(" + optimizer.Name + ", new ILearningRateScheduler[] { "
+                    + Name(ordered[0]) + ", " + Name(ordered[1]) + " }, milestones)' (milestones: the step at which '" + Name(ordered[1])
+                    + "' takes over) and step only that", null);
+        }
+
+        /// <summary>A LinearWarmup with nothing after it (no 'then:'): the warmup half of a warmup-then-decay pair.</summary>
+        private static bool IsBareWarmup(TrainingBody body, IObjectCreationOperation? creation)
+        {
+            if (creation is null || !KnownTypes.Is(creation.Type, body.Types.LinearWarmup)) return false;
+            var then = TrainingBody.ArgumentOperation(creation, "then");
+            return then is null || then.ArgumentKind == ArgumentKind.DefaultValue || then.Value.ConstantValue is { HasValue: true, Value: null };
+        }
+
+        private static string TypeName(CallFact step, IObjectCreationOperation? creation) =>
+            creation?.Type?.Name ?? ScheduleType(step, creation)?.Name ?? "schedule";
 
         // ---------------------------------------------------------------- DSL1007
 
@@ -204,27 +251,28 @@ namespace DslNet.Generator.Analyzers
             var types = body.Types;
             if (KnownTypes.Is(creation.Type, types.OneCycleLR))
             {
-                if (Constant(creation, "pctStart") is { } pct && !(pct.Value > 0 && pct.Value < 1))
+                if (Constant(body, creation, "pctStart") is { } pct && !(pct.Value > 0 && pct.Value < 1))
                     report.Report(Diagnostics.InvalidScheduleConstant, pct.Argument.Syntax,
-                        "pctStart " + Format(pct.Value) + " is outside (0, 1): it is the fraction of the steps spent raising the rate to maxLr; use e.g. 0.3");
-                if (Constant(creation, "divFactor") is { } div && !(div.Value > 1))
+                        "pctStart " + pct.Shown + " is outside (0, 1): it is the fraction of the steps spent raising the rate to maxLr; use e.g. 0.3");
+                if (Constant(body, creation, "divFactor") is { } div && !(div.Value > 1))
                     report.Report(Diagnostics.InvalidScheduleConstant, div.Argument.Syntax,
-                        "divFactor " + Format(div.Value) + " must be greater than 1: the schedule starts at maxLr / divFactor and rises to maxLr; use e.g. 25");
-                if (Constant(creation, "totalSteps") is { } total && !(total.Value > 0))
+                        "divFactor " + div.Shown + " must be greater than 1: the schedule starts at maxLr / divFactor and rises to maxLr; use e.g. 25");
+                if (Constant(body, creation, "totalSteps") is { } total && !(total.Value > 0))
                     report.Report(Diagnostics.InvalidScheduleConstant, total.Argument.Syntax,
-                        "totalSteps " + Format(total.Value) + " must be positive: it is the number of optimizer steps of the whole run");
+                        "totalSteps " + total.Shown + " must be positive: it is the number of optimizer steps of the whole run");
             }
-            if (KnownTypes.Is(creation.Type, types.LinearWarmup) && Constant(creation, "warmupSteps") is { } warmup && !(warmup.Value > 0))
+            if (KnownTypes.Is(creation.Type, types.LinearWarmup) && Constant(body, creation, "warmupSteps") is { } warmup && !(warmup.Value > 0))
                 report.Report(Diagnostics.InvalidScheduleConstant, warmup.Argument.Syntax,
-                    "warmupSteps " + Format(warmup.Value) + " must be positive");
+                    "warmupSteps " + warmup.Shown + " must be positive");
         }
 
-        private static (IArgumentOperation Argument, double Value)? Constant(IObjectCreationOperation creation, string name)
+        /// <summary>An explicit argument with a known number: a literal, a constant, or a variable stored once from one.</summary>
+        private static (IArgumentOperation Argument, double Value, string Shown)? Constant(TrainingBody body, IObjectCreationOperation creation, string name)
         {
             var argument = TrainingBody.ArgumentOperation(creation, name);
-            if (argument is null || argument.ArgumentKind == ArgumentKind.DefaultValue || !argument.Value.ConstantValue.HasValue) return null;
-            var value = TrainingBody.ToDouble(argument.Value.ConstantValue.Value);
-            return value is null ? null : (argument, value.Value);
+            if (argument is null || argument.ArgumentKind == ArgumentKind.DefaultValue) return null;
+            var value = body.NumberOf(argument.Value);
+            return value is null ? null : (argument, value.Value, body.Amount(argument.Value));
         }
 
         internal static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);

@@ -45,7 +45,7 @@ namespace DslNet.Generator.Analyzers
             var at = setting?.Syntax ?? trainer.Syntax;
             var properties = setting is null ? null : ImmutableDictionary<string, string?>.Empty.Add(FixKey, FixLossScaling);
             report.Report(Diagnostics.Fp16WithoutGradScaler, at, null, properties,
-                "'" + precision.Value.Argument.Syntax + "' of '" + modelArgument!.Syntax + "', handed to the Trainer",
+                PrecisionRules.Shown(precision.Value.Argument, precision.Value.Name) + " of '" + modelArgument!.Syntax + "', handed to the Trainer",
                 setting is null
                     ? "the Trainer's LossScaling is off by default: set 'LossScaling = true' in its TrainerOptions"
                     : "set 'LossScaling = true': the Trainer then scales the loss, unscales before clipping and skips overflowing steps");
@@ -101,7 +101,7 @@ namespace DslNet.Generator.Analyzers
                     report.Report(Diagnostics.HorizonDiffersFromStepCount, argument.Syntax,
                         name, value.Syntax.ToString(), "optimizer",
                         "the Trainer steps a per-epoch " + schedule.Type?.Name + " once per epoch (context.Epochs times)",
-                        ": it never gets past the first Epochs of its steps; count it in epochs (context.Epochs), or build a per-batch schedule");
+                        ": counted in optimizer steps, its " + name + " is more than a whole run of epochs, so the rate (almost) never changes; count it in epochs (context.Epochs), or build a per-batch schedule");
                     return;
                 }
             }
@@ -122,7 +122,7 @@ namespace DslNet.Generator.Analyzers
             report.Report(Diagnostics.HorizonDiffersFromStepCount, horizon.Syntax,
                 horizon.Parameter?.Name ?? "horizon", horizon.Value.Syntax.ToString(), "context.TotalSteps",
                 "the Trainer steps the LinearWarmup TotalSteps times",
-                ", and the " + then.Type?.Name + " after the warmup only gets TotalSteps - " + body.WithValue(warmup) + " of them; give it 'tMax: " + horizon.Value.Syntax + " - " + warmup.Syntax + "'");
+                ", and the " + then.Type?.Name + " after the warmup only gets TotalSteps - " + body.Amount(warmup) + " of them; give it 'tMax: " + horizon.Value.Syntax + " - " + warmup.Syntax + "'");
         }
 
         private static IEnumerable<(IArgumentOperation Argument, IOperation Value)> Horizons(TrainingBody body, IObjectCreationOperation creation, int depth)

@@ -341,6 +341,19 @@ namespace DslNet.Generator.Analyzers
             return value is null || value == text ? text : text + " (= " + value + ")";
         }
 
+        /// <summary>
+        /// A value for a message, value first: <c>0.01 ('weightDecay')</c> for a variable or constant with a known
+        /// value, <c>1e-2</c> for a literal, and the expression in quotes (<c>'accumSteps'</c>) when the value is not known.
+        /// </summary>
+        public string Amount(IOperation? operation)
+        {
+            if (operation is null) return "?";
+            var text = operation.Syntax.ToString();
+            var value = ValueText(operation);
+            if (value is null) return "'" + text + "'";
+            return Unwrap(operation) is ILiteralOperation || value == text ? text : value + " ('" + text + "')";
+        }
+
         /// <summary>The value of a constant or of a count whose factors are all known, as text; null otherwise.</summary>
         public string? ValueText(IOperation operation)
         {
@@ -354,17 +367,32 @@ namespace DslNet.Generator.Analyzers
                     null => "null",
                     var other => Convert.ToString(other, CultureInfo.InvariantCulture),
                 };
-            if (unwrapped is ILocalReferenceOperation local && !IsReassigned(local.Local) && InitializerOf(local.Local) is { } initializer
-                && Unwrap(initializer).ConstantValue.HasValue)
-                return ValueText(initializer);
-            if (unwrapped is IFieldReferenceOperation field && !IsReassigned(field.Field) && InitializerOf(field.Field) is { } fieldInitializer
-                && Unwrap(fieldInitializer).ConstantValue.HasValue)
-                return ValueText(fieldInitializer);
+            // A local, field or property stored once from a number (directly or through other variables).
+            // A property others can set ('{ get; init; } = 10') has no value the class alone decides.
+            if (SymbolOf(unwrapped) is { } symbol && symbol is not IParameterSymbol && !IsSettableFromOutside(symbol)
+                && NumberOf(unwrapped) is double number)
+                return number.ToString("R", CultureInfo.InvariantCulture);
             if (unwrapped is IParameterReferenceOperation parameter && BoundArgument(parameter.Parameter) is { } passed)
                 return ValueText(passed) ?? passed.Syntax.ToString();
             var count = Count(unwrapped);
             return count is not null && count.IsConstant ? count.Display : null;
         }
+
+        /// <summary>A constant value (a number, an enum member), through locals, fields and bound parameters stored once.</summary>
+        public Optional<object?> ConstantOf(IOperation? operation, int depth = 0)
+        {
+            if (operation is null || depth > 6) return default;
+            var unwrapped = Unwrap(operation);
+            if (unwrapped.ConstantValue.HasValue) return unwrapped.ConstantValue;
+            var symbol = SymbolOf(unwrapped);
+            if (symbol is null || IsReassigned(symbol)) return default;
+            if (symbol is IParameterSymbol parameter) return ConstantOf(BoundArgument(parameter), depth + 1);
+            return ConstantOf(InitializerOf(symbol), depth + 1);
+        }
+
+        private static bool IsSettableFromOutside(ISymbol symbol) =>
+            symbol is IPropertySymbol { SetMethod: { DeclaredAccessibility: not Accessibility.Private } }
+            || symbol is IFieldSymbol { IsReadOnly: false, IsConst: false, DeclaredAccessibility: not Accessibility.Private };
 
         /// <summary>A constant number, through locals, fields and bound parameters.</summary>
         public double? NumberOf(IOperation? operation, int depth = 0)

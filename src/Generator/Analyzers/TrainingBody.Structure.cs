@@ -17,10 +17,26 @@ namespace DslNet.Generator.Analyzers
             var loops = new List<ILoopOperation>();
             for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
             {
-                if (parent is IAnonymousFunctionOperation || parent is ILocalFunctionOperation) break;
+                if (parent is IAnonymousFunctionOperation lambda && !RunsInPlace(lambda) || parent is ILocalFunctionOperation) break;
                 if (parent is ILoopOperation loop && !IteratesSchedules(loop)) loops.Add(loop);
             }
             return loops;
+        }
+
+        /// <summary>
+        /// A lambda handed to a framework <c>ForEach</c> (<c>schedules.ForEach(s => s.Step())</c>, <c>Array.ForEach</c>): it
+        /// runs right there, once per element, like the body of a foreach loop.
+        /// </summary>
+        public static bool RunsInPlace(IAnonymousFunctionOperation lambda) => InPlaceForEach(lambda) is not null;
+
+        /// <summary>The <c>ForEach</c> call a lambda is handed to, or null.</summary>
+        public static IInvocationOperation? InPlaceForEach(IAnonymousFunctionOperation lambda)
+        {
+            var parent = lambda.Parent is IDelegateCreationOperation creation ? creation.Parent : lambda.Parent;
+            if (parent is not IArgumentOperation { Parent: IInvocationOperation invocation }) return null;
+            var method = invocation.TargetMethod;
+            return method.Name == "ForEach" && method.ContainingNamespace?.ToDisplayString() is "System" or "System.Collections.Generic"
+                ? invocation : null;
         }
 
         private static bool IteratesSchedules(ILoopOperation loop) =>
@@ -146,7 +162,7 @@ namespace DslNet.Generator.Analyzers
             {
                 var accumulator = Resolve(add.Instance);
                 var steps = accumulator is null ? null : Argument(CreationOf(accumulator), "steps");
-                return (steps, steps is null ? "the accumulator's steps" : WithValue(steps));
+                return (steps, steps is null ? "the accumulator's steps" : Amount(steps));
             }
             if (condition is IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals } equals) return Remainder(equals);
             return null;
@@ -159,7 +175,7 @@ namespace DslNet.Generator.Analyzers
             var remainder = left as IBinaryOperation ?? right as IBinaryOperation;
             var other = remainder == left ? right : left;
             if (remainder is { OperatorKind: BinaryOperatorKind.Remainder } && other.ConstantValue.HasValue)
-                return (remainder.RightOperand, WithValue(remainder.RightOperand));
+                return (remainder.RightOperand, Amount(remainder.RightOperand));
             return null;
         }
     }

@@ -23,6 +23,7 @@ namespace DslNet.Generator.Analyzers
         private readonly Dictionary<ISymbol, List<IInvocationOperation>> _callSites = new Dictionary<ISymbol, List<IInvocationOperation>>(SymbolEqualityComparer.Default);
         private readonly Dictionary<ISymbol, HashSet<ISymbol>> _callers = new Dictionary<ISymbol, HashSet<ISymbol>>(SymbolEqualityComparer.Default);
         private readonly HashSet<ISymbol> _invokedDelegates = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+        private System.Func<IInvocationOperation, CallKind, string>? _nameTarget;
 
         private void IndexInvocation(ISymbol owner, IInvocationOperation invocation)
         {
@@ -146,7 +147,7 @@ namespace DslNet.Generator.Analyzers
                     break;
                 case IAnonymousFunctionOperation lambda:
                     if (IsInvokedDelegate(lambda)) return;
-                    context = context.Detached(context.MethodName);
+                    if (!RunsInPlace(lambda)) context = context.Detached(context.MethodName);
                     break;
             }
 
@@ -183,7 +184,7 @@ namespace DslNet.Generator.Analyzers
             {
                 // 'foreach (var s in schedules) s.Step();': a step of each schedule (LoopsAround skips such a foreach).
                 foreach (var element in elements)
-                    Calls.Add(new CallFact(invocation, kind, Resolve(element), TargetName(invocation, kind), loops, context.Sites, context.Entry, context.MethodName)
+                    Calls.Add(new CallFact(invocation, kind, Resolve(element), _nameTarget ??= TargetName, loops, context.Sites, context.Entry, context.MethodName)
                     {
                         Created = CreatedBy(element),
                         LoopFrames = frames,
@@ -193,7 +194,7 @@ namespace DslNet.Generator.Analyzers
 
             var inlined = Callee(invocation, context);
             if (inlined is not null) kind = CallKind.Inlined;
-            Calls.Add(new CallFact(invocation, kind, target, TargetName(invocation, kind), loops, context.Sites, context.Entry, context.MethodName)
+            Calls.Add(new CallFact(invocation, kind, target, _nameTarget ??= TargetName, loops, context.Sites, context.Entry, context.MethodName)
             {
                 LoopFrames = frames,
             });
@@ -282,6 +283,8 @@ namespace DslNet.Generator.Analyzers
         /// <summary>The schedules of <c>foreach (var s in schedules) s.Step();</c> when the collection's elements are known.</summary>
         private List<IOperation>? ScheduleCollectionElements(IInvocationOperation invocation)
         {
+            if (Unwrap(invocation.Instance!) is IParameterReferenceOperation parameter)
+                return ForEachLambdaElements(invocation, parameter.Parameter);
             if (Unwrap(invocation.Instance!) is not ILocalReferenceOperation element) return null;
             var forEach = invocation.Parent;
             while (forEach is not null && !(forEach is IForEachLoopOperation loop
@@ -292,6 +295,22 @@ namespace DslNet.Generator.Analyzers
             var value = symbol is not null ? InitializerOf(symbol) : collection;
             if (value is null) return null;
             return ElementsOf(Unwrap(value));
+        }
+
+        /// <summary>The schedules of <c>schedules.ForEach(s => s.Step())</c> or <c>Array.ForEach(schedules, s => s.Step())</c>.</summary>
+        private List<IOperation>? ForEachLambdaElements(IInvocationOperation invocation, IParameterSymbol element)
+        {
+            var lambda = invocation.Parent;
+            while (lambda is not null && lambda is not IAnonymousFunctionOperation) lambda = lambda.Parent;
+            if (lambda is not IAnonymousFunctionOperation function || function.Symbol.Parameters.Length != 1
+                || !SymbolEqualityComparer.Default.Equals(function.Symbol.Parameters[0], element)) return null;
+            var forEach = InPlaceForEach(function);
+            var collection = forEach is null ? null : forEach.Instance ?? forEach.Arguments.FirstOrDefault()?.Value;
+            if (collection is null) return null;
+            collection = Unwrap(collection);
+            var symbol = Resolve(collection);
+            var value = symbol is not null ? InitializerOf(symbol) : collection;
+            return value is null ? null : ElementsOf(Unwrap(value));
         }
 
         /// <summary>The elements of an array or list written in the code, directly or through the variable holding it.</summary>

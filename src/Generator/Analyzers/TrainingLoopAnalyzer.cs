@@ -91,6 +91,10 @@ namespace DslNet.Generator.Analyzers
 
         public System.Threading.CancellationToken CancellationToken { get; }
 
+        /// <summary>'schedule?.Step()': the call is the '.Step()' inside the conditional access; the user reads the whole expression.</summary>
+        private static SyntaxNode Widen(SyntaxNode node) =>
+            node.Parent is Microsoft.CodeAnalysis.CSharp.Syntax.ConditionalAccessExpressionSyntax access && access.WhenNotNull == node ? access : node;
+
         public void Report(DiagnosticDescriptor descriptor, SyntaxNode node, params object[] arguments) =>
             Report(descriptor, node, null, null, arguments);
 
@@ -98,6 +102,7 @@ namespace DslNet.Generator.Analyzers
             ImmutableDictionary<string, string?>? properties, params object[] arguments)
         {
             CancellationToken.ThrowIfCancellationRequested();
+            node = Widen(node);
             if (!_reported.Add((descriptor.Id, node.SyntaxTree.FilePath, node.SpanStart))) return;
             _report(Diagnostic.Create(descriptor, node.GetLocation(), additionalLocations, properties, arguments));
         }

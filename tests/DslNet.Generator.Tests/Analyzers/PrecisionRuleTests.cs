@@ -81,6 +81,16 @@ public sealed class PrecisionRuleTests
         Single(Body("var device = Device.Mobile;\nPlacement.Use(model, device, {|precision: Precision.Fp16|});"), "DSL3002", DiagnosticSeverity.Error);
 
     [Fact]
+    public void DSL3002_message_prints_the_device_and_the_precision_the_variables_hold()
+    {
+        var diagnostic = Single(Body("var device = Device.Mobile;\nvar mixed = Precision.Fp16;\nPlacement.Use(model, device, {|precision: mixed|});"),
+            "DSL3002", DiagnosticSeverity.Error);
+        var message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.StartsWith("Device.Mobile ('device') cannot run Precision.Fp16:", message, StringComparison.Ordinal);
+        Assert.False(Corpus.MessageValueTests.IsBare(message, "mixed"), message);
+    }
+
+    [Fact]
     public void DSL3002_not_for_supported_or_undeclared_devices() =>
         None(Body("""
             Placement.Use(model, Device.Mobile, precision: Precision.Bf16);

@@ -211,6 +211,79 @@ public sealed class CodeFixTests
         Assert.Contains("new TrainerOptions { Epochs = 5, LossScaling = true }", fixedSource);
     }
 
+    [Fact]
+    public async Task DSL1004_moves_a_schedule_stepped_per_micro_batch_next_to_the_optimizer_step()
+    {
+        var fixedSource = await ApplyFix(Method("""
+            var accumulator = new GradientAccumulator(model.Parameters, steps: 4);
+                    var schedule = new LinearWarmup(optimizer, warmupSteps: 100);
+                    foreach (var batch in train.Batches(16, shuffle: true))
+                    {
+                        model.TrainStep(batch.Features, batch.Labels, 0.25f);
+                        if (accumulator.Add())
+                        {
+                            optimizer.Step();
+                        }
+                        schedule.Step();
+                    }
+            """), "DSL1004");
+
+        Assert.Contains("""
+                        if (accumulator.Add())
+                        {
+                            optimizer.Step();
+                            schedule.Step();
+                        }
+                    }
+            """, fixedSource);
+    }
+
+    [Fact]
+    public async Task DSL1006_builds_the_schedule_on_the_optimizer_nobody_schedules()
+    {
+        var fixedSource = await ApplyFix(Method("""
+            var head = new Net(seed: 2);
+                    var headOptimizer = new AdamW(head.Parameters, lr: 1e-3);
+                    var total = epochs * train.BatchesPerEpoch(64);
+                    var bodySchedule = new OneCycleLR(optimizer, 1e-3, total);
+                    var headSchedule = new OneCycleLR(optimizer, 1e-2, total);
+                    for (var epoch = 0; epoch < epochs; epoch++)
+                        foreach (var batch in train.Batches(64, shuffle: true, epoch: epoch))
+                        {
+                            model.TrainStep(batch.Features, batch.Labels);
+                            head.TrainStep(batch.Features, batch.Labels);
+                            optimizer.Step();
+                            headOptimizer.Step();
+                            bodySchedule.Step();
+                            headSchedule.Step();
+                        }
+            """), "DSL1006");
+
+        Assert.Contains("var headSchedule = new OneCycleLR(headOptimizer, 1e-2, total);", fixedSource);
+        Assert.Contains("var bodySchedule = new OneCycleLR(optimizer, 1e-3, total);", fixedSource);
+    }
+
+    [Fact]
+    public async Task DSL1006_offers_no_rewrite_when_the_two_schedules_are_phases_of_one_optimizer()
+    {
+        var source = Method("""
+            var warmup = new LinearWarmup(optimizer, warmupSteps: 50);
+                    var cosine = new CosineAnnealingLR(optimizer, tMax: epochs * train.BatchesPerEpoch(64), unit: ScheduleUnit.Batch);
+                    foreach (var batch in train.Batches(64, shuffle: true))
+                    {
+                        model.TrainStep(batch.Features, batch.Labels);
+                        optimizer.Step();
+                        cosine.Step();
+                        warmup.Step();
+                    }
+            """).Replace("\r\n", "\n");
+        var (document, diagnostics) = await Analyze(source);
+        var diagnostic = Assert.Single(diagnostics, d => d.Id == "DSL1006");
+        var actions = new List<CodeAction>();
+        await new TrainingLoopCodeFixProvider().RegisterCodeFixesAsync(new CodeFixContext(document, diagnostic, (action, _) => actions.Add(action), CancellationToken.None));
+        Assert.Empty(actions);
+    }
+
     /// <summary>Applies the fix for the <paramref name="index"/>-th <paramref name="id"/> and checks the result compiles and that one fewer is reported.</summary>
     private static async Task<string> ApplyFix(string source, string id, int index = 0)
     {

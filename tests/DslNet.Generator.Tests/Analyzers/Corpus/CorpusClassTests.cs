@@ -11,14 +11,20 @@ public sealed class CorpusClassTests
     {
         { "the README's folded clipping step", ["FoldedClipStepAfterSchedule", "FoldedClipStepOneCyclePerEpoch", "FoldedClipStepCorrect", "GradientsClearedBeforeFoldedStep"] },
         { "horizons from locals, constants and loop forms", ["ConstEpochsHorizon", "VarEpochsOneBasedLoop", "WhileLoopFieldEpochs", "PropertyEpochsRange", "ConstEpochsCorrect", "WhileLoopCorrect"] },
-        { "epoch-unit schedules stepped per batch, conditional creation", ["StepLrHalfEpochsPerBatch", "CosineEpochsPerBatch", "ConditionalCosineNullStep", "WarmRestartsEpochsPerBatch", "StepLrPerEpochCorrect", "ConditionalCosinePerEpochCorrect"] },
-        { "composed schedules", ["WarmupThenCosineWholeRun", "SequentialMilestoneInEpochs", "SequentialTailWholeRun", "WarmupThenCosineCorrect", "SequentialCorrect"] },
-        { "schedules in fields, helpers, callbacks and collections", ["FieldScheduleTrainOneEpoch", "OnBatchEndBeforeOptimizer", "ScheduleListPerEpoch", "LocalFunctionStepBeforeOptimizer", "LambdaCallbackPerEpoch", "FieldHelperCorrect", "EpochScheduleListCorrect"] },
-        { "accumulation written differently", ["SyncFlagSchedulePerMicroBatch", "GuardInHelperPerMicroBatch", "ModuloCounterPerMicroBatch", "SyncFlagCorrect", "ModuloCounterCorrect", "GuardCorrect"] },
-        { "ZeroGrad between backward and step", ["ZeroGradBetweenBackwardAndStep", "ZeroGradInHelperBetween", "GradientsClearedBeforeFoldedStep", "ZeroGradFirstCorrect", "ZeroGradLastCorrect"] },
+        { "epoch-unit schedules stepped per batch, conditional creation", ["StepLrHalfEpochsPerBatch", "CosineEpochsPerBatch", "ConditionalCosineNullStep", "WarmRestartsEpochsPerBatch", "StepLrPerEpochCorrect", "ConditionalCosinePerEpochCorrect", "ConditionalWarmupStepBeforeOptimizer", "ConditionalOneCycleCorrect"] },
+        { "composed schedules", ["WarmupThenCosineWholeRun", "SequentialMilestoneInEpochs", "SequentialTailWholeRun", "WarmupThenCosineCorrect", "SequentialCorrect", "SequentialFieldMilestoneInEpochs", "SequentialMilestoneStepsCorrect"] },
+        { "schedules in fields, helpers, callbacks and collections", ["FieldScheduleTrainOneEpoch", "OnBatchEndBeforeOptimizer", "ScheduleListPerEpoch", "LocalFunctionStepBeforeOptimizer", "LambdaCallbackPerEpoch", "FieldHelperCorrect", "EpochScheduleListCorrect", "LinqForEachSchedulesPerEpoch"] },
+        { "accumulation written differently", ["SyncFlagSchedulePerMicroBatch", "GuardInHelperPerMicroBatch", "ModuloCounterPerMicroBatch", "SyncFlagCorrect", "ModuloCounterCorrect", "GuardCorrect", "ModuloFieldPerMicroBatch", "ModuloFieldCorrect"] },
+        { "ZeroGrad between backward and step", ["ZeroGradBetweenBackwardAndStep", "ZeroGradInHelperBetween", "GradientsClearedBeforeFoldedStep", "ZeroGradFirstCorrect", "ZeroGradLastCorrect", "ZeroGradBetweenDecayField"] },
         { "evaluation data trained on", ["DevSetTrainStep", "HoldoutBatchesLocal", "TestSetThroughHelper", "TrainValRefitCorrect", "DevEvaluateLossCorrect", "TrainAndDevCorrect"] },
         { "the Trainer path in fp16", ["TrainerFp16LossScalingOff", "TrainerFp16DefaultOptions", "TrainerFp16FieldModel", "TrainerFp16ScalingCorrect", "TrainerBf16Correct"] },
-        { "messages with values and the right fix", ["AdamWeightDecayConstLocal", "AdamWeightDecayField", "AdamWDecayCorrect", "TwoSchedulesWrongOptimizer", "TwoSchedulesSameOptimizer"] },
+        { "messages with values and the right fix", ["AdamWeightDecayConstLocal", "AdamWeightDecayField", "AdamWDecayCorrect", "TwoSchedulesWrongOptimizer", "TwoSchedulesSameOptimizer", "TwoDecaySchedulesSameOptimizer", "PctStartAsPercentConst", "AdamWDecayL2RangeField"] },
+        // Shapes the issue names inside its classes, each with three programs or more of its own.
+        { "shape: LINQ over batches and schedules", ["LinqIndexedBatchesEpochHorizon", "LinqFilteredBatchesEpochHorizon", "LinqForEachSchedulesPerEpoch", "LinqRangeSelectManyCorrect"] },
+        { "shape: conditional creation stepped with ?.Step()", ["ConditionalCosineNullStep", "ConditionalWarmupStepBeforeOptimizer", "ConditionalCosinePerEpochCorrect", "ConditionalOneCycleCorrect"] },
+        { "shape: SequentialLR milestones in epochs, stepped per batch", ["SequentialMilestoneInEpochs", "SequentialFieldMilestoneInEpochs", "SequentialCorrect", "SequentialMilestoneStepsCorrect"] },
+        { "shape: lambdas passed to the Trainer", ["TrainerFactoryEpochHorizon", "TrainerFactoryWarmupCosineWhole", "TrainerFactoryStepLrInSteps", "TrainerFactoryCorrect", "TrainerCallbackCorrect"] },
+        { "shape: settings from constants, locals and fields", ["PctStartAsPercentConst", "AdamWDecayL2RangeField", "ClipAfterStepConstMaxNorm", "SummedLossConstAccumulation", "Fp16LocalPrecisionNoScaler", "Bf16ScalerLocalPrecision", "ConstEpochsCorrect"] },
     };
 
     [Theory]
