@@ -103,7 +103,7 @@ public static unsafe class BatchNorm
         }
     }
 
-    private static void CheckForward(Span<float> values, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> runningMean,
+    internal static void CheckForward(Span<float> values, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> runningMean,
         Span<float> runningVar, Span<float> invStd, Span<float> output, int rows, int features)
     {
         long count = (long)rows * features;
@@ -394,7 +394,7 @@ public static unsafe class BatchNorm
         }
     }
 
-    private static void CheckBackward(Span<float> gradient, ReadOnlySpan<float> normalized, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
+    internal static void CheckBackward(Span<float> gradient, ReadOnlySpan<float> normalized, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
         ReadOnlySpan<float> invStd, Span<float> gammaGradient, Span<float> betaGradient, int rows, int features)
     {
         long count = (long)rows * features;

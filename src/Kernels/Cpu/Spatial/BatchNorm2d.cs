@@ -26,13 +26,8 @@ public static unsafe class BatchNorm2d
             throw new ArgumentException("BatchNorm2d needs more than one value per channel in training (N·H·W > 1).", nameof(pixels));
         }
 
+        BatchNorm.CheckForward(values, gamma, beta, runningMean, runningVar, invStd, output, pixels, channels);
         long count = (long)pixels * channels;
-        Gemm.CheckShape(values.Length, count, nameof(values));
-        Gemm.CheckShape(output.Length, count, nameof(output));
-        BatchNorm.CheckFeatures(gamma.Length, beta.Length, channels);
-        Gemm.CheckShape(runningMean.Length, channels, nameof(runningMean));
-        Gemm.CheckShape(runningVar.Length, channels, nameof(runningVar));
-        Gemm.CheckShape(invStd.Length, channels, nameof(invStd));
         fixed (float* z = values)
         fixed (float* g = gamma)
         fixed (float* b = beta)
@@ -78,12 +73,7 @@ public static unsafe class BatchNorm2d
         where TAct : struct, IActivation
     {
         long count = (long)pixels * channels;
-        Gemm.CheckShape(gradient.Length, count, nameof(gradient));
-        Gemm.CheckShape(normalized.Length, count, nameof(normalized));
-        BatchNorm.CheckFeatures(gamma.Length, beta.Length, channels);
-        Gemm.CheckShape(invStd.Length, channels, nameof(invStd));
-        Gemm.CheckShape(gammaGradient.Length, channels, nameof(gammaGradient));
-        Gemm.CheckShape(betaGradient.Length, channels, nameof(betaGradient));
+        BatchNorm.CheckBackward(gradient, normalized, gamma, beta, invStd, gammaGradient, betaGradient, pixels, channels);
         fixed (float* dy = gradient)
         fixed (float* xhat = normalized)
         fixed (float* g = gamma)
