@@ -20,7 +20,9 @@ public static class CommandLine
           --epochs N          training epochs (default 10)
           --batch-size N      images per training step (default 128)
           --lr X              peak learning rate of the one-cycle schedule (default 0.003)
+          --weight-decay X    AdamW's decoupled weight decay on the weights (default 0.01)
           --augment           random crop (padding 2) and horizontal flip of the training images
+          --crop-padding N    padding of the random crop with --augment (default 2; 0 flips only)
           --threads N         threads for the CPU kernels (default: all logical processors)
           --max-rows N        use only the first N training and test images (quick runs)
           --seed N            seed of the initialization, dropout, shuffling and augmentation (default 0)
@@ -38,7 +40,7 @@ public static class CommandLine
     private static readonly HashSet<string> Flags = ["--augment", "--distributed"];
 
     private static readonly HashSet<string> Valued =
-        ["--model", "--epochs", "--batch-size", "--lr", "--threads", "--max-rows", "--seed", "--data", "--plots"];
+        ["--model", "--epochs", "--batch-size", "--lr", "--weight-decay", "--crop-padding", "--threads", "--max-rows", "--seed", "--data", "--plots"];
 
     public static Command Parse(IReadOnlyList<string> args)
     {
@@ -80,6 +82,8 @@ public static class CommandLine
                 "--epochs" => options with { Epochs = Positive(name, value, ref error) },
                 "--batch-size" => options with { BatchSize = Positive(name, value, ref error) },
                 "--lr" => options with { MaxLearningRate = PositiveNumber(name, value, ref error) },
+                "--weight-decay" => options with { WeightDecay = PositiveNumber(name, value, ref error) },
+                "--crop-padding" => options with { CropPadding = NonNegative(name, value, ref error) },
                 "--threads" => options with { Threads = Positive(name, value, ref error) },
                 "--max-rows" => options with { MaxRows = Positive(name, value, ref error) },
                 "--seed" => options with { Seed = Integer(name, value, ref error) },
@@ -114,6 +118,13 @@ public static class CommandLine
         if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var result) && result > 0) return result;
         error = $"{name} expects a positive integer; got '{value}'.";
         return 1;
+    }
+
+    private static int NonNegative(string name, string value, ref string? error)
+    {
+        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var result)) return result;
+        error = $"{name} expects an integer of 0 or more; got '{value}'.";
+        return 0;
     }
 
     private static double PositiveNumber(string name, string value, ref string? error)

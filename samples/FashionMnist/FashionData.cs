@@ -17,9 +17,6 @@ public static class FashionData
     public const string TestImages = "t10k-images-idx3-ubyte.gz";
     public const string TestLabels = "t10k-labels-idx1-ubyte.gz";
 
-    /// <summary>Pixels of padding before the random 28 × 28 crop (a shift by up to 2 pixels).</summary>
-    public const int CropPadding = 2;
-
     public static readonly string[] ClassNames =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
@@ -50,12 +47,13 @@ public static class FashionData
         var normalizer = ChannelNormalizer.Fit(train);
         train = normalizer.Apply(train);
         test = normalizer.Apply(test);
-        if (options.Augment) train = train.WithAugmentation(ImageAugmentation.CropAndFlip(CropPadding));
+        if (options.Augment) train = train.WithAugmentation(ImageAugmentation.CropAndFlip(options.CropPadding));
 
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"data: {directory}: {train.Rows} training and {test.Rows} test images {train.ImageShape}, normalized with mean {normalizer.Means[0]:F4} and std {normalizer.Scales[0]:F4} (training images)"));
         log.WriteLine(options.Augment
-            ? $"augmentation: random crop (padding {CropPadding}) and horizontal flip of the training images, drawn per (seed, epoch, image)"
+            ? (options.CropPadding > 0 ? $"augmentation: random crop (padding {options.CropPadding}) and horizontal flip" : "augmentation: horizontal flip")
+              + " of the training images, drawn per (seed, epoch, image)"
             : "augmentation: none");
         return (train, test, normalizer);
     }

@@ -25,6 +25,12 @@ public sealed record FashionOptions
     /// <summary>Random crop with 2 pixels of padding and horizontal flips of the training images.</summary>
     public bool Augment { get; init; }
 
+    /// <summary>
+    /// Pixels of padding before the random 28 × 28 crop when <see cref="Augment"/> is on (a shift by up to that many
+    /// pixels; 0: horizontal flips only).
+    /// </summary>
+    public int CropPadding { get; init; } = 2;
+
     /// <summary>Read only the first N training and test images (null: all 60,000 and 10,000), for quick runs.</summary>
     public int? MaxRows { get; init; }
 

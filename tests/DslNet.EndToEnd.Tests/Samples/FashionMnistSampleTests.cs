@@ -92,6 +92,8 @@ public sealed class FashionMnistSampleTests(ITestOutputHelper output)
     [InlineData("--epochs", "0", "--epochs expects a positive integer")]
     [InlineData("--batch-size", "1", "--batch-size must be at least 2")]
     [InlineData("--lr", "-1", "--lr expects a positive number")]
+    [InlineData("--weight-decay", "x", "--weight-decay expects a positive number")]
+    [InlineData("--crop-padding", "-2", "--crop-padding expects an integer of 0 or more")]
     [InlineData("--colour", "red", "unknown option '--colour'")]
     public void Bad_arguments_exit_with_2_and_say_why(string name, string value, string message)
     {
@@ -100,6 +102,18 @@ public sealed class FashionMnistSampleTests(ITestOutputHelper output)
         Assert.Equal(FashionProgram.BadArguments, code);
         Assert.Equal("", stdout);
         Assert.Contains(message, stderr);
+    }
+
+    [Fact]
+    public void Weight_decay_and_crop_padding_reach_the_options()
+    {
+        var command = CommandLine.Parse(["--augment", "--crop-padding", "0", "--weight-decay", "0.05"]);
+
+        Assert.Null(command.Error);
+        Assert.True(command.Options.Augment);
+        Assert.Equal(0, command.Options.CropPadding);
+        Assert.Equal(0.05, command.Options.WeightDecay);
+        Assert.Equal(2, CommandLine.Parse([]).Options.CropPadding);
     }
 
     private (int Code, string Stdout, string Stderr) Run(string[] args)
