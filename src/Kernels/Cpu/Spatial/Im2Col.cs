@@ -79,6 +79,13 @@ internal static unsafe class Im2Col
                 Vector512.Load(src + c).Store(dst + c);
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; c + 8 <= count; c += 8)
+            {
+                Vector256.Load(src + c).Store(dst + c);
+            }
+        }
 
         for (; c < count; c++)
         {
@@ -95,6 +102,13 @@ internal static unsafe class Im2Col
             for (; c + 16 <= count; c += 16)
             {
                 (Vector512.Load(dst + c) + Vector512.Load(src + c)).Store(dst + c);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; c + 8 <= count; c += 8)
+            {
+                (Vector256.Load(dst + c) + Vector256.Load(src + c)).Store(dst + c);
             }
         }
 
