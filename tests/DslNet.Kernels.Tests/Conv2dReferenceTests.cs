@@ -85,6 +85,10 @@ public class Conv2dReferenceTests
         { 1, 32, 3, 1, 1, 1, 1 },
         { 3, 20, 3, 2, 1, 1, 1 },
         { 40, 24, 3, 1, 2, 2, 1 },
+        // im2col's whole-kernel-row copies: a 5x5 kernel, no padding (every row interior), stride 2 without padding.
+        { 4, 20, 5, 1, 2, 1, 1 },
+        { 7, 16, 3, 1, 0, 1, 1 },
+        { 12, 24, 3, 2, 0, 1, 1 },
         { 6, 9, 3, 2, 1, 1, 3 },
         { 8, 16, 3, 1, 1, 1, 8 },
         { 32, 32, 3, 1, 1, 1, 32 },

@@ -79,8 +79,17 @@ public static unsafe class Dense
         fixed (float* g = gradient)
         fixed (float* pre = preActivation)
         {
-            dropout.Apply(g, 0, count);
-            Elementwise.MultiplyDerivative(g, pre, count, activation);
+            ChunkedPass.Run(new BackwardActivationPass<TAct>(g, pre, activation, dropout), count);
+        }
+    }
+
+    private readonly struct BackwardActivationPass<TAct>(float* gradient, float* preActivation, TAct activation, Dropout dropout) : IChunkPass
+        where TAct : struct, IActivation
+    {
+        public void Run(int start, int count)
+        {
+            dropout.Apply(gradient + start, start, count);
+            Elementwise.MultiplyDerivative(gradient + start, preActivation + start, count, activation);
         }
     }
 

@@ -146,6 +146,32 @@ internal static unsafe class Elementwise
         }
     }
 
+    /// <summary>result[i] = a[i] + b[i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Sum(float* a, float* b, float* result, int count)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= count; i += 16)
+            {
+                (Vector512.Load(a + i) + Vector512.Load(b + i)).Store(result + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= count; i += 8)
+            {
+                (Vector256.Load(a + i) + Vector256.Load(b + i)).Store(result + i);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            result[i] = a[i] + b[i];
+        }
+    }
+
     /// <summary>output[i] = act(gamma[i]*normalized[i] + beta[i]).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void AffineActivate<TAct>(float* normalized, float* gamma, float* beta, float* output, int count, TAct act)

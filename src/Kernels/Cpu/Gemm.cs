@@ -201,7 +201,22 @@ internal unsafe struct GemmJob<TEpilogue>
         {
             int m0 = micro * Mr;
             int rows = Math.Min(Mr, M - m0);
-            GemmPacking.PackA(A, ARowStride, AColStride, m0, rows, K0, Kc, packedA, Mr);
+
+            // The 6x16 kernel reads a whole row-major micro-panel of A in place (see Kernel6x16); the others pack it.
+            bool inPlace = Isa == GemmIsa.Vector256 && AColStride == 1 && rows == Mr;
+            float* panelA = packedA;
+            int aRowStride = 1, aStep = Mr;
+            if (inPlace)
+            {
+                panelA = A + (long)m0 * ARowStride + K0;
+                aRowStride = ARowStride;
+                aStep = 1;
+            }
+            else
+            {
+                GemmPacking.PackA(A, ARowStride, AColStride, m0, rows, K0, Kc, packedA, Mr);
+            }
+
             for (int p = 0; p < Panels; p++)
             {
                 int n0 = p * Nr;
@@ -210,11 +225,11 @@ internal unsafe struct GemmJob<TEpilogue>
                 float* packed = PackedB + (long)p * Kc * Nr;
                 if (rows == Mr && columns == Nr)
                 {
-                    Kernel(packedA, packed, target, N, Accumulate);
+                    Kernel(panelA, aRowStride, aStep, packed, target, N, Accumulate);
                 }
                 else
                 {
-                    Kernel(packedA, packed, tile, Nr, false);
+                    Kernel(panelA, aRowStride, aStep, packed, tile, Nr, false);
                     MergeEdge(tile, target, rows, columns);
                 }
 
@@ -227,18 +242,18 @@ internal unsafe struct GemmJob<TEpilogue>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private readonly void Kernel(float* packedA, float* packedB, float* target, int ldc, bool accumulate)
+    private readonly void Kernel(float* panelA, int aRowStride, int aStep, float* packedB, float* target, int ldc, bool accumulate)
     {
         switch (Isa)
         {
             case GemmIsa.Vector512:
-                GemmKernels.Kernel8x32(Kc, packedA, packedB, target, ldc, accumulate);
+                GemmKernels.Kernel8x32(Kc, panelA, packedB, target, ldc, accumulate);
                 break;
             case GemmIsa.Vector256:
-                GemmKernels.Kernel6x16(Kc, packedA, packedB, target, ldc, accumulate);
+                GemmKernels.Kernel6x16(Kc, panelA, aRowStride, aStep, packedB, target, ldc, accumulate);
                 break;
             default:
-                GemmKernels.Kernel4x8(Kc, packedA, packedB, target, ldc, accumulate);
+                GemmKernels.Kernel4x8(Kc, panelA, packedB, target, ldc, accumulate);
                 break;
         }
     }

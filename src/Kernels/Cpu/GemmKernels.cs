@@ -92,12 +92,23 @@ internal static unsafe class GemmKernels
         v1.Store(c + 16);
     }
 
+    /// <summary>The 6x16 tile from a packed A panel (6 values per k).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, bool accumulate) =>
+        Kernel6x16(kc, a, 1, 6, b, c, ldc, accumulate);
+
+    /// <summary>The 6x16 tile with A read in place: row i's k-th value at a[i·aRowStride + k·aStep]. A row-major A
+    /// (aRowStride = its row length, aStep = 1) needs no packing: the six rows are six sequential streams, and for the
+    /// narrow GEMMs of convolutions (64 output channels: four panels share each A panel) packing cost a third of the
+    /// kernel's time. The sums are the same FMAs in the same order as from a packed panel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
+    public static void Kernel6x16(int kc, float* a, int aRowStride, int aStep, float* b, float* c, int ldc, bool accumulate)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        float* a3 = a + 3L * aRowStride;
+        nint r1 = aRowStride, r2 = 2 * (nint)aRowStride;
         for (int k = 0; k < kc; k++)
         {
             var b0 = Vector256.Load(b);
@@ -105,22 +116,23 @@ internal static unsafe class GemmKernels
             var x = Vector256.Create(a[0]);
             c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
             c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a[1]);
+            x = Vector256.Create(a[r1]);
             c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
             c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a[2]);
+            x = Vector256.Create(a[r2]);
             c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
             c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a[3]);
+            x = Vector256.Create(a3[0]);
             c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
             c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-            x = Vector256.Create(a[4]);
+            x = Vector256.Create(a3[r1]);
             c40 = Vector256.FusedMultiplyAdd(x, b0, c40);
             c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-            x = Vector256.Create(a[5]);
+            x = Vector256.Create(a3[r2]);
             c50 = Vector256.FusedMultiplyAdd(x, b0, c50);
             c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
-            a += 6;
+            a += aStep;
+            a3 += aStep;
             b += 16;
         }
 

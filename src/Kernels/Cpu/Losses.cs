@@ -153,6 +153,12 @@ public static class Losses
             for (; i <= gradient.Length - Vector512<float>.Count; i += Vector512<float>.Count)
                 (Vector512.LoadUnsafe(ref start, (nuint)i) * scale).StoreUnsafe(ref start, (nuint)i);
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            ref var start = ref MemoryMarshal.GetReference(gradient);
+            for (; i <= gradient.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                (Vector256.LoadUnsafe(ref start, (nuint)i) * scale).StoreUnsafe(ref start, (nuint)i);
+        }
         for (; i < gradient.Length; i++) gradient[i] *= scale;
     }
 }

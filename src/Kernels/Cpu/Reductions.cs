@@ -39,6 +39,15 @@ internal static unsafe class Reductions
                 (Vector512.Load(acc + j + 8) + hi).Store(acc + j + 8);
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j + 8 <= count; j += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Load(row + j));
+                (Vector256.Load(acc + j) + lo).Store(acc + j);
+                (Vector256.Load(acc + j + 4) + hi).Store(acc + j + 4);
+            }
+        }
 
         for (; j < count; j++)
         {
@@ -60,6 +69,17 @@ internal static unsafe class Reductions
                 hi -= Vector512.Load(mean + j + 8);
                 Vector512.FusedMultiplyAdd(lo, lo, Vector512.Load(acc + j)).Store(acc + j);
                 Vector512.FusedMultiplyAdd(hi, hi, Vector512.Load(acc + j + 8)).Store(acc + j + 8);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j + 8 <= count; j += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Load(row + j));
+                lo -= Vector256.Load(mean + j);
+                hi -= Vector256.Load(mean + j + 4);
+                Vector256.FusedMultiplyAdd(lo, lo, Vector256.Load(acc + j)).Store(acc + j);
+                Vector256.FusedMultiplyAdd(hi, hi, Vector256.Load(acc + j + 4)).Store(acc + j + 4);
             }
         }
 
@@ -86,6 +106,17 @@ internal static unsafe class Reductions
             }
 
             sum = Vector512.Sum(acc);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var acc = Vector256<double>.Zero;
+            for (; j + 8 <= count; j += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Load(values + j));
+                acc += lo + hi;
+            }
+
+            sum = Vector256.Sum(acc);
         }
 
         for (; j < count; j++)
@@ -117,6 +148,21 @@ internal static unsafe class Reductions
 
             sum = Vector512.Sum(acc);
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var acc = Vector256<double>.Zero;
+            var m = Vector256.Create(mean);
+            for (; j + 8 <= count; j += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Load(values + j));
+                lo -= m;
+                hi -= m;
+                acc = Vector256.FusedMultiplyAdd(lo, lo, acc);
+                acc = Vector256.FusedMultiplyAdd(hi, hi, acc);
+            }
+
+            sum = Vector256.Sum(acc);
+        }
 
         for (; j < count; j++)
         {
@@ -146,6 +192,19 @@ internal static unsafe class Reductions
 
             sum = Vector512.Sum(acc);
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var acc = Vector256<double>.Zero;
+            for (; j + 8 <= count; j += 8)
+            {
+                var (alo, ahi) = Vector256.Widen(Vector256.Load(a + j));
+                var (blo, bhi) = Vector256.Widen(Vector256.Load(b + j));
+                acc = Vector256.FusedMultiplyAdd(alo, blo, acc);
+                acc = Vector256.FusedMultiplyAdd(ahi, bhi, acc);
+            }
+
+            sum = Vector256.Sum(acc);
+        }
 
         for (; j < count; j++)
         {
@@ -168,6 +227,16 @@ internal static unsafe class Reductions
                 var (blo, bhi) = Vector512.Widen(Vector512.Load(b + j));
                 Vector512.FusedMultiplyAdd(alo, blo, Vector512.Load(acc + j)).Store(acc + j);
                 Vector512.FusedMultiplyAdd(ahi, bhi, Vector512.Load(acc + j + 8)).Store(acc + j + 8);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j + 8 <= count; j += 8)
+            {
+                var (alo, ahi) = Vector256.Widen(Vector256.Load(a + j));
+                var (blo, bhi) = Vector256.Widen(Vector256.Load(b + j));
+                Vector256.FusedMultiplyAdd(alo, blo, Vector256.Load(acc + j)).Store(acc + j);
+                Vector256.FusedMultiplyAdd(ahi, bhi, Vector256.Load(acc + j + 4)).Store(acc + j + 4);
             }
         }
 

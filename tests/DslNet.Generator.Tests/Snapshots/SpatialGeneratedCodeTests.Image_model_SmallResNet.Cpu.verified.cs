@@ -321,8 +321,7 @@ namespace Models
         private void Unit1BAddForward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var output = Workspace(Layout.Unit1BAddOffset, 4096, rows);
-            input.CopyTo(output);
-            CpuKernels.Residual.Add(output, Workspace(Layout.StemOffset, 4096, rows));
+            CpuKernels.Residual.Sum(input, Workspace(Layout.StemOffset, 4096, rows), output);
             RoundToStorage(output);
         }
 
@@ -529,8 +528,7 @@ namespace Models
         private void Unit2BAddForward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var output = Workspace(Layout.Unit2BAddOffset, 2048, rows);
-            input.CopyTo(output);
-            CpuKernels.Residual.Add(output, Workspace(Layout.Unit2BShortcutOffset, 2048, rows));
+            CpuKernels.Residual.Sum(input, Workspace(Layout.Unit2BShortcutOffset, 2048, rows), output);
             RoundToStorage(output);
         }
 

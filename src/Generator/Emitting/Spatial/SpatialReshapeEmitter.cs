@@ -67,7 +67,7 @@ namespace DslNet.Generator.Emitting.Spatial
                     return "// PyTorch's flatten order is channel-major (NCHW): the transpose back from channels-last.\n" +
                            $"{S}.ChannelsLast.ToNchw(input, output, rows, {shape.Channels}, {shape.Height}, {shape.Width});";
                 default:
-                    return $"input.CopyTo(output);\n{K}.Residual.Add(output, {Value(plan.Values[step.Skip])});";
+                    return $"{K}.Residual.Sum(input, {Value(plan.Values[step.Skip])}, output);";
             }
         }
 

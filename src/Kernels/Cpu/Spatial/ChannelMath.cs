@@ -22,6 +22,17 @@ internal static unsafe class ChannelMath
                 Vector512.FusedMultiplyAdd(hi, hi, Vector512.Load(squares + c + 8)).Store(squares + c + 8);
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; c + 8 <= count; c += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Load(x + c));
+                (Vector256.Load(sum + c) + lo).Store(sum + c);
+                (Vector256.Load(sum + c + 4) + hi).Store(sum + c + 4);
+                Vector256.FusedMultiplyAdd(lo, lo, Vector256.Load(squares + c)).Store(squares + c);
+                Vector256.FusedMultiplyAdd(hi, hi, Vector256.Load(squares + c + 4)).Store(squares + c + 4);
+            }
+        }
 
         for (; c < count; c++)
         {
@@ -41,6 +52,13 @@ internal static unsafe class ChannelMath
             for (; c + 16 <= count; c += 16)
             {
                 ((Vector512.Load(x + c) - Vector512.Load(mean + c)) * Vector512.Load(inv + c)).Store(x + c);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; c + 8 <= count; c += 8)
+            {
+                ((Vector256.Load(x + c) - Vector256.Load(mean + c)) * Vector256.Load(inv + c)).Store(x + c);
             }
         }
 
@@ -63,6 +81,14 @@ internal static unsafe class ChannelMath
                 (centered * Vector512.Load(scale + c)).Store(dz + c);
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; c + 8 <= count; c += 8)
+            {
+                var centered = Vector256.Load(g + c) - Vector256.Load(meanG + c) - Vector256.Load(xhat + c) * Vector256.Load(meanGx + c);
+                (centered * Vector256.Load(scale + c)).Store(dz + c);
+            }
+        }
 
         for (; c < count; c++)
         {
@@ -80,6 +106,13 @@ internal static unsafe class ChannelMath
             for (; c + 16 <= count; c += 16)
             {
                 (Vector512.Load(a + c) * Vector512.Load(b + c)).Store(result + c);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; c + 8 <= count; c += 8)
+            {
+                (Vector256.Load(a + c) * Vector256.Load(b + c)).Store(result + c);
             }
         }
 

@@ -71,6 +71,13 @@ public static unsafe class Dropout2d
                         (Vector512.Load(x + k) * Vector512.Load(scale + k)).Store(y + k);
                     }
                 }
+                else if (Vector256.IsHardwareAccelerated)
+                {
+                    for (; k + 8 <= c; k += 8)
+                    {
+                        (Vector256.Load(x + k) * Vector256.Load(scale + k)).Store(y + k);
+                    }
+                }
 
                 for (; k < c; k++)
                 {

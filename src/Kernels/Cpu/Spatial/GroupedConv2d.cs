@@ -155,6 +155,13 @@ internal static unsafe class GroupedConv2d
                 Vector512.FusedMultiplyAdd(Vector512.Load(a + i), Vector512.Load(b + i), Vector512.Load(sum + i)).Store(sum + i);
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= count; i += 8)
+            {
+                Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), Vector256.Load(sum + i)).Store(sum + i);
+            }
+        }
 
         for (; i < count; i++)
         {
@@ -173,6 +180,14 @@ internal static unsafe class GroupedConv2d
             for (; i + 16 <= count; i += 16)
             {
                 Vector512.FusedMultiplyAdd(va, Vector512.Load(b + i), Vector512.Load(sum + i)).Store(sum + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(a);
+            for (; i + 8 <= count; i += 8)
+            {
+                Vector256.FusedMultiplyAdd(va, Vector256.Load(b + i), Vector256.Load(sum + i)).Store(sum + i);
             }
         }
 

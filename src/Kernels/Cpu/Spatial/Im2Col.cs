@@ -14,28 +14,29 @@ internal static unsafe class Im2Col
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gather(float* input, in Conv2dGeometry g, int first, int rows, float* columns)
     {
-        int cin = g.InChannels, k = g.PatchLength, outW = g.OutWidth, outPixels = g.OutHeight * outW;
-        for (int r = 0; r < rows; r++)
+        int cin = g.InChannels, k = g.PatchLength, rowLength = g.KernelWidth * cin;
+        var pixel = new PixelCursor(g, first);
+        for (int r = 0; r < rows; r++, pixel.Next())
         {
-            int pixel = first + r;
-            int n = pixel / outPixels, rest = pixel - n * outPixels;
-            int oh = rest / outW, ow = rest - oh * outW;
             float* dst = columns + (long)r * k;
-            float* image = input + (long)n * g.Height * g.Width * cin;
-            for (int i = 0; i < g.KernelHeight; i++)
+            float* image = input + (long)pixel.Image * g.Height * g.Width * cin;
+            int iw0 = pixel.Column * g.StrideWidth - g.PadWidth;
+            bool wholeRows = WholeKernelRows(g, iw0);
+            for (int i = 0; i < g.KernelHeight; i++, dst += rowLength)
             {
-                int ih = oh * g.StrideHeight - g.PadHeight + i * g.DilationHeight;
-                for (int j = 0; j < g.KernelWidth; j++, dst += cin)
+                int ih = pixel.Row * g.StrideHeight - g.PadHeight + i * g.DilationHeight;
+                if ((uint)ih >= (uint)g.Height)
                 {
-                    int iw = ow * g.StrideWidth - g.PadWidth + j * g.DilationWidth;
-                    if ((uint)ih < (uint)g.Height && (uint)iw < (uint)g.Width)
-                    {
-                        Copy(image + ((long)ih * g.Width + iw) * cin, dst, cin);
-                    }
-                    else
-                    {
-                        new Span<float>(dst, cin).Clear();
-                    }
+                    new Span<float>(dst, rowLength).Clear();
+                }
+                else if (wholeRows)
+                {
+                    // The kernel row's taps are adjacent pixels of one input row: one contiguous copy.
+                    Copy(image + ((long)ih * g.Width + iw0) * cin, dst, rowLength);
+                }
+                else
+                {
+                    GatherTaps(image + (long)ih * g.Width * cin, g, iw0, dst);
                 }
             }
         }
@@ -45,26 +46,102 @@ internal static unsafe class Im2Col
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScatterAdd(float* columns, in Conv2dGeometry g, int first, int rows, float* inputGradient)
     {
-        int cin = g.InChannels, k = g.PatchLength, outW = g.OutWidth, outPixels = g.OutHeight * outW;
-        for (int r = 0; r < rows; r++)
+        int cin = g.InChannels, k = g.PatchLength, rowLength = g.KernelWidth * cin;
+        var pixel = new PixelCursor(g, first);
+        for (int r = 0; r < rows; r++, pixel.Next())
         {
-            int pixel = first + r;
-            int n = pixel / outPixels, rest = pixel - n * outPixels;
-            int oh = rest / outW, ow = rest - oh * outW;
             float* src = columns + (long)r * k;
-            float* image = inputGradient + (long)n * g.Height * g.Width * cin;
-            for (int i = 0; i < g.KernelHeight; i++)
+            float* image = inputGradient + (long)pixel.Image * g.Height * g.Width * cin;
+            int iw0 = pixel.Column * g.StrideWidth - g.PadWidth;
+            bool wholeRows = WholeKernelRows(g, iw0);
+            for (int i = 0; i < g.KernelHeight; i++, src += rowLength)
             {
-                int ih = oh * g.StrideHeight - g.PadHeight + i * g.DilationHeight;
-                for (int j = 0; j < g.KernelWidth; j++, src += cin)
+                int ih = pixel.Row * g.StrideHeight - g.PadHeight + i * g.DilationHeight;
+                if ((uint)ih >= (uint)g.Height)
                 {
-                    int iw = ow * g.StrideWidth - g.PadWidth + j * g.DilationWidth;
-                    if ((uint)ih < (uint)g.Height && (uint)iw < (uint)g.Width)
+                    continue;
+                }
+
+                float* inputRow = image + (long)ih * g.Width * cin;
+                if (wholeRows)
+                {
+                    Add(src, inputRow + (long)iw0 * cin, rowLength);
+                    continue;
+                }
+
+                for (int j = 0; j < g.KernelWidth; j++)
+                {
+                    int iw = iw0 + j * g.DilationWidth;
+                    if ((uint)iw < (uint)g.Width)
                     {
-                        Add(src, image + ((long)ih * g.Width + iw) * cin, cin);
+                        Add(src + j * cin, inputRow + (long)iw * cin, cin);
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>Whether a kernel row starting at input column iw0 covers adjacent in-bounds pixels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool WholeKernelRows(in Conv2dGeometry g, int iw0) =>
+        g.DilationWidth == 1 && iw0 >= 0 && iw0 + g.KernelWidth <= g.Width;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatherTaps(float* inputRow, in Conv2dGeometry g, int iw0, float* dst)
+    {
+        int cin = g.InChannels;
+        for (int j = 0; j < g.KernelWidth; j++, dst += cin)
+        {
+            int iw = iw0 + j * g.DilationWidth;
+            if ((uint)iw < (uint)g.Width)
+            {
+                Copy(inputRow + (long)iw * cin, dst, cin);
+            }
+            else
+            {
+                new Span<float>(dst, cin).Clear();
+            }
+        }
+    }
+
+    /// <summary>(image, output row, output column) of consecutive output pixels without a division per pixel.</summary>
+    private struct PixelCursor
+    {
+        private readonly int outHeight, outWidth;
+
+        public PixelCursor(in Conv2dGeometry g, int pixel)
+        {
+            outHeight = g.OutHeight;
+            outWidth = g.OutWidth;
+            int outPixels = outHeight * outWidth;
+            Image = pixel / outPixels;
+            int rest = pixel - Image * outPixels;
+            Row = rest / outWidth;
+            Column = rest - Row * outWidth;
+        }
+
+        public int Image { get; private set; }
+
+        public int Row { get; private set; }
+
+        public int Column { get; private set; }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Next()
+        {
+            if (++Column < outWidth)
+            {
+                return;
+            }
+
+            Column = 0;
+            if (++Row < outHeight)
+            {
+                return;
+            }
+
+            Row = 0;
+            Image++;
         }
     }
 
@@ -77,6 +154,13 @@ internal static unsafe class Im2Col
             for (; c + 16 <= count; c += 16)
             {
                 Vector512.Load(src + c).Store(dst + c);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; c + 8 <= count; c += 8)
+            {
+                Vector256.Load(src + c).Store(dst + c);
             }
         }
 
@@ -95,6 +179,13 @@ internal static unsafe class Im2Col
             for (; c + 16 <= count; c += 16)
             {
                 (Vector512.Load(dst + c) + Vector512.Load(src + c)).Store(dst + c);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; c + 8 <= count; c += 8)
+            {
+                (Vector256.Load(dst + c) + Vector256.Load(src + c)).Store(dst + c);
             }
         }
 

@@ -15,8 +15,17 @@ public static unsafe class Pointwise
         fixed (float* x = input)
         fixed (float* y = output)
         {
-            Elementwise.Activate(x, y, input.Length, activation);
-            dropout.Apply(y, 0, input.Length);
+            ChunkedPass.Run(new ForwardPass<TAct>(x, y, activation, dropout), input.Length);
+        }
+    }
+
+    private readonly struct ForwardPass<TAct>(float* input, float* output, TAct activation, Dropout dropout) : IChunkPass
+        where TAct : struct, IActivation
+    {
+        public void Run(int start, int count)
+        {
+            Elementwise.Activate(input + start, output + start, count, activation);
+            dropout.Apply(output + start, start, count);
         }
     }
 

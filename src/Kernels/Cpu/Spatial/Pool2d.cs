@@ -177,6 +177,19 @@ public static unsafe class Pool2d
                     Vector512.ConditionalSelect(take.AsInt32(), at, Vector512.Load(index + k)).Store(index + k);
                 }
             }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+                for (; k + 8 <= count; k += 8)
+                {
+                    var v = Vector256.Load(x + k);
+                    var m = Vector256.Load(max + k);
+                    var take = Vector256.GreaterThan(v, m) | ~Vector256.Equals(v, v);
+                    Vector256.ConditionalSelect(take, v, m).Store(max + k);
+                    var at = Vector256.Create(offset + k) + lane;
+                    Vector256.ConditionalSelect(take.AsInt32(), at, Vector256.Load(index + k)).Store(index + k);
+                }
+            }
 
             for (; k < count; k++)
             {
@@ -323,6 +336,14 @@ public static unsafe class Pool2d
                 Vector512.FusedMultiplyAdd(Vector512.Load(src + i), s, Vector512.Load(dst + i)).Store(dst + i);
             }
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var s = Vector256.Create(scale);
+            for (; i + 8 <= count; i += 8)
+            {
+                Vector256.FusedMultiplyAdd(Vector256.Load(src + i), s, Vector256.Load(dst + i)).Store(dst + i);
+            }
+        }
 
         for (; i < count; i++)
         {
@@ -340,6 +361,14 @@ public static unsafe class Pool2d
             for (; i + 16 <= count; i += 16)
             {
                 (Vector512.Load(values + i) * s).Store(values + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var s = Vector256.Create(scale);
+            for (; i + 8 <= count; i += 8)
+            {
+                (Vector256.Load(values + i) * s).Store(values + i);
             }
         }
 
