@@ -40,7 +40,7 @@ namespace DslNet.Generator
         public static readonly DiagnosticDescriptor InvalidLayerCombination = Error(
             "DSL0006",
             "Invalid layer combination in a block",
-            "Block '{0}': {1}. A block is [Dense(units)] followed by at most one normalization, one activation and one Dropout, in that order.");
+            "Block '{0}': {1}. A block is [Dense(units)] followed by at most one normalization, one activation and one Dropout, in that order, or in the pre-activation form a normalization and at most an activation before the Dense.");
 
         public static readonly DiagnosticDescriptor XavierBeforeRelu = Warning(
             "DSL0007",
@@ -116,6 +116,11 @@ namespace DslNet.Generator
             "DSL0021",
             "Zero-initialized residual branch in front of ReLU never learns",
             "Block '{0}': ResidualInit.ZeroLastNorm starts its {1} at 0, and the ReLU after it outputs 0 with a zero derivative, so the branch gets no gradient and stays 0; end the branch with the normalization (its activation in an earlier block, as ResNet's bottleneck) or use ResidualInit.Default");
+
+        public static readonly DiagnosticDescriptor NormalizedTwice = Warning(
+            "DSL0022",
+            "Pre-activation block normalizes a value that is already normalized and activated",
+            "Block '{0}' starts with {1} on '{2}', which already ends in {3}: the value is normalized and activated twice; drop one pair (the post-activation form puts norm → activation after each Dense, the pre-activation form before it)");
 
         // ---- Image models (DSL0030–DSL0039): Conv2d, pooling, Flatten, the 2-D norms ----
 

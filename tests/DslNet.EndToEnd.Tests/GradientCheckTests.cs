@@ -13,7 +13,7 @@ public sealed class GradientCheckTests
     {
         nameof(ReluMseNet), nameof(LeakyReluNet), nameof(GeluNet), nameof(TanhSigmoidNet),
         nameof(BatchNormNet), nameof(LayerNormNet), nameof(GroupNormNet), nameof(DropoutNet),
-        nameof(AddNet), nameof(TwoConsumerNet), nameof(ProjectionNet),
+        nameof(AddNet), nameof(TwoConsumerNet), nameof(ProjectionNet), nameof(PreActivationNet),
         nameof(SpatialResidualNet), nameof(SpatialProjectionNet), nameof(SpatialNormsNet), nameof(SpatialDropoutNet),
     };
 
@@ -78,6 +78,7 @@ public sealed class GradientCheckTests
         nameof(AddNet) => new AddNet(seed: 9),
         nameof(TwoConsumerNet) => new TwoConsumerNet(seed: 10),
         nameof(ProjectionNet) => new ProjectionNet(seed: 11),
+        nameof(PreActivationNet) => new PreActivationNet(seed: 12),
         nameof(SpatialResidualNet) => new SpatialResidualNet(seed: 12),
         nameof(SpatialProjectionNet) => new SpatialProjectionNet(seed: 13),
         nameof(SpatialNormsNet) => new SpatialNormsNet(seed: 14),

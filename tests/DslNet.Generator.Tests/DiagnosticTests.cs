@@ -4,7 +4,7 @@ using static DslNet.Generator.Tests.DiagnosticAssert;
 namespace DslNet.Generator.Tests;
 
 /// <summary>
-/// Every model diagnostic DSL0001–DSL0021: where it fires (ID, severity, the exact span, marked <c>{|…|}</c> in the
+/// Every model diagnostic DSL0001–DSL0022: where it fires (ID, severity, the exact span, marked <c>{|…|}</c> in the
 /// source, and its line and column) and that the nearest correct code does not fire it.
 /// </summary>
 public sealed class DiagnosticTests
@@ -160,6 +160,29 @@ public sealed class DiagnosticTests
     public void DSL0006_not_for_the_full_order() =>
         None(Net($"[Dense(8, Bias = false), BatchNorm, Relu, Dropout(0.1)] public partial DenseBlock Hidden {{ get; }}\n{Output}",
             declaration: "public sealed partial class Net"), "DSL0006");
+
+    [Fact]
+    public void DSL0006_not_for_the_pre_activation_form() =>
+        None(Net("[Dense(8)] public partial DenseBlock Stem { get; }\n" +
+                 "[BatchNorm, Relu, Dense(8), Add(nameof(Stem))] public partial DenseBlock Unit { get; }\n" +
+                 "[LayerNorm, Dense(8), Dropout(0.1), Add(nameof(Unit))] public partial DenseBlock Unit2 { get; }\n" + Output,
+            declaration: "public sealed partial class Net"), "DSL0006");
+
+    [Fact]
+    public void DSL0006_on_a_layer_between_the_leading_normalization_and_Dense()
+    {
+        var diagnostic = Single(Net($"[BatchNorm, {{|Dropout(0.1)|}}, Dense(8)] public partial DenseBlock Hidden {{ get; }}\n{Output}",
+            declaration: "public sealed partial class Net"), "DSL0006", Error, 8, 17);
+        Assert.Contains("[Dropout] comes between [BatchNorm] and [Dense]", diagnostic.GetMessage());
+    }
+
+    [Fact]
+    public void DSL0006_on_a_second_normalization_in_a_pre_activation_block()
+    {
+        var diagnostic = Single(Net($"[BatchNorm, Relu, Dense(8), {{|LayerNorm|}}] public partial DenseBlock Hidden {{ get; }}\n{Output}",
+            declaration: "public sealed partial class Net"), "DSL0006", Error, 8, 33);
+        Assert.Contains("more than one normalization ([LayerNorm])", diagnostic.GetMessage());
+    }
 
     // ── DSL0007 Xavier in front of ReLU ──
 
@@ -397,6 +420,38 @@ public sealed class DiagnosticTests
     public void DSL0020_on_an_Add_naming_its_own_block() =>
         Single(Net(Hidden1 + "\n[Dense(8), {|Add(nameof(Hidden2))|}] public partial DenseBlock Hidden2 { get; }\n" + Output,
             declaration: "public sealed partial class Net"), "DSL0020", Error, 9, 16);
+
+    // ── DSL0022 Pre-activation block after a normalized and activated block ──
+
+    [Fact]
+    public void DSL0022_on_the_normalization_of_a_pre_activation_block_whose_input_is_already_normalized_and_activated()
+    {
+        var diagnostic = Single(Net("[Dense(8, Bias = false), BatchNorm, Relu] public partial DenseBlock Stem { get; }\n" +
+                                    "[{|BatchNorm|}, Relu, Dense(8), Add(nameof(Stem))] public partial DenseBlock Unit { get; }\n" + Output,
+            declaration: "public sealed partial class Net"), "DSL0022", Warning, 9, 6);
+        Assert.Contains("Block 'Unit' starts with [BatchNorm, Relu] on 'Stem', which already ends in [BatchNorm, Relu]", diagnostic.GetMessage());
+    }
+
+    [Fact]
+    public void DSL0022_not_after_a_residual_sum_or_a_bare_block() =>
+        None(Net("[Dense(8)] public partial DenseBlock Stem { get; }\n" +
+                 "[BatchNorm, Relu, Dense(8), Add(nameof(Stem))] public partial DenseBlock Unit1 { get; }\n" +
+                 "[Dense(8, Bias = false), BatchNorm, Relu, Add(nameof(Unit1))] public partial DenseBlock Unit2 { get; }\n" +
+                 "[BatchNorm, Relu, Dense(8), Add(nameof(Unit2))] public partial DenseBlock Unit3 { get; }\n" + Output,
+            declaration: "public sealed partial class Net"), "DSL0022");
+
+    [Fact]
+    public void DSL0005_on_a_pre_activation_GroupNorm_that_does_not_divide_the_input_width()
+    {
+        var diagnostic = Single(Net(Hidden1 + "\n[{|GroupNorm(3)|}, Relu, Dense(4)] public partial DenseBlock Unit { get; }\n" + Output,
+            declaration: "public sealed partial class Net"), "DSL0005", Error, 9, 6);
+        Assert.Contains("GroupNorm(3) on 'Unit' cannot split 8 features", diagnostic.GetMessage());
+    }
+
+    [Fact]
+    public void DSL0012_not_for_the_activation_before_a_pre_activation_heads_Dense() =>
+        None(Net(Hidden1 + "\n[BatchNorm, Relu, Dense(1)] public partial DenseBlock Output { get; }",
+            network: "Inputs = 4, Loss = Loss.BinaryCrossEntropyWithLogits", declaration: "public sealed partial class Net"), "DSL0012");
 
     [Fact]
     public void DSL0006_on_an_Add_that_is_not_last_in_its_block() =>

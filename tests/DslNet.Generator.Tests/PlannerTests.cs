@@ -325,6 +325,65 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void A_pre_activation_block_normalizes_its_input_before_the_dense_and_its_input_gradient_runs_through_it()
+    {
+        var plan = PlanOf(Network(4, LossKind.MeanSquaredError,
+            Block("In", Layer(LayerKind.LayerNorm), Dense(8)),
+            Block("Stem", Dense(8), Layer(LayerKind.Relu)),
+            Block("Unit", Layer(LayerKind.BatchNorm), Layer(LayerKind.Relu), Dense(8), Add("Stem")),
+            Block("O", Dense(1))));
+
+        var unit = plan.Blocks[2];
+        Assert.Equal(NormKind.BatchNorm, unit.InputNorm!.Norm.Kind);
+        Assert.Equal(ActivationKind.Relu, unit.InputNorm.Activation.Kind);
+        Assert.Equal(ActivationKind.Identity, unit.Activation); // the Dense's output goes straight into the add
+        Assert.False(unit.HasNorm);
+        Assert.Equal("BatchNorm, Relu, Dense(8 → 8), + Stem", unit.Description);
+
+        // γ and β of the input normalization (the input's width) open the block's range, as in the module's state_dict.
+        Assert.Equal(unit.ParameterOffset, unit.InputNorm.Norm.GammaOffset);
+        Assert.Equal(unit.InputNorm.Norm.GammaOffset + 8, unit.InputNorm.Norm.BetaOffset);
+        Assert.Equal(unit.InputNorm.Norm.BetaOffset + 8, unit.WeightOffset);
+        Assert.Equal(2 * 8 + 8 * 8 + 8, unit.ParameterCount);
+        Assert.Equal(plan.Blocks.Sum(b => b.ParameterCount), plan.ParameterCount);
+        Assert.Equal(2 * 8, plan.RunningStatisticCount);
+        Assert.Equal(3 * 8, plan.ScratchLength);
+
+        // Stem's activation backward cannot run in Unit's input-gradient GEMM: that GEMM writes the normalization's gradient.
+        Assert.False(plan.Blocks[1].ActivationBackwardFusedIntoConsumer);
+        var steps = plan.BackwardSchedule.Select(s => (s.Kind, s.Block, s.Accumulate, s.ParameterGradientsFinal)).ToList();
+        Assert.Equal(new[]
+        {
+            (BackwardStepKind.GroupBackward, 3, false, true), (BackwardStepKind.InputGradient, 3, false, false),
+            (BackwardStepKind.SkipGradient, 2, false, false), (BackwardStepKind.GroupBackward, 2, false, false),
+            (BackwardStepKind.InputGradient, 2, true, true), // adds to Stem's gradient after the skip; writes γ and β
+            (BackwardStepKind.GroupBackward, 1, false, true), (BackwardStepKind.InputGradient, 1, false, false),
+            (BackwardStepKind.GroupBackward, 0, false, false),
+            (BackwardStepKind.InputGradient, 0, false, true), // the network input has no gradient, but In's γ and β do
+        }, steps);
+
+        var offset = 0;
+        foreach (var block in plan.Blocks)
+        {
+            Assert.Equal(offset, block.ParameterOffset);
+            offset += block.ParameterCount;
+        }
+        Assert.Equal(plan.ParameterCount, offset);
+    }
+
+    [Fact]
+    public void Zero_last_norm_zeroes_a_pre_activation_branchs_dense_weight_not_its_input_normalization()
+    {
+        var spec = Network(4, LossKind.MeanSquaredError, Block("Stem", Dense(8)),
+            Block("Unit", Layer(LayerKind.BatchNorm), Layer(LayerKind.Relu), Dense(8), Add("Stem")), Block("O", Dense(1)))
+            with { ResidualInit = ResidualInitKind.ZeroLastNorm };
+        var plan = PlanOf(spec);
+
+        Assert.Equal(0.0, plan.Blocks[1].Dense.InitScale);
+        Assert.False(plan.Blocks[1].InputNorm!.Norm.ZeroInitGamma);
+    }
+
+    [Fact]
     public void A_skip_to_an_earlier_block_that_failed_to_plan_adds_no_second_diagnostic()
     {
         var result = NetworkPlanner.Plan(Network(4, LossKind.MeanSquaredError,

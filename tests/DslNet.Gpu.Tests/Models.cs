@@ -14,6 +14,7 @@ public static class Models
         ["GroupNormLeaky"] = (seed, device, precision) => new GroupNormLeaky(seed, device, precision),
         ["DropoutChain"] = (seed, device, precision) => new DropoutChain(seed, device, precision),
         ["ResidualSilu"] = (seed, device, precision) => new ResidualSilu(seed, device, precision),
+        ["PreActivation"] = (seed, device, precision) => new PreActivation(seed, device, precision),
         ["StreamRec sample"] = (seed, device, precision) => new DslNet.Samples.StreamRec.StreamRecMlp(seed, device, precision),
     };
 

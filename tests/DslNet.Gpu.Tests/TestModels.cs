@@ -52,6 +52,18 @@ public sealed partial class ResidualSilu
     [Dense(3), Add(nameof(Down), Projection = true)] public partial DenseBlock Output { get; }
 }
 
+/// <summary>Pre-activation blocks on the device (norm → activation before each Dense): a LayerNorm of the network input,
+/// BatchNorm and GroupNorm over a block's input with a skip reading that same input, dropout after a pre-activation
+/// Dense, a projection shortcut, and a pre-activation output block.</summary>
+[Network(Inputs = 5, Loss = Loss.CrossEntropy)]
+public sealed partial class PreActivation
+{
+    [LayerNorm, Dense(6)] public partial DenseBlock Stem { get; }
+    [BatchNorm, Relu, Dense(6), Dropout(0.2), Add(nameof(Stem))] public partial DenseBlock Unit { get; }
+    [GroupNorm(2), Gelu, Dense(8), Add(nameof(Unit), Projection = true)] public partial DenseBlock Wide { get; }
+    [BatchNorm, Silu, Dense(3)] public partial DenseBlock Output { get; }
+}
+
 /// <summary>Weights above the planner's library minimum (40·33 and 33·40 elements ≥ 1,024), so its GEMMs are
 /// library-eligible: the cuBLAS path's epilogue kernels run on the CPU accelerator with the tiled kernel as the library.</summary>
 [Network(Inputs = 40, Loss = Loss.BinaryCrossEntropyWithLogits)]

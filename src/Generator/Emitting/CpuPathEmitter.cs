@@ -82,7 +82,7 @@ namespace DslNet.Generator.Emitting
                             w.Line($"{b.Name}BackwardSkip(rows);");
                             break;
                         case BackwardStepKind.GroupBackward:
-                            w.Line($"{b.Name}Backward({ValueSpan(plan, plan.InputOf(b))}, rows);");
+                            w.Line($"{b.Name}Backward({DenseInput(plan, b)}, rows);");
                             w.Line($"if (_monitor.DetectAnomalies) _monitor.RecordGradient({b.Index}, _stepCount, {GradientSpan(plan, plan.OutputOf(b))});");
                             break;
                         default:
@@ -133,12 +133,10 @@ namespace DslNet.Generator.Emitting
             using (w.Block("private void PrepareInference(int rows)"))
             {
                 w.Line("EnsureRowCapacity(global::System.Math.Min(rows, InferenceChunkRows));");
-                foreach (var b in plan.Blocks.Where(b => b.Norm == NormKind.BatchNorm))
+                foreach (var b in plan.Blocks.Where(b => b.AnyNorm != null))
                 {
-                    var f = Names.Field(b.Name);
-                    w.Line($"{K}.BatchNorm.InferenceAffine({f}.Gamma!.Span, {f}.Beta!.Span, {f}.RunningMean!.Span, {f}.RunningVariance!.Span, {Names.Float(b.Eps)},");
-                    w.Line($"    Scratch(Layout.{b.Name}InferenceScaleOffset, Layout.{b.Name}Units), Scratch(Layout.{b.Name}InferenceShiftOffset, Layout.{b.Name}Units),");
-                    w.Line($"    Layout.{b.Name}Units);");
+                    var prepare = Norm(b).CpuPrepareInference(new Layers.NormSite(b), Names.Field(b.Name));
+                    if (prepare != null) w.Line(prepare);
                 }
             }
             w.Line();
@@ -184,6 +182,7 @@ namespace DslNet.Generator.Emitting
             }
 
             WriteRegions(w, plan, b);
+            WriteInputNormRegions(w, b);
             WriteForward(w, plan, b);
             WriteBackward(w, plan, b);
             WriteBackwardInput(w, plan, b);
@@ -214,6 +213,20 @@ namespace DslNet.Generator.Emitting
             w.Line();
         }
 
+        private static void WriteInputNormRegions(SourceWriter w, BlockPlan b)
+        {
+            if (!b.HasInputNorm) return;
+            string Region(string offset, string width) => $"Workspace(Layout.{b.Name}{offset}, {width}, rows, firstRow)";
+            var perRow = b.InputNorm!.Norm.InverseStdPerRow;
+            w.Line($"/// <summary>{b.Name}'s input normalization regions of the workspace for these rows (the pre-activation form).</summary>");
+            w.Line($"private InputNormRegions {b.Name}InputNormRegions(int rows, int firstRow = 0) => new(");
+            w.Line($"    normalized: {Region("NormalizedOffset", $"Layout.{b.Name}Inputs")},");
+            w.Line($"    output: {Region("NormOutputOffset", $"Layout.{b.Name}Inputs")},");
+            w.Line($"    gradient: {Region("NormGradientOffset", $"Layout.{b.Name}Inputs")},");
+            w.Line($"    rowStatistics: {(perRow > 0 ? Region("InverseStdOffset", Names.Int(perRow)) : "default")});");
+            w.Line();
+        }
+
         private static void WriteForward(SourceWriter w, ExecutionPlan plan, BlockPlan b)
         {
             var f = Names.Field(b.Name);
@@ -221,6 +234,16 @@ namespace DslNet.Generator.Emitting
             var dropout = b.HasDropout ? $"{b.Name}Dropout().RecordingMask({DropoutMask(b)})" : $"{K}.Dropout.None";
             using (w.Block($"private void {b.Name}Forward(global::System.ReadOnlySpan<float> input, int rows)"))
             {
+                if (b.HasInputNorm)
+                {
+                    w.Line($"// Pre-activation: the Dense reads {DescribeInputNorm(b)}; the input itself stays as it is (a skip reads it too).");
+                    w.Line($"var norm = {b.Name}InputNormRegions(rows);");
+                    w.Line("input.CopyTo(norm.Normalized);");
+                    w.Line(Norm(b).CpuForward(new Layers.NormSite(b), f, "norm.Normalized", InputNormActivation(b), $"{K}.Dropout.None", "norm.Output"));
+                    w.Line("RoundToStorage(norm.Normalized);");
+                    w.Line("RoundToStorage(norm.Output);");
+                    w.Line("input = norm.Output;");
+                }
                 w.Line($"var regions = {b.Name}Regions(rows);");
                 w.Line("var preActivation = regions.PreActivation;");
                 w.Line("var output = regions.Output;");
@@ -237,7 +260,7 @@ namespace DslNet.Generator.Emitting
                     w.Line($"    {Names.Identity}, {K}.Dropout.None);");
                     w.Line("RoundToStorage(preActivation);");
                     w.Line("// preActivation becomes the normalized values x̂, which the backward pass reuses.");
-                    w.Line(Norm(b).CpuForward(b, f, activation, dropout, "output"));
+                    w.Line(Norm(b).CpuForward(new Layers.NormSite(b), f, "preActivation", activation, dropout, "output"));
                 }
                 w.Line("RoundToStorage(preActivation);");
                 w.Line("RoundToStorage(output);");
@@ -280,7 +303,7 @@ namespace DslNet.Generator.Emitting
                 if (b.HasNorm)
                 {
                     w.Line("// gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).");
-                    w.Line(Norm(b).CpuBackward(b, f, Names.Activation(b), replayedDropout));
+                    w.Line(Norm(b).CpuBackward(new Layers.NormSite(b), f, "gradient", "regions.PreActivation", Names.Activation(b), replayedDropout));
                     w.Line("RoundToStorage(gradient);");
                 }
                 else if (b.ActivationBackwardFusedIntoConsumer)
@@ -309,6 +332,11 @@ namespace DslNet.Generator.Emitting
             if (step == null) return;
             var f = Names.Field(b.Name);
             var target = plan.Values[step.Target];
+            if (b.HasInputNorm)
+            {
+                WriteInputNormBackward(w, plan, b, step, target);
+                return;
+            }
             var producer = plan.ProducerOf(target)!;
             using (w.Block($"private void {b.Name}BackwardInput(int rows)"))
             {
@@ -328,6 +356,29 @@ namespace DslNet.Generator.Emitting
                         w.Line($"// {target.Name} has {target.Consumers.Count} consumers: this adds to the gradient a later block already wrote.");
                     w.Line($"{K}.Dense.BackwardInput(gradient, {f}.Weight.Span, inputGradient, rows, {Shape(b)}, accumulate: {Bool(step.Accumulate)});");
                 }
+                w.Line("RoundToStorage(inputGradient);");
+            }
+            w.Line();
+        }
+
+        /// <summary>The Dense's input gradient through the input normalization (its γ and β gradients), then into the input's.</summary>
+        private static void WriteInputNormBackward(SourceWriter w, ExecutionPlan plan, BlockPlan b, BackwardStep step, ValuePlan target)
+        {
+            var f = Names.Field(b.Name);
+            using (w.Block($"private void {b.Name}BackwardInput(int rows)"))
+            {
+                w.Line($"var gradient = {b.Name}Regions(rows).Gradient;");
+                w.Line($"var norm = {b.Name}InputNormRegions(rows);");
+                w.Line($"{K}.Dense.BackwardInput(gradient, {f}.Weight.Span, norm.Gradient, rows, {Shape(b)}, accumulate: false);");
+                w.Line("RoundToStorage(norm.Gradient);");
+                w.Line("// norm.Gradient: dL/dnorm.Output in, dL/dinput out (the activation and the normalization undone).");
+                w.Line(Norm(b).CpuBackward(new Layers.NormSite(b), f, "norm.Gradient", "norm.Normalized", InputNormActivation(b), $"{K}.Dropout.None"));
+                w.Line("RoundToStorage(norm.Gradient);");
+                if (target.Id == ValuePlan.NetworkInput) return;
+                w.Line($"var inputGradient = {GradientSpan(plan, target)};");
+                if (step.Accumulate)
+                    w.Line($"// {target.Name} has {target.Consumers.Count} consumers: this adds to the gradient a later block already wrote.");
+                w.Line($"{K}.Residual.AccumulateGradient(norm.Gradient, inputGradient, accumulate: {Bool(step.Accumulate)});");
                 w.Line("RoundToStorage(inputGradient);");
             }
             w.Line();
@@ -368,6 +419,13 @@ namespace DslNet.Generator.Emitting
             var firstRow = UsesWorkspaceInInference(b) ? ", int firstRow" : "";
             using (w.Block($"private void {b.Name}Inference(global::System.ReadOnlySpan<float> input, global::System.Span<float> output, int rows{firstRow})"))
             {
+                if (b.HasInputNorm)
+                {
+                    w.Line($"var norm = {b.Name}InputNormRegions(rows, firstRow);");
+                    w.Line(Norm(b).CpuInputInference(new Layers.NormSite(b), f, "input", InputNormActivation(b)));
+                    w.Line("RoundToStorage(norm.Output);");
+                    w.Line("input = norm.Output;");
+                }
                 switch (b.Norm)
                 {
                     case NormKind.None:
@@ -387,7 +445,7 @@ namespace DslNet.Generator.Emitting
                         w.Line($"    {noAffine},");
                         w.Line($"    preActivation, rows, {Shape(b)}, {Names.Identity});");
                         w.Line("RoundToStorage(preActivation);");
-                        w.Line(Norm(b).CpuForward(b, f, activation, $"{K}.Dropout.None", "output"));
+                        w.Line(Norm(b).CpuForward(new Layers.NormSite(b), f, "preActivation", activation, $"{K}.Dropout.None", "output"));
                         break;
                 }
                 w.Line("RoundToStorage(output);");
@@ -398,11 +456,21 @@ namespace DslNet.Generator.Emitting
 
         // LayerNorm and GroupNorm normalize a stored pre-activation, and a residual reads its skip from the workspace;
         // eval-mode BatchNorm and plain blocks need no workspace.
-        private static bool UsesWorkspaceInInference(BlockPlan b) => (b.HasNorm && b.Norm != NormKind.BatchNorm) || b.HasAdd;
+        private static bool UsesWorkspaceInInference(BlockPlan b) => (b.HasNorm && b.Norm != NormKind.BatchNorm) || b.HasAdd || b.HasInputNorm;
 
         private static string DropoutMask(BlockPlan b) => $"{b.Name}Regions(rows).DropoutMask";
 
-        private static Layers.NormDescriptor Norm(BlockPlan b) => Layers.LayerRegistry.Norm(b.Norm);
+        private static Layers.NormDescriptor Norm(BlockPlan b) => Layers.LayerRegistry.Norm(b.AnyNorm!.Kind);
+
+        private static string InputNormActivation(BlockPlan b) =>
+            Layers.LayerRegistry.Activation(b.InputNorm!.Activation.Kind).Functor(b.InputNorm.Activation);
+
+        private static string DescribeInputNorm(BlockPlan b) =>
+            b.InputNorm!.Activation.Kind == ActivationKind.Identity ? $"{b.InputNorm.Norm.Kind}(input)" : $"{b.InputNorm.Activation.Kind}({b.InputNorm.Norm.Kind}(input))";
+
+        /// <summary>What the block's Dense reads: its input value, or in the pre-activation form its input normalization's output.</summary>
+        private static string DenseInput(ExecutionPlan plan, BlockPlan b) =>
+            b.HasInputNorm ? $"{b.Name}InputNormRegions(rows).Output" : ValueSpan(plan, plan.InputOf(b));
 
         private static string Shape(BlockPlan b) => $"Layout.{b.Name}Inputs, Layout.{b.Name}Units";
 
@@ -440,6 +508,29 @@ namespace DslNet.Generator.Emitting
                 w.Line();
                 w.Line("public BlockRegions(global::System.Span<float> preActivation, global::System.Span<float> output, global::System.Span<float> gradient,");
                 using (w.Block("    global::System.Span<float> rowStatistics, global::System.Span<float> dropoutMask, global::System.Span<float> shortcut)"))
+                {
+                    foreach (var name in names)
+                        w.Line($"{name} = {char.ToLowerInvariant(name[0]) + name.Substring(1)};");
+                }
+            }
+            if (plan.Blocks.Any(b => b.HasInputNorm)) WriteInputNormRegionsType(w);
+        }
+
+        private static void WriteInputNormRegionsType(SourceWriter w)
+        {
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// A pre-activation block's input normalization regions: the copy of the input it normalizes in place (x̂), the");
+            w.Line("/// activation of γx̂ + β that its Dense reads, that output's gradient, and the per-row normalization statistics.");
+            w.Line("/// </summary>");
+            using (w.Block("private readonly ref struct InputNormRegions"))
+            {
+                var names = new[] { "Normalized", "Output", "Gradient", "RowStatistics" };
+                foreach (var name in names)
+                    w.Line($"public readonly global::System.Span<float> {name};");
+                w.Line();
+                w.Line("public InputNormRegions(global::System.Span<float> normalized, global::System.Span<float> output, global::System.Span<float> gradient,");
+                using (w.Block("    global::System.Span<float> rowStatistics)"))
                 {
                     foreach (var name in names)
                         w.Line($"{name} = {char.ToLowerInvariant(name[0]) + name.Substring(1)};");

@@ -73,49 +73,25 @@ namespace DslNet.Generator.Emitting
             return w.ToString();
         }
 
-        private sealed class Kernel
-        {
-            public Kernel(string name, string config, string body, string comment, string? condition = null, string? libraryGemm = null)
-            {
-                Name = name;
-                Config = config;
-                Body = body;
-                Comment = comment;
-                Condition = condition;
-                LibraryGemm = libraryGemm;
-            }
-
-            public string Name { get; }
-            public string Config { get; }
-            public string Body { get; }
-            public string Comment { get; }
-
-            /// <summary>When the launch code runs the kernel (null: always).</summary>
-            public string? Condition { get; }
-
-            /// <summary>For a library-eligible GEMM: the <c>LibraryGemm(…)</c> arguments that replace this kernel at large batches,
-            /// followed by the kernel named this one's name + "Epilogue".</summary>
-            public string? LibraryGemm { get; }
-        }
-
         /// <summary>A fused tiled GEMM kernel and, when the planner lets it use the library GEMM, its epilogue kernel over the
         /// library's product (the same epilogue struct, so both paths store the same values).</summary>
-        private static IEnumerable<Kernel> Gemm(ExecutionPlan plan, BlockPlan b, GemmRole role, string name, string config, string tiledBody,
+        private static IEnumerable<GpuKernel> Gemm(ExecutionPlan plan, BlockPlan b, GemmRole role, string name, string config, string tiledBody,
             string comment, string libraryArguments, string m, string n, string epilogue)
         {
             var planned = GemmPlanner.Find(plan, b, role);
             var library = planned != null && planned.LibraryEligible;
-            yield return new Kernel(name, config, tiledBody, comment, libraryGemm: library ? libraryArguments : null);
+            yield return new GpuKernel(name, config, tiledBody, comment, libraryGemm: library ? libraryArguments : null);
             if (library)
-                yield return new Kernel(name + "Epilogue", $"{G}.GpuElementwise.Config((long){m.Replace("v.Rows", "rows")} * {n.Replace("v.Rows", "rows")})",
+                yield return new GpuKernel(name + "Epilogue", $"{G}.GpuElementwise.Config((long){m.Replace("v.Rows", "rows")} * {n.Replace("v.Rows", "rows")})",
                     $"{G}.GpuGemm.ApplyEpilogue(v.GemmProduct, {m}, {n},\n        {epilogue})",
                     comment + " (epilogue of the library GEMM)");
         }
 
-        private static IEnumerable<Kernel> Kernels(ExecutionPlan plan)
+        private static IEnumerable<GpuKernel> Kernels(ExecutionPlan plan)
         {
             foreach (var b in plan.Blocks)
             {
+                foreach (var k in InputNorm(plan, b)) yield return k;
                 foreach (var k in Forward(plan, b)) yield return k;
                 foreach (var k in Residual(plan, b)) yield return k;
                 foreach (var k in Backward(plan, b)) yield return k;
@@ -126,107 +102,132 @@ namespace DslNet.Generator.Emitting
 
         // ── training forward ──
 
-        private static IEnumerable<Kernel> Forward(ExecutionPlan plan, BlockPlan b)
+        private static IEnumerable<GpuKernel> Forward(ExecutionPlan plan, BlockPlan b)
         {
             var n = b.Name;
-            var input = ValueRegion(plan, plan.InputOf(b));
+            var input = DenseInput(plan, b);
             var epilogue = $"new {G}.BiasActivationEpilogue<TActivations, {Names.ActivationType(b)}>({Region(n, "PreActivation")}, {Bias(b)}, {Bool(b.HasBias)}, " +
                            $"{Region(n, "Output")}, {Bool(!b.HasNorm)}, Layout.{n}Units, {Names.Activation(b)}, {(b.HasNorm ? NoDropout : Dropout(b))})";
-            var libraryArguments = $"{FloatValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1,{Wrap}{FloatWeight(n)}, 1, Layout.{n}Inputs,{Wrap}v.Rows, Layout.{n}Units, Layout.{n}Inputs";
+            var libraryArguments = $"{FloatDenseInput(plan, b)}, Layout.{n}Inputs, 1,{Wrap}{FloatWeight(n)}, 1, Layout.{n}Inputs,{Wrap}v.Rows, Layout.{n}Units, Layout.{n}Inputs";
             foreach (var k in Gemm(plan, b, GemmRole.Forward, $"{n}Forward", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
                 $"{G}.GpuGemm.Run({input}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        {epilogue})",
                 $"{n} forward: preActivation = input·Wᵀ + b" + (b.HasNorm ? "" : ", output = dropout(activation(preActivation))"),
                 libraryArguments, "v.Rows", $"Layout.{n}Units", epilogue))
                 yield return k;
-            if (!b.HasNorm) yield break;
-            var common = $"{Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}";
-            if (b.Norm == NormKind.BatchNorm)
-            {
-                yield return new Kernel($"{n}NormStatistics", $"{G}.RowSplit.Config(rows, Layout.{n}Units)",
-                    $"{G}.GpuColumnReductions.BatchStatisticsPartials({Region(n, "PreActivation")}, v.ColumnPartials, v.Rows, Layout.{n}Units)",
-                    $"{n} BatchNorm statistics: mean and M2 per feature over each chunk of the batch");
-                yield return new Kernel($"{n}NormMerge", $"{G}.RowSplit.MergeConfig(Layout.{n}Units)",
-                    $"{G}.GpuColumnReductions.BatchStatisticsMerge(v.ColumnPartials, {Stat(n, "RunningMean")}, {Stat(n, "RunningVariance")}, {Scratch(n, "InverseStd")},\n        " +
-                    $"v.Rows, Layout.{n}Units, momentum: {Names.Float(b.Momentum)}, eps: {Names.Float(b.Eps)})",
-                    $"{n} BatchNorm statistics: the chunks merged in order (Chan), running statistics, inverse std");
-                yield return new Kernel($"{n}Normalize", $"{G}.GpuElementwise.Config((long)rows * Layout.{n}Units)",
-                    $"{G}.GpuColumnReductions.BatchNormApply({Region(n, "PreActivation")}, {common}, v.ColumnPartials, {Scratch(n, "InverseStd")}, {Region(n, "Output")},\n        " +
-                    $"v.Rows, Layout.{n}Units, {Names.Activation(b)}, {Dropout(b)})",
-                    $"{n} BatchNorm normalize, activation and dropout");
-            }
-            else
-            {
-                yield return new Kernel($"{n}Normalize", $"{G}.RowGroup.Config(rows * {Groups(b)})",
-                    $"{G}.GpuNorm.GroupNormForward({Region(n, "PreActivation")}, {common}, {RowInverseStd(b)}, {Region(n, "Output")},\n        Layout.{n}Units, groups: {Groups(b)}, eps: {Names.Float(b.Eps)}, hasOutput: true, {Names.Activation(b)}, {Dropout(b)})",
-                    $"{n} {b.Norm}" + (b.Norm == NormKind.GroupNorm ? $" ({b.Groups} groups)" : "") + ", activation and dropout");
-            }
+            if (b.HasNorm)
+                foreach (var k in Norm(b).GpuForward(new Layers.NormSite(b), NormArguments(b)))
+                    yield return k;
+        }
+
+        /// <summary>
+        /// A pre-activation block's input normalization: the input copied (a skip reads it as it is), normalized in place
+        /// and activated into the region its Dense reads; in backward, the Dense's input gradient taken back through them
+        /// and written or added to the input's gradient.
+        /// </summary>
+        private static IEnumerable<GpuKernel> InputNorm(ExecutionPlan plan, BlockPlan b)
+        {
+            if (!b.HasInputNorm) yield break;
+            var n = b.Name;
+            var site = new Layers.NormSite(b);
+            var arguments = NormArguments(b);
+            var config = $"{G}.GpuElementwise.Config((long)rows * Layout.{n}Inputs)";
+            yield return new GpuKernel($"{n}InputCopy", config,
+                $"{G}.GpuElementwise.Copy({ValueRegion(plan, plan.InputOf(b))}, {arguments.Values}, v.Rows * Layout.{n}Inputs)",
+                $"{n} input copied for its normalization (the input stays as it is)");
+            foreach (var k in Norm(b).GpuForward(site, arguments)) yield return k;
+            foreach (var k in Norm(b).GpuBackward(site, arguments)) yield return k;
+            foreach (var k in Norm(b).GpuInference(site, arguments, ValueRegion(plan, plan.InputOf(b)), arguments.Output)) yield return k;
+
+            var step = plan.BackwardSchedule.First(x => x.Kind == BackwardStepKind.InputGradient && x.Block == b.Index);
+            if (step.Target == ValuePlan.NetworkInput) yield break;
+            var target = plan.ProducerOf(plan.Values[step.Target])!;
+            yield return new GpuKernel($"{n}InputNormGradient", config,
+                $"{G}.GpuElementwise.AccumulateGradient({Region(target.Name, "Gradient")}, {arguments.Gradient}, v.Rows * Layout.{n}Inputs, " +
+                $"accumulate: {Bool(step.Accumulate)})",
+                $"{n} input normalization backward: {target.Name}'s gradient {(step.Accumulate ? "+=" : "=")} its input gradient");
+        }
+
+        /// <summary>How a block's normalization reads and writes its regions: after the Dense, the pre-activation (z, then x̂),
+        /// output and gradient with the block's activation and dropout; before it, its own regions and activation.</summary>
+        private static Layers.GpuNormArguments NormArguments(BlockPlan b)
+        {
+            var n = b.Name;
+            var rowInverseStd = $"v.RowStatisticsRegion({n}RowStatisticsOffset, {new Layers.NormSite(b).Groups})";
+            if (!b.HasInputNorm)
+                return new Layers.GpuNormArguments(Region(n, "PreActivation"), Region(n, "Output"), Region(n, "Gradient"), rowInverseStd,
+                    Names.Activation(b), Dropout(b));
+            var activation = b.InputNorm!.Activation;
+            return new Layers.GpuNormArguments(InputsRegion(n, "Normalized"), InputsRegion(n, "NormOutput"), InputsRegion(n, "NormGradient", gradient: true),
+                rowInverseStd, Layers.LayerRegistry.Activation(activation.Kind).Functor(activation), NoDropout);
         }
 
         // ── backward ──
 
-        private static IEnumerable<Kernel> Backward(ExecutionPlan plan, BlockPlan b)
+        private static IEnumerable<GpuKernel> Backward(ExecutionPlan plan, BlockPlan b)
         {
             var n = b.Name;
             var gradient = Region(n, "Gradient");
             if (b.HasNorm)
             {
-                yield return new Kernel($"{n}NormBackward", $"{G}.RowSplit.Config(rows, Layout.{n}Units)",
-                    $"{G}.GpuColumnReductions.NormParameterPartials({gradient}, {Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)},\n        " +
-                    $"v.ColumnPartials, v.Rows, Layout.{n}Units, {Names.Activation(b)}, {Dropout(b)})",
-                    $"{n} backward through dropout, activation and the normalization's scale and shift; gamma/beta gradient sums per chunk");
-                yield return new Kernel($"{n}NormParameterMerge", $"{G}.RowSplit.MergeConfig(Layout.{n}Units)",
-                    $"{G}.GpuColumnReductions.NormParameterMerge(v.ColumnPartials, {Grad(n, "Gamma", b.Units)}, {Grad(n, "Beta", b.Units)}, v.Rows, Layout.{n}Units)",
-                    $"{n} gamma/beta gradients: the chunks' sums added in order");
-                if (b.Norm == NormKind.BatchNorm)
-                    yield return new Kernel($"{n}NormInputGradient", $"{G}.GpuElementwise.Config((long)rows * Layout.{n}Units)",
-                        $"{G}.GpuColumnReductions.BatchNormInputGradient({gradient}, {Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {Scratch(n, "InverseStd")},\n        " +
-                        $"v.ColumnPartials, v.Rows, Layout.{n}Units)",
-                        $"{n} BatchNorm input gradient");
-                else
-                    yield return new Kernel($"{n}NormInputGradient", $"{G}.RowGroup.Config(rows * {Groups(b)})",
-                        $"{G}.GpuNorm.GroupNormInputGradient({gradient}, {Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {RowInverseStd(b)}, Layout.{n}Units, groups: {Groups(b)})",
-                        $"{n} {b.Norm} input gradient");
+                foreach (var k in Norm(b).GpuBackward(new Layers.NormSite(b), NormArguments(b)))
+                    yield return k;
             }
             else if (!b.ActivationBackwardFusedIntoConsumer && !b.IsIdentityOutput)
             {
-                yield return new Kernel($"{n}ActivationBackward", $"{G}.GpuElementwise.Config((long)rows * Layout.{n}Units)",
+                yield return new GpuKernel($"{n}ActivationBackward", $"{G}.GpuElementwise.Config((long)rows * Layout.{n}Units)",
                     $"{G}.GpuElementwise.ActivationBackward({gradient}, {Region(n, "PreActivation")}, v.Rows * Layout.{n}Units, {Names.Activation(b)}, {Dropout(b)})",
                     $"{n} backward through dropout and activation");
             }
 
             var weightGradient = $"new {G}.StoreEpilogue<{G}.Fp32Tensor>({Grad(n, "Weight", -1)}, Layout.{n}Inputs)";
-            var weightArguments = $"{FloatRegion(n, "Gradient")}, 1, Layout.{n}Units,{Wrap}{FloatValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1,{Wrap}" +
+            var weightArguments = $"{FloatRegion(n, "Gradient")}, 1, Layout.{n}Units,{Wrap}{FloatDenseInput(plan, b)}, Layout.{n}Inputs, 1,{Wrap}" +
                                   $"Layout.{n}Units, Layout.{n}Inputs, v.Rows";
             foreach (var k in Gemm(plan, b, GemmRole.WeightGradient, $"{n}WeightGradient", $"{G}.GpuGemm.SplitConfig(Layout.{n}Units, Layout.{n}Inputs, rows)",
-                $"{G}.GpuGemm.RunSplit({gradient}, 1, Layout.{n}Units, {ValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, Layout.{n}Units, Layout.{n}Inputs, v.Rows,\n        v.SplitPartials, {weightGradient})",
+                $"{G}.GpuGemm.RunSplit({gradient}, 1, Layout.{n}Units, {DenseInput(plan, b)}, Layout.{n}Inputs, 1, Layout.{n}Units, Layout.{n}Inputs, v.Rows,\n        v.SplitPartials, {weightGradient})",
                 $"{n} weight gradient: gradᵀ·input, the batch split over groups when it is long", weightArguments, $"Layout.{n}Units", $"Layout.{n}Inputs", weightGradient))
                 yield return k;
             var library = GemmPlanner.Find(plan, b, GemmRole.WeightGradient)!.LibraryEligible;
-            yield return new Kernel($"{n}WeightGradientSum", $"{G}.GpuGemm.SumConfig(Layout.{n}Units, Layout.{n}Inputs)",
+            yield return new GpuKernel($"{n}WeightGradientSum", $"{G}.GpuGemm.SumConfig(Layout.{n}Units, Layout.{n}Inputs)",
                 $"{G}.GpuGemm.SumSplits(v.SplitPartials, Layout.{n}Units, Layout.{n}Inputs, v.Rows, {weightGradient})",
                 $"{n} weight gradient: the split partial products added in order (launched only when the batch was split)",
                 condition: (library ? "!library && " : "") + $"{G}.GpuGemm.Splits(Layout.{n}Units, Layout.{n}Inputs, rows) > 1");
             if (b.HasBias && !b.BiasGradientIsZero)
             {
-                yield return new Kernel($"{n}BiasGradient", $"{G}.RowSplit.Config(rows, Layout.{n}Units)",
+                yield return new GpuKernel($"{n}BiasGradient", $"{G}.RowSplit.Config(rows, Layout.{n}Units)",
                     $"{G}.GpuColumnReductions.ColumnSumPartials({gradient}, v.ColumnPartials, v.Rows, Layout.{n}Units)",
                     $"{n} bias gradient: column sums per chunk of the batch, in double");
-                yield return new Kernel($"{n}BiasGradientMerge", $"{G}.RowSplit.MergeConfig(Layout.{n}Units)",
+                yield return new GpuKernel($"{n}BiasGradientMerge", $"{G}.RowSplit.MergeConfig(Layout.{n}Units)",
                     $"{G}.GpuColumnReductions.ColumnSumMerge(v.ColumnPartials, {Grad(n, "Bias", b.Units)}, v.Rows, Layout.{n}Units)",
                     $"{n} bias gradient: the chunks' sums added in order");
             }
             var step = plan.BackwardSchedule.FirstOrDefault(x => x.Kind == BackwardStepKind.InputGradient && x.Block == b.Index);
             if (step == null) yield break;
+            if (b.HasInputNorm)
+            {
+                var normEpilogue = GradientEpilogue(InputsRegion(n, "NormGradient", gradient: true), $"Layout.{n}Inputs", accumulate: false);
+                foreach (var k in InputGradientGemm(plan, b, normEpilogue, $"{n} input gradient: grad·W, into its input normalization's gradient"))
+                    yield return k;
+                yield break;
+            }
             var p = plan.ProducerOf(plan.Values[step.Target])!;
             var previousGradient = Region(p.Name, "Gradient");
             var epilogue = p.ActivationBackwardFusedIntoConsumer
                 ? $"new {G}.ActivationBackwardEpilogue<TActivations, {Names.ActivationType(p)}>({previousGradient}, {Region(p.Name, "PreActivation")}, Layout.{n}Inputs, {Names.Activation(p)}, {Dropout(p)})"
                 : GradientEpilogue(previousGradient, $"Layout.{n}Inputs", step.Accumulate);
+            var comment = $"{n} input gradient: grad·W" + (p.ActivationBackwardFusedIntoConsumer ? $", fused with {p.Name}'s dropout and activation backward"
+                : step.Accumulate ? $", added to {p.Name}'s gradient (two consumers)" : "");
+            foreach (var k in InputGradientGemm(plan, b, epilogue, comment))
+                yield return k;
+        }
+
+        private static IEnumerable<GpuKernel> InputGradientGemm(ExecutionPlan plan, BlockPlan b, string epilogue, string comment)
+        {
+            var n = b.Name;
+            var gradient = Region(n, "Gradient");
             var inputArguments = $"{FloatRegion(n, "Gradient")}, Layout.{n}Units, 1,{Wrap}{FloatWeight(n)}, Layout.{n}Inputs, 1,{Wrap}v.Rows, Layout.{n}Inputs, Layout.{n}Units";
             foreach (var k in Gemm(plan, b, GemmRole.InputGradient, $"{n}InputGradient", $"{G}.GpuGemm.Config(rows, Layout.{n}Inputs)",
                 $"{G}.GpuGemm.Run({gradient}, Layout.{n}Units, 1, {Weight(n)}, Layout.{n}Inputs, 1, v.Rows, Layout.{n}Inputs, Layout.{n}Units,\n        {epilogue})",
-                $"{n} input gradient: grad·W" + (p.ActivationBackwardFusedIntoConsumer ? $", fused with {p.Name}'s dropout and activation backward"
-                    : step.Accumulate ? $", added to {p.Name}'s gradient (two consumers)" : ""),
+                comment,
                 inputArguments, "v.Rows", $"Layout.{n}Inputs", epilogue))
                 yield return k;
         }
@@ -236,7 +237,7 @@ namespace DslNet.Generator.Emitting
 
         // ── residual add ──
 
-        private static IEnumerable<Kernel> Residual(ExecutionPlan plan, BlockPlan b)
+        private static IEnumerable<GpuKernel> Residual(ExecutionPlan plan, BlockPlan b)
         {
             if (b.Add == null) yield break;
             var n = b.Name;
@@ -249,11 +250,11 @@ namespace DslNet.Generator.Emitting
             {
                 var output = mode == "Inference" && b == plan.Last ? "v.OutputTensor" : Region(n, "Output");
                 if (add.HasProjection)
-                    yield return new Kernel($"{n}{mode}Shortcut", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
+                    yield return new GpuKernel($"{n}{mode}Shortcut", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
                         $"{G}.GpuGemm.Run({skip}, Layout.{n}ShortcutInputs, 1, {ShortcutWeight(n)}, 1, Layout.{n}ShortcutInputs, v.Rows, Layout.{n}Units,\n        " +
                         $"Layout.{n}ShortcutInputs, new {G}.StoreEpilogue<TActivations>({shortcut}, Layout.{n}Units))",
                         $"{n} projection shortcut: {add.SkipName}·Pᵀ");
-                yield return new Kernel($"{n}{mode}ResidualAdd", config, $"{G}.GpuElementwise.ResidualAdd({output}, {shortcut}, {count})",
+                yield return new GpuKernel($"{n}{mode}ResidualAdd", config, $"{G}.GpuElementwise.ResidualAdd({output}, {shortcut}, {count})",
                     $"{n} residual: output += {(add.HasProjection ? "the shortcut" : add.SkipName)}");
             }
 
@@ -262,22 +263,22 @@ namespace DslNet.Generator.Emitting
             var gradient = Region(n, "Gradient");
             if (!add.HasProjection)
             {
-                yield return new Kernel($"{n}SkipGradient", config,
+                yield return new GpuKernel($"{n}SkipGradient", config,
                     $"{G}.GpuElementwise.AccumulateGradient({skipGradient}, {gradient}, {count}, accumulate: {Bool(step.Accumulate)})",
                     $"{n} residual backward: {add.SkipName}'s gradient {(step.Accumulate ? "+=" : "=")} this block's output gradient");
                 yield break;
             }
 
             var weightGradient = $"new {G}.StoreEpilogue<{G}.Fp32Tensor>({ShortcutWeight(n, gradient: true)}, Layout.{n}ShortcutInputs)";
-            yield return new Kernel($"{n}ShortcutWeightGradient", $"{G}.GpuGemm.SplitConfig(Layout.{n}Units, Layout.{n}ShortcutInputs, rows)",
+            yield return new GpuKernel($"{n}ShortcutWeightGradient", $"{G}.GpuGemm.SplitConfig(Layout.{n}Units, Layout.{n}ShortcutInputs, rows)",
                 $"{G}.GpuGemm.RunSplit({gradient}, 1, Layout.{n}Units, {skip}, Layout.{n}ShortcutInputs, 1, Layout.{n}Units, Layout.{n}ShortcutInputs, v.Rows,\n        " +
                 $"v.SplitPartials, {weightGradient})",
                 $"{n} projection weight gradient: gradᵀ·{add.SkipName}");
-            yield return new Kernel($"{n}ShortcutWeightGradientSum", $"{G}.GpuGemm.SumConfig(Layout.{n}Units, Layout.{n}ShortcutInputs)",
+            yield return new GpuKernel($"{n}ShortcutWeightGradientSum", $"{G}.GpuGemm.SumConfig(Layout.{n}Units, Layout.{n}ShortcutInputs)",
                 $"{G}.GpuGemm.SumSplits(v.SplitPartials, Layout.{n}Units, Layout.{n}ShortcutInputs, v.Rows, {weightGradient})",
                 $"{n} projection weight gradient: the split partial products added in order (launched only when the batch was split)",
                 condition: $"{G}.GpuGemm.Splits(Layout.{n}Units, Layout.{n}ShortcutInputs, rows) > 1");
-            yield return new Kernel($"{n}SkipGradient", $"{G}.GpuGemm.Config(rows, Layout.{n}ShortcutInputs)",
+            yield return new GpuKernel($"{n}SkipGradient", $"{G}.GpuGemm.Config(rows, Layout.{n}ShortcutInputs)",
                 $"{G}.GpuGemm.Run({gradient}, Layout.{n}Units, 1, {ShortcutWeight(n)}, Layout.{n}ShortcutInputs, 1, v.Rows, Layout.{n}ShortcutInputs, Layout.{n}Units,\n        " +
                 $"{GradientEpilogue(skipGradient, $"Layout.{n}ShortcutInputs", step.Accumulate)})",
                 $"{n} projection backward: {add.SkipName}'s gradient {(step.Accumulate ? "+=" : "=")} grad·P");
@@ -285,14 +286,13 @@ namespace DslNet.Generator.Emitting
 
         // ── inference ──
 
-        private static IEnumerable<Kernel> Inference(ExecutionPlan plan, BlockPlan b)
+        private static IEnumerable<GpuKernel> Inference(ExecutionPlan plan, BlockPlan b)
         {
             var n = b.Name;
             var output = b == plan.Last ? "v.OutputTensor" : Region(n, "Output");
-            if (b.Norm == NormKind.BatchNorm)
-                yield return new Kernel($"{n}InferenceAffine", $"{G}.RowGroup.Config((Layout.{n}Units + {G}.RowGroup.Size - 1) / {G}.RowGroup.Size)",
-                    $"{G}.GpuNorm.InferenceAffine(Layout.{n}Units, {Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}, {Stat(n, "RunningMean")}, {Stat(n, "RunningVariance")},\n        {Names.Float(b.Eps)}, {Scratch(n, "InferenceScale")}, {Scratch(n, "InferenceShift")})",
-                    $"{n} eval-mode BatchNorm folded into a per-feature scale and shift");
+            var norm = b.HasNorm ? Norm(b).GpuInference(new Layers.NormSite(b), NormArguments(b), Region(n, "PreActivation"), output).ToList() : new List<GpuKernel>();
+            foreach (var k in norm.Where(k => k.Name == $"{n}InferenceAffine"))
+                yield return k;
             var folded = b.Norm == NormKind.BatchNorm;
             var gemmOutput = b.HasNorm && !folded ? Region(n, "PreActivation") : output;
             var activation = b.HasNorm && !folded ? Names.Identity : Names.Activation(b);
@@ -300,21 +300,19 @@ namespace DslNet.Generator.Emitting
             var outputType = gemmOutput == "v.OutputTensor" ? G + ".Fp32Tensor" : "TActivations";
             var affine = folded ? $"{Scratch(n, "InferenceScale")}, {Scratch(n, "InferenceShift")}, true" : "v.Scratch, v.Scratch, false";
             var inferenceEpilogue = $"new {G}.InferenceEpilogue<{outputType}, {activationType}>({gemmOutput}, {Bias(b)}, {Bool(b.HasBias)}, {affine}, Layout.{n}Units, {activation})";
-            var inferenceArguments = $"{FloatValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1,{Wrap}{FloatWeight(n)}, 1, Layout.{n}Inputs,{Wrap}v.Rows, Layout.{n}Units, Layout.{n}Inputs";
+            var inferenceArguments = $"{FloatDenseInput(plan, b)}, Layout.{n}Inputs, 1,{Wrap}{FloatWeight(n)}, 1, Layout.{n}Inputs,{Wrap}v.Rows, Layout.{n}Units, Layout.{n}Inputs";
             foreach (var k in Gemm(plan, b, GemmRole.Inference, $"{n}Inference", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
-                $"{G}.GpuGemm.Run({ValueRegion(plan, plan.InputOf(b))}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        {inferenceEpilogue})",
+                $"{G}.GpuGemm.Run({DenseInput(plan, b)}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        {inferenceEpilogue})",
                 $"{n} inference: input·Wᵀ + b" + (folded ? ", eval-mode BatchNorm and activation" : b.HasNorm ? "" : " and activation"),
                 inferenceArguments, "v.Rows", $"Layout.{n}Units", inferenceEpilogue))
                 yield return k;
-            if (b.HasNorm && !folded)
-                yield return new Kernel($"{n}InferenceNormalize", $"{G}.RowGroup.Config(rows * {Groups(b)})",
-                    $"{G}.GpuNorm.GroupNormForward({Region(n, "PreActivation")}, {Param(n, "Gamma", b.Units)}, {Param(n, "Beta", b.Units)}, {RowInverseStd(b)}, {output},\n        Layout.{n}Units, groups: {Groups(b)}, eps: {Names.Float(b.Eps)}, hasOutput: true, {Names.Activation(b)}, {NoDropout})",
-                    $"{n} inference {b.Norm} and activation");
+            foreach (var k in norm.Where(k => k.Name == $"{n}InferenceNormalize"))
+                yield return k;
         }
 
         // ── loss ──
 
-        private static IEnumerable<Kernel> Loss(ExecutionPlan plan)
+        private static IEnumerable<GpuKernel> Loss(ExecutionPlan plan)
         {
             var last = plan.Last.Name;
             string Call(string logits, string gradient, bool withGradient, string scale)
@@ -331,10 +329,10 @@ namespace DslNet.Generator.Emitting
             }
 
             var count = plan.Loss == LossKind.CrossEntropy ? "rows" : "rows * OutputSize";
-            yield return new Kernel("Loss", $"{G}.GpuLosses.Config({count})",
+            yield return new GpuKernel("Loss", $"{G}.GpuLosses.Config({count})",
                 Call(Region(last, "Output"), Region(last, "Gradient"), true, "v.LossScale"),
                 $"{plan.Loss}: the mean loss's sum, and its gradient times the loss scale into {last}'s gradient");
-            yield return new Kernel("EvaluationLoss", $"{G}.GpuLosses.Config({count})",
+            yield return new GpuKernel("EvaluationLoss", $"{G}.GpuLosses.Config({count})",
                 Call("v.OutputTensor", "v.OutputTensor", false, "1f"), $"{plan.Loss} over the inference outputs");
         }
 
@@ -350,7 +348,10 @@ namespace DslNet.Generator.Emitting
                 foreach (var index in plan.ForwardOrder)
                 {
                     var b = plan.Blocks[index];
-                    foreach (var suffix in new[] { "Forward", "NormStatistics", "NormMerge", "Normalize", "Shortcut", "ResidualAdd" })
+                    var suffixes = b.HasInputNorm
+                        ? new[] { "InputCopy", "NormStatistics", "NormMerge", "Normalize", "Forward", "Shortcut", "ResidualAdd" }
+                        : new[] { "Forward", "NormStatistics", "NormMerge", "Normalize", "Shortcut", "ResidualAdd" };
+                    foreach (var suffix in suffixes)
                         Launch(w, all, b.Name + suffix);
                 }
                 w.Line("ClearSums();");
@@ -358,18 +359,28 @@ namespace DslNet.Generator.Emitting
                 w.Line("// The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.");
                 foreach (var step in plan.BackwardSchedule)
                 {
-                    var n = plan.Blocks[step.Block].Name;
-                    var suffixes = step.Kind == BackwardStepKind.SkipGradient
-                        ? new[] { "ShortcutWeightGradient", "ShortcutWeightGradientSum", "SkipGradient" }
-                        : step.Kind == BackwardStepKind.GroupBackward
-                            ? new[] { "NormBackward", "NormParameterMerge", "NormInputGradient", "ActivationBackward", "WeightGradient", "WeightGradientSum",
-                                "BiasGradient", "BiasGradientMerge" }
-                            : new[] { "InputGradient" };
-                    foreach (var suffix in suffixes) Launch(w, all, n + suffix);
+                    var b = plan.Blocks[step.Block];
+                    foreach (var suffix in BackwardSuffixes(step.Kind, b)) Launch(w, all, b.Name + suffix);
                 }
                 w.Line($"return (float)(ReadSum() / {(plan.Loss == LossKind.CrossEntropy ? "rows" : "((double)rows * OutputSize)")});");
             }
             w.Line();
+        }
+
+        /// <summary>The kernels one backward step launches, in order; a block's normalization runs in the step that reaches it.</summary>
+        private static string[] BackwardSuffixes(BackwardStepKind kind, BlockPlan b)
+        {
+            var norm = new[] { "NormBackward", "NormParameterMerge", "NormInputGradient" };
+            switch (kind)
+            {
+                case BackwardStepKind.SkipGradient:
+                    return new[] { "ShortcutWeightGradient", "ShortcutWeightGradientSum", "SkipGradient" };
+                case BackwardStepKind.GroupBackward:
+                    return (b.HasInputNorm ? new string[0] : norm)
+                        .Concat(new[] { "ActivationBackward", "WeightGradient", "WeightGradientSum", "BiasGradient", "BiasGradientMerge" }).ToArray();
+                default:
+                    return b.HasInputNorm ? new[] { "InputGradient" }.Concat(norm).Concat(new[] { "InputNormGradient" }).ToArray() : new[] { "InputGradient" };
+            }
         }
 
         private static void WritePredict(SourceWriter w, ExecutionPlan plan)
@@ -382,7 +393,10 @@ namespace DslNet.Generator.Emitting
                 foreach (var index in plan.ForwardOrder)
                 {
                     var b = plan.Blocks[index];
-                    foreach (var suffix in new[] { "InferenceAffine", "Inference", "InferenceNormalize", "InferenceShortcut", "InferenceResidualAdd" })
+                    var suffixes = b.HasInputNorm
+                        ? new[] { "InferenceAffine", "InputCopy", "InferenceNormalize", "Inference", "InferenceShortcut", "InferenceResidualAdd" }
+                        : new[] { "InferenceAffine", "Inference", "InferenceNormalize", "InferenceShortcut", "InferenceResidualAdd" };
+                    foreach (var suffix in suffixes)
                         Launch(w, all, b.Name + suffix);
                 }
             }
@@ -403,7 +417,7 @@ namespace DslNet.Generator.Emitting
             w.Line();
         }
 
-        private static void Launch(SourceWriter w, Dictionary<string, Kernel> all, string name)
+        private static void Launch(SourceWriter w, Dictionary<string, GpuKernel> all, string name)
         {
             if (!all.TryGetValue(name, out var k)) return;
             if (k.LibraryGemm != null)
@@ -423,10 +437,10 @@ namespace DslNet.Generator.Emitting
             w.Line("// LayerNorm/GroupNorm inverse standard deviations per row: normalization statistics, so fp32 in every precision,");
             w.Line("// in their own buffer (the workspace is 16-bit in Fp16/Bf16).");
             var offset = 0;
-            foreach (var b in plan.Blocks.Where(b => b.HasNorm && b.Norm != NormKind.BatchNorm))
+            foreach (var b in plan.Blocks.Where(b => b.AnyNorm != null && b.AnyNorm.Kind != NormKind.BatchNorm))
             {
                 w.Line($"private const int {b.Name}RowStatisticsOffset = {offset}; // per row");
-                offset += Groups(b);
+                offset += new Layers.NormSite(b).Groups;
             }
             w.Line($"private const int RowStatisticsPerRow = {offset};");
             w.Line();
@@ -434,7 +448,7 @@ namespace DslNet.Generator.Emitting
             w.Line($"private const int LargestWeight = {plan.Blocks.Max(b => System.Math.Max(b.WeightCount, b.Add?.ProjectionWeightCount(b.Units) ?? 0))};");
             w.Line();
             w.Line("// Features of the widest layer: the batch-split column reductions keep per-feature partials of this width.");
-            w.Line($"private const int WidestLayer = {plan.Blocks.Max(b => b.Units)};");
+            w.Line($"private const int WidestLayer = {plan.Blocks.Max(b => b.HasInputNorm ? System.Math.Max(b.Units, b.Inputs) : b.Units)};");
             w.Line();
         }
 
@@ -455,7 +469,7 @@ namespace DslNet.Generator.Emitting
             w.Line();
         }
 
-        private static void WriteLibraryGemms(SourceWriter w, List<Kernel> kernels)
+        private static void WriteLibraryGemms(SourceWriter w, List<GpuKernel> kernels)
         {
             foreach (var k in kernels.Where(k => k.LibraryGemm != null))
             {
@@ -483,6 +497,7 @@ namespace DslNet.Generator.Emitting
         }
 
         // ── spelling ──
+
 
         private const string NoDropout = "default(" + G + ".GpuDropout)";
 
@@ -518,7 +533,6 @@ namespace DslNet.Generator.Emitting
         private static string ShortcutWeight(string block, bool gradient = false) =>
             $"v.{(gradient ? "Gradient" : "Parameter")}Tensor(Layout.{block}ShortcutWeightOffset, Layout.{block}Units * Layout.{block}ShortcutInputs)";
 
-        private static string RowInverseStd(BlockPlan b) => $"v.RowStatisticsRegion({b.Name}RowStatisticsOffset, {Groups(b)})";
 
         private static string Weight(string block) => $"v.ParameterTensor(Layout.{block}WeightOffset, Layout.{block}Units * Layout.{block}Inputs)";
 
@@ -533,7 +547,18 @@ namespace DslNet.Generator.Emitting
 
         private static string Bias(BlockPlan b) => b.HasBias ? Param(b.Name, "Bias", b.Units) : "v.Parameters";
 
-        private static int Groups(BlockPlan b) => b.Norm == NormKind.LayerNorm ? 1 : b.Groups;
+        private static Layers.NormDescriptor Norm(BlockPlan b) => Layers.LayerRegistry.Norm(b.AnyNorm!.Kind);
+
+        /// <summary>A region of a block's input width (a pre-activation block's input normalization).</summary>
+        private static string InputsRegion(string block, string part, bool gradient = false) =>
+            $"{(gradient ? "ActivationGradients" : "Activations")}(v, Layout.{block}{part}Offset, Layout.{block}Inputs)";
+
+        /// <summary>What a block's Dense reads: its input value, or in the pre-activation form its input normalization's output.</summary>
+        private static string DenseInput(ExecutionPlan plan, BlockPlan b) =>
+            b.HasInputNorm ? InputsRegion(b.Name, "NormOutput") : ValueRegion(plan, plan.InputOf(b));
+
+        private static string FloatDenseInput(ExecutionPlan plan, BlockPlan b) =>
+            b.HasInputNorm ? $"v.Region(Layout.{b.Name}NormOutputOffset, Layout.{b.Name}Inputs)" : FloatValueRegion(plan, plan.InputOf(b));
 
         private static string Bool(bool value) => value ? "true" : "false";
 

@@ -63,29 +63,36 @@ namespace DslNet.Generator.Emitting
                     w.Line($"public const int {b.Name}ParameterCount = {b.ParameterCount};");
                     w.Line($"public const int {b.Name}WeightOffset = {b.WeightOffset};");
                     if (b.HasBias) w.Line($"public const int {b.Name}BiasOffset = {b.BiasOffset};");
-                    if (b.HasNorm)
+                    if (b.AnyNorm is { } norm)
                     {
-                        w.Line($"public const int {b.Name}GammaOffset = {b.GammaOffset};");
-                        w.Line($"public const int {b.Name}BetaOffset = {b.BetaOffset};");
+                        w.Line($"public const int {b.Name}GammaOffset = {norm.GammaOffset};");
+                        w.Line($"public const int {b.Name}BetaOffset = {norm.BetaOffset};");
                     }
-                    if (b.Norm == NormKind.BatchNorm)
+                    if (b.AnyNorm?.Kind == NormKind.BatchNorm)
                     {
-                        w.Line($"public const int {b.Name}RunningMeanOffset = {b.RunningMeanOffset};");
-                        w.Line($"public const int {b.Name}RunningVarianceOffset = {b.RunningVarianceOffset};");
-                        w.Line($"public const int {b.Name}InverseStdOffset = {b.ScratchOffset}; // scratch");
-                        w.Line($"public const int {b.Name}InferenceScaleOffset = {b.ScratchOffset + b.Units}; // scratch");
-                        w.Line($"public const int {b.Name}InferenceShiftOffset = {b.ScratchOffset + 2 * b.Units}; // scratch");
+                        var batchNorm = b.AnyNorm;
+                        w.Line($"public const int {b.Name}RunningMeanOffset = {batchNorm.RunningMeanOffset};");
+                        w.Line($"public const int {b.Name}RunningVarianceOffset = {batchNorm.RunningVarianceOffset};");
+                        w.Line($"public const int {b.Name}InverseStdOffset = {batchNorm.ScratchOffset}; // scratch");
+                        w.Line($"public const int {b.Name}InferenceScaleOffset = {batchNorm.ScratchOffset + b.NormWidth}; // scratch");
+                        w.Line($"public const int {b.Name}InferenceShiftOffset = {batchNorm.ScratchOffset + 2 * b.NormWidth}; // scratch");
                     }
                     if (b.Add is { HasProjection: true } projection)
                     {
                         w.Line($"public const int {b.Name}ShortcutInputs = {projection.SkipWidth};");
                         w.Line($"public const int {b.Name}ShortcutWeightOffset = {projection.ProjectionWeightOffset};");
                     }
+                    if (b.InputNorm is { } inputNorm)
+                    {
+                        w.Line($"public const int {b.Name}NormalizedOffset = {inputNorm.NormalizedRowOffset}; // per row: the input normalization's x̂");
+                        w.Line($"public const int {b.Name}NormOutputOffset = {inputNorm.OutputRowOffset}; // per row: what the Dense reads");
+                        w.Line($"public const int {b.Name}NormGradientOffset = {inputNorm.GradientRowOffset}; // per row");
+                    }
                     w.Line($"public const int {b.Name}PreActivationOffset = {b.PreActivationRowOffset}; // per row");
                     w.Line($"public const int {b.Name}OutputOffset = {plan.OutputOf(b).OutputRowOffset}; // per row");
                     w.Line($"public const int {b.Name}GradientOffset = {plan.OutputOf(b).GradientRowOffset}; // per row");
-                    if (b.InverseStdPerRow > 0)
-                        w.Line($"public const int {b.Name}InverseStdOffset = {b.InverseStdRowOffset}; // per row, {b.InverseStdPerRow} each");
+                    if (b.AnyNorm is { InverseStdPerRow: > 0 } rowNorm)
+                        w.Line($"public const int {b.Name}InverseStdOffset = {rowNorm.InverseStdRowOffset}; // per row, {rowNorm.InverseStdPerRow} each");
                     if (b.HasDropout)
                         w.Line($"public const int {b.Name}DropoutMaskOffset = {b.DropoutMaskRowOffset}; // per row, {b.DropoutMaskPerRow} each: 32 kept bits per float");
                     if (b.Add is { HasProjection: true } shortcut)
@@ -101,13 +108,17 @@ namespace DslNet.Generator.Emitting
             w.Line("{");
             foreach (var b in plan.Blocks)
             {
+                void NormSlots()
+                {
+                    w.Line($"    new(\"{b.Name}.Gamma\", global::DslNet.ParameterKind.NormScale, Layout.{b.Name}GammaOffset, new[] {{ {b.NormWidth} }}),");
+                    w.Line($"    new(\"{b.Name}.Beta\", global::DslNet.ParameterKind.NormShift, Layout.{b.Name}BetaOffset, new[] {{ {b.NormWidth} }}),");
+                }
+
+                // In buffer order: a pre-activation block's input normalization comes before its Dense.
+                if (b.HasInputNorm) NormSlots();
                 w.Line($"    new(\"{b.Name}.Weight\", global::DslNet.ParameterKind.Weight, Layout.{b.Name}WeightOffset, new[] {{ {b.Units}, {b.Inputs} }}),");
                 if (b.HasBias) w.Line($"    new(\"{b.Name}.Bias\", global::DslNet.ParameterKind.Bias, Layout.{b.Name}BiasOffset, new[] {{ {b.Units} }}),");
-                if (b.HasNorm)
-                {
-                    w.Line($"    new(\"{b.Name}.Gamma\", global::DslNet.ParameterKind.NormScale, Layout.{b.Name}GammaOffset, new[] {{ {b.Units} }}),");
-                    w.Line($"    new(\"{b.Name}.Beta\", global::DslNet.ParameterKind.NormShift, Layout.{b.Name}BetaOffset, new[] {{ {b.Units} }}),");
-                }
+                if (b.HasNorm) NormSlots();
                 if (b.HasProjection)
                     w.Line($"    new(\"{b.Name}.ShortcutWeight\", global::DslNet.ParameterKind.Weight, Layout.{b.Name}ShortcutWeightOffset, " +
                            $"new[] {{ {b.Units}, {b.Add!.SkipWidth} }}),");
@@ -116,11 +127,11 @@ namespace DslNet.Generator.Emitting
             w.Line();
             w.Line("private static readonly global::DslNet.TensorSlot[] RunningStatisticSlots =");
             w.Line("{");
-            foreach (var b in plan.Blocks.Where(b => b.Norm == NormKind.BatchNorm))
+            foreach (var b in plan.Blocks.Where(b => b.AnyNorm?.Kind == NormKind.BatchNorm))
             {
-                w.Line($"    new(\"{b.Name}.RunningMean\", global::DslNet.ParameterKind.RunningMean, Layout.{b.Name}RunningMeanOffset, new[] {{ {b.Units} }}),");
+                w.Line($"    new(\"{b.Name}.RunningMean\", global::DslNet.ParameterKind.RunningMean, Layout.{b.Name}RunningMeanOffset, new[] {{ {b.NormWidth} }}),");
                 w.Line($"    new(\"{b.Name}.RunningVariance\", global::DslNet.ParameterKind.RunningVariance, Layout.{b.Name}RunningVarianceOffset, " +
-                       $"new[] {{ {b.Units} }}),");
+                       $"new[] {{ {b.NormWidth} }}),");
             }
             w.Line("};");
             w.Line();
@@ -179,8 +190,8 @@ namespace DslNet.Generator.Emitting
                     }
                     if (b.NormOp is { ZeroInitGamma: true })
                         w.Line($"// γ of the residual branch's normalization starts at 0 (zero_init_residual): the unit starts as the identity.");
-                    else if (b.HasNorm) w.Line($"{field}.Gamma!.Span.Fill(1f);");
-                    if (b.Norm == NormKind.BatchNorm) w.Line($"{field}.RunningVariance!.Span.Fill(1f);");
+                    else if (b.AnyNorm != null) w.Line($"{field}.Gamma!.Span.Fill(1f);");
+                    if (b.AnyNorm?.Kind == NormKind.BatchNorm) w.Line($"{field}.RunningVariance!.Span.Fill(1f);");
                 }
             }
             w.Line();

@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+using DslNet.Generator.Emitting;
 using DslNet.Generator.Parsing;
 using DslNet.Generator.Planning;
 using Microsoft.CodeAnalysis;
@@ -41,24 +43,72 @@ namespace DslNet.Generator.Layers
         public static bool AnySynced(ExecutionPlan plan)
         {
             foreach (var block in plan.Blocks)
-                if (block.NormOp is { Kind: NormKind.BatchNorm, Sync: true }) return true;
+                if (block.AnyNorm is { Kind: NormKind.BatchNorm, Sync: true }) return true;
             return false;
         }
 
-        public override string CpuForward(BlockPlan b, string field, string activation, string dropout, string output) =>
-            $"{K}.BatchNorm.ForwardTraining{Synced(b)}(preActivation, {field}.Gamma!.Span, {field}.Beta!.Span,\n" +
-            $"    {field}.RunningMean!.Span, {field}.RunningVariance!.Span, Scratch(Layout.{b.Name}InverseStdOffset, Layout.{b.Name}Units),\n" +
-            $"    {output}, rows, Layout.{b.Name}Units,\n" +
-            $"    momentum: {Float(b.Momentum)}, eps: {Float(b.Eps)}, {activation}, {dropout}{Reducer(b)});";
+        public override string CpuForward(NormSite site, string field, string values, string activation, string dropout, string output) =>
+            $"{K}.BatchNorm.ForwardTraining{Synced(site)}({values}, {field}.Gamma!.Span, {field}.Beta!.Span,\n" +
+            $"    {field}.RunningMean!.Span, {field}.RunningVariance!.Span, Scratch({site.Offset("InverseStd")}, {site.Width}),\n" +
+            $"    {output}, rows, {site.Width},\n" +
+            $"    momentum: {Float(site.Op.Momentum)}, eps: {Float(site.Op.Eps)}, {activation}, {dropout}{Reducer(site)});";
 
-        public override string CpuBackward(BlockPlan b, string field, string activation, string dropout) =>
-            $"{K}.BatchNorm.Backward{Synced(b)}(gradient, regions.PreActivation, {field}.Gamma!.Span, {field}.Beta!.Span,\n" +
-            $"    Scratch(Layout.{b.Name}InverseStdOffset, Layout.{b.Name}Units), {field}.GammaGradient!.Span, {field}.BetaGradient!.Span,\n" +
-            $"    rows, Layout.{b.Name}Units,\n" +
-            $"    {activation}, {dropout}{Reducer(b)});";
+        public override string CpuBackward(NormSite site, string field, string gradient, string values, string activation, string dropout) =>
+            $"{K}.BatchNorm.Backward{Synced(site)}({gradient}, {values}, {field}.Gamma!.Span, {field}.Beta!.Span,\n" +
+            $"    Scratch({site.Offset("InverseStd")}, {site.Width}), {field}.GammaGradient!.Span, {field}.BetaGradient!.Span,\n" +
+            $"    rows, {site.Width},\n" +
+            $"    {activation}, {dropout}{Reducer(site)});";
 
-        private static string Synced(BlockPlan b) => b.NormOp!.Sync ? "Synced" : "";
+        public override string CpuPrepareInference(NormSite site, string field) =>
+            $"{K}.BatchNorm.InferenceAffine({field}.Gamma!.Span, {field}.Beta!.Span, {field}.RunningMean!.Span, {field}.RunningVariance!.Span, {Float(site.Op.Eps)},\n" +
+            $"    {InferenceAffine(site)},\n" +
+            $"    {site.Width});";
 
-        private static string Reducer(BlockPlan b) => b.NormOp!.Sync ? ", StatisticsReducer" : "";
+        /// <summary>Before the Dense, eval-mode BatchNorm applies its scale and shift and the activation itself.</summary>
+        public override string CpuInputInference(NormSite site, string field, string input, string activation) =>
+            $"{K}.BatchNorm.Inference({input}, {InferenceAffine(site)}, norm.Output, rows, {site.Width}, {activation});";
+
+        private static string InferenceAffine(NormSite site) =>
+            $"Scratch({site.Offset("InferenceScale")}, {site.Width}), Scratch({site.Offset("InferenceShift")}, {site.Width})";
+
+        public override IEnumerable<GpuKernel> GpuForward(NormSite site, GpuNormArguments arguments)
+        {
+            var n = site.Block;
+            yield return new GpuKernel($"{n}NormStatistics", $"{G}.RowSplit.Config(rows, {site.Width})",
+                $"{G}.GpuColumnReductions.BatchStatisticsPartials({arguments.Values}, v.ColumnPartials, v.Rows, {site.Width})",
+                $"{n} BatchNorm statistics: mean and M2 per feature over each chunk of the batch");
+            yield return new GpuKernel($"{n}NormMerge", $"{G}.RowSplit.MergeConfig({site.Width})",
+                $"{G}.GpuColumnReductions.BatchStatisticsMerge(v.ColumnPartials, {site.Statistic("RunningMean")}, {site.Statistic("RunningVariance")}, " +
+                $"{site.Scratch("InverseStd")},\n        v.Rows, {site.Width}, momentum: {Float(site.Op.Momentum)}, eps: {Float(site.Op.Eps)})",
+                $"{n} BatchNorm statistics: the chunks merged in order (Chan), running statistics, inverse std");
+            yield return new GpuKernel($"{n}Normalize", $"{G}.GpuElementwise.Config((long)rows * {site.Width})",
+                $"{G}.GpuColumnReductions.BatchNormApply({arguments.Values}, {site.Parameter("Gamma")}, {site.Parameter("Beta")}, v.ColumnPartials, " +
+                $"{site.Scratch("InverseStd")}, {arguments.Output},\n        v.Rows, {site.Width}, {arguments.Activation}, {arguments.Dropout})",
+                $"{n} BatchNorm normalize, activation and dropout");
+        }
+
+        protected override GpuKernel GpuInputGradient(NormSite site, GpuNormArguments arguments) =>
+            new GpuKernel($"{site.Block}NormInputGradient", $"{G}.GpuElementwise.Config((long)rows * {site.Width})",
+                $"{G}.GpuColumnReductions.BatchNormInputGradient({arguments.Gradient}, {arguments.Values}, {site.Parameter("Gamma")}, {site.Scratch("InverseStd")},\n        " +
+                $"v.ColumnPartials, v.Rows, {site.Width})",
+                $"{site.Block} BatchNorm input gradient");
+
+        public override IEnumerable<GpuKernel> GpuInference(NormSite site, GpuNormArguments arguments, string input, string output)
+        {
+            var n = site.Block;
+            yield return new GpuKernel($"{n}InferenceAffine", $"{G}.RowGroup.Config(({site.Width} + {G}.RowGroup.Size - 1) / {G}.RowGroup.Size)",
+                $"{G}.GpuNorm.InferenceAffine({site.Width}, {site.Parameter("Gamma")}, {site.Parameter("Beta")}, {site.Statistic("RunningMean")}, " +
+                $"{site.Statistic("RunningVariance")},\n        {Float(site.Op.Eps)}, {site.Scratch("InferenceScale")}, {site.Scratch("InferenceShift")})",
+                $"{n} eval-mode BatchNorm folded into a per-feature scale and shift");
+            if (!site.BeforeDense) yield break;
+            yield return new GpuKernel($"{n}InferenceNormalize", $"{G}.GpuElementwise.Config((long)rows * {site.Width})",
+                $"{G}.GpuNorm.BatchNormInference({input}, {output}, {site.Scratch("InferenceScale")}, {site.Scratch("InferenceShift")},\n        " +
+                $"v.Rows * {site.Width}, {site.Width}, {arguments.Activation})",
+                $"{n} inference: eval-mode BatchNorm and activation of the input");
+        }
+
+        private static string Synced(NormSite site) => site.Op.Sync ? "Synced" : "";
+
+        private static string Reducer(NormSite site) => site.Op.Sync ? ", StatisticsReducer" : "";
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using DslNet.Generator.Common;
+using DslNet.Generator.Emitting;
 using DslNet.Generator.Parsing;
 using DslNet.Generator.Planning;
 using Microsoft.CodeAnalysis;
@@ -31,13 +32,24 @@ namespace DslNet.Generator.Layers
 
         public override string Describe(LayerSpec layer) => $"GroupNorm({layer.Groups})";
 
-        public override string CpuForward(BlockPlan b, string field, string activation, string dropout, string output) =>
-            $"{K}.GroupNorm.Forward(preActivation, {field}.Gamma!.Span, {field}.Beta!.Span, regions.RowStatistics,\n" +
-            $"    {output}, rows, Layout.{b.Name}Units, groups: {b.Groups}, eps: {Float(b.Eps)}, {activation}, {dropout});";
+        public override string CpuForward(NormSite site, string field, string values, string activation, string dropout, string output) =>
+            $"{K}.GroupNorm.Forward({values}, {field}.Gamma!.Span, {field}.Beta!.Span, {site.RowStatistics},\n" +
+            $"    {output}, rows, {site.Width}, groups: {site.Op.Groups}, eps: {Float(site.Op.Eps)}, {activation}, {dropout});";
 
-        public override string CpuBackward(BlockPlan b, string field, string activation, string dropout) =>
-            $"{K}.GroupNorm.Backward(gradient, regions.PreActivation, {field}.Gamma!.Span, {field}.Beta!.Span,\n" +
-            $"    regions.RowStatistics, {field}.GammaGradient!.Span, {field}.BetaGradient!.Span, rows, Layout.{b.Name}Units,\n" +
-            $"    groups: {b.Groups}, {activation}, {dropout});";
+        public override string CpuBackward(NormSite site, string field, string gradient, string values, string activation, string dropout) =>
+            $"{K}.GroupNorm.Backward({gradient}, {values}, {field}.Gamma!.Span, {field}.Beta!.Span,\n" +
+            $"    {site.RowStatistics}, {field}.GammaGradient!.Span, {field}.BetaGradient!.Span, rows, {site.Width},\n" +
+            $"    groups: {site.Op.Groups}, {activation}, {dropout});";
+
+        public override IEnumerable<GpuKernel> GpuForward(NormSite site, GpuNormArguments arguments)
+        {
+            yield return RowNormalize(site, arguments, $"{site.Block}Normalize", arguments.Output, arguments.Dropout,
+                $"{site.Block} GroupNorm ({site.Op.Groups} groups), activation and dropout");
+        }
+
+        protected override GpuKernel GpuInputGradient(NormSite site, GpuNormArguments arguments) => RowInputGradient(site, arguments, "GroupNorm");
+
+        public override IEnumerable<GpuKernel> GpuInference(NormSite site, GpuNormArguments arguments, string input, string output) =>
+            RowInference(site, arguments, "GroupNorm", output);
     }
 }

@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+using DslNet.Generator.Emitting;
 using DslNet.Generator.Parsing;
 using DslNet.Generator.Planning;
 
@@ -14,13 +16,24 @@ namespace DslNet.Generator.Layers
 
         public override int InverseStdPerRow(LayerSpec layer) => 1;
 
-        public override string CpuForward(BlockPlan b, string field, string activation, string dropout, string output) =>
-            $"{K}.LayerNorm.Forward(preActivation, {field}.Gamma!.Span, {field}.Beta!.Span, regions.RowStatistics,\n" +
-            $"    {output}, rows, Layout.{b.Name}Units, eps: {Float(b.Eps)}, {activation}, {dropout});";
+        public override string CpuForward(NormSite site, string field, string values, string activation, string dropout, string output) =>
+            $"{K}.LayerNorm.Forward({values}, {field}.Gamma!.Span, {field}.Beta!.Span, {site.RowStatistics},\n" +
+            $"    {output}, rows, {site.Width}, eps: {Float(site.Op.Eps)}, {activation}, {dropout});";
 
-        public override string CpuBackward(BlockPlan b, string field, string activation, string dropout) =>
-            $"{K}.LayerNorm.Backward(gradient, regions.PreActivation, {field}.Gamma!.Span, {field}.Beta!.Span,\n" +
-            $"    regions.RowStatistics, {field}.GammaGradient!.Span, {field}.BetaGradient!.Span, rows, Layout.{b.Name}Units,\n" +
+        public override string CpuBackward(NormSite site, string field, string gradient, string values, string activation, string dropout) =>
+            $"{K}.LayerNorm.Backward({gradient}, {values}, {field}.Gamma!.Span, {field}.Beta!.Span,\n" +
+            $"    {site.RowStatistics}, {field}.GammaGradient!.Span, {field}.BetaGradient!.Span, rows, {site.Width},\n" +
             $"    {activation}, {dropout});";
+
+        public override IEnumerable<GpuKernel> GpuForward(NormSite site, GpuNormArguments arguments)
+        {
+            yield return RowNormalize(site, arguments, $"{site.Block}Normalize", arguments.Output, arguments.Dropout,
+                $"{site.Block} LayerNorm, activation and dropout");
+        }
+
+        protected override GpuKernel GpuInputGradient(NormSite site, GpuNormArguments arguments) => RowInputGradient(site, arguments, "LayerNorm");
+
+        public override IEnumerable<GpuKernel> GpuInference(NormSite site, GpuNormArguments arguments, string input, string output) =>
+            RowInference(site, arguments, "LayerNorm", output);
     }
 }

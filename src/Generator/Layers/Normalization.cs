@@ -57,14 +57,80 @@ namespace DslNet.Generator.Layers
                 ScratchOffset: -1);
         }
 
-        /// <summary>
-        /// CPU forward (the generated method has the block's <c>regions</c> in scope): normalizes <c>preActivation</c> in place (it becomes x̂, which the backward pass
-        /// reuses), then writes dropout(activation(γx̂ + β)) to <paramref name="output"/>.
-        /// </summary>
-        public abstract string CpuForward(BlockPlan b, string field, string activation, string dropout, string output);
+        // ── CPU ──
 
-        /// <summary>CPU backward, in place on <c>gradient</c>: dL/doutput in, dL/dpreActivation out; γ and β gradients written.</summary>
-        public abstract string CpuBackward(BlockPlan b, string field, string activation, string dropout);
+        /// <summary>
+        /// CPU forward: normalizes <paramref name="values"/> in place (they become x̂, which the backward pass reuses), then
+        /// writes dropout(activation(γx̂ + β)) to <paramref name="output"/>.
+        /// </summary>
+        public abstract string CpuForward(NormSite site, string field, string values, string activation, string dropout, string output);
+
+        /// <summary>CPU backward, in place on <paramref name="gradient"/>: dL/doutput in, dL/dvalues out; γ and β gradients written.</summary>
+        public abstract string CpuBackward(NormSite site, string field, string gradient, string values, string activation, string dropout);
+
+        /// <summary>Before inference (BatchNorm: its running statistics folded into a scale and shift per feature); null when none.</summary>
+        public virtual string? CpuPrepareInference(NormSite site, string field) => null;
+
+        /// <summary>
+        /// CPU inference of a normalization before the Dense (the pre-activation form): from <paramref name="input"/> into
+        /// the block's <c>norm.Output</c>; LayerNorm/GroupNorm normalize a copy of the input in <c>norm.Normalized</c>.
+        /// </summary>
+        public virtual string CpuInputInference(NormSite site, string field, string input, string activation) =>
+            $"{input}.CopyTo(norm.Normalized);\n" + CpuForward(site, field, "norm.Normalized", activation, $"{K}.Dropout.None", "norm.Output");
+
+        // ── device ──
+
+        /// <summary>Device forward in training: normalizes <see cref="GpuNormArguments.Values"/> in place (x̂) and writes the
+        /// output through the activation and dropout.</summary>
+        public abstract System.Collections.Generic.IEnumerable<Emitting.GpuKernel> GpuForward(NormSite site, GpuNormArguments arguments);
+
+        /// <summary>Device backward, in place on <see cref="GpuNormArguments.Gradient"/>: through dropout and activation, the γ and β
+        /// gradients (batch-split sums merged in order), then the normalization's input gradient.</summary>
+        public System.Collections.Generic.IEnumerable<Emitting.GpuKernel> GpuBackward(NormSite site, GpuNormArguments arguments)
+        {
+            var n = site.Block;
+            yield return new Emitting.GpuKernel($"{n}NormBackward", $"{G}.RowSplit.Config(rows, {site.Width})",
+                $"{G}.GpuColumnReductions.NormParameterPartials({arguments.Gradient}, {arguments.Values}, {site.Parameter("Gamma")}, {site.Parameter("Beta")},\n        " +
+                $"v.ColumnPartials, v.Rows, {site.Width}, {arguments.Activation}, {arguments.Dropout})",
+                $"{n} backward through {(site.BeforeDense ? "the input normalization's activation" : "dropout, activation")} and the normalization's scale and shift; " +
+                "gamma/beta gradient sums per chunk");
+            yield return new Emitting.GpuKernel($"{n}NormParameterMerge", $"{G}.RowSplit.MergeConfig({site.Width})",
+                $"{G}.GpuColumnReductions.NormParameterMerge(v.ColumnPartials, {site.Gradient("Gamma")}, {site.Gradient("Beta")}, v.Rows, {site.Width})",
+                $"{n} gamma/beta gradients: the chunks' sums added in order");
+            yield return GpuInputGradient(site, arguments);
+        }
+
+        /// <summary>The normalization's input gradient on the device, in place on <see cref="GpuNormArguments.Gradient"/>.</summary>
+        protected abstract Emitting.GpuKernel GpuInputGradient(NormSite site, GpuNormArguments arguments);
+
+        /// <summary>
+        /// Device inference into <paramref name="output"/>. After the Dense, BatchNorm only folds its running statistics into
+        /// the scale and shift the GEMM's epilogue applies; before it, it applies them itself.
+        /// </summary>
+        public abstract System.Collections.Generic.IEnumerable<Emitting.GpuKernel> GpuInference(NormSite site, GpuNormArguments arguments, string input, string output);
+
+        /// <summary>LayerNorm/GroupNorm on the device: one (row, group) per row group, the inverse std kept per row.</summary>
+        protected static Emitting.GpuKernel RowNormalize(NormSite site, GpuNormArguments arguments, string name, string output, string dropout, string comment) =>
+            new Emitting.GpuKernel(name, $"{G}.RowGroup.Config(rows * {site.Groups})",
+                $"{G}.GpuNorm.GroupNormForward({arguments.Values}, {site.Parameter("Gamma")}, {site.Parameter("Beta")}, {arguments.RowInverseStd}, {output},\n        " +
+                $"{site.Width}, groups: {site.Groups}, eps: {Float(site.Op.Eps)}, hasOutput: true, {arguments.Activation}, {dropout})",
+                comment);
+
+        protected static Emitting.GpuKernel RowInputGradient(NormSite site, GpuNormArguments arguments, string kind) =>
+            new Emitting.GpuKernel($"{site.Block}NormInputGradient", $"{G}.RowGroup.Config(rows * {site.Groups})",
+                $"{G}.GpuNorm.GroupNormInputGradient({arguments.Gradient}, {arguments.Values}, {site.Parameter("Gamma")}, {arguments.RowInverseStd}, " +
+                $"{site.Width}, groups: {site.Groups})",
+                $"{site.Block} {kind} input gradient");
+
+        protected static System.Collections.Generic.IEnumerable<Emitting.GpuKernel> RowInference(NormSite site, GpuNormArguments arguments, string kind, string output)
+        {
+            var n = site.Block;
+            yield return RowNormalize(site, arguments, $"{n}InferenceNormalize", output, NoDropout, $"{n} inference {kind} and activation");
+        }
+
+        protected const string G = "GpuKernels";
+
+        protected const string NoDropout = "default(" + G + ".GpuDropout)";
 
         protected static string K => Emitting.Names.Kernels;
 

@@ -37,8 +37,9 @@ namespace DslNet.Generator.Planning
 
     /// <summary>
     /// One fusion group (a block): a Dense op, then at most one normalization, the activation and dropout, fused
-    /// into one pass, and an optional residual add at its end. The group's pre-activation lives in its own workspace
-    /// region; its output is the graph value <see cref="OutputValue"/>.
+    /// into one pass, and an optional residual add at its end; or, in the pre-activation form, a normalization and
+    /// activation over the input (<see cref="InputNorm"/>) before the Dense. The group's pre-activation lives in its own
+    /// workspace region; its output is the graph value <see cref="OutputValue"/>.
     /// </summary>
     internal sealed record BlockPlan(
         int Index,
@@ -54,6 +55,11 @@ namespace DslNet.Generator.Planning
         AddOp? Add,
         bool ActivationBackwardFusedIntoConsumer)
     {
+        /// <summary>The pre-activation form's normalization and activation before the Dense (null in the usual form).</summary>
+        public InputNormOp? InputNorm { get; init; }
+
+        public bool HasInputNorm => InputNorm != null;
+
         public int Inputs => Dense.Inputs;
         public int Units => Dense.Units;
         public bool HasBias => Dense.HasBias;
@@ -100,10 +106,17 @@ namespace DslNet.Generator.Planning
         /// </summary>
         public bool BiasGradientIsZero => HasBias && Norm == NormKind.BatchNorm;
 
-        /// <summary>The block's parameters are one contiguous range: weight, bias, normalization scale and shift, projection.</summary>
-        public int ParameterOffset => Dense.WeightOffset;
+        /// <summary>The block's parameters are one contiguous range: an input normalization's scale and shift, weight, bias,
+        /// normalization scale and shift, projection.</summary>
+        public int ParameterOffset => InputNorm?.Norm.GammaOffset ?? Dense.WeightOffset;
 
-        public int ParameterCount => Dense.ParameterCount + (HasNorm ? 2 * Units : 0) + (Add?.ProjectionWeightCount(Units) ?? 0);
+        public int ParameterCount =>
+            (InputNorm != null ? 2 * Inputs : 0) + Dense.ParameterCount + (HasNorm ? 2 * Units : 0) + (Add?.ProjectionWeightCount(Units) ?? 0);
+
+        /// <summary>The block's one normalization, before or after its Dense, and the width it normalizes.</summary>
+        public NormOp? AnyNorm => InputNorm?.Norm ?? NormOp;
+
+        public int NormWidth => InputNorm != null ? Inputs : Units;
     }
 
     internal enum NormKind

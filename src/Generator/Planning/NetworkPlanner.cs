@@ -52,7 +52,7 @@ namespace DslNet.Generator.Planning
             if (!hasErrors && blocks.Count > 0)
             {
                 var values = context.Graph.Build();
-                var fused = blocks.Select(b => b with { ActivationBackwardFusedIntoConsumer = FusesIntoConsumer(b, values) }).ToList();
+                var fused = blocks.Select(b => b with { ActivationBackwardFusedIntoConsumer = FusesIntoConsumer(b, values, blocks) }).ToList();
                 var last = fused[fused.Count - 1];
                 var layout = context.Layout;
                 result = new ExecutionPlan(
@@ -89,15 +89,18 @@ namespace DslNet.Generator.Planning
         /// <summary>
         /// A group's dropout and activation backward can run in its consumer's input-gradient GEMM epilogue only when
         /// that GEMM is the output's one consumer: a second consumer (a skip) needs the gradient before it is rewritten,
-        /// and the derivative applies to the sum of all contributions. Normalizations run their own backward.
+        /// and the derivative applies to the sum of all contributions. Normalizations run their own backward, and a
+        /// pre-activation consumer's GEMM writes the gradient of its input normalization, not of this block's output.
         /// </summary>
-        private static bool FusesIntoConsumer(BlockPlan block, IReadOnlyList<ValuePlan> values) =>
-            !block.HasNorm && !block.IsIdentityOutput && !block.HasAdd && values[block.OutputValue].Consumers.Count == 1;
+        private static bool FusesIntoConsumer(BlockPlan block, IReadOnlyList<ValuePlan> values, List<BlockPlan> blocks) =>
+            !block.HasNorm && !block.IsIdentityOutput && !block.HasAdd && values[block.OutputValue].Consumers.Count == 1
+            && !blocks[values[block.OutputValue].Consumers[0]].HasInputNorm;
 
         /// <summary>
         /// Reverse forward order; per block: the skip's gradient (before the block rewrites its output gradient in
-        /// place), the group's own backward, the input gradient. A value's first contribution overwrites its gradient,
-        /// later ones add; the last block's gradient is written by the loss.
+        /// place), the group's own backward, the input gradient (through a pre-activation block's input normalization,
+        /// whose γ and β gradients it writes even when the input is the network's). A value's first contribution
+        /// overwrites its gradient, later ones add; the last block's gradient is written by the loss.
         /// </summary>
         private static List<BackwardStep> Schedule(List<BlockPlan> blocks, IReadOnlyList<ValuePlan> values)
         {
@@ -114,7 +117,7 @@ namespace DslNet.Generator.Planning
                 }
                 steps.Add(new BackwardStep(BackwardStepKind.GroupBackward, i, b.OutputValue, Accumulate: false));
                 var input = b.Dense.Input;
-                if (input == ValuePlan.NetworkInput) continue;
+                if (input == ValuePlan.NetworkInput && !b.HasInputNorm) continue;
                 steps.Add(new BackwardStep(BackwardStepKind.InputGradient, i, input, written[input]));
                 written[input] = true;
             }
@@ -137,7 +140,8 @@ namespace DslNet.Generator.Planning
         }
 
         private static bool WritesParameterGradients(BackwardStep step, BlockPlan block) =>
-            step.Kind == BackwardStepKind.GroupBackward || (step.Kind == BackwardStepKind.SkipGradient && block.HasProjection);
+            step.Kind == BackwardStepKind.GroupBackward || (step.Kind == BackwardStepKind.SkipGradient && block.HasProjection)
+            || (step.Kind == BackwardStepKind.InputGradient && block.HasInputNorm);
 
         /// <summary>What planning one block needs from the network around it.</summary>
         private sealed class BlockContext
@@ -169,19 +173,30 @@ namespace DslNet.Generator.Planning
             var dense = CheckComposition(block, diagnostics);
             if (dense == null) return null;
 
-            var norm = LayerWithRole(block, LayerRole.Normalization);
-            var activation = LayerWithRole(block, LayerRole.Activation);
-            var dropout = LayerWithRole(block, LayerRole.Dropout);
-            var add = LayerWithRole(block, LayerRole.Residual);
-            foreach (var layer in block.Layers)
+            // Layers before the Dense are the pre-activation form's normalization and activation over the input.
+            var denseAt = IndexOf(block.Layers, dense);
+            var before = block.Layers.Take(denseAt).ToList();
+            var after = block.Layers.Skip(denseAt + 1).ToList();
+            var inputNorm = before.FirstOrDefault(l => LayerRegistry.RoleOf(l.Kind) == LayerRole.Normalization);
+            var inputActivation = before.FirstOrDefault(l => LayerRegistry.RoleOf(l.Kind) == LayerRole.Activation);
+            var norm = LayerWithRole(after, LayerRole.Normalization);
+            var activation = LayerWithRole(after, LayerRole.Activation);
+            var dropout = LayerWithRole(after, LayerRole.Dropout);
+            var add = LayerWithRole(after, LayerRole.Residual);
+            var inputWidth = input == null ? 0 : context.Graph.Values[input.Value].Width;
+            foreach (var layer in before)
+                LayerRegistry.Of(layer.Kind).Check(block, layer, inputWidth, diagnostics);
+            foreach (var layer in after.Prepend(dense))
                 if (layer.Kind != LayerKind.Add) LayerRegistry.Of(layer.Kind).Check(block, layer, dense.Units, diagnostics);
 
-            var activationOp = activation == null ? new ActivationOp(ActivationKind.Identity, 0) : ((ActivationDescriptor)LayerRegistry.Of(activation.Kind)).Plan(activation);
+            var activationOp = PlanActivation(activation);
             var emission = LayerRegistry.Activation(activationOp.Kind);
             if ((dense.Init == InitKind.XavierUniform || dense.Init == InitKind.XavierNormal) && emission.IsReluLike)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.XavierBeforeRelu, dense.Location, block.Name, "Init." + dense.Init, activation!.Kind));
             if (dense.Bias && norm?.Kind == LayerKind.BatchNorm)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.BiasBeforeBatchNorm, dense.Location, block.Name));
+            if (inputNorm != null && input != null)
+                CheckNormalizedTwice(block, inputNorm, inputActivation, context.Graph.Values[input.Value], context.Spec, diagnostics);
 
             // γ = 0 (or W = 0) in front of a ReLU: relu(0) = 0 and relu'(0) = 0, so nothing reaches the branch's parameters.
             var deadAtZero = activationOp.Kind == ActivationKind.Relu || (activationOp.Kind == ActivationKind.LeakyRelu && activationOp.Slope == 0);
@@ -199,12 +214,14 @@ namespace DslNet.Generator.Planning
 
             if (HasNewErrors(diagnostics, errorsBefore) || input == null || (add != null && skip == null)) return null;
             var layout = context.Layout;
-            var inputs = context.Graph.Values[input.Value].Width;
+            var inputs = inputWidth;
             var projectionWeights = add != null && add.Projection ? (long)skip!.Width * dense.Units : 0;
             if (!layout.Fits(block.Name, inputs, dense.Units, block.Location, diagnostics, projectionWeights)) return null;
 
             var units = dense.Units;
             var residualInit = add == null ? ResidualInitKind.Default : context.Spec.ResidualInit;
+            // The input normalization's γ and β come first in the block's range, as in the module's state_dict.
+            var inputNormOp = inputNorm == null ? null : PlanNorm(inputNorm, inputs, zeroInitGamma: false, layout);
             var (init, gain) = ResolveInit(dense.Init, activationOp, emission);
             var denseOp = new DenseOp(
                 Input: input.Value,
@@ -218,18 +235,16 @@ namespace DslNet.Generator.Planning
                 InitScale: InitScale(residualInit, norm != null, context.ResidualUnits),
                 WeightOffset: layout.AddParameters(inputs * units),
                 BiasOffset: dense.Bias ? layout.AddParameters(units) : -1);
-            var normDescriptor = norm == null ? null : (NormDescriptor)LayerRegistry.Of(norm.Kind);
-            var normOp = normDescriptor?.Plan(norm!, units, residualInit == ResidualInitKind.ZeroLastNorm, layout);
+            var normOp = norm == null ? null : PlanNorm(norm, units, residualInit == ResidualInitKind.ZeroLastNorm, layout);
 
             var preActivation = layout.AddActivations(units);
             var output = context.Graph.AddValue(block.Name, ValueShape.Features(units), layout.AddActivations(units), layout.AddActivations(units), index);
             context.Graph.AddConsumer(input.Value, index);
-            if (normOp != null)
-                normOp = normOp with
-                {
-                    InverseStdRowOffset = normOp.InverseStdPerRow > 0 ? layout.AddActivations(normOp.InverseStdPerRow) : -1,
-                    ScratchOffset = normOp.Kind == NormKind.BatchNorm ? layout.AddScratch(3 * units) : -1,
-                };
+            if (normOp != null) normOp = PlaceNormStatistics(normOp, units, layout);
+            InputNormOp? inputNormPlan = null;
+            if (inputNormOp != null)
+                inputNormPlan = new InputNormOp(PlaceNormStatistics(inputNormOp, inputs, layout), PlanActivation(inputActivation), inputs,
+                    NormalizedRowOffset: layout.AddActivations(inputs), OutputRowOffset: layout.AddActivations(inputs), GradientRowOffset: layout.AddActivations(inputs));
 
             var dropoutOp = (dropout?.Rate ?? 0) > 0 ? new DropoutOp(dropout!.Rate, layout.AddActivations((units + 31) / 32), (units + 31) / 32) : null;
             var addOp = add == null ? null : PlanAdd(block, add, skip!, units, index, context);
@@ -238,7 +253,7 @@ namespace DslNet.Generator.Planning
                 Index: index,
                 Name: block.Name,
                 Accessibility: block.Accessibility,
-                Description: Describe(inputs, dense, norm, activation, dropout, add),
+                Description: Describe(inputs, before, dense, after),
                 OutputValue: output,
                 PreActivationRowOffset: preActivation,
                 Dense: denseOp,
@@ -246,7 +261,48 @@ namespace DslNet.Generator.Planning
                 ActivationOp: activationOp,
                 DropoutOp: dropoutOp,
                 Add: addOp,
-                ActivationBackwardFusedIntoConsumer: false);
+                ActivationBackwardFusedIntoConsumer: false) { InputNorm = inputNormPlan };
+        }
+
+        private static ActivationOp PlanActivation(LayerSpec? activation) =>
+            activation == null ? new ActivationOp(ActivationKind.Identity, 0) : ((ActivationDescriptor)LayerRegistry.Of(activation.Kind)).Plan(activation);
+
+        private static NormOp PlanNorm(LayerSpec norm, int width, bool zeroInitGamma, LayoutBuilder layout) =>
+            ((NormDescriptor)LayerRegistry.Of(norm.Kind)).Plan(norm, width, zeroInitGamma, layout);
+
+        /// <summary>A normalization's saved statistics: LayerNorm/GroupNorm's inverse std per row in the workspace, BatchNorm's
+        /// inverse std and eval-mode scale and shift in the scratch.</summary>
+        private static NormOp PlaceNormStatistics(NormOp norm, int width, LayoutBuilder layout) => norm with
+        {
+            InverseStdRowOffset = norm.InverseStdPerRow > 0 ? layout.AddActivations(norm.InverseStdPerRow) : -1,
+            ScratchOffset = norm.Kind == NormKind.BatchNorm ? layout.AddScratch(3 * width) : -1,
+        };
+
+        /// <summary>
+        /// DSL0022: a pre-activation block whose input already ends in a normalization and an activation normalizes and
+        /// activates the same value twice, the usual slip when the post-activation form (each Dense followed by norm →
+        /// activation) meets the pre-activation form (norm → activation before each Dense).
+        /// </summary>
+        private static void CheckNormalizedTwice(BlockSpec block, LayerSpec inputNorm, LayerSpec? inputActivation, ValuePlan input, NetworkSpec spec,
+            List<DiagnosticInfo> diagnostics)
+        {
+            if (inputActivation == null || input.Producer < 0) return;
+            var producer = spec.Blocks.FirstOrDefault(b => b.Name == input.Name);
+            if (producer == null) return;
+            var denseAt = producer.Layers.ToList().FindIndex(l => l.Kind == LayerKind.Dense);
+            var tail = producer.Layers.Skip(denseAt + 1).ToList();
+            var norm = LayerWithRole(tail, LayerRole.Normalization);
+            var activation = LayerWithRole(tail, LayerRole.Activation);
+            if (norm == null || activation == null || LayerWithRole(tail, LayerRole.Residual) != null) return;
+            diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NormalizedTwice, inputNorm.Location, block.Name,
+                $"[{inputNorm.Kind}, {inputActivation.Kind}]", producer.Name, $"[{norm.Kind}, {activation.Kind}]"));
+        }
+
+        private static int IndexOf(IReadOnlyList<LayerSpec> layers, LayerSpec layer)
+        {
+            for (var i = 0; i < layers.Count; i++)
+                if (ReferenceEquals(layers[i], layer)) return i;
+            return -1;
         }
 
         private static AddOp PlanAdd(BlockSpec block, LayerSpec add, ValuePlan skip, int units, int index, BlockContext context)
@@ -278,24 +334,36 @@ namespace DslNet.Generator.Planning
             }
         }
 
-        private static LayerSpec? LayerWithRole(BlockSpec block, LayerRole role) =>
-            block.Layers.FirstOrDefault(l => LayerRegistry.RoleOf(l.Kind) == role);
+        private static LayerSpec? LayerWithRole(IEnumerable<LayerSpec> layers, LayerRole role) =>
+            layers.FirstOrDefault(l => LayerRegistry.RoleOf(l.Kind) == role);
 
-        /// <summary>One Dense first, then at most one normalization, one activation, one Dropout and one Add, in that order.</summary>
+        /// <summary>
+        /// One Dense, then at most one normalization, one activation, one Dropout and one Add, in that order; or the
+        /// pre-activation form, whose normalization (and activation) come before the Dense. One of each role per block.
+        /// </summary>
         private static LayerSpec? CheckComposition(BlockSpec block, List<DiagnosticInfo> diagnostics)
         {
             var layers = block.Layers;
             string? problem = null;
             LocationInfo? where = block.Location;
+            var denseAt = layers.ToList().FindIndex(l => l.Kind == LayerKind.Dense);
             if (layers.Count == 0)
                 problem = "it has no layers";
-            else if (layers[0].Kind != LayerKind.Dense)
-                problem = layers.Any(l => l.Kind == LayerKind.Dense) ? $"[{layers[0].Kind}] comes before [Dense]" : "it has no [Dense(units)]";
+            else if (denseAt < 0)
+                problem = "it has no [Dense(units)]";
+            else if (denseAt > 0 && LayerRegistry.RoleOf(layers[0].Kind) != LayerRole.Normalization)
+                problem = $"[{layers[0].Kind}] comes before [Dense]; only a normalization, then an activation, may (the pre-activation form)";
+            else if (denseAt > 2 || (denseAt == 2 && LayerRegistry.RoleOf(layers[1].Kind) != LayerRole.Activation))
+            {
+                problem = $"[{layers[1].Kind}] comes between [{layers[0].Kind}] and [Dense]; the pre-activation form is a normalization, then at most an activation";
+                where = layers[1].Location;
+            }
             else
             {
                 var rank = LayerRole.Dense;
-                var seen = new HashSet<LayerRole> { LayerRole.Dense }; // layers[0] is the block's one Dense
-                for (var i = 1; i < layers.Count && problem == null; i++)
+                var seen = new HashSet<LayerRole> { LayerRole.Dense };
+                for (var i = 0; i < denseAt; i++) seen.Add(LayerRegistry.RoleOf(layers[i].Kind));
+                for (var i = denseAt + 1; i < layers.Count && problem == null; i++)
                 {
                     var layer = layers[i];
                     var layerRank = LayerRegistry.RoleOf(layer.Kind);
@@ -308,7 +376,7 @@ namespace DslNet.Generator.Planning
                 }
             }
 
-            if (problem == null) return layers[0];
+            if (problem == null) return layers[denseAt];
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidLayerCombination, where, block.Name, problem));
             return null;
         }
@@ -316,7 +384,9 @@ namespace DslNet.Generator.Planning
         private static void CheckOutput(NetworkSpec spec, BlockPlan last, List<DiagnosticInfo> diagnostics)
         {
             var lastSpec = spec.Blocks[spec.Blocks.Count - 1];
-            var activation = lastSpec.Layers.FirstOrDefault(l => LayerRegistry.RoleOf(l.Kind) == LayerRole.Activation);
+            // Only an activation after the Dense acts on the logits (a pre-activation block's comes before it).
+            var afterDense = lastSpec.Layers.SkipWhile(l => l.Kind != LayerKind.Dense);
+            var activation = afterDense.FirstOrDefault(l => LayerRegistry.RoleOf(l.Kind) == LayerRole.Activation);
             if (activation != null && spec.Loss == LossKind.BinaryCrossEntropyWithLogits && activation.Kind == LayerKind.Sigmoid)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ActivationBeforeLogitsLoss, activation.Location, last.Name, "[Sigmoid]", "BinaryCrossEntropyWithLogits", "sigmoid"));
             else if (activation != null && spec.Loss != LossKind.MeanSquaredError)
@@ -355,11 +425,11 @@ namespace DslNet.Generator.Planning
             return false;
         }
 
-        private static string Describe(int inputs, LayerSpec dense, LayerSpec? norm, LayerSpec? activation, LayerSpec? dropout, LayerSpec? add)
+        private static string Describe(int inputs, IEnumerable<LayerSpec> before, LayerSpec dense, IEnumerable<LayerSpec> after)
         {
-            var parts = new List<string> { ((Dense)LayerRegistry.Of(LayerKind.Dense)).Describe(dense, inputs) };
-            foreach (var layer in new[] { norm, activation, dropout, add })
-                if (layer != null) parts.Add(LayerRegistry.Of(layer.Kind).Describe(layer));
+            var parts = before.Select(l => LayerRegistry.Of(l.Kind).Describe(l)).ToList();
+            parts.Add(((Dense)LayerRegistry.Of(LayerKind.Dense)).Describe(dense, inputs));
+            parts.AddRange(after.Select(l => LayerRegistry.Of(l.Kind).Describe(l)));
             return string.Join(", ", parts);
         }
 

@@ -43,6 +43,16 @@ namespace DslNet.Generator.Planning
         public bool Sync { get; init; }
     }
 
+    /// <summary>
+    /// The start of a pre-activation block: a normalization and an optional activation over the block's input, before its
+    /// Dense (PyTorch's <c>linear(relu(bn(x)))</c>). The input stays untouched (a residual skip reads it too): it is copied
+    /// to <see cref="NormalizedRowOffset"/> and normalized there in place (x̂, kept for the backward pass), and the Dense
+    /// reads activation(γx̂ + β) from <see cref="OutputRowOffset"/>. The Dense's input gradient lands in
+    /// <see cref="GradientRowOffset"/>, is taken back through the activation and the normalization there, and is then
+    /// written or added to the input value's gradient. <see cref="Width"/> is the input's width.
+    /// </summary>
+    internal sealed record InputNormOp(NormOp Norm, ActivationOp Activation, int Width, int NormalizedRowOffset, int OutputRowOffset, int GradientRowOffset);
+
     /// <summary>An elementwise activation (identity when the block names none).</summary>
     internal sealed record ActivationOp(ActivationKind Kind, double Slope);
 

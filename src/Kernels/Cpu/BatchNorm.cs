@@ -318,6 +318,14 @@ public static unsafe class BatchNorm
         }
     }
 
+    /// <summary>Eval mode, out of place: output = activation(input·scale + shift) per feature, scale and shift from
+    /// <see cref="InferenceAffine"/> (a pre-activation block's input normalization, which no GEMM epilogue can absorb).
+    /// A [rows, features] batch is an image batch of one pixel per row, so this is <see cref="Spatial.BatchNorm2d.Inference"/>.</summary>
+    public static void Inference<TAct>(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> output,
+        int rows, int features, TAct activation)
+        where TAct : struct, IActivation =>
+        Spatial.BatchNorm2d.Inference(input, scale, shift, output, pixels: rows, channels: features, activation);
+
     /// <summary>gradient: in dL/doutput, out dL/dz. Applies the dropout mask and f'(gamma*x̂ + beta) first.
     /// gammaGradient and betaGradient are overwritten.</summary>
     [SkipLocalsInit]

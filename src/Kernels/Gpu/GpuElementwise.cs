@@ -21,6 +21,15 @@ public static class GpuElementwise
             gradient.Store(e, gradient.Load(e) * dropout.ScaleAt(e) * activation.Derivative(preActivation.Load(e)));
     }
 
+    /// <summary>destination = source (a pre-activation block copies its input, which a skip also reads, before normalizing it in place).</summary>
+    public static void Copy<TSource, TDestination>(TSource source, TDestination destination, int count)
+        where TSource : struct, IDeviceTensor
+        where TDestination : struct, IDeviceTensor
+    {
+        for (int e = Grid.GlobalIndex.X; e < count; e += Grid.DimX * Group.DimX)
+            destination.Store(e, source.Load(e));
+    }
+
     /// <summary>output += skip: a residual add (the skip a block's output, or its projection shortcut).</summary>
     public static void ResidualAdd<TOutput, TSkip>(TOutput output, TSkip skip, int count)
         where TOutput : struct, IDeviceTensor

@@ -24,6 +24,22 @@ public static class GpuNorm
         shift[j] = (float)(beta[j] - runningMean[j] * s);
     }
 
+    /// <summary>Eval-mode BatchNorm applied out of place, grid-stride (<see cref="GpuElementwise.Config"/>): output =
+    /// activation(input·scale + shift) per feature, scale and shift from <see cref="InferenceAffine"/> (a pre-activation
+    /// block's input normalization, which no GEMM epilogue can absorb).</summary>
+    public static void BatchNormInference<TInput, TOutput, TAct>(TInput input, TOutput output, ArrayView<float> scale, ArrayView<float> shift,
+        int count, int features, TAct activation)
+        where TInput : struct, IDeviceTensor
+        where TOutput : struct, IDeviceTensor
+        where TAct : struct, IActivation
+    {
+        for (int e = Grid.GlobalIndex.X; e < count; e += Grid.DimX * Group.DimX)
+        {
+            int j = e % features;
+            output.Store(e, activation.Apply(input.Load(e) * scale[j] + shift[j]));
+        }
+    }
+
     /// <summary>LayerNorm (groups = 1) / GroupNorm forward for the (row, group) of this group: values in z, out x̂;
     /// invStd[row·groups + group]; output = dropout(activation(gamma·x̂ + beta)).</summary>
     public static void GroupNormForward<TActivations, TOutput, TAct>(TActivations values, ArrayView<float> gamma, ArrayView<float> beta,

@@ -95,3 +95,16 @@ public sealed partial class ProjectionNet
     [Dense(8), LayerNorm, Silu, Add(nameof(Wide))] public partial DenseBlock Unit { get; }
     [Dense(1)] public partial DenseBlock Output { get; }
 }
+
+// Pre-activation blocks (norm → activation → Dense inside the branch): a norm of the network input (its γ and β get
+// gradients though the input has none), each norm before a Dense, identity and projection skips, dropout after the
+// Dense, and a value (Stem) read by a normalization and a skip at once.
+[Network(Inputs = 5, Loss = Loss.MeanSquaredError)]
+public sealed partial class PreActivationNet
+{
+    [LayerNorm, Dense(6)] public partial DenseBlock Stem { get; }
+    [BatchNorm, Relu, Dense(6), Add(nameof(Stem))] public partial DenseBlock Unit { get; }
+    [GroupNorm(3), Gelu, Dense(8), Dropout(0.2), Add(nameof(Unit), Projection = true)] public partial DenseBlock Wide { get; }
+    [LayerNorm, Tanh, Dense(8, Bias = false), Add(nameof(Wide))] public partial DenseBlock Unit2 { get; }
+    [BatchNorm(Momentum = 0.2, Eps = 1e-3), Silu, Dense(2)] public partial DenseBlock Output { get; }
+}
