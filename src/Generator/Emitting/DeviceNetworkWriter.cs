@@ -22,7 +22,8 @@ namespace DslNet.Generator.Emitting
         /// <summary>The model's <c>CreateDeviceNetwork</c>: one device path class, instantiated for the storage precision.</summary>
         public static void WriteFactory(SourceWriter w)
         {
-            w.Line("partial void CreateDeviceNetwork(global::DslNet.Device device, global::DslNet.Precision precision, ref global::DslNet.Devices.DeviceNetwork? network) =>");
+            w.Line("partial void CreateDeviceNetwork(global::DslNet.Device device, global::DslNet.Precision precision,");
+            w.Line("    ref global::DslNet.Devices.DeviceNetwork? network) =>");
             w.Line("    network = precision switch");
             w.Line("    {");
             w.Line($"        global::DslNet.Precision.Fp16 => new GpuPath<{G}.HalfTensor<{G}.Fp16Format>>(device, precision),");
