@@ -36,7 +36,7 @@ namespace DslNet.Generator
                 output.AddSource(hint + ".Cpu.g.cs", CpuPathEmitter.Emit(plan));
             });
 
-            // Image models have their own plan and emitters (CPU only for now; see Emitting/Spatial).
+            // Image models have their own plan and emitters (see Emitting/Spatial); their device path is emitted below.
             context.RegisterSourceOutput(plans.Select(static (result, _) => result.SpatialPlan), static (output, plan) =>
             {
                 if (plan is null) return;
@@ -63,6 +63,13 @@ namespace DslNet.Generator
                 if (plan is null || !pair.Right) return;
                 var hint = (plan.Namespace == null ? "" : plan.Namespace + ".") + plan.ClassName;
                 output.AddSource(hint + ".Gpu.g.cs", GpuPathEmitter.Emit(plan));
+            });
+            context.RegisterSourceOutput(plans.Select(static (result, _) => result.SpatialPlan).Combine(usesIlgpu), static (output, pair) =>
+            {
+                var plan = pair.Left;
+                if (plan is null || !pair.Right) return;
+                var hint = (plan.Namespace == null ? "" : plan.Namespace + ".") + plan.ClassName;
+                output.AddSource(hint + ".Gpu.g.cs", Emitting.Spatial.SpatialGpuEmitter.Emit(plan));
             });
 
             // Diagnostics: placed in the current compilation's syntax trees, so that #pragma warning disable and

@@ -5,7 +5,7 @@ namespace DslNet.Generator.Tests;
 
 /// <summary>
 /// Image models (Conv2d, pooling, 2-D norms, residual units): their generated source against snapshots, compiled with the
-/// runtime and kernels without an error or a warning, lines under 160 characters, and no device file.
+/// runtime and kernels without an error or a warning, lines under 160 characters; with ILGPU referenced, their device path.
 /// </summary>
 public sealed class SpatialGeneratedCodeTests
 {
@@ -71,13 +71,27 @@ public sealed class SpatialGeneratedCodeTests
     }
 
     [Fact]
-    public void Image_model_has_no_device_file_and_its_device_constructor_refuses_a_GPU()
+    public void Image_model_device_kernels()
     {
-        var run = GeneratorHarness.Run(GeneratorHarness.CompilationWithDevices(SmallCnn));
+        // The small ResNet's device path: stride-2 convolution, projection shortcut, two-consumer gradients, global pooling.
+        var run = GeneratorHarness.Run(GeneratorHarness.CompilationWithDevices(SmallResNet));
 
         AssertCompilesCleanly(run);
+        Assert.Contains(run.Sources, s => s.HintName.EndsWith("SmallResNet.Gpu.g.cs", StringComparison.Ordinal));
+        var device = run.Source(".Gpu.g.cs");
+        var longest = device.Split('\n').Max(l => l.TrimEnd('\r').Length);
+        Assert.True(longest < 160, $"SmallResNet.Gpu.g.cs: a line of {longest} characters");
+        Assert.Contains("GpuKernels.Spatial.GpuConv2d.BackwardInput", device);
+        Assert.Contains("accumulate: true", device);
+    }
+
+    [Fact]
+    public void Image_model_without_ILGPU_has_no_device_file()
+    {
+        var run = GeneratorHarness.Run(SmallCnn);
+
         Assert.DoesNotContain(run.Sources, s => s.HintName.EndsWith(".Gpu.g.cs", StringComparison.Ordinal));
-        Assert.Contains("throw new global::System.NotSupportedException(\"SmallCnn is an image model", run.Source(".Model.g.cs"));
+        Assert.Contains("SmallCnn was compiled without ILGPU, so it has no device path", run.Source(".Model.g.cs"));
     }
 
     [Fact]

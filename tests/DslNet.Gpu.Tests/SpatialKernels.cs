@@ -84,6 +84,21 @@ internal static class SpatialKernels
     public static void Dropout2d(Index1D e, ArrayView<float> x, ArrayView<float> y, GpuDropout dropout, int pixels, int channels) =>
         GpuDropout2d.Apply(e, T(x), T(y), dropout, pixels, channels);
 
+    public static void FromNchw(Index1D e, ArrayView<float> x, ArrayView<float> y, int pixels, int channels) =>
+        GpuChannelsLast.FromNchw(e, T(x), T(y), pixels, channels);
+
+    public static void ToNchw(Index1D e, ArrayView<float> x, ArrayView<float> y, int pixels, int channels) =>
+        GpuChannelsLast.ToNchw(e, T(x), T(y), pixels, channels);
+
+    public static void PointwiseForward(Index1D e, ArrayView<float> x, ArrayView<float> y, GpuDropout dropout) =>
+        GpuPointwise.Forward(e, T(x), T(y), default(Relu), dropout);
+
+    public static void PointwiseActivationBackward(Index1D e, ArrayView<float> dy, ArrayView<float> pre) =>
+        GpuPointwise.ActivationBackward(e, T(dy), T(pre), default(Relu));
+
+    public static void PointwiseAdd(Index1D e, ArrayView<float> x, ArrayView<float> skip, ArrayView<float> y) =>
+        GpuPointwise.Add(e, T(x), T(skip), T(y));
+
     /// <summary>The same device functions over 16-bit storage (fp16 or bf16 bits, overflow flag raised by gradient stores).</summary>
     public static class Half<TFormat>
         where TFormat : struct, IHalfFormat
@@ -120,5 +135,11 @@ internal static class SpatialKernels
 
         public static void Dropout2d(Index1D e, ArrayView<ushort> x, ArrayView<ushort> y, ArrayView<double> flag, GpuDropout dropout, int pixels, int channels) =>
             GpuDropout2d.Apply(e, H(x, flag), H(y, flag), dropout, pixels, channels);
+
+        public static void FromNchw(Index1D e, ArrayView<float> x, ArrayView<ushort> y, ArrayView<double> flag, int pixels, int channels) =>
+            GpuChannelsLast.FromNchw(e, T(x), H(y, flag), pixels, channels);
+
+        public static void PointwiseAdd(Index1D e, ArrayView<ushort> x, ArrayView<ushort> skip, ArrayView<ushort> y, ArrayView<double> flag) =>
+            GpuPointwise.Add(e, H(x, flag), H(skip, flag), H(y, flag));
     }
 }

@@ -14,34 +14,25 @@ namespace DslNet.Generator.Emitting
     /// </summary>
     internal static class GpuPathEmitter
     {
-        private const string G = "GpuKernels";
-        private const string Views = G + ".NetworkViews";
+        private const string G = DeviceNetworkWriter.G;
+        private const string Views = DeviceNetworkWriter.Views;
 
         public static string Emit(ExecutionPlan plan)
         {
             var w = new SourceWriter();
             FileHeader.Write(w, plan, "ILGPU device kernels", usesKernels: true);
-            w.Line($"using {G} = global::DslNet.Kernels.Gpu;");
-            w.Line("using KernelConfig = global::ILGPU.KernelConfig;");
+            DeviceNetworkWriter.WriteUsings(w);
             w.Line();
             using (FileHeader.OpenNamespace(w, plan))
             using (w.Block($"partial class {plan.ClassName}"))
             {
-                w.Line("partial void CreateDeviceNetwork(global::DslNet.Device device, global::DslNet.Precision precision, ref global::DslNet.Devices.DeviceNetwork? network) =>");
-                w.Line("    network = precision switch");
-                w.Line("    {");
-                w.Line($"        global::DslNet.Precision.Fp16 => new GpuPath<{G}.HalfTensor<{G}.Fp16Format>>(device, precision),");
-                w.Line($"        global::DslNet.Precision.Bf16 => new GpuPath<{G}.HalfTensor<{G}.Bf16Format>>(device, precision),");
-                w.Line($"        _ => new GpuPath<{G}.Fp32Tensor>(device, precision),");
-                w.Line("    };");
-                w.Line();
+                DeviceNetworkWriter.WriteFactory(w);
                 w.Line("/// <summary>");
                 w.Line("/// The device path: the same forward, loss and backward as the CPU path, as one kernel per fused step. Activations");
                 w.Line("/// and their gradients are stored as <typeparamref name=\"TActivations\"/>; parameters, their gradients, statistics");
                 w.Line("/// and the loss are fp32, and every sum is accumulated in fp32 or double.");
                 w.Line("/// </summary>");
-                using (w.Block("private sealed class GpuPath<TActivations> : global::DslNet.Devices.DeviceNetwork\n" +
-                               $"    where TActivations : struct, {G}.IActivationStorage<TActivations>"))
+                using (w.Block(DeviceNetworkWriter.ClassHeader))
                 {
                     WriteRowStatistics(w, plan);
                     WriteGemmChoices(w, plan);
@@ -50,7 +41,7 @@ namespace DslNet.Generator.Emitting
                         w.Line($"private readonly global::System.Action<KernelConfig, {Views}> _{Lower(k.Name)};");
                     w.Line();
                     using (w.Block("public GpuPath(global::DslNet.Device device, global::DslNet.Precision precision)\n" +
-                                   $"    : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, {TargetsPerRow(plan)}, RowStatisticsPerRow, LargestWeight, WidestLayer, WidestGemmRow))"))
+                                   $"    : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, {DeviceNetworkWriter.TargetsPerRow(plan.Loss)}, RowStatisticsPerRow, LargestWeight, WidestLayer, WidestGemmRow))"))
                     {
                         foreach (var k in kernels)
                             w.Line($"_{Lower(k.Name)} = Load({k.Name}Kernel);");
@@ -59,7 +50,7 @@ namespace DslNet.Generator.Emitting
                     WriteTrainStep(w, plan);
                     WritePredict(w, plan);
                     WriteEvaluateLoss(w, plan);
-                    WriteRegionHelpers(w);
+                    DeviceNetworkWriter.WriteRegionHelpers(w);
                     WriteLibraryGemms(w, kernels);
                     foreach (var k in kernels)
                     {
@@ -315,25 +306,12 @@ namespace DslNet.Generator.Emitting
         private static IEnumerable<GpuKernel> Loss(ExecutionPlan plan)
         {
             var last = plan.Last.Name;
-            string Call(string logits, string gradient, bool withGradient, string scale)
-            {
-                switch (plan.Loss)
-                {
-                    case LossKind.BinaryCrossEntropyWithLogits:
-                        return $"{G}.GpuLosses.BinaryCrossEntropyWithLogits({logits}, v.Targets, {gradient}, {Bool(withGradient)}, v.Rows * OutputSize, {scale}, v.Sums)";
-                    case LossKind.CrossEntropy:
-                        return $"{G}.GpuLosses.CrossEntropy({logits}, v.Targets, {gradient}, {Bool(withGradient)}, v.Rows, OutputSize, {scale}, v.Sums)";
-                    default:
-                        return $"{G}.GpuLosses.MeanSquaredError({logits}, v.Targets, {gradient}, {Bool(withGradient)}, v.Rows * OutputSize, {scale}, v.Sums)";
-                }
-            }
-
-            var count = plan.Loss == LossKind.CrossEntropy ? "rows" : "rows * OutputSize";
-            yield return new GpuKernel("Loss", $"{G}.GpuLosses.Config({count})",
-                Call(Region(last, "Output"), Region(last, "Gradient"), true, "v.LossScale"),
+            var config = DeviceNetworkWriter.LossConfig(plan.Loss);
+            yield return new GpuKernel("Loss", config,
+                DeviceNetworkWriter.LossCall(plan.Loss, Region(last, "Output"), Region(last, "Gradient"), true, "v.LossScale"),
                 $"{plan.Loss}: the mean loss's sum, and its gradient times the loss scale into {last}'s gradient");
-            yield return new GpuKernel("EvaluationLoss", $"{G}.GpuLosses.Config({count})",
-                Call("v.OutputTensor", "v.OutputTensor", false, "1f"), $"{plan.Loss} over the inference outputs");
+            yield return new GpuKernel("EvaluationLoss", config,
+                DeviceNetworkWriter.LossCall(plan.Loss, "v.OutputTensor", "v.OutputTensor", false, "1f"), $"{plan.Loss} over the inference outputs");
         }
 
         // ── launch sequences ──
@@ -362,7 +340,7 @@ namespace DslNet.Generator.Emitting
                     var b = plan.Blocks[step.Block];
                     foreach (var suffix in BackwardSuffixes(step.Kind, b)) Launch(w, all, b.Name + suffix);
                 }
-                w.Line($"return (float)(ReadSum() / {(plan.Loss == LossKind.CrossEntropy ? "rows" : "((double)rows * OutputSize)")});");
+                w.Line(DeviceNetworkWriter.MeanLoss(plan.Loss));
             }
             w.Line();
         }
@@ -412,7 +390,7 @@ namespace DslNet.Generator.Emitting
                 w.Line("var v = Views(rows);");
                 w.Line("ClearLossSum();");
                 Launch(w, all, "EvaluationLoss");
-                w.Line($"return (float)(ReadSum() / {(plan.Loss == LossKind.CrossEntropy ? "rows" : "((double)rows * OutputSize)")});");
+                w.Line(DeviceNetworkWriter.MeanLoss(plan.Loss));
             }
             w.Line();
         }
@@ -484,22 +462,9 @@ namespace DslNet.Generator.Emitting
             }
         }
 
-        private static void WriteRegionHelpers(SourceWriter w)
-        {
-            w.Line("/// <summary>A block's activations in this network's storage precision.</summary>");
-            w.Line($"private static TActivations Activations({Views} v, int offsetPerRow, int width) =>");
-            w.Line("    default(TActivations).Region(v, offsetPerRow, width, raisesOverflow: false);");
-            w.Line();
-            w.Line("/// <summary>A block's activation gradients in this network's storage precision: a store that overflows raises the flag.</summary>");
-            w.Line($"private static TActivations ActivationGradients({Views} v, int offsetPerRow, int width) =>");
-            w.Line("    default(TActivations).Region(v, offsetPerRow, width, raisesOverflow: true);");
-            w.Line();
-        }
-
         // ── spelling ──
 
-
-        private const string NoDropout = "default(" + G + ".GpuDropout)";
+        private const string NoDropout = DeviceNetworkWriter.NoDropout;
 
         /// <summary>A line break inside a long argument list of the generated code.</summary>
         private const string Wrap = "\n    ";
@@ -563,7 +528,5 @@ namespace DslNet.Generator.Emitting
         private static string Bool(bool value) => value ? "true" : "false";
 
         private static string Lower(string name) => char.ToLowerInvariant(name[0]) + name.Substring(1);
-
-        private static string TargetsPerRow(ExecutionPlan plan) => plan.Loss == LossKind.CrossEntropy ? "1" : "OutputSize";
     }
 }

@@ -195,16 +195,18 @@ namespace DslNet.Generator.Emitting
                 }
             }
             w.Line();
-            WriteDeviceConstructor(w, plan);
+            WriteDeviceConstructor(w, plan.ClassName);
         }
 
-        private static void WriteDeviceConstructor(SourceWriter w, ExecutionPlan plan)
+        /// <summary>The constructor with a device and precision, shared with image models: the CPU runs every precision;
+        /// any other device gets the generated device path (<c>CreateDeviceNetwork</c>, in the model's .Gpu.g.cs).</summary>
+        public static void WriteDeviceConstructor(SourceWriter w, string className)
         {
             w.Line("/// <summary>");
             w.Line("/// Creates the network on <paramref name=\"device\"/> (the same initialization as the CPU constructor). On a GPU its");
             w.Line("/// buffers live on the device; see <see cref=\"SyncToHost\"/> for when the host buffers are current.");
             w.Line("/// </summary>");
-            using (w.Block($"public {plan.ClassName}(int seed, global::DslNet.Device device, global::DslNet.Precision precision = global::DslNet.Precision.Fp32)\n    : this(seed)"))
+            using (w.Block($"public {className}(int seed, global::DslNet.Device device, global::DslNet.Precision precision = global::DslNet.Precision.Fp32)\n    : this(seed)"))
             {
                 w.Line("if (device is null) throw new global::System.ArgumentNullException(nameof(device));");
                 w.Line("Device = device;");
@@ -214,7 +216,7 @@ namespace DslNet.Generator.Emitting
                 w.Line("if (device.Equals(global::DslNet.Device.Cpu)) return;");
                 w.Line("CreateDeviceNetwork(device, precision, ref _device);");
                 w.Line("if (_device is null)");
-                w.Line($"    throw new global::DslNet.DeviceUnavailableException(\"{plan.ClassName} was compiled without ILGPU, so it has no device path; \" +");
+                w.Line($"    throw new global::DslNet.DeviceUnavailableException(\"{className} was compiled without ILGPU, so it has no device path; \" +");
                 w.Line("        \"reference the ILGPU package (DslNet.Runtime brings it).\");");
                 w.Line("_device.SyncToDevice(_parameters, _runningStatistics);");
             }
@@ -247,6 +249,28 @@ namespace DslNet.Generator.Emitting
             w.Line("/// <summary>The seed dropout masks are keyed by; with <see cref=\"StepCount\"/>, the network's random state.</summary>");
             w.Line("public ulong Seed { get => _seed; set => _seed = value; }");
             w.Line();
+            WriteDeviceMembers(w);
+            WriteDataParallelHooks(w, plan);
+            w.Line("/// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>");
+            w.Line("public global::DslNet.NetworkMonitor Monitor => _monitor;");
+            w.Line();
+            w.Line("int global::DslNet.INetwork.InputSize => InputSize;");
+            w.Line("int global::DslNet.INetwork.OutputSize => OutputSize;");
+            w.Line($"global::DslNet.Loss global::DslNet.INetwork.Loss => {Names.LossName(plan.Loss)};");
+            w.Line();
+            w.Line("/// <summary>A table of the blocks, their output shapes and parameter counts; on a device, also the GEMM path of each layer.</summary>");
+            w.Line("public string Summary() => _device is null ? SummaryText : SummaryText + global::System.Environment.NewLine + _device.DescribeGemms();");
+            w.Line();
+            w.Line("private const string SummaryText =");
+            var lines = SummaryLines(plan);
+            for (var i = 0; i < lines.Count; i++)
+                w.Line("    \"" + lines[i].Replace("\\", "\\\\").Replace("\"", "\\\"") + "\\n\"" + (i == lines.Count - 1 ? ";" : " +"));
+        }
+
+        /// <summary>Device, Precision, DeviceNetwork and the host synchronisation (over the <c>_device</c> field), shared with
+        /// image models.</summary>
+        public static void WriteDeviceMembers(SourceWriter w)
+        {
             w.Line("/// <summary>Where the network runs: <see cref=\"global::DslNet.Device.Cpu\"/> unless the constructor named a device.</summary>");
             w.Line("public global::DslNet.Device Device { get; } = global::DslNet.Device.Cpu;");
             w.Line();
@@ -267,21 +291,6 @@ namespace DslNet.Generator.Emitting
             w.Line("/// <summary>Copies host edits of the parameters, gradients and running statistics to the device (a no-op on the CPU).</summary>");
             w.Line("public void SyncToDevice() => _device?.SyncToDevice(_parameters, _runningStatistics);");
             w.Line();
-            WriteDataParallelHooks(w, plan);
-            w.Line("/// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>");
-            w.Line("public global::DslNet.NetworkMonitor Monitor => _monitor;");
-            w.Line();
-            w.Line("int global::DslNet.INetwork.InputSize => InputSize;");
-            w.Line("int global::DslNet.INetwork.OutputSize => OutputSize;");
-            w.Line($"global::DslNet.Loss global::DslNet.INetwork.Loss => {Names.LossName(plan.Loss)};");
-            w.Line();
-            w.Line("/// <summary>A table of the blocks, their output shapes and parameter counts; on a device, also the GEMM path of each layer.</summary>");
-            w.Line("public string Summary() => _device is null ? SummaryText : SummaryText + global::System.Environment.NewLine + _device.DescribeGemms();");
-            w.Line();
-            w.Line("private const string SummaryText =");
-            var lines = SummaryLines(plan);
-            for (var i = 0; i < lines.Count; i++)
-                w.Line("    \"" + lines[i].Replace("\\", "\\\\").Replace("\"", "\\\"") + "\\n\"" + (i == lines.Count - 1 ? ";" : " +"));
         }
 
         private static void WriteDataParallelHooks(SourceWriter w, ExecutionPlan plan)

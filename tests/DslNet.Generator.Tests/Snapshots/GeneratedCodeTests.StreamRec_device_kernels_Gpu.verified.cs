@@ -12,7 +12,8 @@ namespace StreamRec.Models
 {
     partial class StreamRecMlp
     {
-        partial void CreateDeviceNetwork(global::DslNet.Device device, global::DslNet.Precision precision, ref global::DslNet.Devices.DeviceNetwork? network) =>
+        partial void CreateDeviceNetwork(global::DslNet.Device device, global::DslNet.Precision precision,
+            ref global::DslNet.Devices.DeviceNetwork? network) =>
             network = precision switch
             {
                 global::DslNet.Precision.Fp16 => new GpuPath<GpuKernels.HalfTensor<GpuKernels.Fp16Format>>(device, precision),

@@ -20,6 +20,8 @@ namespace Models
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)
         {
             var rows = global::DslNet.NetworkArguments.Rows(nameof(EveryImageLayer), InputSize, inputs, OutputSize, targets);
+            if (_device is not null) return _device.TrainStep(_parameters, _runningStatistics, inputs, targets, rows, lossScale, _seed,
+                _stepCount++);
             EnsureRowCapacity(rows);
             var gather = _monitor.Gathers(_stepCount);
             var watch = gather || _monitor.DetectAnomalies;
@@ -73,6 +75,7 @@ namespace Models
         {
             var total = global::DslNet.NetworkArguments.Rows(nameof(EveryImageLayer), InputSize, inputs);
             global::DslNet.NetworkArguments.Outputs(nameof(EveryImageLayer), total, OutputSize, outputs);
+            if (_device is not null) { _device.Predict(_parameters, _runningStatistics, inputs, outputs, total); return; }
             PrepareInference(total);
             for (var start = 0; start < total; start += InferenceChunkRows)
             {
@@ -111,6 +114,7 @@ namespace Models
         public float EvaluateLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
             var total = global::DslNet.NetworkArguments.Rows(nameof(EveryImageLayer), InputSize, inputs, OutputSize, targets);
+            if (_device is not null) return _device.EvaluateLoss(_parameters, _runningStatistics, inputs, targets, total);
             PrepareInference(total);
             var sum = 0.0;
             for (var start = 0; start < total; start += InferenceChunkRows)
@@ -138,7 +142,7 @@ namespace Models
 
         // ── Instance: Conv2d → InstanceNorm → Relu, [2, 12, 12] → [8, 12, 12] ──
 
-        private static CpuKernels.Spatial.Conv2dGeometry InstanceGeometry(int rows) => new(rows,
+        private static CpuKernels.Spatial.Conv2dGeometry InstanceGeometry(int rows) => CpuKernels.Spatial.Conv2dGeometry.Planned(rows,
             inChannels: 2, height: 12, width: 12, outChannels: 8,
             kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1,
             padHeight: 1, padWidth: 1, dilationHeight: 1, dilationWidth: 1, groups: 1);
@@ -186,7 +190,7 @@ namespace Models
 
         // ── Grouped: Conv2d → GroupNorm → GeluExact → Dropout2d(0.1), [8, 12, 12] → [8, 12, 12] ──
 
-        private static CpuKernels.Spatial.Conv2dGeometry GroupedGeometry(int rows) => new(rows,
+        private static CpuKernels.Spatial.Conv2dGeometry GroupedGeometry(int rows) => CpuKernels.Spatial.Conv2dGeometry.Planned(rows,
             inChannels: 8, height: 12, width: 12, outChannels: 8,
             kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1,
             padHeight: 1, padWidth: 1, dilationHeight: 1, dilationWidth: 1, groups: 4);
@@ -243,7 +247,7 @@ namespace Models
 
         // ── Depthwise: Conv2d → LayerNorm → Tanh, [8, 12, 12] → [8, 12, 12] ──
 
-        private static CpuKernels.Spatial.Conv2dGeometry DepthwiseGeometry(int rows) => new(rows,
+        private static CpuKernels.Spatial.Conv2dGeometry DepthwiseGeometry(int rows) => CpuKernels.Spatial.Conv2dGeometry.Planned(rows,
             inChannels: 8, height: 12, width: 12, outChannels: 8,
             kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1,
             padHeight: 2, padWidth: 2, dilationHeight: 2, dilationWidth: 2, groups: 8);
@@ -335,7 +339,7 @@ namespace Models
 
         // ── PreActivationStep2: Conv2d, [8, 12, 12] → [8, 12, 12] ──
 
-        private static CpuKernels.Spatial.Conv2dGeometry PreActivationStep2Geometry(int rows) => new(rows,
+        private static CpuKernels.Spatial.Conv2dGeometry PreActivationStep2Geometry(int rows) => CpuKernels.Spatial.Conv2dGeometry.Planned(rows,
             inChannels: 8, height: 12, width: 12, outChannels: 8,
             kernelHeight: 1, kernelWidth: 1, strideHeight: 1, strideWidth: 1,
             padHeight: 0, padWidth: 0, dilationHeight: 1, dilationWidth: 1, groups: 1);
@@ -413,7 +417,7 @@ namespace Models
 
         // ── HeadAvgPool: AvgPool, [8, 12, 12] → [8, 6, 6] ──
 
-        private static CpuKernels.Spatial.Pool2dGeometry HeadAvgPoolGeometry(int rows) => new(rows,
+        private static CpuKernels.Spatial.Pool2dGeometry HeadAvgPoolGeometry(int rows) => CpuKernels.Spatial.Pool2dGeometry.Planned(rows,
             channels: 8, height: 12, width: 12, kernelHeight: 3, kernelWidth: 3,
             strideHeight: 2, strideWidth: 2, padHeight: 1, padWidth: 1);
 

@@ -127,6 +127,7 @@ namespace Models
         private float[] _activations = global::System.Array.Empty<float>();
         private int _rowCapacity;
         private long _stepCount;
+        private global::DslNet.Devices.DeviceNetwork? _device;
 
         /// <summary>Creates the network with freshly initialized parameters; the seed fixes initialization and dropout masks.</summary>
         public EveryImageLayer(int seed = 0)
@@ -168,20 +169,26 @@ namespace Models
         }
 
         /// <summary>
-        /// Creates the network on <paramref name="device"/>. Image models run on the CPU only for now (every precision:
-        /// fp16/bf16 round what they store); a GPU device throws <see cref="global::System.NotSupportedException"/>.
+        /// Creates the network on <paramref name="device"/> (the same initialization as the CPU constructor). On a GPU its
+        /// buffers live on the device; see <see cref="SyncToHost"/> for when the host buffers are current.
         /// </summary>
         public EveryImageLayer(int seed, global::DslNet.Device device, global::DslNet.Precision precision = global::DslNet.Precision.Fp32)
             : this(seed)
         {
             if (device is null) throw new global::System.ArgumentNullException(nameof(device));
-            if (!global::System.Enum.IsDefined(precision)) throw new global::System.ArgumentOutOfRangeException(nameof(precision), precision, null);
-            if (!device.Equals(global::DslNet.Device.Cpu))
-                throw new global::System.NotSupportedException("EveryImageLayer is an image model (Conv2d, pooling): its GPU path is not generated yet, " +
-                    "so it runs on Device.Cpu only.");
             Device = device;
             Precision = precision;
+            if (!global::System.Enum.IsDefined(precision)) throw new global::System.ArgumentOutOfRangeException(nameof(precision), precision, null);
+            // The CPU path runs every precision: it rounds what it stores (see RoundToStorage).
+            if (device.Equals(global::DslNet.Device.Cpu)) return;
+            CreateDeviceNetwork(device, precision, ref _device);
+            if (_device is null)
+                throw new global::DslNet.DeviceUnavailableException("EveryImageLayer was compiled without ILGPU, so it has no device path; " +
+                    "reference the ILGPU package (DslNet.Runtime brings it).");
+            _device.SyncToDevice(_parameters, _runningStatistics);
         }
+
+        partial void CreateDeviceNetwork(global::DslNet.Device device, global::DslNet.Precision precision, ref global::DslNet.Devices.DeviceNetwork? network);
 
         /// <summary>Conv2d(2 → 8, 3×3, padding 1), InstanceNorm2d(affine), Relu.</summary>
         public partial global::DslNet.DenseBlock Instance => _instance;
@@ -208,16 +215,27 @@ namespace Models
         public long StepCount { get => _stepCount; set => _stepCount = value; }
         /// <summary>The seed dropout masks are keyed by; with <see cref="StepCount"/>, the network's random state.</summary>
         public ulong Seed { get => _seed; set => _seed = value; }
-        /// <summary>Where the network runs: always <see cref="global::DslNet.Device.Cpu"/> for an image model (for now).</summary>
+
+        /// <summary>Where the network runs: <see cref="global::DslNet.Device.Cpu"/> unless the constructor named a device.</summary>
         public global::DslNet.Device Device { get; } = global::DslNet.Device.Cpu;
+
         /// <summary>Storage type of activations and activation gradients; parameters and their gradients stay fp32.</summary>
         public global::DslNet.Precision Precision { get; } = global::DslNet.Precision.Fp32;
-        /// <summary>Always null: image models have no device path yet.</summary>
-        public global::DslNet.Devices.DeviceNetwork? DeviceNetwork => null;
-        /// <summary>A no-op: an image model's buffers live on the host.</summary>
-        public void SyncToHost() { }
-        /// <summary>A no-op: an image model's buffers live on the host.</summary>
-        public void SyncToDevice() { }
+
+        /// <summary>The device path (null on the CPU): its buffers, kernels and the device optimizer's hooks.</summary>
+        public global::DslNet.Devices.DeviceNetwork? DeviceNetwork => _device;
+
+        /// <summary>
+        /// Copies parameters, gradients and running statistics from the device into <see cref="Parameters"/>,
+        /// <see cref="Gradients"/> and <see cref="RunningStatistics"/>. Needed only while a device optimizer keeps the
+        /// network resident (<c>DeviceAdamW</c>); with the host optimizers the host buffers are current after every step.
+        /// A no-op on the CPU.
+        /// </summary>
+        public void SyncToHost() => _device?.SyncToHost(_parameters, _runningStatistics);
+
+        /// <summary>Copies host edits of the parameters, gradients and running statistics to the device (a no-op on the CPU).</summary>
+        public void SyncToDevice() => _device?.SyncToDevice(_parameters, _runningStatistics);
+
         /// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>
         public global::DslNet.NetworkMonitor Monitor => _monitor;
 

@@ -20,6 +20,8 @@ namespace Models
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)
         {
             var rows = global::DslNet.NetworkArguments.Rows(nameof(SmallCnn), InputSize, inputs, 1, targets);
+            if (_device is not null) return _device.TrainStep(_parameters, _runningStatistics, inputs, targets, rows, lossScale, _seed,
+                _stepCount++);
             EnsureRowCapacity(rows);
             var gather = _monitor.Gathers(_stepCount);
             var watch = gather || _monitor.DetectAnomalies;
@@ -65,6 +67,7 @@ namespace Models
         {
             var total = global::DslNet.NetworkArguments.Rows(nameof(SmallCnn), InputSize, inputs);
             global::DslNet.NetworkArguments.Outputs(nameof(SmallCnn), total, OutputSize, outputs);
+            if (_device is not null) { _device.Predict(_parameters, _runningStatistics, inputs, outputs, total); return; }
             PrepareInference(total);
             for (var start = 0; start < total; start += InferenceChunkRows)
             {
@@ -102,6 +105,7 @@ namespace Models
         public float EvaluateLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
             var total = global::DslNet.NetworkArguments.Rows(nameof(SmallCnn), InputSize, inputs, 1, targets);
+            if (_device is not null) return _device.EvaluateLoss(_parameters, _runningStatistics, inputs, targets, total);
             PrepareInference(total);
             var sum = 0.0;
             for (var start = 0; start < total; start += InferenceChunkRows)
@@ -117,7 +121,7 @@ namespace Models
 
         // ── Conv1: Conv2d → BatchNorm → Relu, [1, 28, 28] → [32, 28, 28] ──
 
-        private static CpuKernels.Spatial.Conv2dGeometry Conv1Geometry(int rows) => new(rows,
+        private static CpuKernels.Spatial.Conv2dGeometry Conv1Geometry(int rows) => CpuKernels.Spatial.Conv2dGeometry.Planned(rows,
             inChannels: 1, height: 28, width: 28, outChannels: 32,
             kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1,
             padHeight: 1, padWidth: 1, dilationHeight: 1, dilationWidth: 1, groups: 1);
@@ -165,7 +169,7 @@ namespace Models
 
         // ── Conv1MaxPool: MaxPool, [32, 28, 28] → [32, 14, 14] ──
 
-        private static CpuKernels.Spatial.Pool2dGeometry Conv1MaxPoolGeometry(int rows) => new(rows,
+        private static CpuKernels.Spatial.Pool2dGeometry Conv1MaxPoolGeometry(int rows) => CpuKernels.Spatial.Pool2dGeometry.Planned(rows,
             channels: 32, height: 28, width: 28, kernelHeight: 2, kernelWidth: 2,
             strideHeight: 2, strideWidth: 2, padHeight: 0, padWidth: 0);
 
@@ -190,7 +194,7 @@ namespace Models
 
         // ── Conv2: Conv2d → BatchNorm → Relu, [32, 14, 14] → [64, 14, 14] ──
 
-        private static CpuKernels.Spatial.Conv2dGeometry Conv2Geometry(int rows) => new(rows,
+        private static CpuKernels.Spatial.Conv2dGeometry Conv2Geometry(int rows) => CpuKernels.Spatial.Conv2dGeometry.Planned(rows,
             inChannels: 32, height: 14, width: 14, outChannels: 64,
             kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1,
             padHeight: 1, padWidth: 1, dilationHeight: 1, dilationWidth: 1, groups: 1);
@@ -242,7 +246,7 @@ namespace Models
 
         // ── Conv2MaxPool: MaxPool, [64, 14, 14] → [64, 7, 7] ──
 
-        private static CpuKernels.Spatial.Pool2dGeometry Conv2MaxPoolGeometry(int rows) => new(rows,
+        private static CpuKernels.Spatial.Pool2dGeometry Conv2MaxPoolGeometry(int rows) => CpuKernels.Spatial.Pool2dGeometry.Planned(rows,
             channels: 64, height: 14, width: 14, kernelHeight: 2, kernelWidth: 2,
             strideHeight: 2, strideWidth: 2, padHeight: 0, padWidth: 0);
 

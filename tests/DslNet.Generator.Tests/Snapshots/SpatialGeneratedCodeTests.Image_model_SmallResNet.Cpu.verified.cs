@@ -20,6 +20,8 @@ namespace Models
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)
         {
             var rows = global::DslNet.NetworkArguments.Rows(nameof(SmallResNet), InputSize, inputs, 1, targets);
+            if (_device is not null) return _device.TrainStep(_parameters, _runningStatistics, inputs, targets, rows, lossScale, _seed,
+                _stepCount++);
             EnsureRowCapacity(rows);
             var gather = _monitor.Gathers(_stepCount);
             var watch = gather || _monitor.DetectAnomalies;
@@ -80,6 +82,7 @@ namespace Models
         {
             var total = global::DslNet.NetworkArguments.Rows(nameof(SmallResNet), InputSize, inputs);
             global::DslNet.NetworkArguments.Outputs(nameof(SmallResNet), total, OutputSize, outputs);
+            if (_device is not null) { _device.Predict(_parameters, _runningStatistics, inputs, outputs, total); return; }
             PrepareInference(total);
             for (var start = 0; start < total; start += InferenceChunkRows)
             {
@@ -136,6 +139,7 @@ namespace Models
         public float EvaluateLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)
         {
             var total = global::DslNet.NetworkArguments.Rows(nameof(SmallResNet), InputSize, inputs, 1, targets);
+            if (_device is not null) return _device.EvaluateLoss(_parameters, _runningStatistics, inputs, targets, total);
             PrepareInference(total);
             var sum = 0.0;
             for (var start = 0; start < total; start += InferenceChunkRows)
@@ -163,7 +167,7 @@ namespace Models
 
         // ── Stem: Conv2d → BatchNorm → Relu, [3, 16, 16] → [16, 16, 16] ──
 
-        private static CpuKernels.Spatial.Conv2dGeometry StemGeometry(int rows) => new(rows,
+        private static CpuKernels.Spatial.Conv2dGeometry StemGeometry(int rows) => CpuKernels.Spatial.Conv2dGeometry.Planned(rows,
             inChannels: 3, height: 16, width: 16, outChannels: 16,
             kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1,
             padHeight: 1, padWidth: 1, dilationHeight: 1, dilationWidth: 1, groups: 1);
@@ -211,7 +215,7 @@ namespace Models
 
         // ── Unit1A: Conv2d → BatchNorm → Relu, [16, 16, 16] → [16, 16, 16] ──
 
-        private static CpuKernels.Spatial.Conv2dGeometry Unit1AGeometry(int rows) => new(rows,
+        private static CpuKernels.Spatial.Conv2dGeometry Unit1AGeometry(int rows) => CpuKernels.Spatial.Conv2dGeometry.Planned(rows,
             inChannels: 16, height: 16, width: 16, outChannels: 16,
             kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1,
             padHeight: 1, padWidth: 1, dilationHeight: 1, dilationWidth: 1, groups: 1);
@@ -266,7 +270,7 @@ namespace Models
 
         // ── Unit1B: Conv2d → BatchNorm, [16, 16, 16] → [16, 16, 16] ──
 
-        private static CpuKernels.Spatial.Conv2dGeometry Unit1BGeometry(int rows) => new(rows,
+        private static CpuKernels.Spatial.Conv2dGeometry Unit1BGeometry(int rows) => CpuKernels.Spatial.Conv2dGeometry.Planned(rows,
             inChannels: 16, height: 16, width: 16, outChannels: 16,
             kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1,
             padHeight: 1, padWidth: 1, dilationHeight: 1, dilationWidth: 1, groups: 1);
@@ -364,7 +368,7 @@ namespace Models
 
         // ── Unit2A: Conv2d → BatchNorm → Relu, [16, 16, 16] → [32, 8, 8] ──
 
-        private static CpuKernels.Spatial.Conv2dGeometry Unit2AGeometry(int rows) => new(rows,
+        private static CpuKernels.Spatial.Conv2dGeometry Unit2AGeometry(int rows) => CpuKernels.Spatial.Conv2dGeometry.Planned(rows,
             inChannels: 16, height: 16, width: 16, outChannels: 32,
             kernelHeight: 3, kernelWidth: 3, strideHeight: 2, strideWidth: 2,
             padHeight: 1, padWidth: 1, dilationHeight: 1, dilationWidth: 1, groups: 1);
@@ -419,7 +423,7 @@ namespace Models
 
         // ── Unit2B: Conv2d → BatchNorm, [32, 8, 8] → [32, 8, 8] ──
 
-        private static CpuKernels.Spatial.Conv2dGeometry Unit2BGeometry(int rows) => new(rows,
+        private static CpuKernels.Spatial.Conv2dGeometry Unit2BGeometry(int rows) => CpuKernels.Spatial.Conv2dGeometry.Planned(rows,
             inChannels: 32, height: 8, width: 8, outChannels: 32,
             kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1,
             padHeight: 1, padWidth: 1, dilationHeight: 1, dilationWidth: 1, groups: 1);
@@ -471,7 +475,7 @@ namespace Models
 
         // ── Unit2BShortcut: Conv2d → BatchNorm, [16, 16, 16] → [32, 8, 8] ──
 
-        private static CpuKernels.Spatial.Conv2dGeometry Unit2BShortcutGeometry(int rows) => new(rows,
+        private static CpuKernels.Spatial.Conv2dGeometry Unit2BShortcutGeometry(int rows) => CpuKernels.Spatial.Conv2dGeometry.Planned(rows,
             inChannels: 16, height: 16, width: 16, outChannels: 32,
             kernelHeight: 1, kernelWidth: 1, strideHeight: 2, strideWidth: 2,
             padHeight: 0, padWidth: 0, dilationHeight: 1, dilationWidth: 1, groups: 1);

@@ -47,7 +47,8 @@ namespace DslNet.Generator.Emitting.Spatial
             w.Wrapped("/// <summary>A training step whose gradients are multiplied by <paramref name=\"lossScale\"/>; returns the unscaled loss.</summary>");
             using (w.Block("public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, float lossScale)"))
             {
-                w.Wrapped($"var rows = global::DslNet.NetworkArguments.Rows(nameof({plan.ClassName}), InputSize, inputs, {TargetsPerRow(plan)}, targets);");
+                w.Wrapped($"var rows = global::DslNet.NetworkArguments.Rows(nameof({plan.ClassName}), InputSize, inputs, {DeviceNetworkWriter.TargetsPerRow(plan.Loss)}, targets);");
+                w.Wrapped("if (_device is not null) return _device.TrainStep(_parameters, _runningStatistics, inputs, targets, rows, lossScale, _seed, _stepCount++);");
                 w.Wrapped("EnsureRowCapacity(rows);");
                 w.Wrapped("var gather = _monitor.Gathers(_stepCount);");
                 w.Wrapped("var watch = gather || _monitor.DetectAnomalies;");
@@ -91,6 +92,7 @@ namespace DslNet.Generator.Emitting.Spatial
             {
                 w.Wrapped($"var total = global::DslNet.NetworkArguments.Rows(nameof({plan.ClassName}), InputSize, inputs);");
                 w.Wrapped($"global::DslNet.NetworkArguments.Outputs(nameof({plan.ClassName}), total, OutputSize, outputs);");
+                w.Wrapped("if (_device is not null) { _device.Predict(_parameters, _runningStatistics, inputs, outputs, total); return; }");
                 w.Wrapped("PrepareInference(total);");
                 using (w.Block("for (var start = 0; start < total; start += InferenceChunkRows)"))
                 {
@@ -129,7 +131,8 @@ namespace DslNet.Generator.Emitting.Spatial
             w.Wrapped("/// <summary>Mean loss over a batch in inference mode; leaves gradients and running statistics untouched.</summary>");
             using (w.Block("public float EvaluateLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets)"))
             {
-                w.Wrapped($"var total = global::DslNet.NetworkArguments.Rows(nameof({plan.ClassName}), InputSize, inputs, {TargetsPerRow(plan)}, targets);");
+                w.Wrapped($"var total = global::DslNet.NetworkArguments.Rows(nameof({plan.ClassName}), InputSize, inputs, {DeviceNetworkWriter.TargetsPerRow(plan.Loss)}, targets);");
+                w.Wrapped("if (_device is not null) return _device.EvaluateLoss(_parameters, _runningStatistics, inputs, targets, total);");
                 w.Wrapped("PrepareInference(total);");
                 w.Wrapped("var sum = 0.0;");
                 using (w.Block("for (var start = 0; start < total; start += InferenceChunkRows)"))
@@ -177,7 +180,6 @@ namespace DslNet.Generator.Emitting.Spatial
             }
         }
 
-        private static string TargetsPerRow(SpatialPlan plan) => plan.Loss == LossKind.CrossEntropy ? "1" : "OutputSize";
 
         private static string LossCall(SpatialPlan plan, string logits, string targets, string gradient, string rows)
         {

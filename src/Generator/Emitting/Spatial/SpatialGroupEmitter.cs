@@ -57,7 +57,7 @@ namespace DslNet.Generator.Emitting.Spatial
         private static void WriteGeometry(SourceWriter w, SpatialStep step, LinearPlan conv)
         {
             var input = step.InputShape;
-            w.Wrapped($"private static {S}.Conv2dGeometry {step.Name}Geometry(int rows) => new(rows,");
+            w.Wrapped($"private static {S}.Conv2dGeometry {step.Name}Geometry(int rows) => {S}.Conv2dGeometry.Planned(rows,");
             w.Wrapped($"    inChannels: {input.Channels}, height: {input.Height}, width: {input.Width}, outChannels: {conv.OutChannels},");
             w.Wrapped($"    kernelHeight: {conv.KernelSize}, kernelWidth: {conv.KernelSize}, strideHeight: {conv.Stride}, strideWidth: {conv.Stride},");
             w.Wrapped($"    padHeight: {conv.Padding}, padWidth: {conv.Padding}, dilationHeight: {conv.Dilation}, dilationWidth: {conv.Dilation}, groups: {conv.Groups});");

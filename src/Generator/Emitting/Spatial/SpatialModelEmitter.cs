@@ -124,6 +124,7 @@ namespace DslNet.Generator.Emitting.Spatial
             w.Line("private float[] _activations = global::System.Array.Empty<float>();");
             w.Line("private int _rowCapacity;");
             w.Line("private long _stepCount;");
+            w.Line("private global::DslNet.Devices.DeviceNetwork? _device;");
             w.Line();
         }
 
@@ -151,21 +152,7 @@ namespace DslNet.Generator.Emitting.Spatial
                     WriteInitialization(w, plan, step);
             }
             w.Line();
-            w.Line("/// <summary>");
-            w.Line("/// Creates the network on <paramref name=\"device\"/>. Image models run on the CPU only for now (every precision:");
-            w.Line("/// fp16/bf16 round what they store); a GPU device throws <see cref=\"global::System.NotSupportedException\"/>.");
-            w.Line("/// </summary>");
-            using (w.Block($"public {plan.ClassName}(int seed, global::DslNet.Device device, global::DslNet.Precision precision = global::DslNet.Precision.Fp32)\n    : this(seed)"))
-            {
-                w.Line("if (device is null) throw new global::System.ArgumentNullException(nameof(device));");
-                w.Line("if (!global::System.Enum.IsDefined(precision)) throw new global::System.ArgumentOutOfRangeException(nameof(precision), precision, null);");
-                w.Line("if (!device.Equals(global::DslNet.Device.Cpu))");
-                w.Line($"    throw new global::System.NotSupportedException(\"{plan.ClassName} is an image model (Conv2d, pooling): its GPU path is not generated yet, \" +");
-                w.Line("        \"so it runs on Device.Cpu only.\");");
-                w.Line("Device = device;");
-                w.Line("Precision = precision;");
-            }
-            w.Line();
+            ModelSurfaceEmitter.WriteDeviceConstructor(w, plan.ClassName);
         }
 
         private static void WriteInitialization(SourceWriter w, SpatialPlan plan, SpatialStep step)
@@ -214,16 +201,8 @@ namespace DslNet.Generator.Emitting.Spatial
             w.Line("public long StepCount { get => _stepCount; set => _stepCount = value; }");
             w.Line("/// <summary>The seed dropout masks are keyed by; with <see cref=\"StepCount\"/>, the network's random state.</summary>");
             w.Line("public ulong Seed { get => _seed; set => _seed = value; }");
-            w.Line("/// <summary>Where the network runs: always <see cref=\"global::DslNet.Device.Cpu\"/> for an image model (for now).</summary>");
-            w.Line("public global::DslNet.Device Device { get; } = global::DslNet.Device.Cpu;");
-            w.Line("/// <summary>Storage type of activations and activation gradients; parameters and their gradients stay fp32.</summary>");
-            w.Line("public global::DslNet.Precision Precision { get; } = global::DslNet.Precision.Fp32;");
-            w.Line("/// <summary>Always null: image models have no device path yet.</summary>");
-            w.Line("public global::DslNet.Devices.DeviceNetwork? DeviceNetwork => null;");
-            w.Line("/// <summary>A no-op: an image model's buffers live on the host.</summary>");
-            w.Line("public void SyncToHost() { }");
-            w.Line("/// <summary>A no-op: an image model's buffers live on the host.</summary>");
-            w.Line("public void SyncToDevice() { }");
+            w.Line();
+            ModelSurfaceEmitter.WriteDeviceMembers(w);
             w.Line("/// <summary>Activation and gradient statistics every <c>Monitor.Interval</c> steps, and anomaly mode.</summary>");
             w.Line("public global::DslNet.NetworkMonitor Monitor => _monitor;");
             w.Line();

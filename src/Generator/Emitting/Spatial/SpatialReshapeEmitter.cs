@@ -44,7 +44,7 @@ namespace DslNet.Generator.Emitting.Spatial
         {
             var pool = step.Pool!;
             var input = step.InputShape;
-            w.Wrapped($"private static {S}.Pool2dGeometry {step.Name}Geometry(int rows) => new(rows,");
+            w.Wrapped($"private static {S}.Pool2dGeometry {step.Name}Geometry(int rows) => {S}.Pool2dGeometry.Planned(rows,");
             w.Wrapped($"    channels: {input.Channels}, height: {input.Height}, width: {input.Width}, kernelHeight: {pool.KernelSize}, kernelWidth: {pool.KernelSize},");
             w.Wrapped($"    strideHeight: {pool.Stride}, strideWidth: {pool.Stride}, padHeight: {pool.Padding}, padWidth: {pool.Padding});");
             w.Line();

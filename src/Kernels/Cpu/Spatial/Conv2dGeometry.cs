@@ -10,6 +10,8 @@ public readonly record struct Conv2dGeometry
     public Conv2dGeometry(int batch, int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth,
         int strideHeight = 1, int strideWidth = 1, int padHeight = 0, int padWidth = 0, int dilationHeight = 1, int dilationWidth = 1,
         int groups = 1)
+        : this(batch, inChannels, height, width, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight, padWidth,
+            dilationHeight, dilationWidth, groups, fieldsOnly: true)
     {
         Positive(batch, nameof(batch));
         Positive(inChannels, nameof(inChannels));
@@ -33,6 +35,17 @@ public readonly record struct Conv2dGeometry
             throw new ArgumentException($"Conv2d groups ({groups}) must divide in channels ({inChannels}) and out channels ({outChannels}).", nameof(groups));
         }
 
+        if (height + 2 * padHeight - dilationHeight * (kernelHeight - 1) - 1 < 0 || width + 2 * padWidth - dilationWidth * (kernelWidth - 1) - 1 < 0)
+        {
+            throw new ArgumentException(
+                $"Conv2d kernel {kernelHeight}x{kernelWidth} (dilation {dilationHeight}x{dilationWidth}) is larger than the padded input {height + 2 * padHeight}x{width + 2 * padWidth}.");
+        }
+    }
+
+    // The fields only, without the checks (which throw, so a device kernel cannot call them).
+    private Conv2dGeometry(int batch, int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth,
+        int strideHeight, int strideWidth, int padHeight, int padWidth, int dilationHeight, int dilationWidth, int groups, bool fieldsOnly)
+    {
         Batch = batch;
         InChannels = inChannels;
         Height = height;
@@ -49,12 +62,14 @@ public readonly record struct Conv2dGeometry
         Groups = groups;
         OutHeight = (height + 2 * padHeight - dilationHeight * (kernelHeight - 1) - 1) / strideHeight + 1;
         OutWidth = (width + 2 * padWidth - dilationWidth * (kernelWidth - 1) - 1) / strideWidth + 1;
-        if (height + 2 * padHeight - dilationHeight * (kernelHeight - 1) - 1 < 0 || width + 2 * padWidth - dilationWidth * (kernelWidth - 1) - 1 < 0)
-        {
-            throw new ArgumentException(
-                $"Conv2d kernel {kernelHeight}x{kernelWidth} (dilation {dilationHeight}x{dilationWidth}) is larger than the padded input {height + 2 * padHeight}x{width + 2 * padWidth}.");
-        }
     }
+
+    /// <summary>A geometry the generator already checked at compile time, built without the checks: generated code builds one
+    /// per call from the batch's row count, on the CPU and inside device kernels (which cannot throw).</summary>
+    public static Conv2dGeometry Planned(int batch, int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth,
+        int strideHeight, int strideWidth, int padHeight, int padWidth, int dilationHeight, int dilationWidth, int groups) =>
+        new(batch, inChannels, height, width, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight, padWidth, dilationHeight,
+            dilationWidth, groups, fieldsOnly: true);
 
     /// <summary>A square kernel with the same stride, padding and dilation both ways.</summary>
     public static Conv2dGeometry Square(int batch, int inChannels, int height, int width, int outChannels, int kernel,

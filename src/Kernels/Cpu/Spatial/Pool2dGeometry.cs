@@ -8,6 +8,8 @@ public readonly record struct Pool2dGeometry
 {
     public Pool2dGeometry(int batch, int channels, int height, int width, int kernelHeight, int kernelWidth,
         int strideHeight, int strideWidth, int padHeight = 0, int padWidth = 0, int dilationHeight = 1, int dilationWidth = 1)
+        : this(batch, channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight, padWidth, dilationHeight,
+            dilationWidth, fieldsOnly: true)
     {
         if (batch <= 0 || channels <= 0 || height <= 0 || width <= 0 || kernelHeight <= 0 || kernelWidth <= 0 || strideHeight <= 0
             || strideWidth <= 0 || dilationHeight <= 0 || dilationWidth <= 0)
@@ -26,7 +28,14 @@ public readonly record struct Pool2dGeometry
         {
             throw new ArgumentException($"Pool2d kernel {kernelHeight}x{kernelWidth} is larger than the padded input {height + 2 * padHeight}x{width + 2 * padWidth}.");
         }
+    }
 
+    // The fields only, without the checks (which throw, so a device kernel cannot call them).
+    private Pool2dGeometry(int batch, int channels, int height, int width, int kernelHeight, int kernelWidth, int strideHeight, int strideWidth,
+        int padHeight, int padWidth, int dilationHeight, int dilationWidth, bool fieldsOnly)
+    {
+        int spanH = height + 2 * padHeight - dilationHeight * (kernelHeight - 1) - 1;
+        int spanW = width + 2 * padWidth - dilationWidth * (kernelWidth - 1) - 1;
         Batch = batch;
         Channels = channels;
         Height = height;
@@ -42,6 +51,12 @@ public readonly record struct Pool2dGeometry
         OutHeight = spanH / strideHeight + 1;
         OutWidth = spanW / strideWidth + 1;
     }
+
+    /// <summary>A window the generator already checked at compile time, built without the checks: generated code builds one
+    /// per call from the batch's row count, on the CPU and inside device kernels (which cannot throw).</summary>
+    public static Pool2dGeometry Planned(int batch, int channels, int height, int width, int kernelHeight, int kernelWidth, int strideHeight,
+        int strideWidth, int padHeight, int padWidth) =>
+        new(batch, channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight, padWidth, 1, 1, fieldsOnly: true);
 
     /// <summary>A square window; stride defaults to the kernel, as in PyTorch.</summary>
     public static Pool2dGeometry Square(int batch, int channels, int height, int width, int kernel, int stride = 0, int padding = 0, int dilation = 1) =>

@@ -77,8 +77,9 @@ public static class GpuBatchNorm2d
     }
 
     /// <summary>Eval mode, thread e: output = activation(input·scale + shift), scale/shift from <see cref="GpuNorm.InferenceAffine"/>.</summary>
-    public static void Inference<TTensor, TAct>(int e, TTensor input, TTensor output, ArrayView<float> scale, ArrayView<float> shift,
+    public static void Inference<TInput, TTensor, TAct>(int e, TInput input, TTensor output, ArrayView<float> scale, ArrayView<float> shift,
         int channels, TAct activation)
+        where TInput : struct, IDeviceTensor
         where TTensor : struct, IDeviceTensor
         where TAct : struct, IActivation
     {

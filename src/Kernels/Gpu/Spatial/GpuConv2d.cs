@@ -6,7 +6,7 @@ namespace DslNet.Kernels.Gpu.Spatial;
 
 /// <summary>
 /// Conv2d on the device with the CPU path's layouts (<see cref="Conv2d"/>): NHWC activations in the network's storage
-/// (<see cref="IDeviceTensor"/>), fp32 weights [C_out, C_in/groups, kH, kW]. One thread per output value, each a gather
+/// (<see cref="IDeviceTensor"/>; the input may be the network's fp32 input), fp32 weights [C_out, C_in/groups, kH, kW]. One thread per output value, each a gather
 /// (the input gradient gathers over the output pixels whose window covers its pixel), so no kernel needs atomics and
 /// every result is deterministic. These are device functions: a kernel (the generator's, or a test's wrapper) builds the
 /// storage tensors from its views and calls one per thread index; sums in fp32 for the two passes per pixel, in double for the weight gradient's long
@@ -15,8 +15,9 @@ namespace DslNet.Kernels.Gpu.Spatial;
 public static class GpuConv2d
 {
     /// <summary>Thread e of N·OH·OW·C_out: pre[e] = Σ x·w + bias; output[e] = activation(pre[e]) when <paramref name="hasOutput"/>.</summary>
-    public static void Forward<TTensor, TAct>(int e, TTensor input, ArrayView<float> weight, ArrayView<float> bias, bool hasBias,
+    public static void Forward<TInput, TTensor, TAct>(int e, TInput input, ArrayView<float> weight, ArrayView<float> bias, bool hasBias,
         TTensor preActivation, TTensor output, bool hasOutput, Conv2dGeometry g, TAct activation)
+        where TInput : struct, IDeviceTensor
         where TTensor : struct, IDeviceTensor
         where TAct : struct, IActivation
     {
@@ -79,8 +80,9 @@ public static class GpuConv2d
 
     /// <summary>Thread e of C_out·C_in/groups·kH·kW (+ C_out more when <paramref name="hasBias"/>): the weight gradient
     /// Σ over N·OH·OW of x·dy, then the bias gradient Σ dy; overwritten, summed in double.</summary>
-    public static void BackwardWeights<TTensor>(int e, TTensor gradPre, TTensor input, ArrayView<float> weightGradient,
+    public static void BackwardWeights<TInput, TTensor>(int e, TTensor gradPre, TInput input, ArrayView<float> weightGradient,
         ArrayView<float> biasGradient, bool hasBias, Conv2dGeometry g)
+        where TInput : struct, IDeviceTensor
         where TTensor : struct, IDeviceTensor
     {
         int weights = g.WeightLength, pixels = g.OutputPixels;

@@ -11,7 +11,8 @@ namespace DslNet.Kernels.Gpu.Spatial;
 public static class GpuPool2d
 {
     /// <summary>Thread e of the output: max over the window (first maximum wins, NaN propagates) and its input index.</summary>
-    public static void MaxForward<TTensor>(int e, TTensor input, TTensor output, ArrayView<int> argmax, Pool2dGeometry g)
+    public static void MaxForward<TInput, TTensor>(int e, TInput input, TTensor output, ArrayView<int> argmax, Pool2dGeometry g)
+        where TInput : struct, IDeviceTensor
         where TTensor : struct, IDeviceTensor
     {
         int c = e % g.Channels, pixel = e / g.Channels;
@@ -64,7 +65,8 @@ public static class GpuPool2d
     }
 
     /// <summary>Thread e of the output: the window mean (divisor kH·kW with <paramref name="countIncludePad"/>, else the taps inside).</summary>
-    public static void AvgForward<TTensor>(int e, TTensor input, TTensor output, Pool2dGeometry g, bool countIncludePad)
+    public static void AvgForward<TInput, TTensor>(int e, TInput input, TTensor output, Pool2dGeometry g, bool countIncludePad)
+        where TInput : struct, IDeviceTensor
         where TTensor : struct, IDeviceTensor
     {
         int c = e % g.Channels, pixel = e / g.Channels;
@@ -111,7 +113,8 @@ public static class GpuPool2d
     }
 
     /// <summary>Thread e of N·C: output[n, c] = mean over the image's pixels.</summary>
-    public static void GlobalAvgForward<TTensor>(int e, TTensor input, TTensor output, int pixels, int channels)
+    public static void GlobalAvgForward<TInput, TTensor>(int e, TInput input, TTensor output, int pixels, int channels)
+        where TInput : struct, IDeviceTensor
         where TTensor : struct, IDeviceTensor
     {
         int c = e % channels, n = e / channels;

@@ -1,0 +1,44 @@
+using System.Collections.Generic;
+
+namespace DslNet.Generator.Emitting.Spatial
+{
+    /// <summary>
+    /// One generated kernel of an image model's device path: one thread per element of <see cref="Threads"/>, each calling a
+    /// device function of DslNet.Kernels.Gpu.Spatial with the views it declares; or, <see cref="GridStride"/>, one call of a
+    /// device function that walks the grid itself (the losses, the residual gradient copy, the eval-mode BatchNorm affine).
+    /// </summary>
+    internal sealed class DeviceKernel
+    {
+        public DeviceKernel(string name, string comment, string threads, string call, params (string Name, string View)[] views)
+        {
+            Name = name;
+            Comment = comment;
+            Threads = threads;
+            Call = call;
+            Views = views;
+        }
+
+        public string Name { get; }
+        public string Comment { get; }
+
+        /// <summary>The thread count with <c>{rows}</c> for the batch's rows, e.g. <c>{rows} * 6272</c> or <c>32</c>.</summary>
+        public string Threads { get; }
+
+        /// <summary>The call per thread index <c>e</c> (or the whole body, for <see cref="GridStride"/>).</summary>
+        public string Call { get; }
+
+        public IReadOnlyList<(string Name, string View)> Views { get; }
+
+        public bool GridStride { get; private set; }
+
+        /// <summary>The launch configuration; for <see cref="GridStride"/> kernels the device function's own.</summary>
+        public string? Config { get; private set; }
+
+        public static DeviceKernel Strided(string name, string comment, string config, string call) =>
+            new DeviceKernel(name, comment, "", call) { GridStride = true, Config = config };
+
+        public string LaunchThreads => Threads.Replace("{rows}", "rows");
+
+        public string KernelThreads => Threads.Replace("{rows}", "v.Rows");
+    }
+}

@@ -1,0 +1,233 @@
+using System.Collections.Generic;
+using System.Linq;
+using DslNet.Generator.Planning.Spatial;
+using static DslNet.Generator.Emitting.Spatial.SpatialNames;
+
+namespace DslNet.Generator.Emitting.Spatial
+{
+    /// <summary>
+    /// Writes an image model's device path: a nested <c>GpuPath&lt;TActivations&gt;</c> (a <c>DeviceNetwork</c>, like an MLP's)
+    /// whose kernels walk the plan's steps as the CPU path does (training forward, loss, the plan's backward order; Predict
+    /// in eval mode), on the same workspace layout. Emitted only when the compilation references ILGPU.
+    /// </summary>
+    internal static class SpatialGpuEmitter
+    {
+        private const string Views = DeviceNetworkWriter.Views;
+
+        public static string Emit(SpatialPlan plan)
+        {
+            var w = new SourceWriter();
+            FileHeader.Write(w, plan.ClassName, "ILGPU device kernels", usesKernels: true);
+            DeviceNetworkWriter.WriteUsings(w);
+            w.Line("using Grid = global::ILGPU.Grid;");
+            w.Line("using Group = global::ILGPU.Group;");
+            w.Line();
+            using (FileHeader.OpenNamespace(w, plan.Namespace))
+            using (w.Block($"partial class {plan.ClassName}"))
+            {
+                DeviceNetworkWriter.WriteFactory(w);
+                w.Line("/// <summary>");
+                w.Line("/// The device path: the CPU path's steps as one kernel per pass of each step (one thread per value written), on the");
+                w.Line("/// same workspace layout. Activations and their gradients are stored as <typeparamref name=\"TActivations\"/>;");
+                w.Line("/// parameters, their gradients, statistics and the loss are fp32, and every sum is accumulated in fp32 or double.");
+                w.Line("/// </summary>");
+                using (w.Block(DeviceNetworkWriter.ClassHeader))
+                {
+                    var kernels = AllKernels(plan);
+                    WriteDeviceStorage(w, plan);
+                    foreach (var k in kernels)
+                        w.Line($"private readonly global::System.Action<KernelConfig, {Views}> _{Lower(k.Name)};");
+                    w.Line();
+                    using (w.Block("public GpuPath(global::DslNet.Device device, global::DslNet.Precision precision)\n" +
+                                   "    : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, " +
+                                   "DeviceScratchLength,\n        Layout.ActivationsPerRow, InputSize, OutputSize, " +
+                                   $"{DeviceNetworkWriter.TargetsPerRow(plan.Loss)}, RowStatisticsPerRow))"))
+                    {
+                        foreach (var k in kernels)
+                            w.Line($"_{Lower(k.Name)} = Load({k.Name}Kernel);");
+                    }
+                    w.Line();
+                    WriteTrainStep(w, plan);
+                    WritePredict(w, plan);
+                    WriteEvaluateLoss(w, plan);
+                    WriteViewHelpers(w);
+                    WriteDenseGeometries(w, plan);
+                    foreach (var k in kernels) WriteKernel(w, k);
+                }
+            }
+            return w.ToString();
+        }
+
+        /// <summary>Every kernel once, in launch order (inference reuses most of the training forward's).</summary>
+        private static List<DeviceKernel> AllKernels(SpatialPlan plan)
+        {
+            var all = new List<DeviceKernel>();
+            foreach (var step in plan.Steps)
+            {
+                all.AddRange(SpatialGpuKernels.Forward(plan, step));
+                all.AddRange(SpatialGpuKernels.Inference(plan, step));
+                all.AddRange(SpatialGpuKernels.Backward(plan, step));
+            }
+            all.AddRange(LossKernels(plan));
+            all.Add(CopyOutputs(plan));
+            return all.GroupBy(k => k.Name).Select(g => g.First()).ToList();
+        }
+
+        private static IEnumerable<DeviceKernel> LossKernels(SpatialPlan plan)
+        {
+            var config = DeviceNetworkWriter.LossConfig(plan.Loss);
+            yield return DeviceKernel.Strided("Loss", $"{plan.Loss}: the mean loss's sum, and its gradient times the loss scale", config,
+                DeviceNetworkWriter.LossCall(plan.Loss, SpatialGpuKernels.Value(plan.Output), SpatialGpuKernels.ValueGradient(plan.Output), true,
+                    "v.LossScale"));
+            yield return DeviceKernel.Strided("EvaluationLoss", $"{plan.Loss} over the inference outputs", config,
+                DeviceNetworkWriter.LossCall(plan.Loss, "v.OutputTensor", "v.OutputTensor", false, "1f"));
+        }
+
+        private static DeviceKernel CopyOutputs(SpatialPlan plan) =>
+            new DeviceKernel("CopyOutputs", "The logits to the fp32 outputs that go back to the host", "{rows} * OutputSize",
+                $"{SpatialGpuKernels.GS}.GpuPointwise.Forward(e, logits, v.OutputTensor, {Names.Identity}, {DeviceNetworkWriter.NoDropout})",
+                ("logits", SpatialGpuKernels.Value(plan.Output)));
+
+        // ── launch sequences ──
+
+        private static void WriteTrainStep(SourceWriter w, SpatialPlan plan)
+        {
+            using (w.Block("protected override float TrainStepCore(int rows, float lossScale, ulong seed, long step)"))
+            {
+                w.Line("var v = Views(rows, seed, step, lossScale);");
+                foreach (var step in plan.Steps)
+                    foreach (var k in SpatialGpuKernels.Forward(plan, step)) Launch(w, k);
+                w.Line("ClearSums();");
+                Launch(w, LossKernels(plan).First());
+                w.Line("// The plan's backward order: a value read twice (a residual skip) has its gradient written by its first");
+                w.Line("// contribution and added to by the later one.");
+                foreach (var index in plan.BackwardOrder)
+                    foreach (var k in SpatialGpuKernels.Backward(plan, plan.Steps[index])) Launch(w, k);
+                w.Line(DeviceNetworkWriter.MeanLoss(plan.Loss));
+            }
+            w.Line();
+        }
+
+        private static void WritePredict(SourceWriter w, SpatialPlan plan)
+        {
+            using (w.Block("protected override void PredictCore(int rows)"))
+            {
+                w.Line("var v = Views(rows);");
+                foreach (var step in plan.Steps)
+                    foreach (var k in SpatialGpuKernels.Inference(plan, step)) Launch(w, k);
+                Launch(w, CopyOutputs(plan));
+            }
+            w.Line();
+        }
+
+        private static void WriteEvaluateLoss(SourceWriter w, SpatialPlan plan)
+        {
+            using (w.Block("protected override float EvaluateLossCore(int rows)"))
+            {
+                w.Line("PredictCore(rows);");
+                w.Line("var v = Views(rows);");
+                w.Line("ClearLossSum();");
+                Launch(w, LossKernels(plan).Last());
+                w.Line(DeviceNetworkWriter.MeanLoss(plan.Loss));
+            }
+            w.Line();
+        }
+
+        private static void Launch(SourceWriter w, DeviceKernel k)
+        {
+            var config = k.GridStride ? k.Config! : $"Threads({(k.LaunchThreads.Contains("rows") ? "(long)" : "")}{k.LaunchThreads})";
+            w.Line($"_{Lower(k.Name)}({config}, v);");
+        }
+
+        // ── storage the device needs beyond the CPU path's layout ──
+
+        private static void WriteDeviceStorage(SourceWriter w, SpatialPlan plan)
+        {
+            w.Line("// Scratch after the CPU path's: each BatchNorm2d's batch means, kept between its statistics and normalize kernels.");
+            var scratch = 0;
+            foreach (var step in plan.Steps.Where(s => s.Norm?.Kind == SpatialNormKind.BatchNorm))
+            {
+                w.Line($"private const int {step.Name}BatchMeanOffset = Layout.ScratchLength + {scratch}; // [{step.Norm!.Channels}]");
+                scratch += step.Norm.Channels;
+            }
+            w.Line($"private const int DeviceScratchLength = Layout.ScratchLength + {scratch};");
+            w.Line();
+            w.Line("// Per-row fp32 statistics (the workspace may be 16-bit): GroupNorm-style inverse stds and moments per (image, group),");
+            w.Line("// MaxPool2d's argmax indices (ints in the same bits). A region starts at offset × row capacity.");
+            var offset = 0;
+            foreach (var step in plan.Steps)
+            {
+                if (step.Norm is { Kind: not SpatialNormKind.BatchNorm } norm)
+                {
+                    w.Line($"private const int {step.Name}InverseStdRowOffset = {offset}; // {norm.Groups} per row");
+                    w.Line($"private const int {step.Name}GroupMomentsRowOffset = {offset + norm.Groups}; // {2 * norm.Groups} per row");
+                    offset += 3 * norm.Groups;
+                }
+                if (step.Kind == SpatialStepKind.MaxPool)
+                {
+                    w.Line($"private const int {step.Name}ArgmaxRowOffset = {offset}; // {step.OutputShape.Size} per row");
+                    offset += step.OutputShape.Size;
+                }
+            }
+            w.Line($"private const int RowStatisticsPerRow = {offset};");
+            w.Line();
+        }
+
+        private static void WriteViewHelpers(SourceWriter w)
+        {
+            DeviceNetworkWriter.WriteRegionHelpers(w);
+            w.Line($"private static global::ILGPU.ArrayView<float> Parameter({Views} v, int offset, int length) => v.Parameters.SubView(offset, length);");
+            w.Line();
+            w.Line($"private static global::ILGPU.ArrayView<float> Gradient({Views} v, int offset, int length) => v.Gradients.SubView(offset, length);");
+            w.Line();
+            w.Line($"private static global::ILGPU.ArrayView<float> Running({Views} v, int offset, int length) => v.Statistics.SubView(offset, length);");
+            w.Line();
+            w.Line($"private static global::ILGPU.ArrayView<float> Scratch({Views} v, int offset, int length) => v.Scratch.SubView(offset, length);");
+            w.Line();
+            w.Line($"private static global::ILGPU.ArrayView<float> RowStatistics({Views} v, int offsetPerRow, int width) =>");
+            w.Line("    v.RowStatisticsRegion(offsetPerRow, width);");
+            w.Line();
+            w.Line("/// <summary>One thread per value: the element-wise configuration (grid-stride loops cover the rest).</summary>");
+            w.Line($"private static KernelConfig Threads(long count) => {DeviceNetworkWriter.G}.GpuElementwise.Config(count);");
+            w.Line();
+            w.Line("private static int GridStride => Grid.DimX * Group.DimX;");
+            w.Line();
+        }
+
+        /// <summary>A Dense step runs as a 1×1 convolution of a 1×1 image (the CPU path's convolutions have their geometry already).</summary>
+        private static void WriteDenseGeometries(SourceWriter w, SpatialPlan plan)
+        {
+            foreach (var step in plan.Steps.Where(s => s.Linear is { IsConvolution: false }))
+            {
+                var dense = step.Linear!;
+                w.Line($"// {step.Name}'s Dense as a 1×1 convolution of a 1×1 image: the same weight [units, inputs] and the same products.");
+                w.Wrapped($"private static {S}.Conv2dGeometry {step.Name}Geometry(int rows) => {S}.Conv2dGeometry.Planned(rows, " +
+                          $"inChannels: {dense.InChannels}, height: 1, width: 1,\n    outChannels: {dense.OutChannels}, kernelHeight: 1, kernelWidth: 1, " +
+                          "strideHeight: 1, strideWidth: 1, padHeight: 0, padWidth: 0, dilationHeight: 1, dilationWidth: 1, groups: 1);");
+                w.Line();
+            }
+        }
+
+        private static void WriteKernel(SourceWriter w, DeviceKernel k)
+        {
+            w.Line($"// {k.Comment}");
+            if (k.GridStride)
+            {
+                w.Line($"private static void {k.Name}Kernel({Views} v) =>");
+                w.Wrapped("    " + k.Call.Replace("\n", "\n    ") + ";");
+                w.Line();
+                return;
+            }
+
+            using (w.Block($"private static void {k.Name}Kernel({Views} v)"))
+            {
+                foreach (var (name, view) in k.Views) w.Wrapped($"var {name} = {view};");
+                w.Line($"for (int e = Grid.GlobalIndex.X; e < {k.KernelThreads}; e += GridStride)");
+                w.Wrapped("    " + k.Call.Replace("\n", "\n    ") + ";");
+            }
+            w.Line();
+        }
+
+        private static string Lower(string name) => char.ToLowerInvariant(name[0]) + name.Substring(1);
+    }
+}
