@@ -74,9 +74,9 @@ internal static class AnalyzerTiming
         return (process.TotalProcessorTime - before).TotalMilliseconds;
     }
 
-    private static double Median(List<double> sorted) =>
+    internal static double Median(List<double> sorted) =>
         sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
 
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 }

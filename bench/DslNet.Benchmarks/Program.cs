@@ -6,6 +6,7 @@ using DslNet.Benchmarks;
 using Perfolizer.Horology;
 
 if (args.Length > 0 && args[0] == AnalyzerTiming.Command) return AnalyzerTiming.Run(args);
+if (args.Length > 0 && args[0] == AnalyzerProfile.Command) return AnalyzerProfile.Run(args);
 
 if (args.Length > 0 && args[0] == CompareInference.Command)
 {

@@ -94,12 +94,57 @@ namespace DslNet.Generator.Analyzers
             return false;
         }
 
-        // Every invocation asks these about its receiver and containing type: answers are kept per type.
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<ITypeSymbol, (bool Optimizer, bool Scheduler, bool Model)> _kinds =
-            new System.Collections.Concurrent.ConcurrentDictionary<ITypeSymbol, (bool, bool, bool)>(SymbolEqualityComparer.Default);
+        // Every invocation asks these about its receiver and containing type: answers are kept per type (per compilation:
+        // this object lives in one compilation-start action).
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<ITypeSymbol, Kind> _kinds =
+            new System.Collections.Concurrent.ConcurrentDictionary<ITypeSymbol, Kind>(SymbolEqualityComparer.Default);
 
-        private (bool Optimizer, bool Scheduler, bool Model) KindOf(ITypeSymbol type) =>
-            _kinds.GetOrAdd(type, t => (DerivesFrom(t, Optimizer), ComputeIsScheduler(t), ComputeIsModel(t)));
+        private readonly struct Kind
+        {
+            public Kind(bool optimizer, bool scheduler, bool model, bool runtime)
+            {
+                Optimizer = optimizer;
+                Scheduler = scheduler;
+                Model = model;
+                Runtime = runtime || optimizer || scheduler || model;
+            }
+
+            public bool Optimizer { get; }
+            public bool Scheduler { get; }
+            public bool Model { get; }
+            public bool Runtime { get; }
+        }
+
+        private Kind KindOf(ITypeSymbol type) =>
+            _kinds.GetOrAdd(type, t => new Kind(DerivesFrom(t, Optimizer), ComputeIsScheduler(t), ComputeIsModel(t), IsInRuntimeNamespace(t)));
+
+        /// <summary>A type of the DslNet runtime (or derived from one), or a model: what the training-loop rules are about.</summary>
+        public bool IsRuntime(ITypeSymbol? type) => type is not null && KindOf(type).Runtime;
+
+        private static bool IsInRuntimeNamespace(ITypeSymbol type) => IsNamespace(type.OriginalDefinition.ContainingNamespace, "DslNet");
+
+        /// <summary>
+        /// Whether <paramref name="ns"/> is the namespace written <paramref name="dotted"/> (<c>System.Collections.Generic</c>),
+        /// compared name by name from the innermost: <c>ToDisplayString()</c> builds a string on every call.
+        /// </summary>
+        public static bool IsNamespace(INamespaceSymbol? ns, string dotted)
+        {
+            var end = dotted.Length;
+            while (ns is not null && !ns.IsGlobalNamespace)
+            {
+                var start = dotted.LastIndexOf('.', end - 1) + 1;
+                var name = ns.Name;
+                if (end - start != name.Length || string.CompareOrdinal(dotted, start, name, 0, name.Length) != 0) return false;
+                ns = ns.ContainingNamespace;
+                if (start == 0) return ns is null || ns.IsGlobalNamespace;
+                end = start - 1;
+            }
+            return false;
+        }
+
+        /// <summary>Whether <paramref name="type"/> is the top-level type <paramref name="name"/> of namespace <paramref name="ns"/>.</summary>
+        public static bool IsType(ITypeSymbol? type, string ns, string name) =>
+            type is not null && type.Name == name && type.ContainingType is null && IsNamespace(type.ContainingNamespace, ns);
 
         public bool IsOptimizer(ITypeSymbol? type) => type is not null && KindOf(type).Optimizer;
 

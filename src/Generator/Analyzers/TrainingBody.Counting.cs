@@ -45,9 +45,9 @@ namespace DslNet.Generator.Analyzers
                     if (BoundArgument(parameter.Parameter) is { } passed) return Count(passed, depth + 1);
                     return StepCount.Of(new StepFactor("param:" + parameter.Parameter.Name, parameter.Parameter.Name));
                 case IFieldReferenceOperation field:
-                    return StepCount.Of(new StepFactor("field:" + field.Field.ToDisplayString(), operation.Syntax.ToString()));
+                    return StepCount.Of(new StepFactor("field:" + DisplayKey(field.Field), operation.Syntax.ToString()));
                 case IPropertyReferenceOperation property when property.Arguments.IsEmpty:
-                    var owner = property.Instance is null ? property.Property.ContainingType.ToDisplayString() : Key(property.Instance);
+                    var owner = property.Instance is null ? DisplayKey(property.Property.ContainingType) : Key(property.Instance);
                     return owner is null ? null
                         : StepCount.Of(new StepFactor("prop:" + owner + "." + property.Property.Name, operation.Syntax.ToString()));
                 case IInvocationOperation invocation when invocation.TargetMethod.Name == "BatchesPerEpoch"
@@ -103,7 +103,7 @@ namespace DslNet.Generator.Analyzers
                 var factor = BatchesFactor(invocation);
                 return factor is null ? null : StepCount.Of(factor);
             }
-            var isLinq = method.ContainingType?.ToDisplayString() == "System.Linq.Enumerable";
+            var isLinq = KnownTypes.IsType(method.ContainingType, "System.Linq", "Enumerable");
             if (isLinq && method.Name == "Range" && invocation.Arguments.Length == 2)
                 return Count(invocation.Arguments[1].Value);
             if (isLinq && (method.Name == "Select" || method.Name == "ToList" || method.Name == "ToArray" || method.Name == "AsEnumerable")
@@ -123,7 +123,7 @@ namespace DslNet.Generator.Analyzers
                     collection = Unwrap(value);
                 else if (collection is IInvocationOperation { TargetMethod.Name: "Batches" } batches && KnownTypes.Is(batches.Instance?.Type, Types.DataSet))
                     return batches;
-                else if (collection is IInvocationOperation linq && linq.TargetMethod.ContainingType?.ToDisplayString() == "System.Linq.Enumerable" && linq.Arguments.Length >= 1)
+                else if (collection is IInvocationOperation linq && KnownTypes.IsType(linq.TargetMethod.ContainingType, "System.Linq", "Enumerable") && linq.Arguments.Length >= 1)
                     collection = Unwrap(linq.Arguments[0].Value);
                 else return null;
             }
@@ -215,7 +215,7 @@ namespace DslNet.Generator.Analyzers
                     if (collection is ILocalReferenceOperation local && !IsReassigned(local.Local) && InitializerOf(local.Local) is { } value)
                         collection = Unwrap(value);
                     if (collection is IInvocationOperation { TargetMethod.Name: "Range", Arguments.Length: 2 } range
-                        && range.TargetMethod.ContainingType?.ToDisplayString() == "System.Linq.Enumerable")
+                        && KnownTypes.IsType(range.TargetMethod.ContainingType, "System.Linq", "Enumerable"))
                         return range.Arguments[1].Value;
                     return null;
                 default: return null;
@@ -250,6 +250,15 @@ namespace DslNet.Generator.Analyzers
             return new StepFactor("batches:" + dataSet + "|" + batchKey + "|" + dropLast, display, dataSet, batchKey + "|" + dropLast);
         }
 
+        private readonly Dictionary<ISymbol, string> _displayKeys = new Dictionary<ISymbol, string>(SymbolEqualityComparer.Default);
+
+        /// <summary>The symbol's display string, written once per symbol (the rules ask for the same fields many times).</summary>
+        private string DisplayKey(ISymbol symbol)
+        {
+            if (!_displayKeys.TryGetValue(symbol, out var key)) _displayKeys[symbol] = key = symbol.ToDisplayString();
+            return key;
+        }
+
         /// <summary>A stable key for a simple expression (variable, field, property chain), or null.</summary>
         private string? Key(IOperation? operation, int depth = 0)
         {
@@ -266,9 +275,9 @@ namespace DslNet.Generator.Analyzers
                     if (IsReassigned(parameter.Parameter)) return null;
                     if (BoundArgument(parameter.Parameter) is { } passed && SymbolOf(passed) is not null) return Key(passed, depth + 1);
                     return "param:" + parameter.Parameter.Name;
-                case IFieldReferenceOperation field: return "field:" + field.Field.ToDisplayString();
+                case IFieldReferenceOperation field: return "field:" + DisplayKey(field.Field);
                 case IPropertyReferenceOperation property when property.Arguments.IsEmpty:
-                    var owner = property.Instance is null ? property.Property.ContainingType.ToDisplayString() : Key(property.Instance, depth + 1);
+                    var owner = property.Instance is null ? DisplayKey(property.Property.ContainingType) : Key(property.Instance, depth + 1);
                     return owner is null ? null : owner + "." + property.Property.Name;
                 default: return null;
             }
@@ -298,7 +307,7 @@ namespace DslNet.Generator.Analyzers
                 case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add or BinaryOperatorKind.Subtract or BinaryOperatorKind.Multiply or BinaryOperatorKind.Divide } arithmetic:
                     return CollectLeaves(arithmetic.LeftOperand, leaves, depth + 1) && CollectLeaves(arithmetic.RightOperand, leaves, depth + 1);
                 case IInvocationOperation { TargetMethod.Name: "Max" or "Min" or "Round" or "Ceiling" or "Floor" } math
-                    when math.TargetMethod.ContainingType?.ToDisplayString() == "System.Math":
+                    when KnownTypes.IsType(math.TargetMethod.ContainingType, "System", "Math"):
                     return math.Arguments.All(a => CollectLeaves(a.Value, leaves, depth + 1));
                 case ILocalReferenceOperation local:
                     leaves.Add(local.Local);

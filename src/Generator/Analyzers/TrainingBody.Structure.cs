@@ -35,7 +35,7 @@ namespace DslNet.Generator.Analyzers
             var parent = lambda.Parent is IDelegateCreationOperation creation ? creation.Parent : lambda.Parent;
             if (parent is not IArgumentOperation { Parent: IInvocationOperation invocation }) return null;
             var method = invocation.TargetMethod;
-            return method.Name == "ForEach" && method.ContainingNamespace?.ToDisplayString() is "System" or "System.Collections.Generic"
+            return method.Name == "ForEach" && (KnownTypes.IsNamespace(method.ContainingNamespace, "System") || KnownTypes.IsNamespace(method.ContainingNamespace, "System.Collections.Generic"))
                 ? invocation : null;
         }
 
@@ -44,7 +44,7 @@ namespace DslNet.Generator.Analyzers
             && (IsSchedulerInterface(type) || type.AllInterfaces.Any(IsSchedulerInterface));
 
         private static bool IsSchedulerInterface(ITypeSymbol type) =>
-            type.Name == "ILearningRateScheduler" && type.ContainingNamespace?.ToDisplayString() == "DslNet";
+            type.Name == "ILearningRateScheduler" && KnownTypes.IsNamespace(type.ContainingNamespace, "DslNet");
 
         /// <summary>The variable of <c>foreach (var x in …)</c>, or null for a deconstruction.</summary>
         public static ILocalSymbol? IterationVariable(IForEachLoopOperation forEach) =>

@@ -27,6 +27,7 @@ namespace DslNet.Generator.Analyzers
 
         private void IndexInvocation(ISymbol owner, IInvocationOperation invocation)
         {
+            if (!TouchesTraining && IsTrainingCall(invocation)) TouchesTraining = true;
             var method = invocation.TargetMethod.OriginalDefinition;
             if (method.MethodKind == MethodKind.DelegateInvoke)
             {
@@ -38,6 +39,19 @@ namespace DslNet.Generator.Analyzers
             sites.Add(invocation);
             if (!_callers.TryGetValue(method, out var callers)) _callers[method] = callers = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
             callers.Add(owner);
+        }
+
+        /// <summary>
+        /// A call of the runtime or of a model, or on a receiver of such a type: every call kind a rule is about
+        /// (<see cref="Classify"/>) is one, including <c>model.Gradients.Clear()</c>.
+        /// </summary>
+        private bool IsTrainingCall(IInvocationOperation invocation)
+        {
+            if (Types.IsRuntime(invocation.TargetMethod.ContainingType)) return true;
+            if (invocation.Instance is null) return false;
+            var receiver = Unwrap(invocation.Instance);
+            return Types.IsRuntime(receiver.Type)
+                   || receiver is IPropertyReferenceOperation { Instance: { } owner } && Types.IsRuntime(owner.Type);
         }
 
         /// <summary>A method or local function of the class being analysed (not of the generated model).</summary>
@@ -139,13 +153,15 @@ namespace DslNet.Generator.Analyzers
 
         private void Walk(IOperation operation, WalkContext context)
         {
-            switch (operation)
+            switch (operation.Kind)
             {
-                case ILocalFunctionOperation localFunction:
+                case OperationKind.LocalFunction:
+                    var localFunction = (ILocalFunctionOperation)operation;
                     if (_callSites.ContainsKey(localFunction.Symbol.OriginalDefinition)) return; // walked where it is called
                     context = context.Detached(localFunction.Symbol.Name);
                     break;
-                case IAnonymousFunctionOperation lambda:
+                case OperationKind.AnonymousFunction:
+                    var lambda = (IAnonymousFunctionOperation)operation;
                     if (IsInvokedDelegate(lambda)) return;
                     if (!RunsInPlace(lambda)) context = context.Detached(context.MethodName);
                     break;
@@ -154,8 +170,8 @@ namespace DslNet.Generator.Analyzers
             foreach (var child in operation.ChildOperations)
                 Walk(child, context);
 
-            if (operation is IInvocationOperation invocation)
-                AddCall(invocation, context);
+            if (operation.Kind == OperationKind.Invocation)
+                AddCall((IInvocationOperation)operation, context);
         }
 
         /// <summary>A lambda stored in a variable that the class invokes: it is walked at each invocation instead.</summary>
@@ -176,8 +192,7 @@ namespace DslNet.Generator.Analyzers
         private void AddCall(IInvocationOperation invocation, WalkContext context)
         {
             var own = LoopsAround(invocation);
-            var loops = own.Concat(context.OuterLoops).ToList();
-            var frames = Enumerable.Repeat(context.Frame, own.Count).Concat(context.OuterFrames).ToList();
+            var (loops, frames) = WithOuterLoops(own, context);
             var (kind, target) = Classify(invocation);
 
             if (kind == CallKind.SchedulerStep && ScheduleCollectionElements(invocation) is { } elements)
@@ -204,6 +219,21 @@ namespace DslNet.Generator.Analyzers
                 foreach (var root in callee.Roots)
                     Walk(root, context.Enter(invocation, callee.Root, callee.Key, callee.Name, frame, own));
             }
+        }
+
+        /// <summary>The loops around a call in its own body (innermost first), then those around the call sites it was reached through; and the walk of each.</summary>
+        private static (IReadOnlyList<ILoopOperation> Loops, IReadOnlyList<int> Frames) WithOuterLoops(List<ILoopOperation> own, WalkContext context)
+        {
+            var count = own.Count + context.OuterLoops.Length;
+            if (count == 0) return (own, System.Array.Empty<int>());
+            var frames = new int[count];
+            for (var i = 0; i < own.Count; i++) frames[i] = context.Frame;
+            context.OuterFrames.CopyTo(frames, own.Count);
+            if (context.OuterLoops.IsEmpty) return (own, frames);
+            var loops = new List<ILoopOperation>(count);
+            loops.AddRange(own);
+            foreach (var loop in context.OuterLoops) loops.Add(loop);
+            return (loops, frames);
         }
 
         private string TargetName(IInvocationOperation invocation, CallKind kind)

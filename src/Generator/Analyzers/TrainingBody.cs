@@ -49,14 +49,21 @@ namespace DslNet.Generator.Analyzers
         public List<ICompoundAssignmentOperation> LossSums { get; } = new List<ICompoundAssignmentOperation>();
         public bool UsesGradScaler { get; private set; }
 
+        /// <summary>
+        /// Whether the class touches what the rules are about: a call or creation of a DslNet training type, a model's
+        /// TrainStep, a precision argument. A class that does not is not walked (most classes of a large codebase).
+        /// </summary>
+        public bool TouchesTraining { get; private set; }
+
         /// <summary>Collects the facts of a whole class: every member block is indexed, then each entry is walked.</summary>
         public static TrainingBody Collect(KnownTypes types, ISymbol owner, IReadOnlyList<MemberBlock> blocks)
         {
             var body = new TrainingBody(types, owner);
+            var pending = new Stack<IOperation>();
             foreach (var block in blocks)
                 foreach (var root in block.Roots)
-                    if (root is not null) body.Index(block.Owner, root);
-            body.WalkEntries(blocks);
+                    if (root is not null) body.Index(block.Owner, root, pending);
+            if (body.TouchesTraining) body.WalkEntries(blocks);
             return body;
         }
 
@@ -66,68 +73,93 @@ namespace DslNet.Generator.Analyzers
 
         // ---------------------------------------------------------------- indexing
 
-        private void Index(ISymbol owner, IOperation root)
+        /// <summary>Visits every operation under <paramref name="root"/> once, in pre-order (an explicit stack: trees can be deep).</summary>
+        private void Index(ISymbol owner, IOperation root, Stack<IOperation> pending)
         {
-            foreach (var operation in root.DescendantsAndSelf())
+            pending.Push(root);
+            while (pending.Count > 0)
+            {
+                var operation = pending.Pop();
                 Visit(owner, operation);
+                foreach (var child in operation.ChildOperations.Reverse())
+                    pending.Push(child);
+            }
         }
 
+        /// <summary>Indexes one operation. Dispatched on <see cref="IOperation.Kind"/>: one comparison instead of a type test per case.</summary>
         private void Visit(ISymbol owner, IOperation operation)
         {
-            if (operation.Type is not null && KnownTypes.Is(operation.Type, Types.GradScaler))
-                UsesGradScaler = true;
+            if (!UsesGradScaler && IsGradScaler(operation.Type))
+                UsesGradScaler = TouchesTraining = true;
 
-            switch (operation)
+            switch (operation.Kind)
             {
-                case IInvocationOperation invocation:
-                    IndexInvocation(owner, invocation);
+                case OperationKind.Invocation:
+                    IndexInvocation(owner, (IInvocationOperation)operation);
                     break;
-                case IObjectCreationOperation creation:
+                case OperationKind.ObjectCreation:
+                    var creation = (IObjectCreationOperation)operation;
                     Creations.Add(creation);
+                    if (!TouchesTraining && Types.IsRuntime(creation.Type)) TouchesTraining = true;
                     break;
-                case ILocalFunctionOperation localFunction:
+                case OperationKind.LocalFunction:
+                    var localFunction = (ILocalFunctionOperation)operation;
                     _localFunctions[localFunction.Symbol] = localFunction;
                     break;
-                case IVariableDeclaratorOperation declarator:
-                    if (KnownTypes.Is(declarator.Symbol.Type, Types.GradScaler)) UsesGradScaler = true;
+                case OperationKind.VariableDeclarator:
+                    var declarator = (IVariableDeclaratorOperation)operation;
+                    if (!UsesGradScaler && IsGradScaler(declarator.Symbol.Type)) UsesGradScaler = TouchesTraining = true;
                     var initializer = declarator.Initializer?.Value;
                     if (initializer is not null) Assign(declarator.Symbol, initializer, declaration: true);
                     break;
-                case IFieldInitializerOperation fieldInitializer:
+                case OperationKind.FieldInitializer:
+                    var fieldInitializer = (IFieldInitializerOperation)operation;
                     foreach (var field in fieldInitializer.InitializedFields) Assign(field, fieldInitializer.Value, declaration: true);
                     break;
-                case IPropertyInitializerOperation propertyInitializer:
+                case OperationKind.PropertyInitializer:
+                    var propertyInitializer = (IPropertyInitializerOperation)operation;
                     foreach (var property in propertyInitializer.InitializedProperties) Assign(property, propertyInitializer.Value, declaration: true);
                     break;
-                case ISimpleAssignmentOperation assignment:
+                case OperationKind.SimpleAssignment:
+                    var assignment = (ISimpleAssignmentOperation)operation;
                     var assigned = SymbolOf(assignment.Target);
                     if (assigned is not null) Assign(assigned, assignment.Value, declaration: false);
                     break;
-                case ICompoundAssignmentOperation compound:
+                case OperationKind.CompoundAssignment:
+                    var compound = (ICompoundAssignmentOperation)operation;
                     MarkReassigned(compound.Target);
                     if (compound.OperatorKind == BinaryOperatorKind.Add && compound.Target is ILocalReferenceOperation
                         && ContainsTrainStep(compound.Value))
                         LossSums.Add(compound);
                     break;
-                case IIncrementOrDecrementOperation increment:
-                    MarkReassigned(increment.Target);
+                case OperationKind.Increment:
+                case OperationKind.Decrement:
+                    MarkReassigned(((IIncrementOrDecrementOperation)operation).Target);
                     break;
-                case IDeconstructionAssignmentOperation deconstruction:
-                    foreach (var target in deconstruction.Target.DescendantsAndSelf())
+                case OperationKind.DeconstructionAssignment:
+                    foreach (var target in ((IDeconstructionAssignmentOperation)operation).Target.DescendantsAndSelf())
                         if (target is ILocalReferenceOperation local) _reassigned.Add(local.Local);
                     break;
-                case IArgumentOperation argument:
-                    if (argument.Parameter is { } parameter)
+                case OperationKind.Argument:
+                    if (((IArgumentOperation)operation).Parameter is { } parameter)
                     {
+                        var argument = (IArgumentOperation)operation;
                         if (parameter.RefKind == RefKind.Ref || parameter.RefKind == RefKind.Out)
                             MarkReassigned(argument.Value);
                         if (Types.Precision is not null && KnownTypes.Is(parameter.Type, Types.Precision)
                             && string.Equals(parameter.Name, "precision", StringComparison.OrdinalIgnoreCase))
+                        {
                             PrecisionArguments.Add(argument);
+                            TouchesTraining = true;
+                        }
                     }
                     break;
             }
         }
+
+        /// <summary>The name first: nearly every operation's type is something else, and a string comparison is cheaper than a symbol comparison.</summary>
+        private bool IsGradScaler(ITypeSymbol? type) =>
+            type is not null && Types.GradScaler is { } scaler && type.Name == scaler.Name && KnownTypes.Is(type, scaler);
 
         /// <summary>
         /// Records a value stored in a variable. A second store makes a local (or a field given two different objects)

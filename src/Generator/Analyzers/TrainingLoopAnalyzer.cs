@@ -67,7 +67,7 @@ namespace DslNet.Generator.Analyzers
         {
             if (blocks.Count == 0) return;
             var body = TrainingBody.Collect(types, type, blocks);
-            if (body.Calls.Count == 0 && body.Creations.Count == 0 && body.PrecisionArguments.Count == 0) return;
+            if (!body.TouchesTraining || body.Calls.Count == 0 && body.Creations.Count == 0 && body.PrecisionArguments.Count == 0) return;
 
             var report = new Reporter(reportDiagnostic, cancellationToken);
             SchedulerRules.Run(body, report);
