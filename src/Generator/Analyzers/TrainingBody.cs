@@ -215,8 +215,7 @@ namespace DslNet.Generator.Analyzers
 
         internal bool IsTrainStep(IInvocationOperation invocation) =>
             invocation.TargetMethod.Name == "TrainStep"
-            && (Types.IsModel(invocation.TargetMethod.ContainingType) || Types.IsModel(invocation.Instance?.Type)
-                || SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, Types.DeviceDataSet));
+            && (Types.IsModel(invocation.TargetMethod.ContainingType) || Types.IsModel(invocation.Instance?.Type));
 
         // ---------------------------------------------------------------- symbols and creations
 
