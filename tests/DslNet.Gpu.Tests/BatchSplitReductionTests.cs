@@ -30,7 +30,10 @@ public sealed class BatchSplitReductionTests
                 var cpuLoss = cpu.TrainStep(inputs, targets);
                 var gpuLoss = gpu.TrainStep(inputs, targets);
                 Assert.Equal(cpuLoss, gpuLoss, 1e-5 * Math.Max(1, Math.Abs(cpuLoss)));
-                Tolerance.Close(cpu.Gradients.Span, gpu.Gradients.Span, 1e-4, $"{name} gradients, {rows} rows, step {step}");
+                // Parameter gradients are sums over rows, added here in per-chunk partial sums: a gradient far below the
+                // tensor's largest (e.g. an input LayerNorm's γ, a small sum of larger terms) carries those terms'
+                // rounding, so values under 1 % of the largest are compared on that scale.
+                Tolerance.Close(cpu.Gradients.Span, gpu.Gradients.Span, 1e-4, $"{name} gradients, {rows} rows, step {step}", floorFraction: 1e-2);
                 Tolerance.Close(cpu.RunningStatistics.Span, gpu.RunningStatistics.Span, 1e-5, $"{name} running statistics, {rows} rows");
             }
         }

@@ -54,14 +54,16 @@ public sealed partial class ResidualSilu
 
 /// <summary>Pre-activation blocks on the device (norm → activation before each Dense): a LayerNorm of the network input,
 /// BatchNorm and GroupNorm over a block's input with a skip reading that same input, dropout after a pre-activation
-/// Dense, a projection shortcut, and a pre-activation output block.</summary>
+/// Dense, a projection shortcut, and a pre-activation output block. The output block's norm is a LayerNorm: a BatchNorm
+/// there would cancel Wide's bias exactly, leaving that bias a gradient of rounding noise that AdamW turns into ±lr steps
+/// which no two paths take alike.</summary>
 [Network(Inputs = 5, Loss = Loss.CrossEntropy)]
 public sealed partial class PreActivation
 {
     [LayerNorm, Dense(6)] public partial DenseBlock Stem { get; }
     [BatchNorm, Relu, Dense(6), Dropout(0.2), Add(nameof(Stem))] public partial DenseBlock Unit { get; }
     [GroupNorm(2), Gelu, Dense(8), Add(nameof(Unit), Projection = true)] public partial DenseBlock Wide { get; }
-    [BatchNorm, Silu, Dense(3)] public partial DenseBlock Output { get; }
+    [LayerNorm, Silu, Dense(3)] public partial DenseBlock Output { get; }
 }
 
 /// <summary>Weights above the planner's library minimum (40·33 and 33·40 elements ≥ 1,024), so its GEMMs are

@@ -2,14 +2,14 @@ namespace DslNet.Gpu.Tests;
 
 public static class Tolerance
 {
-    /// <summary>|actual − expected| ≤ rtol·max(|expected|, floor) element-wise, floor = 1e-3 of the tensor's largest
-    /// magnitude (so values that are zero up to rounding are compared on the tensor's scale).</summary>
-    public static void Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double rtol, string what)
+    /// <summary>|actual − expected| ≤ rtol·max(|expected|, floor) element-wise, floor = <paramref name="floorFraction"/> of
+    /// the tensor's largest magnitude (so values that are zero up to rounding are compared on the tensor's scale).</summary>
+    public static void Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double rtol, string what, double floorFraction = 1e-3)
     {
         Assert.Equal(expected.Length, actual.Length);
         double max = 0;
         foreach (var e in expected) max = Math.Max(max, Math.Abs(e));
-        var floor = Math.Max(1e-3 * max, 1e-7);
+        var floor = Math.Max(floorFraction * max, 1e-7);
         for (var i = 0; i < expected.Length; i++)
         {
             var error = Math.Abs((double)actual[i] - expected[i]);

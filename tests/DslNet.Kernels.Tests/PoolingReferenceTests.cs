@@ -91,4 +91,12 @@ public class PoolingReferenceTests
     {
         Assert.Contains("half the kernel", Assert.Throws<ArgumentException>(() => Pool2dGeometry.Square(1, 1, 8, 8, 2, 2, 2)).Message);
     }
+
+    [Fact]
+    public void GeometryRejectsBadShapesWithClearMessages()
+    {
+        Assert.Contains("stride 0x2", Assert.Throws<ArgumentException>(() => new Pool2dGeometry(1, 2, 8, 8, 2, 2, 0, 2)).Message);
+        Assert.Contains("half the kernel", Assert.Throws<ArgumentException>(() => new Pool2dGeometry(1, 2, 8, 8, 2, 2, 2, 2, padHeight: 2)).Message);
+        Assert.Contains("larger than the padded input", Assert.Throws<ArgumentException>(() => new Pool2dGeometry(1, 2, 3, 3, 5, 5, 1, 1)).Message);
+    }
 }

@@ -10,8 +10,15 @@ public readonly record struct Conv2dGeometry
     public Conv2dGeometry(int batch, int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth,
         int strideHeight = 1, int strideWidth = 1, int padHeight = 0, int padWidth = 0, int dilationHeight = 1, int dilationWidth = 1,
         int groups = 1)
-        : this(batch, inChannels, height, width, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight, padWidth,
-            dilationHeight, dilationWidth, groups, fieldsOnly: true)
+        : this(Checked(batch, inChannels, height, width, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight, padWidth,
+            dilationHeight, dilationWidth, groups), inChannels, height, width, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth,
+            padHeight, padWidth, dilationHeight, dilationWidth, groups, fieldsOnly: true)
+    {
+    }
+
+    // The checks run before the fields are computed (the output size divides by the stride); returns the batch.
+    private static int Checked(int batch, int inChannels, int height, int width, int outChannels, int kernelHeight, int kernelWidth,
+        int strideHeight, int strideWidth, int padHeight, int padWidth, int dilationHeight, int dilationWidth, int groups)
     {
         Positive(batch, nameof(batch));
         Positive(inChannels, nameof(inChannels));
@@ -40,6 +47,8 @@ public readonly record struct Conv2dGeometry
             throw new ArgumentException(
                 $"Conv2d kernel {kernelHeight}x{kernelWidth} (dilation {dilationHeight}x{dilationWidth}) is larger than the padded input {height + 2 * padHeight}x{width + 2 * padWidth}.");
         }
+
+        return batch;
     }
 
     // The fields only, without the checks (which throw, so a device kernel cannot call them).

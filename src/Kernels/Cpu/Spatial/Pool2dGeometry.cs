@@ -8,8 +8,15 @@ public readonly record struct Pool2dGeometry
 {
     public Pool2dGeometry(int batch, int channels, int height, int width, int kernelHeight, int kernelWidth,
         int strideHeight, int strideWidth, int padHeight = 0, int padWidth = 0, int dilationHeight = 1, int dilationWidth = 1)
-        : this(batch, channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight, padWidth, dilationHeight,
+        : this(Checked(batch, channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight, padWidth, dilationHeight,
+            dilationWidth), channels, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight, padWidth, dilationHeight,
             dilationWidth, fieldsOnly: true)
+    {
+    }
+
+    // The checks run before the fields are computed (the output size divides by the stride); returns the batch.
+    private static int Checked(int batch, int channels, int height, int width, int kernelHeight, int kernelWidth,
+        int strideHeight, int strideWidth, int padHeight, int padWidth, int dilationHeight, int dilationWidth)
     {
         if (batch <= 0 || channels <= 0 || height <= 0 || width <= 0 || kernelHeight <= 0 || kernelWidth <= 0 || strideHeight <= 0
             || strideWidth <= 0 || dilationHeight <= 0 || dilationWidth <= 0)
@@ -28,6 +35,8 @@ public readonly record struct Pool2dGeometry
         {
             throw new ArgumentException($"Pool2d kernel {kernelHeight}x{kernelWidth} is larger than the padded input {height + 2 * padHeight}x{width + 2 * padWidth}.");
         }
+
+        return batch;
     }
 
     // The fields only, without the checks (which throw, so a device kernel cannot call them).
