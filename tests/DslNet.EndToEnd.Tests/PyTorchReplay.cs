@@ -25,6 +25,19 @@ internal sealed record PyTorchReplay(
             (running ? model.RunningStatistics : model.Parameters)[name].CopyFrom(initial.GetProperty(torch).Floats());
     }
 
+    /// <summary>
+    /// Every state_dict entry of the reference has a view, of the same size, and the mapped trainable tensors add up to
+    /// the model's parameters: nothing of either side is left out of the replay.
+    /// </summary>
+    public void AssertSameLayout(INetwork model)
+    {
+        var initial = Reference.GetProperty("initial_state");
+        Assert.Equal(initial.EnumerateObject().Count(), StateMap.Count);
+        foreach (var (torch, name, running) in StateMap)
+            Assert.Equal(initial.GetProperty(torch).GetArrayLength(), (running ? model.RunningStatistics : model.Parameters)[name].Length);
+        Assert.Equal(model.Parameters.Length, StateMap.Where(m => !m.Running).Sum(m => initial.GetProperty(m.Torch).GetArrayLength()));
+    }
+
     /// <summary>Trains <paramref name="model"/> (already in PyTorch's initial state) and compares everything.</summary>
     public void TrainAndCompare(INetwork model, int expectedSteps)
     {
