@@ -40,8 +40,11 @@ namespace DslNet.Generator.Emitting
                     foreach (var k in kernels)
                         w.Line($"private readonly global::System.Action<KernelConfig, {Views}> _{Lower(k.Name)};");
                     w.Line();
+                    var shape = "new global::DslNet.Devices.NetworkShape(" + CallLayout.Group("ParameterCount", "RunningStatisticCount", "Layout.ScratchLength") + ", " +
+                                CallLayout.Group("Layout.ActivationsPerRow", "InputSize", "OutputSize", DeviceNetworkWriter.TargetsPerRow(plan.Loss)) + ", " +
+                                CallLayout.Group("RowStatisticsPerRow", "LargestWeight", "WidestLayer", "WidestGemmRow") + ")";
                     using (w.Block("public GpuPath(global::DslNet.Device device, global::DslNet.Precision precision)\n" +
-                                   $"    : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, {DeviceNetworkWriter.TargetsPerRow(plan.Loss)}, RowStatisticsPerRow, LargestWeight, WidestLayer, WidestGemmRow))"))
+                                   "    : " + CallLayout.Fit($"base(device, precision, {shape})", w.Column + 6).Replace("\n", "\n    ")))
                     {
                         foreach (var k in kernels)
                             w.Line($"_{Lower(k.Name)} = Load({k.Name}Kernel);");
@@ -56,7 +59,7 @@ namespace DslNet.Generator.Emitting
                     {
                         w.Line($"// {k.Comment}");
                         w.Line($"private static void {k.Name}Kernel({Views} v) =>");
-                        w.Line($"    {k.Body};");
+                        w.Line("    " + CallLayout.Fit(NameArguments(k.Body), w.Column + 4, trailing: 1).Replace("\n", "\n    ") + ";");
                         w.Line();
                     }
                 }
@@ -97,8 +100,8 @@ namespace DslNet.Generator.Emitting
         {
             var n = b.Name;
             var input = DenseInput(plan, b);
-            var epilogue = $"new {G}.BiasActivationEpilogue<TActivations, {Names.ActivationType(b)}>({Region(n, "PreActivation")}, {Bias(b)}, {Bool(b.HasBias)}, " +
-                           $"{Region(n, "Output")}, {Bool(!b.HasNorm)}, Layout.{n}Units, {Names.Activation(b)}, {(b.HasNorm ? NoDropout : Dropout(b))})";
+            var epilogue = $"new {G}.BiasActivationEpilogue<TActivations, {Names.ActivationType(b)}>({Region(n, "PreActivation")}, {Bias(b)}, HasBias: {Bool(b.HasBias)}, " +
+                           $"{Region(n, "Output")}, HasOutput: {Bool(!b.HasNorm)}, Layout.{n}Units, {Names.Activation(b)}, {(b.HasNorm ? NoDropout : Dropout(b))})";
             var libraryArguments = $"{FloatDenseInput(plan, b)}, Layout.{n}Inputs, 1,{Wrap}{FloatWeight(n)}, 1, Layout.{n}Inputs,{Wrap}v.Rows, Layout.{n}Units, Layout.{n}Inputs";
             foreach (var k in Gemm(plan, b, GemmRole.Forward, $"{n}Forward", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
                 $"{G}.GpuGemm.Run({input}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        {epilogue})",
@@ -289,8 +292,8 @@ namespace DslNet.Generator.Emitting
             var activation = b.HasNorm && !folded ? Names.Identity : Names.Activation(b);
             var activationType = b.HasNorm && !folded ? Names.Kernels + ".Identity" : Names.ActivationType(b);
             var outputType = gemmOutput == "v.OutputTensor" ? G + ".Fp32Tensor" : "TActivations";
-            var affine = folded ? $"{Scratch(n, "InferenceScale")}, {Scratch(n, "InferenceShift")}, true" : "v.Scratch, v.Scratch, false";
-            var inferenceEpilogue = $"new {G}.InferenceEpilogue<{outputType}, {activationType}>({gemmOutput}, {Bias(b)}, {Bool(b.HasBias)}, {affine}, Layout.{n}Units, {activation})";
+            var affine = folded ? $"{Scratch(n, "InferenceScale")}, {Scratch(n, "InferenceShift")}, HasAffine: true" : "v.Scratch, v.Scratch, HasAffine: false";
+            var inferenceEpilogue = $"new {G}.InferenceEpilogue<{outputType}, {activationType}>({gemmOutput}, {Bias(b)}, HasBias: {Bool(b.HasBias)}, {affine}, Layout.{n}Units, {activation})";
             var inferenceArguments = $"{FloatDenseInput(plan, b)}, Layout.{n}Inputs, 1,{Wrap}{FloatWeight(n)}, 1, Layout.{n}Inputs,{Wrap}v.Rows, Layout.{n}Units, Layout.{n}Inputs";
             foreach (var k in Gemm(plan, b, GemmRole.Inference, $"{n}Inference", $"{G}.GpuGemm.Config(rows, Layout.{n}Units)",
                 $"{G}.GpuGemm.Run({DenseInput(plan, b)}, Layout.{n}Inputs, 1, {Weight(n)}, 1, Layout.{n}Inputs, v.Rows, Layout.{n}Units, Layout.{n}Inputs,\n        {inferenceEpilogue})",
@@ -405,7 +408,10 @@ namespace DslNet.Generator.Emitting
                 return;
             }
 
-            w.Line(k.Condition == null ? $"_{Lower(k.Name)}({k.Config}, v);" : $"if ({k.Condition}) _{Lower(k.Name)}({k.Config}, v);");
+            var launch = $"_{Lower(k.Name)}({k.Config}, v);";
+            if (k.Condition == null) w.Line(launch);
+            else if (w.Column + k.Condition.Length + launch.Length + 5 <= CallLayout.MaxLineLength) w.Line($"if ({k.Condition}) {launch}");
+            else w.Line($"if ({k.Condition})\n    {launch}");
         }
 
         // ── storage ──
@@ -455,7 +461,7 @@ namespace DslNet.Generator.Emitting
                 w.Line($"// {k.Comment}: the library GEMM (fp32 views), then the epilogue kernel.");
                 using (w.Block($"private void {k.Name}Library({Views} v, int rows)"))
                 {
-                    w.Line($"LibraryGemm({k.LibraryGemm});");
+                    w.Line(CallLayout.Fit(NameArguments($"LibraryGemm({k.LibraryGemm})"), w.Column, trailing: 1) + ";");
                     w.Line($"_{Lower(epilogue.Name)}({epilogue.Config}, v);");
                 }
                 w.Line();
@@ -463,6 +469,43 @@ namespace DslNet.Generator.Emitting
         }
 
         // ── spelling ──
+
+        /// <summary>
+        /// A GEMM call with its arguments named and grouped: each matrix with its row and column strides, then m, n and k
+        /// (bare numbers there would not say which dimension or stride they are).
+        /// </summary>
+        private static string NameArguments(string call)
+        {
+            if (!CallLayout.TrySplit(call, out var head, out var a)) return call;
+            string Named(string name, string value) => $"{name}: {value}";
+            bool Is(string method) => head.EndsWith(method, System.StringComparison.Ordinal);
+            List<string> groups;
+            int consumed;
+            if ((Is(".GpuGemm.Run") || Is(".GpuGemm.RunSplit") || head == "LibraryGemm") && a.Count >= 9)
+            {
+                groups = new List<string>
+                {
+                    CallLayout.Group(a[0], Named("aRow", a[1]), Named("aCol", a[2])),
+                    CallLayout.Group(a[3], Named("bRow", a[4]), Named("bCol", a[5])),
+                    CallLayout.Group(Named("m", a[6]), Named("n", a[7]), Named("k", a[8])),
+                };
+                consumed = 9;
+            }
+            else if (Is(".GpuGemm.SumSplits") && a.Count >= 4)
+            {
+                groups = new List<string> { a[0], CallLayout.Group(Named("m", a[1]), Named("n", a[2]), Named("k", a[3])) };
+                consumed = 4;
+            }
+            else if (Is(".GpuGemm.ApplyEpilogue") && a.Count >= 3)
+            {
+                groups = new List<string> { a[0], CallLayout.Group(Named("m", a[1]), Named("n", a[2])) };
+                consumed = 3;
+            }
+            else
+                return call;
+            groups.AddRange(a.Skip(consumed));
+            return head + "(" + string.Join(", ", groups) + ")";
+        }
 
         private const string NoDropout = DeviceNetworkWriter.NoDropout;
 

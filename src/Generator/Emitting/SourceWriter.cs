@@ -9,6 +9,9 @@ namespace DslNet.Generator.Emitting
         private readonly StringBuilder _text = new StringBuilder();
         private int _indent;
 
+        /// <summary>The column the next line starts at.</summary>
+        public int Column => _indent * 4;
+
         /// <summary>Writes a line at the current indentation; embedded line breaks continue at the same indentation.</summary>
         public SourceWriter Line(string line = "")
         {

@@ -122,7 +122,13 @@ namespace StreamRec.Models
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _evaluationLoss;
 
             public GpuPath(global::DslNet.Device device, global::DslNet.Precision precision)
-                : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, Layout.ScratchLength, Layout.ActivationsPerRow, InputSize, OutputSize, OutputSize, RowStatisticsPerRow, LargestWeight, WidestLayer, WidestGemmRow))
+                : base(
+                    device,
+                    precision,
+                    new global::DslNet.Devices.NetworkShape(
+                        ParameterCount, RunningStatisticCount, Layout.ScratchLength,
+                        Layout.ActivationsPerRow, InputSize, OutputSize, OutputSize,
+                        RowStatisticsPerRow, LargestWeight, WidestLayer, WidestGemmRow))
             {
                 _hidden1Forward = Load(Hidden1ForwardKernel);
                 _hidden1ForwardEpilogue = Load(Hidden1ForwardEpilogueKernel);
@@ -205,7 +211,8 @@ namespace StreamRec.Models
                 _loss(GpuKernels.GpuLosses.Config(rows * OutputSize), v);
                 // The plan's backward schedule: per block, a residual skip's gradient, the block's own backward, its input gradient.
                 _outputWeightGradient(GpuKernels.GpuGemm.SplitConfig(Layout.OutputUnits, Layout.OutputInputs, rows), v);
-                if (GpuKernels.GpuGemm.Splits(Layout.OutputUnits, Layout.OutputInputs, rows) > 1) _outputWeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.OutputUnits, Layout.OutputInputs), v);
+                if (GpuKernels.GpuGemm.Splits(Layout.OutputUnits, Layout.OutputInputs, rows) > 1)
+                    _outputWeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.OutputUnits, Layout.OutputInputs), v);
                 _outputBiasGradient(GpuKernels.RowSplit.Config(rows, Layout.OutputUnits), v);
                 _outputBiasGradientMerge(GpuKernels.RowSplit.MergeConfig(Layout.OutputUnits), v);
                 _outputInputGradient(GpuKernels.GpuGemm.Config(rows, Layout.OutputInputs), v);
@@ -214,7 +221,8 @@ namespace StreamRec.Models
                 _hidden3NormInputGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden3Units), v);
                 if (library) Hidden3WeightGradientLibrary(v, rows);
                 else _hidden3WeightGradient(GpuKernels.GpuGemm.SplitConfig(Layout.Hidden3Units, Layout.Hidden3Inputs, rows), v);
-                if (!library && GpuKernels.GpuGemm.Splits(Layout.Hidden3Units, Layout.Hidden3Inputs, rows) > 1) _hidden3WeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.Hidden3Units, Layout.Hidden3Inputs), v);
+                if (!library && GpuKernels.GpuGemm.Splits(Layout.Hidden3Units, Layout.Hidden3Inputs, rows) > 1)
+                    _hidden3WeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.Hidden3Units, Layout.Hidden3Inputs), v);
                 if (library) Hidden3InputGradientLibrary(v, rows);
                 else _hidden3InputGradient(GpuKernels.GpuGemm.Config(rows, Layout.Hidden3Inputs), v);
                 _hidden2NormBackward(GpuKernels.RowSplit.Config(rows, Layout.Hidden2Units), v);
@@ -222,7 +230,8 @@ namespace StreamRec.Models
                 _hidden2NormInputGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden2Units), v);
                 if (library) Hidden2WeightGradientLibrary(v, rows);
                 else _hidden2WeightGradient(GpuKernels.GpuGemm.SplitConfig(Layout.Hidden2Units, Layout.Hidden2Inputs, rows), v);
-                if (!library && GpuKernels.GpuGemm.Splits(Layout.Hidden2Units, Layout.Hidden2Inputs, rows) > 1) _hidden2WeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.Hidden2Units, Layout.Hidden2Inputs), v);
+                if (!library && GpuKernels.GpuGemm.Splits(Layout.Hidden2Units, Layout.Hidden2Inputs, rows) > 1)
+                    _hidden2WeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.Hidden2Units, Layout.Hidden2Inputs), v);
                 if (library) Hidden2InputGradientLibrary(v, rows);
                 else _hidden2InputGradient(GpuKernels.GpuGemm.Config(rows, Layout.Hidden2Inputs), v);
                 _hidden1NormBackward(GpuKernels.RowSplit.Config(rows, Layout.Hidden1Units), v);
@@ -230,7 +239,8 @@ namespace StreamRec.Models
                 _hidden1NormInputGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden1Units), v);
                 if (library) Hidden1WeightGradientLibrary(v, rows);
                 else _hidden1WeightGradient(GpuKernels.GpuGemm.SplitConfig(Layout.Hidden1Units, Layout.Hidden1Inputs, rows), v);
-                if (!library && GpuKernels.GpuGemm.Splits(Layout.Hidden1Units, Layout.Hidden1Inputs, rows) > 1) _hidden1WeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.Hidden1Units, Layout.Hidden1Inputs), v);
+                if (!library && GpuKernels.GpuGemm.Splits(Layout.Hidden1Units, Layout.Hidden1Inputs, rows) > 1)
+                    _hidden1WeightGradientSum(GpuKernels.GpuGemm.SumConfig(Layout.Hidden1Units, Layout.Hidden1Inputs), v);
                 return (float)(ReadSum() / ((double)rows * OutputSize));
             }
 
@@ -270,358 +280,749 @@ namespace StreamRec.Models
             // Hidden1 forward: preActivation = input·Wᵀ + b: the library GEMM (fp32 views), then the epilogue kernel.
             private void Hidden1ForwardLibrary(GpuKernels.NetworkViews v, int rows)
             {
-                LibraryGemm(v.Inputs, Layout.Hidden1Inputs, 1,
-                    v.Parameters.SubView(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), 1, Layout.Hidden1Inputs,
-                    v.Rows, Layout.Hidden1Units, Layout.Hidden1Inputs);
+                LibraryGemm(
+                    v.Inputs, aRow: Layout.Hidden1Inputs, aCol: 1,
+                    v.Parameters.SubView(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), bRow: 1, bCol: Layout.Hidden1Inputs,
+                    m: v.Rows, n: Layout.Hidden1Units, k: Layout.Hidden1Inputs);
                 _hidden1ForwardEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden1Units), v);
             }
 
             // Hidden1 weight gradient: gradᵀ·input, the batch split over groups when it is long: the library GEMM (fp32 views), then the epilogue kernel.
             private void Hidden1WeightGradientLibrary(GpuKernels.NetworkViews v, int rows)
             {
-                LibraryGemm(v.Region(Layout.Hidden1GradientOffset, Layout.Hidden1Units), 1, Layout.Hidden1Units,
-                    v.Inputs, Layout.Hidden1Inputs, 1,
-                    Layout.Hidden1Units, Layout.Hidden1Inputs, v.Rows);
+                LibraryGemm(
+                    v.Region(Layout.Hidden1GradientOffset, Layout.Hidden1Units), aRow: 1, aCol: Layout.Hidden1Units,
+                    v.Inputs, bRow: Layout.Hidden1Inputs, bCol: 1,
+                    m: Layout.Hidden1Units, n: Layout.Hidden1Inputs, k: v.Rows);
                 _hidden1WeightGradientEpilogue(GpuKernels.GpuElementwise.Config((long)Layout.Hidden1Units * Layout.Hidden1Inputs), v);
             }
 
             // Hidden1 inference: input·Wᵀ + b, eval-mode BatchNorm and activation: the library GEMM (fp32 views), then the epilogue kernel.
             private void Hidden1InferenceLibrary(GpuKernels.NetworkViews v, int rows)
             {
-                LibraryGemm(v.Inputs, Layout.Hidden1Inputs, 1,
-                    v.Parameters.SubView(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), 1, Layout.Hidden1Inputs,
-                    v.Rows, Layout.Hidden1Units, Layout.Hidden1Inputs);
+                LibraryGemm(
+                    v.Inputs, aRow: Layout.Hidden1Inputs, aCol: 1,
+                    v.Parameters.SubView(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), bRow: 1, bCol: Layout.Hidden1Inputs,
+                    m: v.Rows, n: Layout.Hidden1Units, k: Layout.Hidden1Inputs);
                 _hidden1InferenceEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden1Units), v);
             }
 
             // Hidden2 forward: preActivation = input·Wᵀ + b: the library GEMM (fp32 views), then the epilogue kernel.
             private void Hidden2ForwardLibrary(GpuKernels.NetworkViews v, int rows)
             {
-                LibraryGemm(v.Region(Layout.Hidden1OutputOffset, Layout.Hidden1Units), Layout.Hidden2Inputs, 1,
-                    v.Parameters.SubView(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), 1, Layout.Hidden2Inputs,
-                    v.Rows, Layout.Hidden2Units, Layout.Hidden2Inputs);
+                LibraryGemm(
+                    v.Region(Layout.Hidden1OutputOffset, Layout.Hidden1Units), aRow: Layout.Hidden2Inputs, aCol: 1,
+                    v.Parameters.SubView(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), bRow: 1, bCol: Layout.Hidden2Inputs,
+                    m: v.Rows, n: Layout.Hidden2Units, k: Layout.Hidden2Inputs);
                 _hidden2ForwardEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden2Units), v);
             }
 
             // Hidden2 weight gradient: gradᵀ·input, the batch split over groups when it is long: the library GEMM (fp32 views), then the epilogue kernel.
             private void Hidden2WeightGradientLibrary(GpuKernels.NetworkViews v, int rows)
             {
-                LibraryGemm(v.Region(Layout.Hidden2GradientOffset, Layout.Hidden2Units), 1, Layout.Hidden2Units,
-                    v.Region(Layout.Hidden1OutputOffset, Layout.Hidden1Units), Layout.Hidden2Inputs, 1,
-                    Layout.Hidden2Units, Layout.Hidden2Inputs, v.Rows);
+                LibraryGemm(
+                    v.Region(Layout.Hidden2GradientOffset, Layout.Hidden2Units), aRow: 1, aCol: Layout.Hidden2Units,
+                    v.Region(Layout.Hidden1OutputOffset, Layout.Hidden1Units), bRow: Layout.Hidden2Inputs, bCol: 1,
+                    m: Layout.Hidden2Units, n: Layout.Hidden2Inputs, k: v.Rows);
                 _hidden2WeightGradientEpilogue(GpuKernels.GpuElementwise.Config((long)Layout.Hidden2Units * Layout.Hidden2Inputs), v);
             }
 
             // Hidden2 input gradient: grad·W: the library GEMM (fp32 views), then the epilogue kernel.
             private void Hidden2InputGradientLibrary(GpuKernels.NetworkViews v, int rows)
             {
-                LibraryGemm(v.Region(Layout.Hidden2GradientOffset, Layout.Hidden2Units), Layout.Hidden2Units, 1,
-                    v.Parameters.SubView(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs, 1,
-                    v.Rows, Layout.Hidden2Inputs, Layout.Hidden2Units);
+                LibraryGemm(
+                    v.Region(Layout.Hidden2GradientOffset, Layout.Hidden2Units), aRow: Layout.Hidden2Units, aCol: 1,
+                    v.Parameters.SubView(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), bRow: Layout.Hidden2Inputs, bCol: 1,
+                    m: v.Rows, n: Layout.Hidden2Inputs, k: Layout.Hidden2Units);
                 _hidden2InputGradientEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden2Inputs), v);
             }
 
             // Hidden2 inference: input·Wᵀ + b, eval-mode BatchNorm and activation: the library GEMM (fp32 views), then the epilogue kernel.
             private void Hidden2InferenceLibrary(GpuKernels.NetworkViews v, int rows)
             {
-                LibraryGemm(v.Region(Layout.Hidden1OutputOffset, Layout.Hidden1Units), Layout.Hidden2Inputs, 1,
-                    v.Parameters.SubView(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), 1, Layout.Hidden2Inputs,
-                    v.Rows, Layout.Hidden2Units, Layout.Hidden2Inputs);
+                LibraryGemm(
+                    v.Region(Layout.Hidden1OutputOffset, Layout.Hidden1Units), aRow: Layout.Hidden2Inputs, aCol: 1,
+                    v.Parameters.SubView(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), bRow: 1, bCol: Layout.Hidden2Inputs,
+                    m: v.Rows, n: Layout.Hidden2Units, k: Layout.Hidden2Inputs);
                 _hidden2InferenceEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden2Units), v);
             }
 
             // Hidden3 forward: preActivation = input·Wᵀ + b: the library GEMM (fp32 views), then the epilogue kernel.
             private void Hidden3ForwardLibrary(GpuKernels.NetworkViews v, int rows)
             {
-                LibraryGemm(v.Region(Layout.Hidden2OutputOffset, Layout.Hidden2Units), Layout.Hidden3Inputs, 1,
-                    v.Parameters.SubView(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), 1, Layout.Hidden3Inputs,
-                    v.Rows, Layout.Hidden3Units, Layout.Hidden3Inputs);
+                LibraryGemm(
+                    v.Region(Layout.Hidden2OutputOffset, Layout.Hidden2Units), aRow: Layout.Hidden3Inputs, aCol: 1,
+                    v.Parameters.SubView(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), bRow: 1, bCol: Layout.Hidden3Inputs,
+                    m: v.Rows, n: Layout.Hidden3Units, k: Layout.Hidden3Inputs);
                 _hidden3ForwardEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden3Units), v);
             }
 
             // Hidden3 weight gradient: gradᵀ·input, the batch split over groups when it is long: the library GEMM (fp32 views), then the epilogue kernel.
             private void Hidden3WeightGradientLibrary(GpuKernels.NetworkViews v, int rows)
             {
-                LibraryGemm(v.Region(Layout.Hidden3GradientOffset, Layout.Hidden3Units), 1, Layout.Hidden3Units,
-                    v.Region(Layout.Hidden2OutputOffset, Layout.Hidden2Units), Layout.Hidden3Inputs, 1,
-                    Layout.Hidden3Units, Layout.Hidden3Inputs, v.Rows);
+                LibraryGemm(
+                    v.Region(Layout.Hidden3GradientOffset, Layout.Hidden3Units), aRow: 1, aCol: Layout.Hidden3Units,
+                    v.Region(Layout.Hidden2OutputOffset, Layout.Hidden2Units), bRow: Layout.Hidden3Inputs, bCol: 1,
+                    m: Layout.Hidden3Units, n: Layout.Hidden3Inputs, k: v.Rows);
                 _hidden3WeightGradientEpilogue(GpuKernels.GpuElementwise.Config((long)Layout.Hidden3Units * Layout.Hidden3Inputs), v);
             }
 
             // Hidden3 input gradient: grad·W: the library GEMM (fp32 views), then the epilogue kernel.
             private void Hidden3InputGradientLibrary(GpuKernels.NetworkViews v, int rows)
             {
-                LibraryGemm(v.Region(Layout.Hidden3GradientOffset, Layout.Hidden3Units), Layout.Hidden3Units, 1,
-                    v.Parameters.SubView(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs, 1,
-                    v.Rows, Layout.Hidden3Inputs, Layout.Hidden3Units);
+                LibraryGemm(
+                    v.Region(Layout.Hidden3GradientOffset, Layout.Hidden3Units), aRow: Layout.Hidden3Units, aCol: 1,
+                    v.Parameters.SubView(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), bRow: Layout.Hidden3Inputs, bCol: 1,
+                    m: v.Rows, n: Layout.Hidden3Inputs, k: Layout.Hidden3Units);
                 _hidden3InputGradientEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden3Inputs), v);
             }
 
             // Hidden3 inference: input·Wᵀ + b, eval-mode BatchNorm and activation: the library GEMM (fp32 views), then the epilogue kernel.
             private void Hidden3InferenceLibrary(GpuKernels.NetworkViews v, int rows)
             {
-                LibraryGemm(v.Region(Layout.Hidden2OutputOffset, Layout.Hidden2Units), Layout.Hidden3Inputs, 1,
-                    v.Parameters.SubView(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), 1, Layout.Hidden3Inputs,
-                    v.Rows, Layout.Hidden3Units, Layout.Hidden3Inputs);
+                LibraryGemm(
+                    v.Region(Layout.Hidden2OutputOffset, Layout.Hidden2Units), aRow: Layout.Hidden3Inputs, aCol: 1,
+                    v.Parameters.SubView(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), bRow: 1, bCol: Layout.Hidden3Inputs,
+                    m: v.Rows, n: Layout.Hidden3Units, k: Layout.Hidden3Inputs);
                 _hidden3InferenceEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Hidden3Units), v);
             }
 
             // Hidden1 forward: preActivation = input·Wᵀ + b
             private static void Hidden1ForwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(v.InputTensor, Layout.Hidden1Inputs, 1, v.ParameterTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), 1, Layout.Hidden1Inputs, v.Rows, Layout.Hidden1Units, Layout.Hidden1Inputs,
-                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BiasOffset, Layout.Hidden1Units), true, Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), false, Layout.Hidden1Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
+                GpuKernels.GpuGemm.Run(
+                    v.InputTensor, aRow: Layout.Hidden1Inputs, aCol: 1,
+                    v.ParameterTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), bRow: 1, bCol: Layout.Hidden1Inputs,
+                    m: v.Rows, n: Layout.Hidden1Units, k: Layout.Hidden1Inputs,
+                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(
+                        Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units),
+                        v.Parameters.SubView(Layout.Hidden1BiasOffset, Layout.Hidden1Units),
+                        HasBias: true,
+                        Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units),
+                        HasOutput: false,
+                        Layout.Hidden1Units,
+                        default(CpuKernels.Relu),
+                        default(GpuKernels.GpuDropout)));
 
             // Hidden1 forward: preActivation = input·Wᵀ + b (epilogue of the library GEMM)
             private static void Hidden1ForwardEpilogueKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows, Layout.Hidden1Units,
-                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BiasOffset, Layout.Hidden1Units), true, Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), false, Layout.Hidden1Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
+                GpuKernels.GpuGemm.ApplyEpilogue(
+                    v.GemmProduct,
+                    m: v.Rows, n: Layout.Hidden1Units,
+                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(
+                        Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units),
+                        v.Parameters.SubView(Layout.Hidden1BiasOffset, Layout.Hidden1Units),
+                        HasBias: true,
+                        Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units),
+                        HasOutput: false,
+                        Layout.Hidden1Units,
+                        default(CpuKernels.Relu),
+                        default(GpuKernels.GpuDropout)));
 
             // Hidden1 BatchNorm statistics: mean and M2 per feature over each chunk of the batch
             private static void Hidden1NormStatisticsKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.BatchStatisticsPartials(Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.ColumnPartials, v.Rows, Layout.Hidden1Units);
+                GpuKernels.GpuColumnReductions.BatchStatisticsPartials(
+                    Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units),
+                    v.ColumnPartials,
+                    v.Rows,
+                    Layout.Hidden1Units);
 
             // Hidden1 BatchNorm statistics: the chunks merged in order (Chan), running statistics, inverse std
             private static void Hidden1NormMergeKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.BatchStatisticsMerge(v.ColumnPartials, v.Statistics.SubView(Layout.Hidden1RunningMeanOffset, Layout.Hidden1Units), v.Statistics.SubView(Layout.Hidden1RunningVarianceOffset, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units),
-                    v.Rows, Layout.Hidden1Units, momentum: 0.1f, eps: 1E-05f);
+                GpuKernels.GpuColumnReductions.BatchStatisticsMerge(
+                    v.ColumnPartials,
+                    v.Statistics.SubView(Layout.Hidden1RunningMeanOffset, Layout.Hidden1Units),
+                    v.Statistics.SubView(Layout.Hidden1RunningVarianceOffset, Layout.Hidden1Units),
+                    v.Scratch.SubView(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units),
+                    v.Rows,
+                    Layout.Hidden1Units,
+                    momentum: 0.1f,
+                    eps: 1E-05f);
 
             // Hidden1 BatchNorm normalize, activation and dropout
             private static void Hidden1NormalizeKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.BatchNormApply(Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1GammaOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BetaOffset, Layout.Hidden1Units), v.ColumnPartials, v.Scratch.SubView(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units), Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units),
-                    v.Rows, Layout.Hidden1Units, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 0));
+                GpuKernels.GpuColumnReductions.BatchNormApply(
+                    Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units),
+                    v.Parameters.SubView(Layout.Hidden1GammaOffset, Layout.Hidden1Units),
+                    v.Parameters.SubView(Layout.Hidden1BetaOffset, Layout.Hidden1Units),
+                    v.ColumnPartials,
+                    v.Scratch.SubView(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units),
+                    Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units),
+                    v.Rows,
+                    Layout.Hidden1Units,
+                    default(CpuKernels.Relu),
+                    new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 0));
 
             // Hidden1 backward through dropout, activation and the normalization's scale and shift; gamma/beta gradient sums per chunk
             private static void Hidden1NormBackwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.NormParameterPartials(ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units), Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1GammaOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BetaOffset, Layout.Hidden1Units),
-                    v.ColumnPartials, v.Rows, Layout.Hidden1Units, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 0));
+                GpuKernels.GpuColumnReductions.NormParameterPartials(
+                    ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units),
+                    Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units),
+                    v.Parameters.SubView(Layout.Hidden1GammaOffset, Layout.Hidden1Units),
+                    v.Parameters.SubView(Layout.Hidden1BetaOffset, Layout.Hidden1Units),
+                    v.ColumnPartials,
+                    v.Rows,
+                    Layout.Hidden1Units,
+                    default(CpuKernels.Relu),
+                    new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 0));
 
             // Hidden1 gamma/beta gradients: the chunks' sums added in order
             private static void Hidden1NormParameterMergeKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.NormParameterMerge(v.ColumnPartials, v.GradientTensor(Layout.Hidden1GammaOffset, Layout.Hidden1Units), v.GradientTensor(Layout.Hidden1BetaOffset, Layout.Hidden1Units), v.Rows, Layout.Hidden1Units);
+                GpuKernels.GpuColumnReductions.NormParameterMerge(
+                    v.ColumnPartials,
+                    v.GradientTensor(Layout.Hidden1GammaOffset, Layout.Hidden1Units),
+                    v.GradientTensor(Layout.Hidden1BetaOffset, Layout.Hidden1Units),
+                    v.Rows,
+                    Layout.Hidden1Units);
 
             // Hidden1 BatchNorm input gradient
             private static void Hidden1NormInputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.BatchNormInputGradient(ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units), Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1GammaOffset, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units),
-                    v.ColumnPartials, v.Rows, Layout.Hidden1Units);
+                GpuKernels.GpuColumnReductions.BatchNormInputGradient(
+                    ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units),
+                    Activations(v, Layout.Hidden1PreActivationOffset, Layout.Hidden1Units),
+                    v.Parameters.SubView(Layout.Hidden1GammaOffset, Layout.Hidden1Units),
+                    v.Scratch.SubView(Layout.Hidden1InverseStdOffset, Layout.Hidden1Units),
+                    v.ColumnPartials,
+                    v.Rows,
+                    Layout.Hidden1Units);
 
             // Hidden1 weight gradient: gradᵀ·input, the batch split over groups when it is long
             private static void Hidden1WeightGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units), 1, Layout.Hidden1Units, v.InputTensor, Layout.Hidden1Inputs, 1, Layout.Hidden1Units, Layout.Hidden1Inputs, v.Rows,
-                    v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), Layout.Hidden1Inputs));
+                GpuKernels.GpuGemm.RunSplit(
+                    ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units), aRow: 1, aCol: Layout.Hidden1Units,
+                    v.InputTensor, bRow: Layout.Hidden1Inputs, bCol: 1,
+                    m: Layout.Hidden1Units, n: Layout.Hidden1Inputs, k: v.Rows,
+                    v.SplitPartials,
+                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(
+                        v.GradientTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs),
+                        Layout.Hidden1Inputs));
 
             // Hidden1 weight gradient: gradᵀ·input, the batch split over groups when it is long (epilogue of the library GEMM)
             private static void Hidden1WeightGradientEpilogueKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, Layout.Hidden1Units, Layout.Hidden1Inputs,
-                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), Layout.Hidden1Inputs));
+                GpuKernels.GpuGemm.ApplyEpilogue(
+                    v.GemmProduct,
+                    m: Layout.Hidden1Units, n: Layout.Hidden1Inputs,
+                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(
+                        v.GradientTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs),
+                        Layout.Hidden1Inputs));
 
             // Hidden1 weight gradient: the split partial products added in order (launched only when the batch was split)
             private static void Hidden1WeightGradientSumKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.Hidden1Units, Layout.Hidden1Inputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), Layout.Hidden1Inputs));
+                GpuKernels.GpuGemm.SumSplits(
+                    v.SplitPartials,
+                    m: Layout.Hidden1Units, n: Layout.Hidden1Inputs, k: v.Rows,
+                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(
+                        v.GradientTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs),
+                        Layout.Hidden1Inputs));
 
             // Hidden1 eval-mode BatchNorm folded into a per-feature scale and shift
             private static void Hidden1InferenceAffineKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.InferenceAffine(Layout.Hidden1Units, v.Parameters.SubView(Layout.Hidden1GammaOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BetaOffset, Layout.Hidden1Units), v.Statistics.SubView(Layout.Hidden1RunningMeanOffset, Layout.Hidden1Units), v.Statistics.SubView(Layout.Hidden1RunningVarianceOffset, Layout.Hidden1Units),
-                    1E-05f, v.Scratch.SubView(Layout.Hidden1InferenceScaleOffset, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InferenceShiftOffset, Layout.Hidden1Units));
+                GpuKernels.GpuNorm.InferenceAffine(
+                    Layout.Hidden1Units,
+                    v.Parameters.SubView(Layout.Hidden1GammaOffset, Layout.Hidden1Units),
+                    v.Parameters.SubView(Layout.Hidden1BetaOffset, Layout.Hidden1Units),
+                    v.Statistics.SubView(Layout.Hidden1RunningMeanOffset, Layout.Hidden1Units),
+                    v.Statistics.SubView(Layout.Hidden1RunningVarianceOffset, Layout.Hidden1Units),
+                    1E-05f,
+                    v.Scratch.SubView(Layout.Hidden1InferenceScaleOffset, Layout.Hidden1Units),
+                    v.Scratch.SubView(Layout.Hidden1InferenceShiftOffset, Layout.Hidden1Units));
 
             // Hidden1 inference: input·Wᵀ + b, eval-mode BatchNorm and activation
             private static void Hidden1InferenceKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(v.InputTensor, Layout.Hidden1Inputs, 1, v.ParameterTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), 1, Layout.Hidden1Inputs, v.Rows, Layout.Hidden1Units, Layout.Hidden1Inputs,
-                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BiasOffset, Layout.Hidden1Units), true, v.Scratch.SubView(Layout.Hidden1InferenceScaleOffset, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InferenceShiftOffset, Layout.Hidden1Units), true, Layout.Hidden1Units, default(CpuKernels.Relu)));
+                GpuKernels.GpuGemm.Run(
+                    v.InputTensor, aRow: Layout.Hidden1Inputs, aCol: 1,
+                    v.ParameterTensor(Layout.Hidden1WeightOffset, Layout.Hidden1Units * Layout.Hidden1Inputs), bRow: 1, bCol: Layout.Hidden1Inputs,
+                    m: v.Rows, n: Layout.Hidden1Units, k: Layout.Hidden1Inputs,
+                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(
+                        Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units),
+                        v.Parameters.SubView(Layout.Hidden1BiasOffset, Layout.Hidden1Units),
+                        HasBias: true,
+                        v.Scratch.SubView(Layout.Hidden1InferenceScaleOffset, Layout.Hidden1Units),
+                        v.Scratch.SubView(Layout.Hidden1InferenceShiftOffset, Layout.Hidden1Units),
+                        HasAffine: true,
+                        Layout.Hidden1Units,
+                        default(CpuKernels.Relu)));
 
             // Hidden1 inference: input·Wᵀ + b, eval-mode BatchNorm and activation (epilogue of the library GEMM)
             private static void Hidden1InferenceEpilogueKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows, Layout.Hidden1Units,
-                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), v.Parameters.SubView(Layout.Hidden1BiasOffset, Layout.Hidden1Units), true, v.Scratch.SubView(Layout.Hidden1InferenceScaleOffset, Layout.Hidden1Units), v.Scratch.SubView(Layout.Hidden1InferenceShiftOffset, Layout.Hidden1Units), true, Layout.Hidden1Units, default(CpuKernels.Relu)));
+                GpuKernels.GpuGemm.ApplyEpilogue(
+                    v.GemmProduct,
+                    m: v.Rows, n: Layout.Hidden1Units,
+                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(
+                        Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units),
+                        v.Parameters.SubView(Layout.Hidden1BiasOffset, Layout.Hidden1Units),
+                        HasBias: true,
+                        v.Scratch.SubView(Layout.Hidden1InferenceScaleOffset, Layout.Hidden1Units),
+                        v.Scratch.SubView(Layout.Hidden1InferenceShiftOffset, Layout.Hidden1Units),
+                        HasAffine: true,
+                        Layout.Hidden1Units,
+                        default(CpuKernels.Relu)));
 
             // Hidden2 forward: preActivation = input·Wᵀ + b
             private static void Hidden2ForwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), Layout.Hidden2Inputs, 1, v.ParameterTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), 1, Layout.Hidden2Inputs, v.Rows, Layout.Hidden2Units, Layout.Hidden2Inputs,
-                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BiasOffset, Layout.Hidden2Units), true, Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), false, Layout.Hidden2Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
+                GpuKernels.GpuGemm.Run(
+                    Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), aRow: Layout.Hidden2Inputs, aCol: 1,
+                    v.ParameterTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), bRow: 1, bCol: Layout.Hidden2Inputs,
+                    m: v.Rows, n: Layout.Hidden2Units, k: Layout.Hidden2Inputs,
+                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(
+                        Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units),
+                        v.Parameters.SubView(Layout.Hidden2BiasOffset, Layout.Hidden2Units),
+                        HasBias: true,
+                        Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units),
+                        HasOutput: false,
+                        Layout.Hidden2Units,
+                        default(CpuKernels.Relu),
+                        default(GpuKernels.GpuDropout)));
 
             // Hidden2 forward: preActivation = input·Wᵀ + b (epilogue of the library GEMM)
             private static void Hidden2ForwardEpilogueKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows, Layout.Hidden2Units,
-                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BiasOffset, Layout.Hidden2Units), true, Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), false, Layout.Hidden2Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
+                GpuKernels.GpuGemm.ApplyEpilogue(
+                    v.GemmProduct,
+                    m: v.Rows, n: Layout.Hidden2Units,
+                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(
+                        Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units),
+                        v.Parameters.SubView(Layout.Hidden2BiasOffset, Layout.Hidden2Units),
+                        HasBias: true,
+                        Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units),
+                        HasOutput: false,
+                        Layout.Hidden2Units,
+                        default(CpuKernels.Relu),
+                        default(GpuKernels.GpuDropout)));
 
             // Hidden2 BatchNorm statistics: mean and M2 per feature over each chunk of the batch
             private static void Hidden2NormStatisticsKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.BatchStatisticsPartials(Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.ColumnPartials, v.Rows, Layout.Hidden2Units);
+                GpuKernels.GpuColumnReductions.BatchStatisticsPartials(
+                    Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units),
+                    v.ColumnPartials,
+                    v.Rows,
+                    Layout.Hidden2Units);
 
             // Hidden2 BatchNorm statistics: the chunks merged in order (Chan), running statistics, inverse std
             private static void Hidden2NormMergeKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.BatchStatisticsMerge(v.ColumnPartials, v.Statistics.SubView(Layout.Hidden2RunningMeanOffset, Layout.Hidden2Units), v.Statistics.SubView(Layout.Hidden2RunningVarianceOffset, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units),
-                    v.Rows, Layout.Hidden2Units, momentum: 0.1f, eps: 1E-05f);
+                GpuKernels.GpuColumnReductions.BatchStatisticsMerge(
+                    v.ColumnPartials,
+                    v.Statistics.SubView(Layout.Hidden2RunningMeanOffset, Layout.Hidden2Units),
+                    v.Statistics.SubView(Layout.Hidden2RunningVarianceOffset, Layout.Hidden2Units),
+                    v.Scratch.SubView(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units),
+                    v.Rows,
+                    Layout.Hidden2Units,
+                    momentum: 0.1f,
+                    eps: 1E-05f);
 
             // Hidden2 BatchNorm normalize, activation and dropout
             private static void Hidden2NormalizeKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.BatchNormApply(Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2GammaOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BetaOffset, Layout.Hidden2Units), v.ColumnPartials, v.Scratch.SubView(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units), Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units),
-                    v.Rows, Layout.Hidden2Units, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 1));
+                GpuKernels.GpuColumnReductions.BatchNormApply(
+                    Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units),
+                    v.Parameters.SubView(Layout.Hidden2GammaOffset, Layout.Hidden2Units),
+                    v.Parameters.SubView(Layout.Hidden2BetaOffset, Layout.Hidden2Units),
+                    v.ColumnPartials,
+                    v.Scratch.SubView(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units),
+                    Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units),
+                    v.Rows,
+                    Layout.Hidden2Units,
+                    default(CpuKernels.Relu),
+                    new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 1));
 
             // Hidden2 backward through dropout, activation and the normalization's scale and shift; gamma/beta gradient sums per chunk
             private static void Hidden2NormBackwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.NormParameterPartials(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2GammaOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BetaOffset, Layout.Hidden2Units),
-                    v.ColumnPartials, v.Rows, Layout.Hidden2Units, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 1));
+                GpuKernels.GpuColumnReductions.NormParameterPartials(
+                    ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units),
+                    Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units),
+                    v.Parameters.SubView(Layout.Hidden2GammaOffset, Layout.Hidden2Units),
+                    v.Parameters.SubView(Layout.Hidden2BetaOffset, Layout.Hidden2Units),
+                    v.ColumnPartials,
+                    v.Rows,
+                    Layout.Hidden2Units,
+                    default(CpuKernels.Relu),
+                    new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 1));
 
             // Hidden2 gamma/beta gradients: the chunks' sums added in order
             private static void Hidden2NormParameterMergeKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.NormParameterMerge(v.ColumnPartials, v.GradientTensor(Layout.Hidden2GammaOffset, Layout.Hidden2Units), v.GradientTensor(Layout.Hidden2BetaOffset, Layout.Hidden2Units), v.Rows, Layout.Hidden2Units);
+                GpuKernels.GpuColumnReductions.NormParameterMerge(
+                    v.ColumnPartials,
+                    v.GradientTensor(Layout.Hidden2GammaOffset, Layout.Hidden2Units),
+                    v.GradientTensor(Layout.Hidden2BetaOffset, Layout.Hidden2Units),
+                    v.Rows,
+                    Layout.Hidden2Units);
 
             // Hidden2 BatchNorm input gradient
             private static void Hidden2NormInputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.BatchNormInputGradient(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2GammaOffset, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units),
-                    v.ColumnPartials, v.Rows, Layout.Hidden2Units);
+                GpuKernels.GpuColumnReductions.BatchNormInputGradient(
+                    ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units),
+                    Activations(v, Layout.Hidden2PreActivationOffset, Layout.Hidden2Units),
+                    v.Parameters.SubView(Layout.Hidden2GammaOffset, Layout.Hidden2Units),
+                    v.Scratch.SubView(Layout.Hidden2InverseStdOffset, Layout.Hidden2Units),
+                    v.ColumnPartials,
+                    v.Rows,
+                    Layout.Hidden2Units);
 
             // Hidden2 weight gradient: gradᵀ·input, the batch split over groups when it is long
             private static void Hidden2WeightGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), 1, Layout.Hidden2Units, Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), Layout.Hidden2Inputs, 1, Layout.Hidden2Units, Layout.Hidden2Inputs, v.Rows,
-                    v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs));
+                GpuKernels.GpuGemm.RunSplit(
+                    ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), aRow: 1, aCol: Layout.Hidden2Units,
+                    Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), bRow: Layout.Hidden2Inputs, bCol: 1,
+                    m: Layout.Hidden2Units, n: Layout.Hidden2Inputs, k: v.Rows,
+                    v.SplitPartials,
+                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(
+                        v.GradientTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs),
+                        Layout.Hidden2Inputs));
 
             // Hidden2 weight gradient: gradᵀ·input, the batch split over groups when it is long (epilogue of the library GEMM)
             private static void Hidden2WeightGradientEpilogueKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, Layout.Hidden2Units, Layout.Hidden2Inputs,
-                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs));
+                GpuKernels.GpuGemm.ApplyEpilogue(
+                    v.GemmProduct,
+                    m: Layout.Hidden2Units, n: Layout.Hidden2Inputs,
+                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(
+                        v.GradientTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs),
+                        Layout.Hidden2Inputs));
 
             // Hidden2 weight gradient: the split partial products added in order (launched only when the batch was split)
             private static void Hidden2WeightGradientSumKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.Hidden2Units, Layout.Hidden2Inputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs));
+                GpuKernels.GpuGemm.SumSplits(
+                    v.SplitPartials,
+                    m: Layout.Hidden2Units, n: Layout.Hidden2Inputs, k: v.Rows,
+                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(
+                        v.GradientTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs),
+                        Layout.Hidden2Inputs));
 
             // Hidden2 input gradient: grad·W
             private static void Hidden2InputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), Layout.Hidden2Units, 1, v.ParameterTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), Layout.Hidden2Inputs, 1, v.Rows, Layout.Hidden2Inputs, Layout.Hidden2Units,
-                    new GpuKernels.StoreEpilogue<TActivations>(ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units), Layout.Hidden2Inputs));
+                GpuKernels.GpuGemm.Run(
+                    ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), aRow: Layout.Hidden2Units, aCol: 1,
+                    v.ParameterTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), bRow: Layout.Hidden2Inputs, bCol: 1,
+                    m: v.Rows, n: Layout.Hidden2Inputs, k: Layout.Hidden2Units,
+                    new GpuKernels.StoreEpilogue<TActivations>(
+                        ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units),
+                        Layout.Hidden2Inputs));
 
             // Hidden2 input gradient: grad·W (epilogue of the library GEMM)
             private static void Hidden2InputGradientEpilogueKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows, Layout.Hidden2Inputs,
-                    new GpuKernels.StoreEpilogue<TActivations>(ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units), Layout.Hidden2Inputs));
+                GpuKernels.GpuGemm.ApplyEpilogue(
+                    v.GemmProduct,
+                    m: v.Rows, n: Layout.Hidden2Inputs,
+                    new GpuKernels.StoreEpilogue<TActivations>(
+                        ActivationGradients(v, Layout.Hidden1GradientOffset, Layout.Hidden1Units),
+                        Layout.Hidden2Inputs));
 
             // Hidden2 eval-mode BatchNorm folded into a per-feature scale and shift
             private static void Hidden2InferenceAffineKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.InferenceAffine(Layout.Hidden2Units, v.Parameters.SubView(Layout.Hidden2GammaOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BetaOffset, Layout.Hidden2Units), v.Statistics.SubView(Layout.Hidden2RunningMeanOffset, Layout.Hidden2Units), v.Statistics.SubView(Layout.Hidden2RunningVarianceOffset, Layout.Hidden2Units),
-                    1E-05f, v.Scratch.SubView(Layout.Hidden2InferenceScaleOffset, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InferenceShiftOffset, Layout.Hidden2Units));
+                GpuKernels.GpuNorm.InferenceAffine(
+                    Layout.Hidden2Units,
+                    v.Parameters.SubView(Layout.Hidden2GammaOffset, Layout.Hidden2Units),
+                    v.Parameters.SubView(Layout.Hidden2BetaOffset, Layout.Hidden2Units),
+                    v.Statistics.SubView(Layout.Hidden2RunningMeanOffset, Layout.Hidden2Units),
+                    v.Statistics.SubView(Layout.Hidden2RunningVarianceOffset, Layout.Hidden2Units),
+                    1E-05f,
+                    v.Scratch.SubView(Layout.Hidden2InferenceScaleOffset, Layout.Hidden2Units),
+                    v.Scratch.SubView(Layout.Hidden2InferenceShiftOffset, Layout.Hidden2Units));
 
             // Hidden2 inference: input·Wᵀ + b, eval-mode BatchNorm and activation
             private static void Hidden2InferenceKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), Layout.Hidden2Inputs, 1, v.ParameterTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), 1, Layout.Hidden2Inputs, v.Rows, Layout.Hidden2Units, Layout.Hidden2Inputs,
-                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BiasOffset, Layout.Hidden2Units), true, v.Scratch.SubView(Layout.Hidden2InferenceScaleOffset, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InferenceShiftOffset, Layout.Hidden2Units), true, Layout.Hidden2Units, default(CpuKernels.Relu)));
+                GpuKernels.GpuGemm.Run(
+                    Activations(v, Layout.Hidden1OutputOffset, Layout.Hidden1Units), aRow: Layout.Hidden2Inputs, aCol: 1,
+                    v.ParameterTensor(Layout.Hidden2WeightOffset, Layout.Hidden2Units * Layout.Hidden2Inputs), bRow: 1, bCol: Layout.Hidden2Inputs,
+                    m: v.Rows, n: Layout.Hidden2Units, k: Layout.Hidden2Inputs,
+                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(
+                        Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units),
+                        v.Parameters.SubView(Layout.Hidden2BiasOffset, Layout.Hidden2Units),
+                        HasBias: true,
+                        v.Scratch.SubView(Layout.Hidden2InferenceScaleOffset, Layout.Hidden2Units),
+                        v.Scratch.SubView(Layout.Hidden2InferenceShiftOffset, Layout.Hidden2Units),
+                        HasAffine: true,
+                        Layout.Hidden2Units,
+                        default(CpuKernels.Relu)));
 
             // Hidden2 inference: input·Wᵀ + b, eval-mode BatchNorm and activation (epilogue of the library GEMM)
             private static void Hidden2InferenceEpilogueKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows, Layout.Hidden2Units,
-                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), v.Parameters.SubView(Layout.Hidden2BiasOffset, Layout.Hidden2Units), true, v.Scratch.SubView(Layout.Hidden2InferenceScaleOffset, Layout.Hidden2Units), v.Scratch.SubView(Layout.Hidden2InferenceShiftOffset, Layout.Hidden2Units), true, Layout.Hidden2Units, default(CpuKernels.Relu)));
+                GpuKernels.GpuGemm.ApplyEpilogue(
+                    v.GemmProduct,
+                    m: v.Rows, n: Layout.Hidden2Units,
+                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(
+                        Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units),
+                        v.Parameters.SubView(Layout.Hidden2BiasOffset, Layout.Hidden2Units),
+                        HasBias: true,
+                        v.Scratch.SubView(Layout.Hidden2InferenceScaleOffset, Layout.Hidden2Units),
+                        v.Scratch.SubView(Layout.Hidden2InferenceShiftOffset, Layout.Hidden2Units),
+                        HasAffine: true,
+                        Layout.Hidden2Units,
+                        default(CpuKernels.Relu)));
 
             // Hidden3 forward: preActivation = input·Wᵀ + b
             private static void Hidden3ForwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), Layout.Hidden3Inputs, 1, v.ParameterTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), 1, Layout.Hidden3Inputs, v.Rows, Layout.Hidden3Units, Layout.Hidden3Inputs,
-                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BiasOffset, Layout.Hidden3Units), true, Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), false, Layout.Hidden3Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
+                GpuKernels.GpuGemm.Run(
+                    Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), aRow: Layout.Hidden3Inputs, aCol: 1,
+                    v.ParameterTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), bRow: 1, bCol: Layout.Hidden3Inputs,
+                    m: v.Rows, n: Layout.Hidden3Units, k: Layout.Hidden3Inputs,
+                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(
+                        Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units),
+                        v.Parameters.SubView(Layout.Hidden3BiasOffset, Layout.Hidden3Units),
+                        HasBias: true,
+                        Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units),
+                        HasOutput: false,
+                        Layout.Hidden3Units,
+                        default(CpuKernels.Relu),
+                        default(GpuKernels.GpuDropout)));
 
             // Hidden3 forward: preActivation = input·Wᵀ + b (epilogue of the library GEMM)
             private static void Hidden3ForwardEpilogueKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows, Layout.Hidden3Units,
-                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BiasOffset, Layout.Hidden3Units), true, Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), false, Layout.Hidden3Units, default(CpuKernels.Relu), default(GpuKernels.GpuDropout)));
+                GpuKernels.GpuGemm.ApplyEpilogue(
+                    v.GemmProduct,
+                    m: v.Rows, n: Layout.Hidden3Units,
+                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Relu>(
+                        Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units),
+                        v.Parameters.SubView(Layout.Hidden3BiasOffset, Layout.Hidden3Units),
+                        HasBias: true,
+                        Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units),
+                        HasOutput: false,
+                        Layout.Hidden3Units,
+                        default(CpuKernels.Relu),
+                        default(GpuKernels.GpuDropout)));
 
             // Hidden3 BatchNorm statistics: mean and M2 per feature over each chunk of the batch
             private static void Hidden3NormStatisticsKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.BatchStatisticsPartials(Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.ColumnPartials, v.Rows, Layout.Hidden3Units);
+                GpuKernels.GpuColumnReductions.BatchStatisticsPartials(
+                    Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units),
+                    v.ColumnPartials,
+                    v.Rows,
+                    Layout.Hidden3Units);
 
             // Hidden3 BatchNorm statistics: the chunks merged in order (Chan), running statistics, inverse std
             private static void Hidden3NormMergeKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.BatchStatisticsMerge(v.ColumnPartials, v.Statistics.SubView(Layout.Hidden3RunningMeanOffset, Layout.Hidden3Units), v.Statistics.SubView(Layout.Hidden3RunningVarianceOffset, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units),
-                    v.Rows, Layout.Hidden3Units, momentum: 0.1f, eps: 1E-05f);
+                GpuKernels.GpuColumnReductions.BatchStatisticsMerge(
+                    v.ColumnPartials,
+                    v.Statistics.SubView(Layout.Hidden3RunningMeanOffset, Layout.Hidden3Units),
+                    v.Statistics.SubView(Layout.Hidden3RunningVarianceOffset, Layout.Hidden3Units),
+                    v.Scratch.SubView(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units),
+                    v.Rows,
+                    Layout.Hidden3Units,
+                    momentum: 0.1f,
+                    eps: 1E-05f);
 
             // Hidden3 BatchNorm normalize, activation and dropout
             private static void Hidden3NormalizeKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.BatchNormApply(Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BetaOffset, Layout.Hidden3Units), v.ColumnPartials, v.Scratch.SubView(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units), Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units),
-                    v.Rows, Layout.Hidden3Units, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 2));
+                GpuKernels.GpuColumnReductions.BatchNormApply(
+                    Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units),
+                    v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units),
+                    v.Parameters.SubView(Layout.Hidden3BetaOffset, Layout.Hidden3Units),
+                    v.ColumnPartials,
+                    v.Scratch.SubView(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units),
+                    Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units),
+                    v.Rows,
+                    Layout.Hidden3Units,
+                    default(CpuKernels.Relu),
+                    new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 2));
 
             // Hidden3 backward through dropout, activation and the normalization's scale and shift; gamma/beta gradient sums per chunk
             private static void Hidden3NormBackwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.NormParameterPartials(ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units), Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BetaOffset, Layout.Hidden3Units),
-                    v.ColumnPartials, v.Rows, Layout.Hidden3Units, default(CpuKernels.Relu), new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 2));
+                GpuKernels.GpuColumnReductions.NormParameterPartials(
+                    ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units),
+                    Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units),
+                    v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units),
+                    v.Parameters.SubView(Layout.Hidden3BetaOffset, Layout.Hidden3Units),
+                    v.ColumnPartials,
+                    v.Rows,
+                    Layout.Hidden3Units,
+                    default(CpuKernels.Relu),
+                    new GpuKernels.GpuDropout(0.3f, v.Seed, v.Step, layer: 2));
 
             // Hidden3 gamma/beta gradients: the chunks' sums added in order
             private static void Hidden3NormParameterMergeKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.NormParameterMerge(v.ColumnPartials, v.GradientTensor(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.GradientTensor(Layout.Hidden3BetaOffset, Layout.Hidden3Units), v.Rows, Layout.Hidden3Units);
+                GpuKernels.GpuColumnReductions.NormParameterMerge(
+                    v.ColumnPartials,
+                    v.GradientTensor(Layout.Hidden3GammaOffset, Layout.Hidden3Units),
+                    v.GradientTensor(Layout.Hidden3BetaOffset, Layout.Hidden3Units),
+                    v.Rows,
+                    Layout.Hidden3Units);
 
             // Hidden3 BatchNorm input gradient
             private static void Hidden3NormInputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.BatchNormInputGradient(ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units), Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units),
-                    v.ColumnPartials, v.Rows, Layout.Hidden3Units);
+                GpuKernels.GpuColumnReductions.BatchNormInputGradient(
+                    ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units),
+                    Activations(v, Layout.Hidden3PreActivationOffset, Layout.Hidden3Units),
+                    v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units),
+                    v.Scratch.SubView(Layout.Hidden3InverseStdOffset, Layout.Hidden3Units),
+                    v.ColumnPartials,
+                    v.Rows,
+                    Layout.Hidden3Units);
 
             // Hidden3 weight gradient: gradᵀ·input, the batch split over groups when it is long
             private static void Hidden3WeightGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units), 1, Layout.Hidden3Units, Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), Layout.Hidden3Inputs, 1, Layout.Hidden3Units, Layout.Hidden3Inputs, v.Rows,
-                    v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs));
+                GpuKernels.GpuGemm.RunSplit(
+                    ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units), aRow: 1, aCol: Layout.Hidden3Units,
+                    Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), bRow: Layout.Hidden3Inputs, bCol: 1,
+                    m: Layout.Hidden3Units, n: Layout.Hidden3Inputs, k: v.Rows,
+                    v.SplitPartials,
+                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(
+                        v.GradientTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs),
+                        Layout.Hidden3Inputs));
 
             // Hidden3 weight gradient: gradᵀ·input, the batch split over groups when it is long (epilogue of the library GEMM)
             private static void Hidden3WeightGradientEpilogueKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, Layout.Hidden3Units, Layout.Hidden3Inputs,
-                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs));
+                GpuKernels.GpuGemm.ApplyEpilogue(
+                    v.GemmProduct,
+                    m: Layout.Hidden3Units, n: Layout.Hidden3Inputs,
+                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(
+                        v.GradientTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs),
+                        Layout.Hidden3Inputs));
 
             // Hidden3 weight gradient: the split partial products added in order (launched only when the batch was split)
             private static void Hidden3WeightGradientSumKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.Hidden3Units, Layout.Hidden3Inputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs));
+                GpuKernels.GpuGemm.SumSplits(
+                    v.SplitPartials,
+                    m: Layout.Hidden3Units, n: Layout.Hidden3Inputs, k: v.Rows,
+                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(
+                        v.GradientTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs),
+                        Layout.Hidden3Inputs));
 
             // Hidden3 input gradient: grad·W
             private static void Hidden3InputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units), Layout.Hidden3Units, 1, v.ParameterTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), Layout.Hidden3Inputs, 1, v.Rows, Layout.Hidden3Inputs, Layout.Hidden3Units,
-                    new GpuKernels.StoreEpilogue<TActivations>(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), Layout.Hidden3Inputs));
+                GpuKernels.GpuGemm.Run(
+                    ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units), aRow: Layout.Hidden3Units, aCol: 1,
+                    v.ParameterTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), bRow: Layout.Hidden3Inputs, bCol: 1,
+                    m: v.Rows, n: Layout.Hidden3Inputs, k: Layout.Hidden3Units,
+                    new GpuKernels.StoreEpilogue<TActivations>(
+                        ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units),
+                        Layout.Hidden3Inputs));
 
             // Hidden3 input gradient: grad·W (epilogue of the library GEMM)
             private static void Hidden3InputGradientEpilogueKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows, Layout.Hidden3Inputs,
-                    new GpuKernels.StoreEpilogue<TActivations>(ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units), Layout.Hidden3Inputs));
+                GpuKernels.GpuGemm.ApplyEpilogue(
+                    v.GemmProduct,
+                    m: v.Rows, n: Layout.Hidden3Inputs,
+                    new GpuKernels.StoreEpilogue<TActivations>(
+                        ActivationGradients(v, Layout.Hidden2GradientOffset, Layout.Hidden2Units),
+                        Layout.Hidden3Inputs));
 
             // Hidden3 eval-mode BatchNorm folded into a per-feature scale and shift
             private static void Hidden3InferenceAffineKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuNorm.InferenceAffine(Layout.Hidden3Units, v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BetaOffset, Layout.Hidden3Units), v.Statistics.SubView(Layout.Hidden3RunningMeanOffset, Layout.Hidden3Units), v.Statistics.SubView(Layout.Hidden3RunningVarianceOffset, Layout.Hidden3Units),
-                    1E-05f, v.Scratch.SubView(Layout.Hidden3InferenceScaleOffset, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InferenceShiftOffset, Layout.Hidden3Units));
+                GpuKernels.GpuNorm.InferenceAffine(
+                    Layout.Hidden3Units,
+                    v.Parameters.SubView(Layout.Hidden3GammaOffset, Layout.Hidden3Units),
+                    v.Parameters.SubView(Layout.Hidden3BetaOffset, Layout.Hidden3Units),
+                    v.Statistics.SubView(Layout.Hidden3RunningMeanOffset, Layout.Hidden3Units),
+                    v.Statistics.SubView(Layout.Hidden3RunningVarianceOffset, Layout.Hidden3Units),
+                    1E-05f,
+                    v.Scratch.SubView(Layout.Hidden3InferenceScaleOffset, Layout.Hidden3Units),
+                    v.Scratch.SubView(Layout.Hidden3InferenceShiftOffset, Layout.Hidden3Units));
 
             // Hidden3 inference: input·Wᵀ + b, eval-mode BatchNorm and activation
             private static void Hidden3InferenceKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), Layout.Hidden3Inputs, 1, v.ParameterTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), 1, Layout.Hidden3Inputs, v.Rows, Layout.Hidden3Units, Layout.Hidden3Inputs,
-                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BiasOffset, Layout.Hidden3Units), true, v.Scratch.SubView(Layout.Hidden3InferenceScaleOffset, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InferenceShiftOffset, Layout.Hidden3Units), true, Layout.Hidden3Units, default(CpuKernels.Relu)));
+                GpuKernels.GpuGemm.Run(
+                    Activations(v, Layout.Hidden2OutputOffset, Layout.Hidden2Units), aRow: Layout.Hidden3Inputs, aCol: 1,
+                    v.ParameterTensor(Layout.Hidden3WeightOffset, Layout.Hidden3Units * Layout.Hidden3Inputs), bRow: 1, bCol: Layout.Hidden3Inputs,
+                    m: v.Rows, n: Layout.Hidden3Units, k: Layout.Hidden3Inputs,
+                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(
+                        Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units),
+                        v.Parameters.SubView(Layout.Hidden3BiasOffset, Layout.Hidden3Units),
+                        HasBias: true,
+                        v.Scratch.SubView(Layout.Hidden3InferenceScaleOffset, Layout.Hidden3Units),
+                        v.Scratch.SubView(Layout.Hidden3InferenceShiftOffset, Layout.Hidden3Units),
+                        HasAffine: true,
+                        Layout.Hidden3Units,
+                        default(CpuKernels.Relu)));
 
             // Hidden3 inference: input·Wᵀ + b, eval-mode BatchNorm and activation (epilogue of the library GEMM)
             private static void Hidden3InferenceEpilogueKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows, Layout.Hidden3Units,
-                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), v.Parameters.SubView(Layout.Hidden3BiasOffset, Layout.Hidden3Units), true, v.Scratch.SubView(Layout.Hidden3InferenceScaleOffset, Layout.Hidden3Units), v.Scratch.SubView(Layout.Hidden3InferenceShiftOffset, Layout.Hidden3Units), true, Layout.Hidden3Units, default(CpuKernels.Relu)));
+                GpuKernels.GpuGemm.ApplyEpilogue(
+                    v.GemmProduct,
+                    m: v.Rows, n: Layout.Hidden3Units,
+                    new GpuKernels.InferenceEpilogue<TActivations, CpuKernels.Relu>(
+                        Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units),
+                        v.Parameters.SubView(Layout.Hidden3BiasOffset, Layout.Hidden3Units),
+                        HasBias: true,
+                        v.Scratch.SubView(Layout.Hidden3InferenceScaleOffset, Layout.Hidden3Units),
+                        v.Scratch.SubView(Layout.Hidden3InferenceShiftOffset, Layout.Hidden3Units),
+                        HasAffine: true,
+                        Layout.Hidden3Units,
+                        default(CpuKernels.Relu)));
 
             // Output forward: preActivation = input·Wᵀ + b, output = dropout(activation(preActivation))
             private static void OutputForwardKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), Layout.OutputInputs, 1, v.ParameterTensor(Layout.OutputWeightOffset, Layout.OutputUnits * Layout.OutputInputs), 1, Layout.OutputInputs, v.Rows, Layout.OutputUnits, Layout.OutputInputs,
-                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Identity>(Activations(v, Layout.OutputPreActivationOffset, Layout.OutputUnits), v.Parameters.SubView(Layout.OutputBiasOffset, Layout.OutputUnits), true, Activations(v, Layout.OutputOutputOffset, Layout.OutputUnits), true, Layout.OutputUnits, default(CpuKernels.Identity), default(GpuKernels.GpuDropout)));
+                GpuKernels.GpuGemm.Run(
+                    Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), aRow: Layout.OutputInputs, aCol: 1,
+                    v.ParameterTensor(Layout.OutputWeightOffset, Layout.OutputUnits * Layout.OutputInputs), bRow: 1, bCol: Layout.OutputInputs,
+                    m: v.Rows, n: Layout.OutputUnits, k: Layout.OutputInputs,
+                    new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Identity>(
+                        Activations(v, Layout.OutputPreActivationOffset, Layout.OutputUnits),
+                        v.Parameters.SubView(Layout.OutputBiasOffset, Layout.OutputUnits),
+                        HasBias: true,
+                        Activations(v, Layout.OutputOutputOffset, Layout.OutputUnits),
+                        HasOutput: true,
+                        Layout.OutputUnits,
+                        default(CpuKernels.Identity),
+                        default(GpuKernels.GpuDropout)));
 
             // Output weight gradient: gradᵀ·input, the batch split over groups when it is long
             private static void OutputWeightGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.RunSplit(ActivationGradients(v, Layout.OutputGradientOffset, Layout.OutputUnits), 1, Layout.OutputUnits, Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), Layout.OutputInputs, 1, Layout.OutputUnits, Layout.OutputInputs, v.Rows,
-                    v.SplitPartials, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.OutputWeightOffset, Layout.OutputUnits * Layout.OutputInputs), Layout.OutputInputs));
+                GpuKernels.GpuGemm.RunSplit(
+                    ActivationGradients(v, Layout.OutputGradientOffset, Layout.OutputUnits), aRow: 1, aCol: Layout.OutputUnits,
+                    Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), bRow: Layout.OutputInputs, bCol: 1,
+                    m: Layout.OutputUnits, n: Layout.OutputInputs, k: v.Rows,
+                    v.SplitPartials,
+                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(
+                        v.GradientTensor(Layout.OutputWeightOffset, Layout.OutputUnits * Layout.OutputInputs),
+                        Layout.OutputInputs));
 
             // Output weight gradient: the split partial products added in order (launched only when the batch was split)
             private static void OutputWeightGradientSumKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.SumSplits(v.SplitPartials, Layout.OutputUnits, Layout.OutputInputs, v.Rows, new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(v.GradientTensor(Layout.OutputWeightOffset, Layout.OutputUnits * Layout.OutputInputs), Layout.OutputInputs));
+                GpuKernels.GpuGemm.SumSplits(
+                    v.SplitPartials,
+                    m: Layout.OutputUnits, n: Layout.OutputInputs, k: v.Rows,
+                    new GpuKernels.StoreEpilogue<GpuKernels.Fp32Tensor>(
+                        v.GradientTensor(Layout.OutputWeightOffset, Layout.OutputUnits * Layout.OutputInputs),
+                        Layout.OutputInputs));
 
             // Output bias gradient: column sums per chunk of the batch, in double
             private static void OutputBiasGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.ColumnSumPartials(ActivationGradients(v, Layout.OutputGradientOffset, Layout.OutputUnits), v.ColumnPartials, v.Rows, Layout.OutputUnits);
+                GpuKernels.GpuColumnReductions.ColumnSumPartials(
+                    ActivationGradients(v, Layout.OutputGradientOffset, Layout.OutputUnits),
+                    v.ColumnPartials,
+                    v.Rows,
+                    Layout.OutputUnits);
 
             // Output bias gradient: the chunks' sums added in order
             private static void OutputBiasGradientMergeKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuColumnReductions.ColumnSumMerge(v.ColumnPartials, v.GradientTensor(Layout.OutputBiasOffset, Layout.OutputUnits), v.Rows, Layout.OutputUnits);
+                GpuKernels.GpuColumnReductions.ColumnSumMerge(
+                    v.ColumnPartials,
+                    v.GradientTensor(Layout.OutputBiasOffset, Layout.OutputUnits),
+                    v.Rows,
+                    Layout.OutputUnits);
 
             // Output input gradient: grad·W
             private static void OutputInputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(ActivationGradients(v, Layout.OutputGradientOffset, Layout.OutputUnits), Layout.OutputUnits, 1, v.ParameterTensor(Layout.OutputWeightOffset, Layout.OutputUnits * Layout.OutputInputs), Layout.OutputInputs, 1, v.Rows, Layout.OutputInputs, Layout.OutputUnits,
-                    new GpuKernels.StoreEpilogue<TActivations>(ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units), Layout.OutputInputs));
+                GpuKernels.GpuGemm.Run(
+                    ActivationGradients(v, Layout.OutputGradientOffset, Layout.OutputUnits), aRow: Layout.OutputUnits, aCol: 1,
+                    v.ParameterTensor(Layout.OutputWeightOffset, Layout.OutputUnits * Layout.OutputInputs), bRow: Layout.OutputInputs, bCol: 1,
+                    m: v.Rows, n: Layout.OutputInputs, k: Layout.OutputUnits,
+                    new GpuKernels.StoreEpilogue<TActivations>(
+                        ActivationGradients(v, Layout.Hidden3GradientOffset, Layout.Hidden3Units),
+                        Layout.OutputInputs));
 
             // Output inference: input·Wᵀ + b and activation
             private static void OutputInferenceKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuGemm.Run(Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), Layout.OutputInputs, 1, v.ParameterTensor(Layout.OutputWeightOffset, Layout.OutputUnits * Layout.OutputInputs), 1, Layout.OutputInputs, v.Rows, Layout.OutputUnits, Layout.OutputInputs,
-                    new GpuKernels.InferenceEpilogue<GpuKernels.Fp32Tensor, CpuKernels.Identity>(v.OutputTensor, v.Parameters.SubView(Layout.OutputBiasOffset, Layout.OutputUnits), true, v.Scratch, v.Scratch, false, Layout.OutputUnits, default(CpuKernels.Identity)));
+                GpuKernels.GpuGemm.Run(
+                    Activations(v, Layout.Hidden3OutputOffset, Layout.Hidden3Units), aRow: Layout.OutputInputs, aCol: 1,
+                    v.ParameterTensor(Layout.OutputWeightOffset, Layout.OutputUnits * Layout.OutputInputs), bRow: 1, bCol: Layout.OutputInputs,
+                    m: v.Rows, n: Layout.OutputUnits, k: Layout.OutputInputs,
+                    new GpuKernels.InferenceEpilogue<GpuKernels.Fp32Tensor, CpuKernels.Identity>(
+                        v.OutputTensor,
+                        v.Parameters.SubView(Layout.OutputBiasOffset, Layout.OutputUnits),
+                        HasBias: true,
+                        v.Scratch,
+                        v.Scratch,
+                        HasAffine: false,
+                        Layout.OutputUnits,
+                        default(CpuKernels.Identity)));
 
             // BinaryCrossEntropyWithLogits: the mean loss's sum, and its gradient times the loss scale into Output's gradient
             private static void LossKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuLosses.BinaryCrossEntropyWithLogits(Activations(v, Layout.OutputOutputOffset, Layout.OutputUnits), v.Targets, ActivationGradients(v, Layout.OutputGradientOffset, Layout.OutputUnits), true, v.Rows * OutputSize, v.LossScale, v.Sums);
+                GpuKernels.GpuLosses.BinaryCrossEntropyWithLogits(
+                    Activations(v, Layout.OutputOutputOffset, Layout.OutputUnits),
+                    v.Targets,
+                    ActivationGradients(v, Layout.OutputGradientOffset, Layout.OutputUnits),
+                    true,
+                    v.Rows * OutputSize,
+                    v.LossScale,
+                    v.Sums);
 
             // BinaryCrossEntropyWithLogits over the inference outputs
             private static void EvaluationLossKernel(GpuKernels.NetworkViews v) =>
