@@ -164,6 +164,11 @@ namespace DslNet.Generator
             "Invalid layer combination in an image block",
             "Block '{0}': {1}. An image block is its layers in source order; it may hold at most one Conv2d or Dense, one normalization and one Add (their parameters are named after the block)");
 
+        public static readonly DiagnosticDescriptor InvalidLabelSmoothing = Error(
+            "DSL0038",
+            "Invalid label smoothing",
+            "[Network] of '{0}' has LabelSmoothing = {1}: {2}");
+
         // ---- Training-loop analyzers (src/Generator/Analyzers): schedulers, optimizers and clipping, precision ----
 
         private const string SchedulerCategory = "DslNet.Scheduler";

@@ -14,8 +14,9 @@ public sealed partial class TinyCnn
 }
 
 /// <summary>A small ResNet on 2-channel images: a stem, an identity unit, a stride-2 unit with a projection shortcut
-/// (1×1 conv, stride 2, BatchNorm2d), global average pooling.</summary>
-[Network(Channels = 2, Height = 6, Width = 6, Loss = Loss.CrossEntropy)]
+/// (1×1 conv, stride 2, BatchNorm2d), global average pooling; its CrossEntropy smooths the labels (ε = 0.1), so the device's
+/// smoothed loss kernel is compared with the CPU's (TinyCnn keeps the plain one).</summary>
+[Network(Channels = 2, Height = 6, Width = 6, Loss = Loss.CrossEntropy, LabelSmoothing = 0.1)]
 public sealed partial class TinyResNet
 {
     [Conv2d(4, 3, Padding = 1, Bias = false), BatchNorm2d, Relu] public partial DenseBlock Stem { get; }

@@ -136,6 +136,36 @@ public class ReferenceTests
     }
 
     [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void CrossEntropyWithLabelSmoothingMatchesPyTorch(int caseIndex)
+    {
+        var file = DslNet.Tests.Shared.ReferenceFiles.Load("label_smoothing.json");
+        var shape = file.Doubles("shape");
+        int rows = (int)shape[0], classes = (int)shape[1];
+        var reference = file.GetProperty("cases")[caseIndex];
+        float smoothing = (float)reference.GetProperty("label_smoothing").GetDouble();
+        var gradient = new float[rows * classes];
+        float loss = Losses.CrossEntropy(file.Floats("logits"), file.Floats("targets"), gradient, rows, classes, smoothing);
+        TestUtil.Close(reference.GetProperty("loss").GetDouble(), loss, Rel, 0, "loss");
+        TestUtil.Close(reference.Doubles("dlogits"), gradient, Rel, Abs, "dlogits");
+        Assert.Equal(loss, Losses.CrossEntropy(file.Floats("logits"), file.Floats("targets"), Span<float>.Empty, rows, classes, smoothing));
+    }
+
+    [Theory]
+    [InlineData(-0.1f)]
+    [InlineData(1.5f)]
+    [InlineData(float.NaN)]
+    public void CrossEntropyRejectsLabelSmoothingOutsideZeroToOne(float smoothing)
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Losses.CrossEntropy(new float[10], [0f, 1f], new float[10], 2, 5, smoothing));
+        Assert.Equal("labelSmoothing", ex.ParamName);
+        Assert.Contains("[0, 1]", ex.Message);
+    }
+
+    [Theory]
     [InlineData(1.5f, "row 1")]
     [InlineData(5f, "row 1")]
     [InlineData(-1f, "row 1")]

@@ -64,7 +64,7 @@ namespace DslNet.Generator.Emitting
                 }
                 w.Line();
                 w.Line($"var lossGradient = {GradientSpan(plan, plan.OutputOf(last))};");
-                w.Line($"var loss = {LossCall(plan, ValueSpan(plan, plan.OutputOf(last)), "targets", "lossGradient")};");
+                w.Line($"var loss = {CpuLossCall.Write(plan.Loss, plan.LabelSmoothing, ValueSpan(plan, plan.OutputOf(last)), "targets", "lossGradient", "rows")};");
                 w.Line($"if (lossScale != 1f) {K}.Losses.ScaleGradient(lossGradient, lossScale);");
                 w.Line("// Scaled first, then stored: the loss scale is what keeps small gradients above fp16's underflow.");
                 w.Line("RoundToStorage(lossGradient);");
@@ -161,7 +161,7 @@ namespace DslNet.Generator.Emitting
                         ? "targets.Slice(start, count)"
                         : "targets.Slice(start * OutputSize, count * OutputSize)";
                     w.Line($"var chunkTargets = {chunkTargets};");
-                    w.Line($"var chunkLoss = {LossCall(plan, "logits", "chunkTargets", "global::System.Span<float>.Empty", "count")};");
+                    w.Line($"var chunkLoss = {CpuLossCall.Write(plan.Loss, plan.LabelSmoothing, "logits", "chunkTargets", "global::System.Span<float>.Empty", "count")};");
                     w.Line("total += (double)chunkLoss * count;");
                 }
                 w.Line("return (float)(total / rows);");
@@ -570,18 +570,5 @@ namespace DslNet.Generator.Emitting
             $"{plan.ProducerOf(value)!.Name}Regions(rows).Gradient";
 
         private static string TargetsPerRow(ExecutionPlan plan) => plan.Loss == LossKind.CrossEntropy ? "1" : "OutputSize";
-
-        private static string LossCall(ExecutionPlan plan, string logits, string targets, string gradient, string rows = "rows")
-        {
-            switch (plan.Loss)
-            {
-                case LossKind.BinaryCrossEntropyWithLogits:
-                    return $"{K}.Losses.BinaryCrossEntropyWithLogits({logits}, {targets}, {gradient})";
-                case LossKind.CrossEntropy:
-                    return $"{K}.Losses.CrossEntropy({logits}, {targets}, {gradient}, {rows}, OutputSize)";
-                default:
-                    return $"{K}.Losses.MeanSquaredError({logits}, {targets}, {gradient})";
-            }
-        }
     }
 }

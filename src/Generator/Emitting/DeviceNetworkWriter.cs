@@ -50,7 +50,7 @@ namespace DslNet.Generator.Emitting
         }
 
         /// <summary>The loss kernel's body: the loss sum into <c>v.Sums</c> and, with a gradient, its gradient times the scale.</summary>
-        public static string LossCall(LossKind loss, string logits, string gradient, bool withGradient, string scale)
+        public static string LossCall(LossKind loss, double labelSmoothing, string logits, string gradient, bool withGradient, string scale)
         {
             var with = withGradient ? "true" : "false";
             switch (loss)
@@ -58,7 +58,7 @@ namespace DslNet.Generator.Emitting
                 case LossKind.BinaryCrossEntropyWithLogits:
                     return $"{G}.GpuLosses.BinaryCrossEntropyWithLogits({logits}, v.Targets, {gradient}, {with}, v.Rows * OutputSize, {scale}, v.Sums)";
                 case LossKind.CrossEntropy:
-                    return $"{G}.GpuLosses.CrossEntropy({logits}, v.Targets, {gradient}, {with}, v.Rows, OutputSize, {scale}, v.Sums)";
+                    return $"{G}.GpuLosses.CrossEntropy({logits}, v.Targets, {gradient}, {with}, v.Rows, OutputSize, {scale}, v.Sums{CpuLossCall.SmoothingArgument(labelSmoothing)})";
                 default:
                     return $"{G}.GpuLosses.MeanSquaredError({logits}, v.Targets, {gradient}, {with}, v.Rows * OutputSize, {scale}, v.Sums)";
             }

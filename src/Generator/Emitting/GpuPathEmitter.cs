@@ -311,10 +311,10 @@ namespace DslNet.Generator.Emitting
             var last = plan.Last.Name;
             var config = DeviceNetworkWriter.LossConfig(plan.Loss);
             yield return new GpuKernel("Loss", config,
-                DeviceNetworkWriter.LossCall(plan.Loss, Region(last, "Output"), Region(last, "Gradient"), true, "v.LossScale"),
+                DeviceNetworkWriter.LossCall(plan.Loss, plan.LabelSmoothing, Region(last, "Output"), Region(last, "Gradient"), true, "v.LossScale"),
                 $"{plan.Loss}: the mean loss's sum, and its gradient times the loss scale into {last}'s gradient");
             yield return new GpuKernel("EvaluationLoss", config,
-                DeviceNetworkWriter.LossCall(plan.Loss, "v.OutputTensor", "v.OutputTensor", false, "1f"), $"{plan.Loss} over the inference outputs");
+                DeviceNetworkWriter.LossCall(plan.Loss, plan.LabelSmoothing, "v.OutputTensor", "v.OutputTensor", false, "1f"), $"{plan.Loss} over the inference outputs");
         }
 
         // ── launch sequences ──

@@ -348,7 +348,7 @@ namespace DslNet.Generator.Emitting
             var rule = new string('─', widths.Sum() + 6);
             var lines = new List<string>
             {
-                $"{plan.ClassName}: {plan.InputSize} inputs, loss {plan.Loss}",
+                $"{plan.ClassName}: {plan.InputSize} inputs, loss {Names.LossDescription(plan.Loss, plan.LabelSmoothing)}",
                 rule,
                 Format(header),
                 rule,

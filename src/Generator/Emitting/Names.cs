@@ -30,6 +30,10 @@ namespace DslNet.Generator.Emitting
 
         public static string LossName(LossKind loss) => "global::DslNet.Loss." + loss;
 
+        /// <summary>The loss as Summary() shows it, with its label smoothing where set.</summary>
+        public static string LossDescription(LossKind loss, double labelSmoothing) =>
+            labelSmoothing == 0 ? loss.ToString() : $"{loss} (label smoothing {Double(labelSmoothing)})";
+
         public static string InitName(InitKind init) => "global::DslNet.Init." + init;
 
         public static string FanName(FanKind fan) => "global::DslNet.FanMode." + fan;

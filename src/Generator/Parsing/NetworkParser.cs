@@ -26,6 +26,7 @@ namespace DslNet.Generator.Parsing
             var inputs = 0;
             var loss = LossKind.MeanSquaredError;
             var residualInit = ResidualInitKind.Default;
+            var labelSmoothing = 0.0;
             int channels = 0, height = 0, width = 0;
             if (network != null)
             {
@@ -35,6 +36,7 @@ namespace DslNet.Generator.Parsing
                 inputs = AttributeArguments.Int(AttributeArguments.Named(network, "Inputs"), 0);
                 loss = (LossKind)AttributeArguments.Int(AttributeArguments.Named(network, "Loss"), (int)LossKind.MeanSquaredError);
                 residualInit = (ResidualInitKind)AttributeArguments.Int(AttributeArguments.Named(network, "ResidualInit"), 0);
+                labelSmoothing = AttributeArguments.Double(AttributeArguments.Named(network, "LabelSmoothing"), 0.0);
             }
 
             var blocks = new List<BlockSpec>();
@@ -56,7 +58,14 @@ namespace DslNet.Generator.Parsing
                 Inputs: inputs,
                 Loss: loss,
                 Location: LocationInfo.From(declaration.Identifier.GetLocation()),
-                Blocks: blocks.ToEquatableArray()) { ResidualInit = residualInit, Channels = channels, Height = height, Width = width };
+                Blocks: blocks.ToEquatableArray()) 
+            {
+                ResidualInit = residualInit,
+                LabelSmoothing = labelSmoothing,
+                Channels = channels,
+                Height = height,
+                Width = width,
+            };
         }
 
         // [Network] repeated on several declarations of one partial class (already CS0579): each declaration is a

@@ -18,6 +18,9 @@ namespace DslNet.Generator.Parsing
         /// <summary>How residual branches are initialized ([Network(ResidualInit = …)]).</summary>
         public ResidualInitKind ResidualInit { get; init; }
 
+        /// <summary>[Network(LabelSmoothing = ε)]: CrossEntropy's label smoothing (PyTorch's <c>label_smoothing</c>; 0: none).</summary>
+        public double LabelSmoothing { get; init; }
+
         /// <summary>[Network(Channels, Height, Width)]: an image model's input shape (0 where not set).</summary>
         public int Channels { get; init; }
         public int Height { get; init; }

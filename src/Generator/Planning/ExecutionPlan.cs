@@ -25,6 +25,9 @@ namespace DslNet.Generator.Planning
         EquatableArray<int> ForwardOrder,
         EquatableArray<BackwardStep> BackwardSchedule)
     {
+        /// <summary>CrossEntropy's label smoothing ε ([Network(LabelSmoothing)]; 0: none).</summary>
+        public double LabelSmoothing { get; init; }
+
         public BlockPlan Last => Blocks[Blocks.Count - 1];
 
         public ValuePlan InputOf(BlockPlan block) => Values[block.Dense.Input];

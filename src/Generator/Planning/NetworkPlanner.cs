@@ -28,6 +28,7 @@ namespace DslNet.Generator.Planning
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NonPositiveWidth, spec.Location, $"[Network(Inputs)] of '{spec.ClassName}'", spec.Inputs));
             if (spec.Blocks.Count == 0)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NetworkHasNoBlocks, spec.Location, spec.ClassName));
+            LossChecks.Check(spec, diagnostics);
 
             var context = new BlockContext(spec, diagnostics);
             var blocks = new List<BlockPlan>();
@@ -69,7 +70,7 @@ namespace DslNet.Generator.Planning
                     Values: values.ToEquatableArray(),
                     Blocks: fused.ToEquatableArray(),
                     ForwardOrder: Enumerable.Range(0, fused.Count).ToEquatableArray(),
-                    BackwardSchedule: Schedule(fused, values).ToEquatableArray());
+                    BackwardSchedule: Schedule(fused, values).ToEquatableArray()) { LabelSmoothing = spec.LabelSmoothing };
             }
 
             return new PlanResult(result, diagnostics.ToEquatableArray(), result == null ? Placeholder(spec) : null);

@@ -40,10 +40,21 @@ public static class Losses
         return (float)(sum / n);
     }
 
-    /// <summary>Softmax cross-entropy over [rows, classes] logits with class-index targets (as floats), mean over rows.</summary>
+    /// <summary>
+    /// Softmax cross-entropy over [rows, classes] logits with class-index targets (as floats), mean over rows. With
+    /// <paramref name="labelSmoothing"/> ε the target is PyTorch's <c>label_smoothing</c> mixture, (1 − ε) on the class
+    /// and ε/classes on every class: a row's loss is (1 − ε)(lse − x_t) + ε/classes · Σ_j (lse − x_j), its gradient
+    /// softmax − (1 − ε)·onehot − ε/classes.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float CrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> logitGradient, int rows, int classes)
+    public static float CrossEntropy(
+        ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> logitGradient, int rows, int classes, float labelSmoothing = 0f)
     {
+        if (!(labelSmoothing >= 0f && labelSmoothing <= 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "Label smoothing must be in [0, 1] (PyTorch's label_smoothing).");
+        }
+
         Gemm.CheckShape(logits.Length, (long)rows * classes, nameof(logits));
         Gemm.CheckShape(targets.Length, rows, nameof(targets));
         if (!logitGradient.IsEmpty)
@@ -65,15 +76,19 @@ public static class Losses
             return float.NaN;
         }
 
+        double targetWeight = 1.0 - labelSmoothing;
+        double uniformWeight = (double)labelSmoothing / classes;
         double sum = 0;
         for (int i = 0; i < rows; i++)
         {
             var row = logits.Slice(i * classes, classes);
             int target = (int)targets[i];
             double max = double.NegativeInfinity;
+            double logitSum = 0;
             foreach (float v in row)
             {
                 max = Math.Max(max, v);
+                logitSum += v;
             }
 
             double total = 0;
@@ -83,14 +98,16 @@ public static class Losses
             }
 
             double logSumExp = max + Math.Log(total);
-            sum += logSumExp - row[target];
+            sum += labelSmoothing == 0f
+                ? logSumExp - row[target]
+                : targetWeight * (logSumExp - row[target]) + uniformWeight * (classes * logSumExp - logitSum);
             if (!logitGradient.IsEmpty)
             {
                 var gradient = logitGradient.Slice(i * classes, classes);
                 for (int j = 0; j < classes; j++)
                 {
                     double softmax = Math.Exp(row[j] - logSumExp);
-                    gradient[j] = (float)((softmax - (j == target ? 1 : 0)) / rows);
+                    gradient[j] = (float)((softmax - (j == target ? targetWeight : 0) - uniformWeight) / rows);
                 }
             }
         }

@@ -56,29 +56,40 @@ public static class GpuLosses
         Accumulate(sum, total);
     }
 
-    /// <summary>Softmax cross-entropy over [rows, classes] with class-index targets, one thread per row.</summary>
+    /// <summary>
+    /// Softmax cross-entropy over [rows, classes] with class-index targets, one thread per row; label smoothing ε as
+    /// <see cref="Cpu.Losses.CrossEntropy"/> (PyTorch's <c>label_smoothing</c>).
+    /// </summary>
     public static void CrossEntropy<TLogits, TGradient>(TLogits logits, ArrayView<float> targets, TGradient gradient,
-        bool withGradient, int rows, int classes, float lossScale, ArrayView<double> total)
+        bool withGradient, int rows, int classes, float lossScale, ArrayView<double> total, float labelSmoothing = 0f)
         where TLogits : struct, IDeviceTensor
         where TGradient : struct, IDeviceTensor
     {
+        double targetWeight = 1.0 - labelSmoothing, uniformWeight = (double)labelSmoothing / classes;
         double sum = 0;
         for (int i = Grid.GlobalIndex.X; i < rows; i += Grid.DimX * Group.DimX)
         {
             int start = i * classes, target = (int)targets[i];
-            double max = double.NegativeInfinity;
-            for (int j = 0; j < classes; j++) max = System.Math.Max(max, logits.Load(start + j));
+            double max = double.NegativeInfinity, logitSum = 0;
+            for (int j = 0; j < classes; j++)
+            {
+                double logit = logits.Load(start + j);
+                max = System.Math.Max(max, logit);
+                logitSum += logit;
+            }
+
             double exponentials = 0;
             for (int j = 0; j < classes; j++) exponentials += System.Math.Exp(logits.Load(start + j) - max);
             double logSumExp = max + System.Math.Log(exponentials);
-            sum += logSumExp - logits.Load(start + target);
+            double targetLoss = logSumExp - logits.Load(start + target);
+            sum += labelSmoothing == 0f ? targetLoss : targetWeight * targetLoss + uniformWeight * (classes * logSumExp - logitSum);
             if (withGradient)
             {
                 for (int j = 0; j < classes; j++)
                 {
                     double softmax = System.Math.Exp(logits.Load(start + j) - logSumExp);
-                    double indicator = j == target ? 1.0 : 0.0;
-                    gradient.Store(start + j, (float)((softmax - indicator) / rows) * lossScale);
+                    double smoothedTarget = (j == target ? targetWeight : 0.0) + uniformWeight;
+                    gradient.Store(start + j, (float)((softmax - smoothedTarget) / rows) * lossScale);
                 }
             }
         }

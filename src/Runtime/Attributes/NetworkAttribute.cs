@@ -24,6 +24,13 @@ public sealed class NetworkAttribute : Attribute
     /// <summary>The training loss; the last block's outputs are its logits (or predictions for MSE).</summary>
     public Loss Loss { get; set; } = Loss.MeanSquaredError;
 
+    /// <summary>
+    /// Label smoothing ε of <see cref="Loss.CrossEntropy"/>, as PyTorch's <c>CrossEntropyLoss(label_smoothing=ε)</c>: the
+    /// target puts 1 − ε on the true class plus ε spread evenly over all classes (0: none; in [0, 1]). It applies to the
+    /// training loss and to <c>EvaluateLoss</c>, as the criterion does in PyTorch.
+    /// </summary>
+    public double LabelSmoothing { get; set; }
+
     /// <summary>Initialization of residual branches (blocks with [Add]): <see cref="DslNet.ResidualInit"/>.</summary>
     public ResidualInit ResidualInit { get; set; } = ResidualInit.Default;
 }

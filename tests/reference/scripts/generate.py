@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # The files whose committed inputs came from a random stream these scripts do not reproduce: their generate()
 # accepts a committed document and recomputes its outputs from its inputs.
 REPLAYABLE = ["clipping", "losses", "normalization"]
-FILES = ["clipping", "grad_scaler", "init_variance", "losses", "normalization", "optimizers", "schedulers",
+FILES = ["clipping", "grad_scaler", "init_variance", "label_smoothing", "losses", "normalization", "optimizers", "schedulers",
          "tiny_mlp_training", "spatial_layers", "tiny_cnn_training", "tiny_resnet_training"]
 
 

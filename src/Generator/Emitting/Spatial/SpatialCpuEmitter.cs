@@ -63,7 +63,7 @@ namespace DslNet.Generator.Emitting.Spatial
                 }
                 w.Line();
                 w.Wrapped($"var lossGradient = {ValueGradient(plan.Output)};");
-                w.Wrapped($"var loss = {LossCall(plan, Value(plan.Output), "targets", "lossGradient", "rows")};");
+                w.Wrapped($"var loss = {CpuLossCall.Write(plan.Loss, plan.LabelSmoothing, Value(plan.Output), "targets", "lossGradient", "rows")};");
                 w.Wrapped($"if (lossScale != 1f) {K}.Losses.ScaleGradient(lossGradient, lossScale);");
                 w.Wrapped("RoundToStorage(lossGradient);");
                 w.Line();
@@ -140,7 +140,7 @@ namespace DslNet.Generator.Emitting.Spatial
                     w.Wrapped("var rows = global::System.Math.Min(InferenceChunkRows, total - start);");
                     w.Wrapped("Infer(inputs.Slice(start * InputSize, rows * InputSize), rows);");
                     var chunkTargets = plan.Loss == LossKind.CrossEntropy ? "targets.Slice(start, rows)" : "targets.Slice(start * OutputSize, rows * OutputSize)";
-                    w.Wrapped($"var chunkLoss = {LossCall(plan, Value(plan.Output), chunkTargets, EmptySpan, "rows")};");
+                    w.Wrapped($"var chunkLoss = {CpuLossCall.Write(plan.Loss, plan.LabelSmoothing, Value(plan.Output), chunkTargets, EmptySpan, "rows")};");
                     w.Wrapped("sum += (double)chunkLoss * rows;");
                 }
                 w.Wrapped("return (float)(sum / total);");
@@ -177,20 +177,6 @@ namespace DslNet.Generator.Emitting.Spatial
                 w.Wrapped($"    {K}.StorageRounding.Round(values, default({K}.Float16Storage));");
                 w.Wrapped("else if (Precision == global::DslNet.Precision.Bf16)");
                 w.Wrapped($"    {K}.StorageRounding.Round(values, default({K}.BFloat16Storage));");
-            }
-        }
-
-
-        private static string LossCall(SpatialPlan plan, string logits, string targets, string gradient, string rows)
-        {
-            switch (plan.Loss)
-            {
-                case LossKind.BinaryCrossEntropyWithLogits:
-                    return $"{K}.Losses.BinaryCrossEntropyWithLogits({logits}, {targets}, {gradient})";
-                case LossKind.CrossEntropy:
-                    return $"{K}.Losses.CrossEntropy({logits}, {targets}, {gradient}, {rows}, OutputSize)";
-                default:
-                    return $"{K}.Losses.MeanSquaredError({logits}, {targets}, {gradient})";
             }
         }
     }

@@ -77,10 +77,10 @@ namespace DslNet.Generator.Emitting.Spatial
         {
             var config = DeviceNetworkWriter.LossConfig(plan.Loss);
             yield return DeviceKernel.Strided("Loss", $"{plan.Loss}: the mean loss's sum, and its gradient times the loss scale", config,
-                DeviceNetworkWriter.LossCall(plan.Loss, SpatialGpuKernels.Value(plan.Output), SpatialGpuKernels.ValueGradient(plan.Output), true,
+                DeviceNetworkWriter.LossCall(plan.Loss, plan.LabelSmoothing, SpatialGpuKernels.Value(plan.Output), SpatialGpuKernels.ValueGradient(plan.Output), true,
                     "v.LossScale"));
             yield return DeviceKernel.Strided("EvaluationLoss", $"{plan.Loss} over the inference outputs", config,
-                DeviceNetworkWriter.LossCall(plan.Loss, "v.OutputTensor", "v.OutputTensor", false, "1f"));
+                DeviceNetworkWriter.LossCall(plan.Loss, plan.LabelSmoothing, "v.OutputTensor", "v.OutputTensor", false, "1f"));
         }
 
         private static DeviceKernel CopyOutputs(SpatialPlan plan) =>

@@ -227,7 +227,7 @@ namespace DslNet.Generator.Emitting.Spatial
             var widths = Enumerable.Range(0, 4).Select(c => rows.Select(r => r[c].Length).Concat(new[] { header[c].Length }).Max()).ToArray();
             string Format(string[] r) => $"{r[0].PadRight(widths[0])}  {r[1].PadRight(widths[1])}  {r[2].PadRight(widths[2])}  {r[3].PadLeft(widths[3])}";
             var rule = new string('─', widths.Sum() + 6);
-            var lines = new List<string> { $"{plan.ClassName}: input {plan.InputShape}, loss {plan.Loss}", rule, Format(header), rule };
+            var lines = new List<string> { $"{plan.ClassName}: input {plan.InputShape}, loss {Names.LossDescription(plan.Loss, plan.LabelSmoothing)}", rule, Format(header), rule };
             lines.AddRange(rows.Select(Format));
             lines.Add(rule);
             lines.Add($"Trainable parameters: {Count(plan.ParameterCount)}   Running statistics: {Count(plan.RunningStatisticCount)}");

@@ -30,6 +30,9 @@ namespace DslNet.Generator.Planning.Spatial
         EquatableArray<TensorPlan> ParameterTensors,
         EquatableArray<TensorPlan> RunningStatisticTensors)
     {
+        /// <summary>CrossEntropy's label smoothing ε ([Network(LabelSmoothing)]; 0: none).</summary>
+        public double LabelSmoothing { get; init; }
+
         public int InputSize => InputShape.Size;
 
         public ValuePlan Output => Values[Steps[Steps.Count - 1].Output];

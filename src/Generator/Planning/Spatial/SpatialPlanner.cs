@@ -68,7 +68,7 @@ namespace DslNet.Generator.Planning.Spatial
                 Steps: steps.ToEquatableArray(),
                 BackwardOrder: Enumerable.Range(0, steps.Count).Reverse().Where(i => steps[i].Kind != SpatialStepKind.ToChannelsLast).ToEquatableArray(),
                 ParameterTensors: graph.ParameterTensors.ToEquatableArray(),
-                RunningStatisticTensors: graph.RunningStatisticTensors.ToEquatableArray());
+                RunningStatisticTensors: graph.RunningStatisticTensors.ToEquatableArray()) { LabelSmoothing = spec.LabelSmoothing };
             return new PlanResult(null, diagnostics.ToEquatableArray()) { SpatialPlan = plan };
         }
 
@@ -78,6 +78,7 @@ namespace DslNet.Generator.Planning.Spatial
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NetworkNotPartial, spec.Location, spec.ClassName));
             if (spec.UnsupportedShape != null)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.UnsupportedNetworkClass, spec.Location, spec.ClassName, spec.UnsupportedShape));
+            LossChecks.Check(spec, diagnostics);
             if (spec.Blocks.Count == 0)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NetworkHasNoBlocks, spec.Location, spec.ClassName));
             if (!spec.IsImageModel)
