@@ -165,6 +165,64 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void Callbacks_see_every_hook_in_order_and_the_built_in_ones_run_after_the_users()
+    {
+        var (train, validation) = TrainerData.Binary(330, seed: 8).Split(0.1, seed: 3);   // 297 rows: 10 micro-batches of 30
+        var stopping = new EarlyStopping(patience: 5);
+        var recorder = new HookRecorder(stopping);
+        var output = new StringWriter();
+        var trainer = new Trainer(new TrainerBinaryNet(seed: 1), new TrainerOptions
+        {
+            Epochs = 2,
+            BatchSize = 30,
+            AccumulationSteps = 3,
+            Progress = ProgressMode.Lines,
+            ProgressWriter = output,
+            EarlyStopping = stopping,
+            Callbacks = [recorder],
+        });
+
+        trainer.Fit(train, validation);
+
+        // Per epoch: 10 micro-batches, 3 optimizer steps (after micro-batches 3, 6 and 9), one epoch end.
+        var epoch = "E" + string.Concat(Enumerable.Range(1, 10).Select(i => i % 3 == 0 ? "mb" : "m")) + "e";
+        Assert.Equal("B" + epoch + epoch + "T", string.Concat(recorder.Hooks));
+        long[] samples = [30, 60, 90, 120, 150, 180, 210, 240, 270, 297];
+        Assert.Equal(samples.Concat(samples), recorder.SamplesAtMicroBatch);
+        // Early stopping counts an epoch after the user's callbacks have seen it; the progress line comes last.
+        Assert.Equal([0, 1], recorder.EarlyStoppingEpochsSeen);
+        Assert.Equal(2, stopping.Epochs);
+        Assert.Equal(2, output.ToString().Split('\n').Count(l => l.StartsWith("epoch ", StringComparison.Ordinal)));
+    }
+
+    /// <summary>Writes B/E/m/b/e/T for train begin, epoch begin, micro-batch, optimizer step, epoch end, train end.</summary>
+    private sealed class HookRecorder(EarlyStopping stopping) : ITrainerCallback
+    {
+        public List<string> Hooks { get; } = [];
+        public List<long> SamplesAtMicroBatch { get; } = [];
+        public List<int> EarlyStoppingEpochsSeen { get; } = [];
+
+        public void OnTrainBegin(TrainingContext context) => Hooks.Add("B");
+        public void OnEpochBegin(TrainingContext context) => Hooks.Add("E");
+
+        public void OnMicroBatchEnd(TrainingContext context)
+        {
+            Hooks.Add("m");
+            SamplesAtMicroBatch.Add(context.SamplesDone);
+        }
+
+        public void OnBatchEnd(TrainingContext context) => Hooks.Add("b");
+
+        public void OnEpochEnd(TrainingContext context, EpochRecord epoch)
+        {
+            Hooks.Add("e");
+            EarlyStoppingEpochsSeen.Add(stopping.Epochs);
+        }
+
+        public void OnTrainEnd(TrainingContext context) => Hooks.Add("T");
+    }
+
+    [Fact]
     public void Loss_scaling_by_a_power_of_two_changes_nothing_in_fp32()
     {
         var train = TrainerData.Binary(256, seed: 9);

@@ -128,7 +128,6 @@ public sealed class Trainer
         var context = new TrainingContext(model, optimizer, schedule, history, options.Epochs, batchesPerEpoch);
         var isRoot = distributed?.World.IsRoot ?? true;
         var progress = isRoot ? ProgressDisplay.Create(options.Progress, options.ProgressWriter) : null;
-        var callbacks = options.Callbacks;
         var validationOutputs = validation is null ? null : new float[validation.Rows * model.OutputSize];
         var checkpoint = (options.CheckpointPath is not null && isRoot) || options.ResumeFrom is not null
             ? BuildCheckpoint(model, optimizer, schedule, scaler, stopping)
@@ -144,41 +143,33 @@ public sealed class Trainer
         var (previousInterval, previousAnomalies) = (monitor.Interval, monitor.DetectAnomalies);
         monitor.Interval = options.MonitorInterval;
         monitor.DetectAnomalies = options.DetectAnomalies;
-        long lastSnapshotStep = -1;
+        var callbacks = Callbacks(options, history, monitor, isRoot ? checkpoint : null, progress);
 
         var runClock = Stopwatch.StartNew();
-        var epochClock = new Stopwatch();
         try
         {
+            for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnTrainBegin(context);
             for (var epoch = firstEpoch; epoch <= options.Epochs && !context.StopRequested; epoch++)
             {
-                context.Epoch = epoch;
-                context.Batch = 0;
-                progress?.StartEpoch(epoch, options.Epochs, batchesPerEpoch);
-                epochClock.Restart();
+                context.StartEpoch(epoch);
+                for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnEpochBegin(context);
                 double epochLossSum = 0, microLossSum = 0;
-                long epochRows = 0;
                 var epochSteps = 0;
                 accumulator?.Reset();
 
                 var batches = distributed?.Batches(train, epoch - 1) ?? train.Batches(options.BatchSize, options.Shuffle, options.Seed, epoch - 1, options.DropLast);
                 foreach (var batch in batches)
                 {
-                    var gathers = monitor.Gathers(model.StepCount);
                     var loss = scaler is null
                         ? model.TrainStep(batch.Features, batch.Labels)
                         : model.TrainStep(batch.Features, batch.Labels, scaler.Scale);
                     context.Batch++;
+                    context.SamplesDone += batch.Count;
+                    context.BatchLoss = loss;
                     epochLossSum += (double)loss * batch.Count;
-                    epochRows += batch.Count;
                     microLossSum += loss;
-                    if (gathers) lastSnapshotStep = TakeSnapshot(history, monitor, epoch, lastSnapshotStep);
-
-                    if (accumulator is not null && !accumulator.Add())
-                    {
-                        progress?.Batch(context.Batch, epochRows, loss);
-                        continue;
-                    }
+                    for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnMicroBatchEnd(context);
+                    if (accumulator is not null && !accumulator.Add()) continue;
 
                     // One optimizer step: average over ranks, unscale, clip (recording the norm before clipping), step, update, schedule.
                     // Across ranks: the buckets the backward pass started are awaited, the rest started and awaited; with
@@ -211,16 +202,14 @@ public sealed class Trainer
                     context.Loss = stepLoss;
                     context.GradientNorm = norm;
                     context.LearningRate = learningRate;
-                    if (options.StopOnNonFiniteLoss && !double.IsFinite(stepLoss))
-                        context.RequestStop($"the training loss became {stepLoss} at optimizer step {context.OptimizerStep - 1} (epoch {epoch})");
                     for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnBatchEnd(context);
                     if (distributed is not null && distributed.AnyStop(context.StopRequested))
                         context.RequestStop("a callback on another rank requested a stop");
-                    progress?.Batch(context.Batch, epochRows, loss);
                     if (context.StopRequested) break;
                 }
 
-                var trainSeconds = epochClock.Elapsed.TotalSeconds;
+                var trainSeconds = context.EpochSeconds;
+                var epochRows = context.SamplesDone;
                 if (distributed is not null) (epochLossSum, epochRows) = distributed.CombineEpoch(epochLossSum, epochRows);
                 var trainLoss = epochRows > 0 ? epochLossSum / epochRows : double.NaN;
                 if (validation is not null)
@@ -233,37 +222,17 @@ public sealed class Trainer
 
                 var record = new EpochRecord(epoch, trainLoss, validationLoss, auc, accuracy,
                     epochSteps > 0 ? context.LearningRate : optimizer.LearningRate, epochSteps, trainSeconds,
-                    epochClock.Elapsed.TotalSeconds, trainSeconds > 0 ? epochRows / trainSeconds : 0);
+                    context.EpochSeconds, trainSeconds > 0 ? epochRows / trainSeconds : 0);
                 for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnEpochEnd(context, record);
                 if (distributed is not null && distributed.AnyStop(context.StopRequested))
                     context.RequestStop("a callback on another rank requested a stop");
 
-                if (stopping is not null && stopping.Report(EarlyStoppingValue(stopping, record), model))
-                    context.RequestStop($"early stopping: no improvement for {stopping.Patience} epochs (best epoch {stopping.BestEpoch + 1})");
-
-                if (options.CheckpointPath is not null && isRoot)
-                {
-                    checkpoint!.Save(options.CheckpointPath, data =>
-                    {
-                        data.Value("epoch", (long)epoch);
-                        data.Value("train_loss", trainLoss);
-                        if (validationLoss is { } v) data.Value("validation_loss", v);
-                    });
-                }
-
-                // The epoch's time includes validation and the checkpoint.
-                record = record with { WallSeconds = epochClock.Elapsed.TotalSeconds };
-                history.AddEpoch(record);
-                progress?.EndEpoch(record);
+                // The epoch's time includes validation and the callbacks (the checkpoint).
+                history.AddEpoch(record with { WallSeconds = context.EpochSeconds });
             }
 
-            if (context.StopRequested)
-            {
-                history.StopReason = context.StopReason;
-                progress?.Message($"stopped: {context.StopReason}");
-            }
-            if (stopping is { RestoreBestWeights: true, HasBestWeights: true } && !stopping.ShouldStop)
-                stopping.RestoreBest(model);
+            history.StopReason = context.StopReason;
+            for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnTrainEnd(context);
             distributed?.BroadcastRunningStatistics();
         }
         finally
@@ -276,12 +245,6 @@ public sealed class Trainer
 
         return history;
     }
-
-    private static double EarlyStoppingValue(EarlyStopping stopping, EpochRecord record) =>
-        stopping.Mode == EarlyStoppingMode.Min
-            ? record.ValidationLoss!.Value
-            : record.ValidationAuc ?? record.ValidationAccuracy
-              ?? throw new InvalidOperationException("Early stopping in Max mode watches validation AUC or accuracy, which an MSE model does not have; use Min mode (validation loss).");
 
     /// <summary>Restores a saved run; returns the first epoch still to train. A file that cannot be resumed changes nothing.</summary>
     private static int Resume(Checkpoint checkpoint, string path, int epochs, ProgressDisplay? progress)
@@ -318,16 +281,22 @@ public sealed class Trainer
         return checkpoint;
     }
 
-    private static long TakeSnapshot(TrainingHistory history, NetworkMonitor monitor, int epoch, long lastStep)
+    /// <summary>
+    /// The run's callbacks in the order they are called: the stop on a non-finite loss and the monitor's snapshots,
+    /// the user's, then early stopping, the checkpoint (which saves early stopping's count of this epoch) and the
+    /// progress display (last, so an epoch's line shows its whole time).
+    /// </summary>
+    private static List<ITrainerCallback> Callbacks(
+        TrainerOptions options, TrainingHistory history, NetworkMonitor monitor, Checkpoint? checkpoint, ProgressDisplay? progress)
     {
-        var step = lastStep;
-        foreach (var a in monitor.Activations) if (a is not null) step = Math.Max(step, a.Step);
-        foreach (var g in monitor.Gradients) if (g is not null) step = Math.Max(step, g.Step);
-        if (step == lastStep) return lastStep;
-        history.AddSnapshot(new MonitorSnapshot(step, epoch,
-            monitor.Activations.Where(a => a is not null && a.Step == step).Select(a => a!).ToArray(),
-            monitor.Gradients.Where(g => g is not null && g.Step == step).Select(g => g!).ToArray()));
-        return step;
+        var callbacks = new List<ITrainerCallback>();
+        if (options.StopOnNonFiniteLoss) callbacks.Add(new NonFiniteLossStop());
+        if (options.MonitorInterval > 0) callbacks.Add(new MonitorSnapshots(monitor, history));
+        callbacks.AddRange(options.Callbacks);
+        if (options.EarlyStopping is { } stopping) callbacks.Add(new EarlyStoppingCallback(stopping));
+        if (options.CheckpointPath is { } path && checkpoint is not null) callbacks.Add(new CheckpointCallback(checkpoint, path));
+        if (progress is not null) callbacks.Add(new ProgressCallback(progress));
+        return callbacks;
     }
 
     /// <summary>Inference-mode loss and metrics over the whole set, from the outputs of one Predict pass.</summary>

@@ -1,22 +1,44 @@
 namespace DslNet;
 
 /// <summary>
-/// Hooks into a <see cref="Trainer"/> run. Both methods have empty defaults, so a callback implements only what it
-/// needs; either can stop training through <see cref="TrainingContext.RequestStop"/>.
+/// Hooks into a <see cref="Trainer"/> run (Keras' callbacks). Every method has an empty default, so a callback
+/// implements only what it needs; any can stop training through <see cref="TrainingContext.RequestStop"/>. The
+/// trainer's own features are callbacks too, after the user's in this order: early stopping, the checkpoint, the
+/// progress display (and, before the user's, the stop on a non-finite loss and the monitor's snapshots).
 /// </summary>
 /// <remarks>
-/// <see cref="OnBatchEnd"/> runs after every optimizer step, inside the batch loop: keep it cheap and free of
+/// <see cref="OnMicroBatchEnd"/> and <see cref="OnBatchEnd"/> run inside the batch loop: keep them cheap and free of
 /// allocations if the loop is to stay allocation-free.
 /// </remarks>
 public interface ITrainerCallback
 {
+    /// <summary>Once, before the first epoch (after a resume has restored its state).</summary>
+    void OnTrainBegin(TrainingContext context)
+    {
+    }
+
+    /// <summary>At the start of each epoch.</summary>
+    void OnEpochBegin(TrainingContext context)
+    {
+    }
+
+    /// <summary>After every <c>TrainStep</c> (each micro-batch with accumulation), before any optimizer step it completes.</summary>
+    void OnMicroBatchEnd(TrainingContext context)
+    {
+    }
+
     /// <summary>After each optimizer step (after the schedule stepped). A stop request ends the epoch there.</summary>
     void OnBatchEnd(TrainingContext context)
     {
     }
 
-    /// <summary>After each epoch's validation, before early stopping and the checkpoint. A stop request ends training after this epoch.</summary>
+    /// <summary>After each epoch's validation. A stop request ends training after this epoch.</summary>
     void OnEpochEnd(TrainingContext context, EpochRecord epoch)
+    {
+    }
+
+    /// <summary>Once, after the last epoch (or the stop), unless training threw.</summary>
+    void OnTrainEnd(TrainingContext context)
     {
     }
 }
@@ -36,6 +58,8 @@ public sealed class TrainerCallback : ITrainerCallback
 /// <summary>The state of a running <see cref="Trainer.Fit"/>, as callbacks see it; one object, updated in place.</summary>
 public sealed class TrainingContext
 {
+    private readonly System.Diagnostics.Stopwatch _epochClock = new();
+
     internal TrainingContext(INetwork model, Optimizer optimizer, ILearningRateScheduler? schedule, TrainingHistory history, int epochs, int batchesPerEpoch)
     {
         Model = model;
@@ -59,6 +83,15 @@ public sealed class TrainingContext
     /// <summary>Batches (micro-batches, with accumulation) done in the current epoch.</summary>
     public int Batch { get; internal set; }
 
+    /// <summary>Training samples seen in the current epoch.</summary>
+    public long SamplesDone { get; internal set; }
+
+    /// <summary>The loss the last <c>TrainStep</c> returned (one micro-batch's, with accumulation).</summary>
+    public double BatchLoss { get; internal set; }
+
+    /// <summary>Seconds since the current epoch began (its training, validation and the callbacks so far).</summary>
+    public double EpochSeconds => _epochClock.Elapsed.TotalSeconds;
+
     /// <summary>Optimizer steps taken since <see cref="Trainer.Fit"/> started.</summary>
     public long OptimizerStep { get; internal set; }
 
@@ -72,6 +105,14 @@ public sealed class TrainingContext
     public double LearningRate { get; internal set; }
 
     public bool StopRequested => StopReason is not null;
+
+    internal void StartEpoch(int epoch)
+    {
+        Epoch = epoch;
+        Batch = 0;
+        SamplesDone = 0;
+        _epochClock.Restart();
+    }
 
     public string? StopReason { get; private set; }
 
