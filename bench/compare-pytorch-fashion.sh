@@ -6,7 +6,8 @@
 #   MODELS="cnn" EPOCHS=10 MAX_ROWS=20000 AUGMENT=1 THREADS="1 2" REPEATS=3 bench/compare-pytorch-fashion.sh
 #
 # What it does:
-#   1. installs Debian's python3-torch (1.13) and libopenblas0-openmp with apt-get when `import torch` fails, and
+#   1. installs Debian's python3-torch (1.13) with apt-get when `import torch` fails, libopenblas0-openmp when it is
+#      missing (without it torch runs on the reference BLAS), and
 #      dataset-fashion-mnist when its files are missing (apt-get update first; needs root);
 #   2. builds samples/FashionMnist and bench/SpatialBench in Release, and measures the fp32 FMA peak of the thread
 #      count with SpatialBench --fma-peak (wall clock, so on a loaded machine it is the peak of the cores we got);
@@ -48,7 +49,9 @@ data=/usr/share/datasets/fashion-mnist
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
 missing=()
-"$python" -c 'import torch, numpy' 2>/dev/null || missing+=(python3-torch python3-numpy libopenblas0-openmp)
+"$python" -c 'import torch, numpy' 2>/dev/null || missing+=(python3-torch python3-numpy)
+# Without OpenBLAS, Debian's torch runs its GEMMs on the reference BLAS, several times slower: not a fair opponent.
+dpkg -s libopenblas0-openmp >/dev/null 2>&1 || missing+=(libopenblas0-openmp)
 [ -e "$data/train-images-idx3-ubyte.gz" ] || missing+=(dataset-fashion-mnist)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "== installing ${missing[*]} (apt-get)" >&2

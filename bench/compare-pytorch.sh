@@ -6,7 +6,8 @@
 #   THREADS="1 2" REPEATS=3 bench/compare-pytorch.sh   thread counts; runs per side and thread count (median kept)
 #
 # What it does:
-#   1. installs Debian's python3-torch (1.13) and libopenblas0-openmp with apt-get when `import torch` fails
+#   1. installs Debian's python3-torch (1.13) with apt-get when `import torch` fails and libopenblas0-openmp when
+#      it is missing (without it torch runs on the reference BLAS)
 #      (it runs `apt-get update` first; needs root);
 #   2. builds the StreamRec sample and the benchmark project in Release;
 #   3. exports the sample's synthetic data set (samples/StreamRec --export DIR: train.csv, val.csv);
@@ -44,10 +45,14 @@ fi
 # Debian's torch lives in the system interpreter's dist-packages; a pyenv or venv python3 does not see it.
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
-if ! "$python" -c 'import torch' 2>/dev/null; then
-    echo "== installing python3-torch and libopenblas0-openmp (apt-get)" >&2
+missing=()
+"$python" -c 'import torch, numpy' 2>/dev/null || missing+=(python3-torch python3-numpy)
+# Without OpenBLAS, Debian's torch runs its GEMMs on the reference BLAS, several times slower: not a fair opponent.
+dpkg -s libopenblas0-openmp >/dev/null 2>&1 || missing+=(libopenblas0-openmp)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing ${missing[*]} (apt-get)" >&2
     apt-get update >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-torch python3-numpy libopenblas0-openmp >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2
 fi
 "$python" -c 'import torch, numpy' >/dev/null
 
