@@ -23,9 +23,10 @@ public sealed partial class FashionCnn
 /// BatchNorm), global average pooling and a linear classifier. Each BasicBlock is two blocks: the second's Add joins
 /// the shortcut after its BatchNorm and before its ReLU. The last BatchNorm γ of each branch starts at zero
 /// (<see cref="ResidualInit.ZeroLastNorm"/>, torchvision's <c>zero_init_residual=True</c>), so each block starts as its
-/// shortcut. 308,074 parameters, about 74 MFLOP per image forward.
+/// shortcut. Its cross-entropy smooths the labels (ε = 0.1, PyTorch's <c>label_smoothing</c>): without it the network
+/// fits the training set to a loss of 0.04 in 10 epochs and overfits. 308,074 parameters, about 74 MFLOP per image forward.
 /// </summary>
-[Network(Channels = 1, Height = 28, Width = 28, Loss = Loss.CrossEntropy, ResidualInit = ResidualInit.ZeroLastNorm)]
+[Network(Channels = 1, Height = 28, Width = 28, Loss = Loss.CrossEntropy, LabelSmoothing = 0.1, ResidualInit = ResidualInit.ZeroLastNorm)]
 public sealed partial class FashionResNet
 {
     [Conv2d(32, 3, Padding = 1, Bias = false), BatchNorm2d, Relu] public partial DenseBlock Stem { get; }
