@@ -11,9 +11,10 @@ using DslNet.SpatialBench;
 // FMA peak measured in the same run, twice: by wall clock (what a step costs, but on shared cores it swings with the
 // other processes) and by the process's CPU time (CPU-seconds the kernels used: steadier under contention; against the
 // FMA peak per CPU-second of one core, so at 1 thread it is the share of the core's peak the kernel reaches). Usage: dotnet run -c Release --project bench/SpatialBench -- [--threads 1,2] [--reps 30]
-// (--fma-peak N: print only the FMA peak of N threads)
+// (--fma-peak N: print only the FMA peak of N threads; --model resnet: the FashionResNet step, see ResNetSteps, with sums per op class)
 var threadCounts = new[] { 1, 2 };
 int reps = 30;
+string model = "cnn";
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     if (args[i] == "--threads") threadCounts = args[i + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
@@ -27,6 +28,7 @@ for (int i = 0; i + 1 < args.Length; i += 2)
 
         return;
     }
+    else if (args[i] == "--model") model = args[i + 1];
     else if (args[i] == "--reps") reps = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
     else if (args[i] == "--fma-peak")
     {
@@ -56,22 +58,23 @@ var dq2 = Rand(p2.OutputLength); var da2 = new float[c2.OutputLength]; var dq1 =
 var dw1 = new float[c1.WeightLength]; var db1 = new float[32]; var dw2 = new float[c2.WeightLength]; var db2 = new float[64];
 var dg1 = new float[32]; var dbe1 = new float[32]; var dg2 = new float[64]; var dbe2 = new float[64];
 
-var steps = new (string Name, long Flops, Action Run)[]
+var cnnSteps = new BenchStep[]
 {
-    ("conv1 forward", 2 * c1.MultiplyAdds, () => Conv2d.Forward(x, w1, b1, z1, Span<float>.Empty, c1, default(Identity))),
-    ("bn1 forward+relu", 0, () => BatchNorm2d.ForwardTraining(z1, g1, be1, rm1, rv1, s1, a1, N * 784, 32, 0.1f, 1e-5f, default(Relu))),
-    ("maxpool1 forward", 0, () => Pool2d.MaxForward(a1, q1, i1, p1)),
-    ("conv2 forward", 2 * c2.MultiplyAdds, () => Conv2d.Forward(q1, w2, b2, z2, Span<float>.Empty, c2, default(Identity))),
-    ("bn2 forward+relu", 0, () => BatchNorm2d.ForwardTraining(z2, g2, be2, rm2, rv2, s2, a2, N * 196, 64, 0.1f, 1e-5f, default(Relu))),
-    ("maxpool2 forward", 0, () => Pool2d.MaxForward(a2, q2, i2, p2)),
-    ("maxpool2 backward", 0, () => Pool2d.MaxBackward(dq2, i2, da2, p2)),
-    ("bn2 backward", 0, () => BatchNorm2d.Backward(da2, z2, g2, be2, s2, dg2, dbe2, N * 196, 64, default(Relu))),
-    ("conv2 weight+bias grad", 2 * c2.MultiplyAdds, () => Conv2d.BackwardWeights(da2, q1, dw2, db2, c2)),
-    ("conv2 input grad", 2 * c2.MultiplyAdds, () => Conv2d.BackwardInput(da2, w2, dq1, c2)),
-    ("maxpool1 backward", 0, () => Pool2d.MaxBackward(dq1, i1, da1, p1)),
-    ("bn1 backward", 0, () => BatchNorm2d.Backward(da1, z1, g1, be1, s1, dg1, dbe1, N * 784, 32, default(Relu))),
-    ("conv1 weight+bias grad", 2 * c1.MultiplyAdds, () => Conv2d.BackwardWeights(da1, x, dw1, db1, c1)),
+    new("conv1 forward", OpClass.ConvForward, 2 * c1.MultiplyAdds, () => Conv2d.Forward(x, w1, b1, z1, Span<float>.Empty, c1, default(Identity))),
+    new("bn1 forward+relu", OpClass.BatchNormForward, 0, () => BatchNorm2d.ForwardTraining(z1, g1, be1, rm1, rv1, s1, a1, N * 784, 32, 0.1f, 1e-5f, default(Relu))),
+    new("maxpool1 forward", OpClass.Pooling, 0, () => Pool2d.MaxForward(a1, q1, i1, p1)),
+    new("conv2 forward", OpClass.ConvForward, 2 * c2.MultiplyAdds, () => Conv2d.Forward(q1, w2, b2, z2, Span<float>.Empty, c2, default(Identity))),
+    new("bn2 forward+relu", OpClass.BatchNormForward, 0, () => BatchNorm2d.ForwardTraining(z2, g2, be2, rm2, rv2, s2, a2, N * 196, 64, 0.1f, 1e-5f, default(Relu))),
+    new("maxpool2 forward", OpClass.Pooling, 0, () => Pool2d.MaxForward(a2, q2, i2, p2)),
+    new("maxpool2 backward", OpClass.Pooling, 0, () => Pool2d.MaxBackward(dq2, i2, da2, p2)),
+    new("bn2 backward", OpClass.BatchNormBackward, 0, () => BatchNorm2d.Backward(da2, z2, g2, be2, s2, dg2, dbe2, N * 196, 64, default(Relu))),
+    new("conv2 weight+bias grad", OpClass.ConvWeightGradient, 2 * c2.MultiplyAdds, () => Conv2d.BackwardWeights(da2, q1, dw2, db2, c2)),
+    new("conv2 input grad", OpClass.ConvInputGradient, 2 * c2.MultiplyAdds, () => Conv2d.BackwardInput(da2, w2, dq1, c2)),
+    new("maxpool1 backward", OpClass.Pooling, 0, () => Pool2d.MaxBackward(dq1, i1, da1, p1)),
+    new("bn1 backward", OpClass.BatchNormBackward, 0, () => BatchNorm2d.Backward(da1, z1, g1, be1, s1, dg1, dbe1, N * 784, 32, default(Relu))),
+    new("conv1 weight+bias grad", OpClass.ConvWeightGradient, 2 * c1.MultiplyAdds, () => Conv2d.BackwardWeights(da1, x, dw1, db1, c1)),
 };
+var steps = model == "resnet" ? ResNetSteps.Build(N) : cnnSteps;
 
 foreach (int threads in threadCounts)
 {
@@ -112,13 +115,26 @@ foreach (int threads in threadCounts)
             ? string.Create(CultureInfo.InvariantCulture, $"{steps[s].Flops / median / 1e6,6:F1} GFLOP/s wall ({steps[s].Flops / median / 1e6 / peak,4:P0}), {steps[s].Flops / cpuMedian / 1e6,6:F1} per CPU-s ({steps[s].Flops / cpuMedian / 1e6 / peakPerCpu,4:P0})")
             : "";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {steps[s].Name,-24} wall median {median,7:F3} ms (min {sorted[0],7:F3}, max {sorted[^1],7:F3})  CPU {cpuMedian,7:F2} ms  {rate}"));
+            $"  {steps[s].Name,-34} wall median {median,7:F3} ms (min {sorted[0],7:F3}, max {sorted[^1],7:F3})  CPU {cpuMedian,7:F2} ms  {rate}"));
         if (steps[s].Flops > 0)
         {
             convFlops += steps[s].Flops;
             convMs += median;
             convCpuMs += cpuMedian;
         }
+    }
+
+    // Per op class: the medians of its steps summed (a class's share of the step's CPU time).
+    double allCpu = steps.Select((_, s) => Median(cpu[s])).Sum();
+    foreach (var group in steps.Select((step, s) => (step, s)).GroupBy(p => p.step.Class))
+    {
+        double classWall = group.Sum(p => Median(wall[p.s])), classCpu = group.Sum(p => Median(cpu[p.s]));
+        long classFlops = group.Sum(p => p.step.Flops);
+        string rate = classFlops > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"  {classFlops / classCpu / 1e6,6:F1} GFLOP per CPU-s ({classFlops / classCpu / 1e6 / peakPerCpu,4:P0})")
+            : "";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  class {group.Key,-20} wall {classWall,8:F2} ms  CPU {classCpu,8:F2} ms ({classCpu / allCpu,4:P0}){rate}"));
     }
 
     var totalSorted = totals.Order().ToArray();

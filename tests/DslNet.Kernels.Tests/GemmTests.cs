@@ -61,6 +61,61 @@ public class GemmTests
         TestUtil.With(2, Gemm.Isa, () => Check(Layout.TransposeB, 8192, 64, 128, "8192-row forward"));
     }
 
+    [Theory]
+    [InlineData(7, 5, 9, false)]
+    [InlineData(97, 37, 288, true)]
+    [InlineData(130, 40, 1030, false)]
+    [InlineData(61, 33, 1152, true)]
+    public void PrepackedBMatchesDoubleReferenceAcrossKBlocks(int m, int n, int k, bool bStoredTransposed)
+    {
+        // A convolution packs its weights once (Gemm.PackB) and multiplies chunk after chunk with RunPacked: every k-block
+        // of the packed B must sit where RunPacked looks for it, with the GEMM adding to C (accumulate) or overwriting it.
+        var a = TestUtil.Random(m * k, m + k);
+        var b = TestUtil.Random(k * n, n + 2 * k);
+        var start = TestUtil.Random(m * n, 5);
+        foreach (var isa in TestUtil.SupportedIsas())
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                foreach (bool accumulate in new[] { false, true })
+                {
+                    var c = (float[])start.Clone();
+                    TestUtil.With(threads, isa, () => MultiplyPrepacked(a, b, c, m, n, k, bStoredTransposed, accumulate));
+                    for (int i = 0; i < m; i++)
+                    {
+                        for (int j = 0; j < n; j++)
+                        {
+                            double sum = accumulate ? start[i * n + j] : 0, magnitude = Math.Abs(sum);
+                            for (int p = 0; p < k; p++)
+                            {
+                                double product = (double)a[i * k + p] * (bStoredTransposed ? b[j * k + p] : b[p * n + j]);
+                                sum += product;
+                                magnitude += Math.Abs(product);
+                            }
+
+                            TestUtil.Close(sum, c[i * n + j], 0, 1e-6 * magnitude + 1e-7,
+                                $"{isa} threads={threads} accumulate={accumulate} {m}x{n}x{k} C[{i},{j}]");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static unsafe void MultiplyPrepacked(float[] a, float[] b, float[] c, int m, int n, int k, bool bStoredTransposed, bool accumulate)
+    {
+        var packed = new float[Gemm.PackedBLength(n, k)];
+        var none = default(NoEpilogue);
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* pp = packed)
+        fixed (float* pc = c)
+        {
+            Gemm.PackB(pb, bStoredTransposed ? 1 : n, bStoredTransposed ? k : 1, n, k, pp);
+            Gemm.RunPacked(pa, k, 1, pp, pc, m, n, k, ref none, accumulate);
+        }
+    }
+
     private static void Check(Layout layout, int m, int n, int k, string what)
     {
         var a = TestUtil.Random(m * k, m * 31 + k);

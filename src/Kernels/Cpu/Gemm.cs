@@ -18,6 +18,9 @@ public static unsafe class Gemm
 
     internal static GemmIsa Isa { get; set; } = GemmKernels.Detect();
 
+    /// <summary>The register tile (rows × columns of C) of the micro-kernel in use.</summary>
+    internal static (int Mr, int Nr) Tile => GemmKernels.TileShape(Isa);
+
     /// <summary>C = op(A)·op(B); op(A) is m×k (A stored k×m when <paramref name="transposeA"/>), op(B) is k×n
     /// (B stored n×k when <paramref name="transposeB"/>). C is overwritten.</summary>
     public static void Multiply(ReadOnlySpan<float> a, bool transposeA, ReadOnlySpan<float> b, bool transposeB,
@@ -84,9 +87,64 @@ public static unsafe class Gemm
             return;
         }
 
-        var (mr, nr) = GemmKernels.TileShape(isa);
+        RunBlocked(a, ars, acs, b, brs, bcs, null, c, m, n, k, ref epilogue, accumulate);
+    }
+
+    /// <summary>Floats that <see cref="PackB"/> writes for a k×n B.</summary>
+    internal static long PackedBLength(int n, int k)
+    {
+        var (_, nr) = GemmKernels.TileShape(Isa);
+        return (long)k * ((n + nr - 1) / nr) * nr;
+    }
+
+    /// <summary>Packs B (k×n, B(p, j) = b[p·brs + j·bcs]) into the panels of every k-block, in the order
+    /// <see cref="RunPacked{TEpilogue}"/> reads them: a GEMM repeated over chunks of A with one B (a convolution's
+    /// weights, chunk after chunk of pixels) then packs it once instead of once per chunk.</summary>
+    internal static void PackB(float* b, int brs, int bcs, int n, int k, float* packed)
+    {
+        var (_, nr) = GemmKernels.TileShape(Isa);
+        int kc = KBlockLength(k), panels = (n + nr - 1) / nr;
+        for (int k0 = 0; k0 < k; k0 += kc)
+        {
+            int depth = Math.Min(kc, k - k0);
+            for (int p = 0; p < panels; p++)
+            {
+                int n0 = p * nr;
+                GemmPacking.PackB(b, brs, bcs, n0, Math.Min(nr, n - n0), k0, depth, packed + (long)k0 * panels * nr + (long)p * depth * nr, nr);
+            }
+        }
+    }
+
+    /// <summary>C = A·B (or C += A·B) with B already packed by <see cref="PackB"/> for the same n and k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void RunPacked<TEpilogue>(float* a, int ars, int acs, float* packedB, float* c, int m, int n, int k,
+        ref TEpilogue epilogue, bool accumulate = false)
+        where TEpilogue : struct, IGemmEpilogue
+    {
+        if (m <= 0 || n <= 0 || k <= 0)
+        {
+            throw new ArgumentException($"A packed GEMM needs m, n and k above zero (m = {m}, n = {n}, k = {k}).");
+        }
+
+        RunBlocked(a, ars, acs, null, 0, 0, packedB, c, m, n, k, ref epilogue, accumulate);
+    }
+
+    // k-blocks of at most KBlock, all but the last the same length.
+    private static int KBlockLength(int k)
+    {
         int blocks = (k + KBlock - 1) / KBlock;
-        int kc = (k + blocks - 1) / blocks;
+        return (k + blocks - 1) / blocks;
+    }
+
+    // The blocked GEMM; B is packed per k-block by the tasks, or read from prepackedB (laid out by PackB).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunBlocked<TEpilogue>(float* a, int ars, int acs, float* b, int brs, int bcs, float* prepackedB, float* c,
+        int m, int n, int k, ref TEpilogue epilogue, bool accumulate)
+        where TEpilogue : struct, IGemmEpilogue
+    {
+        var isa = Isa;
+        var (mr, nr) = GemmKernels.TileShape(isa);
+        int kc = KBlockLength(k);
         int panels = (n + nr - 1) / nr;
         int microRows = (m + mr - 1) / mr;
         int threads = (long)m * n * k < ParallelThreshold ? 1 : Math.Min(CpuThreads.Count, microRows);
@@ -95,7 +153,7 @@ public static unsafe class Gemm
         int microPerTask = threads == 1 ? microRows : Math.Max(1, microRows / (threads * 4));
         int rowTasks = (microRows + microPerTask - 1) / microPerTask;
         int panelsPerTask = threads == 1 ? panels : Math.Max(1, panels / (threads * 2));
-        int packTasks = (panels + panelsPerTask - 1) / panelsPerTask;
+        int packTasks = prepackedB != null ? 0 : (panels + panelsPerTask - 1) / panelsPerTask;
 
         var job = new GemmJob<TEpilogue>
         {
@@ -105,7 +163,7 @@ public static unsafe class Gemm
             Mr = mr, Nr = nr, Isa = isa,
             Panels = panels, PanelsPerTask = panelsPerTask, PackTasks = packTasks,
             MicroRows = microRows, MicroPerTask = microPerTask,
-            PackedB = GemmScratch.PackedB((long)kc * panels * nr),
+            PackedB = prepackedB != null ? prepackedB : GemmScratch.PackedB((long)kc * panels * nr),
             Epilogue = epilogue,
         };
 
@@ -115,7 +173,16 @@ public static unsafe class Gemm
             job.Kc = Math.Min(kc, k - k0);
             job.Accumulate = k0 > 0 || accumulate;
             job.Last = k0 + kc >= k;
-            job.PackedPanels = 0;
+            if (prepackedB != null)
+            {
+                job.PackedB = prepackedB + (long)k0 * panels * nr;
+                job.PackedPanels = panels;
+            }
+            else
+            {
+                job.PackedPanels = 0;
+            }
+
             WorkerPool.Run(&GemmJob<TEpilogue>.RunTask, Unsafe.AsPointer(ref job), packTasks + rowTasks, threads);
         }
     }
@@ -202,15 +269,16 @@ internal unsafe struct GemmJob<TEpilogue>
             int m0 = micro * Mr;
             int rows = Math.Min(Mr, M - m0);
 
-            // The 6x16 kernel reads a whole row-major micro-panel of A in place (see Kernel6x16); the others pack it.
-            bool inPlace = Isa == GemmIsa.Vector256 && AColStride == 1 && rows == Mr;
+            // The 6x16 kernel reads a whole micro-panel of a row-major A, or of a transposed one (six adjacent values
+            // per k), in place (see Kernel6x16); the others pack it.
+            bool inPlace = Isa == GemmIsa.Vector256 && (AColStride == 1 || ARowStride == 1) && rows == Mr;
             float* panelA = packedA;
             int aRowStride = 1, aStep = Mr;
             if (inPlace)
             {
-                panelA = A + (long)m0 * ARowStride + K0;
+                panelA = A + (long)m0 * ARowStride + (long)K0 * AColStride;
                 aRowStride = ARowStride;
-                aStep = 1;
+                aStep = AColStride;
             }
             else
             {

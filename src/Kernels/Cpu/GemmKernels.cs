@@ -100,7 +100,8 @@ internal static unsafe class GemmKernels
     /// <summary>The 6x16 tile with A read in place: row i's k-th value at a[i·aRowStride + k·aStep]. A row-major A
     /// (aRowStride = its row length, aStep = 1) needs no packing: the six rows are six sequential streams, and for the
     /// narrow GEMMs of convolutions (64 output channels: four panels share each A panel) packing cost a third of the
-    /// kernel's time. The sums are the same FMAs in the same order as from a packed panel.</summary>
+    /// kernel's time. A transposed A (aRowStride = 1, aStep = its column length: a weight gradient's dyᵀ or im2colᵀ)
+    /// needs none either: six adjacent values per k. The sums are the same FMAs in the same order as from a packed panel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel6x16(int kc, float* a, int aRowStride, int aStep, float* b, float* c, int ldc, bool accumulate)
     {

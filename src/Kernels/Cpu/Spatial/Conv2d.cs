@@ -16,6 +16,12 @@ public static unsafe class Conv2d
     // An im2col chunk of about 256 KB: with the packed weights it stays in L2 between the gather and the GEMM.
     private const int ChunkFloats = 64 * 1024;
 
+    // Pixels whose weight-gradient products a task sums in float before adding them to its thread's double sums.
+    private const int WeightGradientTaskRows = 1024;
+
+    // Chunk rows are a multiple of both micro-tiles' row counts (6 on AVX2, 8 on AVX-512): no chunk ends in a partial tile.
+    private const int TileRows = 24;
+
     /// <summary>preActivation = conv(input, weight) + bias (NHWC [N, OH, OW, C_out]); output = activation(preActivation)
     /// when given. Empty bias: none. Empty output: only preActivation is written (a normalization follows).</summary>
     public static void Forward<TAct>(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
@@ -86,7 +92,10 @@ public static unsafe class Conv2d
             return;
         }
 
-        var job = new ForwardJob<TEpilogue> { X = x, Weights = ReorderForGemm(w, g), Pre = pre, Geometry = g, Epilogue = epilogue, Chunk = ChunkRows(g.PatchLength) };
+        // Bᵀ = the weights as [C_out, patch]: packed into GEMM panels once, not once per chunk.
+        float* packed = SpatialScratch.PackedWeights(Gemm.PackedBLength(g.OutChannels, g.PatchLength));
+        Gemm.PackB(ReorderForGemm(w, g), 1, g.PatchLength, g.OutChannels, g.PatchLength, packed);
+        var job = new ForwardJob<TEpilogue> { X = x, PackedWeights = packed, Pre = pre, Geometry = g, Epilogue = epilogue, Chunk = ChunkRows(g.PatchLength) };
         int tasks = (g.OutputPixels + job.Chunk - 1) / job.Chunk;
         Run(&ForwardJob<TEpilogue>.RunTask, Unsafe.AsPointer(ref job), tasks, g.MultiplyAdds);
     }
@@ -117,13 +126,16 @@ public static unsafe class Conv2d
             }
 
             // One task per image: the col2im scatter of an image's chunks then never races with another task.
-            var job = new BackwardInputJob { Dy = dy, Weights = ReorderForGemm(w, g), Dx = dx, Geometry = g, Chunk = ChunkRows(g.PatchLength) };
+            float* packed = SpatialScratch.PackedWeights(Gemm.PackedBLength(g.PatchLength, g.OutChannels));
+            Gemm.PackB(ReorderForGemm(w, g), g.PatchLength, 1, g.PatchLength, g.OutChannels, packed);
+            var job = new BackwardInputJob { Dy = dy, PackedWeights = packed, Dx = dx, Geometry = g, Chunk = ChunkRows(g.PatchLength) };
             Run(&BackwardInputJob.RunTask, Unsafe.AsPointer(ref job), g.Batch, g.MultiplyAdds);
         }
     }
 
     /// <summary>weightGradient ([C_out, C_in/groups, kH, kW]) and biasGradient ([C_out], may be empty) from gradPre and the
-    /// forward input. Overwrites. Partial sums per thread are kept in double.</summary>
+    /// forward input. Overwrites. Each task sums up to <see cref="WeightGradientTaskRows"/> pixels in float; the tasks' sums
+    /// are added in double.</summary>
     public static void BackwardWeights(ReadOnlySpan<float> gradPre, ReadOnlySpan<float> input, Span<float> weightGradient,
         Span<float> biasGradient, in Conv2dGeometry geometry)
     {
@@ -137,13 +149,23 @@ public static unsafe class Conv2d
         fixed (float* dw = weightGradient)
         fixed (float* db = biasGradient)
         {
+            // A task sums several im2col chunks in float (the GEMM adds each chunk's product to the last), then adds
+            // that to its thread's double sums once: about WeightGradientTaskRows pixels per addition, as a GEMM's own
+            // k-block, instead of one pass over the whole weight gradient per chunk.
             int chunk = ChunkRows(Math.Max(g.PatchLength, g.OutChannels));
-            int tasks = (g.OutputPixels + chunk - 1) / chunk;
+            int threadCount = Threads(int.MaxValue, g.MultiplyAdds);
+            int balanced = (g.OutputPixels + threadCount * 4 - 1) / (threadCount * 4);
+            int chunksPerTask = Math.Max(1, Math.Min(WeightGradientTaskRows, balanced) / chunk);
+            int tasks = (g.OutputPixels + chunk * chunksPerTask - 1) / (chunk * chunksPerTask);
             int threads = Threads(tasks, g.MultiplyAdds);
             int stride = g.WeightLength + g.OutChannels;
             double* partials = SpatialScratch.Partials((long)threads * stride);
             new Span<double>(partials, threads * stride).Clear();
-            var job = new BackwardWeightsJob { Dy = dy, X = x, Partials = partials, Stride = stride, Geometry = g, Chunk = chunk };
+            var job = new BackwardWeightsJob
+            {
+                Dy = dy, X = x, Partials = partials, Stride = stride, Geometry = g, Chunk = chunk, ChunksPerTask = chunksPerTask,
+                Transposed = TransposedWeightGradient(g.PatchLength, g.OutChannels),
+            };
             if (threads <= 1)
             {
                 for (int task = 0; task < tasks; task++)
@@ -171,7 +193,7 @@ public static unsafe class Conv2d
             }
             else
             {
-                StoreGemmWeightGradient(partials, dw, g);
+                StoreGemmWeightGradient(partials, dw, g, job.Transposed);
             }
 
             if (!biasGradient.IsEmpty)
@@ -184,8 +206,8 @@ public static unsafe class Conv2d
         }
     }
 
-    /// <summary>Rows per im2col chunk: about <see cref="ChunkFloats"/> floats, a multiple of the 8-row micro-tile.</summary>
-    private static int ChunkRows(int rowLength) => Math.Clamp(ChunkFloats / rowLength / 8 * 8, 32, 2048);
+    /// <summary>Rows per im2col chunk: about <see cref="ChunkFloats"/> floats, a multiple of <see cref="TileRows"/>.</summary>
+    private static int ChunkRows(int rowLength) => Math.Clamp(ChunkFloats / rowLength / TileRows * TileRows, 2 * TileRows, 2040);
 
     private static int Threads(int tasks, long multiplyAdds) =>
         multiplyAdds < ParallelThreshold ? 1 : Math.Min(CpuThreads.Count, tasks);
@@ -225,19 +247,30 @@ public static unsafe class Conv2d
         return packed;
     }
 
-    private static void StoreGemmWeightGradient(double* sums, float* dw, in Conv2dGeometry g)
+    // The sums are dW as [C_out, patch] (patch = (kh, kw, c_in)), or its transpose [patch, C_out].
+    private static void StoreGemmWeightGradient(double* sums, float* dw, in Conv2dGeometry g, bool transposed)
     {
-        int cin = g.InChannels, taps = g.Taps, k = g.PatchLength;
-        for (int co = 0; co < g.OutChannels; co++)
+        int cin = g.InChannels, taps = g.Taps, k = g.PatchLength, cout = g.OutChannels;
+        for (int co = 0; co < cout; co++)
         {
             for (int c = 0; c < cin; c++)
             {
                 for (int tap = 0; tap < taps; tap++)
                 {
-                    dw[((long)co * cin + c) * taps + tap] = (float)sums[(long)co * k + tap * cin + c];
+                    int p = tap * cin + c;
+                    dw[((long)co * cin + c) * taps + tap] = (float)sums[transposed ? (long)p * cout + co : (long)co * k + p];
                 }
             }
         }
+    }
+
+    /// <summary>Whether dWᵀ = im2colᵀ·dy (patch as the GEMM's rows) wastes less of the register tiles than dW = dyᵀ·im2col
+    /// (C_out as the rows): a first layer's patch of 9, or C_out = 32 on the 6-row AVX2 tile, are not whole tiles.</summary>
+    private static bool TransposedWeightGradient(int patch, int outChannels)
+    {
+        static long Padded(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+        var (mr, nr) = Gemm.Tile;
+        return Padded(patch, mr) * Padded(outChannels, nr) < Padded(outChannels, mr) * Padded(patch, nr);
     }
 
     private static void CheckOptional(int length, long required, string name)
@@ -251,7 +284,7 @@ public static unsafe class Conv2d
     private struct ForwardJob<TEpilogue>
         where TEpilogue : struct, IGemmEpilogue, IRowOffset<TEpilogue>
     {
-        public float* X, Weights, Pre;
+        public float* X, PackedWeights, Pre;
         public Conv2dGeometry Geometry;
         public TEpilogue Epilogue;
         public int Chunk;
@@ -264,13 +297,13 @@ public static unsafe class Conv2d
             float* columns = SpatialScratch.Columns((long)rows * k);
             Im2Col.Gather(job.X, g, first, rows, columns);
             var epilogue = job.Epilogue.At(first);
-            Gemm.Run(columns, k, 1, job.Weights, 1, k, job.Pre + (long)first * g.OutChannels, rows, g.OutChannels, k, ref epilogue);
+            Gemm.RunPacked(columns, k, 1, job.PackedWeights, job.Pre + (long)first * g.OutChannels, rows, g.OutChannels, k, ref epilogue);
         }
     }
 
     private struct BackwardInputJob
     {
-        public float* Dy, Weights, Dx;
+        public float* Dy, PackedWeights, Dx;
         public Conv2dGeometry Geometry;
         public int Chunk;
 
@@ -286,7 +319,7 @@ public static unsafe class Conv2d
             for (int start = 0; start < pixels; start += job.Chunk)
             {
                 int first = image * pixels + start, rows = Math.Min(job.Chunk, pixels - start);
-                Gemm.Run(job.Dy + (long)first * g.OutChannels, g.OutChannels, 1, job.Weights, k, 1, columns, rows, k, g.OutChannels, ref none);
+                Gemm.RunPacked(job.Dy + (long)first * g.OutChannels, g.OutChannels, 1, job.PackedWeights, columns, rows, k, g.OutChannels, ref none);
                 Im2Col.ScatterAdd(columns, g, first, rows, job.Dx);
             }
         }
@@ -296,23 +329,29 @@ public static unsafe class Conv2d
     {
         public float* Dy, X;
         public double* Partials;
-        public int Stride, Chunk;
+        public int Stride, Chunk, ChunksPerTask;
+        public bool Transposed;
         public Conv2dGeometry Geometry;
 
         public static void RunTask(void* context, int task, int thread)
         {
             ref var job = ref Unsafe.AsRef<BackwardWeightsJob>(context);
             ref readonly var g = ref job.Geometry;
-            int first = task * job.Chunk, rows = Math.Min(job.Chunk, g.OutputPixels - first);
+            int first = task * job.Chunk * job.ChunksPerTask;
+            int rows = Math.Min(job.Chunk * job.ChunksPerTask, g.OutputPixels - first);
             double* partial = job.Partials + (long)thread * job.Stride;
             float* dy = job.Dy + (long)first * g.OutChannels;
             if (g.RunsDirect)
             {
-                GroupedConv2d.AccumulateWeightGradient(dy, job.X, partial, g, first, rows);
+                for (int start = 0; start < rows; start += job.Chunk)
+                {
+                    int count = Math.Min(job.Chunk, rows - start);
+                    GroupedConv2d.AccumulateWeightGradient(dy + (long)start * g.OutChannels, job.X, partial, g, first + start, count);
+                }
             }
             else
             {
-                AccumulateGemmWeightGradient(dy, job.X, partial, g, first, rows);
+                job.AccumulateGemmWeightGradient(dy, partial, first, rows);
             }
 
             double* biasSums = partial + g.WeightLength;
@@ -322,51 +361,42 @@ public static unsafe class Conv2d
             }
         }
 
-        private static void AccumulateGemmWeightGradient(float* dy, float* x, double* partial, in Conv2dGeometry g, int first, int rows)
+        // This task's pixels chunk by chunk: im2col, then the chunk's product added to the task's float sums by the GEMM.
+        private readonly void AccumulateGemmWeightGradient(float* dy, double* partial, int first, int rows)
         {
+            ref readonly var g = ref Geometry;
             int k = g.PatchLength, cout = g.OutChannels;
-            float* product = SpatialScratch.Columns((long)rows * k + (long)cout * k + 16);
-            float* columns = product + (((long)cout * k + 15) & ~15L);
-            if (g.IsPointwise)
-            {
-                columns = x + (long)first * g.InChannels;
-            }
-            else
-            {
-                Im2Col.Gather(x, g, first, rows, columns);
-            }
-
+            long productLength = (long)cout * k;
+            float* product = SpatialScratch.Columns(productLength + 16 + (long)Math.Min(Chunk, rows) * k);
+            float* columns = product + ((productLength + 15) & ~15L);
             var none = default(NoEpilogue);
-            if (TransposedWeightGradient(k, cout))
+            for (int start = 0; start < rows; start += Chunk)
             {
-                // dWᵀ[patch, C_out] = columnsᵀ·dy: a short patch (a first layer's 9 or 27) as the GEMM's rows, C_out as its
-                // 32-wide panels, instead of a patch padded up to a whole panel.
-                Gemm.Run(columns, 1, k, dy, cout, 1, product, k, cout, rows, ref none);
-                for (int co = 0; co < cout; co++)
+                int count = Math.Min(Chunk, rows - start);
+                float* chunkDy = dy + (long)start * cout;
+                float* chunkColumns = columns;
+                if (g.IsPointwise)
                 {
-                    double* sum = partial + (long)co * k;
-                    for (int p = 0; p < k; p++)
-                    {
-                        sum[p] += product[(long)p * cout + co];
-                    }
+                    chunkColumns = X + (long)(first + start) * g.InChannels;
+                }
+                else
+                {
+                    Im2Col.Gather(X, g, first + start, count, columns);
                 }
 
-                return;
+                if (Transposed)
+                {
+                    // dWᵀ[patch, C_out] = columnsᵀ·dy: the patch as the GEMM's rows, C_out as its panels.
+                    Gemm.Run(chunkColumns, 1, k, chunkDy, cout, 1, product, k, cout, count, ref none, accumulate: start > 0);
+                }
+                else
+                {
+                    // dW[C_out, patch] = dyᵀ·columns.
+                    Gemm.Run(chunkDy, 1, cout, chunkColumns, k, 1, product, cout, k, count, ref none, accumulate: start > 0);
+                }
             }
 
-            // dW[C_out, patch] = dyᵀ·columns over this chunk's pixels, then added to the thread's double sums.
-            Gemm.Run(dy, 1, cout, columns, k, 1, product, cout, k, rows, ref none);
-            for (int co = 0; co < cout; co++)
-            {
-                Reductions.AccumulateRow(partial + (long)co * k, product + (long)co * k, k);
-            }
-        }
-
-        /// <summary>Which way round wastes less of the register tiles (rows padded to 8, columns to 32).</summary>
-        private static bool TransposedWeightGradient(int patch, int outChannels)
-        {
-            static long Padded(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
-            return Padded(patch, 8) * Padded(outChannels, 32) < Padded(outChannels, 8) * Padded(patch, 32);
+            Reductions.AccumulateRow(partial, product, checked((int)productLength));
         }
     }
 }

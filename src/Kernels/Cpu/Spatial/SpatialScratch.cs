@@ -16,6 +16,9 @@ internal static unsafe class SpatialScratch
     private static float[]? weights;
 
     [ThreadStatic]
+    private static float[]? packedWeights;
+
+    [ThreadStatic]
     private static double[]? partials;
 
     /// <summary>A thread's im2col chunk (used inside tasks).</summary>
@@ -23,6 +26,9 @@ internal static unsafe class SpatialScratch
 
     /// <summary>The caller's reordered weights, read by every task of one call.</summary>
     public static float* Weights(long length) => Ensure(ref weights, length);
+
+    /// <summary>The caller's weights packed into GEMM panels, read by every task of one call.</summary>
+    public static float* PackedWeights(long length) => Ensure(ref packedWeights, length);
 
     /// <summary>The caller's per-thread partial sums of a reduction, read back after the join.</summary>
     public static double* Partials(long length) => Ensure(ref partials, length);
