@@ -15,11 +15,7 @@ namespace DslNet.Generator.Layers
         public override LayerKind Kind => LayerKind.BatchNorm2d;
         public override LayerRole Role => LayerRole.Normalization;
 
-        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) => spec with
-        {
-            Eps = AttributeArguments.Named(attribute, "Eps") is { } eps ? AttributeArguments.Double(eps, double.NaN) : 1e-5,
-            Momentum = AttributeArguments.Named(attribute, "Momentum") is { } m ? AttributeArguments.Double(m, double.NaN) : 0.1,
-        };
+        public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => BatchNorm.ReadMomentum(new BatchNormSpec(Kind, location), attribute);
 
         public override void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics) =>
             LayerRegistry.Of(LayerKind.BatchNorm).Check(block, layer, units, diagnostics);

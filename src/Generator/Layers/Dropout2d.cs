@@ -15,12 +15,11 @@ namespace DslNet.Generator.Layers
         public override LayerKind Kind => LayerKind.Dropout2d;
         public override LayerRole Role => LayerRole.Dropout;
 
-        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) =>
-            spec with { Rate = AttributeArguments.Double(AttributeArguments.Positional(attribute, 0), double.NaN) };
+        public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => Dropout.ReadRate(Kind, location, attribute);
 
         public override void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics) =>
             LayerRegistry.Of(LayerKind.Dropout).Check(block, layer, units, diagnostics);
 
-        public override string Describe(LayerSpec layer) => $"Dropout2d({Format(layer.Rate)})";
+        public override string Describe(LayerSpec layer) => $"Dropout2d({Format(((DropoutSpec)layer).Rate)})";
     }
 }

@@ -15,15 +15,20 @@ namespace DslNet.Generator.Layers
         public override LayerKind Kind => LayerKind.InstanceNorm2d;
         public override LayerRole Role => LayerRole.Normalization;
 
-        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) => spec with
+        public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => NormDescriptor.ReadEps(new InstanceNormSpec(location), attribute) with
         {
-            Eps = AttributeArguments.Named(attribute, "Eps") is { } eps ? AttributeArguments.Double(eps, double.NaN) : 1e-5,
             Affine = AttributeArguments.Bool(AttributeArguments.Named(attribute, "Affine"), false),
         };
 
         public override void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics) =>
-            LayerRegistry.Of(LayerKind.LayerNorm).Check(block, layer, units, diagnostics);
+            NormDescriptor.CheckEps(block, (NormSpec)layer, diagnostics);
 
-        public override string Describe(LayerSpec layer) => layer.Affine ? "InstanceNorm2d(affine)" : "InstanceNorm2d";
+        public override string Describe(LayerSpec layer) => ((InstanceNormSpec)layer).Affine ? "InstanceNorm2d(affine)" : "InstanceNorm2d";
+    }
+
+    /// <summary>[InstanceNorm2d]'s arguments: Eps, and Affine (per-channel γ and β; PyTorch's default is without).</summary>
+    internal sealed record InstanceNormSpec(LocationInfo? Location) : NormSpec(LayerKind.InstanceNorm2d, Location)
+    {
+        public bool Affine { get; init; }
     }
 }

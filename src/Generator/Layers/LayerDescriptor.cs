@@ -33,8 +33,11 @@ namespace DslNet.Generator.Layers
         /// <summary>The attribute's metadata name, e.g. <c>DslNet.DenseAttribute</c>.</summary>
         public string AttributeName => "DslNet." + Kind + "Attribute";
 
-        /// <summary>Reads the attribute's arguments into the spec; a malformed argument falls back, never throws.</summary>
-        public virtual LayerSpec Read(LayerSpec spec, AttributeData attribute) => spec;
+        /// <summary>
+        /// Reads the attribute written at <paramref name="location"/> into this kind's spec (its own record, declared in its
+        /// file, when it has arguments); a malformed argument falls back, never throws.
+        /// </summary>
+        public virtual LayerSpec Read(LocationInfo? location, AttributeData attribute) => new LayerSpec(Kind, location);
 
         /// <summary>Reports what is wrong with this layer in <paramref name="block"/> whose width is <paramref name="units"/>.</summary>
         public virtual void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics)
@@ -44,7 +47,7 @@ namespace DslNet.Generator.Layers
         /// <summary>The layer as Summary() and the generated comments show it.</summary>
         public virtual string Describe(LayerSpec layer) => Kind.ToString();
 
-        protected static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+        internal static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
     }
 
     /// <summary>Reads attribute arguments: an error constant or a value of the wrong type gives the fallback.</summary>

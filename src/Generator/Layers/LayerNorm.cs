@@ -14,7 +14,7 @@ namespace DslNet.Generator.Layers
         public override LayerKind Kind => LayerKind.LayerNorm;
         public override NormKind Norm => NormKind.LayerNorm;
 
-        public override int InverseStdPerRow(LayerSpec layer) => 1;
+        public override int InverseStdPerRow(NormSpec layer) => 1;
 
         public override string CpuForward(NormSite site, string field, string values, string activation, string dropout, string output) =>
             $"{K}.LayerNorm.Forward({values}, {field}.Gamma!.Span, {field}.Beta!.Span, {site.RowStatistics},\n" +

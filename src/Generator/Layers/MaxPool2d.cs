@@ -10,6 +10,6 @@ namespace DslNet.Generator.Layers
     {
         public override LayerKind Kind => LayerKind.MaxPool2d;
 
-        public override string Describe(LayerSpec layer) => $"MaxPool2d({Window(layer)})";
+        public override string Describe(LayerSpec layer) => $"MaxPool2d({Window((PoolSpec)layer)})";
     }
 }

@@ -17,25 +17,32 @@ namespace DslNet.Generator.Layers
 
         public abstract NormKind Norm { get; }
 
-        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) => spec with
+        public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => ReadEps(new NormSpec(Kind, location), attribute);
+
+        public override void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics) =>
+            CheckEps(block, (NormSpec)layer, diagnostics);
+
+        /// <summary>Reads <c>Eps</c> into <paramref name="spec"/> (its runtime type, a kind's own record, is kept).</summary>
+        public static T ReadEps<T>(T spec, AttributeData attribute) where T : NormSpec => (T)((NormSpec)spec with
         {
             Eps = AttributeArguments.Named(attribute, "Eps") is { } eps ? AttributeArguments.Double(eps, double.NaN) : 1e-5,
-        };
+        });
 
-        public override void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics)
+        /// <summary>DSL0029 on an Eps that is not positive.</summary>
+        public static void CheckEps(BlockSpec block, NormSpec norm, List<DiagnosticInfo> diagnostics)
         {
-            if (!(layer.Eps > 0))
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidNormalizationSetting, layer.Location, layer.Kind, block.Name, "Eps", Format(layer.Eps),
+            if (!(norm.Eps > 0))
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidNormalizationSetting, norm.Location, norm.Kind, block.Name, "Eps", Format(norm.Eps),
                     "it keeps the division by the standard deviation finite and must be positive (PyTorch's default is 1e-5)"));
         }
 
         /// <summary>Inverse standard deviations kept per row for the backward pass (LayerNorm 1, GroupNorm its groups).</summary>
-        public virtual int InverseStdPerRow(LayerSpec layer) => 0;
+        public virtual int InverseStdPerRow(NormSpec layer) => 0;
 
         /// <summary>Running statistics and a fixed scratch (BatchNorm only).</summary>
         public virtual bool HasRunningStatistics => false;
 
-        public virtual NormOp Plan(LayerSpec layer, int units, bool zeroInitGamma, LayoutBuilder layout)
+        public virtual NormOp Plan(NormSpec layer, int units, bool zeroInitGamma, LayoutBuilder layout)
         {
             var gamma = layout.AddParameters(units);
             var beta = layout.AddParameters(units);
@@ -44,8 +51,8 @@ namespace DslNet.Generator.Layers
             var perRow = InverseStdPerRow(layer);
             return new NormOp(
                 Kind: Norm,
-                Groups: layer.Kind == LayerKind.GroupNorm ? layer.Groups : 0,
-                Momentum: layer.Momentum,
+                Groups: 0,
+                Momentum: 0,
                 Eps: layer.Eps,
                 ZeroInitGamma: zeroInitGamma,
                 GammaOffset: gamma,
@@ -135,5 +142,14 @@ namespace DslNet.Generator.Layers
         protected static string K => Emitting.Names.Kernels;
 
         protected static string Float(double value) => Emitting.Names.Float(value);
+    }
+
+    /// <summary>
+    /// A normalization's arguments: <c>Eps</c>, which every kind has. Kinds with more derive from it (BatchNormSpec adds
+    /// Momentum, GroupNormSpec its groups, InstanceNormSpec Affine); LayerNorm is this record itself.
+    /// </summary>
+    internal record NormSpec(LayerKind Kind, LocationInfo? Location) : LayerSpec(Kind, Location)
+    {
+        public double Eps { get; init; } = 1e-5;
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using DslNet.Generator.Common;
 using DslNet.Generator.Parsing;
+using DslNet.Generator.Planning.Spatial;
 using Microsoft.CodeAnalysis;
 
 namespace DslNet.Generator.Layers
@@ -26,32 +27,47 @@ namespace DslNet.Generator.Layers
     {
         public override LayerRole Role => LayerRole.Reshape;
 
-        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) => spec with
+        public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => ReadWindow(new PoolSpec(Kind, location), attribute);
+
+        /// <summary>Reads the window into <paramref name="spec"/> (its runtime type, a kind's own record, is kept).</summary>
+        protected static T ReadWindow<T>(T spec, AttributeData attribute) where T : PoolSpec => (T)((PoolSpec)spec with
         {
             KernelSize = AttributeArguments.Int(AttributeArguments.Positional(attribute, 0), 0),
             Stride = AttributeArguments.Int(AttributeArguments.Named(attribute, "Stride"), 0),
             Padding = AttributeArguments.Int(AttributeArguments.Named(attribute, "Padding"), 0),
-        };
+        });
 
         public override void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics)
         {
-            CheckSetting(block, layer, "kernel size", layer.KernelSize, 1, diagnostics);
-            CheckSetting(block, layer, "Stride", layer.Stride, 0, diagnostics);
-            CheckSetting(block, layer, "Padding", layer.Padding, 0, diagnostics);
-            if (layer.KernelSize > 0 && 2 * layer.Padding > layer.KernelSize)
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidSpatialSetting, layer.Location, layer.Kind, block.Name, "Padding", layer.Padding,
-                    $"PyTorch allows at most half the kernel ({layer.KernelSize / 2}), so that no window lies wholly in the padding"));
+            var pool = (PoolSpec)layer;
+            CheckSetting(block, pool, "kernel size", pool.KernelSize, 1, diagnostics);
+            CheckSetting(block, pool, "Stride", pool.Stride, 0, diagnostics);
+            CheckSetting(block, pool, "Padding", pool.Padding, 0, diagnostics);
+            if (pool.KernelSize > 0 && 2 * pool.Padding > pool.KernelSize)
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidSpatialSetting, pool.Location, pool.Kind, block.Name, "Padding", pool.Padding,
+                    $"PyTorch allows at most half the kernel ({pool.KernelSize / 2}), so that no window lies wholly in the padding"));
         }
 
-        /// <summary>The stride the attribute means: its default is the kernel size.</summary>
-        public static int EffectiveStride(LayerSpec layer) => layer.Stride == 0 ? layer.KernelSize : layer.Stride;
+        /// <summary>The planned window; AvgPool2d adds whether padding counts.</summary>
+        public virtual PoolPlan Plan(PoolSpec pool) => new PoolPlan(pool.KernelSize, pool.EffectiveStride, pool.Padding, CountIncludePad: true);
 
-        protected static string Window(LayerSpec layer)
+        protected static string Window(PoolSpec pool)
         {
-            var text = $"{layer.KernelSize}×{layer.KernelSize}";
-            if (EffectiveStride(layer) != layer.KernelSize) text += $", stride {EffectiveStride(layer)}";
-            if (layer.Padding != 0) text += $", padding {layer.Padding}";
+            var text = $"{pool.KernelSize}×{pool.KernelSize}";
+            if (pool.EffectiveStride != pool.KernelSize) text += $", stride {pool.EffectiveStride}";
+            if (pool.Padding != 0) text += $", padding {pool.Padding}";
             return text;
         }
+    }
+
+    /// <summary>A pooling attribute's arguments: a square kernel, its stride (0: the kernel) and padding.</summary>
+    internal record PoolSpec(LayerKind Kind, LocationInfo? Location) : LayerSpec(Kind, Location)
+    {
+        public int KernelSize { get; init; }
+        public int Stride { get; init; }
+        public int Padding { get; init; }
+
+        /// <summary>The stride the attribute means: its default is the kernel size.</summary>
+        public int EffectiveStride => Stride == 0 ? KernelSize : Stride;
     }
 }

@@ -181,8 +181,8 @@ namespace DslNet.Generator.Planning
             var inputActivation = before.FirstOrDefault(l => LayerRegistry.RoleOf(l.Kind) == LayerRole.Activation);
             var norm = LayerWithRole(after, LayerRole.Normalization);
             var activation = LayerWithRole(after, LayerRole.Activation);
-            var dropout = LayerWithRole(after, LayerRole.Dropout);
-            var add = LayerWithRole(after, LayerRole.Residual);
+            var dropout = (DropoutSpec?)LayerWithRole(after, LayerRole.Dropout);
+            var add = (AddSpec?)LayerWithRole(after, LayerRole.Residual);
             var inputWidth = input == null ? 0 : context.Graph.Values[input.Value].Width;
             foreach (var layer in before)
                 LayerRegistry.Of(layer.Kind).Check(block, layer, inputWidth, diagnostics);
@@ -191,8 +191,8 @@ namespace DslNet.Generator.Planning
 
             var activationOp = PlanActivation(activation);
             var emission = LayerRegistry.Activation(activationOp.Kind);
-            if ((dense.Init == InitKind.XavierUniform || dense.Init == InitKind.XavierNormal) && emission.IsReluLike)
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.XavierBeforeRelu, dense.Location, block.Name, "Init." + dense.Init, activation!.Kind));
+            if (dense.Init.IsXavier && emission.IsReluLike)
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.XavierBeforeRelu, dense.Location, block.Name, "Init." + dense.Init.Kind, activation!.Kind));
             if (dense.Bias && norm?.Kind == LayerKind.BatchNorm)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.BiasBeforeBatchNorm, dense.Location, block.Name));
             if (inputNorm != null && input != null)
@@ -222,7 +222,7 @@ namespace DslNet.Generator.Planning
             var residualInit = add == null ? ResidualInitKind.Default : context.Spec.ResidualInit;
             // The input normalization's γ and β come first in the block's range, as in the module's state_dict.
             var inputNormOp = inputNorm == null ? null : PlanNorm(inputNorm, inputs, zeroInitGamma: false, layout);
-            var (init, gain) = ResolveInit(dense.Init, activationOp, emission);
+            var (init, gain) = ResolveInit(dense.Init.Kind, activationOp, emission);
             var denseOp = new DenseOp(
                 Input: input.Value,
                 Inputs: inputs,
@@ -230,8 +230,8 @@ namespace DslNet.Generator.Planning
                 HasBias: dense.Bias,
                 Init: init,
                 InitGain: gain,
-                InitStd: dense.InitStd,
-                Fan: dense.Fan,
+                InitStd: dense.Init.Std,
+                Fan: dense.Init.Fan,
                 InitScale: InitScale(residualInit, norm != null, context.ResidualUnits),
                 WeightOffset: layout.AddParameters(inputs * units),
                 BiasOffset: dense.Bias ? layout.AddParameters(units) : -1);
@@ -246,7 +246,7 @@ namespace DslNet.Generator.Planning
                 inputNormPlan = new InputNormOp(PlaceNormStatistics(inputNormOp, inputs, layout), PlanActivation(inputActivation), inputs,
                     NormalizedRowOffset: layout.AddActivations(inputs), OutputRowOffset: layout.AddActivations(inputs), GradientRowOffset: layout.AddActivations(inputs));
 
-            var dropoutOp = (dropout?.Rate ?? 0) > 0 ? new DropoutOp(dropout!.Rate, layout.AddActivations((units + 31) / 32), (units + 31) / 32) : null;
+            var dropoutOp = dropout is { Drops: true } ? new DropoutOp(dropout!.Rate, layout.AddActivations((units + 31) / 32), (units + 31) / 32) : null;
             var addOp = add == null ? null : PlanAdd(block, add, skip!, units, index, context);
 
             return new BlockPlan(
@@ -268,7 +268,7 @@ namespace DslNet.Generator.Planning
             activation == null ? new ActivationOp(ActivationKind.Identity, 0) : ((ActivationDescriptor)LayerRegistry.Of(activation.Kind)).Plan(activation);
 
         private static NormOp PlanNorm(LayerSpec norm, int width, bool zeroInitGamma, LayoutBuilder layout) =>
-            ((NormDescriptor)LayerRegistry.Of(norm.Kind)).Plan(norm, width, zeroInitGamma, layout);
+            ((NormDescriptor)LayerRegistry.Of(norm.Kind)).Plan((NormSpec)norm, width, zeroInitGamma, layout);
 
         /// <summary>A normalization's saved statistics: LayerNorm/GroupNorm's inverse std per row in the workspace, BatchNorm's
         /// inverse std and eval-mode scale and shift in the scratch.</summary>
@@ -305,7 +305,7 @@ namespace DslNet.Generator.Planning
             return -1;
         }
 
-        private static AddOp PlanAdd(BlockSpec block, LayerSpec add, ValuePlan skip, int units, int index, BlockContext context)
+        private static AddOp PlanAdd(BlockSpec block, AddSpec add, ValuePlan skip, int units, int index, BlockContext context)
         {
             context.Graph.AddConsumer(skip.Id, index);
             if (!add.Projection)
@@ -341,7 +341,7 @@ namespace DslNet.Generator.Planning
         /// One Dense, then at most one normalization, one activation, one Dropout and one Add, in that order; or the
         /// pre-activation form, whose normalization (and activation) come before the Dense. One of each role per block.
         /// </summary>
-        private static LayerSpec? CheckComposition(BlockSpec block, List<DiagnosticInfo> diagnostics)
+        private static DenseSpec? CheckComposition(BlockSpec block, List<DiagnosticInfo> diagnostics)
         {
             var layers = block.Layers;
             string? problem = null;
@@ -376,7 +376,7 @@ namespace DslNet.Generator.Planning
                 }
             }
 
-            if (problem == null) return layers[denseAt];
+            if (problem == null) return (DenseSpec)layers[denseAt];
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidLayerCombination, where, block.Name, problem));
             return null;
         }
@@ -394,8 +394,8 @@ namespace DslNet.Generator.Planning
                     spec.Loss == LossKind.CrossEntropy ? "softmax" : "sigmoid"));
             if (spec.Loss == LossKind.CrossEntropy && last.Units < 2)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.TooFewClasses, lastSpec.Location, last.Name, last.Units));
-            var dropout = lastSpec.Layers.FirstOrDefault(l => l.Kind == LayerKind.Dropout);
-            if (dropout != null && dropout.Rate > 0)
+            var dropout = lastSpec.Layers.OfType<DropoutSpec>().FirstOrDefault(l => l.Kind == LayerKind.Dropout);
+            if (dropout is { Drops: true })
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DropoutOnOutput, dropout.Location, last.Name));
         }
 
@@ -425,7 +425,7 @@ namespace DslNet.Generator.Planning
             return false;
         }
 
-        private static string Describe(int inputs, IEnumerable<LayerSpec> before, LayerSpec dense, IEnumerable<LayerSpec> after)
+        private static string Describe(int inputs, IEnumerable<LayerSpec> before, DenseSpec dense, IEnumerable<LayerSpec> after)
         {
             var parts = before.Select(l => LayerRegistry.Of(l.Kind).Describe(l)).ToList();
             parts.Add(((Dense)LayerRegistry.Of(LayerKind.Dense)).Describe(dense, inputs));

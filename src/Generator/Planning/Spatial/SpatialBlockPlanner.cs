@@ -57,7 +57,7 @@ namespace DslNet.Generator.Planning.Spatial
 
             var output = _graph.Current;
             _graph.BlockOutputs[block.Name] = output;
-            var linear = block.Layers.FirstOrDefault(l => l.Kind == LayerKind.Conv2d || l.Kind == LayerKind.Dense);
+            var linear = block.Layers.OfType<LinearSpec>().FirstOrDefault();
             var activation = block.Layers.FirstOrDefault(l => LayerRegistry.RoleOf(l.Kind) == LayerRole.Activation);
             var activationOp = ActivationOf(activation);
             return new SpatialBlockPlan(
@@ -85,12 +85,21 @@ namespace DslNet.Generator.Planning.Spatial
 
             public BlockSpec Block { get; }
             public int Index { get; }
-            public LayerSpec? Linear, Norm, Activation, Dropout;
+            public LinearSpec? Linear;
+            public NormSpec? Norm;
+            public LayerSpec? Activation;
+            public DropoutSpec? Dropout;
             public int Pieces;
 
             public bool IsOpen => Linear != null || Norm != null || Activation != null || Dropout != null;
 
-            public void Clear() => Linear = Norm = Activation = Dropout = null;
+            public void Clear()
+            {
+                Linear = null;
+                Norm = null;
+                Activation = null;
+                Dropout = null;
+            }
         }
 
         private bool PlanLayer(BlockContext context, LayerSpec layer)
@@ -99,11 +108,11 @@ namespace DslNet.Generator.Planning.Spatial
             {
                 case LayerRole.Dense:
                     if (context.IsOpen && !Flush(context)) return false;
-                    context.Linear = layer;
+                    context.Linear = (LinearSpec)layer;
                     return true;
                 case LayerRole.Normalization:
                     if ((context.Norm != null || context.Activation != null || context.Dropout != null) && !Flush(context)) return false;
-                    context.Norm = layer;
+                    context.Norm = (NormSpec)layer;
                     return true;
                 case LayerRole.Activation:
                     if ((context.Activation != null || context.Dropout != null) && !Flush(context)) return false;
@@ -111,10 +120,10 @@ namespace DslNet.Generator.Planning.Spatial
                     return true;
                 case LayerRole.Dropout:
                     if (context.Dropout != null && !Flush(context)) return false;
-                    context.Dropout = layer;
+                    context.Dropout = (DropoutSpec)layer;
                     return true;
                 case LayerRole.Residual:
-                    return Flush(context) && PlanAdd(context, layer);
+                    return Flush(context) && PlanAdd(context, (AddSpec)layer);
                 default:
                     return Flush(context) && PlanReshape(context, layer);
             }
@@ -136,7 +145,7 @@ namespace DslNet.Generator.Planning.Spatial
         }
 
         /// <summary>Plans a fused group reading <paramref name="input"/>; returns its output value or null after a diagnostic.</summary>
-        private int? PlanGroup(BlockContext context, string prefix, LayerSpec? linear, LayerSpec? norm, LayerSpec? activation, LayerSpec? dropout, int input,
+        private int? PlanGroup(BlockContext context, string prefix, LinearSpec? linear, NormSpec? norm, LayerSpec? activation, DropoutSpec? dropout, int input,
             LinearOverride? shortcut = null)
         {
             var block = context.Block;
@@ -180,10 +189,11 @@ namespace DslNet.Generator.Planning.Spatial
         /// <summary>What a projection shortcut fixes instead of the attribute: kernel 1, its stride, no bias, He (fan-out).</summary>
         private sealed record LinearOverride(int Stride, InitKind Init, double Gain, FanKind Fan);
 
-        private (LinearPlan, ValueShape)? PlanLinear(BlockContext context, string prefix, LayerSpec linear, ValueShape input, LinearOverride? shortcut)
+        private (LinearPlan, ValueShape)? PlanLinear(BlockContext context, string prefix, LinearSpec linear, ValueShape input, LinearOverride? shortcut)
         {
             var block = context.Block;
-            var isConvolution = linear.Kind == LayerKind.Conv2d;
+            var conv = linear as Conv2dSpec;
+            var isConvolution = conv != null;
             if (isConvolution && !input.IsSpatial)
             {
                 _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ImageLayerOnFeatures, linear.Location, linear.Kind, block.Name, input,
@@ -198,13 +208,13 @@ namespace DslNet.Generator.Planning.Spatial
 
             ValueShape output;
             int kernel = 1, stride = 1, padding = 0, dilation = 1, groups = 1;
-            if (isConvolution)
+            if (conv != null)
             {
-                kernel = shortcut == null ? linear.KernelSize : 1;
-                stride = shortcut?.Stride ?? linear.Stride;
-                padding = shortcut == null ? linear.Padding : 0;
-                dilation = shortcut == null ? linear.Dilation : 1;
-                groups = shortcut == null ? linear.Groups : 1;
+                kernel = shortcut == null ? conv.KernelSize : 1;
+                stride = shortcut?.Stride ?? conv.Stride;
+                padding = shortcut == null ? conv.Padding : 0;
+                dilation = shortcut == null ? conv.Dilation : 1;
+                groups = shortcut == null ? conv.Groups : 1;
                 if (input.Channels % groups != 0 || linear.Units % groups != 0)
                 {
                     var which = input.Channels % groups != 0 ? $"input: {input.Channels}" : $"output: {linear.Units}";
@@ -228,10 +238,10 @@ namespace DslNet.Generator.Planning.Spatial
                 var activation = FirstActivationAfter(block, linear);
                 var activationOp = ActivationOf(activation);
                 var emission = LayerRegistry.Activation(activationOp.Kind);
-                (init, gain) = NetworkPlanner.ResolveInit(linear.Init, activationOp, emission);
-                fan = linear.Fan;
-                if ((linear.Init == InitKind.XavierUniform || linear.Init == InitKind.XavierNormal) && emission.IsReluLike)
-                    _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.XavierBeforeRelu, linear.Location, block.Name, "Init." + linear.Init, activation!.Kind));
+                (init, gain) = NetworkPlanner.ResolveInit(linear.Init.Kind, activationOp, emission);
+                fan = linear.Init.Fan;
+                if (linear.Init.IsXavier && emission.IsReluLike)
+                    _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.XavierBeforeRelu, linear.Location, block.Name, "Init." + linear.Init.Kind, activation!.Kind));
                 var next = NextLayer(block, linear);
                 if (hasBias && (next?.Kind == LayerKind.BatchNorm2d || next?.Kind == LayerKind.BatchNorm))
                     _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.BiasBeforeBatchNorm, linear.Location, block.Name));
@@ -242,11 +252,11 @@ namespace DslNet.Generator.Planning.Spatial
             var weight = _graph.AddParameter(tensor + "Weight", "Weight", weightShape);
             var bias = hasBias ? _graph.AddParameter(tensor + "Bias", "Bias", output.Channels) : -1;
             var plan = new LinearPlan(isConvolution, prefix, isConvolution ? input.Channels : input.Size, output.Channels, kernel, stride, padding, dilation,
-                groups, hasBias, init, gain, fan, linear.InitStd, InitScale: 1.0, weight, bias);
+                groups, hasBias, init, gain, fan, linear.Init.Std, InitScale: 1.0, weight, bias);
             return (plan, output);
         }
 
-        private bool CheckNorm(BlockSpec block, LayerSpec norm, ValueShape shape)
+        private bool CheckNorm(BlockSpec block, NormSpec norm, ValueShape shape)
         {
             if ((norm.Kind == LayerKind.BatchNorm2d || norm.Kind == LayerKind.InstanceNorm2d) && !shape.IsSpatial)
             {
@@ -260,15 +270,10 @@ namespace DslNet.Generator.Planning.Spatial
                 return false;
             }
             var channels = shape.IsSpatial ? shape.Channels : shape.Size;
-            if (norm.Kind == LayerKind.GroupNorm && (norm.Groups <= 0 || channels % norm.Groups != 0))
-            {
-                _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.GroupsDoNotDivideWidth, norm.Location, norm.Groups, block.Name, channels));
-                return false;
-            }
-            return true;
+            return !(norm is GroupNormSpec group) || GroupNorm.CheckGroups(block, group, channels, _diagnostics);
         }
 
-        private SpatialNormPlan PlanNorm(BlockSpec block, string prefix, LayerSpec norm, ValueShape shape)
+        private SpatialNormPlan PlanNorm(BlockSpec block, string prefix, NormSpec norm, ValueShape shape)
         {
             var channels = shape.IsSpatial ? shape.Channels : shape.Size;
             var pixels = shape.IsSpatial ? shape.Height * shape.Width : 1;
@@ -279,7 +284,7 @@ namespace DslNet.Generator.Planning.Spatial
                 LayerKind.GroupNorm => SpatialNormKind.GroupNorm,
                 _ => SpatialNormKind.LayerNorm,
             };
-            var affine = kind != SpatialNormKind.InstanceNorm || norm.Affine;
+            var affine = !(norm is InstanceNormSpec instance) || instance.Affine;
             var affineShape = kind == SpatialNormKind.LayerNorm && shape.IsSpatial ? new[] { shape.Channels, shape.Height, shape.Width } : new[] { channels };
             var tensor = block.Name + "." + prefix;
             var gamma = affine ? _graph.AddParameter(tensor + "Gamma", "NormScale", affineShape) : -1;
@@ -290,11 +295,11 @@ namespace DslNet.Generator.Planning.Spatial
             var groups = kind switch
             {
                 SpatialNormKind.InstanceNorm => channels,
-                SpatialNormKind.GroupNorm => norm.Groups,
+                SpatialNormKind.GroupNorm => ((GroupNormSpec)norm).Groups,
                 SpatialNormKind.LayerNorm => 1,
                 _ => 0,
             };
-            return new SpatialNormPlan(kind, prefix, channels, pixels, groups, norm.Momentum, norm.Eps, affine, ZeroInitGamma: false,
+            return new SpatialNormPlan(kind, prefix, channels, pixels, groups, (norm as BatchNormSpec)?.Momentum ?? 0, norm.Eps, affine, ZeroInitGamma: false,
                 gamma, beta, affine ? affineShape.Aggregate(1, (a, b) => a * b) : 0, runningMean, runningVariance,
                 ScratchOffset: isBatchNorm ? _graph.Layout.AddScratch(3 * channels) : -1,
                 StatisticsRowOffset: isBatchNorm ? -1 : _graph.Layout.AddActivations(groups),
@@ -325,12 +330,11 @@ namespace DslNet.Generator.Planning.Spatial
                     (kind, output) = (SpatialStepKind.GlobalAvgPool, ValueShape.Features(shape.Channels));
                     break;
                 default:
-                    var stride = PoolDescriptor.EffectiveStride(layer);
-                    var window = SpatialShapes.Window(layer, block.Name, shape, shape.Channels, layer.KernelSize, stride, layer.Padding, 1, _diagnostics);
+                    pool = ((PoolDescriptor)LayerRegistry.Of(layer.Kind)).Plan((PoolSpec)layer);
+                    var window = SpatialShapes.Window(layer, block.Name, shape, shape.Channels, pool.KernelSize, pool.Stride, pool.Padding, 1, _diagnostics);
                     if (window == null) return false;
                     kind = layer.Kind == LayerKind.MaxPool2d ? SpatialStepKind.MaxPool : SpatialStepKind.AvgPool;
                     output = window.Value;
-                    pool = new PoolPlan(layer.KernelSize, stride, layer.Padding, layer.CountIncludePad);
                     break;
             }
 
@@ -346,7 +350,7 @@ namespace DslNet.Generator.Planning.Spatial
             return true;
         }
 
-        private bool PlanAdd(BlockContext context, LayerSpec add)
+        private bool PlanAdd(BlockContext context, AddSpec add)
         {
             var block = context.Block;
             var skip = ResolveSkip(block, add);
@@ -381,7 +385,7 @@ namespace DslNet.Generator.Planning.Spatial
         /// torchvision's downsample on an image skip: a bias-free 1×1 Conv2d with stride H_in/H_out, then BatchNorm2d; on a
         /// feature skip a bias-free Dense (Xavier, as the MLP's projection). Reports shapes no 1×1 stride can reach.
         /// </summary>
-        private int? PlanProjection(BlockContext context, LayerSpec add, int skip, ValueShape skipShape, ValueShape branchShape)
+        private int? PlanProjection(BlockContext context, AddSpec add, int skip, ValueShape skipShape, ValueShape branchShape)
         {
             var block = context.Block;
             if (skipShape.IsSpatial != branchShape.IsSpatial || (skipShape.IsSpatial && !ReachableByStride(skipShape, branchShape)))
@@ -392,13 +396,13 @@ namespace DslNet.Generator.Planning.Spatial
 
             if (!skipShape.IsSpatial)
             {
-                var dense = new LayerSpec(LayerKind.Dense, add.Location) { Units = branchShape.Size, Bias = false };
+                var dense = new DenseSpec(add.Location) { Units = branchShape.Size, Bias = false };
                 return PlanGroup(context, "Shortcut", dense, null, null, null, skip, new LinearOverride(1, InitKind.XavierUniform, 1.0, FanKind.In));
             }
 
             var stride = skipShape.Height / branchShape.Height;
-            var conv = new LayerSpec(LayerKind.Conv2d, add.Location) { Units = branchShape.Channels, KernelSize = 1, Stride = stride, Bias = false, Groups = 1 };
-            var norm = new LayerSpec(LayerKind.BatchNorm2d, add.Location);
+            var conv = new Conv2dSpec(add.Location) { Units = branchShape.Channels, KernelSize = 1, Stride = stride, Bias = false, Groups = 1 };
+            var norm = new BatchNormSpec(LayerKind.BatchNorm2d, add.Location);
             // torchvision initializes every Conv2d of a ResNet, the downsample's included, with kaiming_normal_(fan_out, relu).
             return PlanGroup(context, "Shortcut", conv, norm, null, null, skip, new LinearOverride(stride, InitKind.HeNormal, Math.Sqrt(2.0), FanKind.Out));
         }
@@ -410,7 +414,7 @@ namespace DslNet.Generator.Planning.Spatial
             return stride == skip.Width / branch.Width && (skip.Height - 1) / stride + 1 == branch.Height && (skip.Width - 1) / stride + 1 == branch.Width;
         }
 
-        private int? ResolveSkip(BlockSpec block, LayerSpec add)
+        private int? ResolveSkip(BlockSpec block, AddSpec add)
         {
             if (add.Skip == block.Name)
             {
@@ -520,7 +524,7 @@ namespace DslNet.Generator.Planning.Spatial
             {
                 if (layer.Kind == LayerKind.Conv2d) parts.Add(((Conv2d)LayerRegistry.Of(LayerKind.Conv2d)).Describe(layer, input.Channels));
                 else if (layer.Kind == LayerKind.Dense) parts.Add(((Dense)LayerRegistry.Of(LayerKind.Dense)).Describe(layer, input.Size));
-                else if (layer.Kind == LayerKind.Add && layer.Projection) parts.Add($"+ Shortcut({layer.Skip})");
+                else if (layer is AddSpec { Projection: true } add) parts.Add($"+ Shortcut({add.Skip})");
                 else parts.Add(LayerRegistry.Of(layer.Kind).Describe(layer));
             }
             return string.Join(", ", parts);

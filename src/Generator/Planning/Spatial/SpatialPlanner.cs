@@ -121,8 +121,7 @@ namespace DslNet.Generator.Planning.Spatial
             if (activation != null && LayerRegistry.RoleOf(activation.Kind) == LayerRole.Activation && spec.Loss != LossKind.MeanSquaredError)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ActivationBeforeLogitsLoss, activation.Location, last.Name, $"[{activation.Kind}]", spec.Loss,
                     spec.Loss == LossKind.CrossEntropy ? "softmax" : "sigmoid"));
-            var dropout = last.Layers.LastOrDefault();
-            if (dropout != null && (dropout.Kind == LayerKind.Dropout || dropout.Kind == LayerKind.Dropout2d) && dropout.Rate > 0)
+            if (last.Layers.LastOrDefault() is DropoutSpec { Drops: true } dropout)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DropoutOnOutput, dropout.Location, last.Name));
         }
 
