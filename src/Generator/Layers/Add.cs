@@ -35,6 +35,13 @@ namespace DslNet.Generator.Layers
             return add.Projection ? $"+ Dense({add.Skip})" : $"+ {add.Skip}";
         }
 
+        /// <summary>An image model's projection is torchvision's downsample (a 1×1 Conv2d and BatchNorm2d), or a Dense on features.</summary>
+        public override string DescribeInImageModel(LayerSpec layer, ValueShape blockInput)
+        {
+            var add = (AddSpec)layer;
+            return add.Projection ? $"+ Shortcut({add.Skip})" : Describe(layer);
+        }
+
         /// <summary>
         /// Resolves the skip source among the blocks planned so far. Reports a missing name, the block itself, a later
         /// block (a cycle) and widths that differ without a projection; returns the source's value, or null.

@@ -12,18 +12,19 @@ namespace DslNet.Generator.Layers
     internal sealed class AvgPool2d : PoolDescriptor
     {
         public override LayerKind Kind => LayerKind.AvgPool2d;
+        protected override SpatialStepKind StepKind => SpatialStepKind.AvgPool;
 
         public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => ReadWindow(new AvgPoolSpec(location), attribute) with
         {
             CountIncludePad = AttributeArguments.Bool(AttributeArguments.Named(attribute, "CountIncludePad"), true),
         };
 
-        public override PoolPlan Plan(PoolSpec pool) => base.Plan(pool) with { CountIncludePad = ((AvgPoolSpec)pool).CountIncludePad };
+        protected override PoolPlan Window(PoolSpec pool) => base.Window(pool) with { CountIncludePad = ((AvgPoolSpec)pool).CountIncludePad };
 
         public override string Describe(LayerSpec layer)
         {
             var pool = (AvgPoolSpec)layer;
-            return $"AvgPool2d({Window(pool)}{(pool.CountIncludePad || pool.Padding == 0 ? "" : ", padding not counted")})";
+            return $"AvgPool2d({DescribeWindow(pool)}{(pool.CountIncludePad || pool.Padding == 0 ? "" : ", padding not counted")})";
         }
     }
 

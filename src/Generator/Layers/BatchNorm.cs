@@ -3,6 +3,7 @@ using DslNet.Generator.Common;
 using DslNet.Generator.Emitting;
 using DslNet.Generator.Parsing;
 using DslNet.Generator.Planning;
+using DslNet.Generator.Planning.Spatial;
 using Microsoft.CodeAnalysis;
 
 namespace DslNet.Generator.Layers
@@ -20,6 +21,12 @@ namespace DslNet.Generator.Layers
         public override LayerKind Kind => LayerKind.BatchNorm;
         public override NormKind Norm => NormKind.BatchNorm;
         public override bool HasRunningStatistics => true;
+        public override bool CancelsBias => true;
+
+        public override bool CheckInput(BlockSpec block, LayerSpec layer, ValueShape input, List<DiagnosticInfo> diagnostics) =>
+            RequireFeatures(block, layer, input, diagnostics);
+
+        public override ImageNormPlan PlanImage(NormSpec norm, int channels) => new ImageNormPlan(SpatialNormKind.BatchNorm, Groups: 0, Affine: true);
 
         public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => ReadMomentum(new BatchNormSpec(Kind, location), attribute) with
         {

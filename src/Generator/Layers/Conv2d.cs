@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using DslNet.Generator.Common;
 using DslNet.Generator.Parsing;
+using DslNet.Generator.Planning;
 using Microsoft.CodeAnalysis;
 
 namespace DslNet.Generator.Layers
@@ -40,10 +41,13 @@ namespace DslNet.Generator.Layers
             CheckSetting(block, conv, "Groups", conv.Groups, 1, diagnostics);
         }
 
-        public string Describe(LayerSpec layer, int inChannels)
+        protected override string InsteadOnFeatures =>
+            "use [Dense(units)] on features, or give the network an image input with [Network(Channels, Height, Width)]";
+
+        public override string Describe(LayerSpec layer, ValueShape blockInput)
         {
             var conv = (Conv2dSpec)layer;
-            var text = $"Conv2d({inChannels} → {conv.Units}, {conv.KernelSize}×{conv.KernelSize}";
+            var text = $"Conv2d({blockInput.Channels} → {conv.Units}, {conv.KernelSize}×{conv.KernelSize}";
             if (conv.Stride != 1) text += $", stride {conv.Stride}";
             if (conv.Padding != 0) text += $", padding {conv.Padding}";
             if (conv.Dilation != 1) text += $", dilation {conv.Dilation}";

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using DslNet.Generator.Common;
 using DslNet.Generator.Parsing;
+using DslNet.Generator.Planning;
 using Microsoft.CodeAnalysis;
 
 namespace DslNet.Generator.Layers
@@ -31,10 +32,13 @@ namespace DslNet.Generator.Layers
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NonPositiveWidth, dense.Location, $"InitStd of '{block.Name}'", Format(dense.Init.Std)));
         }
 
-        public string Describe(LayerSpec layer, int inputs)
+        public override bool CheckInput(BlockSpec block, LayerSpec layer, ValueShape input, List<DiagnosticInfo> diagnostics) =>
+            RequireFeatures(block, layer, input, diagnostics);
+
+        public override string Describe(LayerSpec layer, ValueShape blockInput)
         {
             var dense = (DenseSpec)layer;
-            return $"Dense({inputs} → {dense.Units}{(dense.Bias ? "" : ", no bias")})";
+            return $"Dense({blockInput.Size} → {dense.Units}{(dense.Bias ? "" : ", no bias")})";
         }
     }
 

@@ -3,6 +3,7 @@ using DslNet.Generator.Common;
 using DslNet.Generator.Emitting;
 using DslNet.Generator.Parsing;
 using DslNet.Generator.Planning;
+using DslNet.Generator.Planning.Spatial;
 using Microsoft.CodeAnalysis;
 
 namespace DslNet.Generator.Layers
@@ -36,6 +37,13 @@ namespace DslNet.Generator.Layers
         }
 
         public override int InverseStdPerRow(NormSpec layer) => ((GroupNormSpec)layer).Groups;
+
+        /// <summary>In an image model the groups split the channels (checked against the value it is applied to).</summary>
+        public override bool CheckInput(BlockSpec block, LayerSpec layer, ValueShape input, List<DiagnosticInfo> diagnostics) =>
+            CheckGroups(block, (GroupNormSpec)layer, input.IsSpatial ? input.Channels : input.Size, diagnostics);
+
+        public override ImageNormPlan PlanImage(NormSpec norm, int channels) =>
+            new ImageNormPlan(SpatialNormKind.GroupNorm, ((GroupNormSpec)norm).Groups, Affine: true);
 
         public override NormOp Plan(NormSpec layer, int units, bool zeroInitGamma, LayoutBuilder layout) =>
             base.Plan(layer, units, zeroInitGamma, layout) with { Groups = ((GroupNormSpec)layer).Groups };

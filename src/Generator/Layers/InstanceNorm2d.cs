@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using DslNet.Generator.Common;
 using DslNet.Generator.Parsing;
+using DslNet.Generator.Planning.Spatial;
 using Microsoft.CodeAnalysis;
 
 namespace DslNet.Generator.Layers
@@ -10,10 +11,15 @@ namespace DslNet.Generator.Layers
     /// image's channels normalized over (H, W), the same in training and inference; Affine adds per-channel γ and β
     /// (CpuKernels.Spatial.InstanceNorm2d, GroupNorm2d with one group per channel).
     /// </summary>
-    internal sealed class InstanceNorm2d : LayerDescriptor
+    internal sealed class InstanceNorm2d : SpatialLayerDescriptor, IImageNorm
     {
         public override LayerKind Kind => LayerKind.InstanceNorm2d;
         public override LayerRole Role => LayerRole.Normalization;
+        protected override string InsteadOnFeatures => "use [LayerNorm] on features";
+
+        /// <summary>GroupNorm with one group per channel; γ and β only with Affine.</summary>
+        public ImageNormPlan PlanImage(NormSpec norm, int channels) =>
+            new ImageNormPlan(SpatialNormKind.InstanceNorm, Groups: channels, Affine: ((InstanceNormSpec)norm).Affine);
 
         public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => NormDescriptor.ReadEps(new InstanceNormSpec(location), attribute) with
         {

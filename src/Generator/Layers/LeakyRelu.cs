@@ -24,6 +24,9 @@ namespace DslNet.Generator.Layers
         /// <summary>torch.nn.init.calculate_gain('leaky_relu', slope).</summary>
         public override double HeGain(ActivationOp op) => Math.Sqrt(2.0 / (1 + op.Slope * op.Slope));
 
+        /// <summary>With slope 0 it is a ReLU.</summary>
+        public override bool DeadAtZero(ActivationOp op) => op.Slope == 0;
+
         public override string Describe(LayerSpec layer) => $"LeakyRelu({Format(((LeakyReluSpec)layer).Slope)})";
     }
 

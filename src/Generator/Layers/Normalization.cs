@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using DslNet.Generator.Common;
 using DslNet.Generator.Parsing;
 using DslNet.Generator.Planning;
+using DslNet.Generator.Planning.Spatial;
 using Microsoft.CodeAnalysis;
 
 namespace DslNet.Generator.Layers
@@ -11,11 +12,14 @@ namespace DslNet.Generator.Layers
     /// their statistics' layout and the spelling of their CPU and GPU kernels; the activation and dropout that follow
     /// are fused into the same kernels.
     /// </summary>
-    internal abstract class NormDescriptor : LayerDescriptor
+    internal abstract class NormDescriptor : LayerDescriptor, IImageNorm
     {
         public override LayerRole Role => LayerRole.Normalization;
 
         public abstract NormKind Norm { get; }
+
+        /// <summary>In an image model: the spatial kernels' family and row groups (LayerNorm one, GroupNorm its groups).</summary>
+        public abstract ImageNormPlan PlanImage(NormSpec norm, int channels);
 
         public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => ReadEps(new NormSpec(Kind, location), attribute);
 
@@ -63,6 +67,14 @@ namespace DslNet.Generator.Layers
                 InverseStdPerRow: perRow,
                 ScratchOffset: -1);
         }
+
+        /// <summary>Its saved statistics, placed after the block's activations: LayerNorm/GroupNorm's inverse std per row in the
+        /// workspace, BatchNorm's inverse std and eval-mode scale and shift (3 × width) in the scratch.</summary>
+        public NormOp PlaceStatistics(NormOp norm, int width, LayoutBuilder layout) => norm with
+        {
+            InverseStdRowOffset = norm.InverseStdPerRow > 0 ? layout.AddActivations(norm.InverseStdPerRow) : -1,
+            ScratchOffset = HasRunningStatistics ? layout.AddScratch(3 * width) : -1,
+        };
 
         // ── CPU ──
 
@@ -152,4 +164,14 @@ namespace DslNet.Generator.Layers
     {
         public double Eps { get; init; } = 1e-5;
     }
+
+    /// <summary>A normalization an image model can plan (Planning/Spatial): the feature norms and BatchNorm2d, InstanceNorm2d.</summary>
+    internal interface IImageNorm
+    {
+        /// <summary>Its spatial kernel family, row groups (0 for BatchNorm) and whether it has γ and β, over <paramref name="channels"/>.</summary>
+        ImageNormPlan PlanImage(NormSpec norm, int channels);
+    }
+
+    /// <summary>What the spatial planner needs of a normalization's kind.</summary>
+    internal readonly record struct ImageNormPlan(SpatialNormKind Kind, int Groups, bool Affine);
 }

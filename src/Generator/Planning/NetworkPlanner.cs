@@ -193,14 +193,13 @@ namespace DslNet.Generator.Planning
             var emission = LayerRegistry.Activation(activationOp.Kind);
             if (dense.Init.IsXavier && emission.IsReluLike)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.XavierBeforeRelu, dense.Location, block.Name, "Init." + dense.Init.Kind, activation!.Kind));
-            if (dense.Bias && norm?.Kind == LayerKind.BatchNorm)
+            if (dense.Bias && norm != null && LayerRegistry.Of(norm.Kind).CancelsBias)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.BiasBeforeBatchNorm, dense.Location, block.Name));
             if (inputNorm != null && input != null)
                 CheckNormalizedTwice(block, inputNorm, inputActivation, context.Graph.Values[input.Value], context.Spec, diagnostics);
 
             // γ = 0 (or W = 0) in front of a ReLU: relu(0) = 0 and relu'(0) = 0, so nothing reaches the branch's parameters.
-            var deadAtZero = activationOp.Kind == ActivationKind.Relu || (activationOp.Kind == ActivationKind.LeakyRelu && activationOp.Slope == 0);
-            if (add != null && context.Spec.ResidualInit == ResidualInitKind.ZeroLastNorm && deadAtZero)
+            if (add != null && context.Spec.ResidualInit == ResidualInitKind.ZeroLastNorm && emission.DeadAtZero(activationOp))
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ZeroInitBranchNeverLearns, add.Location, block.Name,
                     norm != null ? "normalization's γ" : "Dense weight"));
 
@@ -240,10 +239,10 @@ namespace DslNet.Generator.Planning
             var preActivation = layout.AddActivations(units);
             var output = context.Graph.AddValue(block.Name, ValueShape.Features(units), layout.AddActivations(units), layout.AddActivations(units), index);
             context.Graph.AddConsumer(input.Value, index);
-            if (normOp != null) normOp = PlaceNormStatistics(normOp, units, layout);
+            if (normOp != null) normOp = LayerRegistry.Norm(normOp.Kind).PlaceStatistics(normOp, units, layout);
             InputNormOp? inputNormPlan = null;
             if (inputNormOp != null)
-                inputNormPlan = new InputNormOp(PlaceNormStatistics(inputNormOp, inputs, layout), PlanActivation(inputActivation), inputs,
+                inputNormPlan = new InputNormOp(LayerRegistry.Norm(inputNormOp.Kind).PlaceStatistics(inputNormOp, inputs, layout), PlanActivation(inputActivation), inputs,
                     NormalizedRowOffset: layout.AddActivations(inputs), OutputRowOffset: layout.AddActivations(inputs), GradientRowOffset: layout.AddActivations(inputs));
 
             var dropoutOp = dropout is { Drops: true } ? new DropoutOp(dropout!.Rate, layout.AddActivations((units + 31) / 32), (units + 31) / 32) : null;
@@ -253,7 +252,7 @@ namespace DslNet.Generator.Planning
                 Index: index,
                 Name: block.Name,
                 Accessibility: block.Accessibility,
-                Description: Describe(inputs, before, dense, after),
+                Description: string.Join(", ", block.Layers.Select(l => LayerRegistry.Of(l.Kind).Describe(l, ValueShape.Features(inputs)))),
                 OutputValue: output,
                 PreActivationRowOffset: preActivation,
                 Dense: denseOp,
@@ -269,14 +268,6 @@ namespace DslNet.Generator.Planning
 
         private static NormOp PlanNorm(LayerSpec norm, int width, bool zeroInitGamma, LayoutBuilder layout) =>
             ((NormDescriptor)LayerRegistry.Of(norm.Kind)).Plan((NormSpec)norm, width, zeroInitGamma, layout);
-
-        /// <summary>A normalization's saved statistics: LayerNorm/GroupNorm's inverse std per row in the workspace, BatchNorm's
-        /// inverse std and eval-mode scale and shift in the scratch.</summary>
-        private static NormOp PlaceNormStatistics(NormOp norm, int width, LayoutBuilder layout) => norm with
-        {
-            InverseStdRowOffset = norm.InverseStdPerRow > 0 ? layout.AddActivations(norm.InverseStdPerRow) : -1,
-            ScratchOffset = norm.Kind == NormKind.BatchNorm ? layout.AddScratch(3 * width) : -1,
-        };
 
         /// <summary>
         /// DSL0022: a pre-activation block whose input already ends in a normalization and an activation normalizes and
@@ -423,14 +414,6 @@ namespace DslNet.Generator.Planning
             for (var i = since; i < diagnostics.Count; i++)
                 if (Diagnostics.ById(diagnostics[i].Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error) return true;
             return false;
-        }
-
-        private static string Describe(int inputs, IEnumerable<LayerSpec> before, DenseSpec dense, IEnumerable<LayerSpec> after)
-        {
-            var parts = before.Select(l => LayerRegistry.Of(l.Kind).Describe(l)).ToList();
-            parts.Add(((Dense)LayerRegistry.Of(LayerKind.Dense)).Describe(dense, inputs));
-            parts.AddRange(after.Select(l => LayerRegistry.Of(l.Kind).Describe(l)));
-            return string.Join(", ", parts);
         }
 
         /// <summary>Generated members and fields a block's property or field name would collide with.</summary>

@@ -159,13 +159,8 @@ namespace DslNet.Generator.Planning.Spatial
                 (linearPlan, shape) = planned.Value;
             }
 
-            if (norm != null && !CheckNorm(block, norm, shape)) return null;
-            if (dropout != null && dropout.Kind == LayerKind.Dropout2d && !shape.IsSpatial)
-            {
-                _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ImageLayerOnFeatures, dropout.Location, dropout.Kind, block.Name, shape,
-                    "use [Dropout(rate)] on features"));
-                return null;
-            }
+            if (norm != null && !LayerRegistry.Of(norm.Kind).CheckInput(block, norm, shape, _diagnostics)) return null;
+            if (dropout != null && !LayerRegistry.Of(dropout.Kind).CheckInput(block, dropout, shape, _diagnostics)) return null;
 
             var stepIndex = _graph.NextStep;
             var name = StepName(context, prefix);
@@ -194,17 +189,7 @@ namespace DslNet.Generator.Planning.Spatial
             var block = context.Block;
             var conv = linear as Conv2dSpec;
             var isConvolution = conv != null;
-            if (isConvolution && !input.IsSpatial)
-            {
-                _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ImageLayerOnFeatures, linear.Location, linear.Kind, block.Name, input,
-                    "use [Dense(units)] on features, or give the network an image input with [Network(Channels, Height, Width)]"));
-                return null;
-            }
-            if (!isConvolution && input.IsSpatial)
-            {
-                _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ImageIntoFeatureLayer, linear.Location, linear.Kind, block.Name, input));
-                return null;
-            }
+            if (!LayerRegistry.Of(linear.Kind).CheckInput(block, linear, input, _diagnostics)) return null;
 
             ValueShape output;
             int kernel = 1, stride = 1, padding = 0, dilation = 1, groups = 1;
@@ -243,7 +228,7 @@ namespace DslNet.Generator.Planning.Spatial
                 if (linear.Init.IsXavier && emission.IsReluLike)
                     _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.XavierBeforeRelu, linear.Location, block.Name, "Init." + linear.Init.Kind, activation!.Kind));
                 var next = NextLayer(block, linear);
-                if (hasBias && (next?.Kind == LayerKind.BatchNorm2d || next?.Kind == LayerKind.BatchNorm))
+                if (hasBias && next != null && LayerRegistry.Of(next.Kind).CancelsBias)
                     _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.BiasBeforeBatchNorm, linear.Location, block.Name));
             }
 
@@ -256,35 +241,11 @@ namespace DslNet.Generator.Planning.Spatial
             return (plan, output);
         }
 
-        private bool CheckNorm(BlockSpec block, NormSpec norm, ValueShape shape)
-        {
-            if ((norm.Kind == LayerKind.BatchNorm2d || norm.Kind == LayerKind.InstanceNorm2d) && !shape.IsSpatial)
-            {
-                var instead = norm.Kind == LayerKind.BatchNorm2d ? "use [BatchNorm] on features (nn.BatchNorm1d)" : "use [LayerNorm] on features";
-                _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ImageLayerOnFeatures, norm.Location, norm.Kind, block.Name, shape, instead));
-                return false;
-            }
-            if (norm.Kind == LayerKind.BatchNorm && shape.IsSpatial)
-            {
-                _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ImageIntoFeatureLayer, norm.Location, norm.Kind, block.Name, shape));
-                return false;
-            }
-            var channels = shape.IsSpatial ? shape.Channels : shape.Size;
-            return !(norm is GroupNormSpec group) || GroupNorm.CheckGroups(block, group, channels, _diagnostics);
-        }
-
         private SpatialNormPlan PlanNorm(BlockSpec block, string prefix, NormSpec norm, ValueShape shape)
         {
             var channels = shape.IsSpatial ? shape.Channels : shape.Size;
             var pixels = shape.IsSpatial ? shape.Height * shape.Width : 1;
-            var kind = norm.Kind switch
-            {
-                LayerKind.BatchNorm or LayerKind.BatchNorm2d => SpatialNormKind.BatchNorm,
-                LayerKind.InstanceNorm2d => SpatialNormKind.InstanceNorm,
-                LayerKind.GroupNorm => SpatialNormKind.GroupNorm,
-                _ => SpatialNormKind.LayerNorm,
-            };
-            var affine = !(norm is InstanceNormSpec instance) || instance.Affine;
+            var (kind, groups, affine) = ((IImageNorm)LayerRegistry.Of(norm.Kind)).PlanImage(norm, channels);
             var affineShape = kind == SpatialNormKind.LayerNorm && shape.IsSpatial ? new[] { shape.Channels, shape.Height, shape.Width } : new[] { channels };
             var tensor = block.Name + "." + prefix;
             var gamma = affine ? _graph.AddParameter(tensor + "Gamma", "NormScale", affineShape) : -1;
@@ -292,13 +253,6 @@ namespace DslNet.Generator.Planning.Spatial
             var isBatchNorm = kind == SpatialNormKind.BatchNorm;
             var runningMean = isBatchNorm ? _graph.AddRunningStatistic(tensor + "RunningMean", "RunningMean", channels) : -1;
             var runningVariance = isBatchNorm ? _graph.AddRunningStatistic(tensor + "RunningVariance", "RunningVariance", channels) : -1;
-            var groups = kind switch
-            {
-                SpatialNormKind.InstanceNorm => channels,
-                SpatialNormKind.GroupNorm => ((GroupNormSpec)norm).Groups,
-                SpatialNormKind.LayerNorm => 1,
-                _ => 0,
-            };
             return new SpatialNormPlan(kind, prefix, channels, pixels, groups, (norm as BatchNormSpec)?.Momentum ?? 0, norm.Eps, affine, ZeroInitGamma: false,
                 gamma, beta, affine ? affineShape.Aggregate(1, (a, b) => a * b) : 0, runningMean, runningVariance,
                 ScratchOffset: isBatchNorm ? _graph.Layout.AddScratch(3 * channels) : -1,
@@ -311,41 +265,20 @@ namespace DslNet.Generator.Planning.Spatial
             var block = context.Block;
             var input = _graph.Current;
             var shape = _graph.Values[input].Shape;
-            if (!shape.IsSpatial)
-            {
-                _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ImageLayerOnFeatures, layer.Location, layer.Kind, block.Name, shape,
-                    "the value is already a feature vector, so remove it"));
-                return false;
-            }
-
-            ValueShape output;
-            SpatialStepKind kind;
-            PoolPlan? pool = null;
-            switch (layer.Kind)
-            {
-                case LayerKind.Flatten:
-                    (kind, output) = (SpatialStepKind.Flatten, ValueShape.Features(shape.Size));
-                    break;
-                case LayerKind.GlobalAvgPool2d:
-                    (kind, output) = (SpatialStepKind.GlobalAvgPool, ValueShape.Features(shape.Channels));
-                    break;
-                default:
-                    pool = ((PoolDescriptor)LayerRegistry.Of(layer.Kind)).Plan((PoolSpec)layer);
-                    var window = SpatialShapes.Window(layer, block.Name, shape, shape.Channels, pool.KernelSize, pool.Stride, pool.Padding, 1, _diagnostics);
-                    if (window == null) return false;
-                    kind = layer.Kind == LayerKind.MaxPool2d ? SpatialStepKind.MaxPool : SpatialStepKind.AvgPool;
-                    output = window.Value;
-                    break;
-            }
+            var descriptor = (ReshapeDescriptor)LayerRegistry.Of(layer.Kind);
+            if (!descriptor.CheckInput(block, layer, shape, _diagnostics)) return false;
+            var planned = descriptor.Plan(block, layer, shape, _diagnostics);
+            if (planned == null) return false;
+            var (kind, output, pool, savedPerRow) = planned.Value;
 
             var stepIndex = _graph.NextStep;
             var name = StepName(context, kind.ToString());
-            var argmax = kind == SpatialStepKind.MaxPool ? _graph.Layout.AddActivations(output.Size) : -1;
+            var saved = savedPerRow > 0 ? _graph.Layout.AddActivations(savedPerRow) : -1;
             var value = _graph.AddValue(name, output, stepIndex);
             _graph.AddStep(new SpatialStep(stepIndex, name, context.Index, kind, input, value, shape, output, GradientMode.None)
             {
                 Pool = pool,
-                PreRowOffset = argmax,
+                PreRowOffset = saved,
             });
             return true;
         }
@@ -466,8 +399,7 @@ namespace DslNet.Generator.Planning.Spatial
         // γ = 0 (or W = 0) in front of a ReLU before the Add: relu(0) = 0 and relu'(0) = 0, so the branch never learns.
         private void WarnDeadBranch(BlockContext context, SpatialStep zeroed, string what)
         {
-            var kind = zeroed.Activation.Kind;
-            if (kind == ActivationKind.Relu || (kind == ActivationKind.LeakyRelu && zeroed.Activation.Slope == 0))
+            if (LayerRegistry.Activation(zeroed.Activation.Kind).DeadAtZero(zeroed.Activation))
             {
                 var add = context.Block.Layers.First(l => l.Kind == LayerKind.Add);
                 _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ZeroInitBranchNeverLearns, add.Location, context.Block.Name, what));
@@ -481,7 +413,7 @@ namespace DslNet.Generator.Planning.Spatial
             if (block.Layers.Count == 0) problem = "it has no layers";
             foreach (var (count, what) in new[]
             {
-                (block.Layers.Where(l => l.Kind == LayerKind.Conv2d || l.Kind == LayerKind.Dense).ToList(), "Conv2d or Dense"),
+                (block.Layers.Where(l => LayerRegistry.RoleOf(l.Kind) == LayerRole.Dense).ToList(), "Conv2d or Dense"),
                 (block.Layers.Where(l => LayerRegistry.RoleOf(l.Kind) == LayerRole.Normalization).ToList(), "normalization"),
                 (block.Layers.Where(l => l.Kind == LayerKind.Add).ToList(), "Add"),
             })
@@ -519,15 +451,8 @@ namespace DslNet.Generator.Planning.Spatial
 
         private static string Describe(BlockSpec block, ValueShape input)
         {
-            var parts = new List<string>();
-            foreach (var layer in block.Layers)
-            {
-                if (layer.Kind == LayerKind.Conv2d) parts.Add(((Conv2d)LayerRegistry.Of(LayerKind.Conv2d)).Describe(layer, input.Channels));
-                else if (layer.Kind == LayerKind.Dense) parts.Add(((Dense)LayerRegistry.Of(LayerKind.Dense)).Describe(layer, input.Size));
-                else if (layer is AddSpec { Projection: true } add) parts.Add($"+ Shortcut({add.Skip})");
-                else parts.Add(LayerRegistry.Of(layer.Kind).Describe(layer));
-            }
-            return string.Join(", ", parts);
+            // Dense and Conv2d name the block's input width, as the MLP's Summary does.
+            return string.Join(", ", block.Layers.Select(l => LayerRegistry.Of(l.Kind).DescribeInImageModel(l, input)));
         }
     }
 }
