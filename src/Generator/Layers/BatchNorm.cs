@@ -86,6 +86,8 @@ namespace DslNet.Generator.Layers
         public override string CpuInputInference(NormSite site, string field, string input, string activation) =>
             $"{K}.BatchNorm.Inference({input}, {InferenceAffine(site)}, norm.Output, rows, {site.Width}, {activation});";
 
+        public override string? CpuInferenceAffine(NormSite site) => InferenceAffine(site);
+
         private static string InferenceAffine(NormSite site) =>
             $"Scratch({site.Offset("InferenceScale")}, {site.Width}), Scratch({site.Offset("InferenceShift")}, {site.Width})";
 

@@ -87,6 +87,12 @@ namespace DslNet.Generator.Layers
         /// <summary>CPU backward, in place on <paramref name="gradient"/>: dL/doutput in, dL/dvalues out; γ and β gradients written.</summary>
         public abstract string CpuBackward(NormSite site, string field, string gradient, string values, string activation, string dropout);
 
+        /// <summary>
+        /// At inference after the Dense: the per-feature scale and shift the Dense's epilogue applies (BatchNorm's running
+        /// statistics, folded by <see cref="CpuPrepareInference"/>), or null when the normalization runs on its own.
+        /// </summary>
+        public virtual string? CpuInferenceAffine(NormSite site) => null;
+
         /// <summary>Before inference (BatchNorm: its running statistics folded into a scale and shift per feature); null when none.</summary>
         public virtual string? CpuPrepareInference(NormSite site, string field) => null;
 
