@@ -1,22 +1,14 @@
 using DslNet.Generator.Common;
 using DslNet.Generator.Parsing;
+using DslNet.Generator.Layers;
 using DslNet.Generator.Planning;
+using static DslNet.Generator.Tests.Specs;
 
 namespace DslNet.Generator.Tests;
 
 /// <summary>The planner on its own: specs built by hand, no Roslyn compilation.</summary>
 public sealed class PlannerTests
 {
-    private static LayerSpec Dense(int units, bool bias = true, InitKind init = InitKind.Auto) =>
-        new(LayerKind.Dense, null) { Units = units, Bias = bias, Init = init };
-
-    private static LayerSpec Layer(LayerKind kind) => new(kind, null);
-
-    private static LayerSpec Dropout(double rate) => new(LayerKind.Dropout, null) { Rate = rate };
-
-    private static BlockSpec Block(string name, params LayerSpec[] layers) =>
-        new(name, "public", FormProblem: null, Location: null, layers.ToEquatableArray());
-
     private static NetworkSpec Network(int inputs, LossKind loss, params BlockSpec[] blocks) =>
         new(Namespace: "Models", ClassName: "Net", Accessibility: "public", IsSealed: true, IsPartial: true,
             UnsupportedShape: null, Inputs: inputs, Loss: loss, Location: null, Blocks: blocks.ToEquatableArray());
@@ -146,7 +138,7 @@ public sealed class PlannerTests
     [Fact]
     public void Init_Auto_before_LeakyRelu_uses_the_slope_in_the_gain()
     {
-        var leaky = new LayerSpec(LayerKind.LeakyRelu, null) { Slope = 0.2 };
+        var leaky = new LeakyReluSpec(null, Slope: 0.2);
         var block = PlanOf(Network(4, LossKind.MeanSquaredError, Block("H", Dense(8), leaky), Block("O", Dense(1)))).Blocks[0];
 
         Assert.Equal(InitKind.HeNormal, block.Init);
@@ -193,7 +185,7 @@ public sealed class PlannerTests
     [Fact]
     public void GroupNorm_and_LayerNorm_keep_inverse_std_per_row()
     {
-        var group = new LayerSpec(LayerKind.GroupNorm, null) { Groups = 4 };
+        var group = new GroupNormSpec(null) { Groups = 4 };
         var plan = PlanOf(Network(4, LossKind.MeanSquaredError,
             Block("G", Dense(8), group), Block("L", Dense(8), Layer(LayerKind.LayerNorm)), Block("O", Dense(1))));
 
@@ -221,7 +213,6 @@ public sealed class PlannerTests
         Assert.Equal(StreamRec().GetHashCode(), StreamRec().GetHashCode());
     }
 
-    private static LayerSpec Add(string from, bool projection = false) => new(LayerKind.Add, null) { Skip = from, Projection = projection };
 
     [Fact]
     public void A_chain_has_one_consumer_per_value_and_fuses_activation_backward_into_the_next_gemm()

@@ -1,27 +1,15 @@
 using DslNet.Generator.Common;
+using DslNet.Generator.Layers;
 using DslNet.Generator.Parsing;
 using DslNet.Generator.Planning;
 using DslNet.Generator.Planning.Spatial;
+using static DslNet.Generator.Tests.Specs;
 
 namespace DslNet.Generator.Tests;
 
 /// <summary>The spatial planner on its own: shapes through every op, layouts, the backward schedule, initialization.</summary>
 public sealed class SpatialPlannerTests
 {
-    private static LayerSpec Conv(int outChannels, int kernel, int stride = 1, int padding = 0, int dilation = 1, int groups = 1, bool bias = true) =>
-        new(LayerKind.Conv2d, null) { Units = outChannels, KernelSize = kernel, Stride = stride, Padding = padding, Dilation = dilation, Groups = groups, Bias = bias };
-
-    private static LayerSpec Pool(LayerKind kind, int kernel, int stride = 0, int padding = 0) =>
-        new(kind, null) { KernelSize = kernel, Stride = stride, Padding = padding };
-
-    private static LayerSpec Layer(LayerKind kind) => new(kind, null);
-
-    private static LayerSpec Dense(int units) => new(LayerKind.Dense, null) { Units = units };
-
-    private static LayerSpec Add(string from, bool projection = false) => new(LayerKind.Add, null) { Skip = from, Projection = projection };
-
-    private static BlockSpec Block(string name, params LayerSpec[] layers) => new(name, "public", null, null, layers.ToEquatableArray());
-
     private static NetworkSpec Image(int c, int h, int w, ResidualInitKind residualInit, params BlockSpec[] blocks) =>
         new("Models", "Net", "public", true, true, null, 0, LossKind.CrossEntropy, null, blocks.ToEquatableArray())
         {
@@ -152,7 +140,7 @@ public sealed class SpatialPlannerTests
     public void Conv_init_resolves_He_before_a_ReLU_and_keeps_the_fan_mode()
     {
         var plan = PlanOf(Image(1, 8, 8, ResidualInitKind.Default,
-            Block("C", Conv(4, 3) with { Fan = FanKind.Out }, Layer(LayerKind.Relu)),
+            Block("C", Conv(4, 3) with { Init = InitSpec.Auto with { Fan = FanKind.Out } }, Layer(LayerKind.Relu)),
             Block("Head", Layer(LayerKind.Flatten), Dense(2))));
 
         var conv = plan.Steps[0].Linear!;

@@ -426,27 +426,23 @@ namespace DslNet.Generator.Emitting
                     w.Line("RoundToStorage(norm.Output);");
                     w.Line("input = norm.Output;");
                 }
-                switch (b.Norm)
+                // A normalization with running statistics folds into the Dense's epilogue; any other runs on its own.
+                var folded = b.HasNorm ? Norm(b).CpuInferenceAffine(new Layers.NormSite(b)) : null;
+                if (!b.HasNorm || folded != null)
                 {
-                    case NormKind.None:
-                        w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {Bias(b)},");
-                        w.Line($"    {noAffine},");
-                        w.Line($"    output, rows, {Shape(b)}, {activation});");
-                        break;
-                    case NormKind.BatchNorm:
-                        w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {Bias(b)},");
-                        w.Line($"    Scratch(Layout.{b.Name}InferenceScaleOffset, Layout.{b.Name}Units), Scratch(Layout.{b.Name}InferenceShiftOffset, Layout.{b.Name}Units),");
-                        w.Line($"    output, rows, {Shape(b)}, {activation});");
-                        break;
-                    default:
-                        w.Line($"var regions = {b.Name}Regions(rows, firstRow);");
-                        w.Line("var preActivation = regions.PreActivation;");
-                        w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {Bias(b)},");
-                        w.Line($"    {noAffine},");
-                        w.Line($"    preActivation, rows, {Shape(b)}, {Names.Identity});");
-                        w.Line("RoundToStorage(preActivation);");
-                        w.Line(Norm(b).CpuForward(new Layers.NormSite(b), f, "preActivation", activation, $"{K}.Dropout.None", "output"));
-                        break;
+                    w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {Bias(b)},");
+                    w.Line($"    {folded ?? noAffine},");
+                    w.Line($"    output, rows, {Shape(b)}, {activation});");
+                }
+                else
+                {
+                    w.Line($"var regions = {b.Name}Regions(rows, firstRow);");
+                    w.Line("var preActivation = regions.PreActivation;");
+                    w.Line($"{K}.Dense.ForwardInference(input, {f}.Weight.Span, {Bias(b)},");
+                    w.Line($"    {noAffine},");
+                    w.Line($"    preActivation, rows, {Shape(b)}, {Names.Identity});");
+                    w.Line("RoundToStorage(preActivation);");
+                    w.Line(Norm(b).CpuForward(new Layers.NormSite(b), f, "preActivation", activation, $"{K}.Dropout.None", "output"));
                 }
                 w.Line("RoundToStorage(output);");
                 if (b.Add != null) WriteResidualAdd(w, plan, b, "output", firstRow: true);
@@ -456,7 +452,7 @@ namespace DslNet.Generator.Emitting
 
         // LayerNorm and GroupNorm normalize a stored pre-activation, and a residual reads its skip from the workspace;
         // eval-mode BatchNorm and plain blocks need no workspace.
-        private static bool UsesWorkspaceInInference(BlockPlan b) => (b.HasNorm && b.Norm != NormKind.BatchNorm) || b.HasAdd || b.HasInputNorm;
+        private static bool UsesWorkspaceInInference(BlockPlan b) => (b.HasNorm && !b.NormOp!.HasRunningStatistics) || b.HasAdd || b.HasInputNorm;
 
         private static string DropoutMask(BlockPlan b) => $"{b.Name}Regions(rows).DropoutMask";
 

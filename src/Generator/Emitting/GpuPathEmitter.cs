@@ -287,7 +287,7 @@ namespace DslNet.Generator.Emitting
             var norm = b.HasNorm ? Norm(b).GpuInference(new Layers.NormSite(b), NormArguments(b), Region(n, "PreActivation"), output).ToList() : new List<GpuKernel>();
             foreach (var k in norm.Where(k => k.Name == $"{n}InferenceAffine"))
                 yield return k;
-            var folded = b.Norm == NormKind.BatchNorm;
+            var folded = b.NormOp is { HasRunningStatistics: true };
             var gemmOutput = b.HasNorm && !folded ? Region(n, "PreActivation") : output;
             var activation = b.HasNorm && !folded ? Names.Identity : Names.Activation(b);
             var activationType = b.HasNorm && !folded ? Names.Kernels + ".Identity" : Names.ActivationType(b);
@@ -421,7 +421,7 @@ namespace DslNet.Generator.Emitting
             w.Line("// LayerNorm/GroupNorm inverse standard deviations per row: normalization statistics, so fp32 in every precision,");
             w.Line("// in their own buffer (the workspace is 16-bit in Fp16/Bf16).");
             var offset = 0;
-            foreach (var b in plan.Blocks.Where(b => b.AnyNorm != null && b.AnyNorm.Kind != NormKind.BatchNorm))
+            foreach (var b in plan.Blocks.Where(b => b.AnyNorm is { InverseStdPerRow: > 0 }))
             {
                 w.Line($"private const int {b.Name}RowStatisticsOffset = {offset}; // per row");
                 offset += new Layers.NormSite(b).Groups;

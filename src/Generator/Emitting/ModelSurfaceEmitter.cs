@@ -68,7 +68,7 @@ namespace DslNet.Generator.Emitting
                         w.Line($"public const int {b.Name}GammaOffset = {norm.GammaOffset};");
                         w.Line($"public const int {b.Name}BetaOffset = {norm.BetaOffset};");
                     }
-                    if (b.AnyNorm?.Kind == NormKind.BatchNorm)
+                    if (b.AnyNorm is { HasRunningStatistics: true })
                     {
                         var batchNorm = b.AnyNorm;
                         w.Line($"public const int {b.Name}RunningMeanOffset = {batchNorm.RunningMeanOffset};");
@@ -127,7 +127,7 @@ namespace DslNet.Generator.Emitting
             w.Line();
             w.Line("private static readonly global::DslNet.TensorSlot[] RunningStatisticSlots =");
             w.Line("{");
-            foreach (var b in plan.Blocks.Where(b => b.AnyNorm?.Kind == NormKind.BatchNorm))
+            foreach (var b in plan.Blocks.Where(b => b.AnyNorm is { HasRunningStatistics: true }))
             {
                 w.Line($"    new(\"{b.Name}.RunningMean\", global::DslNet.ParameterKind.RunningMean, Layout.{b.Name}RunningMeanOffset, new[] {{ {b.NormWidth} }}),");
                 w.Line($"    new(\"{b.Name}.RunningVariance\", global::DslNet.ParameterKind.RunningVariance, Layout.{b.Name}RunningVarianceOffset, " +
@@ -191,7 +191,7 @@ namespace DslNet.Generator.Emitting
                     if (b.NormOp is { ZeroInitGamma: true })
                         w.Line($"// γ of the residual branch's normalization starts at 0 (zero_init_residual): the unit starts as the identity.");
                     else if (b.AnyNorm != null) w.Line($"{field}.Gamma!.Span.Fill(1f);");
-                    if (b.AnyNorm?.Kind == NormKind.BatchNorm) w.Line($"{field}.RunningVariance!.Span.Fill(1f);");
+                    if (b.AnyNorm is { HasRunningStatistics: true }) w.Line($"{field}.RunningVariance!.Span.Fill(1f);");
                 }
             }
             w.Line();

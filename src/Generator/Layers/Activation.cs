@@ -23,6 +23,9 @@ namespace DslNet.Generator.Layers
         /// <summary>torch.nn.init.calculate_gain for He initialization in front of it.</summary>
         double HeGain(ActivationOp op);
 
+        /// <summary>f(0) = 0 and f'(0) = 0 (ReLU, LeakyReLU with slope 0): a branch zeroed in front of it never learns (DSL0023).</summary>
+        bool DeadAtZero(ActivationOp op);
+
         /// <summary>The monitor's saturation check (DslNet.Saturation member).</summary>
         string Saturation { get; }
     }
@@ -48,6 +51,8 @@ namespace DslNet.Generator.Layers
 
         public virtual double HeGain(ActivationOp op) => Math.Sqrt(2.0);
 
+        public virtual bool DeadAtZero(ActivationOp op) => false;
+
         public virtual string Saturation => "None";
     }
 
@@ -63,6 +68,8 @@ namespace DslNet.Generator.Layers
         public bool IsReluLike => false;
 
         public double HeGain(ActivationOp op) => Math.Sqrt(2.0);
+
+        public bool DeadAtZero(ActivationOp op) => false;
 
         public string Saturation => "None";
     }

@@ -18,11 +18,9 @@ namespace DslNet.Generator.Layers
         public override LayerKind Kind => LayerKind.Add;
         public override LayerRole Role => LayerRole.Residual;
 
-        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) => spec with
-        {
-            Skip = AttributeArguments.String(AttributeArguments.Positional(attribute, 0)) ?? "",
-            Projection = AttributeArguments.Bool(AttributeArguments.Named(attribute, "Projection"), false),
-        };
+        public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => new AddSpec(location,
+            Skip: AttributeArguments.String(AttributeArguments.Positional(attribute, 0)) ?? "",
+            Projection: AttributeArguments.Bool(AttributeArguments.Named(attribute, "Projection"), false));
 
         private static int IndexOf(IReadOnlyList<string> names, string name)
         {
@@ -31,13 +29,24 @@ namespace DslNet.Generator.Layers
             return -1;
         }
 
-        public override string Describe(LayerSpec layer) => layer.Projection ? $"+ Dense({layer.Skip})" : $"+ {layer.Skip}";
+        public override string Describe(LayerSpec layer)
+        {
+            var add = (AddSpec)layer;
+            return add.Projection ? $"+ Dense({add.Skip})" : $"+ {add.Skip}";
+        }
+
+        /// <summary>An image model's projection is torchvision's downsample (a 1×1 Conv2d and BatchNorm2d), or a Dense on features.</summary>
+        public override string DescribeInImageModel(LayerSpec layer, ValueShape blockInput)
+        {
+            var add = (AddSpec)layer;
+            return add.Projection ? $"+ Shortcut({add.Skip})" : Describe(layer);
+        }
 
         /// <summary>
         /// Resolves the skip source among the blocks planned so far. Reports a missing name, the block itself, a later
         /// block (a cycle) and widths that differ without a projection; returns the source's value, or null.
         /// </summary>
-        public ValuePlan? Resolve(BlockSpec block, LayerSpec add, int units, IReadOnlyList<ValuePlan> earlier, IReadOnlyList<string> allBlocks,
+        public ValuePlan? Resolve(BlockSpec block, AddSpec add, int units, IReadOnlyList<ValuePlan> earlier, IReadOnlyList<string> allBlocks,
             List<DiagnosticInfo> diagnostics)
         {
             if (add.Skip == block.Name)
@@ -69,4 +78,7 @@ namespace DslNet.Generator.Layers
             return source;
         }
     }
+
+    /// <summary>[Add]'s arguments: the name of the earlier block whose output is added, and whether it goes through a projection.</summary>
+    internal sealed record AddSpec(LocationInfo? Location, string Skip, bool Projection) : LayerSpec(LayerKind.Add, Location);
 }

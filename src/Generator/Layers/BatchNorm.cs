@@ -1,7 +1,9 @@
 using System.Collections.Generic;
+using DslNet.Generator.Common;
 using DslNet.Generator.Emitting;
 using DslNet.Generator.Parsing;
 using DslNet.Generator.Planning;
+using DslNet.Generator.Planning.Spatial;
 using Microsoft.CodeAnalysis;
 
 namespace DslNet.Generator.Layers
@@ -19,25 +21,41 @@ namespace DslNet.Generator.Layers
         public override LayerKind Kind => LayerKind.BatchNorm;
         public override NormKind Norm => NormKind.BatchNorm;
         public override bool HasRunningStatistics => true;
+        public override bool CancelsBias => true;
 
-        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) => base.Read(spec, attribute) with
+        public override bool CheckInput(BlockSpec block, LayerSpec layer, ValueShape input, List<DiagnosticInfo> diagnostics) =>
+            RequireFeatures(block, layer, input, diagnostics);
+
+        public override ImageNormPlan PlanImage(NormSpec norm, int channels) => new ImageNormPlan(SpatialNormKind.BatchNorm, Groups: 0, Affine: true);
+
+        public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => ReadMomentum(new BatchNormSpec(Kind, location), attribute) with
         {
-            Momentum = AttributeArguments.Named(attribute, "Momentum") is { } m ? AttributeArguments.Double(m, double.NaN) : 0.1,
             Sync = AttributeArguments.Bool(AttributeArguments.Named(attribute, "Sync"), false),
         };
 
-        public override void Check(BlockSpec block, LayerSpec layer, int units, System.Collections.Generic.List<Common.DiagnosticInfo> diagnostics)
+        /// <summary>Reads Eps and Momentum, BatchNorm2d's arguments too.</summary>
+        public static BatchNormSpec ReadMomentum(BatchNormSpec spec, AttributeData attribute) => ReadEps(spec, attribute) with
         {
-            base.Check(block, layer, units, diagnostics);
-            if (!(layer.Momentum >= 0 && layer.Momentum <= 1))
-                diagnostics.Add(Common.DiagnosticInfo.Create(Diagnostics.InvalidNormalizationSetting, layer.Location, layer.Kind, block.Name, "Momentum", Format(layer.Momentum),
+            Momentum = AttributeArguments.Named(attribute, "Momentum") is { } m ? AttributeArguments.Double(m, double.NaN) : 0.1,
+        };
+
+        /// <summary>Eps and Momentum checks, BatchNorm2d's too.</summary>
+        public override void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics)
+        {
+            var norm = (BatchNormSpec)layer;
+            CheckEps(block, norm, diagnostics);
+            if (!(norm.Momentum >= 0 && norm.Momentum <= 1))
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidNormalizationSetting, norm.Location, norm.Kind, block.Name, "Momentum", Format(norm.Momentum),
                     "it is the weight of the newest batch in the running statistics and must lie in [0, 1] (PyTorch's default is 0.1)"));
         }
 
-        public override string Describe(LayerSpec layer) => layer.Sync ? "SyncBatchNorm" : "BatchNorm";
+        public override string Describe(LayerSpec layer) => ((BatchNormSpec)layer).Sync ? "SyncBatchNorm" : "BatchNorm";
 
-        public override NormOp Plan(LayerSpec layer, int units, bool zeroInitGamma, LayoutBuilder layout) =>
-            base.Plan(layer, units, zeroInitGamma, layout) with { Sync = layer.Sync };
+        public override NormOp Plan(NormSpec layer, int units, bool zeroInitGamma, LayoutBuilder layout)
+        {
+            var norm = (BatchNormSpec)layer;
+            return base.Plan(layer, units, zeroInitGamma, layout) with { Momentum = norm.Momentum, Sync = norm.Sync };
+        }
 
         /// <summary>Whether the plan has a synced BatchNorm (its model refuses a reducer on a device path).</summary>
         public static bool AnySynced(ExecutionPlan plan)
@@ -67,6 +85,8 @@ namespace DslNet.Generator.Layers
         /// <summary>Before the Dense, eval-mode BatchNorm applies its scale and shift and the activation itself.</summary>
         public override string CpuInputInference(NormSite site, string field, string input, string activation) =>
             $"{K}.BatchNorm.Inference({input}, {InferenceAffine(site)}, norm.Output, rows, {site.Width}, {activation});";
+
+        public override string? CpuInferenceAffine(NormSite site) => InferenceAffine(site);
 
         private static string InferenceAffine(NormSite site) =>
             $"Scratch({site.Offset("InferenceScale")}, {site.Width}), Scratch({site.Offset("InferenceShift")}, {site.Width})";
@@ -110,5 +130,12 @@ namespace DslNet.Generator.Layers
         private static string Synced(NormSite site) => site.Op.Sync ? "Synced" : "";
 
         private static string Reducer(NormSite site) => site.Op.Sync ? ", StatisticsReducer" : "";
+    }
+
+    /// <summary>[BatchNorm]'s and [BatchNorm2d]'s arguments: Eps, the running statistics' Momentum, and Sync (BatchNorm only).</summary>
+    internal sealed record BatchNormSpec(LayerKind Kind, LocationInfo? Location) : NormSpec(Kind, Location)
+    {
+        public double Momentum { get; init; } = 0.1;
+        public bool Sync { get; init; }
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using DslNet.Generator.Common;
 using DslNet.Generator.Parsing;
+using DslNet.Generator.Planning;
 using Microsoft.CodeAnalysis;
 
 namespace DslNet.Generator.Layers
@@ -16,7 +17,7 @@ namespace DslNet.Generator.Layers
         public override LayerKind Kind => LayerKind.Conv2d;
         public override LayerRole Role => LayerRole.Dense;
 
-        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) => spec with
+        public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => new Conv2dSpec(location)
         {
             Units = AttributeArguments.Int(AttributeArguments.Positional(attribute, 0), 0),
             KernelSize = AttributeArguments.Int(AttributeArguments.Positional(attribute, 1), 0),
@@ -25,29 +26,43 @@ namespace DslNet.Generator.Layers
             Dilation = AttributeArguments.Int(AttributeArguments.Named(attribute, "Dilation"), 1),
             Groups = AttributeArguments.Int(AttributeArguments.Named(attribute, "Groups"), 1),
             Bias = AttributeArguments.Bool(AttributeArguments.Named(attribute, "Bias"), true),
-            Init = (InitKind)AttributeArguments.Int(AttributeArguments.Named(attribute, "Init"), 0),
-            Fan = (FanKind)AttributeArguments.Int(AttributeArguments.Named(attribute, "Fan"), 0),
+            Init = InitSpec.Read(attribute, hasStd: false),
         };
 
         public override void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics)
         {
-            if (layer.Units <= 0)
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NonPositiveWidth, layer.Location, $"Conv2d out channels of '{block.Name}'", layer.Units));
-            CheckSetting(block, layer, "kernel size", layer.KernelSize, 1, diagnostics);
-            CheckSetting(block, layer, "Stride", layer.Stride, 1, diagnostics);
-            CheckSetting(block, layer, "Padding", layer.Padding, 0, diagnostics);
-            CheckSetting(block, layer, "Dilation", layer.Dilation, 1, diagnostics);
-            CheckSetting(block, layer, "Groups", layer.Groups, 1, diagnostics);
+            var conv = (Conv2dSpec)layer;
+            if (conv.Units <= 0)
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NonPositiveWidth, conv.Location, $"Conv2d out channels of '{block.Name}'", conv.Units));
+            CheckSetting(block, conv, "kernel size", conv.KernelSize, 1, diagnostics);
+            CheckSetting(block, conv, "Stride", conv.Stride, 1, diagnostics);
+            CheckSetting(block, conv, "Padding", conv.Padding, 0, diagnostics);
+            CheckSetting(block, conv, "Dilation", conv.Dilation, 1, diagnostics);
+            CheckSetting(block, conv, "Groups", conv.Groups, 1, diagnostics);
         }
 
-        public string Describe(LayerSpec layer, int inChannels)
+        protected override string InsteadOnFeatures =>
+            "use [Dense(units)] on features, or give the network an image input with [Network(Channels, Height, Width)]";
+
+        public override string Describe(LayerSpec layer, ValueShape blockInput)
         {
-            var text = $"Conv2d({inChannels} → {layer.Units}, {layer.KernelSize}×{layer.KernelSize}";
-            if (layer.Stride != 1) text += $", stride {layer.Stride}";
-            if (layer.Padding != 0) text += $", padding {layer.Padding}";
-            if (layer.Dilation != 1) text += $", dilation {layer.Dilation}";
-            if (layer.Groups != 1) text += $", groups {layer.Groups}";
-            return text + (layer.Bias ? ")" : ", no bias)");
+            var conv = (Conv2dSpec)layer;
+            var text = $"Conv2d({blockInput.Channels} → {conv.Units}, {conv.KernelSize}×{conv.KernelSize}";
+            if (conv.Stride != 1) text += $", stride {conv.Stride}";
+            if (conv.Padding != 0) text += $", padding {conv.Padding}";
+            if (conv.Dilation != 1) text += $", dilation {conv.Dilation}";
+            if (conv.Groups != 1) text += $", groups {conv.Groups}";
+            return text + (conv.Bias ? ")" : ", no bias)");
         }
+    }
+
+    /// <summary>[Conv2d]'s arguments: a square kernel, its stride, padding and dilation, and the channel groups.</summary>
+    internal sealed record Conv2dSpec(LocationInfo? Location) : LinearSpec(LayerKind.Conv2d, Location)
+    {
+        public int KernelSize { get; init; }
+        public int Stride { get; init; } = 1;
+        public int Padding { get; init; }
+        public int Dilation { get; init; } = 1;
+        public int Groups { get; init; } = 1;
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using DslNet.Generator.Common;
 using DslNet.Generator.Parsing;
+using DslNet.Generator.Planning;
 using Microsoft.CodeAnalysis;
 
 namespace DslNet.Generator.Layers
@@ -15,23 +16,32 @@ namespace DslNet.Generator.Layers
         public override LayerKind Kind => LayerKind.Dense;
         public override LayerRole Role => LayerRole.Dense;
 
-        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) => spec with
+        public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => new DenseSpec(location)
         {
             Units = AttributeArguments.Int(AttributeArguments.Positional(attribute, 0), 0),
             Bias = AttributeArguments.Bool(AttributeArguments.Named(attribute, "Bias"), true),
-            Init = (InitKind)AttributeArguments.Int(AttributeArguments.Named(attribute, "Init"), 0),
-            Fan = (FanKind)AttributeArguments.Int(AttributeArguments.Named(attribute, "Fan"), 0),
-            InitStd = AttributeArguments.Named(attribute, "InitStd") is { } std ? AttributeArguments.Double(std, double.NaN) : 0.01,
+            Init = InitSpec.Read(attribute, hasStd: true),
         };
 
         public override void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics)
         {
-            if (layer.Units <= 0)
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NonPositiveWidth, layer.Location, $"Dense units of '{block.Name}'", layer.Units));
-            if (layer.Init == InitKind.Normal && !(layer.InitStd > 0))
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NonPositiveWidth, layer.Location, $"InitStd of '{block.Name}'", Format(layer.InitStd)));
+            var dense = (DenseSpec)layer;
+            if (dense.Units <= 0)
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NonPositiveWidth, dense.Location, $"Dense units of '{block.Name}'", dense.Units));
+            if (dense.Init.Kind == InitKind.Normal && !(dense.Init.Std > 0))
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.NonPositiveWidth, dense.Location, $"InitStd of '{block.Name}'", Format(dense.Init.Std)));
         }
 
-        public string Describe(LayerSpec layer, int inputs) => $"Dense({inputs} → {layer.Units}{(layer.Bias ? "" : ", no bias")})";
+        public override bool CheckInput(BlockSpec block, LayerSpec layer, ValueShape input, List<DiagnosticInfo> diagnostics) =>
+            RequireFeatures(block, layer, input, diagnostics);
+
+        public override string Describe(LayerSpec layer, ValueShape blockInput)
+        {
+            var dense = (DenseSpec)layer;
+            return $"Dense({blockInput.Size} → {dense.Units}{(dense.Bias ? "" : ", no bias")})";
+        }
     }
+
+    /// <summary>[Dense]'s arguments: units, Bias, Init, Fan, InitStd.</summary>
+    internal sealed record DenseSpec(LocationInfo? Location) : LinearSpec(LayerKind.Dense, Location);
 }

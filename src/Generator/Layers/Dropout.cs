@@ -14,15 +14,27 @@ namespace DslNet.Generator.Layers
         public override LayerKind Kind => LayerKind.Dropout;
         public override LayerRole Role => LayerRole.Dropout;
 
-        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) =>
-            spec with { Rate = AttributeArguments.Double(AttributeArguments.Positional(attribute, 0), double.NaN) };
+        public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => ReadRate(Kind, location, attribute);
 
+        /// <summary>Reads the rate, Dropout2d's too.</summary>
+        public static DropoutSpec ReadRate(LayerKind kind, LocationInfo? location, AttributeData attribute) =>
+            new DropoutSpec(kind, location, AttributeArguments.Double(AttributeArguments.Positional(attribute, 0), double.NaN));
+
+        /// <summary>DSL0006 on a rate outside [0, 1), Dropout2d's too.</summary>
         public override void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics)
         {
-            if (!(layer.Rate >= 0 && layer.Rate < 1))
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DropoutRateOutOfRange, layer.Location, Format(layer.Rate), block.Name));
+            var dropout = (DropoutSpec)layer;
+            if (!(dropout.Rate >= 0 && dropout.Rate < 1))
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DropoutRateOutOfRange, dropout.Location, Format(dropout.Rate), block.Name));
         }
 
-        public override string Describe(LayerSpec layer) => $"Dropout({Format(layer.Rate)})";
+        public override string Describe(LayerSpec layer) => $"Dropout({Format(((DropoutSpec)layer).Rate)})";
+    }
+
+    /// <summary>[Dropout]'s and [Dropout2d]'s argument: the rate p. A rate of 0 plans no dropout at all.</summary>
+    internal sealed record DropoutSpec(LayerKind Kind, LocationInfo? Location, double Rate) : LayerSpec(Kind, Location)
+    {
+        /// <summary>Whether it drops anything (a rate of 0 is planned as no dropout).</summary>
+        public bool Drops => Rate > 0;
     }
 }

@@ -10,17 +10,17 @@ namespace DslNet.Generator.Layers
     /// 1/(1 − p). The mask is Dropout's counter-based draw at element n·C + c (CpuKernels.Spatial.Dropout2d), redrawn in the
     /// backward pass rather than stored.
     /// </summary>
-    internal sealed class Dropout2d : LayerDescriptor
+    internal sealed class Dropout2d : SpatialLayerDescriptor
     {
         public override LayerKind Kind => LayerKind.Dropout2d;
         public override LayerRole Role => LayerRole.Dropout;
+        protected override string InsteadOnFeatures => "use [Dropout(rate)] on features";
 
-        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) =>
-            spec with { Rate = AttributeArguments.Double(AttributeArguments.Positional(attribute, 0), double.NaN) };
+        public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => Dropout.ReadRate(Kind, location, attribute);
 
         public override void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics) =>
             LayerRegistry.Of(LayerKind.Dropout).Check(block, layer, units, diagnostics);
 
-        public override string Describe(LayerSpec layer) => $"Dropout2d({Format(layer.Rate)})";
+        public override string Describe(LayerSpec layer) => $"Dropout2d({Format(((DropoutSpec)layer).Rate)})";
     }
 }

@@ -1,3 +1,4 @@
+using DslNet.Generator.Common;
 using DslNet.Generator.Parsing;
 using DslNet.Generator.Planning;
 using Microsoft.CodeAnalysis;
@@ -11,14 +12,17 @@ namespace DslNet.Generator.Layers
         protected override ActivationKind Activation => ActivationKind.GeluExact;
         public override bool IsReluLike => true;
 
-        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) =>
-            spec with { Approximate = AttributeArguments.Bool(AttributeArguments.Named(attribute, "Approximate"), false) };
+        public override LayerSpec Read(LocationInfo? location, AttributeData attribute) =>
+            new GeluSpec(location, AttributeArguments.Bool(AttributeArguments.Named(attribute, "Approximate"), false));
 
         public override ActivationOp Plan(LayerSpec layer) =>
-            new ActivationOp(layer.Approximate ? ActivationKind.GeluTanh : ActivationKind.GeluExact, 0);
+            new ActivationOp(((GeluSpec)layer).Approximate ? ActivationKind.GeluTanh : ActivationKind.GeluExact, 0);
 
         public override bool Spells(ActivationKind kind) => kind == ActivationKind.GeluExact || kind == ActivationKind.GeluTanh;
 
-        public override string Describe(LayerSpec layer) => layer.Approximate ? "Gelu(tanh)" : "Gelu";
+        public override string Describe(LayerSpec layer) => ((GeluSpec)layer).Approximate ? "Gelu(tanh)" : "Gelu";
     }
+
+    /// <summary>[Gelu]'s argument: Approximate (the tanh form) or not (the exact, erf form).</summary>
+    internal sealed record GeluSpec(LocationInfo? Location, bool Approximate) : LayerSpec(LayerKind.Gelu, Location);
 }

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using DslNet.Generator.Common;
 using DslNet.Generator.Parsing;
+using DslNet.Generator.Planning.Spatial;
 using Microsoft.CodeAnalysis;
 
 namespace DslNet.Generator.Layers
@@ -10,20 +11,30 @@ namespace DslNet.Generator.Layers
     /// image's channels normalized over (H, W), the same in training and inference; Affine adds per-channel γ and β
     /// (CpuKernels.Spatial.InstanceNorm2d, GroupNorm2d with one group per channel).
     /// </summary>
-    internal sealed class InstanceNorm2d : LayerDescriptor
+    internal sealed class InstanceNorm2d : SpatialLayerDescriptor, IImageNorm
     {
         public override LayerKind Kind => LayerKind.InstanceNorm2d;
         public override LayerRole Role => LayerRole.Normalization;
+        protected override string InsteadOnFeatures => "use [LayerNorm] on features";
 
-        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) => spec with
+        /// <summary>GroupNorm with one group per channel; γ and β only with Affine.</summary>
+        public ImageNormPlan PlanImage(NormSpec norm, int channels) =>
+            new ImageNormPlan(SpatialNormKind.InstanceNorm, Groups: channels, Affine: ((InstanceNormSpec)norm).Affine);
+
+        public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => NormDescriptor.ReadEps(new InstanceNormSpec(location), attribute) with
         {
-            Eps = AttributeArguments.Named(attribute, "Eps") is { } eps ? AttributeArguments.Double(eps, double.NaN) : 1e-5,
             Affine = AttributeArguments.Bool(AttributeArguments.Named(attribute, "Affine"), false),
         };
 
         public override void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics) =>
-            LayerRegistry.Of(LayerKind.LayerNorm).Check(block, layer, units, diagnostics);
+            NormDescriptor.CheckEps(block, (NormSpec)layer, diagnostics);
 
-        public override string Describe(LayerSpec layer) => layer.Affine ? "InstanceNorm2d(affine)" : "InstanceNorm2d";
+        public override string Describe(LayerSpec layer) => ((InstanceNormSpec)layer).Affine ? "InstanceNorm2d(affine)" : "InstanceNorm2d";
+    }
+
+    /// <summary>[InstanceNorm2d]'s arguments: Eps, and Affine (per-channel γ and β; PyTorch's default is without).</summary>
+    internal sealed record InstanceNormSpec(LocationInfo? Location) : NormSpec(LayerKind.InstanceNorm2d, Location)
+    {
+        public bool Affine { get; init; }
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using DslNet.Generator.Emitting;
 using DslNet.Generator.Parsing;
 using DslNet.Generator.Planning;
+using DslNet.Generator.Planning.Spatial;
 
 namespace DslNet.Generator.Layers
 {
@@ -14,7 +15,10 @@ namespace DslNet.Generator.Layers
         public override LayerKind Kind => LayerKind.LayerNorm;
         public override NormKind Norm => NormKind.LayerNorm;
 
-        public override int InverseStdPerRow(LayerSpec layer) => 1;
+        public override int InverseStdPerRow(NormSpec layer) => 1;
+
+        /// <summary>On an image, over all of [C, H, W] with γ and β of that shape, as nn.LayerNorm([C, H, W]).</summary>
+        public override ImageNormPlan PlanImage(NormSpec norm, int channels) => new ImageNormPlan(SpatialNormKind.LayerNorm, Groups: 1, Affine: true);
 
         public override string CpuForward(NormSite site, string field, string values, string activation, string dropout, string output) =>
             $"{K}.LayerNorm.Forward({values}, {field}.Gamma!.Span, {field}.Beta!.Span, {site.RowStatistics},\n" +

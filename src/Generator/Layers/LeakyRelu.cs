@@ -1,4 +1,5 @@
 using System;
+using DslNet.Generator.Common;
 using DslNet.Generator.Emitting;
 using DslNet.Generator.Parsing;
 using DslNet.Generator.Planning;
@@ -13,16 +14,22 @@ namespace DslNet.Generator.Layers
         protected override ActivationKind Activation => ActivationKind.LeakyRelu;
         public override bool IsReluLike => true;
 
-        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) =>
-            spec with { Slope = AttributeArguments.Double(AttributeArguments.Positional(attribute, 0), 0.01) };
+        public override LayerSpec Read(LocationInfo? location, AttributeData attribute) =>
+            new LeakyReluSpec(location, AttributeArguments.Double(AttributeArguments.Positional(attribute, 0), 0.01));
 
-        public override ActivationOp Plan(LayerSpec layer) => new ActivationOp(ActivationKind.LeakyRelu, layer.Slope);
+        public override ActivationOp Plan(LayerSpec layer) => new ActivationOp(ActivationKind.LeakyRelu, ((LeakyReluSpec)layer).Slope);
 
         public override string Functor(ActivationOp op) => $"new {KernelType(op)}({Names.Float(op.Slope)})";
 
         /// <summary>torch.nn.init.calculate_gain('leaky_relu', slope).</summary>
         public override double HeGain(ActivationOp op) => Math.Sqrt(2.0 / (1 + op.Slope * op.Slope));
 
-        public override string Describe(LayerSpec layer) => $"LeakyRelu({Format(layer.Slope)})";
+        /// <summary>With slope 0 it is a ReLU.</summary>
+        public override bool DeadAtZero(ActivationOp op) => op.Slope == 0;
+
+        public override string Describe(LayerSpec layer) => $"LeakyRelu({Format(((LeakyReluSpec)layer).Slope)})";
     }
+
+    /// <summary>[LeakyRelu]'s argument: the negative slope (PyTorch's default 0.01).</summary>
+    internal sealed record LeakyReluSpec(LocationInfo? Location, double Slope) : LayerSpec(LayerKind.LeakyRelu, Location);
 }

@@ -1,4 +1,8 @@
+using System.Collections.Generic;
+using DslNet.Generator.Common;
 using DslNet.Generator.Parsing;
+using DslNet.Generator.Planning;
+using DslNet.Generator.Planning.Spatial;
 
 namespace DslNet.Generator.Layers
 {
@@ -9,7 +13,12 @@ namespace DslNet.Generator.Layers
     internal sealed class MaxPool2d : PoolDescriptor
     {
         public override LayerKind Kind => LayerKind.MaxPool2d;
+        protected override SpatialStepKind StepKind => SpatialStepKind.MaxPool;
 
-        public override string Describe(LayerSpec layer) => $"MaxPool2d({Window(layer)})";
+        /// <summary>Each output's argmax, kept for the backward pass.</summary>
+        public override ReshapePlan? Plan(BlockSpec block, LayerSpec layer, ValueShape input, List<DiagnosticInfo> diagnostics) =>
+            base.Plan(block, layer, input, diagnostics) is { } plan ? plan with { SavedPerRow = plan.Output.Size } : (ReshapePlan?)null;
+
+        public override string Describe(LayerSpec layer) => $"MaxPool2d({DescribeWindow((PoolSpec)layer)})";
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using DslNet.Generator.Common;
 using DslNet.Generator.Parsing;
 using DslNet.Generator.Planning;
+using DslNet.Generator.Planning.Spatial;
 using Microsoft.CodeAnalysis;
 
 namespace DslNet.Generator.Layers
@@ -11,31 +12,41 @@ namespace DslNet.Generator.Layers
     /// their statistics' layout and the spelling of their CPU and GPU kernels; the activation and dropout that follow
     /// are fused into the same kernels.
     /// </summary>
-    internal abstract class NormDescriptor : LayerDescriptor
+    internal abstract class NormDescriptor : LayerDescriptor, IImageNorm
     {
         public override LayerRole Role => LayerRole.Normalization;
 
         public abstract NormKind Norm { get; }
 
-        public override LayerSpec Read(LayerSpec spec, AttributeData attribute) => spec with
+        /// <summary>In an image model: the spatial kernels' family and row groups (LayerNorm one, GroupNorm its groups).</summary>
+        public abstract ImageNormPlan PlanImage(NormSpec norm, int channels);
+
+        public override LayerSpec Read(LocationInfo? location, AttributeData attribute) => ReadEps(new NormSpec(Kind, location), attribute);
+
+        public override void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics) =>
+            CheckEps(block, (NormSpec)layer, diagnostics);
+
+        /// <summary>Reads <c>Eps</c> into <paramref name="spec"/> (its runtime type, a kind's own record, is kept).</summary>
+        public static T ReadEps<T>(T spec, AttributeData attribute) where T : NormSpec => (T)((NormSpec)spec with
         {
             Eps = AttributeArguments.Named(attribute, "Eps") is { } eps ? AttributeArguments.Double(eps, double.NaN) : 1e-5,
-        };
+        });
 
-        public override void Check(BlockSpec block, LayerSpec layer, int units, List<DiagnosticInfo> diagnostics)
+        /// <summary>DSL0029 on an Eps that is not positive.</summary>
+        public static void CheckEps(BlockSpec block, NormSpec norm, List<DiagnosticInfo> diagnostics)
         {
-            if (!(layer.Eps > 0))
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidNormalizationSetting, layer.Location, layer.Kind, block.Name, "Eps", Format(layer.Eps),
+            if (!(norm.Eps > 0))
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidNormalizationSetting, norm.Location, norm.Kind, block.Name, "Eps", Format(norm.Eps),
                     "it keeps the division by the standard deviation finite and must be positive (PyTorch's default is 1e-5)"));
         }
 
         /// <summary>Inverse standard deviations kept per row for the backward pass (LayerNorm 1, GroupNorm its groups).</summary>
-        public virtual int InverseStdPerRow(LayerSpec layer) => 0;
+        public virtual int InverseStdPerRow(NormSpec layer) => 0;
 
         /// <summary>Running statistics and a fixed scratch (BatchNorm only).</summary>
         public virtual bool HasRunningStatistics => false;
 
-        public virtual NormOp Plan(LayerSpec layer, int units, bool zeroInitGamma, LayoutBuilder layout)
+        public virtual NormOp Plan(NormSpec layer, int units, bool zeroInitGamma, LayoutBuilder layout)
         {
             var gamma = layout.AddParameters(units);
             var beta = layout.AddParameters(units);
@@ -44,8 +55,8 @@ namespace DslNet.Generator.Layers
             var perRow = InverseStdPerRow(layer);
             return new NormOp(
                 Kind: Norm,
-                Groups: layer.Kind == LayerKind.GroupNorm ? layer.Groups : 0,
-                Momentum: layer.Momentum,
+                Groups: 0,
+                Momentum: 0,
                 Eps: layer.Eps,
                 ZeroInitGamma: zeroInitGamma,
                 GammaOffset: gamma,
@@ -57,6 +68,14 @@ namespace DslNet.Generator.Layers
                 ScratchOffset: -1);
         }
 
+        /// <summary>Its saved statistics, placed after the block's activations: LayerNorm/GroupNorm's inverse std per row in the
+        /// workspace, BatchNorm's inverse std and eval-mode scale and shift (3 × width) in the scratch.</summary>
+        public NormOp PlaceStatistics(NormOp norm, int width, LayoutBuilder layout) => norm with
+        {
+            InverseStdRowOffset = norm.InverseStdPerRow > 0 ? layout.AddActivations(norm.InverseStdPerRow) : -1,
+            ScratchOffset = HasRunningStatistics ? layout.AddScratch(3 * width) : -1,
+        };
+
         // ── CPU ──
 
         /// <summary>
@@ -67,6 +86,12 @@ namespace DslNet.Generator.Layers
 
         /// <summary>CPU backward, in place on <paramref name="gradient"/>: dL/doutput in, dL/dvalues out; γ and β gradients written.</summary>
         public abstract string CpuBackward(NormSite site, string field, string gradient, string values, string activation, string dropout);
+
+        /// <summary>
+        /// At inference after the Dense: the per-feature scale and shift the Dense's epilogue applies (BatchNorm's running
+        /// statistics, folded by <see cref="CpuPrepareInference"/>), or null when the normalization runs on its own.
+        /// </summary>
+        public virtual string? CpuInferenceAffine(NormSite site) => null;
 
         /// <summary>Before inference (BatchNorm: its running statistics folded into a scale and shift per feature); null when none.</summary>
         public virtual string? CpuPrepareInference(NormSite site, string field) => null;
@@ -136,4 +161,23 @@ namespace DslNet.Generator.Layers
 
         protected static string Float(double value) => Emitting.Names.Float(value);
     }
+
+    /// <summary>
+    /// A normalization's arguments: <c>Eps</c>, which every kind has. Kinds with more derive from it (BatchNormSpec adds
+    /// Momentum, GroupNormSpec its groups, InstanceNormSpec Affine); LayerNorm is this record itself.
+    /// </summary>
+    internal record NormSpec(LayerKind Kind, LocationInfo? Location) : LayerSpec(Kind, Location)
+    {
+        public double Eps { get; init; } = 1e-5;
+    }
+
+    /// <summary>A normalization an image model can plan (Planning/Spatial): the feature norms and BatchNorm2d, InstanceNorm2d.</summary>
+    internal interface IImageNorm
+    {
+        /// <summary>Its spatial kernel family, row groups (0 for BatchNorm) and whether it has γ and β, over <paramref name="channels"/>.</summary>
+        ImageNormPlan PlanImage(NormSpec norm, int channels);
+    }
+
+    /// <summary>What the spatial planner needs of a normalization's kind.</summary>
+    internal readonly record struct ImageNormPlan(SpatialNormKind Kind, int Groups, bool Affine);
 }

@@ -9,5 +9,6 @@ namespace DslNet.Generator.Layers
         public override LayerKind Kind => LayerKind.Relu;
         protected override ActivationKind Activation => ActivationKind.Relu;
         public override bool IsReluLike => true;
+        public override bool DeadAtZero(ActivationOp op) => true;
     }
 }

@@ -100,7 +100,7 @@ namespace DslNet.Generator.Parsing
                 if (descriptor != null)
                 {
                     var location = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken));
-                    layers.Add(descriptor.Read(new LayerSpec(descriptor.Kind, location), attribute));
+                    layers.Add(descriptor.Read(location, attribute));
                 }
             }
 

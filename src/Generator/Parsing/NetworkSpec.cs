@@ -40,34 +40,12 @@ namespace DslNet.Generator.Parsing
         EquatableArray<LayerSpec> Layers);
 
     /// <summary>
-    /// One layer attribute with its arguments. Only the fields relevant to <see cref="Kind"/> are meaningful; the
-    /// rest keep the attribute's defaults so equality stays simple.
+    /// One layer attribute: its kind and where it was written. A kind with arguments reads them into its own record
+    /// derived from this one, declared beside its descriptor in Layers/ (<c>DenseSpec</c> in Dense.cs, <c>Conv2dSpec</c> in
+    /// Conv2d.cs, …); a kind without arguments (Relu, Flatten) is this record itself. Records compare by type and value,
+    /// so the incremental pipeline caches.
     /// </summary>
-    internal sealed record LayerSpec(LayerKind Kind, LocationInfo? Location)
-    {
-        public int Units { get; init; }
-        public bool Bias { get; init; } = true;
-        public InitKind Init { get; init; } = InitKind.Auto;
-        public FanKind Fan { get; init; } = FanKind.In;
-        public double InitStd { get; init; } = 0.01;
-        public double Slope { get; init; } = 0.01;
-        public bool Approximate { get; init; }
-        public double Momentum { get; init; } = 0.1;
-        public double Eps { get; init; } = 1e-5;
-        public int Groups { get; init; }
-        public double Rate { get; init; }
-        public string Skip { get; init; } = "";
-        public bool Projection { get; init; }
-        public bool Sync { get; init; }
-
-        // Spatial layers (Conv2d, pooling): square kernels; a pooling Stride of 0 means the kernel size.
-        public int KernelSize { get; init; }
-        public int Stride { get; init; } = 1;
-        public int Padding { get; init; }
-        public int Dilation { get; init; } = 1;
-        public bool CountIncludePad { get; init; } = true;
-        public bool Affine { get; init; }
-    }
+    internal record LayerSpec(LayerKind Kind, LocationInfo? Location);
 
     internal enum LayerKind
     {

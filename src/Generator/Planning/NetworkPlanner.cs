@@ -182,8 +182,8 @@ namespace DslNet.Generator.Planning
             var inputActivation = before.FirstOrDefault(l => LayerRegistry.RoleOf(l.Kind) == LayerRole.Activation);
             var norm = LayerWithRole(after, LayerRole.Normalization);
             var activation = LayerWithRole(after, LayerRole.Activation);
-            var dropout = LayerWithRole(after, LayerRole.Dropout);
-            var add = LayerWithRole(after, LayerRole.Residual);
+            var dropout = (DropoutSpec?)LayerWithRole(after, LayerRole.Dropout);
+            var add = (AddSpec?)LayerWithRole(after, LayerRole.Residual);
             var inputWidth = input == null ? 0 : context.Graph.Values[input.Value].Width;
             foreach (var layer in before)
                 LayerRegistry.Of(layer.Kind).Check(block, layer, inputWidth, diagnostics);
@@ -192,16 +192,15 @@ namespace DslNet.Generator.Planning
 
             var activationOp = PlanActivation(activation);
             var emission = LayerRegistry.Activation(activationOp.Kind);
-            if ((dense.Init == InitKind.XavierUniform || dense.Init == InitKind.XavierNormal) && emission.IsReluLike)
-                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.XavierBeforeRelu, dense.Location, block.Name, "Init." + dense.Init, activation!.Kind));
-            if (dense.Bias && norm?.Kind == LayerKind.BatchNorm)
+            if (dense.Init.IsXavier && emission.IsReluLike)
+                diagnostics.Add(DiagnosticInfo.Create(Diagnostics.XavierBeforeRelu, dense.Location, block.Name, "Init." + dense.Init.Kind, activation!.Kind));
+            if (dense.Bias && norm != null && LayerRegistry.Of(norm.Kind).CancelsBias)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.BiasBeforeBatchNorm, dense.Location, block.Name));
             if (inputNorm != null && input != null)
                 CheckNormalizedTwice(block, inputNorm, inputActivation, context.Graph.Values[input.Value], context.Spec, diagnostics);
 
             // γ = 0 (or W = 0) in front of a ReLU: relu(0) = 0 and relu'(0) = 0, so nothing reaches the branch's parameters.
-            var deadAtZero = activationOp.Kind == ActivationKind.Relu || (activationOp.Kind == ActivationKind.LeakyRelu && activationOp.Slope == 0);
-            if (add != null && context.Spec.ResidualInit == ResidualInitKind.ZeroLastNorm && deadAtZero)
+            if (add != null && context.Spec.ResidualInit == ResidualInitKind.ZeroLastNorm && emission.DeadAtZero(activationOp))
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ZeroInitBranchNeverLearns, add.Location, block.Name,
                     norm != null ? "normalization's γ" : "Dense weight"));
 
@@ -223,7 +222,7 @@ namespace DslNet.Generator.Planning
             var residualInit = add == null ? ResidualInitKind.Default : context.Spec.ResidualInit;
             // The input normalization's γ and β come first in the block's range, as in the module's state_dict.
             var inputNormOp = inputNorm == null ? null : PlanNorm(inputNorm, inputs, zeroInitGamma: false, layout);
-            var (init, gain) = ResolveInit(dense.Init, activationOp, emission);
+            var (init, gain) = ResolveInit(dense.Init.Kind, activationOp, emission);
             var denseOp = new DenseOp(
                 Input: input.Value,
                 Inputs: inputs,
@@ -231,8 +230,8 @@ namespace DslNet.Generator.Planning
                 HasBias: dense.Bias,
                 Init: init,
                 InitGain: gain,
-                InitStd: dense.InitStd,
-                Fan: dense.Fan,
+                InitStd: dense.Init.Std,
+                Fan: dense.Init.Fan,
                 InitScale: InitScale(residualInit, norm != null, context.ResidualUnits),
                 WeightOffset: layout.AddParameters(inputs * units),
                 BiasOffset: dense.Bias ? layout.AddParameters(units) : -1);
@@ -241,20 +240,20 @@ namespace DslNet.Generator.Planning
             var preActivation = layout.AddActivations(units);
             var output = context.Graph.AddValue(block.Name, ValueShape.Features(units), layout.AddActivations(units), layout.AddActivations(units), index);
             context.Graph.AddConsumer(input.Value, index);
-            if (normOp != null) normOp = PlaceNormStatistics(normOp, units, layout);
+            if (normOp != null) normOp = LayerRegistry.Norm(normOp.Kind).PlaceStatistics(normOp, units, layout);
             InputNormOp? inputNormPlan = null;
             if (inputNormOp != null)
-                inputNormPlan = new InputNormOp(PlaceNormStatistics(inputNormOp, inputs, layout), PlanActivation(inputActivation), inputs,
+                inputNormPlan = new InputNormOp(LayerRegistry.Norm(inputNormOp.Kind).PlaceStatistics(inputNormOp, inputs, layout), PlanActivation(inputActivation), inputs,
                     NormalizedRowOffset: layout.AddActivations(inputs), OutputRowOffset: layout.AddActivations(inputs), GradientRowOffset: layout.AddActivations(inputs));
 
-            var dropoutOp = (dropout?.Rate ?? 0) > 0 ? new DropoutOp(dropout!.Rate, layout.AddActivations((units + 31) / 32), (units + 31) / 32) : null;
+            var dropoutOp = dropout is { Drops: true } ? new DropoutOp(dropout!.Rate, layout.AddActivations((units + 31) / 32), (units + 31) / 32) : null;
             var addOp = add == null ? null : PlanAdd(block, add, skip!, units, index, context);
 
             return new BlockPlan(
                 Index: index,
                 Name: block.Name,
                 Accessibility: block.Accessibility,
-                Description: Describe(inputs, before, dense, after),
+                Description: string.Join(", ", block.Layers.Select(l => LayerRegistry.Of(l.Kind).Describe(l, ValueShape.Features(inputs)))),
                 OutputValue: output,
                 PreActivationRowOffset: preActivation,
                 Dense: denseOp,
@@ -269,15 +268,7 @@ namespace DslNet.Generator.Planning
             activation == null ? new ActivationOp(ActivationKind.Identity, 0) : ((ActivationDescriptor)LayerRegistry.Of(activation.Kind)).Plan(activation);
 
         private static NormOp PlanNorm(LayerSpec norm, int width, bool zeroInitGamma, LayoutBuilder layout) =>
-            ((NormDescriptor)LayerRegistry.Of(norm.Kind)).Plan(norm, width, zeroInitGamma, layout);
-
-        /// <summary>A normalization's saved statistics: LayerNorm/GroupNorm's inverse std per row in the workspace, BatchNorm's
-        /// inverse std and eval-mode scale and shift in the scratch.</summary>
-        private static NormOp PlaceNormStatistics(NormOp norm, int width, LayoutBuilder layout) => norm with
-        {
-            InverseStdRowOffset = norm.InverseStdPerRow > 0 ? layout.AddActivations(norm.InverseStdPerRow) : -1,
-            ScratchOffset = norm.Kind == NormKind.BatchNorm ? layout.AddScratch(3 * width) : -1,
-        };
+            ((NormDescriptor)LayerRegistry.Of(norm.Kind)).Plan((NormSpec)norm, width, zeroInitGamma, layout);
 
         /// <summary>
         /// DSL0022: a pre-activation block whose input already ends in a normalization and an activation normalizes and
@@ -306,7 +297,7 @@ namespace DslNet.Generator.Planning
             return -1;
         }
 
-        private static AddOp PlanAdd(BlockSpec block, LayerSpec add, ValuePlan skip, int units, int index, BlockContext context)
+        private static AddOp PlanAdd(BlockSpec block, AddSpec add, ValuePlan skip, int units, int index, BlockContext context)
         {
             context.Graph.AddConsumer(skip.Id, index);
             if (!add.Projection)
@@ -342,7 +333,7 @@ namespace DslNet.Generator.Planning
         /// One Dense, then at most one normalization, one activation, one Dropout and one Add, in that order; or the
         /// pre-activation form, whose normalization (and activation) come before the Dense. One of each role per block.
         /// </summary>
-        private static LayerSpec? CheckComposition(BlockSpec block, List<DiagnosticInfo> diagnostics)
+        private static DenseSpec? CheckComposition(BlockSpec block, List<DiagnosticInfo> diagnostics)
         {
             var layers = block.Layers;
             string? problem = null;
@@ -377,7 +368,7 @@ namespace DslNet.Generator.Planning
                 }
             }
 
-            if (problem == null) return layers[denseAt];
+            if (problem == null) return (DenseSpec)layers[denseAt];
             diagnostics.Add(DiagnosticInfo.Create(Diagnostics.InvalidLayerCombination, where, block.Name, problem));
             return null;
         }
@@ -395,8 +386,8 @@ namespace DslNet.Generator.Planning
                     spec.Loss == LossKind.CrossEntropy ? "softmax" : "sigmoid"));
             if (spec.Loss == LossKind.CrossEntropy && last.Units < 2)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.TooFewClasses, lastSpec.Location, last.Name, last.Units));
-            var dropout = lastSpec.Layers.FirstOrDefault(l => l.Kind == LayerKind.Dropout);
-            if (dropout != null && dropout.Rate > 0)
+            var dropout = lastSpec.Layers.OfType<DropoutSpec>().FirstOrDefault(l => l.Kind == LayerKind.Dropout);
+            if (dropout is { Drops: true })
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DropoutOnOutput, dropout.Location, last.Name));
         }
 
@@ -424,14 +415,6 @@ namespace DslNet.Generator.Planning
             for (var i = since; i < diagnostics.Count; i++)
                 if (Diagnostics.ById(diagnostics[i].Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error) return true;
             return false;
-        }
-
-        private static string Describe(int inputs, IEnumerable<LayerSpec> before, LayerSpec dense, IEnumerable<LayerSpec> after)
-        {
-            var parts = before.Select(l => LayerRegistry.Of(l.Kind).Describe(l)).ToList();
-            parts.Add(((Dense)LayerRegistry.Of(LayerKind.Dense)).Describe(dense, inputs));
-            parts.AddRange(after.Select(l => LayerRegistry.Of(l.Kind).Describe(l)));
-            return string.Join(", ", parts);
         }
 
         /// <summary>Generated members and fields a block's property or field name would collide with.</summary>

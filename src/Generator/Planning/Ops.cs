@@ -41,6 +41,10 @@ namespace DslNet.Generator.Planning
     {
         /// <summary>BatchNorm's statistics over every process of a data-parallel job (SyncBatchNorm).</summary>
         public bool Sync { get; init; }
+
+        /// <summary>Running statistics (BatchNorm): saved with the parameters, and at inference folded into a per-feature
+        /// scale and shift that the Dense's epilogue applies.</summary>
+        public bool HasRunningStatistics => RunningMeanOffset >= 0;
     }
 
     /// <summary>

@@ -57,7 +57,7 @@ namespace DslNet.Generator.Planning.Spatial
 
             var output = _graph.Current;
             _graph.BlockOutputs[block.Name] = output;
-            var linear = block.Layers.FirstOrDefault(l => l.Kind == LayerKind.Conv2d || l.Kind == LayerKind.Dense);
+            var linear = block.Layers.OfType<LinearSpec>().FirstOrDefault();
             var activation = block.Layers.FirstOrDefault(l => LayerRegistry.RoleOf(l.Kind) == LayerRole.Activation);
             var activationOp = ActivationOf(activation);
             return new SpatialBlockPlan(
@@ -85,12 +85,21 @@ namespace DslNet.Generator.Planning.Spatial
 
             public BlockSpec Block { get; }
             public int Index { get; }
-            public LayerSpec? Linear, Norm, Activation, Dropout;
+            public LinearSpec? Linear;
+            public NormSpec? Norm;
+            public LayerSpec? Activation;
+            public DropoutSpec? Dropout;
             public int Pieces;
 
             public bool IsOpen => Linear != null || Norm != null || Activation != null || Dropout != null;
 
-            public void Clear() => Linear = Norm = Activation = Dropout = null;
+            public void Clear()
+            {
+                Linear = null;
+                Norm = null;
+                Activation = null;
+                Dropout = null;
+            }
         }
 
         private bool PlanLayer(BlockContext context, LayerSpec layer)
@@ -99,11 +108,11 @@ namespace DslNet.Generator.Planning.Spatial
             {
                 case LayerRole.Dense:
                     if (context.IsOpen && !Flush(context)) return false;
-                    context.Linear = layer;
+                    context.Linear = (LinearSpec)layer;
                     return true;
                 case LayerRole.Normalization:
                     if ((context.Norm != null || context.Activation != null || context.Dropout != null) && !Flush(context)) return false;
-                    context.Norm = layer;
+                    context.Norm = (NormSpec)layer;
                     return true;
                 case LayerRole.Activation:
                     if ((context.Activation != null || context.Dropout != null) && !Flush(context)) return false;
@@ -111,10 +120,10 @@ namespace DslNet.Generator.Planning.Spatial
                     return true;
                 case LayerRole.Dropout:
                     if (context.Dropout != null && !Flush(context)) return false;
-                    context.Dropout = layer;
+                    context.Dropout = (DropoutSpec)layer;
                     return true;
                 case LayerRole.Residual:
-                    return Flush(context) && PlanAdd(context, layer);
+                    return Flush(context) && PlanAdd(context, (AddSpec)layer);
                 default:
                     return Flush(context) && PlanReshape(context, layer);
             }
@@ -136,7 +145,7 @@ namespace DslNet.Generator.Planning.Spatial
         }
 
         /// <summary>Plans a fused group reading <paramref name="input"/>; returns its output value or null after a diagnostic.</summary>
-        private int? PlanGroup(BlockContext context, string prefix, LayerSpec? linear, LayerSpec? norm, LayerSpec? activation, LayerSpec? dropout, int input,
+        private int? PlanGroup(BlockContext context, string prefix, LinearSpec? linear, NormSpec? norm, LayerSpec? activation, DropoutSpec? dropout, int input,
             LinearOverride? shortcut = null)
         {
             var block = context.Block;
@@ -150,13 +159,8 @@ namespace DslNet.Generator.Planning.Spatial
                 (linearPlan, shape) = planned.Value;
             }
 
-            if (norm != null && !CheckNorm(block, norm, shape)) return null;
-            if (dropout != null && dropout.Kind == LayerKind.Dropout2d && !shape.IsSpatial)
-            {
-                _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ImageLayerOnFeatures, dropout.Location, dropout.Kind, block.Name, shape,
-                    "use [Dropout(rate)] on features"));
-                return null;
-            }
+            if (norm != null && !LayerRegistry.Of(norm.Kind).CheckInput(block, norm, shape, _diagnostics)) return null;
+            if (dropout != null && !LayerRegistry.Of(dropout.Kind).CheckInput(block, dropout, shape, _diagnostics)) return null;
 
             var stepIndex = _graph.NextStep;
             var name = StepName(context, prefix);
@@ -180,31 +184,22 @@ namespace DslNet.Generator.Planning.Spatial
         /// <summary>What a projection shortcut fixes instead of the attribute: kernel 1, its stride, no bias, He (fan-out).</summary>
         private sealed record LinearOverride(int Stride, InitKind Init, double Gain, FanKind Fan);
 
-        private (LinearPlan, ValueShape)? PlanLinear(BlockContext context, string prefix, LayerSpec linear, ValueShape input, LinearOverride? shortcut)
+        private (LinearPlan, ValueShape)? PlanLinear(BlockContext context, string prefix, LinearSpec linear, ValueShape input, LinearOverride? shortcut)
         {
             var block = context.Block;
-            var isConvolution = linear.Kind == LayerKind.Conv2d;
-            if (isConvolution && !input.IsSpatial)
-            {
-                _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ImageLayerOnFeatures, linear.Location, linear.Kind, block.Name, input,
-                    "use [Dense(units)] on features, or give the network an image input with [Network(Channels, Height, Width)]"));
-                return null;
-            }
-            if (!isConvolution && input.IsSpatial)
-            {
-                _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ImageIntoFeatureLayer, linear.Location, linear.Kind, block.Name, input));
-                return null;
-            }
+            var conv = linear as Conv2dSpec;
+            var isConvolution = conv != null;
+            if (!LayerRegistry.Of(linear.Kind).CheckInput(block, linear, input, _diagnostics)) return null;
 
             ValueShape output;
             int kernel = 1, stride = 1, padding = 0, dilation = 1, groups = 1;
-            if (isConvolution)
+            if (conv != null)
             {
-                kernel = shortcut == null ? linear.KernelSize : 1;
-                stride = shortcut?.Stride ?? linear.Stride;
-                padding = shortcut == null ? linear.Padding : 0;
-                dilation = shortcut == null ? linear.Dilation : 1;
-                groups = shortcut == null ? linear.Groups : 1;
+                kernel = shortcut == null ? conv.KernelSize : 1;
+                stride = shortcut?.Stride ?? conv.Stride;
+                padding = shortcut == null ? conv.Padding : 0;
+                dilation = shortcut == null ? conv.Dilation : 1;
+                groups = shortcut == null ? conv.Groups : 1;
                 if (input.Channels % groups != 0 || linear.Units % groups != 0)
                 {
                     var which = input.Channels % groups != 0 ? $"input: {input.Channels}" : $"output: {linear.Units}";
@@ -228,12 +223,12 @@ namespace DslNet.Generator.Planning.Spatial
                 var activation = FirstActivationAfter(block, linear);
                 var activationOp = ActivationOf(activation);
                 var emission = LayerRegistry.Activation(activationOp.Kind);
-                (init, gain) = NetworkPlanner.ResolveInit(linear.Init, activationOp, emission);
-                fan = linear.Fan;
-                if ((linear.Init == InitKind.XavierUniform || linear.Init == InitKind.XavierNormal) && emission.IsReluLike)
-                    _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.XavierBeforeRelu, linear.Location, block.Name, "Init." + linear.Init, activation!.Kind));
+                (init, gain) = NetworkPlanner.ResolveInit(linear.Init.Kind, activationOp, emission);
+                fan = linear.Init.Fan;
+                if (linear.Init.IsXavier && emission.IsReluLike)
+                    _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.XavierBeforeRelu, linear.Location, block.Name, "Init." + linear.Init.Kind, activation!.Kind));
                 var next = NextLayer(block, linear);
-                if (hasBias && (next?.Kind == LayerKind.BatchNorm2d || next?.Kind == LayerKind.BatchNorm))
+                if (hasBias && next != null && LayerRegistry.Of(next.Kind).CancelsBias)
                     _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.BiasBeforeBatchNorm, linear.Location, block.Name));
             }
 
@@ -242,44 +237,15 @@ namespace DslNet.Generator.Planning.Spatial
             var weight = _graph.AddParameter(tensor + "Weight", "Weight", weightShape);
             var bias = hasBias ? _graph.AddParameter(tensor + "Bias", "Bias", output.Channels) : -1;
             var plan = new LinearPlan(isConvolution, prefix, isConvolution ? input.Channels : input.Size, output.Channels, kernel, stride, padding, dilation,
-                groups, hasBias, init, gain, fan, linear.InitStd, InitScale: 1.0, weight, bias);
+                groups, hasBias, init, gain, fan, linear.Init.Std, InitScale: 1.0, weight, bias);
             return (plan, output);
         }
 
-        private bool CheckNorm(BlockSpec block, LayerSpec norm, ValueShape shape)
-        {
-            if ((norm.Kind == LayerKind.BatchNorm2d || norm.Kind == LayerKind.InstanceNorm2d) && !shape.IsSpatial)
-            {
-                var instead = norm.Kind == LayerKind.BatchNorm2d ? "use [BatchNorm] on features (nn.BatchNorm1d)" : "use [LayerNorm] on features";
-                _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ImageLayerOnFeatures, norm.Location, norm.Kind, block.Name, shape, instead));
-                return false;
-            }
-            if (norm.Kind == LayerKind.BatchNorm && shape.IsSpatial)
-            {
-                _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ImageIntoFeatureLayer, norm.Location, norm.Kind, block.Name, shape));
-                return false;
-            }
-            var channels = shape.IsSpatial ? shape.Channels : shape.Size;
-            if (norm.Kind == LayerKind.GroupNorm && (norm.Groups <= 0 || channels % norm.Groups != 0))
-            {
-                _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.GroupsDoNotDivideWidth, norm.Location, norm.Groups, block.Name, channels));
-                return false;
-            }
-            return true;
-        }
-
-        private SpatialNormPlan PlanNorm(BlockSpec block, string prefix, LayerSpec norm, ValueShape shape)
+        private SpatialNormPlan PlanNorm(BlockSpec block, string prefix, NormSpec norm, ValueShape shape)
         {
             var channels = shape.IsSpatial ? shape.Channels : shape.Size;
             var pixels = shape.IsSpatial ? shape.Height * shape.Width : 1;
-            var kind = norm.Kind switch
-            {
-                LayerKind.BatchNorm or LayerKind.BatchNorm2d => SpatialNormKind.BatchNorm,
-                LayerKind.InstanceNorm2d => SpatialNormKind.InstanceNorm,
-                LayerKind.GroupNorm => SpatialNormKind.GroupNorm,
-                _ => SpatialNormKind.LayerNorm,
-            };
-            var affine = kind != SpatialNormKind.InstanceNorm || norm.Affine;
+            var (kind, groups, affine) = ((IImageNorm)LayerRegistry.Of(norm.Kind)).PlanImage(norm, channels);
             var affineShape = kind == SpatialNormKind.LayerNorm && shape.IsSpatial ? new[] { shape.Channels, shape.Height, shape.Width } : new[] { channels };
             var tensor = block.Name + "." + prefix;
             var gamma = affine ? _graph.AddParameter(tensor + "Gamma", "NormScale", affineShape) : -1;
@@ -287,14 +253,7 @@ namespace DslNet.Generator.Planning.Spatial
             var isBatchNorm = kind == SpatialNormKind.BatchNorm;
             var runningMean = isBatchNorm ? _graph.AddRunningStatistic(tensor + "RunningMean", "RunningMean", channels) : -1;
             var runningVariance = isBatchNorm ? _graph.AddRunningStatistic(tensor + "RunningVariance", "RunningVariance", channels) : -1;
-            var groups = kind switch
-            {
-                SpatialNormKind.InstanceNorm => channels,
-                SpatialNormKind.GroupNorm => norm.Groups,
-                SpatialNormKind.LayerNorm => 1,
-                _ => 0,
-            };
-            return new SpatialNormPlan(kind, prefix, channels, pixels, groups, norm.Momentum, norm.Eps, affine, ZeroInitGamma: false,
+            return new SpatialNormPlan(kind, prefix, channels, pixels, groups, (norm as BatchNormSpec)?.Momentum ?? 0, norm.Eps, affine, ZeroInitGamma: false,
                 gamma, beta, affine ? affineShape.Aggregate(1, (a, b) => a * b) : 0, runningMean, runningVariance,
                 ScratchOffset: isBatchNorm ? _graph.Layout.AddScratch(3 * channels) : -1,
                 StatisticsRowOffset: isBatchNorm ? -1 : _graph.Layout.AddActivations(groups),
@@ -306,47 +265,25 @@ namespace DslNet.Generator.Planning.Spatial
             var block = context.Block;
             var input = _graph.Current;
             var shape = _graph.Values[input].Shape;
-            if (!shape.IsSpatial)
-            {
-                _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ImageLayerOnFeatures, layer.Location, layer.Kind, block.Name, shape,
-                    "the value is already a feature vector, so remove it"));
-                return false;
-            }
-
-            ValueShape output;
-            SpatialStepKind kind;
-            PoolPlan? pool = null;
-            switch (layer.Kind)
-            {
-                case LayerKind.Flatten:
-                    (kind, output) = (SpatialStepKind.Flatten, ValueShape.Features(shape.Size));
-                    break;
-                case LayerKind.GlobalAvgPool2d:
-                    (kind, output) = (SpatialStepKind.GlobalAvgPool, ValueShape.Features(shape.Channels));
-                    break;
-                default:
-                    var stride = PoolDescriptor.EffectiveStride(layer);
-                    var window = SpatialShapes.Window(layer, block.Name, shape, shape.Channels, layer.KernelSize, stride, layer.Padding, 1, _diagnostics);
-                    if (window == null) return false;
-                    kind = layer.Kind == LayerKind.MaxPool2d ? SpatialStepKind.MaxPool : SpatialStepKind.AvgPool;
-                    output = window.Value;
-                    pool = new PoolPlan(layer.KernelSize, stride, layer.Padding, layer.CountIncludePad);
-                    break;
-            }
+            var descriptor = (ReshapeDescriptor)LayerRegistry.Of(layer.Kind);
+            if (!descriptor.CheckInput(block, layer, shape, _diagnostics)) return false;
+            var planned = descriptor.Plan(block, layer, shape, _diagnostics);
+            if (planned == null) return false;
+            var (kind, output, pool, savedPerRow) = planned.Value;
 
             var stepIndex = _graph.NextStep;
             var name = StepName(context, kind.ToString());
-            var argmax = kind == SpatialStepKind.MaxPool ? _graph.Layout.AddActivations(output.Size) : -1;
+            var saved = savedPerRow > 0 ? _graph.Layout.AddActivations(savedPerRow) : -1;
             var value = _graph.AddValue(name, output, stepIndex);
             _graph.AddStep(new SpatialStep(stepIndex, name, context.Index, kind, input, value, shape, output, GradientMode.None)
             {
                 Pool = pool,
-                PreRowOffset = argmax,
+                PreRowOffset = saved,
             });
             return true;
         }
 
-        private bool PlanAdd(BlockContext context, LayerSpec add)
+        private bool PlanAdd(BlockContext context, AddSpec add)
         {
             var block = context.Block;
             var skip = ResolveSkip(block, add);
@@ -381,7 +318,7 @@ namespace DslNet.Generator.Planning.Spatial
         /// torchvision's downsample on an image skip: a bias-free 1×1 Conv2d with stride H_in/H_out, then BatchNorm2d; on a
         /// feature skip a bias-free Dense (Xavier, as the MLP's projection). Reports shapes no 1×1 stride can reach.
         /// </summary>
-        private int? PlanProjection(BlockContext context, LayerSpec add, int skip, ValueShape skipShape, ValueShape branchShape)
+        private int? PlanProjection(BlockContext context, AddSpec add, int skip, ValueShape skipShape, ValueShape branchShape)
         {
             var block = context.Block;
             if (skipShape.IsSpatial != branchShape.IsSpatial || (skipShape.IsSpatial && !ReachableByStride(skipShape, branchShape)))
@@ -392,13 +329,13 @@ namespace DslNet.Generator.Planning.Spatial
 
             if (!skipShape.IsSpatial)
             {
-                var dense = new LayerSpec(LayerKind.Dense, add.Location) { Units = branchShape.Size, Bias = false };
+                var dense = new DenseSpec(add.Location) { Units = branchShape.Size, Bias = false };
                 return PlanGroup(context, "Shortcut", dense, null, null, null, skip, new LinearOverride(1, InitKind.XavierUniform, 1.0, FanKind.In));
             }
 
             var stride = skipShape.Height / branchShape.Height;
-            var conv = new LayerSpec(LayerKind.Conv2d, add.Location) { Units = branchShape.Channels, KernelSize = 1, Stride = stride, Bias = false, Groups = 1 };
-            var norm = new LayerSpec(LayerKind.BatchNorm2d, add.Location);
+            var conv = new Conv2dSpec(add.Location) { Units = branchShape.Channels, KernelSize = 1, Stride = stride, Bias = false, Groups = 1 };
+            var norm = new BatchNormSpec(LayerKind.BatchNorm2d, add.Location);
             // torchvision initializes every Conv2d of a ResNet, the downsample's included, with kaiming_normal_(fan_out, relu).
             return PlanGroup(context, "Shortcut", conv, norm, null, null, skip, new LinearOverride(stride, InitKind.HeNormal, Math.Sqrt(2.0), FanKind.Out));
         }
@@ -410,7 +347,7 @@ namespace DslNet.Generator.Planning.Spatial
             return stride == skip.Width / branch.Width && (skip.Height - 1) / stride + 1 == branch.Height && (skip.Width - 1) / stride + 1 == branch.Width;
         }
 
-        private int? ResolveSkip(BlockSpec block, LayerSpec add)
+        private int? ResolveSkip(BlockSpec block, AddSpec add)
         {
             if (add.Skip == block.Name)
             {
@@ -462,8 +399,7 @@ namespace DslNet.Generator.Planning.Spatial
         // γ = 0 (or W = 0) in front of a ReLU before the Add: relu(0) = 0 and relu'(0) = 0, so the branch never learns.
         private void WarnDeadBranch(BlockContext context, SpatialStep zeroed, string what)
         {
-            var kind = zeroed.Activation.Kind;
-            if (kind == ActivationKind.Relu || (kind == ActivationKind.LeakyRelu && zeroed.Activation.Slope == 0))
+            if (LayerRegistry.Activation(zeroed.Activation.Kind).DeadAtZero(zeroed.Activation))
             {
                 var add = context.Block.Layers.First(l => l.Kind == LayerKind.Add);
                 _diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ZeroInitBranchNeverLearns, add.Location, context.Block.Name, what));
@@ -477,7 +413,7 @@ namespace DslNet.Generator.Planning.Spatial
             if (block.Layers.Count == 0) problem = "it has no layers";
             foreach (var (count, what) in new[]
             {
-                (block.Layers.Where(l => l.Kind == LayerKind.Conv2d || l.Kind == LayerKind.Dense).ToList(), "Conv2d or Dense"),
+                (block.Layers.Where(l => LayerRegistry.RoleOf(l.Kind) == LayerRole.Dense).ToList(), "Conv2d or Dense"),
                 (block.Layers.Where(l => LayerRegistry.RoleOf(l.Kind) == LayerRole.Normalization).ToList(), "normalization"),
                 (block.Layers.Where(l => l.Kind == LayerKind.Add).ToList(), "Add"),
             })
@@ -515,15 +451,8 @@ namespace DslNet.Generator.Planning.Spatial
 
         private static string Describe(BlockSpec block, ValueShape input)
         {
-            var parts = new List<string>();
-            foreach (var layer in block.Layers)
-            {
-                if (layer.Kind == LayerKind.Conv2d) parts.Add(((Conv2d)LayerRegistry.Of(LayerKind.Conv2d)).Describe(layer, input.Channels));
-                else if (layer.Kind == LayerKind.Dense) parts.Add(((Dense)LayerRegistry.Of(LayerKind.Dense)).Describe(layer, input.Size));
-                else if (layer.Kind == LayerKind.Add && layer.Projection) parts.Add($"+ Shortcut({layer.Skip})");
-                else parts.Add(LayerRegistry.Of(layer.Kind).Describe(layer));
-            }
-            return string.Join(", ", parts);
+            // Dense and Conv2d name the block's input width, as the MLP's Summary does.
+            return string.Join(", ", block.Layers.Select(l => LayerRegistry.Of(l.Kind).DescribeInImageModel(l, input)));
         }
     }
 }

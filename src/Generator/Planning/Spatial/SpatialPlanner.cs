@@ -14,15 +14,9 @@ namespace DslNet.Generator.Planning.Spatial
     /// </summary>
     internal static class SpatialPlanner
     {
-        private static readonly HashSet<LayerKind> ImageOnlyKinds = new HashSet<LayerKind>
-        {
-            LayerKind.Conv2d, LayerKind.MaxPool2d, LayerKind.AvgPool2d, LayerKind.GlobalAvgPool2d, LayerKind.Flatten,
-            LayerKind.BatchNorm2d, LayerKind.InstanceNorm2d, LayerKind.Dropout2d,
-        };
-
         /// <summary>An image input shape, or an image layer anywhere (on a feature model: DSL0034 from here).</summary>
         public static bool Applies(NetworkSpec spec) =>
-            spec.IsImageModel || spec.Blocks.Any(b => b.Layers.Any(l => ImageOnlyKinds.Contains(l.Kind)));
+            spec.IsImageModel || spec.Blocks.Any(b => b.Layers.Any(l => LayerRegistry.Of(l.Kind).ImageOnly));
 
         public static PlanResult Plan(NetworkSpec spec)
         {
@@ -122,8 +116,7 @@ namespace DslNet.Generator.Planning.Spatial
             if (activation != null && LayerRegistry.RoleOf(activation.Kind) == LayerRole.Activation && spec.Loss != LossKind.MeanSquaredError)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.ActivationBeforeLogitsLoss, activation.Location, last.Name, $"[{activation.Kind}]", spec.Loss,
                     spec.Loss == LossKind.CrossEntropy ? "softmax" : "sigmoid"));
-            var dropout = last.Layers.LastOrDefault();
-            if (dropout != null && (dropout.Kind == LayerKind.Dropout || dropout.Kind == LayerKind.Dropout2d) && dropout.Rate > 0)
+            if (last.Layers.LastOrDefault() is DropoutSpec { Drops: true } dropout)
                 diagnostics.Add(DiagnosticInfo.Create(Diagnostics.DropoutOnOutput, dropout.Location, last.Name));
         }
 
