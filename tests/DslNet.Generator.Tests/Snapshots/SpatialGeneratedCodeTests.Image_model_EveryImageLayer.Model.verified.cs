@@ -202,7 +202,7 @@ namespace Models
         /// <summary>BatchNorm2d, Relu, Conv2d(8 → 8, 1×1).</summary>
         public partial global::DslNet.DenseBlock PreActivation => _preActivation;
 
-        /// <summary>InstanceNorm2d, AvgPool2d(3×3, stride 2, padding 1, padding not counted), Flatten, Dense(1152 → 4).</summary>
+        /// <summary>InstanceNorm2d, AvgPool2d(3×3, stride 2, padding 1, padding not counted), Flatten, Dense(288 → 4).</summary>
         public partial global::DslNet.DenseBlock Head => _head;
 
         /// <summary>All trainable parameters in one flat buffer, with a named view per tensor.</summary>
@@ -248,15 +248,15 @@ namespace Models
 
         private const string SummaryText =
             "EveryImageLayer: input [2, 12, 12], loss MeanSquaredError\n" +
-            "──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────\n" +
-            "Block          Layers                                                                                              Output       Parameters\n" +
-            "──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────\n" +
-            "Instance       Conv2d(2 → 8, 3×3, padding 1), InstanceNorm2d(affine), Relu                                         [8, 12, 12]         168\n" +
-            "Grouped        Conv2d(8 → 8, 3×3, padding 1, groups 4), GroupNorm(2), Gelu, Dropout2d(0.1)                         [8, 12, 12]         168\n" +
-            "Depthwise      Conv2d(8 → 8, 3×3, padding 2, dilation 2, groups 8), LayerNorm, Tanh                                [8, 12, 12]       2,384\n" +
-            "PreActivation  BatchNorm2d, Relu, Conv2d(8 → 8, 1×1)                                                               [8, 12, 12]          88\n" +
-            "Head           InstanceNorm2d, AvgPool2d(3×3, stride 2, padding 1, padding not counted), Flatten, Dense(1152 → 4)  [4]               1,156\n" +
-            "──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────\n" +
+            "─────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────\n" +
+            "Block          Layers                                                                                             Output       Parameters\n" +
+            "─────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────\n" +
+            "Instance       Conv2d(2 → 8, 3×3, padding 1), InstanceNorm2d(affine), Relu                                        [8, 12, 12]         168\n" +
+            "Grouped        Conv2d(8 → 8, 3×3, padding 1, groups 4), GroupNorm(2), Gelu, Dropout2d(0.1)                        [8, 12, 12]         168\n" +
+            "Depthwise      Conv2d(8 → 8, 3×3, padding 2, dilation 2, groups 8), LayerNorm, Tanh                               [8, 12, 12]       2,384\n" +
+            "PreActivation  BatchNorm2d, Relu, Conv2d(8 → 8, 1×1)                                                              [8, 12, 12]          88\n" +
+            "Head           InstanceNorm2d, AvgPool2d(3×3, stride 2, padding 1, padding not counted), Flatten, Dense(288 → 4)  [4]               1,156\n" +
+            "─────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────\n" +
             "Trainable parameters: 3,964   Running statistics: 16\n";
     }
 }

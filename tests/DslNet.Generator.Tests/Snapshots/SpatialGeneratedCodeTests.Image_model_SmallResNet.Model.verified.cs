@@ -260,7 +260,7 @@ namespace Models
         /// <summary>Conv2d(32 → 32, 3×3, padding 1, no bias), BatchNorm2d, + Shortcut(Unit1B), Relu.</summary>
         public partial global::DslNet.DenseBlock Unit2B => _unit2B;
 
-        /// <summary>GlobalAvgPool2d, Dense(2048 → 10).</summary>
+        /// <summary>GlobalAvgPool2d, Dense(32 → 10).</summary>
         public partial global::DslNet.DenseBlock Head => _head;
 
         /// <summary>All trainable parameters in one flat buffer, with a named view per tensor.</summary>
@@ -314,7 +314,7 @@ namespace Models
             "Unit1B  Conv2d(16 → 16, 3×3, padding 1, no bias), BatchNorm2d, + Stem, Relu              [16, 16, 16]       2,336\n" +
             "Unit2A  Conv2d(16 → 32, 3×3, stride 2, padding 1, no bias), BatchNorm2d, Relu            [32, 8, 8]         4,672\n" +
             "Unit2B  Conv2d(32 → 32, 3×3, padding 1, no bias), BatchNorm2d, + Shortcut(Unit1B), Relu  [32, 8, 8]         9,856\n" +
-            "Head    GlobalAvgPool2d, Dense(2048 → 10)                                                [10]                 330\n" +
+            "Head    GlobalAvgPool2d, Dense(32 → 10)                                                  [10]                 330\n" +
             "─────────────────────────────────────────────────────────────────────────────────────────────────────────────────\n" +
             "Trainable parameters: 19,994   Running statistics: 288\n";
     }

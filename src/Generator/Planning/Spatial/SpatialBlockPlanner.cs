@@ -64,7 +64,7 @@ namespace DslNet.Generator.Planning.Spatial
                 index,
                 block.Name,
                 block.Accessibility,
-                Describe(block, inputShape),
+                Describe(block, inputShape, context.LinearInput ?? inputShape),
                 inputShape,
                 output,
                 InChannels: inputShape.Channels,
@@ -91,6 +91,9 @@ namespace DslNet.Generator.Planning.Spatial
             public DropoutSpec? Dropout;
             public int Pieces;
 
+            /// <summary>What the block's Dense or Conv2d reads: the block's input, or what its pooling/Flatten made of it.</summary>
+            public ValueShape? LinearInput;
+
             public bool IsOpen => Linear != null || Norm != null || Activation != null || Dropout != null;
 
             public void Clear()
@@ -109,6 +112,7 @@ namespace DslNet.Generator.Planning.Spatial
                 case LayerRole.Dense:
                     if (context.IsOpen && !Flush(context)) return false;
                     context.Linear = (LinearSpec)layer;
+                    context.LinearInput = _graph.Values[_graph.Current].Shape;
                     return true;
                 case LayerRole.Normalization:
                     if ((context.Norm != null || context.Activation != null || context.Dropout != null) && !Flush(context)) return false;
@@ -449,10 +453,8 @@ namespace DslNet.Generator.Planning.Spatial
         private static ActivationOp ActivationOf(LayerSpec? activation) =>
             activation == null ? new ActivationOp(ActivationKind.Identity, 0) : ((ActivationDescriptor)LayerRegistry.Of(activation.Kind)).Plan(activation);
 
-        private static string Describe(BlockSpec block, ValueShape input)
-        {
-            // Dense and Conv2d name the block's input width, as the MLP's Summary does.
-            return string.Join(", ", block.Layers.Select(l => LayerRegistry.Of(l.Kind).DescribeInImageModel(l, input)));
-        }
+        /// <summary>Each layer as Summary() names it; Dense and Conv2d name the width they read (after any pooling or Flatten).</summary>
+        private static string Describe(BlockSpec block, ValueShape input, ValueShape linearInput) =>
+            string.Join(", ", block.Layers.Select(l => LayerRegistry.Of(l.Kind).DescribeInImageModel(l, l is LinearSpec ? linearInput : input)));
     }
 }
