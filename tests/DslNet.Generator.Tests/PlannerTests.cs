@@ -397,3 +397,18 @@ public sealed class PlannerTests
         Assert.Equal(length, end);
     }
 }
+
+/// <summary>The registry is the one list of layer kinds: every kind the parser can produce has its descriptor there.</summary>
+public sealed class LayerRegistryTests
+{
+    [Fact]
+    public void Every_layer_kind_has_exactly_one_descriptor_of_its_own_kind()
+    {
+        foreach (var kind in Enum.GetValues<DslNet.Generator.Parsing.LayerKind>())
+        {
+            var descriptor = DslNet.Generator.Layers.LayerRegistry.Of(kind);
+            Assert.Equal(kind, descriptor.Kind);
+            Assert.Single(DslNet.Generator.Layers.LayerRegistry.All, d => d.Kind == kind);
+        }
+    }
+}

@@ -40,7 +40,7 @@ namespace DslNet.Generator.Layers
 
         public static LayerDescriptor Of(LayerKind kind) => ByKind[kind];
 
-        public static LayerRole RoleOf(LayerKind kind) => ByKind.TryGetValue(kind, out var d) ? d.Role : LayerRole.Dropout;
+        public static LayerRole RoleOf(LayerKind kind) => Of(kind).Role;
 
         /// <summary>The spelling of a planned activation (identity when the block has none).</summary>
         public static IActivationEmission Activation(ActivationKind kind) =>
