@@ -8,8 +8,8 @@ using ILGPU.Runtime.Cuda;
 namespace DslNet.Gpu.Tests;
 
 /// <summary>The kernels a device-resident step launches besides the model's (the optimizer update and its step decisions,
-/// the loss scaler's update, the loss history, the device batch gather) compile to PTX without a GPU, for sm_80 and sm_90:
-/// the double-precision Pow and Sqrt of the bias corrections included.</summary>
+/// the clipping norm's partial sums and their merge, the loss scaler's update, the loss history, the device batch gather)
+/// compile to PTX without a GPU, for sm_80 and sm_90: the double-precision Pow and Sqrt of the bias corrections included.</summary>
 public sealed class StepKernelPtxCompileTests
 {
     public static TheoryData<string, int> Cases()
@@ -24,15 +24,20 @@ public sealed class StepKernelPtxCompileTests
         return data;
     }
 
+    /// <summary>The implicitly grouped kernels (an <see cref="ILGPU.Index1D"/> first) and the explicitly grouped reductions.</summary>
     private static IEnumerable<MethodInfo> Kernels() =>
         new[] { typeof(GpuStepState), typeof(GpuGather), typeof(GpuOptimizers) }
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
-            .Where(m => m.GetParameters().FirstOrDefault()?.ParameterType == typeof(ILGPU.Index1D));
+            .Where(IsImplicitlyGrouped)
+            .Concat(new[] { typeof(GpuOptimizers).GetMethod(nameof(GpuOptimizers.SumOfSquares))!, typeof(GroupPartials).GetMethod(nameof(GroupPartials.Merge))! });
+
+    private static bool IsImplicitlyGrouped(MethodInfo method) => method.GetParameters().FirstOrDefault()?.ParameterType == typeof(ILGPU.Index1D);
 
     [Fact]
     public void The_step_kernels_are_all_here()
     {
-        Assert.Equal(new[] { "AdamStep", "GatherRows", "PrepareAdamStep", "RecordStep", "UpdateLossScale" }, Kernels().Select(k => k.Name).Order());
+        Assert.Equal(new[] { "AdamStep", "GatherRows", "Merge", "PrepareAdamStep", "RecordStep", "SumOfSquares", "UpdateLossScale" },
+            Kernels().Select(k => k.Name).Order());
     }
 
     [Theory]
@@ -42,7 +47,10 @@ public sealed class StepKernelPtxCompileTests
         var method = Kernels().Single(m => m.Name == name);
         var cuda = new CudaArchitecture(architecture / 10, architecture % 10);
         using var backend = new PTXBackend(Device.Context, new CudaCapabilityContext(cuda), cuda, CudaInstructionSet.ISA_80, null);
-        var compiled = Assert.IsType<PTXCompiledKernel>(backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(method), KernelSpecialization.Empty));
+        var entry = IsImplicitlyGrouped(method)
+            ? EntryPointDescription.FromImplicitlyGroupedKernel(method)
+            : EntryPointDescription.FromExplicitlyGroupedKernel(method);
+        var compiled = Assert.IsType<PTXCompiledKernel>(backend.Compile(entry, KernelSpecialization.Empty));
         Assert.Contains(".entry", compiled.PTXAssembly);
     }
 }

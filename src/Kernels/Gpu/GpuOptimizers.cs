@@ -46,27 +46,19 @@ public static class GpuOptimizers
         p[i] = parameter - c.StepSize * (mi / denominator);
     }
 
-    /// <summary>total[0] += Σ g² (double), grid-stride over <see cref="RowGroup"/> groups; total zeroed before the launch.
-    /// total[1] becomes non-zero when a value is not finite (the loss scaler's overflow flag).</summary>
-    public static void SumOfSquares(ArrayView<float> g, int n, ArrayView<double> total)
+    /// <summary>Σ g² (double) over <see cref="GroupPartials.Config"/>(n) groups, grid-stride: each group's sum into
+    /// partials[group], for <see cref="GroupPartials.Merge"/> to add in a fixed order (the clipping norm's square).</summary>
+    public static void SumOfSquares(ArrayView<float> g, int n, ArrayView<double> partials)
     {
         double sum = 0;
-        bool finite = true;
         for (int i = Grid.GlobalIndex.X; i < n; i += Grid.DimX * Group.DimX)
         {
             float value = g[i];
-            finite &= !(float.IsNaN(value) || float.IsInfinity(value));
             sum += (double)value * value;
         }
 
-        sum = GpuReduce.SumOverGroup(sum);
-        double bad = GpuReduce.SumOverGroup(finite ? 0 : 1);
-        if (Group.IdxX == 0)
-        {
-            Atomic.Add(ref total[0], sum);
-            if (bad != 0) total[1] = 1;
-        }
+        GroupPartials.Write(sum, partials);
     }
 
-    public static KernelConfig ReductionConfig(int n) => GpuLosses.Config(n);
+    public static KernelConfig ReductionConfig(int n) => GroupPartials.Config(n);
 }

@@ -47,7 +47,8 @@ public struct NetworkViews
     public ArrayView<float> Targets;
     public ArrayView<float> Outputs;
 
-    /// <summary>Reduction results: [0] the loss sum, [1] the gradient overflow flag (see <see cref="OverflowFlag"/>).</summary>
+    /// <summary>Reduction results (<see cref="GpuLosses.SumsLength"/>): [0] the loss sum, [1] the gradient overflow flag (see
+    /// <see cref="OverflowFlag"/>), then the loss kernel's per-group partial sums (<see cref="GpuLosses.PartialsOffset"/>).</summary>
     public ArrayView<double> Sums;
 
     /// <summary>The network's step-state cells (<see cref="GpuStepState"/>): the loss scale, the scaler's clean-step count

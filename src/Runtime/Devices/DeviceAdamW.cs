@@ -70,7 +70,9 @@ public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
         foreach (var segment in Segments)
             if (segment.Decayed) decayed.AsSpan(segment.Range).Fill(1f);
         _decayed = accelerator.Allocate1D(decayed);
-        _sums = accelerator.Allocate1D<double>(2);
+        // [0] Σg², then one partial sum per group of the reduction (each overwritten by every launch: no clearing per step).
+        _sums = accelerator.Allocate1D<double>(1 + GroupPartials.Groups(n));
+        _sums.View.MemSetToZero();
         _coefficients = accelerator.Allocate1D<AdamCoefficients>(1);
         _step = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<double>, ArrayView<AdamCoefficients>>(GpuOptimizers.AdamStep);
@@ -180,8 +182,10 @@ public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
         _unscaleByDeviceScale = false;
         if (ClipNorm is not null)
         {
-            _sums!.View.MemSetToZero();
-            _sumOfSquares!(GpuOptimizers.ReductionConfig(n), network.GradientView, n, _sums.View);
+            // Per-group partial sums merged in a fixed order (no float atomics: the same norm, to the bit, every run).
+            var partials = _sums!.View.SubView(1, _sums.Length - 1);
+            _sumOfSquares!(GpuOptimizers.ReductionConfig(n), network.GradientView, n, partials);
+            network.MergePartials(partials, _sums.View.SubView(0, 1));
         }
 
         _prepare!(1, _coefficients!.View, _sums!.View, network.OverflowFlagView, network.StepStateView, hyperparameters);

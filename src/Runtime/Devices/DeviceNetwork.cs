@@ -55,6 +55,7 @@ public abstract partial class DeviceNetwork : IDisposable
     private DeviceGemm? _gemm;
     private string? _cuBlasUnavailable;
     private GemmPath? _lastGemmPath;
+    private Action<KernelConfig, ArrayView<double>, ArrayView<double>>? _mergePartials;
 
     protected DeviceNetwork(Device device, Precision precision, NetworkShape shape)
     {
@@ -77,7 +78,7 @@ public abstract partial class DeviceNetwork : IDisposable
         _gradients = Accelerator.Allocate1D<float>(Math.Max(1, shape.ParameterCount));
         _statistics = Accelerator.Allocate1D<float>(Math.Max(1, shape.StatisticCount));
         _scratch = Accelerator.Allocate1D<float>(Math.Max(1, shape.ScratchLength));
-        _sums = Accelerator.Allocate1D<double>(2);
+        _sums = Accelerator.Allocate1D<double>(GpuLosses.SumsLength);
         _splitPartials = Accelerator.Allocate1D<float>(Math.Max(1, GpuGemm.PartialCapacity(shape.LargestWeight)));
         _columnPartials = Accelerator.Allocate1D<double>(Math.Max(1, (long)RowSplit.PartialsPerColumn * shape.WidestLayer));
         _gradients.View.MemSetToZero();
@@ -236,17 +237,21 @@ public abstract partial class DeviceNetwork : IDisposable
         Step = step,
     };
 
-    /// <summary>Zeroes the loss sum and the overflow flag before a training step's loss kernel.</summary>
+    /// <summary>Zeroes the loss sum, the overflow flag and the loss's partial sums before a training step's loss kernel.</summary>
     protected void ClearSums() => Buffer(_sums).View.MemSetToZero();
 
-    /// <summary>Zeroes only the loss sum (evaluation), so the training step's overflow flag survives until the optimizer.</summary>
-    protected void ClearLossSum() => Buffer(_sums).View.SubView(0, 1).MemSetToZero();
+    /// <summary>Zeroes only the loss's partial sums (evaluation), so the training step's overflow flag survives until the
+    /// optimizer; the merge in <see cref="ReadSum"/> overwrites the loss sum itself.</summary>
+    protected void ClearLossSum() => GpuLosses.Partials(Buffer(_sums).View).MemSetToZero();
 
-    /// <summary>Waits for the device and returns the first reduction slot (the loss sum); the overflow flag comes with it.
-    /// In a training step with a <see cref="ReadbackInterval"/> above 1 it waits for nothing: the sum and the flag are kept
-    /// in the device's loss history (read back later) and the result is NaN, which <c>TrainStep</c> does not use.</summary>
+    /// <summary>Merges the loss kernel's partial sums into the loss sum (<see cref="GroupPartials.Merge"/>: a fixed order),
+    /// then waits for the device and returns the loss sum; the overflow flag comes with it. In a training step with a
+    /// <see cref="ReadbackInterval"/> above 1 it waits for nothing: the sum and the flag are kept in the device's loss
+    /// history (read back later) and the result is NaN, which <c>TrainStep</c> does not use.</summary>
     protected double ReadSum()
     {
+        var sums = Buffer(_sums).View;
+        MergePartials(GpuLosses.Partials(sums), sums.SubView(GpuLosses.LossSumCell, 1));
         if (_deferring)
         {
             KeepStepOnDevice();
@@ -256,6 +261,13 @@ public abstract partial class DeviceNetwork : IDisposable
         Buffer(_sums).View.CopyToCPU(ref _sum[0], 2);
         Transfers.CountDeviceToHost();
         return _sum[0];
+    }
+
+    /// <summary>result[0] = Σ slots, added on the device in a fixed order (<see cref="GroupPartials.Merge"/>, one group).</summary>
+    internal void MergePartials(ArrayView<double> slots, ArrayView<double> result)
+    {
+        _mergePartials ??= Accelerator!.LoadStreamKernel<ArrayView<double>, ArrayView<double>>(GroupPartials.Merge);
+        _mergePartials(GroupPartials.MergeConfig, slots, result);
     }
 
     private void UploadState(ParameterBuffer parameters, TensorBuffer statistics)
