@@ -3,7 +3,9 @@
 #   1. the correctness checks on the real device (fp32, fp16, bf16, loss scaling, cuBLAS against its contract and
 #      against the fused kernels);
 #   2. StreamRec training (device-resident AdamW, clipping, GradScaler in fp16) and inference samples/s at batch
-#      512, 4096 and 65536 in fp32, fp16 and bf16 storage;
+#      512, 4096 and 65536 in fp32, fp16 and bf16 storage; device-resident training has no host round trip per step
+#      (the data set on the device, batches gathered by a kernel, the loss read every 100 steps), and the fp32 table
+#      also shows it reading every step with host batches (column "train dev per-step") for the difference;
 #   3. the cuBLAS/fused GEMM crossover (both paths across batch sizes; the value for DSLNET_GEMM_CROSSOVER_ROWS);
 #   4. a fixed training run per precision scored by test AUC, and PyTorch on the very same rows;
 #   5. PyTorch eager (fp32, autocast fp16 with GradScaler, autocast bf16) timings at the same batch sizes;

@@ -7,7 +7,8 @@ using DslNet.Samples.StreamRec;
 using GpuBench;
 
 // bench/gpu.sh's runner: (1) every GPU test of DslNet.Gpu.Tests on the real device, (2) StreamRec throughput in fp32
-// (CPU path, device host-synchronised, device-resident), (3) the device in fp32, fp16 and bf16 storage, (4) with
+// (CPU path, device host-synchronised, device-resident reading the loss every step, device-resident with no host round
+// trip per step: the data set on the device and the loss read every 100 steps), (3) the device in fp32, fp16 and bf16 storage, (4) with
 // --crossover, the cuBLAS/fused crossover, (5) with --auc DIR, a fixed training run's test AUC per precision.
 // Every number is also printed as a "RESULT dslnet …" line, which bench/gpu.sh compares with PyTorch's.
 var options = Options.Parse(args);
@@ -37,16 +38,17 @@ var failures = options.SkipChecks ? 0 : RunChecks(device);
 if (options.ChecksOnly) return failures == 0 ? 0 : 1;
 Console.WriteLine();
 Console.WriteLine("StreamRec (128→256→128→64→1, BatchNorm/ReLU/Dropout 0.3), fp32, samples/s");
-Console.WriteLine($"{"batch",7}  {"train cpu",12}  {"train dev+hostopt",18}  {"train dev-resident",18}  {"predict cpu",12}  {"predict dev",12}");
+Console.WriteLine($"{"batch",7}  {"train cpu",12}  {"train dev+hostopt",18}  {"train dev per-step",18}  {"train dev-resident",18}  {"predict cpu",12}  {"predict dev",12}");
 var fp32Device = new Dictionary<int, (double Train, double Predict)>();
 foreach (var batch in options.Batches)
 {
     var cpu = options.SkipCpu ? double.NaN : Train(Device.Cpu, batch, resident: false, quick);
     var hosted = device.IsCpu ? double.NaN : Train(device, batch, resident: false, quick);
+    var perStep = device.IsCpu ? double.NaN : Workloads.Train(device, batch, resident: true, quick, perStepRead: true);
     var resident = device.IsCpu ? double.NaN : Train(device, batch, resident: true, quick);
     var predictCpu = options.SkipCpu ? double.NaN : Predict(Device.Cpu, batch, quick);
     var predictDevice = device.IsCpu ? double.NaN : Predict(device, batch, quick);
-    Console.WriteLine($"{batch,7}  {cpu,12:N0}  {hosted,18:N0}  {resident,18:N0}  {predictCpu,12:N0}  {predictDevice,12:N0}");
+    Console.WriteLine($"{batch,7}  {cpu,12:N0}  {hosted,18:N0}  {perStep,18:N0}  {resident,18:N0}  {predictCpu,12:N0}  {predictDevice,12:N0}");
     fp32Device[batch] = (resident, predictDevice);
     Result.Print("train", "fp32", batch, resident);
     Result.Print("predict", "fp32", batch, predictDevice);

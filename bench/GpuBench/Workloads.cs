@@ -19,8 +19,15 @@ internal static class Workloads
         return (x, y);
     }
 
+    /// <summary>How often a device-resident run reads its loss back (a PyTorch loop that logs <c>loss.item()</c> now and then).</summary>
+    public const int ReadbackInterval = 100;
+
     /// <param name="crossover">The GEMM crossover in rows (null: the plan's, or DSLNET_GEMM_CROSSOVER_ROWS).</param>
-    public static double Train(Device device, int batch, bool resident, bool quick, Precision precision = Precision.Fp32, int? crossover = null)
+    /// <param name="perStepRead">Device-resident only: read the loss back every step and copy each batch in from the host
+    /// (the resident mode before the loss was read lazily); otherwise the training set lives on the device, batches are
+    /// gathered there and the loss is read every <see cref="ReadbackInterval"/> steps: no host round trip per step.</param>
+    public static double Train(Device device, int batch, bool resident, bool quick, Precision precision = Precision.Fp32, int? crossover = null,
+        bool perStepRead = false)
     {
         var model = new StreamRecMlp(42, device, precision);
         if (model.DeviceNetwork is { } network) network.GemmCrossoverOverride = crossover;
@@ -36,7 +43,37 @@ internal static class Workloads
             scaler.Update();
         }
 
-        var rate = Measure(Step, batch, quick);
+        double rate;
+        if (resident && !perStepRead)
+        {
+            // Four batches of rows on the device, shuffled per epoch like DataSet.Batches; one read-back per window.
+            var (features, labels) = Data(4 * batch, 1);
+            using var data = new DeviceDataSet(DataSet.FromArrays(features, labels, StreamRecMlp.InputSize), model);
+            var deviceNetwork = model.DeviceNetwork!;
+            deviceNetwork.ReadbackInterval = ReadbackInterval;
+            var epoch = 0;
+            var batches = data.Batches(batch, shuffle: true, seed: 1, epoch: epoch).GetEnumerator();
+            void DeviceStep()
+            {
+                if (!batches.MoveNext())
+                {
+                    batches = data.Batches(batch, shuffle: true, seed: 1, epoch: ++epoch).GetEnumerator();
+                    batches.MoveNext();
+                }
+
+                data.TrainStep(batches.Current, scaler.Scale);
+                scaler.Step(optimizer);
+                scaler.Update();
+            }
+
+            // The clock stops after a read-back: it waits for every queued kernel.
+            rate = Measure(DeviceStep, batch, quick, finish: () => deviceNetwork.ReadBack());
+        }
+        else
+        {
+            rate = Measure(Step, batch, quick);
+        }
+
         model.DeviceNetwork?.Dispose();
         (optimizer as IDisposable)?.Dispose();
         return rate;
@@ -54,7 +91,8 @@ internal static class Workloads
     }
 
     // Warm up (kernel compilation, allocation), then as many calls as fit in the time budget; samples per second.
-    private static double Measure(Action step, int batch, bool quick)
+    // finish: waits for work a step left queued on the device (a lazy read-back), inside the timed span.
+    private static double Measure(Action step, int batch, bool quick, Action? finish = null)
     {
         for (var i = 0; i < 3; i++) step();
         var budget = TimeSpan.FromSeconds(quick ? 0.3 : 1.0);
@@ -66,6 +104,7 @@ internal static class Workloads
             calls++;
         }
 
+        finish?.Invoke();
         return (double)calls * batch / watch.Elapsed.TotalSeconds;
     }
 }

@@ -109,6 +109,15 @@ public sealed class CudaTests
         LossScalingTests.ScalingRescuesTinyGradients(Device.Cuda());
     }
 
+    [CudaFact]
+    public void A_device_resident_step_needs_no_host_round_trip_on_cuda()
+    {
+        DeviceResidentStepTests.LazyMatchesPerStep(Device.Cuda());
+        DeviceResidentStepTests.CountTransfers(Device.Cuda());
+        DeviceResidentStepTests.DeviceGatherMatchesHost(Device.Cuda());
+        GroupPartialsTests.SumOfSquaresIsReproducible(Device.Cuda());
+    }
+
     [Fact]
     public void A_missing_cuda_device_says_so()
     {

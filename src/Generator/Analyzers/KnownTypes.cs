@@ -25,6 +25,7 @@ namespace DslNet.Generator.Analyzers
             GradientAccumulator = Get(compilation, "DslNet.GradientAccumulator");
             GradClip = Get(compilation, "DslNet.GradClip");
             DataSet = Get(compilation, "DslNet.DataSet");
+            DeviceDataSet = Get(compilation, "DslNet.Devices.DeviceDataSet");
             Network = Get(compilation, "DslNet.INetwork");
             NetworkAttribute = Get(compilation, "DslNet.NetworkAttribute");
             Precision = Get(compilation, "DslNet.Precision");
@@ -50,6 +51,9 @@ namespace DslNet.Generator.Analyzers
         public INamedTypeSymbol? GradientAccumulator { get; }
         public INamedTypeSymbol? GradClip { get; }
         public INamedTypeSymbol? DataSet { get; }
+
+        /// <summary>Its <c>TrainStep(batch)</c> gathers a batch on the device and runs the model's training step.</summary>
+        public INamedTypeSymbol? DeviceDataSet { get; }
         public INamedTypeSymbol? Network { get; }
         public INamedTypeSymbol? NetworkAttribute { get; }
         public INamedTypeSymbol? Precision { get; }

@@ -215,7 +215,8 @@ namespace DslNet.Generator.Analyzers
 
         internal bool IsTrainStep(IInvocationOperation invocation) =>
             invocation.TargetMethod.Name == "TrainStep"
-            && (Types.IsModel(invocation.TargetMethod.ContainingType) || Types.IsModel(invocation.Instance?.Type));
+            && (Types.IsModel(invocation.TargetMethod.ContainingType) || Types.IsModel(invocation.Instance?.Type)
+                || SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, Types.DeviceDataSet));
 
         // ---------------------------------------------------------------- symbols and creations
 

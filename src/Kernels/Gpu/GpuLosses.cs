@@ -1,21 +1,35 @@
 using ILGPU;
-using ILGPU.Algorithms;
 
 namespace DslNet.Kernels.Gpu;
 
 /// <summary>
 /// Losses on the device with <see cref="Cpu.Losses"/>' numerics (per-element terms in double, mean reduction), fused
 /// with the gradient of the last block (times the loss scale). Grid-stride over <see cref="RowGroup"/> groups; each
-/// group adds its partial sum to <c>total[0]</c> (zeroed before the launch). Logits are read from the network's storage
+/// group writes its partial sum into its slot of <c>total</c> (<see cref="PartialsOffset"/>), and
+/// <see cref="GroupPartials.Merge"/> adds the slots into <c>total[</c><see cref="LossSumCell"/><c>]</c> in a fixed order
+/// (no atomics: the same bits every run). Logits are read from the network's storage
 /// (fp16/bf16 logits widen exactly), the loss is summed in double, and the scaled gradient is rounded once, on store
 /// (so an fp16 overflow of gradient × scale raises the overflow flag right here).
 /// </summary>
 public static class GpuLosses
 {
-    public const int MaxGroups = 1024;
+    /// <summary>The loss sum's cell in a network's sums (<see cref="NetworkViews.Sums"/>), written by the merge.</summary>
+    public const int LossSumCell = 0;
 
-    public static KernelConfig Config(int count) =>
-        RowGroup.Config(System.Math.Max(1, System.Math.Min(MaxGroups, (count + RowGroup.Size - 1) / RowGroup.Size)));
+    /// <summary>The gradient overflow flag's cell (<see cref="NetworkViews.OverflowFlag"/>).</summary>
+    public const int OverflowCell = 1;
+
+    /// <summary>Where the loss kernel's per-group partial sums start: one slot per group, up to
+    /// <see cref="GroupPartials.MaxGroups"/>.</summary>
+    public const int PartialsOffset = 2;
+
+    /// <summary>Doubles of a network's sums: the loss sum, the overflow flag and the partial-sum slots.</summary>
+    public const int SumsLength = PartialsOffset + GroupPartials.MaxGroups;
+
+    public static KernelConfig Config(int count) => GroupPartials.Config(count);
+
+    /// <summary>The partial-sum slots of a network's sums (zeroed with the loss sum before each loss kernel).</summary>
+    public static ArrayView<double> Partials(ArrayView<double> sums) => sums.SubView(PartialsOffset, GroupPartials.MaxGroups);
 
     /// <summary>mean(max(x, 0) − x·t + log1p(exp(−|x|))); gradient (sigmoid(x) − t)/N · lossScale (empty gradient: none).</summary>
     public static void BinaryCrossEntropyWithLogits<TLogits, TGradient>(TLogits logits, ArrayView<float> targets, TGradient gradient,
@@ -97,11 +111,7 @@ public static class GpuLosses
         Accumulate(sum, total);
     }
 
-    private static void Accumulate(double sum, ArrayView<double> total)
-    {
-        sum = GpuReduce.SumOverGroup(sum);
-        if (Group.IdxX == 0) Atomic.Add(ref total[0], sum);
-    }
+    private static void Accumulate(double sum, ArrayView<double> total) => GroupPartials.Write(sum, Partials(total));
 
     private static double Log1p(double e) => e < 1e-4 ? e * (1 - e * (0.5 - e / 3)) : System.Math.Log(1 + e);
 }

@@ -3,7 +3,8 @@ using ILGPU.Algorithms;
 
 namespace DslNet.Kernels.Gpu;
 
-/// <summary>Adam/AdamW scalars for one step, rounded to fp32 on the host exactly as the CPU optimizer rounds them.</summary>
+/// <summary>Adam/AdamW scalars for one step, rounded to fp32 exactly as the CPU optimizer rounds them (computed on the device
+/// by <see cref="GpuStepState.PrepareAdamStep"/>).</summary>
 public readonly record struct AdamCoefficients(
     float StepSize, float Decay, float L2, float B1, float OneMinusB1, float B2, float OneMinusB2, float Correction2Sqrt, float Epsilon,
     float GradientFactor);
@@ -19,12 +20,14 @@ public static class GpuOptimizers
     /// p ← p·decay; g += l2·p; m ← β1m + (1−β1)g; v ← β2v + (1−β2)g²; p ← p − stepSize·m/(√v/√bc2 + ε).
     /// decayed[i] = 1 for elements weight decay applies to. Nothing is written when <paramref name="overflowFlag"/>[0] is
     /// set (the backward kernels found a gradient ±∞ or NaN): the skipped step leaves p, g, m and v bit-identical, decided
-    /// on the device, so it needs no host round trip.
+    /// on the device, so it needs no host round trip. The scalars come from <paramref name="coefficients"/>[0], written by
+    /// <see cref="GpuStepState.PrepareAdamStep"/> just before.
     /// </summary>
     public static void AdamStep(Index1D i, ArrayView<float> p, ArrayView<float> g, ArrayView<float> m, ArrayView<float> v,
-        ArrayView<float> decayed, ArrayView<double> overflowFlag, AdamCoefficients c)
+        ArrayView<float> decayed, ArrayView<double> overflowFlag, ArrayView<AdamCoefficients> coefficients)
     {
         if (overflowFlag[0] != 0) return;
+        var c = coefficients[0];
         bool decay = decayed[i] != 0f;
         float gradient = g[i];
         if (c.GradientFactor != 1f)
@@ -43,27 +46,19 @@ public static class GpuOptimizers
         p[i] = parameter - c.StepSize * (mi / denominator);
     }
 
-    /// <summary>total[0] += Σ g² (double), grid-stride over <see cref="RowGroup"/> groups; total zeroed before the launch.
-    /// total[1] becomes non-zero when a value is not finite (the loss scaler's overflow flag).</summary>
-    public static void SumOfSquares(ArrayView<float> g, int n, ArrayView<double> total)
+    /// <summary>Σ g² (double) over <see cref="GroupPartials.Config"/>(n) groups, grid-stride: each group's sum into
+    /// partials[group], for <see cref="GroupPartials.Merge"/> to add in a fixed order (the clipping norm's square).</summary>
+    public static void SumOfSquares(ArrayView<float> g, int n, ArrayView<double> partials)
     {
         double sum = 0;
-        bool finite = true;
         for (int i = Grid.GlobalIndex.X; i < n; i += Grid.DimX * Group.DimX)
         {
             float value = g[i];
-            finite &= !(float.IsNaN(value) || float.IsInfinity(value));
             sum += (double)value * value;
         }
 
-        sum = GpuReduce.SumOverGroup(sum);
-        double bad = GpuReduce.SumOverGroup(finite ? 0 : 1);
-        if (Group.IdxX == 0)
-        {
-            Atomic.Add(ref total[0], sum);
-            if (bad != 0) total[1] = 1;
-        }
+        GroupPartials.Write(sum, partials);
     }
 
-    public static KernelConfig ReductionConfig(int n) => GpuLosses.Config(n);
+    public static KernelConfig ReductionConfig(int n) => GroupPartials.Config(n);
 }

@@ -47,14 +47,22 @@ public struct NetworkViews
     public ArrayView<float> Targets;
     public ArrayView<float> Outputs;
 
-    /// <summary>Reduction results: [0] the loss sum, [1] the gradient overflow flag (see <see cref="OverflowFlag"/>).</summary>
+    /// <summary>Reduction results (<see cref="GpuLosses.SumsLength"/>): [0] the loss sum, [1] the gradient overflow flag (see
+    /// <see cref="OverflowFlag"/>), then the loss kernel's per-group partial sums (<see cref="GpuLosses.PartialsOffset"/>).</summary>
     public ArrayView<double> Sums;
+
+    /// <summary>The network's step-state cells (<see cref="GpuStepState"/>): the loss scale, the scaler's clean-step count
+    /// and the per-step loss history, on the device so that the scaler's decisions need no host round trip.</summary>
+    public ArrayView<double> StepState;
 
     public int Rows;
     public int Capacity;
     public ulong Seed;
     public long Step;
-    public float LossScale;
+
+    /// <summary>The loss scale the loss kernel multiplies the loss gradient by: read from the device, where a host value or
+    /// the device loss scaler (<see cref="GpuStepState.UpdateLossScale"/>) put it.</summary>
+    public readonly float LossScale => (float)StepState[GpuStepState.LossScaleCell];
 
     /// <summary>The workspace region of a block: <paramref name="width"/> values per row for <see cref="Rows"/> rows.</summary>
     public readonly ArrayView<float> Region(int offsetPerRow, int width) => Workspace.SubView((long)offsetPerRow * Capacity, (long)Rows * width);

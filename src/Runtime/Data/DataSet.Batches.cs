@@ -33,8 +33,7 @@ public sealed partial class DataSet
     {
         // Prepared when enumeration starts (not when Batches is called), so only a running epoch owns the buffers.
         var order = _order ??= new int[Rows];
-        for (var i = 0; i < order.Length; i++) order[i] = i;
-        if (shuffle) Shuffle.Permute(order, seed, epoch);
+        EpochOrder(order, shuffle, seed, epoch);
 
         if (_batchCapacity != batchSize)
         {
@@ -56,4 +55,15 @@ public sealed partial class DataSet
             yield return new Batch(features, labels, Columns, count);
         }
     }
+
+    /// <summary>The row order of an epoch (file order, or the Fisher–Yates order of (seed, epoch)): the host gather's and
+    /// the device gather's (<c>DeviceDataSet</c>), so both give the same batches.</summary>
+    internal static void EpochOrder(Span<int> order, bool shuffle, int seed, int epoch)
+    {
+        for (var i = 0; i < order.Length; i++) order[i] = i;
+        if (shuffle) Shuffle.Permute(order, seed, epoch);
+    }
+
+    /// <summary>Whether batches are augmented while gathered (image augmentation), which only the host gather does.</summary>
+    internal bool AugmentsBatches => _image?.Augmentation is not null;
 }

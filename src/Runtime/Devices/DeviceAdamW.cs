@@ -12,14 +12,20 @@ namespace DslNet.Devices;
 /// Schedulers drive it like any <see cref="Optimizer"/>. On a CPU network it falls back to <see cref="AdamW"/>'s pass.
 /// </summary>
 /// <remarks>
+/// <para>A step launches kernels only: the gradient norm (one reduction), a one-thread kernel that decides the step's
+/// scalars on the device (skip or count the step, the unscale and clipping factor, the bias corrections from the step
+/// count kept there: <see cref="GpuStepState.PrepareAdamStep"/>), and the update. Nothing is read back, so with the
+/// network's <see cref="DeviceNetwork.ReadbackInterval"/> above 1 and a <see cref="DeviceDataSet"/> a whole training step
+/// copies nothing. The arithmetic is the former host code's, in the same precisions, so the results are unchanged.</para>
 /// <para>Loss scaling: with a <see cref="GradScaler"/>, <c>scaler.Unscale</c>/<c>scaler.Step</c> hand the unscale to this
-/// optimizer (<see cref="IUnscalesOnDevice"/>): the factor 1/scale is folded into the update's gradient factor with the
-/// clipping coefficient, and the overflow answer is the network's flag, already read back with the loss.</para>
+/// optimizer (<see cref="IUnscalesOnDevice"/>), and the scaler keeps its scale on the device: the factor 1/scale is folded
+/// into the update's gradient factor with the clipping coefficient, and the scale backs off or grows in a kernel.</para>
 /// <para>The update kernel itself skips every element when the network's overflow flag is set, so a step whose gradients
 /// hold ±∞ or NaN never reaches the weights or the moments, and <see cref="Optimizer.StepCount"/> does not advance
-/// (as if <c>Step</c> had not been called, which is what <see cref="GradScaler.Step"/> does). Unlike PyTorch's AdamW
-/// without a scaler, this holds in every precision: a non-finite gradient skips the step instead of poisoning the
-/// weights with NaN (see <see cref="SkippedSteps"/>).</para>
+/// (as if <c>Step</c> had not been called, which is what <see cref="GradScaler.Step"/> does). <see cref="Optimizer.StepCount"/>
+/// is the host's copy: exact after every step the host knows the overflow flag of, else refreshed at each read-back of the
+/// network. Unlike PyTorch's AdamW without a scaler, this holds in every precision: a non-finite gradient skips the step
+/// instead of poisoning the weights with NaN (see <see cref="SkippedSteps"/>).</para>
 /// </remarks>
 public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
 {
@@ -27,11 +33,16 @@ public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
     private readonly AdamW? _host;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>? _m, _v, _decayed;
     private readonly MemoryBuffer1D<double, Stride1D.Dense>? _sums;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, AdamCoefficients>? _step;
+    private readonly MemoryBuffer1D<AdamCoefficients, Stride1D.Dense>? _coefficients;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>,
+        ArrayView<AdamCoefficients>>? _step;
+    private readonly Action<Index1D, ArrayView<AdamCoefficients>, ArrayView<double>, ArrayView<double>, ArrayView<double>, AdamHyperparameters>? _prepare;
     private readonly Action<KernelConfig, ArrayView<float>, int, ArrayView<double>>? _sumOfSquares;
-    private readonly double[] _sum = new double[2];
     private double _beta1;
-    private float _inverseScale = 1f;
+    private long _skippedSteps;
+    private double _hostNorm = double.NaN;
+    private float _gradientScale = 1f;
+    private bool _unscaleByDeviceScale;
 
     public DeviceAdamW(IDeviceModel model, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 1e-2,
         double? clipNorm = null, ParameterSelection weightDecayOn = ParameterSelection.WeightsOnly)
@@ -59,9 +70,18 @@ public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
         foreach (var segment in Segments)
             if (segment.Decayed) decayed.AsSpan(segment.Range).Fill(1f);
         _decayed = accelerator.Allocate1D(decayed);
-        _sums = accelerator.Allocate1D<double>(2);
-        _step = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, AdamCoefficients>(GpuOptimizers.AdamStep);
+        // [0] Σg², then one partial sum per group of the reduction (each overwritten by every launch: no clearing per step).
+        _sums = accelerator.Allocate1D<double>(1 + GroupPartials.Groups(n));
+        _sums.View.MemSetToZero();
+        _coefficients = accelerator.Allocate1D<AdamCoefficients>(1);
+        _step = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<double>, ArrayView<AdamCoefficients>>(GpuOptimizers.AdamStep);
+        _prepare = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<AdamCoefficients>, ArrayView<double>, ArrayView<double>, ArrayView<double>,
+            AdamHyperparameters>(GpuStepState.PrepareAdamStep);
         _sumOfSquares = accelerator.LoadStreamKernel<ArrayView<float>, int, ArrayView<double>>(GpuOptimizers.SumOfSquares);
+        // A fresh optimizer on this network: its counters on the device start at zero (one copy, at construction).
+        _network.WriteCells(GpuStepState.StepsCell, [0, 0, double.NaN]);
+        _network.ReadBackCompleted += RefreshCounters;
     }
 
     public double Beta1
@@ -77,20 +97,33 @@ public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
     /// <summary>Clip the gradients' global 2-norm to this before each update (null: no clipping).</summary>
     public double? ClipNorm { get; }
 
-    /// <summary>The gradients' total norm before clipping at the last step (NaN without clipping), unscaled when a
-    /// <see cref="GradScaler"/> unscaled them.</summary>
-    public double LastGradientNorm { get; private set; } = double.NaN;
+    /// <summary>The gradients' total norm before clipping at the last clipped step (NaN without clipping), unscaled when a
+    /// <see cref="GradScaler"/> unscaled them. On a device the norm stays there: reading this waits for the device (one
+    /// copy), like PyTorch's <c>.item()</c>.</summary>
+    public double LastGradientNorm
+    {
+        get
+        {
+            if (_host is not null) return _hostNorm;
+            _network!.RefreshCells();
+            return _network.Cell(GpuStepState.GradientNormCell);
+        }
+    }
 
-    /// <summary>Steps whose update the kernel skipped because the network's gradients overflowed.</summary>
-    public long SkippedSteps { get; private set; }
+    /// <summary>Steps whose update the kernel skipped because the network's gradients overflowed (as of the latest step whose
+    /// flag the host knows, or the latest read-back).</summary>
+    public long SkippedSteps => _skippedSteps;
 
     bool IUnscalesOnDevice.GradientsOnDevice => _host is null;
 
-    bool IUnscalesOnDevice.UnscaleOnDevice(float inverseScale)
+    DeviceNetwork IUnscalesOnDevice.Network => _network ?? throw new InvalidOperationException("A CPU network has no device.");
+
+    bool IUnscalesOnDevice.UnscaleOnDevice()
     {
         if (_host is not null) throw new InvalidOperationException("A CPU network's gradients are unscaled on the host.");
-        _inverseScale = inverseScale;
-        return !_network!.GradientsOverflowed;
+        _unscaleByDeviceScale = true;
+        // Unknown until a read-back when the loss is read lazily: the update kernel then decides (it skips on overflow).
+        return !_network!.OverflowKnownOnHost || !_network.GradientsOverflowed;
     }
 
     public override double Momentum
@@ -116,7 +149,7 @@ public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
             return;
         }
 
-        _inverseScale *= gradientScale;
+        _gradientScale *= gradientScale;
         Step();
     }
 
@@ -124,7 +157,7 @@ public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
     {
         if (_host is not null)
         {
-            if (ClipNorm is { } max) LastGradientNorm = GradClip.ByNorm(Gradients, max);
+            if (ClipNorm is { } max) _hostNorm = GradClip.ByNorm(Gradients, max);
             _host.LearningRate = LearningRate;
             _host.Step();
             StepCount++;
@@ -134,31 +167,48 @@ public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
         var network = _network!;
         network.IsResident = true;
         var n = Parameters.Length;
-        // The unscale (GradScaler) and the clipping coefficient become one factor applied inside the update.
-        var factor = _inverseScale;
-        _inverseScale = 1f;
-        var overflowed = network.GradientsOverflowed;
-        if (overflowed) SkippedSteps++;
-        else StepCount++;
-        if (ClipNorm is { } maxNorm && !overflowed)
+        // The host's copy of the counters, where the host knows the flag; otherwise refreshed at the next read-back.
+        if (network.OverflowKnownOnHost)
         {
-            _sums!.View.MemSetToZero();
-            _sumOfSquares!(GpuOptimizers.ReductionConfig(n), network.GradientView, n, _sums.View);
-            _sums.View.CopyToCPU(ref _sum[0], 2);
-            // PyTorch clips the unscaled gradients: ‖g/s‖ = ‖g‖·(1/s), with 1/s rounded to fp32 as in its unscale.
-            LastGradientNorm = Math.Sqrt(_sum[0]) * factor;
-            var coefficient = maxNorm / (LastGradientNorm + 1e-6);
-            if (!(coefficient >= 1.0)) factor = (float)(factor * coefficient);
+            if (network.GradientsOverflowed) _skippedSteps++;
+            else StepCount++;
         }
 
-        var biasCorrection1 = 1.0 - Math.Pow(_beta1, StepCount);
-        var biasCorrection2Sqrt = Math.Sqrt(1.0 - Math.Pow(Beta2, StepCount));
-        var c = new AdamCoefficients(
-            StepSize: (float)(LearningRate / biasCorrection1), Decay: (float)(1.0 - LearningRate * WeightDecay), L2: 0f,
-            B1: (float)_beta1, OneMinusB1: (float)(1.0 - _beta1), B2: (float)Beta2, OneMinusB2: (float)(1.0 - Beta2),
-            Correction2Sqrt: (float)biasCorrection2Sqrt, Epsilon: (float)Eps, GradientFactor: factor);
-        // Launched even on a step known to have overflowed: the kernel's own check is what keeps the state bit-identical.
-        _step!(n, network.ParameterView, network.GradientView, _m!.View, _v!.View, _decayed!.View, network.OverflowFlagView, c);
+        // The unscale (GradScaler), a caller's gradient scale and the clipping coefficient become one factor applied
+        // inside the update; PyTorch clips the unscaled gradients: ‖g/s‖ = ‖g‖·(1/s), 1/s rounded to fp32 as in its unscale.
+        var hyperparameters = new AdamHyperparameters(LearningRate, _beta1, Beta2, Eps, WeightDecay, ClipNorm ?? -1.0, _gradientScale,
+            _unscaleByDeviceScale ? 1 : 0);
+        _gradientScale = 1f;
+        _unscaleByDeviceScale = false;
+        if (ClipNorm is not null)
+        {
+            // Per-group partial sums merged in a fixed order (no float atomics: the same norm, to the bit, every run).
+            var partials = _sums!.View.SubView(1, _sums.Length - 1);
+            _sumOfSquares!(GpuOptimizers.ReductionConfig(n), network.GradientView, n, partials);
+            network.MergePartials(partials, _sums.View.SubView(0, 1));
+        }
+
+        _prepare!(1, _coefficients!.View, _sums!.View, network.OverflowFlagView, network.StepStateView, hyperparameters);
+        // Launched even on a step that overflowed: the kernel's own check is what keeps the state bit-identical.
+        _step!(n, network.ParameterView, network.GradientView, _m!.View, _v!.View, _decayed!.View, network.OverflowFlagView, _coefficients.View);
+    }
+
+    private void RefreshCounters()
+    {
+        StepCount = (long)_network!.Cell(GpuStepState.StepsCell);
+        _skippedSteps = (long)_network.Cell(GpuStepState.SkippedStepsCell);
+    }
+
+    public override void SaveState(StateWriter state)
+    {
+        if (_network is not null && !_network.OverflowKnownOnHost) _network.ReadBack();
+        base.SaveState(state);
+    }
+
+    public override void LoadState(StateReader state)
+    {
+        base.LoadState(state);
+        _network?.WriteCells(GpuStepState.StepsCell, [StepCount]);
     }
 
     protected override void SaveStateCore(StateWriter state)
@@ -182,6 +232,8 @@ public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
         state.Tensor("exp_avg_sq", v);
         _m!.View.CopyFromCPU(m);
         _v!.View.CopyFromCPU(v);
+        _network!.Transfers.CountHostToDevice();
+        _network.Transfers.CountHostToDevice();
     }
 
     private float[] Download(MemoryBuffer1D<float, Stride1D.Dense>? buffer, ReadOnlySpan<float> host)
@@ -189,6 +241,7 @@ public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
         if (buffer is null) return host.ToArray();
         var values = new float[Parameters.Length];
         buffer.View.CopyToCPU(values);
+        _network!.Transfers.CountDeviceToHost();
         return values;
     }
 
@@ -198,5 +251,7 @@ public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
         _v?.Dispose();
         _decayed?.Dispose();
         _sums?.Dispose();
+        _coefficients?.Dispose();
+        if (_network is not null && _host is null) _network.ReadBackCompleted -= RefreshCounters;
     }
 }

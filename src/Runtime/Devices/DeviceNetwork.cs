@@ -32,7 +32,9 @@ public readonly record struct NetworkShape(
 /// <para><b>Device-resident</b> (<see cref="DeviceAdamW"/>): the optimizer marks the network <see cref="IsResident"/>;
 /// parameters, gradients, running statistics and optimizer state then stay on the device, a training step moves
 /// only the batch in and the loss out, and the host buffers are a snapshot refreshed by <c>SyncToHost()</c>
-/// (host edits go back with <c>SyncToDevice()</c>).</para>
+/// (host edits go back with <c>SyncToDevice()</c>). With <see cref="ReadbackInterval"/> above 1 the loss and the overflow
+/// flag stay on the device too (read every that many steps, or when asked), and with a <see cref="DeviceDataSet"/> the
+/// batch is gathered on the device: a step then copies nothing either way (see <see cref="Transfers"/>).</para>
 /// <para><b>Precision</b>: in <see cref="DslNet.Precision.Fp16"/> and <see cref="DslNet.Precision.Bf16"/> the workspace
 /// (activations and activation gradients) is 16-bit; parameters, gradients, running and row statistics, the loss and
 /// the optimizer state are fp32 in every precision. The backward kernels raise an overflow flag when a gradient they
@@ -43,6 +45,7 @@ public abstract partial class DeviceNetwork : IDisposable
     private readonly NetworkShape _shape;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>? _parameters, _gradients, _statistics, _scratch, _splitPartials;
     private readonly MemoryBuffer1D<double, Stride1D.Dense>? _sums, _columnPartials;
+    private MemoryBuffer1D<double, Stride1D.Dense>? _stepState;
     private MemoryBuffer1D<float, Stride1D.Dense>? _workspace, _rowStatistics, _inputs, _targets, _outputs, _gemmProduct;
     private MemoryBuffer1D<ushort, Stride1D.Dense>? _halfWorkspace;
     private readonly PTXBackend? _ptx;
@@ -52,6 +55,7 @@ public abstract partial class DeviceNetwork : IDisposable
     private DeviceGemm? _gemm;
     private string? _cuBlasUnavailable;
     private GemmPath? _lastGemmPath;
+    private Action<KernelConfig, ArrayView<double>, ArrayView<double>>? _mergePartials;
 
     protected DeviceNetwork(Device device, Precision precision, NetworkShape shape)
     {
@@ -74,10 +78,11 @@ public abstract partial class DeviceNetwork : IDisposable
         _gradients = Accelerator.Allocate1D<float>(Math.Max(1, shape.ParameterCount));
         _statistics = Accelerator.Allocate1D<float>(Math.Max(1, shape.StatisticCount));
         _scratch = Accelerator.Allocate1D<float>(Math.Max(1, shape.ScratchLength));
-        _sums = Accelerator.Allocate1D<double>(2);
+        _sums = Accelerator.Allocate1D<double>(GpuLosses.SumsLength);
         _splitPartials = Accelerator.Allocate1D<float>(Math.Max(1, GpuGemm.PartialCapacity(shape.LargestWeight)));
         _columnPartials = Accelerator.Allocate1D<double>(Math.Max(1, (long)RowSplit.PartialsPerColumn * shape.WidestLayer));
         _gradients.View.MemSetToZero();
+        AllocateStepState(Accelerator);
     }
 
     public Device Device { get; }
@@ -87,8 +92,9 @@ public abstract partial class DeviceNetwork : IDisposable
     /// <summary>The accelerator; null for <see cref="DeviceKind.PtxCompileOnly"/>.</summary>
     public Accelerator? Accelerator { get; }
 
-    /// <summary>Whether a gradient of the last <c>TrainStep</c> was ±∞ or NaN in its storage (an fp16 overflow under too
-    /// high a loss scale, or a non-finite loss). Read with the loss, so it costs no extra synchronisation.</summary>
+    /// <summary>Whether a gradient of the last <c>TrainStep</c> read back was ±∞ or NaN in its storage (an fp16 overflow
+    /// under too high a loss scale, or a non-finite loss). Read with the loss, so it costs no extra synchronisation; with
+    /// <see cref="ReadbackInterval"/> above 1 it is the last step of the latest read-back (see <see cref="ReadBack"/>).</summary>
     public bool GradientsOverflowed { get; private set; }
 
     /// <summary>The device-side overflow flag (non-zero: overflowed), for kernels that must skip a step on their own.</summary>
@@ -119,8 +125,35 @@ public abstract partial class DeviceNetwork : IDisposable
     {
         if (!IsResident) UploadState(parameters, statistics);
         Stage(inputs, targets, rows);
-        var loss = TrainStepCore(rows, lossScale, seed, step);
-        GradientsOverflowed = _sum[1] != 0;   // TrainStepCore ends with ReadSum: the flag came back with the loss
+        return RunTrainStep(parameters, statistics, rows, lossScale, seed, step);
+    }
+
+    /// <summary>A training step on the batch a <see cref="DeviceDataSet"/> gathered into this network's input buffers.</summary>
+    internal float TrainStepOnGathered(ParameterBuffer parameters, TensorBuffer statistics, int rows, float lossScale, ulong seed, long step)
+    {
+        if (!IsResident) UploadState(parameters, statistics);
+        return RunTrainStep(parameters, statistics, rows, lossScale, seed, step);
+    }
+
+    private float RunTrainStep(ParameterBuffer parameters, TensorBuffer statistics, int rows, float lossScale, ulong seed, long step)
+    {
+        UploadLossScale(lossScale);
+        // Host-synchronised training downloads the gradients every step anyway: only a resident network defers its loss.
+        _deferring = IsResident && ReadbackInterval > 1;
+        float loss;
+        try
+        {
+            loss = TrainStepCore(rows, lossScale, seed, step);
+        }
+        finally
+        {
+            _deferring = false;
+        }
+
+        if (_pendingSteps == 0)
+            ReadStep(loss, _sum[1] != 0);   // TrainStepCore ended with ReadSum: the flag came back with the loss
+        else
+            loss = RecordPending(rows);
         if (!IsResident)
         {
             Copy(_gradients, parameters.Gradients.Span, toHost: true);
@@ -179,6 +212,8 @@ public abstract partial class DeviceNetwork : IDisposable
     }
 
     /// <summary>Views of every buffer for a launch over <paramref name="rows"/> rows.</summary>
+    /// <remarks><paramref name="lossScale"/> is the host's value of the step; the kernels read the scale from the device
+    /// (<see cref="NetworkViews.LossScale"/>), where <c>TrainStep</c> put it or the device loss scaler keeps it.</remarks>
     protected NetworkViews Views(int rows, ulong seed = 0, long step = 0, float lossScale = 1f) => new()
     {
         Parameters = Buffer(_parameters).View,
@@ -195,24 +230,44 @@ public abstract partial class DeviceNetwork : IDisposable
         Targets = Buffer(_targets).View,
         Outputs = Buffer(_outputs).View,
         Sums = Buffer(_sums).View,
+        StepState = Buffer(_stepState).View,
         Rows = rows,
         Capacity = _capacity,
         Seed = seed,
         Step = step,
-        LossScale = lossScale,
     };
 
-    /// <summary>Zeroes the loss sum and the overflow flag before a training step's loss kernel.</summary>
+    /// <summary>Zeroes the loss sum, the overflow flag and the loss's partial sums before a training step's loss kernel.</summary>
     protected void ClearSums() => Buffer(_sums).View.MemSetToZero();
 
-    /// <summary>Zeroes only the loss sum (evaluation), so the training step's overflow flag survives until the optimizer.</summary>
-    protected void ClearLossSum() => Buffer(_sums).View.SubView(0, 1).MemSetToZero();
+    /// <summary>Zeroes only the loss's partial sums (evaluation), so the training step's overflow flag survives until the
+    /// optimizer; the merge in <see cref="ReadSum"/> overwrites the loss sum itself.</summary>
+    protected void ClearLossSum() => GpuLosses.Partials(Buffer(_sums).View).MemSetToZero();
 
-    /// <summary>Waits for the device and returns the first reduction slot (the loss sum); the overflow flag comes with it.</summary>
+    /// <summary>Merges the loss kernel's partial sums into the loss sum (<see cref="GroupPartials.Merge"/>: a fixed order),
+    /// then waits for the device and returns the loss sum; the overflow flag comes with it. In a training step with a
+    /// <see cref="ReadbackInterval"/> above 1 it waits for nothing: the sum and the flag are kept in the device's loss
+    /// history (read back later) and the result is NaN, which <c>TrainStep</c> does not use.</summary>
     protected double ReadSum()
     {
+        var sums = Buffer(_sums).View;
+        MergePartials(GpuLosses.Partials(sums), sums.SubView(GpuLosses.LossSumCell, 1));
+        if (_deferring)
+        {
+            KeepStepOnDevice();
+            return double.NaN;
+        }
+
         Buffer(_sums).View.CopyToCPU(ref _sum[0], 2);
+        Transfers.CountDeviceToHost();
         return _sum[0];
+    }
+
+    /// <summary>result[0] = Σ slots, added on the device in a fixed order (<see cref="GroupPartials.Merge"/>, one group).</summary>
+    internal void MergePartials(ArrayView<double> slots, ArrayView<double> result)
+    {
+        _mergePartials ??= Accelerator!.LoadStreamKernel<ArrayView<double>, ArrayView<double>>(GroupPartials.Merge);
+        _mergePartials(GroupPartials.MergeConfig, slots, result);
     }
 
     private void UploadState(ParameterBuffer parameters, TensorBuffer statistics)
@@ -222,6 +277,20 @@ public abstract partial class DeviceNetwork : IDisposable
     }
 
     private void Stage(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int rows)
+    {
+        EnsureCapacity(rows);
+        Copy(_inputs, inputs, toHost: false);
+        if (!targets.IsEmpty) Copy(_targets, targets, toHost: false);
+    }
+
+    /// <summary>The input and target buffers of a batch of <paramref name="rows"/> rows, for a device-side gather.</summary>
+    internal (ArrayView<float> Inputs, ArrayView<float> Targets) BatchBuffers(int rows)
+    {
+        EnsureCapacity(rows);
+        return (Buffer(_inputs).View.SubView(0, (long)rows * _shape.InputSize), Buffer(_targets).View.SubView(0, (long)rows * _shape.TargetsPerRow));
+    }
+
+    private void EnsureCapacity(int rows)
     {
         if (Accelerator is null) throw new DeviceUnavailableException("A PTX compile-only device runs nothing.");
         if (rows > _capacity)
@@ -246,18 +315,23 @@ public abstract partial class DeviceNetwork : IDisposable
             var product = Math.Max((long)rows * _shape.WidestGemmRow, _shape.LargestWeight);
             _gemmProduct = Accelerator.Allocate1D<float>(Precision == Precision.Fp32 ? Math.Max(1, product) : 1);
         }
-
-        Copy(_inputs, inputs, toHost: false);
-        if (!targets.IsEmpty) Copy(_targets, targets, toHost: false);
     }
 
-    private static void Copy(MemoryBuffer1D<float, Stride1D.Dense>? buffer, ReadOnlySpan<float> host, bool toHost)
+    private void Copy(MemoryBuffer1D<float, Stride1D.Dense>? buffer, ReadOnlySpan<float> host, bool toHost)
     {
         if (host.IsEmpty) return;
         var view = Buffer(buffer).View.SubView(0, host.Length);
         ref var first = ref MemoryMarshal.GetReference(host);
-        if (toHost) view.CopyToCPU(ref first, host.Length);
-        else view.CopyFromCPU(ref first, host.Length);
+        if (toHost)
+        {
+            view.CopyToCPU(ref first, host.Length);
+            Transfers.CountDeviceToHost();
+        }
+        else
+        {
+            view.CopyFromCPU(ref first, host.Length);
+            Transfers.CountHostToDevice();
+        }
     }
 
     private static T Buffer<T>(T? buffer) where T : class =>
@@ -265,7 +339,11 @@ public abstract partial class DeviceNetwork : IDisposable
 
     public void Dispose()
     {
-        foreach (var buffer in new MemoryBuffer?[] { _parameters, _gradients, _statistics, _scratch, _splitPartials, _sums, _columnPartials, _workspace, _halfWorkspace, _rowStatistics, _inputs, _targets, _outputs, _gemmProduct })
+        foreach (var buffer in new MemoryBuffer?[]
+                 {
+                     _parameters, _gradients, _statistics, _scratch, _splitPartials, _sums, _columnPartials, _stepState, _workspace, _halfWorkspace,
+                     _rowStatistics, _inputs, _targets, _outputs, _gemmProduct,
+                 })
             buffer?.Dispose();
         _gemm?.Dispose();
         _ptx?.Dispose();

@@ -26,11 +26,21 @@ namespace DslNet;
 /// Unlike PyTorch, <see cref="Unscale"/> may be called again in the same step: it does nothing more and returns
 /// the same answer (PyTorch raises). A disabled scaler has <see cref="Scale"/> 1, unscales nothing and always steps.
 /// Found inf/NaN values are left in the gradients of a skipped step, as in PyTorch; the next TrainStep overwrites them.
+/// <para>With a device optimizer (<see cref="Devices.IUnscalesOnDevice"/>) the scaler hands its scale and clean-step count
+/// to the network's device cells at the first <see cref="Unscale"/>: the loss kernel reads the scale there, the update
+/// divides it out, and <see cref="Update"/> backs off or grows it in a kernel. <see cref="Scale"/> and
+/// <see cref="GrowthTracker"/> are then the host's copies, exact while every step's loss is read back and refreshed at
+/// each read-back otherwise (the scale a lazily read step uses is the device's, whatever the host passes). While the
+/// loss is read lazily, <see cref="Step"/> always hands the step to the optimizer, whose kernel skips an overflowed one,
+/// and <see cref="Unscale"/>/<see cref="Step"/> answer true: the bits are those of per-step reading.</para>
 /// </remarks>
 public sealed class GradScaler : IStateful
 {
     private float _scale;
     private int _growthTracker;
+
+    // The device network holding the scale, once a device optimizer was unscaled (null: the scale lives here).
+    private Devices.DeviceNetwork? _device;
 
     // Per-step state: which optimizers were unscaled in this step and whether theirs held inf/NaN. One optimizer is
     // the usual case; more are supported (each with its own gradients) without allocating after the first step.
@@ -59,10 +69,10 @@ public sealed class GradScaler : IStateful
     public int GrowthInterval { get; }
 
     /// <summary>The factor to pass to <c>model.TrainStep(x, y, lossScale)</c>; 1 when disabled.</summary>
-    public float Scale => Enabled ? _scale : 1.0f;
+    public float Scale => !Enabled ? 1.0f : _device is null ? _scale : (float)_device.Cell(Kernels.Gpu.GpuStepState.LossScaleCell);
 
     /// <summary>Clean steps in a row since the last growth or backoff (PyTorch's <c>_growth_tracker</c>).</summary>
-    public int GrowthTracker => _growthTracker;
+    public int GrowthTracker => _device is null ? _growthTracker : (int)_device.Cell(Kernels.Gpu.GpuStepState.GrowthTrackerCell);
 
     /// <summary>Whether any optimizer unscaled in this step (since the last <see cref="Update"/>) found inf or NaN.</summary>
     public bool FoundInfinite
@@ -91,11 +101,11 @@ public sealed class GradScaler : IStateful
             return _thisStep[index].Finite;
         }
 
-        var inverse = (float)(1.0 / (double)_scale);
-        // A device optimizer unscales inside its own update and answers from the backward kernels' overflow flag.
+        // A device optimizer unscales inside its own update, by the scale in the device's cells, and answers from the
+        // backward kernels' overflow flag where the host has it.
         var finite = !Enabled || (optimizer is Devices.IUnscalesOnDevice { GradientsOnDevice: true } device
-            ? device.UnscaleOnDevice(inverse)
-            : UnscaleInPlace(optimizer.Gradients.Span, inverse));
+            ? UnscaleOnDevice(device)
+            : UnscaleInPlace(optimizer.Gradients.Span, (float)(1.0 / (double)_scale)));
         _thisStep.Add((optimizer, finite, false));
         return finite;
     }
@@ -128,8 +138,10 @@ public sealed class GradScaler : IStateful
         {
             if (_thisStep.Count == 0)
                 throw new InvalidOperationException("Update() needs a Step() or Unscale() in this step: nothing recorded whether the gradients were finite.");
-            // PyTorch's _amp_update_scale_ (fp32 arithmetic on the scale).
-            if (FoundInfinite)
+            // PyTorch's _amp_update_scale_ (fp32 arithmetic on the scale), in a kernel when the device holds the scale.
+            if (_device is not null)
+                _device.UpdateLossScale((float)GrowthFactor, (float)BackoffFactor, GrowthInterval);
+            else if (FoundInfinite)
             {
                 _scale *= (float)BackoffFactor;
                 _growthTracker = 0;
@@ -150,18 +162,21 @@ public sealed class GradScaler : IStateful
         if (!(scale > 0.0f) || float.IsInfinity(scale))
             throw new ArgumentOutOfRangeException(nameof(scale), scale, "The scale must be positive and finite.");
         _scale = scale;
+        if (_device is { OverflowKnownOnHost: false }) _device.ReadBack();   // the clean-step count the device has now
+        _device?.AdoptLossScale(scale, GrowthTracker);
         _thisStep.Clear();
     }
 
     public void SaveState(StateWriter state)
     {
         ArgumentNullException.ThrowIfNull(state);
+        if (_device is { OverflowKnownOnHost: false }) _device.ReadBack();
         state.Value("type", nameof(GradScaler));
-        state.Value("scale", (double)_scale);
+        state.Value("scale", (double)Scale);
         state.Value("growth_factor", GrowthFactor);
         state.Value("backoff_factor", BackoffFactor);
         state.Value("growth_interval", (long)GrowthInterval);
-        state.Value("growth_tracker", (long)_growthTracker);
+        state.Value("growth_tracker", (long)GrowthTracker);
     }
 
     /// <summary>Restores the scale and clean-step count (PyTorch's <c>load_state_dict</c> also restores the factors; here they must match).</summary>
@@ -178,7 +193,24 @@ public sealed class GradScaler : IStateful
             throw new InvalidDataException($"The saved GradScaler has an invalid scale {scale} or growth tracker {tracker}.");
         _scale = scale;
         _growthTracker = (int)tracker;
+        _device?.AdoptLossScale(scale, _growthTracker);
         _thisStep.Clear();
+    }
+
+    private bool UnscaleOnDevice(Devices.IUnscalesOnDevice optimizer)
+    {
+        if (_device is null)
+        {
+            // The first device step: the scale and clean-step count move to the device, which keeps them from now on.
+            _device = optimizer.Network;
+            _device.AdoptLossScale(_scale, _growthTracker);
+        }
+        else if (!ReferenceEquals(_device, optimizer.Network))
+        {
+            throw new InvalidOperationException("This GradScaler keeps its scale on another device network; use one scaler per device network.");
+        }
+
+        return optimizer.UnscaleOnDevice();
     }
 
     private int Find(Optimizer optimizer)

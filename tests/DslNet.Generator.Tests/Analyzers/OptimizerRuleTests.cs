@@ -207,6 +207,17 @@ public sealed class OptimizerRuleTests
             }
             """ + Loop, extraMembers: "private static void Backward(Net model, DataSet data) => model.TrainStep(data.Features, data.Labels);"));
 
+    [Fact]
+    public void DSL2005_not_when_a_device_data_set_runs_the_train_step() =>
+        None(Method("""
+            using var data = new DslNet.Devices.DeviceDataSet(train, model);
+            foreach (var batch in data.Batches(64, shuffle: true))
+            {
+                data.TrainStep(batch);
+                optimizer.Step();
+            }
+            """));
+
     // ------------------------------------------------------------------ DSL2006
 
     [Fact]
