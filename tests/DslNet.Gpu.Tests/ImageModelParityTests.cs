@@ -32,7 +32,10 @@ public sealed class ImageModelParityTests
                     // Later steps start from weights that differ by rounding, which Adam's normalized step can amplify
                     // in a near-zero gradient: those are compared through the weights at the end, as for the MLPs.
                     Assert.Equal(cpuLoss, gpuLoss, 1e-5 * Math.Max(1, Math.Abs(cpuLoss)));
-                    Tolerance.Close(cpu.Gradients.Span, gpu.Gradients.Span, 1e-4, name + " gradients");
+                    // A convolution's weight gradient sums rows × pixels products that largely cancel, and the two paths sum
+                    // them in different orders (the CPU per 1,024-pixel task): an element near zero keeps an error of a few
+                    // fp32 ulps of the tensor's largest gradient, so the floor is 1e-2 of that, not the MLP tests' 1e-3.
+                    Tolerance.Close(cpu.Gradients.Span, gpu.Gradients.Span, 1e-4, name + " gradients", floorFraction: 1e-2);
                     Tolerance.Close(cpu.RunningStatistics.Span, gpu.RunningStatistics.Span, 1e-5, name + " running statistics");
                 }
 

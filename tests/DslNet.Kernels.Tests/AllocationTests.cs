@@ -2,6 +2,7 @@ using DslNet.Kernels.Cpu;
 
 namespace DslNet.Kernels.Tests;
 
+[Collection(AllocationCollection.Name)]
 public class AllocationTests
 {
     [Fact]
@@ -18,7 +19,7 @@ public class AllocationTests
                 model.Step(step);
             }
 
-            AllocationWindows.AssertStepsAllocateNothing(model.Step, stepsPerWindow: 100);
+            AllocationWindows.AssertStepsAllocateNothing(model.Step, stepsPerWindow: 20);
         }
         finally
         {

@@ -3,6 +3,7 @@ using DslNet.Kernels.Cpu.Spatial;
 
 namespace DslNet.Kernels.Tests;
 
+[Collection(AllocationCollection.Name)]
 public class SpatialAllocationTests
 {
     [Fact]
@@ -18,7 +19,7 @@ public class SpatialAllocationTests
                 model.Step(step);
             }
 
-            AllocationWindows.AssertStepsAllocateNothing(model.Step, stepsPerWindow: 30);
+            AllocationWindows.AssertStepsAllocateNothing(model.Step, stepsPerWindow: 10);
         }
         finally
         {
