@@ -66,6 +66,11 @@ namespace DslNet.Generator.Emitting.Spatial
 
         public static LibraryLaunch Of(DeviceKernel kernel) => new LibraryLaunch(kernel, null);
 
-        public static LibraryLaunch LibraryGemm(string arguments) => new LibraryLaunch(null, "LibraryGemm(" + arguments + ")");
+        /// <summary>C (m × n, row-major) = A·B with A(i, k) = a[i·aRow + k·aCol] and B(k, j) = b[k·bRow + j·bCol], into the
+        /// product buffer or <paramref name="product"/>: each matrix with its strides on a line, then m, n and k, all named.</summary>
+        public static LibraryLaunch LibraryGemm(string a, string aRow, string aCol, string b, string bRow, string bCol, string m, string n, string k,
+            string? product = null) =>
+            new LibraryLaunch(null, $"LibraryGemm({a}, aRow: {aRow}, aCol: {aCol},\n    {b}, bRow: {bRow}, bCol: {bCol},\n    m: {m}, n: {n}, k: {k}" +
+                                    (product == null ? ")" : $", product: {product})"));
     }
 }

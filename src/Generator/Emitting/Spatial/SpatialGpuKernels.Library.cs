@@ -25,16 +25,17 @@ namespace DslNet.Generator.Emitting.Spatial
             var route = new List<LibraryLaunch>();
             var columns = Columns(g, conv, route);
             if (conv.ReordersWeight) route.Add(LibraryLaunch.Of(PatchOrderWeight(g, conv)));
-            route.Add(LibraryLaunch.LibraryGemm($"{columns}, {conv.PatchLength}, 1,{Wrap}{GemmWeight(g, conv)}, 1, {conv.PatchLength},{Wrap}" +
-                                                $"rows * {conv.OutputPixels}, {cout}, {conv.PatchLength}"));
+            route.Add(LibraryLaunch.LibraryGemm(columns, $"{conv.PatchLength}", "1", GemmWeight(g, conv), "1", $"{conv.PatchLength}",
+                $"rows * {conv.OutputPixels}", $"{cout}", $"{conv.PatchLength}"));
             var activation = fused ? g.Step.Activation : new ActivationOp(ActivationKind.Identity, 0);
             var activationType = Layers.LayerRegistry.Activation(activation.Kind).KernelType(activation);
             route.Add(LibraryLaunch.Of(DeviceKernel.Strided($"{n}ForwardEpilogue",
-                $"{n} forward, epilogue of the library GEMM: + bias" + (fused ? $", {g.Step.Activation.Kind}" : ""),
+                $"{n} forward, epilogue of the library GEMM: the pre-activation" + (conv.Linear.HasBias ? " + bias" : "") +
+                (fused ? $", {g.Step.Activation.Kind}" : ""),
                 $"{G}.GpuElementwise.Config((long)rows * {g.Output.Width})",
-                $"{G}.GpuGemm.ApplyEpilogue(v.GemmProduct, v.Rows * {conv.OutputPixels}, {cout},{Wrap}new {G}.BiasActivationEpilogue<TActivations, {activationType}>(" +
-                $"{g.Pre},{Wrap}    {Bias(g)}, HasBias: {Bool(conv.Linear.HasBias)}, {(fused ? Value(g.Output) : g.Pre)}, HasOutput: {Bool(fused)},{Wrap}    " +
-                $"{cout}, {Activation(activation)}, {NoDropout}))")));
+                $"{G}.GpuGemm.ApplyEpilogue(v.GemmProduct, m: v.Rows * {conv.OutputPixels}, n: {cout},{Wrap}new {G}.BiasActivationEpilogue<TActivations, " +
+                $"{activationType}>({Wrap}    {g.Pre}, {Bias(g)}, HasBias: {Bool(conv.Linear.HasBias)},{Wrap}    " +
+                $"{(fused ? Value(g.Output) : g.Pre)}, HasOutput: {Bool(fused)}, {cout}, {Activation(activation)}, {NoDropout}))")));
             return route;
         }
 
@@ -45,16 +46,15 @@ namespace DslNet.Generator.Emitting.Spatial
             var linear = conv.Linear;
             var route = new List<LibraryLaunch>();
             var columns = Columns(g, conv, route);
-            route.Add(LibraryLaunch.LibraryGemm($"{columns}, 1, {conv.PatchLength},{Wrap}{FloatGradient(g.Output)}, {linear.OutChannels}, 1,{Wrap}" +
-                                                $"{conv.PatchLength}, {linear.OutChannels}, rows * {conv.OutputPixels}"));
+            route.Add(LibraryLaunch.LibraryGemm(columns, "1", $"{conv.PatchLength}", FloatGradient(g.Output), $"{linear.OutChannels}", "1",
+                $"{conv.PatchLength}", $"{linear.OutChannels}", $"rows * {conv.OutputPixels}"));
             route.Add(LibraryLaunch.Of(new DeviceKernel($"{n}WeightGradientStore", $"{n} weight gradient: the library GEMM's [patch, C_out] in PyTorch's layout",
-                linear.WeightCount.ToString(),
-                $"{GS}.GpuIm2Col.WeightGradientFromPatchOrder(e, v.GemmProduct, {ParameterGradient(g, linear.ParameterPrefix + "Weight", linear.WeightCount)}, " +
-                $"{n}Geometry(v.Rows))")));
+                linear.WeightCount.ToString(), $"{GS}.GpuIm2Col.WeightGradientFromPatchOrder(e, v.GemmProduct, weightGradient, {n}Geometry(v.Rows))",
+                ("weightGradient", ParameterGradient(g, linear.ParameterPrefix + "Weight", linear.WeightCount)))));
             if (linear.HasBias)
                 route.Add(LibraryLaunch.Of(new DeviceKernel($"{n}BiasGradient", $"{n} bias gradient, summed over the batch in double", linear.OutChannels.ToString(),
-                    $"{GS}.GpuConv2d.BackwardBias(e, gradient, {ParameterGradient(g, linear.ParameterPrefix + "Bias", linear.OutChannels)}, {n}Geometry(v.Rows))",
-                    ("gradient", gradient))));
+                    $"{GS}.GpuConv2d.BackwardBias(e, gradient, biasGradient, {n}Geometry(v.Rows))",
+                    ("gradient", gradient), ("biasGradient", ParameterGradient(g, linear.ParameterPrefix + "Bias", linear.OutChannels)))));
             return route;
         }
 
@@ -66,8 +66,8 @@ namespace DslNet.Generator.Emitting.Spatial
             var cout = conv.Linear.OutChannels;
             var route = new List<LibraryLaunch>();
             if (conv.ReordersWeight) route.Add(LibraryLaunch.Of(PatchOrderWeight(g, conv)));
-            route.Add(LibraryLaunch.LibraryGemm($"{FloatGradient(g.Output)}, {cout}, 1,{Wrap}{GemmWeight(g, conv)}, {conv.PatchLength}, 1,{Wrap}" +
-                                                $"rows * {conv.OutputPixels}, {conv.PatchLength}, {cout}, v.GemmColumns"));
+            route.Add(LibraryLaunch.LibraryGemm(FloatGradient(g.Output), $"{cout}", "1", GemmWeight(g, conv), $"{conv.PatchLength}", "1",
+                $"rows * {conv.OutputPixels}", $"{conv.PatchLength}", $"{cout}", product: "v.GemmColumns"));
             route.Add(LibraryLaunch.Of(new DeviceKernel($"{n}ColumnsToImage", $"{n} input gradient: col2im of the library GEMM's columns, a gather per input value",
                 PerRow + g.Input.Width, $"{GS}.GpuIm2Col.ToImage(e, columns, {target.Name}, {n}Geometry(v.Rows))", ("columns", ColumnsTensor), target)));
             return route;
@@ -85,7 +85,8 @@ namespace DslNet.Generator.Emitting.Spatial
 
         private static DeviceKernel PatchOrderWeight(Group g, ConvGemmPlan conv) =>
             new DeviceKernel($"{g.Step.Name}PatchOrderWeight", $"{g.Step.Name} weight in the columns' order [C_out, kh, kw, C_in]",
-                conv.Linear.WeightCount.ToString(), $"{GS}.GpuIm2Col.ToPatchOrder(e, {Weight(g)}, {PatchOrderWeight(conv)}, {g.Step.Name}Geometry(v.Rows))");
+                conv.Linear.WeightCount.ToString(), $"{GS}.GpuIm2Col.ToPatchOrder(e, weight, patchOrder, {g.Step.Name}Geometry(v.Rows))",
+                ("weight", Weight(g)), ("patchOrder", PatchOrderWeight(conv)));
 
         /// <summary>The weight as the GEMM reads it, [C_out, patch]: the reordered copy, or the parameters themselves.</summary>
         private static string GemmWeight(Group g, ConvGemmPlan conv) => conv.ReordersWeight ? PatchOrderWeight(conv) : Weight(g);
