@@ -52,7 +52,8 @@ namespace Models
             private const int GemmProductPerRow = 4096;
             private const int LargestLibraryWeight = 9216;
 
-            protected override int PlannedGemmCrossoverRows => 4096;
+            // The MLPs' crossover of 4,096 GEMM rows in images: a convolution's GEMM has a row per output pixel.
+            protected override int PlannedGemmCrossoverRows => 64;
 
             protected override string BelowCrossover => "direct convolution kernels";
 

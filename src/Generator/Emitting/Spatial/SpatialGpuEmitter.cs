@@ -229,7 +229,8 @@ namespace DslNet.Generator.Emitting.Spatial
             w.Line($"private const int GemmProductPerRow = {ConvGemmPlanner.ProductPerRow(plan)};");
             w.Line($"private const int LargestLibraryWeight = {ConvGemmPlanner.LargestWeight(plan)};");
             w.Line();
-            w.Line($"protected override int PlannedGemmCrossoverRows => {GemmPlanner.CrossoverRows};");
+            w.Line($"// The MLPs' crossover of {GemmPlanner.CrossoverRows:N0} GEMM rows in images: a convolution's GEMM has a row per output pixel.");
+            w.Line($"protected override int PlannedGemmCrossoverRows => {ConvGemmPlanner.CrossoverImages(plan)};");
             w.Line();
             w.Line("protected override string BelowCrossover => \"direct convolution kernels\";");
             w.Line();

@@ -66,8 +66,8 @@ namespace DslNet.Generator.Planning.Spatial
     /// <summary>
     /// The image models' side of the device GEMM choice (<see cref="GemmPlanner"/>): a convolution is library-eligible when
     /// groups = 1 and its weight has at least <see cref="GemmPlanner.MinimumLibraryWeight"/> elements; grouped and depthwise
-    /// convolutions (a GEMM per group, too thin for the library) and small ones stay on the direct kernels. The same
-    /// crossover in batch rows applies, and the buffers the library route needs are sized here.
+    /// convolutions (a GEMM per group, too thin for the library) and small ones stay on the direct kernels. The crossover
+    /// is the MLPs' in GEMM rows, turned into images; the buffers the library route needs are sized here.
     /// </summary>
     internal static class ConvGemmPlanner
     {
@@ -76,6 +76,17 @@ namespace DslNet.Generator.Planning.Spatial
 
         /// <summary>The plan of <paramref name="step"/>'s convolution, or null when it has none.</summary>
         public static ConvGemmPlan? Find(SpatialPlan plan, SpatialStep step) => step.Linear == null ? null : Choose(step);
+
+        /// <summary>
+        /// The crossover in images (the batch's rows, which the runtime compares): the MLPs' <see cref="GemmPlanner.CrossoverRows"/>
+        /// counts GEMM rows, and a convolution's GEMM has a row per output pixel, so from this many images on the eligible
+        /// convolution with the fewest output pixels has that many. As unmeasured as the MLPs' value.
+        /// </summary>
+        public static int CrossoverImages(SpatialPlan plan)
+        {
+            var fewestPixels = Eligible(plan).Select(c => c.OutputPixels).DefaultIfEmpty(1).Min();
+            return (GemmPlanner.CrossoverRows + fewestPixels - 1) / fewestPixels;
+        }
 
         /// <summary>The columns buffer's floats per batch row: the largest library-eligible convolution's.</summary>
         public static int ColumnsPerRow(SpatialPlan plan) => Eligible(plan).Select(c => c.ColumnsPerRow).DefaultIfEmpty(0).Max();
