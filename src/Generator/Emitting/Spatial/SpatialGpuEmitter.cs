@@ -189,7 +189,7 @@ namespace DslNet.Generator.Emitting.Spatial
                 w.Line($"private const int {step.Name}BatchMeanOffset = Layout.ScratchLength + {scratch}; // [{step.Norm!.Channels}]");
                 scratch += step.Norm.Channels;
             }
-            var reordered = ConvGemmPlanner.Plan(plan).Where(c => c.LibraryEligible && c.ReordersWeight).Select(c => c.Linear.WeightCount).DefaultIfEmpty(0).Max();
+            var reordered = ConvGemmPlanner.PatchOrderWeightLength(plan);
             if (reordered > 0)
             {
                 w.Line("// The weight of a library-eligible convolution in its columns' order [C_out, kh, kw, C_in], one at a time.");
@@ -229,7 +229,8 @@ namespace DslNet.Generator.Emitting.Spatial
             w.Line($"private const int GemmProductPerRow = {ConvGemmPlanner.ProductPerRow(plan)};");
             w.Line($"private const int LargestLibraryWeight = {ConvGemmPlanner.LargestWeight(plan)};");
             w.Line();
-            w.Line($"// The MLPs' crossover of {GemmPlanner.CrossoverRows:N0} GEMM rows in images: a convolution's GEMM has a row per output pixel.");
+            w.Line(string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                "// The MLPs' crossover of {0:N0} GEMM rows in images: a convolution's GEMM has a row per output pixel.", GemmPlanner.CrossoverRows));
             w.Line($"protected override int PlannedGemmCrossoverRows => {ConvGemmPlanner.CrossoverImages(plan)};");
             w.Line();
             w.Line("protected override string BelowCrossover => \"direct convolution kernels\";");

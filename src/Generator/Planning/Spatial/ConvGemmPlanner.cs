@@ -97,6 +97,10 @@ namespace DslNet.Generator.Planning.Spatial
         /// <summary>The largest library-eligible weight: the weight gradient's product, and the reordered weight's scratch.</summary>
         public static int LargestWeight(SpatialPlan plan) => Eligible(plan).Select(c => c.Linear.WeightCount).DefaultIfEmpty(0).Max();
 
+        /// <summary>The device scratch for a weight in the columns' order: the largest reordered one (the routes use it in turn).</summary>
+        public static int PatchOrderWeightLength(SpatialPlan plan) =>
+            Eligible(plan).Where(c => c.ReordersWeight).Select(c => c.Linear.WeightCount).DefaultIfEmpty(0).Max();
+
         private static IEnumerable<ConvGemmPlan> Eligible(SpatialPlan plan) => Plan(plan).Where(c => c.LibraryEligible);
 
         private static ConvGemmPlan Choose(SpatialStep step)
