@@ -42,7 +42,8 @@ public sealed partial class TinyImageLayers
 
 /// <summary>Convolutions large enough for the device GEMM choice (groups = 1, ≥ 1,024 weights: library-eligible): padding, a stride
 /// of 2, a residual Add through a 1×1 stride-2 projection, a 1×1 stride-1 convolution with bias (its input rows are the
-/// columns: no im2col), BatchNorm2d; and two that stay on the direct kernels, the stem (576 weights) and a grouped one.</summary>
+/// columns: no im2col), BatchNorm2d, a Dense of 1,024 weights after global pooling (a 1×1 convolution of a 1×1 image);
+/// and three that stay on the direct kernels: the stem (576 weights), a grouped convolution and the 96-weight head.</summary>
 [Network(Channels = 2, Height = 4, Width = 4, Loss = Loss.CrossEntropy)]
 public sealed partial class LibraryConvNet
 {
@@ -51,7 +52,8 @@ public sealed partial class LibraryConvNet
     [Conv2d(32, 3, Padding = 1, Bias = false), BatchNorm2d, Add(nameof(Stem), Projection = true), Relu] public partial DenseBlock Residual { get; }
     [Conv2d(32, 1), Relu] public partial DenseBlock Pointwise { get; }
     [Conv2d(32, 3, Padding = 1, Groups = 2, Bias = false), BatchNorm2d, Relu] public partial DenseBlock Grouped { get; }
-    [GlobalAvgPool2d, Dense(3)] public partial DenseBlock Head { get; }
+    [GlobalAvgPool2d, Dense(32), Relu] public partial DenseBlock Hidden { get; }
+    [Dense(3)] public partial DenseBlock Head { get; }
 }
 
 /// <summary>The image models by name, on any device and precision.</summary>
