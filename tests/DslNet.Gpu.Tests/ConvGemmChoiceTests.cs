@@ -67,7 +67,7 @@ public sealed class ConvGemmChoiceTests
             Assert.Matches(@"Head\w* forward\s+32 → 3\s+direct kernel \(small weight\)", summary);
             Assert.DoesNotContain("Stem input gradient", summary);   // the stem reads the network input: no input gradient
             network.GemmCrossoverOverride = 256;
-            Assert.Contains("tiled kernel + epilogue kernel from 256 rows, direct convolution kernels below", gpu.Summary());
+            Assert.Contains("tiled kernel + epilogue kernel from 256 images, direct convolution kernels below", gpu.Summary());
             Assert.DoesNotContain("Device GEMMs", new LibraryConvNet(1).Summary());
         }
         finally

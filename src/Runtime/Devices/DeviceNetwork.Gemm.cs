@@ -30,6 +30,9 @@ public abstract partial class DeviceNetwork
     /// <summary>What runs below the crossover: an MLP's fused tiled GEMM kernels, an image model's direct convolution kernels.</summary>
     protected virtual string BelowCrossover => "fused tiled kernels";
 
+    /// <summary>What the crossover counts: an MLP's rows, an image model's images (the batch's rows either way).</summary>
+    protected virtual string RowsName => "rows";
+
     /// <summary>A crossover in rows that replaces the plan's (and the environment's); null: not overridden. 0 forces the
     /// library path for every eligible GEMM, which on a device without cuBLAS runs the tiled kernel as the library (tests).</summary>
     public int? GemmCrossoverOverride { get; set; }
@@ -71,7 +74,7 @@ public abstract partial class DeviceNetwork
         text.Append(CultureInfo.InvariantCulture, $"Device GEMMs on {Device} ({Precision}): ");
         text.AppendLine(crossover == NeverRows
             ? $"{BelowCrossover} at every batch size" + WhyFusedOnly()
-            : $"{Gemm.Name} + epilogue kernel from {crossover:N0} rows, {BelowCrossover} below");
+            : $"{Gemm.Name} + epilogue kernel from {crossover:N0} {RowsName}, {BelowCrossover} below");
         foreach (var gemm in GemmChoices)
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"  {gemm.Operation,-32} {gemm.Inputs,6} → {gemm.Units,-6} {(gemm.LibraryEligible ? "library-eligible" : gemm.Otherwise)}");
@@ -93,8 +96,8 @@ public abstract partial class DeviceNetwork
         {
             _lastGemmPath = path;
             Trace.TraceInformation(path == GemmPath.LibraryThenEpilogue
-                ? $"DslNet {Device}: {rows} rows ≥ crossover {GemmCrossoverRows}: large GEMMs run as {Gemm.Name} + epilogue kernels."
-                : $"DslNet {Device}: {rows} rows: GEMMs run as fused tiled kernels (crossover {GemmCrossoverRows}).");
+                ? $"DslNet {Device}: {rows} {RowsName} ≥ crossover {GemmCrossoverRows}: large GEMMs run as {Gemm.Name} + epilogue kernels."
+                : $"DslNet {Device}: {rows} {RowsName}: GEMMs run as {BelowCrossover} (crossover {GemmCrossoverRows}).");
         }
 
         return path == GemmPath.LibraryThenEpilogue;

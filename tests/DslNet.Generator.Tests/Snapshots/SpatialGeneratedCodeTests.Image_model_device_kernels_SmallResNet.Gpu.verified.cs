@@ -57,6 +57,8 @@ namespace Models
 
             protected override string BelowCrossover => "direct convolution kernels";
 
+            protected override string RowsName => "images";
+
             protected override global::System.Collections.Generic.IReadOnlyList<global::DslNet.Devices.GemmChoice> GemmChoices => PlannedGemms;
 
             private static readonly global::DslNet.Devices.GemmChoice[] PlannedGemms =

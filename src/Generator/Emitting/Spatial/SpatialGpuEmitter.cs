@@ -235,6 +235,8 @@ namespace DslNet.Generator.Emitting.Spatial
             w.Line();
             w.Line("protected override string BelowCrossover => \"direct convolution kernels\";");
             w.Line();
+            w.Line("protected override string RowsName => \"images\";");
+            w.Line();
             w.Line("protected override global::System.Collections.Generic.IReadOnlyList<global::DslNet.Devices.GemmChoice> GemmChoices => PlannedGemms;");
             w.Line();
             w.Line("private static readonly global::DslNet.Devices.GemmChoice[] PlannedGemms =");
