@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # DslNet on a CUDA GPU, everything issue 15's table needs in one run, written to a results file:
 #   1. the correctness checks on the real device (fp32, fp16, bf16, loss scaling, cuBLAS against its contract and
-#      against the fused kernels);
+#      against the fused kernels, an image model's convolutions through cuBLAS against the direct kernels);
 #   2. StreamRec training (device-resident AdamW, clipping, GradScaler in fp16) and inference samples/s at batch
 #      512, 4096 and 65536 in fp32, fp16 and bf16 storage; device-resident training has no host round trip per step
 #      (the data set on the device, batches gathered by a kernel, the loss read every 100 steps), and the fp32 table

@@ -90,11 +90,13 @@ static int RunChecks(Device device)
     var passed = 0;
     // The CUDA facts, plus the device-independent ones (dropout masks, conversions) as a sanity check of this build (CI
     // compiles every kernel to PTX already, so PtxCompileTests are left to it and the run stays short).
-    // GemmChoiceTests: only its CUDA facts (cuBLAS against the strided contract and against the fused kernels).
-    foreach (var type in new[] { typeof(CudaTests), typeof(DeviceKernelTests), typeof(GemmChoiceTests) })
+    // GemmChoiceTests and ConvGemmChoiceTests: only their CUDA facts (cuBLAS against the strided contract, and MLP and
+    // convolution steps through cuBLAS against the fused and direct kernels).
+    var cudaFactsOnly = new[] { typeof(GemmChoiceTests), typeof(ConvGemmChoiceTests) };
+    foreach (var type in new[] { typeof(CudaTests), typeof(DeviceKernelTests), typeof(GemmChoiceTests), typeof(ConvGemmChoiceTests) })
         foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
         {
-            if (type == typeof(GemmChoiceTests) && method.GetCustomAttribute<CudaFactAttribute>() is null) continue;
+            if (cudaFactsOnly.Contains(type) && method.GetCustomAttribute<CudaFactAttribute>() is null) continue;
             var theory = method.GetCustomAttributes<Xunit.InlineDataAttribute>().Select(a => a.GetData(method).First()).ToList();
             var member = method.GetCustomAttribute<Xunit.MemberDataAttribute>();
             if (member is not null) theory.AddRange((IEnumerable<object[]>)(member.MemberType ?? type).GetProperty(member.MemberName)!.GetValue(null)!);

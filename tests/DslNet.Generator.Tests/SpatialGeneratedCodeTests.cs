@@ -83,6 +83,10 @@ public sealed class SpatialGeneratedCodeTests
         Assert.True(longest < 160, $"SmallResNet.Gpu.g.cs: a line of {longest} characters");
         Assert.Contains("GpuKernels.Spatial.GpuConv2d.BackwardInput", device);
         Assert.Contains("accumulate: true", device);
+        // Its 16 → 16 and 16 → 32 convolutions are library-eligible: im2col, the library GEMM and col2im from the crossover on.
+        Assert.Contains("GpuKernels.Spatial.GpuIm2Col.Gather", device);
+        Assert.Contains("GpuKernels.Spatial.GpuIm2Col.ToImage", device);
+        Snapshot.Match(device, "SmallResNet.Gpu");
     }
 
     [Fact]

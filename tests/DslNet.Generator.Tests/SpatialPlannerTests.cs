@@ -48,6 +48,35 @@ public sealed class SpatialPlannerTests
     }
 
     [Fact]
+    public void Convolutions_with_groups_one_and_large_weights_take_the_library_gemm()
+    {
+        var plan = PlanOf(Image(2, 8, 8, ResidualInitKind.Default,
+            Block("Stem", Conv(32, 3, padding: 1)),                         // 576 weights: small
+            Block("Down", Conv(32, 3, stride: 2, padding: 1)),              // 9,216, 4×4 output
+            Block("Pointwise", Conv(32, 1)),                                // 1,024: eligible, its input rows are the columns
+            Block("Grouped", Conv(32, 3, padding: 1, groups: 2)),           // 4,608 but grouped
+            Block("Head", Layer(LayerKind.GlobalAvgPool2d), Dense(10))));   // 320: small
+
+        var convs = ConvGemmPlanner.Plan(plan).ToDictionary(c => c.Step.Name);
+        Assert.Equal("direct kernel (small weight)", convs["Stem"].WhyDirect);
+        Assert.True(convs["Down"].LibraryEligible);
+        Assert.True(convs["Down"].ReordersWeight);
+        Assert.False(convs["Down"].IsPointwise);
+        Assert.Equal(16 * 288, convs["Down"].ColumnsPerRow);
+        Assert.True(convs["Pointwise"].LibraryEligible);
+        Assert.True(convs["Pointwise"].IsPointwise);
+        Assert.False(convs["Pointwise"].ReordersWeight);
+        Assert.Equal("direct kernel (groups = 2)", convs["Grouped"].WhyDirect);
+        Assert.Equal(144, convs["Grouped"].PatchLength);
+        Assert.False(convs.Values.Single(c => !c.Linear.IsConvolution).LibraryEligible);
+        Assert.Equal(new[] { GemmRole.Forward, GemmRole.Inference, GemmRole.WeightGradient }, convs["Stem"].Roles);
+        Assert.Contains(GemmRole.InputGradient, convs["Down"].Roles);
+        Assert.Equal(16 * 288, ConvGemmPlanner.ColumnsPerRow(plan));
+        Assert.Equal(9216, ConvGemmPlanner.LargestWeight(plan));
+        Assert.Equal(GemmPlanner.CrossoverRows / 16, ConvGemmPlanner.CrossoverImages(plan));   // the fewest output pixels: 4×4
+    }
+
+    [Fact]
     public void Conv_weights_are_PyTorch_shaped_in_state_dict_order()
     {
         var plan = PlanOf(Image(4, 8, 8, ResidualInitKind.Default,

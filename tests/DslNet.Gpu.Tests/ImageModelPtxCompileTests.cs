@@ -8,7 +8,7 @@ namespace DslNet.Gpu.Tests;
 public sealed class ImageModelPtxCompileTests
 {
     public static IEnumerable<object[]> Cases =>
-        from name in ImageModels.Names.Select(n => (string)n[0])
+        from name in ImageModels.AllNames.Select(n => (string)n[0])
         from precision in new[] { Precision.Fp32, Precision.Fp16, Precision.Bf16 }
         select new object[] { name, precision };
 

@@ -40,6 +40,22 @@ public sealed partial class TinyImageLayers
     [InstanceNorm2d, AvgPool2d(3, Stride = 2, Padding = 1, CountIncludePad = false), Flatten, Dense(2)] public partial DenseBlock Head { get; }
 }
 
+/// <summary>Convolutions large enough for the device GEMM choice (groups = 1, ≥ 1,024 weights: library-eligible): padding, a stride
+/// of 2, a residual Add through a 1×1 stride-2 projection, a 1×1 stride-1 convolution with bias (its input rows are the
+/// columns: no im2col), BatchNorm2d, a Dense of 1,024 weights after global pooling (a 1×1 convolution of a 1×1 image);
+/// and three that stay on the direct kernels: the stem (576 weights), a grouped convolution and the 96-weight head.</summary>
+[Network(Channels = 2, Height = 4, Width = 4, Loss = Loss.CrossEntropy)]
+public sealed partial class LibraryConvNet
+{
+    [Conv2d(32, 3, Padding = 1, Bias = false), BatchNorm2d, Relu] public partial DenseBlock Stem { get; }
+    [Conv2d(32, 3, Stride = 2, Padding = 1, Bias = false), BatchNorm2d, Relu] public partial DenseBlock Down { get; }
+    [Conv2d(32, 3, Padding = 1, Bias = false), BatchNorm2d, Add(nameof(Stem), Projection = true), Relu] public partial DenseBlock Residual { get; }
+    [Conv2d(32, 1), Relu] public partial DenseBlock Pointwise { get; }
+    [Conv2d(32, 3, Padding = 1, Groups = 2, Bias = false), BatchNorm2d, Relu] public partial DenseBlock Grouped { get; }
+    [GlobalAvgPool2d, Dense(32), Relu] public partial DenseBlock Hidden { get; }
+    [Dense(3)] public partial DenseBlock Head { get; }
+}
+
 /// <summary>The image models by name, on any device and precision.</summary>
 public static class ImageModels
 {
@@ -48,9 +64,14 @@ public static class ImageModels
         ["TinyCnn"] = (seed, device, precision) => new TinyCnn(seed, device, precision),
         ["TinyResNet"] = (seed, device, precision) => new TinyResNet(seed, device, precision),
         ["TinyImageLayers"] = (seed, device, precision) => new TinyImageLayers(seed, device, precision),
+        [nameof(LibraryConvNet)] = (seed, device, precision) => new LibraryConvNet(seed, device, precision),
     };
 
-    public static IEnumerable<object[]> Names => WithPrecision.Keys.Select(k => new object[] { k });
+    /// <summary>The models of the direct-kernel parity tests (<see cref="LibraryConvNet"/> has its own, through the library route).</summary>
+    public static IEnumerable<object[]> Names => WithPrecision.Keys.Where(k => k != nameof(LibraryConvNet)).Select(k => new object[] { k });
+
+    /// <summary>Every image model, for the PTX compile check.</summary>
+    public static IEnumerable<object[]> AllNames => WithPrecision.Keys.Select(k => new object[] { k });
 
     public static INetwork Create(string name, int seed, Device device, Precision precision = Precision.Fp32) => WithPrecision[name](seed, device, precision);
 }

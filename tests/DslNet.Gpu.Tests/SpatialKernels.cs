@@ -24,6 +24,21 @@ internal static class SpatialKernels
     public static void ConvBackwardWeights(Index1D e, ArrayView<float> dy, ArrayView<float> x, ArrayView<float> dw, ArrayView<float> db, Conv2dGeometry g) =>
         GpuConv2d.BackwardWeights(e, T(dy), T(x), dw, db, true, g);
 
+    public static void ConvBackwardBias(Index1D e, ArrayView<float> dy, ArrayView<float> db, Conv2dGeometry g) =>
+        GpuConv2d.BackwardBias(e, T(dy), db, g);
+
+    public static void Im2ColGather(Index1D e, ArrayView<float> x, ArrayView<float> columns, Conv2dGeometry g) =>
+        GpuIm2Col.Gather(e, T(x), T(columns), g);
+
+    public static void Im2ColToImage(Index1D e, ArrayView<float> columns, ArrayView<float> dx, Conv2dGeometry g) =>
+        GpuIm2Col.ToImage(e, T(columns), T(dx), g);
+
+    public static void Im2ColToPatchOrder(Index1D e, ArrayView<float> w, ArrayView<float> patchOrder, Conv2dGeometry g) =>
+        GpuIm2Col.ToPatchOrder(e, w, patchOrder, g);
+
+    public static void Im2ColWeightGradient(Index1D e, ArrayView<float> product, ArrayView<float> dw, Conv2dGeometry g) =>
+        GpuIm2Col.WeightGradientFromPatchOrder(e, product, dw, g);
+
     public static void MaxForward(Index1D e, ArrayView<float> x, ArrayView<float> y, ArrayView<int> argmax, Pool2dGeometry g) =>
         GpuPool2d.MaxForward(e, T(x), T(y), argmax, g);
 
@@ -115,6 +130,15 @@ internal static class SpatialKernels
         public static void ConvBackwardWeights(Index1D e, ArrayView<ushort> dy, ArrayView<ushort> x, ArrayView<float> dw, ArrayView<float> db,
             ArrayView<double> flag, Conv2dGeometry g) =>
             GpuConv2d.BackwardWeights(e, H(dy, flag, true), H(x, flag), dw, db, true, g);
+
+        public static void ConvBackwardBias(Index1D e, ArrayView<ushort> dy, ArrayView<float> db, ArrayView<double> flag, Conv2dGeometry g) =>
+            GpuConv2d.BackwardBias(e, H(dy, flag, true), db, g);
+
+        public static void Im2ColGather(Index1D e, ArrayView<ushort> x, ArrayView<float> columns, ArrayView<double> flag, Conv2dGeometry g) =>
+            GpuIm2Col.Gather(e, H(x, flag), T(columns), g);
+
+        public static void Im2ColToImage(Index1D e, ArrayView<float> columns, ArrayView<ushort> dx, ArrayView<double> flag, Conv2dGeometry g) =>
+            GpuIm2Col.ToImage(e, T(columns), H(dx, flag, true), g);
 
         public static void MaxForward(Index1D e, ArrayView<ushort> x, ArrayView<ushort> y, ArrayView<int> argmax, ArrayView<double> flag, Pool2dGeometry g) =>
             GpuPool2d.MaxForward(e, H(x, flag), H(y, flag), argmax, g);

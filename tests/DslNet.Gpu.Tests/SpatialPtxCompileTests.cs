@@ -44,7 +44,7 @@ public sealed class SpatialPtxCompileTests
         var functions = typeof(DslNet.Kernels.Gpu.Spatial.GpuConv2d).Assembly.GetTypes()
             .Where(t => t.Namespace == "DslNet.Kernels.Gpu.Spatial")
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly)).Count();
-        Assert.Equal(25, functions);
+        Assert.Equal(30, functions);
         Assert.Equal(functions, Kernels(typeof(SpatialKernels)).Length);
     }
 

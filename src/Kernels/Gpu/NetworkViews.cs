@@ -43,6 +43,10 @@ public struct NetworkViews
     /// only in Precision.Fp32, where the library path can run).</summary>
     public ArrayView<float> GemmProduct;
 
+    /// <summary>A library-eligible convolution's im2col columns ([N·OH·OW, kH·kW·C_in]) or the input-gradient GEMM's product
+    /// before col2im, fp32 (allocated only in Precision.Fp32).</summary>
+    public ArrayView<float> GemmColumns;
+
     public ArrayView<float> Inputs;
     public ArrayView<float> Targets;
     public ArrayView<float> Outputs;

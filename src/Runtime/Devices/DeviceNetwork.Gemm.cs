@@ -27,6 +27,12 @@ public abstract partial class DeviceNetwork
     /// <summary>The plan's crossover in rows (generated from the planner's named constant).</summary>
     protected virtual int PlannedGemmCrossoverRows => NeverRows;
 
+    /// <summary>What runs below the crossover: an MLP's fused tiled GEMM kernels, an image model's direct convolution kernels.</summary>
+    protected virtual string BelowCrossover => "fused tiled kernels";
+
+    /// <summary>What the crossover counts: an MLP's rows, an image model's images (the batch's rows either way).</summary>
+    protected virtual string RowsName => "rows";
+
     /// <summary>A crossover in rows that replaces the plan's (and the environment's); null: not overridden. 0 forces the
     /// library path for every eligible GEMM, which on a device without cuBLAS runs the tiled kernel as the library (tests).</summary>
     public int? GemmCrossoverOverride { get; set; }
@@ -67,11 +73,11 @@ public abstract partial class DeviceNetwork
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"Device GEMMs on {Device} ({Precision}): ");
         text.AppendLine(crossover == NeverRows
-            ? "fused tiled kernels at every batch size" + WhyFusedOnly()
-            : $"{Gemm.Name} + epilogue kernel from {crossover:N0} rows, fused tiled kernels below");
+            ? $"{BelowCrossover} at every batch size" + WhyFusedOnly()
+            : $"{Gemm.Name} + epilogue kernel from {crossover:N0} {RowsName}, {BelowCrossover} below");
         foreach (var gemm in GemmChoices)
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"  {gemm.Operation,-32} {gemm.Inputs,6} → {gemm.Units,-6} {(gemm.LibraryEligible ? "library-eligible" : "fused tiled (small weight)")}");
+                $"  {gemm.Operation,-32} {gemm.Inputs,6} → {gemm.Units,-6} {(gemm.LibraryEligible ? "library-eligible" : gemm.Otherwise)}");
         return text.ToString().TrimEnd();
     }
 
@@ -90,8 +96,8 @@ public abstract partial class DeviceNetwork
         {
             _lastGemmPath = path;
             Trace.TraceInformation(path == GemmPath.LibraryThenEpilogue
-                ? $"DslNet {Device}: {rows} rows ≥ crossover {GemmCrossoverRows}: large GEMMs run as {Gemm.Name} + epilogue kernels."
-                : $"DslNet {Device}: {rows} rows: GEMMs run as fused tiled kernels (crossover {GemmCrossoverRows}).");
+                ? $"DslNet {Device}: {rows} {RowsName} ≥ crossover {GemmCrossoverRows}: large GEMMs run as {Gemm.Name} + epilogue kernels."
+                : $"DslNet {Device}: {rows} {RowsName}: GEMMs run as {BelowCrossover} (crossover {GemmCrossoverRows}).");
         }
 
         return path == GemmPath.LibraryThenEpilogue;
@@ -100,4 +106,10 @@ public abstract partial class DeviceNetwork
     /// <summary>The library GEMM into <c>NetworkViews.GemmProduct</c> (row-major m × n); the epilogue kernel follows.</summary>
     protected void LibraryGemm(ArrayView<float> a, int aRow, int aCol, ArrayView<float> b, int bRow, int bCol, int m, int n, int k) =>
         Gemm.Multiply(a, aRow, aCol, b, bRow, bCol, m, n, k, Buffer(_gemmProduct).View.SubView(0, (long)m * n));
+
+    /// <summary>The library GEMM into <paramref name="product"/> (row-major m × n): a convolution's input gradient into its
+    /// columns, which col2im then reads.</summary>
+    protected void LibraryGemm(ArrayView<float> a, int aRow, int aCol, ArrayView<float> b, int bRow, int bCol, int m, int n, int k,
+        ArrayView<float> product) =>
+        Gemm.Multiply(a, aRow, aCol, b, bRow, bCol, m, n, k, product.SubView(0, (long)m * n));
 }

@@ -13,10 +13,11 @@ namespace DslNet.Devices;
 /// own fp32 buffer so the workspace can be 16-bit. <paramref name="LargestWeight"/>: the most elements of one weight
 /// matrix, for the split weight-gradient GEMM's partial products. <paramref name="WidestLayer"/>: the most features of one
 /// layer, for the batch-split column reductions' partials. <paramref name="WidestGemmRow"/>: the widest row of a GEMM's
-/// result over the batch (a layer's units or inputs), for the library GEMM's product buffer.</remarks>
+/// result over the batch (a layer's units or inputs), for the library GEMM's product buffer. <paramref name="GemmColumnsPerRow"/>:
+/// the im2col columns per batch row of the largest library-eligible convolution, for the columns buffer.</remarks>
 public readonly record struct NetworkShape(
     int ParameterCount, int StatisticCount, int ScratchLength, int ActivationsPerRow, int InputSize, int OutputSize, int TargetsPerRow,
-    int RowStatisticsPerRow = 0, int LargestWeight = 0, int WidestLayer = 0, int WidestGemmRow = 0);
+    int RowStatisticsPerRow = 0, int LargestWeight = 0, int WidestLayer = 0, int WidestGemmRow = 0, int GemmColumnsPerRow = 0);
 
 /// <summary>
 /// The device side of a generated network: its flat buffers on the accelerator for the whole run, kernel loading,
@@ -46,7 +47,7 @@ public abstract partial class DeviceNetwork : IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense>? _parameters, _gradients, _statistics, _scratch, _splitPartials;
     private readonly MemoryBuffer1D<double, Stride1D.Dense>? _sums, _columnPartials;
     private MemoryBuffer1D<double, Stride1D.Dense>? _stepState;
-    private MemoryBuffer1D<float, Stride1D.Dense>? _workspace, _rowStatistics, _inputs, _targets, _outputs, _gemmProduct;
+    private MemoryBuffer1D<float, Stride1D.Dense>? _workspace, _rowStatistics, _inputs, _targets, _outputs, _gemmProduct, _gemmColumns;
     private MemoryBuffer1D<ushort, Stride1D.Dense>? _halfWorkspace;
     private readonly PTXBackend? _ptx;
     private readonly List<string> _compiledPtx = new();
@@ -226,6 +227,7 @@ public abstract partial class DeviceNetwork : IDisposable
         SplitPartials = Buffer(_splitPartials).View,
         ColumnPartials = Buffer(_columnPartials).View,
         GemmProduct = Buffer(_gemmProduct).View,
+        GemmColumns = Buffer(_gemmColumns).View,
         Inputs = Buffer(_inputs).View,
         Targets = Buffer(_targets).View,
         Outputs = Buffer(_outputs).View,
@@ -302,6 +304,7 @@ public abstract partial class DeviceNetwork : IDisposable
             _targets?.Dispose();
             _outputs?.Dispose();
             _gemmProduct?.Dispose();
+            _gemmColumns?.Dispose();
             _capacity = rows;
             // One workspace at full size, in the storage precision; the other a one-element stand-in for the kernels' views.
             var activations = (long)rows * _shape.ActivationsPerRow;
@@ -314,6 +317,8 @@ public abstract partial class DeviceNetwork : IDisposable
             // The library GEMM's product: a batch-sized result or a weight gradient, whichever is larger (fp32 only).
             var product = Math.Max((long)rows * _shape.WidestGemmRow, _shape.LargestWeight);
             _gemmProduct = Accelerator.Allocate1D<float>(Precision == Precision.Fp32 ? Math.Max(1, product) : 1);
+            // A library-eligible convolution's im2col columns (or col2im's input), sized once for the batch (fp32 only).
+            _gemmColumns = Accelerator.Allocate1D<float>(Precision == Precision.Fp32 ? Math.Max(1, (long)rows * _shape.GemmColumnsPerRow) : 1);
         }
     }
 
@@ -342,7 +347,7 @@ public abstract partial class DeviceNetwork : IDisposable
         foreach (var buffer in new MemoryBuffer?[]
                  {
                      _parameters, _gradients, _statistics, _scratch, _splitPartials, _sums, _columnPartials, _stepState, _workspace, _halfWorkspace,
-                     _rowStatistics, _inputs, _targets, _outputs, _gemmProduct,
+                     _rowStatistics, _inputs, _targets, _outputs, _gemmProduct, _gemmColumns,
                  })
             buffer?.Dispose();
         _gemm?.Dispose();

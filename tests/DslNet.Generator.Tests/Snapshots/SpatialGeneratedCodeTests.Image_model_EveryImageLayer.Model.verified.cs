@@ -244,7 +244,7 @@ namespace Models
         global::DslNet.Loss global::DslNet.INetwork.Loss => global::DslNet.Loss.MeanSquaredError;
 
         /// <summary>A table of the blocks, their output shapes [C, H, W] and parameter counts.</summary>
-        public string Summary() => SummaryText;
+        public string Summary() => _device is null ? SummaryText : SummaryText + global::System.Environment.NewLine + _device.DescribeGemms();
 
         private const string SummaryText =
             "EveryImageLayer: input [2, 12, 12], loss MeanSquaredError\n" +

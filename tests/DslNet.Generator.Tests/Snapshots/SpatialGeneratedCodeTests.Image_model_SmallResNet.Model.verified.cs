@@ -302,7 +302,7 @@ namespace Models
         global::DslNet.Loss global::DslNet.INetwork.Loss => global::DslNet.Loss.CrossEntropy;
 
         /// <summary>A table of the blocks, their output shapes [C, H, W] and parameter counts.</summary>
-        public string Summary() => SummaryText;
+        public string Summary() => _device is null ? SummaryText : SummaryText + global::System.Environment.NewLine + _device.DescribeGemms();
 
         private const string SummaryText =
             "SmallResNet: input [3, 16, 16], loss CrossEntropy\n" +

@@ -34,11 +34,43 @@ namespace DslNet.Generator.Emitting.Spatial
         /// <summary>The launch configuration; for <see cref="GridStride"/> kernels the device function's own.</summary>
         public string? Config { get; private set; }
 
+        /// <summary>For a library-eligible convolution GEMM: what replaces this kernel from the crossover on, in launch order
+        /// (im2col, the weight in the columns' order, the library GEMM, its epilogue); null: this kernel always runs.</summary>
+        public IReadOnlyList<LibraryLaunch>? Library { get; private set; }
+
+        public DeviceKernel WithLibrary(IReadOnlyList<LibraryLaunch> route)
+        {
+            Library = route;
+            return this;
+        }
+
         public static DeviceKernel Strided(string name, string comment, string config, string call) =>
             new DeviceKernel(name, comment, "", call) { GridStride = true, Config = config };
 
         public string LaunchThreads => Threads.Replace("{rows}", "rows");
 
         public string KernelThreads => Threads.Replace("{rows}", "v.Rows");
+    }
+
+    /// <summary>One launch of a library route: a kernel, or the library GEMM's call (<c>LibraryGemm(…)</c>).</summary>
+    internal sealed class LibraryLaunch
+    {
+        private LibraryLaunch(DeviceKernel? kernel, string? gemm)
+        {
+            Kernel = kernel;
+            Gemm = gemm;
+        }
+
+        public DeviceKernel? Kernel { get; }
+        public string? Gemm { get; }
+
+        public static LibraryLaunch Of(DeviceKernel kernel) => new LibraryLaunch(kernel, null);
+
+        /// <summary>C (m × n, row-major) = A·B with A(i, k) = a[i·aRow + k·aCol] and B(k, j) = b[k·bRow + j·bCol], into the
+        /// product buffer or <paramref name="product"/>: each matrix with its strides on a line, then m, n and k, all named.</summary>
+        public static LibraryLaunch LibraryGemm(string a, string aRow, string aCol, string b, string bRow, string bCol, string m, string n, string k,
+            string? product = null) =>
+            new LibraryLaunch(null, $"LibraryGemm({a}, aRow: {aRow}, aCol: {aCol},\n    {b}, bRow: {bRow}, bCol: {bCol},\n    m: {m}, n: {n}, k: {k}" +
+                                    (product == null ? ")" : $", product: {product})"));
     }
 }

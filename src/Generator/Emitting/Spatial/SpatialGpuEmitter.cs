@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using DslNet.Generator.Planning;
 using DslNet.Generator.Planning.Spatial;
 using static DslNet.Generator.Emitting.Spatial.SpatialNames;
 
@@ -35,13 +36,15 @@ namespace DslNet.Generator.Emitting.Spatial
                 {
                     var kernels = AllKernels(plan);
                     WriteDeviceStorage(w, plan);
+                    WriteGemmChoices(w, plan);
                     foreach (var k in kernels)
                         w.Line($"private readonly global::System.Action<KernelConfig, {Views}> _{Lower(k.Name)};");
                     w.Line();
                     using (w.Block("public GpuPath(global::DslNet.Device device, global::DslNet.Precision precision)\n" +
                                    "    : base(device, precision, new global::DslNet.Devices.NetworkShape(ParameterCount, RunningStatisticCount, " +
                                    "DeviceScratchLength,\n        Layout.ActivationsPerRow, InputSize, OutputSize, " +
-                                   $"{DeviceNetworkWriter.TargetsPerRow(plan.Loss)}, RowStatisticsPerRow))"))
+                                   $"{DeviceNetworkWriter.TargetsPerRow(plan.Loss)}, RowStatisticsPerRow,\n        LargestWeight: LargestLibraryWeight, " +
+                                   "WidestGemmRow: GemmProductPerRow, GemmColumnsPerRow: GemmColumnsPerRow))"))
                     {
                         foreach (var k in kernels)
                             w.Line($"_{Lower(k.Name)} = Load({k.Name}Kernel);");
@@ -52,6 +55,7 @@ namespace DslNet.Generator.Emitting.Spatial
                     WriteEvaluateLoss(w, plan);
                     WriteViewHelpers(w);
                     WriteDenseGeometries(w, plan);
+                    WriteLibraryRoutes(w, plan);
                     foreach (var k in kernels) WriteKernel(w, k);
                 }
             }
@@ -70,6 +74,7 @@ namespace DslNet.Generator.Emitting.Spatial
             }
             all.AddRange(LossKernels(plan));
             all.Add(CopyOutputs(plan));
+            all.AddRange(all.Where(k => k.Library != null).SelectMany(k => k.Library!).Where(l => l.Kernel != null).Select(l => l.Kernel!).ToList());
             return all.GroupBy(k => k.Name).Select(g => g.First()).ToList();
         }
 
@@ -95,6 +100,7 @@ namespace DslNet.Generator.Emitting.Spatial
             using (w.Block("protected override float TrainStepCore(int rows, float lossScale, ulong seed, long step)"))
             {
                 w.Line("var v = Views(rows, seed, step, lossScale);");
+                WriteGemmPathChoice(w, plan);
                 foreach (var step in plan.Steps)
                     foreach (var k in SpatialGpuKernels.Forward(plan, step)) Launch(w, k);
                 w.Line("ClearSums();");
@@ -113,6 +119,7 @@ namespace DslNet.Generator.Emitting.Spatial
             using (w.Block("protected override void PredictCore(int rows)"))
             {
                 w.Line("var v = Views(rows);");
+                WriteGemmPathChoice(w, plan);
                 foreach (var step in plan.Steps)
                     foreach (var k in SpatialGpuKernels.Inference(plan, step)) Launch(w, k);
                 Launch(w, CopyOutputs(plan));
@@ -136,7 +143,39 @@ namespace DslNet.Generator.Emitting.Spatial
         private static void Launch(SourceWriter w, DeviceKernel k)
         {
             var config = k.GridStride ? k.Config! : $"Threads({(k.LaunchThreads.Contains("rows") ? "(long)" : "")}{k.LaunchThreads})";
-            w.Line($"_{Lower(k.Name)}({config}, v);");
+            if (k.Library == null)
+            {
+                w.Line($"_{Lower(k.Name)}({config}, v);");
+                return;
+            }
+
+            w.Line($"if (library) {k.Name}Library(v, rows);");
+            w.Line($"else _{Lower(k.Name)}({config}, v);");
+        }
+
+        /// <summary>The step's GEMM path, chosen once from its rows (only where a convolution is library-eligible).</summary>
+        private static void WriteGemmPathChoice(SourceWriter w, SpatialPlan plan)
+        {
+            if (ConvGemmPlanner.LargestWeight(plan) > 0) w.Line("var library = UseLibraryGemm(rows);");
+        }
+
+        /// <summary>Each library route as a method: its kernels and the library GEMM in order, replacing one direct kernel.</summary>
+        private static void WriteLibraryRoutes(SourceWriter w, SpatialPlan plan)
+        {
+            var routed = AllKernels(plan).Where(k => k.Library != null);
+            foreach (var k in routed)
+            {
+                w.Line($"// {k.Comment}: the library route from the crossover on.");
+                using (w.Block($"private void {k.Name}Library({Views} v, int rows)"))
+                {
+                    foreach (var launch in k.Library!)
+                    {
+                        if (launch.Kernel != null) Launch(w, launch.Kernel);
+                        else w.Wrapped(launch.Gemm! + ";");
+                    }
+                }
+                w.Line();
+            }
         }
 
         // ── storage the device needs beyond the CPU path's layout ──
@@ -149,6 +188,13 @@ namespace DslNet.Generator.Emitting.Spatial
             {
                 w.Line($"private const int {step.Name}BatchMeanOffset = Layout.ScratchLength + {scratch}; // [{step.Norm!.Channels}]");
                 scratch += step.Norm.Channels;
+            }
+            var reordered = ConvGemmPlanner.PatchOrderWeightLength(plan);
+            if (reordered > 0)
+            {
+                w.Line("// The weight of a library-eligible convolution in its columns' order [C_out, kh, kw, C_in], one at a time.");
+                w.Line($"private const int {SpatialGpuKernels.PatchOrderWeightOffset} = Layout.ScratchLength + {scratch}; // [{reordered}]");
+                scratch += reordered;
             }
             w.Line($"private const int DeviceScratchLength = Layout.ScratchLength + {scratch};");
             w.Line();
@@ -170,6 +216,36 @@ namespace DslNet.Generator.Emitting.Spatial
                 }
             }
             w.Line($"private const int RowStatisticsPerRow = {offset};");
+            w.Line();
+        }
+
+        /// <summary>The planner's GEMM choice for the convolutions, the buffers of their library route, and Summary()'s list.</summary>
+        private static void WriteGemmChoices(SourceWriter w, SpatialPlan plan)
+        {
+            var convs = ConvGemmPlanner.Plan(plan);
+            w.Line("// The planner's GEMM choice: library-eligible convolutions run as im2col, the library GEMM (cuBLAS) and an epilogue");
+            w.Line("// kernel from the crossover on; the columns, product and reordered weight are sized for the largest of them.");
+            w.Line($"private const int GemmColumnsPerRow = {ConvGemmPlanner.ColumnsPerRow(plan)};");
+            w.Line($"private const int GemmProductPerRow = {ConvGemmPlanner.ProductPerRow(plan)};");
+            w.Line($"private const int LargestLibraryWeight = {ConvGemmPlanner.LargestWeight(plan)};");
+            w.Line();
+            w.Line(string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                "// The MLPs' crossover of {0:N0} GEMM rows in images: a convolution's GEMM has a row per output pixel.", GemmPlanner.CrossoverRows));
+            w.Line($"protected override int PlannedGemmCrossoverRows => {ConvGemmPlanner.CrossoverImages(plan)};");
+            w.Line();
+            w.Line("protected override string BelowCrossover => \"direct convolution kernels\";");
+            w.Line();
+            w.Line("protected override string RowsName => \"images\";");
+            w.Line();
+            w.Line("protected override global::System.Collections.Generic.IReadOnlyList<global::DslNet.Devices.GemmChoice> GemmChoices => PlannedGemms;");
+            w.Line();
+            w.Line("private static readonly global::DslNet.Devices.GemmChoice[] PlannedGemms =");
+            w.Line("{");
+            foreach (var conv in convs)
+                foreach (var role in conv.Roles)
+                    w.Line($"    new(\"{conv.Operation(role)}\", {conv.PatchLength}, {conv.Linear.OutChannels}, LibraryEligible: {Bool(conv.LibraryEligible)}" +
+                           (conv.LibraryEligible ? "" : $", \"{conv.WhyDirect}\"") + "),");
+            w.Line("};");
             w.Line();
         }
 

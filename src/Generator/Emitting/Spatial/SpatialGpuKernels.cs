@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using DslNet.Generator.Planning;
 using DslNet.Generator.Planning.Spatial;
 using static DslNet.Generator.Emitting.Spatial.SpatialNames;
@@ -11,7 +12,7 @@ namespace DslNet.Generator.Emitting.Spatial
     /// on the same workspace regions; a Dense runs as a 1×1 convolution of a 1×1 image. Inference reuses the training
     /// forward's kernels except where eval mode differs (BatchNorm2d with running statistics, no dropout).
     /// </summary>
-    internal static class SpatialGpuKernels
+    internal static partial class SpatialGpuKernels
     {
         private const string G = DeviceNetworkWriter.G;
         public const string GS = G + ".Spatial";
@@ -93,10 +94,11 @@ namespace DslNet.Generator.Emitting.Spatial
             var views = new List<(string, string)> { ("input", Value(g.Input)), ("preActivation", g.Pre) };
             if (fused) views.Add(("output", Value(g.Output)));
             var what = linear.IsConvolution ? "Conv2d" : "Dense (a 1×1 convolution of a 1×1 image)";
-            return new DeviceKernel($"{n}Forward", $"{n} forward: {what}" + (fused ? $" and {g.Step.Activation.Kind}" : ""), PerRow + g.Output.Width,
+            var direct = new DeviceKernel($"{n}Forward", $"{n} forward: {what}" + (fused ? $" and {g.Step.Activation.Kind}" : ""), PerRow + g.Output.Width,
                 $"{GS}.GpuConv2d.Forward(e, input, {Weight(g)}, {Bias(g)}, {Bool(linear.HasBias)},\n    preActivation, " +
                 $"{(fused ? "output" : "preActivation")}, hasOutput: {Bool(fused)}, {n}Geometry(v.Rows), {(fused ? g.Activation : Names.Identity)})",
                 views.ToArray());
+            return g.Conv is { LibraryEligible: true } conv ? direct.WithLibrary(ForwardRoute(g, conv, fused)) : direct;
         }
 
         private static IEnumerable<DeviceKernel> NormForward(Group g)
@@ -140,14 +142,23 @@ namespace DslNet.Generator.Emitting.Spatial
             if (g.Linear is { } linear)
             {
                 var threads = linear.WeightCount + (linear.HasBias ? linear.OutChannels : 0);
-                kernels.Add(new DeviceKernel($"{n}WeightGradient", $"{n} weight" + (linear.HasBias ? " and bias" : "") + " gradient, summed over the batch",
+                var weightGradient = new DeviceKernel($"{n}WeightGradient", $"{n} weight" + (linear.HasBias ? " and bias" : "") + " gradient, summed over the batch",
                     threads.ToString(),
                     $"{GS}.GpuConv2d.BackwardWeights(e, gradient, input, {ParameterGradient(g, linear.ParameterPrefix + "Weight", linear.WeightCount)},\n    " +
                     $"{(linear.HasBias ? ParameterGradient(g, linear.ParameterPrefix + "Bias", linear.OutChannels) : "v.Gradients")}, " +
                     $"{Bool(linear.HasBias)}, {n}Geometry(v.Rows))",
-                    ("gradient", gradient), ("input", Value(g.Input))));
-                kernels.AddRange(InputGradient(n, "InputGradient", g.Input, step.InputGradient, $"{n} input gradient",
-                    $"{GS}.GpuConv2d.BackwardInput(e, gradient, {Weight(g)}, {{0}}, {n}Geometry(v.Rows))", ("gradient", gradient)));
+                    ("gradient", gradient), ("input", Value(g.Input)));
+                var inputGradient = InputGradient(n, "InputGradient", g.Input, step.InputGradient, $"{n} input gradient",
+                    $"{GS}.GpuConv2d.BackwardInput(e, gradient, {Weight(g)}, {{0}}, {n}Geometry(v.Rows))", ("gradient", gradient)).ToList();
+                if (g.Conv is { LibraryEligible: true } conv)
+                {
+                    weightGradient.WithLibrary(WeightGradientRoute(g, conv, gradient));
+                    // The direct kernel's last view is what it writes: the value's gradient, or the scratch of a second consumer.
+                    if (inputGradient.Count > 0) inputGradient[0].WithLibrary(InputGradientRoute(g, conv, inputGradient[0].Views[inputGradient[0].Views.Count - 1]));
+                }
+
+                kernels.Add(weightGradient);
+                kernels.AddRange(inputGradient);
             }
             else kernels.AddRange(PassThrough(n + "InputGradient", g.Input, step.InputGradient, gradient));
         }
@@ -306,6 +317,7 @@ namespace DslNet.Generator.Emitting.Spatial
                 Input = plan.Values[step.Input];
                 Output = plan.Values[step.Output];
                 PreIsOutput = step.PreRowOffset == Output.OutputRowOffset;
+                Conv = ConvGemmPlanner.Find(plan, step);
                 Pre = step.PreRowOffset < 0 ? Value(Input)
                     : PreIsOutput ? Value(Output)
                     : $"Activations(v, Layout.{step.Name}PreActivationOffset, {Output.Width})";
@@ -318,6 +330,9 @@ namespace DslNet.Generator.Emitting.Spatial
             public string Pre { get; }
             public bool PreIsOutput { get; }
             public LinearPlan? Linear => Step.Linear;
+
+            /// <summary>The planner's GEMM choice for the group's Conv2d/Dense (null without one).</summary>
+            public ConvGemmPlan? Conv { get; }
             public SpatialNormPlan? Norm => Step.Norm;
             public string Activation => SpatialNames.Activation(Step.Activation);
         }

@@ -211,7 +211,7 @@ namespace DslNet.Generator.Emitting.Spatial
             w.Line($"global::DslNet.Loss global::DslNet.INetwork.Loss => {Names.LossName(plan.Loss)};");
             w.Line();
             w.Line("/// <summary>A table of the blocks, their output shapes [C, H, W] and parameter counts.</summary>");
-            w.Line("public string Summary() => SummaryText;");
+            w.Line("public string Summary() => _device is null ? SummaryText : SummaryText + global::System.Environment.NewLine + _device.DescribeGemms();");
             w.Line();
             w.Line("private const string SummaryText =");
             var lines = SummaryLines(plan);

@@ -88,11 +88,7 @@ public static class GpuConv2d
         int weights = g.WeightLength, pixels = g.OutputPixels;
         if (e >= weights)
         {
-            int channel = e - weights;
-            if (!hasBias || channel >= g.OutChannels) return;
-            double bias = 0;
-            for (int p = 0; p < pixels; p++) bias += gradPre.Load(p * g.OutChannels + channel);
-            biasGradient[channel] = (float)bias;
+            if (hasBias && e - weights < g.OutChannels) BackwardBias(e - weights, gradPre, biasGradient, g);
             return;
         }
 
@@ -109,5 +105,15 @@ public static class GpuConv2d
         }
 
         weightGradient[e] = (float)sum;
+    }
+
+    /// <summary>Thread <paramref name="channel"/> of C_out: the bias gradient Σ over N·OH·OW of dy, summed in double in pixel
+    /// order (the library route's weight gradient leaves the bias to this).</summary>
+    public static void BackwardBias<TTensor>(int channel, TTensor gradPre, ArrayView<float> biasGradient, Conv2dGeometry g)
+        where TTensor : struct, IDeviceTensor
+    {
+        double bias = 0;
+        for (int p = 0; p < g.OutputPixels; p++) bias += gradPre.Load(p * g.OutChannels + channel);
+        biasGradient[channel] = (float)bias;
     }
 }
