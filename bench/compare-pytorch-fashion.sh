@@ -110,9 +110,16 @@ for line in open(path):
     infer = kv.get("infer_per_s") or kv.get("infer_samples_per_s")
     runs.setdefault((kv["model"], int(kv["threads"]), kv["impl"]), []).append(
         {"train": float(train), "infer": float(infer), "acc": float(kv["test_acc"]), "torch": kv.get("torch")})
+def values(model, threads, impl, key):
+    return [r[key] for r in runs.get((model, threads, impl), [])]
 def med(model, threads, impl, key):
-    values = [r[key] for r in runs.get((model, threads, impl), [])]
-    return statistics.median(values) if values else float("nan")
+    found = values(model, threads, impl, key)
+    return statistics.median(found) if found else float("nan")
+def rate(model, threads, impl, key):
+    """The median, and the range of the runs when there are several (the spread on a shared machine)."""
+    found = values(model, threads, impl, key)
+    text = f"{med(model, threads, impl, key):,.0f}"
+    return text + (f" ({min(found):,.0f}–{max(found):,.0f})" if len(found) > 1 else "")
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
 torch_version = next((r["torch"] for rs in runs.values() for r in rs if r["torch"]), "?")
 print()
@@ -121,14 +128,15 @@ print(f"Fashion-MNIST, {max_rows} training/test images, {epochs} epoch(s), batch
       f"{subprocess.run(['dotnet', '--version'], capture_output=True, text=True).stdout.strip()} SDK; "
       f"load average before {load_before}, after {load_after}; medians of {max(len(v) for v in runs.values())} run(s)")
 print()
-print("| model | threads | metric | DslNet | PyTorch | DslNet/PyTorch |")
+print("| model | threads | metric | DslNet, median (range) | PyTorch, median (range) | DslNet/PyTorch (medians) |")
 print("| --- | ---: | --- | ---: | ---: | ---: |")
 for model, threads in sorted({(m, t) for m, t, _ in runs}):
     peak = peaks.get(threads, float("nan"))
     flops = {"train": 3 * FORWARD_MFLOP[model] - FIRST_CONV_MFLOP, "infer": FORWARD_MFLOP[model]}
     for key, name in (("train", "training images/s"), ("infer", "inference images/s (batch 256)")):
         d, p = med(model, threads, "dslnet", key), med(model, threads, "pytorch", key)
-        print(f"| {model} | {threads} | {name} | {d:,.0f} | {p:,.0f} | {d / p:.2f}× |")
+        print(f"| {model} | {threads} | {name} | {rate(model, threads, 'dslnet', key)} | {rate(model, threads, 'pytorch', key)} "
+              f"| {d / p:.2f}× |")
         gd, gp = d * flops[key] / 1e3, p * flops[key] / 1e3
         print(f"| {model} | {threads} | {key} GFLOP/s (of {peak:.0f} peak) | {gd:.1f} ({gd / peak:.0%}) | {gp:.1f} ({gp / peak:.0%}) | |")
     d, p = med(model, threads, "dslnet", "acc"), med(model, threads, "pytorch", "acc")
