@@ -52,30 +52,42 @@ public static class GpuConv2d
     {
         int ci = e % g.InChannels, pixel = e / g.InChannels;
         int iw = pixel % g.Width, rest = pixel / g.Width, ih = rest % g.Height, n = rest / g.Height;
-        int cpg = g.InChannels / g.Groups, opg = g.OutChannels / g.Groups, group = ci / cpg, c = ci - group * cpg;
-        float sum = 0f;
-        for (int i = 0; i < g.KernelHeight; i++)
+        int cpg = g.InChannels / g.Groups, group = ci / cpg;
+        var contribution = new GradientThroughWeights<TTensor>(gradPre, weight, g, group, ci - group * cpg);
+        inputGradient.Store(e, GpuReadingTaps.Sum(n, ih, iw, g, contribution));
+    }
+
+    /// <summary>dy·w of one output pixel and tap, over the output channels of the input channel's group.</summary>
+    private readonly struct GradientThroughWeights<TTensor> : ITapContribution
+        where TTensor : struct, IDeviceTensor
+    {
+        private readonly TTensor _gradPre;
+        private readonly ArrayView<float> _weight;
+        private readonly Conv2dGeometry _g;
+        private readonly int _group, _channelInGroup;
+
+        public GradientThroughWeights(TTensor gradPre, ArrayView<float> weight, Conv2dGeometry g, int group, int channelInGroup)
         {
-            int th = ih + g.PadHeight - i * g.DilationHeight;
-            if (th < 0 || th % g.StrideHeight != 0) continue;
-            int oh = th / g.StrideHeight;
-            if (oh >= g.OutHeight) continue;
-            for (int j = 0; j < g.KernelWidth; j++)
-            {
-                int tw = iw + g.PadWidth - j * g.DilationWidth;
-                if (tw < 0 || tw % g.StrideWidth != 0) continue;
-                int ow = tw / g.StrideWidth;
-                if (ow >= g.OutWidth) continue;
-                int dy = ((n * g.OutHeight + oh) * g.OutWidth + ow) * g.OutChannels;
-                for (int k = 0; k < opg; k++)
-                {
-                    int co = group * opg + k;
-                    sum += gradPre.Load(dy + co) * weight[((co * cpg + c) * g.KernelHeight + i) * g.KernelWidth + j];
-                }
-            }
+            _gradPre = gradPre;
+            _weight = weight;
+            _g = g;
+            _group = group;
+            _channelInGroup = channelInGroup;
         }
 
-        inputGradient.Store(e, sum);
+        public float Read(int outputPixel, int kernelRow, int kernelColumn)
+        {
+            int cpg = _g.InChannels / _g.Groups, opg = _g.OutChannels / _g.Groups, dy = outputPixel * _g.OutChannels;
+            float sum = 0f;
+            for (int k = 0; k < opg; k++)
+            {
+                int co = _group * opg + k;
+                int weightIndex = ((co * cpg + _channelInGroup) * _g.KernelHeight + kernelRow) * _g.KernelWidth + kernelColumn;
+                sum += _gradPre.Load(dy + co) * _weight[weightIndex];
+            }
+
+            return sum;
+        }
     }
 
     /// <summary>Thread e of C_out·C_in/groups·kH·kW (+ C_out more when <paramref name="hasBias"/>): the weight gradient

@@ -34,25 +34,26 @@ public static class GpuIm2Col
     {
         int c = e % g.InChannels, pixel = e / g.InChannels;
         int iw = pixel % g.Width, rest = pixel / g.Width, ih = rest % g.Height, n = rest / g.Height;
-        float sum = 0f;
-        for (int i = 0; i < g.KernelHeight; i++)
+        inputGradient.Store(e, GpuReadingTaps.Sum(n, ih, iw, g, new ColumnValue<TColumns>(columns, g, c)));
+    }
+
+    /// <summary>The column value of one output pixel and tap for input channel c.</summary>
+    private readonly struct ColumnValue<TColumns> : ITapContribution
+        where TColumns : struct, IDeviceTensor
+    {
+        private readonly TColumns _columns;
+        private readonly Conv2dGeometry _g;
+        private readonly int _channel;
+
+        public ColumnValue(TColumns columns, Conv2dGeometry g, int channel)
         {
-            int th = ih + g.PadHeight - i * g.DilationHeight;
-            if (th < 0 || th % g.StrideHeight != 0) continue;
-            int oh = th / g.StrideHeight;
-            if (oh >= g.OutHeight) continue;
-            for (int j = 0; j < g.KernelWidth; j++)
-            {
-                int tw = iw + g.PadWidth - j * g.DilationWidth;
-                if (tw < 0 || tw % g.StrideWidth != 0) continue;
-                int ow = tw / g.StrideWidth;
-                if (ow >= g.OutWidth) continue;
-                int row = (n * g.OutHeight + oh) * g.OutWidth + ow;
-                sum += columns.Load(row * g.PatchLength + (i * g.KernelWidth + j) * g.InChannels + c);
-            }
+            _columns = columns;
+            _g = g;
+            _channel = channel;
         }
 
-        inputGradient.Store(e, sum);
+        public float Read(int outputPixel, int kernelRow, int kernelColumn) =>
+            _columns.Load(outputPixel * _g.PatchLength + (kernelRow * _g.KernelWidth + kernelColumn) * _g.InChannels + _channel);
     }
 
     /// <summary>Thread e of WeightLength: patchOrder[co, (i·kW + j)·C_in + c] = weight[co, c, i, j], the weight as the
