@@ -29,7 +29,13 @@ namespace DslNet.Generator.Planning
         /// an epilogue kernel instead of the fused tiled kernel.</summary>
         public bool LibraryEligible { get; }
 
-        public string Operation => Block.Name + " " + Role switch
+        public string Operation => GemmRoles.Operation(Block.Name, Role);
+    }
+
+    internal static class GemmRoles
+    {
+        /// <summary>"<paramref name="layer"/> forward", "… input gradient" and so on: a GEMM's line in Summary()'s list.</summary>
+        public static string Operation(string layer, GemmRole role) => layer + " " + role switch
         {
             GemmRole.Forward => "forward",
             GemmRole.Inference => "inference",

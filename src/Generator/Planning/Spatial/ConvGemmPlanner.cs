@@ -54,13 +54,7 @@ namespace DslNet.Generator.Planning.Spatial
             }
         }
 
-        public string Operation(GemmRole role) => Step.Name + " " + role switch
-        {
-            GemmRole.Forward => "forward",
-            GemmRole.Inference => "inference",
-            GemmRole.InputGradient => "input gradient",
-            _ => "weight gradient",
-        };
+        public string Operation(GemmRole role) => GemmRoles.Operation(Step.Name, role);
     }
 
     /// <summary>
