@@ -64,25 +64,27 @@ public static class GpuConv2d
         private readonly TTensor _gradPre;
         private readonly ArrayView<float> _weight;
         private readonly Conv2dGeometry _g;
-        private readonly int _group, _channelInGroup;
+        private readonly int _channelsPerGroup, _outputsPerGroup, _firstOutput, _channelInGroup;
 
         public GradientThroughWeights(TTensor gradPre, ArrayView<float> weight, Conv2dGeometry g, int group, int channelInGroup)
         {
             _gradPre = gradPre;
             _weight = weight;
             _g = g;
-            _group = group;
+            _channelsPerGroup = g.InChannels / g.Groups;
+            _outputsPerGroup = g.OutChannels / g.Groups;
+            _firstOutput = group * _outputsPerGroup;
             _channelInGroup = channelInGroup;
         }
 
         public float Read(int outputPixel, int kernelRow, int kernelColumn)
         {
-            int cpg = _g.InChannels / _g.Groups, opg = _g.OutChannels / _g.Groups, dy = outputPixel * _g.OutChannels;
+            int dy = outputPixel * _g.OutChannels;
             float sum = 0f;
-            for (int k = 0; k < opg; k++)
+            for (int k = 0; k < _outputsPerGroup; k++)
             {
-                int co = _group * opg + k;
-                int weightIndex = ((co * cpg + _channelInGroup) * _g.KernelHeight + kernelRow) * _g.KernelWidth + kernelColumn;
+                int co = _firstOutput + k;
+                int weightIndex = ((co * _channelsPerGroup + _channelInGroup) * _g.KernelHeight + kernelRow) * _g.KernelWidth + kernelColumn;
                 sum += _gradPre.Load(dy + co) * _weight[weightIndex];
             }
 
