@@ -1,3 +1,4 @@
+using System.Globalization;
 using DslNet.Devices;
 using ILGPU;
 using ILGPU.Runtime;
@@ -87,6 +88,21 @@ public sealed class GemmChoiceTests
             Assert.Matches(@"Output weight gradient\s+40 → 1\s+fused tiled \(small weight\)", summary);
             network.GemmCrossoverOverride = 2048;
             Assert.Contains("tiled kernel + epilogue kernel from 2,048 rows", gpu.Summary());
+            // Summary() reads the same in every culture: here one that groups digits with '.', as German does (built
+            // from the invariant culture, so the test needs no ICU data).
+            var culture = CultureInfo.CurrentCulture;
+            var dotGrouping = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+            dotGrouping.NumberFormat.NumberGroupSeparator = ".";
+            try
+            {
+                CultureInfo.CurrentCulture = dotGrouping;
+                Assert.Contains("from 2,048 rows", gpu.Summary());
+            }
+            finally
+            {
+                CultureInfo.CurrentCulture = culture;
+            }
+
             Assert.DoesNotContain("Device GEMMs", new WideLibraryGemms(1).Summary());
         }
         finally

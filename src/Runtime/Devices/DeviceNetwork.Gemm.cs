@@ -74,7 +74,7 @@ public abstract partial class DeviceNetwork
         text.Append(CultureInfo.InvariantCulture, $"Device GEMMs on {Device} ({Precision}): ");
         text.AppendLine(crossover == NeverRows
             ? $"{BelowCrossover} at every batch size" + WhyFusedOnly()
-            : $"{Gemm.Name} + epilogue kernel from {crossover:N0} {RowsName}, {BelowCrossover} below");
+            : string.Create(CultureInfo.InvariantCulture, $"{Gemm.Name} + epilogue kernel from {crossover:N0} {RowsName}, {BelowCrossover} below"));
         foreach (var gemm in GemmChoices)
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"  {gemm.Operation,-32} {gemm.Inputs,6} → {gemm.Units,-6} {(gemm.LibraryEligible ? "library-eligible" : gemm.Otherwise)}");
