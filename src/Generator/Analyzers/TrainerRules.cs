@@ -35,7 +35,11 @@ namespace DslNet.Generator.Analyzers
             var modelArgument = TrainingBody.Argument(trainer, "model");
             var precision = PrecisionRules.PrecisionOf(body, body.CreationOf(modelArgument));
             if (precision is null || precision.Value.Name != "Fp16") return;
-            var options = body.CreationOf(TrainingBody.Argument(trainer, "options"));
+            var optionsArgument = TrainingBody.Argument(trainer, "options");
+            var options = body.CreationOf(optionsArgument);
+            // Options from where this analysis cannot see (a helper's parameters, a caller): whether they scale is unknown.
+            if (options is null && optionsArgument is not null
+                && TrainingBody.Unwrap(optionsArgument).ConstantValue is not { HasValue: true, Value: null }) return;
             var setting = options is null ? null : Setting(options, "LossScaling");
             if (setting is not null)
             {

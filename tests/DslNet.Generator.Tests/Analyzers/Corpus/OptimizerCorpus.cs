@@ -303,6 +303,21 @@ public static class OptimizerCorpus
                 }
             }
             """),
+        new CorpusProgram("TrainerFp16OptionsFromHelper",
+            "pytorch/pytorch#26512 'Gradient scaling API' (the scaler switched on by a configuration helper, far from the trainer)",
+            """
+            public static class HalfFromHelper
+            {
+                private static TrainerOptions Recipe(int epochs, bool lossScaling) => new() { Epochs = epochs, LossScaling = lossScaling };
+
+                public static TrainingHistory Fit(DataSet train, TrainerOptions? given)
+                {
+                    var model = new Net(1, Device.Cpu, Precision.Fp16);
+                    new Trainer(model, given).Fit(train);
+                    return new Trainer(model, Recipe(5, lossScaling: true)).Fit(train);
+                }
+            }
+            """),
         new CorpusProgram("TrainerBf16Correct",
             "engichang1467/Open-Rig3R#35 (the fix suggested there: bf16 needs no scaler)",
             """
