@@ -42,8 +42,11 @@ public static class StreamRecTraining
         // fp16 storage needs dynamic loss scaling; fp32 and bf16 train without it.
         var lossScaling = model.Precision == Precision.Fp16;
 
+        // On a GPU the data, AdamW, clipping and the scaler stay on the device (one read-back per window of steps).
+        var deviceResident = model.DeviceNetwork?.Accelerator is not null && world is not { IsDistributed: true };
         log.WriteLine($"device: {model.Device} ({model.Device.Name}), precision: {model.Precision.ToString().ToLowerInvariant()}" +
-                      (lossScaling ? ", dynamic loss scaling" : ""));
+                      (lossScaling ? ", dynamic loss scaling" : "") +
+                      (deviceResident ? $", device-resident (losses read every {new TrainerOptions().ReadbackInterval} steps)" : ""));
         log.WriteLine($"threads: {CpuThreads.Count} (of {Environment.ProcessorCount} logical processors)");
         log.WriteLine();
         log.WriteLine(model.Summary().TrimEnd());
@@ -56,7 +59,7 @@ public static class StreamRecTraining
 
         var loopAllocations = new BatchLoopAllocations();
         IReadOnlyList<ITrainerCallback> callbacks = options.StopAfterEpoch is { } last ? [loopAllocations, StopAfter(last)] : [loopAllocations];
-        var trainerOptions = TrainerOptionsFor(Recipe.Full, options, dropLast, log, lossScaling, callbacks, world);
+        var trainerOptions = TrainerOptionsFor(Recipe.Full, options, dropLast, log, lossScaling, callbacks, world, deviceResident);
         var trainer = new Trainer(model, trainerOptions);
         var history = trainer.Fit(train, validation);
         if (history.StopReason is { } stopped && options.StopAfterEpoch is null)
@@ -78,7 +81,7 @@ public static class StreamRecTraining
     /// the console, a live line when it is a terminal; any other writer gets plain per-epoch lines).
     /// </summary>
     internal static TrainerOptions TrainerOptionsFor(Recipe recipe, StreamRecOptions options, bool dropLast, TextWriter log,
-        bool lossScaling = false, IReadOnlyList<ITrainerCallback>? callbacks = null, DistributedContext? world = null)
+        bool lossScaling = false, IReadOnlyList<ITrainerCallback>? callbacks = null, DistributedContext? world = null, bool deviceResident = false)
     {
         var full = recipe == Recipe.Full;
         return new TrainerOptions
@@ -99,6 +102,7 @@ public static class StreamRecTraining
             ResumeFrom = full ? options.ResumePath : null,
             Callbacks = callbacks ?? [],
             Distributed = world,
+            DeviceResident = full && deviceResident,
             ProgressWriter = ReferenceEquals(log, Console.Out) ? null : log,
         };
     }

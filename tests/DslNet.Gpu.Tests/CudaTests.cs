@@ -115,6 +115,7 @@ public sealed class CudaTests
         DeviceResidentStepTests.LazyMatchesPerStep(Device.Cuda());
         DeviceResidentStepTests.CountTransfers(Device.Cuda());
         DeviceResidentStepTests.DeviceGatherMatchesHost(Device.Cuda());
+        DeviceResidentTrainerTests.MatchesTheCpuPath(Device.Cuda());
         GroupPartialsTests.SumOfSquaresIsReproducible(Device.Cuda());
     }
 

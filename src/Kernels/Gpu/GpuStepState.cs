@@ -29,7 +29,7 @@ public static class GpuStepState
     /// <summary>The device optimizer's steps skipped because the gradients overflowed.</summary>
     public const int SkippedStepsCell = 3;
 
-    /// <summary>The gradients' norm before clipping at the last clipped step.</summary>
+    /// <summary>The gradients' norm before clipping at the last clipped step (+∞ when its gradients overflowed).</summary>
     public const int GradientNormCell = 4;
 
     /// <summary>Cells before the per-step loss history (two per step: the loss sum and the overflow flag).</summary>
@@ -39,7 +39,8 @@ public static class GpuStepState
     /// Writes this step's <see cref="AdamCoefficients"/> into <paramref name="coefficients"/>[0]. squares[0] holds Σg²
     /// (<see cref="GpuOptimizers.SumOfSquares"/>) when clipping; stepState[<see cref="LossScaleCell"/>] is the scale the
     /// gradients carry. Mirrors the host's former sequence: factor = fp32(1/scale)·gradientScale; an overflowed step is
-    /// counted as skipped and not clipped; ‖g‖ = √Σg²·factor; coefficient = maxNorm/(‖g‖ + 1e-6) when below 1.
+    /// counted as skipped and not clipped (its norm is +∞, as the norm of its non-finite gradients would be);
+    /// ‖g‖ = √Σg²·factor; coefficient = maxNorm/(‖g‖ + 1e-6) when below 1.
     /// </summary>
     public static void PrepareAdamStep(Index1D index, ArrayView<AdamCoefficients> coefficients, ArrayView<double> squares,
         ArrayView<double> overflowFlag, ArrayView<double> stepState, AdamHyperparameters h)
@@ -56,6 +57,10 @@ public static class GpuStepState
             stepState[GradientNormCell] = norm;
             double clip = h.MaxNorm / (norm + 1e-6);
             if (!(clip >= 1.0)) factor = (float)(factor * clip);
+        }
+        else if (h.MaxNorm >= 0)
+        {
+            stepState[GradientNormCell] = double.PositiveInfinity;
         }
 
         double correction1 = 1.0 - System.Math.Pow(h.Beta1, steps);

@@ -34,6 +34,9 @@ public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense>? _m, _v, _decayed;
     private readonly MemoryBuffer1D<double, Stride1D.Dense>? _sums;
     private readonly MemoryBuffer1D<AdamCoefficients, Stride1D.Dense>? _coefficients;
+    private MemoryBuffer1D<double, Stride1D.Dense>? _normHistory;
+    private double[] _readNorms = [];
+    private int _keptNorms;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>,
         ArrayView<AdamCoefficients>>? _step;
     private readonly Action<Index1D, ArrayView<AdamCoefficients>, ArrayView<double>, ArrayView<double>, ArrayView<double>, AdamHyperparameters>? _prepare;
@@ -191,6 +194,44 @@ public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
         _prepare!(1, _coefficients!.View, _sums!.View, network.OverflowFlagView, network.StepStateView, hyperparameters);
         // Launched even on a step that overflowed: the kernel's own check is what keeps the state bit-identical.
         _step!(n, network.ParameterView, network.GradientView, _m!.View, _v!.View, _decayed!.View, network.OverflowFlagView, _coefficients.View);
+        KeepNorm(network);
+    }
+
+    /// <summary>
+    /// From now on each step's gradient norm (before clipping; +∞ on an overflowed step) is also kept in a device history
+    /// of <paramref name="capacity"/> slots, read with one copy by <see cref="ReadNormHistory"/>: the per-step norms of a
+    /// run that reads its losses lazily (Trainer's device-resident mode). Needs <see cref="ClipNorm"/> (+∞ clips nothing).
+    /// </summary>
+    internal void KeepNormHistory(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        if (_network?.Accelerator is not { } accelerator) throw new InvalidOperationException("A CPU network keeps no device norm history.");
+        if (ClipNorm is null) throw new InvalidOperationException("The gradient norm is computed only when clipping: pass clipNorm (+∞ clips nothing).");
+        _normHistory?.Dispose();
+        _normHistory = accelerator.Allocate1D<double>(capacity);
+        _readNorms = new double[capacity];
+        _keptNorms = 0;
+    }
+
+    /// <summary>The norms kept since the last read, in step order (one copy, waits for the device); valid until the next read.</summary>
+    internal ReadOnlySpan<double> ReadNormHistory()
+    {
+        var count = _keptNorms;
+        if (count == 0) return ReadOnlySpan<double>.Empty;
+        _normHistory!.View.SubView(0, count).CopyToCPU(ref _readNorms[0], count);
+        _network!.Transfers.CountDeviceToHost();
+        _keptNorms = 0;
+        return _readNorms.AsSpan(0, count);
+    }
+
+    // A device-to-device copy of one cell on the kernels' stream: no host transfer, no wait.
+    private void KeepNorm(DeviceNetwork network)
+    {
+        if (_normHistory is null) return;
+        if (_keptNorms == _normHistory.Length)
+            throw new InvalidOperationException($"The norm history holds {_normHistory.Length} steps: read it (ReadNormHistory) before the next step.");
+        var target = _normHistory.View.SubView(_keptNorms++, 1).AsContiguous();
+        network.StepStateView.SubView(GpuStepState.GradientNormCell, 1).CopyTo(network.Accelerator!.DefaultStream, target);
     }
 
     private void RefreshCounters()
@@ -252,6 +293,7 @@ public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
         _decayed?.Dispose();
         _sums?.Dispose();
         _coefficients?.Dispose();
+        _normHistory?.Dispose();
         if (_network is not null && _host is null) _network.ReadBackCompleted -= RefreshCounters;
     }
 }

@@ -6,7 +6,8 @@ namespace DslNet;
 /// Trains any <see cref="INetwork"/> with the practical recipe of §7.10 (see <see cref="TrainerOptions"/> for the
 /// defaults): epochs of shuffled mini-batches, AdamW, one-cycle stepped per optimizer step, clipping at norm 1.0,
 /// optional accumulation, loss scaling, early stopping, checkpoints and callbacks, validation loss and metrics every
-/// epoch, a progress display, and a <see cref="TrainingHistory"/> that plots and diagnoses itself.
+/// epoch, a progress display, and a <see cref="TrainingHistory"/> that plots and diagnoses itself. On a GPU,
+/// <see cref="TrainerOptions.DeviceResident"/> keeps the data, the optimizer and clipping on the device.
 /// </summary>
 /// <example>
 /// <code>
@@ -46,8 +47,9 @@ public sealed class Trainer
         Validate(options);
         Model = model;
         Options = options;
-        Optimizer = options.Optimizer?.Invoke(model.Parameters)
-                    ?? new AdamW(model.Parameters, lr: options.LearningRate, weightDecay: options.WeightDecay);
+        Optimizer = options.DeviceResident
+            ? DeviceResidentTraining.BuildOptimizer(model, options)
+            : options.Optimizer?.Invoke(model.Parameters) ?? new AdamW(model.Parameters, lr: options.LearningRate, weightDecay: options.WeightDecay);
         if (!ReferenceEquals(Optimizer.Parameters, model.Parameters))
             throw new ArgumentException("The optimizer factory built an optimizer over a different parameter buffer than the model's.", nameof(options));
     }
@@ -133,7 +135,9 @@ public sealed class Trainer
             ? BuildCheckpoint(model, optimizer, schedule, scaler, stopping)
             : null;
         var (localOutputs, outputCounts) = distributed is not null && validation is not null ? distributed.PredictionBuffers(validation) : ([], []);
+        using var resident = options.DeviceResident ? new DeviceResidentTraining(model, (Devices.DeviceAdamW)optimizer, options, train) : null;
         var firstEpoch = options.ResumeFrom is null ? 1 : Resume(checkpoint!, options.ResumeFrom, options.Epochs, progress);
+        if (options.ResumeFrom is not null) resident?.UploadHostState();
         context.OptimizerStep = (long)(firstEpoch - 1) * stepsPerEpoch;
         distributed?.BroadcastState();
         distributed?.AttachHooks(overlapBackward: accumulator is null && options.OverlapCommunication);
@@ -157,7 +161,10 @@ public sealed class Trainer
                 var epochSteps = 0;
                 accumulator?.Reset();
 
-                var batches = distributed?.Batches(train, epoch - 1) ?? train.Batches(options.BatchSize, options.Shuffle, options.Seed, epoch - 1, options.DropLast);
+                // A device-resident epoch runs its own batch loop (on the device, read back per window): no host batches here.
+                if (resident is not null) (epochLossSum, epochSteps) = resident.RunEpoch(train, epoch, context, callbacks, scaler, schedule);
+                var batches = resident is not null ? []
+                    : distributed?.Batches(train, epoch - 1) ?? train.Batches(options.BatchSize, options.Shuffle, options.Seed, epoch - 1, options.DropLast);
                 foreach (var batch in batches)
                 {
                     var loss = scaler is null

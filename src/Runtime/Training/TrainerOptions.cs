@@ -124,6 +124,25 @@ public sealed class TrainerOptions
     public bool OverlapCommunication { get; init; } = true;
 
     /// <summary>
+    /// Device-resident training for a model constructed on a device (default false), PyTorch's loop with the data, the
+    /// optimizer, clipping and the loss scaler on the GPU and <c>loss.item()</c> read now and then. The Trainer builds a
+    /// <see cref="Devices.DeviceAdamW"/> (<see cref="LearningRate"/>, <see cref="WeightDecay"/>, <see cref="ClipNorm"/>),
+    /// uploads the training set once (<see cref="Devices.DeviceDataSet"/>; an augmenting set keeps the host gather and
+    /// copies each batch in) and reads the losses and gradient norms back every <see cref="ReadbackInterval"/> steps and
+    /// at the end of each epoch: no host round trip per step. The history is the same per-step record as without it;
+    /// callbacks see each step at the read-back after it (a stop they request takes effect there). Parameters and
+    /// running statistics are copied to the host at the end of every epoch (for checkpoints and early stopping) and
+    /// after training. Not with <see cref="Optimizer"/> (it is always AdamW), <see cref="AccumulationSteps"/> above 1,
+    /// <see cref="Distributed"/>, <see cref="MonitorInterval"/> or <see cref="DetectAnomalies"/>: each needs the
+    /// gradients on the host every step.
+    /// </summary>
+    public bool DeviceResident { get; init; }
+
+    /// <summary>With <see cref="DeviceResident"/>: training steps per read-back of their losses and norms (default 50; 1
+    /// waits for the device every step).</summary>
+    public int ReadbackInterval { get; init; } = 50;
+
+    /// <summary>
     /// One-cycle (§7.5.5) over the whole run, stepped per optimizer step: the rate rises from peak/25 to the peak in
     /// the first 30 % of the steps and anneals (cosine) to peak/25/10⁴, β1 or momentum cycling 0.95 → 0.85 → 0.95.
     /// </summary>
