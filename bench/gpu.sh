@@ -6,7 +6,8 @@
 #      512, 4096 and 65536 in fp32, fp16 and bf16 storage; device-resident training has no host round trip per step
 #      (the data set on the device, batches gathered by a kernel, the loss read every 100 steps), and the fp32 table
 #      also shows it reading every step with host batches (column "train dev per-step") for the difference;
-#   3. the cuBLAS/fused GEMM crossover (both paths across batch sizes; the value for DSLNET_GEMM_CROSSOVER_ROWS);
+#   3. the cuBLAS/fused GEMM crossover (both paths across batch sizes; the value for DSLNET_GEMM_CROSSOVER_ROWS), for
+#      StreamRec and for the Fashion-MNIST ResNet's convolutions (im2col + cuBLAS against the direct kernels, in images);
 #   4. a fixed training run per precision scored by test AUC, and PyTorch on the very same rows;
 #   5. PyTorch eager (fp32, autocast fp16 with GradScaler, autocast bf16) timings at the same batch sizes;
 #   6. OpenCL: `clinfo`, and the OpenCL path when ILGPU finds a usable device;
@@ -48,12 +49,14 @@ done
 # Sizes: the on a GPU; tiny ones on the emulator (it is about a thousand times slower).
 batches=512,4096,65536
 crossover_batches=512,1024,2048,4096,8192,16384,65536
+image_crossover_batches=32,64,128,256,512,1024
 auc_rows=262144
 if (( dry_run )); then
   device=ilgpu-cpu
   quick=(--quick)
   batches=64,128
   crossover_batches=32,64
+  image_crossover_batches=2
   auc_rows=1024
   runner=(dotnet run --project "$here/GpuBench" -c Release --no-launch-profile --)
   timeout() { shift; "$@"; }   # the emulator needs far longer than a GPU
@@ -76,11 +79,12 @@ ls /usr/lib/x86_64-linux-gnu/libcublas.so* /usr/local/cuda*/lib64/libcublas.so* 
 
 status=0
 echo; echo "== 1. checks on the device"
-timeout 100 "${runner[@]}" "$device" --checks-only || status=$?
+timeout 90 "${runner[@]}" "$device" --checks-only || status=$?
 echo; echo "== 2. throughput"
 timeout 150 "${runner[@]}" "$device" "${quick[@]}" --skip-checks --batches "$batches" || status=$?
 echo; echo "== 3. GEMM crossover"
-timeout 110 "${runner[@]}" "$device" --quick --crossover --crossover-batches "$crossover_batches" || status=$?
+timeout 140 "${runner[@]}" "$device" --quick --crossover --crossover-batches "$crossover_batches" \
+  --image-crossover-batches "$image_crossover_batches" || status=$?
 echo; echo "== 4. AUC, DslNet"
 timeout 80 "${runner[@]}" "$device" --auc "$auc_dir" --auc-rows "$auc_rows" || status=$?
 
@@ -91,7 +95,7 @@ for candidate in ${PYTHON:-} python3 /usr/bin/python3; do
 done
 echo; echo "== 4–5. PyTorch eager: AUC on the same rows, then timings"
 if [[ -n "$python" ]]; then
-  BATCHES="$batches" AUC_DIR="$auc_dir" QUICK="${#quick[@]}" timeout 110 "$python" "$here/pytorch/gpu_compare.py" || echo "pytorch comparison failed"
+  BATCHES="$batches" AUC_DIR="$auc_dir" QUICK="${#quick[@]}" timeout 100 "$python" "$here/pytorch/gpu_compare.py" || echo "pytorch comparison failed"
 else
   echo "PyTorch: not installed on this machine (no python3 imports torch); no side-by-side comparison."
 fi

@@ -4,7 +4,7 @@ using DslNet;
 namespace GpuBench;
 
 /// <summary>The runner's command line: <c>GpuBench [device] [--quick] [--checks-only | --skip-checks] [--skip-cpu] [--batches 512,4096]
-/// [--crossover [--crossover-batches …]] [--auc DIR [--auc-rows N]] [--diagnose]</c>.</summary>
+/// [--crossover [--crossover-batches …] [--image-crossover-batches …]] [--auc DIR [--auc-rows N]] [--diagnose]</c>.</summary>
 internal sealed class Options
 {
     public Device Device { get; private set; } = Device.Best();
@@ -16,6 +16,8 @@ internal sealed class Options
     public bool Crossover { get; private set; }
     public int[] Batches { get; private set; } = { 512, 4096, 65536 };
     public int[] CrossoverBatches { get; private set; } = { 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536 };
+    /// <summary>Batches (images) of the ResNet's convolution crossover.</summary>
+    public int[] ImageCrossoverBatches { get; private set; } = { 32, 64, 128, 256, 512, 1024 };
     public string? AucDirectory { get; private set; }
     public int AucRows { get; private set; } = 262_144;
 
@@ -34,6 +36,7 @@ internal sealed class Options
                 case "--crossover": options.Crossover = true; break;
                 case "--batches": options.Batches = Sizes(Value(args, ref i)); break;
                 case "--crossover-batches": options.CrossoverBatches = Sizes(Value(args, ref i)); break;
+                case "--image-crossover-batches": options.ImageCrossoverBatches = Sizes(Value(args, ref i)); break;
                 case "--auc": options.AucDirectory = Value(args, ref i); break;
                 case "--auc-rows": options.AucRows = int.Parse(Value(args, ref i), CultureInfo.InvariantCulture); break;
                 default:

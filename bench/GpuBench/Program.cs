@@ -9,7 +9,8 @@ using GpuBench;
 // bench/gpu.sh's runner: (1) every GPU test of DslNet.Gpu.Tests on the real device, (2) StreamRec throughput in fp32
 // (CPU path, device host-synchronised, device-resident reading the loss every step, device-resident with no host round
 // trip per step: the data set on the device and the loss read every 100 steps), (3) the device in fp32, fp16 and bf16 storage, (4) with
-// --crossover, the cuBLAS/fused crossover, (5) with --auc DIR, a fixed training run's test AUC per precision.
+// --crossover, the cuBLAS/fused crossover (StreamRec, then the Fashion-MNIST ResNet's convolutions), (5) with --auc DIR,
+// a fixed training run's test AUC per precision.
 // Every number is also printed as a "RESULT dslnet …" line, which bench/gpu.sh compares with PyTorch's.
 var options = Options.Parse(args);
 var device = options.Device;
@@ -24,7 +25,8 @@ if (options.Diagnose)
 
 if (options.Crossover)
 {
-    Crossover.Run(device, options.CrossoverBatches, quick);
+    Crossover.Run(BenchModel.StreamRec, "crossover", device, options.CrossoverBatches, quick);
+    Crossover.Run(BenchModel.ResNet, "conv-crossover", device, options.ImageCrossoverBatches, quick);
     return 0;
 }
 
@@ -44,7 +46,7 @@ foreach (var batch in options.Batches)
 {
     var cpu = options.SkipCpu ? double.NaN : Train(Device.Cpu, batch, resident: false, quick);
     var hosted = device.IsCpu ? double.NaN : Train(device, batch, resident: false, quick);
-    var perStep = device.IsCpu ? double.NaN : Workloads.Train(device, batch, resident: true, quick, perStepRead: true);
+    var perStep = device.IsCpu ? double.NaN : Workloads.Train(BenchModel.StreamRec, device, batch, resident: true, quick, perStepRead: true);
     var resident = device.IsCpu ? double.NaN : Train(device, batch, resident: true, quick);
     var predictCpu = options.SkipCpu ? double.NaN : Predict(Device.Cpu, batch, quick);
     var predictDevice = device.IsCpu ? double.NaN : Predict(device, batch, quick);
@@ -124,7 +126,7 @@ static int RunChecks(Device device)
 }
 
 static double Train(Device device, int batch, bool resident, bool quick, Precision precision = Precision.Fp32) =>
-    Workloads.Train(device, batch, resident, quick, precision);
+    Workloads.Train(BenchModel.StreamRec, device, batch, resident, quick, precision);
 
 static double Predict(Device device, int batch, bool quick, Precision precision = Precision.Fp32) =>
-    Workloads.Predict(device, batch, quick, precision);
+    Workloads.Predict(BenchModel.StreamRec, device, batch, quick, precision);

@@ -53,9 +53,10 @@ for precision in ("fp32", "fp16", "bf16"):
     elif ours:
         print(f"AUC {precision}: DslNet {next(iter(ours.values())):.4f}, PyTorch not measured")
 
-for what in ("training", "inference"):
-    crossover = results.get(("dslnet", f"crossover-{what}", "fp32"), {}).get(0)
-    if crossover is not None:
-        print(f"GEMM crossover ({what}): " + (f"{int(crossover):,} rows" if crossover >= 0 else "none (the fused kernels win throughout)"))
+for prefix, label, unit in (("crossover", "GEMM crossover, StreamRec", "rows"), ("conv-crossover", "GEMM crossover, ResNet convolutions", "images")):
+    for what in ("training", "inference"):
+        crossover = results.get(("dslnet", f"{prefix}-{what}", "fp32"), {}).get(0)
+        if crossover is not None:
+            print(f"{label} ({what}): " + (f"{int(crossover):,} {unit}" if crossover >= 0 else "none (the fused or direct kernels win throughout)"))
 
 sys.exit(1 if failed else 0)
