@@ -49,7 +49,8 @@ internal sealed class DeviceResidentTraining : IDisposable
                 nameof(model));
         static void Refuse(bool condition, string what)
         {
-            if (condition) throw new ArgumentException($"DeviceResident cannot be combined with {what}: it needs the gradients on the host every step.", nameof(options));
+            if (condition)
+                throw new ArgumentException($"DeviceResident cannot be combined with {what}: it needs the gradients on the host every step.", nameof(options));
         }
 
         Refuse(options.Optimizer is not null, "an Optimizer factory (the device optimizer is always AdamW)");
@@ -94,8 +95,8 @@ internal sealed class DeviceResidentTraining : IDisposable
 
     /// <summary>After a training step: the optimizer step, the schedule, and a read-back when the window is full.
     /// True when a callback asked to stop.</summary>
-    private bool Step(int rows, float returnedLoss, TrainingContext context, List<ITrainerCallback> callbacks, GradScaler? scaler, ILearningRateScheduler? schedule,
-        ref (double LossSum, int Steps) totals)
+    private bool Step(int rows, float returnedLoss, TrainingContext context, List<ITrainerCallback> callbacks, GradScaler? scaler,
+        ILearningRateScheduler? schedule, ref (double LossSum, int Steps) totals)
     {
         _pending[_pendingCount++] = new PendingStep(rows, _optimizer.LearningRate, _optimizer.Momentum, returnedLoss);
         _hostIsStale = true;
