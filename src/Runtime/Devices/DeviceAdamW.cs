@@ -213,6 +213,14 @@ public sealed class DeviceAdamW : Optimizer, IUnscalesOnDevice, IDisposable
         _keptNorms = 0;
     }
 
+    /// <summary>Stops keeping the norm history (the end of a device-resident Fit) and frees it.</summary>
+    internal void StopNormHistory()
+    {
+        _normHistory?.Dispose();
+        _normHistory = null;
+        _keptNorms = 0;
+    }
+
     /// <summary>The norms kept since the last read, in step order (one copy, waits for the device); valid until the next read.</summary>
     internal ReadOnlySpan<double> ReadNormHistory()
     {

@@ -179,6 +179,7 @@ internal sealed class DeviceResidentTraining : IDisposable
         {
             _network.IsResident = false;
             _network.ReadbackInterval = _previousInterval;
+            _optimizer.StopNormHistory();
             _data?.Dispose();
         }
     }
