@@ -46,7 +46,7 @@ public static class StreamRecTraining
         var deviceResident = model.DeviceNetwork?.Accelerator is not null && world is not { IsDistributed: true };
         log.WriteLine($"device: {model.Device} ({model.Device.Name}), precision: {model.Precision.ToString().ToLowerInvariant()}" +
                       (lossScaling ? ", dynamic loss scaling" : "") +
-                      (deviceResident ? $", device-resident (losses read every {new TrainerOptions().ReadbackInterval} steps)" : ""));
+                      (deviceResident ? $", device-resident (losses read every {TrainerOptions.DefaultReadbackInterval} steps)" : ""));
         log.WriteLine($"threads: {CpuThreads.Count} (of {Environment.ProcessorCount} logical processors)");
         log.WriteLine();
         log.WriteLine(model.Summary().TrimEnd());

@@ -62,7 +62,8 @@ public abstract partial class DeviceNetwork
     public float LastLoss { get; private set; } = float.NaN;
 
     /// <summary>The losses of the latest read-back, in step order (a full window after a <c>TrainStep</c> that returned a
-    /// number with <see cref="ReadbackInterval"/> above 1); valid until the next read-back.</summary>
+    /// number with <see cref="ReadbackInterval"/> above 1; that step's loss alone when it read its loss itself); valid
+    /// until the next read-back.</summary>
     public ReadOnlySpan<float> LastReadLosses => _readLosses.AsSpan(0, _lastReadCount);
 
     /// <summary>Steps whose overflow flag was found set so far, read each step or at read-backs (whoever stepped on them).</summary>
@@ -166,6 +167,14 @@ public abstract partial class DeviceNetwork
     }
 
     // ── deferred losses ──
+
+    /// <summary>A step that read its own loss and flag back (nothing deferred): a read-back of that one step.</summary>
+    private void ReadOneStep(float loss, bool overflowed)
+    {
+        _readLosses[0] = loss;
+        _lastReadCount = 1;
+        ReadStep(loss, overflowed);
+    }
 
     /// <summary>The latest step's loss and flag are on the host now.</summary>
     private void ReadStep(float loss, bool overflowed)

@@ -152,7 +152,7 @@ public abstract partial class DeviceNetwork : IDisposable
         }
 
         if (_pendingSteps == 0)
-            ReadStep(loss, _sum[1] != 0);   // TrainStepCore ended with ReadSum: the flag came back with the loss
+            ReadOneStep(loss, _sum[1] != 0);   // TrainStepCore ended with ReadSum: the flag came back with the loss
         else
             loss = RecordPending(rows);
         if (!IsResident)

@@ -21,9 +21,8 @@ internal sealed class DeviceResidentTraining : IDisposable
     private int _pendingCount;
     private bool _hostIsStale;
 
-    // What the host knows of a step when it is taken; its loss and norm arrive at the read-back (the loss TrainStep
-    // returned is the step's own only when every step is read back: the network defers nothing then).
-    private readonly record struct PendingStep(int Rows, double LearningRate, double Momentum, float ReturnedLoss);
+    // What the host knows of a step when it is taken; its loss and norm arrive at the read-back.
+    private readonly record struct PendingStep(int Rows, double LearningRate, double Momentum);
 
     public DeviceResidentTraining(INetwork model, DeviceAdamW optimizer, TrainerOptions options, DataSet train)
     {
@@ -74,16 +73,16 @@ internal sealed class DeviceResidentTraining : IDisposable
         {
             foreach (var batch in _data.Batches(options.BatchSize, options.Shuffle, options.Seed, epoch - 1, options.DropLast))
             {
-                var loss = _data.TrainStep(batch, scaler?.Scale ?? 1f);
-                if (Step(batch.Count, loss, context, callbacks, scaler, schedule, ref totals)) break;
+                _data.TrainStep(batch, scaler?.Scale ?? 1f);
+                if (Step(batch.Count, context, callbacks, scaler, schedule, ref totals)) break;
             }
         }
         else
         {
             foreach (var batch in train.Batches(options.BatchSize, options.Shuffle, options.Seed, epoch - 1, options.DropLast))
             {
-                var loss = _model.TrainStep(batch.Features, batch.Labels, scaler?.Scale ?? 1f);
-                if (Step(batch.Count, loss, context, callbacks, scaler, schedule, ref totals)) break;
+                _model.TrainStep(batch.Features, batch.Labels, scaler?.Scale ?? 1f);
+                if (Step(batch.Count, context, callbacks, scaler, schedule, ref totals)) break;
             }
         }
 
@@ -95,10 +94,10 @@ internal sealed class DeviceResidentTraining : IDisposable
 
     /// <summary>After a training step: the optimizer step, the schedule, and a read-back when the window is full.
     /// True when a callback asked to stop.</summary>
-    private bool Step(int rows, float returnedLoss, TrainingContext context, List<ITrainerCallback> callbacks, GradScaler? scaler,
+    private bool Step(int rows, TrainingContext context, List<ITrainerCallback> callbacks, GradScaler? scaler,
         ILearningRateScheduler? schedule, ref (double LossSum, int Steps) totals)
     {
-        _pending[_pendingCount++] = new PendingStep(rows, _optimizer.LearningRate, _optimizer.Momentum, returnedLoss);
+        _pending[_pendingCount++] = new PendingStep(rows, _optimizer.LearningRate, _optimizer.Momentum);
         _hostIsStale = true;
         if (scaler is null)
         {
@@ -115,35 +114,28 @@ internal sealed class DeviceResidentTraining : IDisposable
         return context.StopRequested;
     }
 
-    /// <summary>Reads the pending steps' losses (the network read them itself when its window filled) and norms, and
-    /// records each step as the host loop does.</summary>
+    /// <summary>Reads the pending steps' losses (the network read them itself when its window filled, or each step with a
+    /// window of 1) and norms, and records each step as the host loop does.</summary>
     private void ReadWindow(TrainingContext context, List<ITrainerCallback> callbacks, ref (double LossSum, int Steps) totals)
     {
         if (_pendingCount == 0) return;
-        var losses = _pending.Length == 1 ? []
-            : _network.PendingSteps > 0 ? _network.ReadBack() : _network.LastReadLosses;
+        var losses = _network.PendingSteps > 0 ? _network.ReadBack() : _network.LastReadLosses;
         var norms = _optimizer.ReadNormHistory();
-        if ((_pending.Length > 1 && losses.Length != _pendingCount) || norms.Length != _pendingCount)
+        if (losses.Length != _pendingCount || norms.Length != _pendingCount)
             throw new InvalidOperationException($"Read {losses.Length} losses and {norms.Length} norms for {_pendingCount} pending steps.");
         // Every step taken is recorded; once a callback asks to stop, the window's later steps (taken before the
         // request could be seen) reach no callback, as no step after a stop reaches one in the host loop.
         for (var k = 0; k < _pendingCount; k++)
         {
             var step = _pending[k];
-            double loss = _pending.Length == 1 ? step.ReturnedLoss : losses[k];
+            double loss = losses[k];
             var notify = !context.StopRequested;
-            context.Batch++;
-            context.SamplesDone += step.Rows;
-            context.BatchLoss = loss;
+            context.MicroBatchDone(step.Rows, loss);
             if (notify)
                 for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnMicroBatchEnd(context);
             totals.LossSum += loss * step.Rows;
             totals.Steps++;
-            context.History.AddStep(loss, step.LearningRate, step.Momentum, norms[k]);
-            context.OptimizerStep++;
-            context.Loss = loss;
-            context.GradientNorm = norms[k];
-            context.LearningRate = step.LearningRate;
+            context.OptimizerStepDone(loss, step.LearningRate, step.Momentum, norms[k]);
             if (notify)
                 for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnBatchEnd(context);
         }

@@ -170,9 +170,7 @@ public sealed class Trainer
                     var loss = scaler is null
                         ? model.TrainStep(batch.Features, batch.Labels)
                         : model.TrainStep(batch.Features, batch.Labels, scaler.Scale);
-                    context.Batch++;
-                    context.SamplesDone += batch.Count;
-                    context.BatchLoss = loss;
+                    context.MicroBatchDone(batch.Count, loss);
                     epochLossSum += (double)loss * batch.Count;
                     microLossSum += loss;
                     for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnMicroBatchEnd(context);
@@ -204,11 +202,7 @@ public sealed class Trainer
                     if (schedule?.Unit == ScheduleUnit.Batch) schedule.Step();
 
                     epochSteps++;
-                    history.AddStep(stepLoss, learningRate, momentum, norm);
-                    context.OptimizerStep++;
-                    context.Loss = stepLoss;
-                    context.GradientNorm = norm;
-                    context.LearningRate = learningRate;
+                    context.OptimizerStepDone(stepLoss, learningRate, momentum, norm);
                     for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnBatchEnd(context);
                     if (distributed is not null && distributed.AnyStop(context.StopRequested))
                         context.RequestStop("a callback on another rank requested a stop");

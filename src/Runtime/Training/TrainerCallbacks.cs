@@ -106,6 +106,24 @@ public sealed class TrainingContext
 
     public bool StopRequested => StopReason is not null;
 
+    /// <summary>A micro-batch's training step is done: counts it and its rows and keeps its loss.</summary>
+    internal void MicroBatchDone(int rows, double loss)
+    {
+        Batch++;
+        SamplesDone += rows;
+        BatchLoss = loss;
+    }
+
+    /// <summary>An optimizer step is done: records it in the history and keeps its numbers for the callbacks.</summary>
+    internal void OptimizerStepDone(double loss, double learningRate, double momentum, double gradientNorm)
+    {
+        History.AddStep(loss, learningRate, momentum, gradientNorm);
+        OptimizerStep++;
+        Loss = loss;
+        GradientNorm = gradientNorm;
+        LearningRate = learningRate;
+    }
+
     internal void StartEpoch(int epoch)
     {
         Epoch = epoch;

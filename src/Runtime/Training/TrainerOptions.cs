@@ -138,9 +138,12 @@ public sealed class TrainerOptions
     /// </summary>
     public bool DeviceResident { get; init; }
 
-    /// <summary>With <see cref="DeviceResident"/>: training steps per read-back of their losses and norms (default 50; 1
-    /// waits for the device every step).</summary>
-    public int ReadbackInterval { get; init; } = 50;
+    /// <summary>The default <see cref="ReadbackInterval"/>: long enough to hide the wait for the device on a GPU.</summary>
+    public const int DefaultReadbackInterval = 50;
+
+    /// <summary>With <see cref="DeviceResident"/>: training steps per read-back of their losses and norms (default
+    /// <see cref="DefaultReadbackInterval"/>; 1 waits for the device every step).</summary>
+    public int ReadbackInterval { get; init; } = DefaultReadbackInterval;
 
     /// <summary>
     /// One-cycle (§7.5.5) over the whole run, stepped per optimizer step: the rate rises from peak/25 to the peak in

@@ -52,8 +52,7 @@ public static class GpuConv2d
     {
         int ci = e % g.InChannels, pixel = e / g.InChannels;
         int iw = pixel % g.Width, rest = pixel / g.Width, ih = rest % g.Height, n = rest / g.Height;
-        int cpg = g.InChannels / g.Groups, group = ci / cpg;
-        var contribution = new GradientThroughWeights<TTensor>(gradPre, weight, g, group, ci - group * cpg);
+        var contribution = new GradientThroughWeights<TTensor>(gradPre, weight, g, ci);
         inputGradient.Store(e, GpuReadingTaps.Sum(n, ih, iw, g, contribution));
     }
 
@@ -66,15 +65,16 @@ public static class GpuConv2d
         private readonly Conv2dGeometry _g;
         private readonly int _channelsPerGroup, _outputsPerGroup, _firstOutput, _channelInGroup;
 
-        public GradientThroughWeights(TTensor gradPre, ArrayView<float> weight, Conv2dGeometry g, int group, int channelInGroup)
+        public GradientThroughWeights(TTensor gradPre, ArrayView<float> weight, Conv2dGeometry g, int inputChannel)
         {
             _gradPre = gradPre;
             _weight = weight;
             _g = g;
             _channelsPerGroup = g.InChannels / g.Groups;
             _outputsPerGroup = g.OutChannels / g.Groups;
+            int group = inputChannel / _channelsPerGroup;
             _firstOutput = group * _outputsPerGroup;
-            _channelInGroup = channelInGroup;
+            _channelInGroup = inputChannel - group * _channelsPerGroup;
         }
 
         public float Read(int outputPixel, int kernelRow, int kernelColumn)
