@@ -102,6 +102,60 @@ public class GemmTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 16, 9)]
+    [InlineData(6, 32, 700)]
+    [InlineData(9, 32, 1100)]
+    [InlineData(12, 48, 513)]
+    public void ReadsARowMajorBInPlaceForOneOrTwoMicroRows(int m, int n, int k)
+    {
+        // A first layer's weight gradient (the patch of 9 as the rows, C_out as the columns) reads B where it lies: every
+        // k-block must start at its own row of B, whose rows are wider than n here, with C overwritten or added to.
+        int rowStride = n + 8;
+        var a = TestUtil.Random(k * m, m + k);
+        var b = TestUtil.Random(k * rowStride, n + 2 * k);
+        var start = TestUtil.Random(m * n, 5);
+        foreach (var isa in TestUtil.SupportedIsas())
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                foreach (bool accumulate in new[] { false, true })
+                {
+                    var c = (float[])start.Clone();
+                    TestUtil.With(threads, isa, () => MultiplyTransposedA(a, b, c, m, n, k, rowStride, accumulate));
+                    for (int i = 0; i < m; i++)
+                    {
+                        for (int j = 0; j < n; j++)
+                        {
+                            double sum = accumulate ? start[i * n + j] : 0, magnitude = Math.Abs(sum);
+                            for (int p = 0; p < k; p++)
+                            {
+                                double product = (double)a[p * m + i] * b[p * rowStride + j];
+                                sum += product;
+                                magnitude += Math.Abs(product);
+                            }
+
+                            TestUtil.Close(sum, c[i * n + j], 0, 1e-6 * magnitude + 1e-7,
+                                $"{isa} threads={threads} accumulate={accumulate} {m}x{n}x{k} C[{i},{j}]");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // C = Aᵀ-stored A (k × m, as an im2col chunk read by its columns) times a row-major B with rowStride floats per row.
+    private static unsafe void MultiplyTransposedA(float[] a, float[] b, float[] c, int m, int n, int k, int rowStride, bool accumulate)
+    {
+        var none = default(NoEpilogue);
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* pc = c)
+        {
+            Gemm.Run(pa, 1, m, pb, rowStride, 1, pc, m, n, k, ref none, accumulate);
+        }
+    }
+
     private static unsafe void MultiplyPrepacked(float[] a, float[] b, float[] c, int m, int n, int k, bool bStoredTransposed, bool accumulate)
     {
         var packed = new float[Gemm.PackedBLength(n, k)];

@@ -16,6 +16,9 @@ public static unsafe class Gemm
     // the model's GEMMs all have k <= 512, so they never pay for a second pass over C.
     private const int KBlock = 512;
 
+    // Up to this many micro-rows of A, a row-major B whose columns fill whole panels is read in place, not packed.
+    private const int InPlaceBMicroRows = 2;
+
     internal static GemmIsa Isa { get; set; } = GemmKernels.Detect();
 
     /// <summary>The register tile (rows × columns of C) of the micro-kernel in use.</summary>
@@ -153,7 +156,11 @@ public static unsafe class Gemm
         int microPerTask = threads == 1 ? microRows : Math.Max(1, microRows / (threads * 4));
         int rowTasks = (microRows + microPerTask - 1) / microPerTask;
         int panelsPerTask = threads == 1 ? panels : Math.Max(1, panels / (threads * 2));
-        int packTasks = prepackedB != null ? 0 : (panels + panelsPerTask - 1) / panelsPerTask;
+
+        // With a micro-row or two (a weight gradient with a first layer's patch of 9 as its rows, or an output layer's
+        // ten), packing B costs more than the kernels that read it: the 6x16 kernel reads a row-major B in place.
+        bool bInPlace = prepackedB == null && isa == GemmIsa.Vector256 && bcs == 1 && n % nr == 0 && microRows <= InPlaceBMicroRows;
+        int packTasks = prepackedB != null || bInPlace ? 0 : (panels + panelsPerTask - 1) / panelsPerTask;
 
         var job = new GemmJob<TEpilogue>
         {
@@ -163,7 +170,8 @@ public static unsafe class Gemm
             Mr = mr, Nr = nr, Isa = isa,
             Panels = panels, PanelsPerTask = panelsPerTask, PackTasks = packTasks,
             MicroRows = microRows, MicroPerTask = microPerTask,
-            PackedB = prepackedB != null ? prepackedB : GemmScratch.PackedB((long)kc * panels * nr),
+            PackedB = prepackedB != null || bInPlace ? prepackedB : GemmScratch.PackedB((long)kc * panels * nr),
+            BStep = bInPlace ? brs : nr, BPanelStride = bInPlace ? nr : 0,
             Epilogue = epilogue,
         };
 
@@ -176,6 +184,11 @@ public static unsafe class Gemm
             if (prepackedB != null)
             {
                 job.PackedB = prepackedB + (long)k0 * panels * nr;
+                job.PackedPanels = panels;
+            }
+            else if (bInPlace)
+            {
+                job.PackedB = b + (long)k0 * brs;
                 job.PackedPanels = panels;
             }
             else
@@ -218,6 +231,10 @@ internal unsafe struct GemmJob<TEpilogue>
     public bool Accumulate;
     public bool Last;
     public int PackedPanels;
+
+    // Where panel p's step k is: PackedB + p·(BPanelStride or Kc·Nr for packed panels) + k·BStep.
+    public int BStep;
+    public int BPanelStride;
     public TEpilogue Epilogue;
 
     public static void RunTask(void* context, int task, int thread)
@@ -290,7 +307,7 @@ internal unsafe struct GemmJob<TEpilogue>
                 int n0 = p * Nr;
                 int columns = Math.Min(Nr, N - n0);
                 float* target = C + (long)m0 * N + n0;
-                float* packed = PackedB + (long)p * Kc * Nr;
+                float* packed = PackedB + (long)p * (BPanelStride != 0 ? BPanelStride : Kc * Nr);
                 if (rows == Mr && columns == Nr)
                 {
                     Kernel(panelA, aRowStride, aStep, packed, target, N, Accumulate);
@@ -318,7 +335,7 @@ internal unsafe struct GemmJob<TEpilogue>
                 GemmKernels.Kernel8x32(Kc, panelA, packedB, target, ldc, accumulate);
                 break;
             case GemmIsa.Vector256:
-                GemmKernels.Kernel6x16(Kc, panelA, aRowStride, aStep, packedB, target, ldc, accumulate);
+                GemmKernels.Kernel6x16(Kc, panelA, aRowStride, aStep, packedB, BStep, target, ldc, accumulate);
                 break;
             default:
                 GemmKernels.Kernel4x8(Kc, panelA, packedB, target, ldc, accumulate);

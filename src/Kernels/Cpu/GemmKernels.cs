@@ -95,15 +95,17 @@ internal static unsafe class GemmKernels
     /// <summary>The 6x16 tile from a packed A panel (6 values per k).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, bool accumulate) =>
-        Kernel6x16(kc, a, 1, 6, b, c, ldc, accumulate);
+        Kernel6x16(kc, a, 1, 6, b, 16, c, ldc, accumulate);
 
     /// <summary>The 6x16 tile with A read in place: row i's k-th value at a[i·aRowStride + k·aStep]. A row-major A
     /// (aRowStride = its row length, aStep = 1) needs no packing: the six rows are six sequential streams, and for the
     /// narrow GEMMs of convolutions (64 output channels: four panels share each A panel) packing cost a third of the
     /// kernel's time. A transposed A (aRowStride = 1, aStep = its column length: a weight gradient's dyᵀ or im2colᵀ)
-    /// needs none either: six adjacent values per k. The sums are the same FMAs in the same order as from a packed panel.</summary>
+    /// needs none either: six adjacent values per k. B's 16 values of step k are at b + k·bStep: 16 for a packed panel, or
+    /// a row-major B's row length when it is read in place (see <c>GemmJob.Compute</c>). The sums are the same FMAs in
+    /// the same order as from packed panels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel6x16(int kc, float* a, int aRowStride, int aStep, float* b, float* c, int ldc, bool accumulate)
+    public static void Kernel6x16(int kc, float* a, int aRowStride, int aStep, float* b, int bStep, float* c, int ldc, bool accumulate)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -134,7 +136,7 @@ internal static unsafe class GemmKernels
             c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
             a += aStep;
             a3 += aStep;
-            b += 16;
+            b += bStep;
         }
 
         Store256(c, accumulate, c00, c01);

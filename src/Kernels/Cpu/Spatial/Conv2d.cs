@@ -158,13 +158,14 @@ public static unsafe class Conv2d
             int chunksPerTask = Math.Max(1, Math.Min(WeightGradientTaskRows, balanced) / chunk);
             int tasks = (g.OutputPixels + chunk * chunksPerTask - 1) / (chunk * chunksPerTask);
             int threads = Threads(tasks, g.MultiplyAdds);
-            int stride = g.WeightLength + g.OutChannels;
+            // The bias sums are a pass over dy of their own: only when a bias gradient is asked for.
+            int stride = g.WeightLength + (biasGradient.IsEmpty ? 0 : g.OutChannels);
             double* partials = SpatialScratch.Partials((long)threads * stride);
             new Span<double>(partials, threads * stride).Clear();
             var job = new BackwardWeightsJob
             {
                 Dy = dy, X = x, Partials = partials, Stride = stride, Geometry = g, Chunk = chunk, ChunksPerTask = chunksPerTask,
-                Transposed = TransposedWeightGradient(g.PatchLength, g.OutChannels),
+                Transposed = TransposedWeightGradient(g.PatchLength, g.OutChannels), SumsBias = !biasGradient.IsEmpty,
             };
             if (threads <= 1)
             {
@@ -294,7 +295,7 @@ public static unsafe class Conv2d
             ref var job = ref Unsafe.AsRef<ForwardJob<TEpilogue>>(context);
             ref readonly var g = ref job.Geometry;
             int first = task * job.Chunk, rows = Math.Min(job.Chunk, g.OutputPixels - first), k = g.PatchLength;
-            float* columns = SpatialScratch.Columns((long)rows * k);
+            float* columns = SpatialScratch.Columns((long)rows * k + Im2Col.GatherSlack);
             Im2Col.Gather(job.X, g, first, rows, columns);
             var epilogue = job.Epilogue.At(first);
             Gemm.RunPacked(columns, k, 1, job.PackedWeights, job.Pre + (long)first * g.OutChannels, rows, g.OutChannels, k, ref epilogue);
@@ -330,7 +331,7 @@ public static unsafe class Conv2d
         public float* Dy, X;
         public double* Partials;
         public int Stride, Chunk, ChunksPerTask;
-        public bool Transposed;
+        public bool Transposed, SumsBias;
         public Conv2dGeometry Geometry;
 
         public static void RunTask(void* context, int task, int thread)
@@ -354,6 +355,11 @@ public static unsafe class Conv2d
                 job.AccumulateGemmWeightGradient(dy, partial, first, rows);
             }
 
+            if (!job.SumsBias)
+            {
+                return;
+            }
+
             double* biasSums = partial + g.WeightLength;
             for (int r = 0; r < rows; r++)
             {
@@ -367,7 +373,7 @@ public static unsafe class Conv2d
             ref readonly var g = ref Geometry;
             int k = g.PatchLength, cout = g.OutChannels;
             long productLength = (long)cout * k;
-            float* product = SpatialScratch.Columns(productLength + 16 + (long)Math.Min(Chunk, rows) * k);
+            float* product = SpatialScratch.Columns(productLength + 16 + (long)Math.Min(Chunk, rows) * k + Im2Col.GatherSlack);
             float* columns = product + ((productLength + 15) & ~15L);
             var none = default(NoEpilogue);
             for (int start = 0; start < rows; start += Chunk)
@@ -418,6 +424,12 @@ internal readonly unsafe struct ConvEpilogue<TAct>(float* bias, float* output, i
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(float* tile, int ldc, int row, int column, int rows, int columns)
     {
+        if (bias == null && output == null)
+        {
+            // A normalization follows: the pre-activation is all this convolution writes.
+            return;
+        }
+
         for (int r = 0; r < rows; r++)
         {
             float* pre = tile + (long)r * ldc;

@@ -10,33 +10,64 @@ namespace DslNet.Kernels.Cpu.Spatial;
 /// </summary>
 internal static unsafe class Im2Col
 {
-    /// <summary>columns[r, (i·kW + j)·C_in + c] = x[n, oh·sH − pH + i·dH, ow·sW − pW + j·dW, c] for pixels [first, first + rows).</summary>
+    /// <summary>Floats a columns buffer needs past its last row: <see cref="Gather"/> may write a short kernel row as a
+    /// whole vector.</summary>
+    public const int GatherSlack = 8;
+
+    /// <summary>columns[r, (i·kW + j)·C_in + c] = x[n, oh·sH − pH + i·dH, ow·sW − pW + j·dW, c] for pixels [first, first + rows).
+    /// The buffer holds rows·patch + <see cref="GatherSlack"/> floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Gather(float* input, in Conv2dGeometry g, int first, int rows, float* columns)
     {
         int cin = g.InChannels, k = g.PatchLength, rowLength = g.KernelWidth * cin;
+
+        // A kernel row shorter than a vector (a first layer's C_in of 1 or 3) is copied or zeroed as one 8-float vector
+        // when the input has 8 floats from its start: a call per 3 floats cost more than the whole GEMM. The floats
+        // written past the row land on the next row (written after it) or in the slack, and are never read.
+        bool shortRows = Vector256.IsHardwareAccelerated && rowLength < Vector256<float>.Count;
+        float* lastVectorStart = input + g.InputLength - Vector256<float>.Count;
+
+        // The geometry in locals: the stores through dst could alias it, so its fields would be reloaded per row.
+        int height = g.Height, kernelHeight = g.KernelHeight, strideHeight = g.StrideHeight, dilationHeight = g.DilationHeight;
+        int padHeight = g.PadHeight, inputRowLength = g.Width * cin;
+        long imageLength = (long)height * inputRowLength;
         var pixel = new PixelCursor(g, first);
         for (int r = 0; r < rows; r++, pixel.Next())
         {
             float* dst = columns + (long)r * k;
-            float* image = input + (long)pixel.Image * g.Height * g.Width * cin;
+            float* image = input + pixel.Image * imageLength;
             int iw0 = pixel.Column * g.StrideWidth - g.PadWidth;
             bool wholeRows = WholeKernelRows(g, iw0);
-            for (int i = 0; i < g.KernelHeight; i++, dst += rowLength)
+            int ih = pixel.Row * strideHeight - padHeight;
+            for (int i = 0; i < kernelHeight; i++, dst += rowLength, ih += dilationHeight)
             {
-                int ih = pixel.Row * g.StrideHeight - g.PadHeight + i * g.DilationHeight;
-                if ((uint)ih >= (uint)g.Height)
+                if ((uint)ih >= (uint)height)
                 {
-                    new Span<float>(dst, rowLength).Clear();
+                    if (shortRows)
+                    {
+                        Vector256<float>.Zero.Store(dst);
+                    }
+                    else
+                    {
+                        new Span<float>(dst, rowLength).Clear();
+                    }
                 }
                 else if (wholeRows)
                 {
                     // The kernel row's taps are adjacent pixels of one input row: one contiguous copy.
-                    Copy(image + ((long)ih * g.Width + iw0) * cin, dst, rowLength);
+                    float* src = image + (long)ih * inputRowLength + (long)iw0 * cin;
+                    if (shortRows && src <= lastVectorStart)
+                    {
+                        Vector256.Load(src).Store(dst);
+                    }
+                    else
+                    {
+                        Copy(src, dst, rowLength);
+                    }
                 }
                 else
                 {
-                    GatherTaps(image + (long)ih * g.Width * cin, g, iw0, dst);
+                    GatherTaps(image + (long)ih * inputRowLength, g, iw0, dst);
                 }
             }
         }
