@@ -3,7 +3,7 @@
 
 The same two networks (samples/FashionMnist/FashionModels.cs), the same data handling and the same recipe:
   cnn:    Conv2d(1,32,3,p=1,bias=False) BN ReLU MaxPool2d(2), Conv2d(32,64,3,p=1,bias=False) BN ReLU MaxPool2d(2),
-          Flatten, Linear(3136,128) ReLU Dropout(0.3), Linear(128,10)                             (421,738 parameters)
+          Flatten, Linear(3136,128) BatchNorm1d ReLU Dropout(0.3), Linear(128,10)                 (421,994 parameters)
   resnet: stem Conv2d(1,32,3,p=1,bias=False) BN ReLU; three torchvision BasicBlocks 32 (stride 1, identity),
           64 (stride 2, 1x1 conv + BN shortcut), 128 (stride 2, 1x1 conv + BN shortcut), each block's last BN weight
           zero (zero_init_residual); AdaptiveAvgPool2d(1), Flatten, Linear(128,10)                   (308,074 parameters)
@@ -65,8 +65,8 @@ def conv(cin, cout, stride=1):
     return c
 
 
-def bn(c, zero=False):
-    b = nn.BatchNorm2d(c, eps=1e-5, momentum=0.1)
+def bn(c, zero=False, flat=False):
+    b = (nn.BatchNorm1d if flat else nn.BatchNorm2d)(c, eps=1e-5, momentum=0.1)
     if zero:
         nn.init.zeros_(b.weight)
     return b
@@ -103,7 +103,8 @@ def build(name):
         return nn.Sequential(
             conv(1, 32), bn(32), nn.ReLU(), nn.MaxPool2d(2),
             conv(32, 64), bn(64), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), linear(3136, 128, relu=True), nn.ReLU(), nn.Dropout(0.3), linear(128, 10, relu=False))
+            nn.Flatten(), linear(3136, 128, relu=True), bn(128, flat=True), nn.ReLU(), nn.Dropout(0.3),
+            linear(128, 10, relu=False))
     return nn.Sequential(
         conv(1, 32), bn(32), nn.ReLU(),
         BasicBlock(32, 32, 1), BasicBlock(32, 64, 2), BasicBlock(64, 128, 2),

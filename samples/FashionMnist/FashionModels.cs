@@ -5,15 +5,16 @@ namespace DslNet.Samples.FashionMnist;
 
 /// <summary>
 /// The benchmark table's "2 Conv + pooling + BN" (0.934): two 3 × 3 convolutions with BatchNorm, ReLU and 2 × 2 max
-/// pooling (28 → 14 → 7), then a 128-unit hidden layer with dropout; 421,738 parameters, about 8.5 MFLOP per image
-/// forward. The convolutions have no bias: BatchNorm2d subtracts the batch mean right after them.
+/// pooling (28 → 14 → 7), then a 128-unit hidden layer with BatchNorm and dropout; 421,994 parameters, about 8.5 MFLOP
+/// per image forward. The convolutions have no bias: BatchNorm2d subtracts the batch mean right after them. The hidden
+/// layer's BatchNorm lifts the test accuracy by about 0.4 points over the same network without it (README).
 /// </summary>
 [Network(Channels = 1, Height = 28, Width = 28, Loss = Loss.CrossEntropy)]
 public sealed partial class FashionCnn
 {
     [Conv2d(32, 3, Padding = 1, Bias = false), BatchNorm2d, Relu, MaxPool2d(2)] public partial DenseBlock Conv1 { get; }
     [Conv2d(64, 3, Padding = 1, Bias = false), BatchNorm2d, Relu, MaxPool2d(2)] public partial DenseBlock Conv2 { get; }
-    [Flatten, Dense(128), Relu, Dropout(0.3)] public partial DenseBlock Hidden { get; }
+    [Flatten, Dense(128), BatchNorm, Relu, Dropout(0.3)] public partial DenseBlock Hidden { get; }
     [Dense(10)] public partial DenseBlock Output { get; }
 }
 
