@@ -27,43 +27,53 @@ namespace Models
             var watch = gather || _monitor.DetectAnomalies;
 
             InputChannelsLastForward(inputs, rows);
-            InstanceForward(Workspace(Layout.InputChannelsLastOffset, 288, rows), rows);
-            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.InstanceOffset, 1152, rows), 1152, gather);
-            GroupedForward(Workspace(Layout.InstanceOffset, 1152, rows), rows);
-            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.GroupedOffset, 1152, rows), 1152, gather);
-            DepthwiseForward(Workspace(Layout.GroupedOffset, 1152, rows), rows);
-            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.DepthwiseOffset, 1152, rows), 1152, gather);
-            PreActivationForward(Workspace(Layout.DepthwiseOffset, 1152, rows), rows);
-            PreActivationStep2Forward(Workspace(Layout.PreActivationOffset, 1152, rows), rows);
-            if (watch) _monitor.RecordOutput(3, _stepCount, Workspace(Layout.PreActivationStep2Offset, 1152, rows), 1152, gather);
-            HeadForward(Workspace(Layout.PreActivationStep2Offset, 1152, rows), rows);
-            HeadAvgPoolForward(Workspace(Layout.HeadOffset, 1152, rows), rows);
-            HeadFlattenForward(Workspace(Layout.HeadAvgPoolOffset, 288, rows), rows);
-            HeadStep4Forward(Workspace(Layout.HeadFlattenOffset, 288, rows), rows);
-            if (watch) _monitor.RecordOutput(4, _stepCount, Workspace(Layout.HeadStep4Offset, 4, rows), 4, gather);
+            InstanceForward(Workspace(Layout.InputChannelsLastOffset, Layout.InputChannelsLastSize, rows), rows);
+            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.InstanceOffset, Layout.InstanceSize, rows),
+                Layout.InstanceSize, gather);
+            GroupedForward(Workspace(Layout.InstanceOffset, Layout.InstanceSize, rows), rows);
+            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.GroupedOffset, Layout.GroupedSize, rows), Layout.GroupedSize,
+                gather);
+            DepthwiseForward(Workspace(Layout.GroupedOffset, Layout.GroupedSize, rows), rows);
+            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.DepthwiseOffset, Layout.DepthwiseSize, rows),
+                Layout.DepthwiseSize, gather);
+            PreActivationForward(Workspace(Layout.DepthwiseOffset, Layout.DepthwiseSize, rows), rows);
+            PreActivationStep2Forward(Workspace(Layout.PreActivationOffset, Layout.PreActivationSize, rows), rows);
+            if (watch) _monitor.RecordOutput(3, _stepCount, Workspace(Layout.PreActivationStep2Offset, Layout.PreActivationStep2Size, rows),
+                Layout.PreActivationStep2Size, gather);
+            HeadForward(Workspace(Layout.PreActivationStep2Offset, Layout.PreActivationStep2Size, rows), rows);
+            HeadAvgPoolForward(Workspace(Layout.HeadOffset, Layout.HeadSize, rows), rows);
+            HeadFlattenForward(Workspace(Layout.HeadAvgPoolOffset, Layout.HeadAvgPoolSize, rows), rows);
+            HeadStep4Forward(Workspace(Layout.HeadFlattenOffset, Layout.HeadFlattenSize, rows), rows);
+            if (watch) _monitor.RecordOutput(4, _stepCount, Workspace(Layout.HeadStep4Offset, Layout.HeadStep4Size, rows),
+                Layout.HeadStep4Size, gather);
 
-            var lossGradient = Workspace(Layout.HeadStep4GradientOffset, 4, rows);
-            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.HeadStep4Offset, 4, rows), targets, lossGradient);
+            var lossGradient = Workspace(Layout.HeadStep4GradientOffset, Layout.HeadStep4Size, rows);
+            var loss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.HeadStep4Offset, Layout.HeadStep4Size, rows), targets,
+                lossGradient);
             if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
             RoundToStorage(lossGradient);
 
             // The plan's backward schedule: reverse forward order; a value read twice (a residual skip) has its gradient
             // written by its first contribution and added to by the later one.
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(4, _stepCount, Workspace(Layout.HeadStep4GradientOffset, 4, rows));
-            HeadStep4Backward(Workspace(Layout.HeadFlattenOffset, 288, rows), rows);
-            HeadFlattenBackward(Workspace(Layout.HeadAvgPoolOffset, 288, rows), rows);
-            HeadAvgPoolBackward(Workspace(Layout.HeadOffset, 1152, rows), rows);
-            HeadBackward(Workspace(Layout.PreActivationStep2Offset, 1152, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, Workspace(Layout.PreActivationStep2GradientOffset, 1152,
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(4, _stepCount, Workspace(Layout.HeadStep4GradientOffset,
+                Layout.HeadStep4Size, rows));
+            HeadStep4Backward(Workspace(Layout.HeadFlattenOffset, Layout.HeadFlattenSize, rows), rows);
+            HeadFlattenBackward(Workspace(Layout.HeadAvgPoolOffset, Layout.HeadAvgPoolSize, rows), rows);
+            HeadAvgPoolBackward(Workspace(Layout.HeadOffset, Layout.HeadSize, rows), rows);
+            HeadBackward(Workspace(Layout.PreActivationStep2Offset, Layout.PreActivationStep2Size, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, Workspace(Layout.PreActivationStep2GradientOffset,
+                Layout.PreActivationStep2Size, rows));
+            PreActivationStep2Backward(Workspace(Layout.PreActivationOffset, Layout.PreActivationSize, rows), rows);
+            PreActivationBackward(Workspace(Layout.DepthwiseOffset, Layout.DepthwiseSize, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.DepthwiseGradientOffset,
+                Layout.DepthwiseSize, rows));
+            DepthwiseBackward(Workspace(Layout.GroupedOffset, Layout.GroupedSize, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.GroupedGradientOffset, Layout.GroupedSize,
                 rows));
-            PreActivationStep2Backward(Workspace(Layout.PreActivationOffset, 1152, rows), rows);
-            PreActivationBackward(Workspace(Layout.DepthwiseOffset, 1152, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.DepthwiseGradientOffset, 1152, rows));
-            DepthwiseBackward(Workspace(Layout.GroupedOffset, 1152, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.GroupedGradientOffset, 1152, rows));
-            GroupedBackward(Workspace(Layout.InstanceOffset, 1152, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.InstanceGradientOffset, 1152, rows));
-            InstanceBackward(Workspace(Layout.InputChannelsLastOffset, 288, rows), rows);
+            GroupedBackward(Workspace(Layout.InstanceOffset, Layout.InstanceSize, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.InstanceGradientOffset,
+                Layout.InstanceSize, rows));
+            InstanceBackward(Workspace(Layout.InputChannelsLastOffset, Layout.InputChannelsLastSize, rows), rows);
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;
@@ -81,7 +91,7 @@ namespace Models
             {
                 var rows = global::System.Math.Min(InferenceChunkRows, total - start);
                 Infer(inputs.Slice(start * InputSize, rows * InputSize), rows);
-                Workspace(Layout.HeadStep4Offset, 4, rows).CopyTo(outputs.Slice(start * OutputSize, rows * OutputSize));
+                Workspace(Layout.HeadStep4Offset, Layout.HeadStep4Size, rows).CopyTo(outputs.Slice(start * OutputSize, rows * OutputSize));
             }
         }
 
@@ -89,15 +99,15 @@ namespace Models
         private void Infer(global::System.ReadOnlySpan<float> inputs, int rows)
         {
             InputChannelsLastInference(inputs, rows);
-            InstanceInference(Workspace(Layout.InputChannelsLastOffset, 288, rows), rows);
-            GroupedInference(Workspace(Layout.InstanceOffset, 1152, rows), rows);
-            DepthwiseInference(Workspace(Layout.GroupedOffset, 1152, rows), rows);
-            PreActivationInference(Workspace(Layout.DepthwiseOffset, 1152, rows), rows);
-            PreActivationStep2Inference(Workspace(Layout.PreActivationOffset, 1152, rows), rows);
-            HeadInference(Workspace(Layout.PreActivationStep2Offset, 1152, rows), rows);
-            HeadAvgPoolInference(Workspace(Layout.HeadOffset, 1152, rows), rows);
-            HeadFlattenInference(Workspace(Layout.HeadAvgPoolOffset, 288, rows), rows);
-            HeadStep4Inference(Workspace(Layout.HeadFlattenOffset, 288, rows), rows);
+            InstanceInference(Workspace(Layout.InputChannelsLastOffset, Layout.InputChannelsLastSize, rows), rows);
+            GroupedInference(Workspace(Layout.InstanceOffset, Layout.InstanceSize, rows), rows);
+            DepthwiseInference(Workspace(Layout.GroupedOffset, Layout.GroupedSize, rows), rows);
+            PreActivationInference(Workspace(Layout.DepthwiseOffset, Layout.DepthwiseSize, rows), rows);
+            PreActivationStep2Inference(Workspace(Layout.PreActivationOffset, Layout.PreActivationSize, rows), rows);
+            HeadInference(Workspace(Layout.PreActivationStep2Offset, Layout.PreActivationStep2Size, rows), rows);
+            HeadAvgPoolInference(Workspace(Layout.HeadOffset, Layout.HeadSize, rows), rows);
+            HeadFlattenInference(Workspace(Layout.HeadAvgPoolOffset, Layout.HeadAvgPoolSize, rows), rows);
+            HeadStep4Inference(Workspace(Layout.HeadFlattenOffset, Layout.HeadFlattenSize, rows), rows);
         }
 
         // Eval-mode BatchNorm is an affine map per channel, folded into the convolution's (or Dense's) epilogue.
@@ -121,8 +131,8 @@ namespace Models
             {
                 var rows = global::System.Math.Min(InferenceChunkRows, total - start);
                 Infer(inputs.Slice(start * InputSize, rows * InputSize), rows);
-                var chunkLoss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.HeadStep4Offset, 4, rows), targets.Slice(start * OutputSize,
-                    rows * OutputSize), global::System.Span<float>.Empty);
+                var chunkLoss = CpuKernels.Losses.MeanSquaredError(Workspace(Layout.HeadStep4Offset, Layout.HeadStep4Size, rows),
+                    targets.Slice(start * OutputSize, rows * OutputSize), global::System.Span<float>.Empty);
                 sum += (double)chunkLoss * rows;
             }
             return (float)(sum / total);
@@ -132,7 +142,7 @@ namespace Models
 
         private void InputChannelsLastForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.InputChannelsLastOffset, 288, rows);
+            var output = Workspace(Layout.InputChannelsLastOffset, Layout.InputChannelsLastSize, rows);
             CpuKernels.Spatial.ChannelsLast.FromNchw(input, output, rows, 2, 12, 12);
             RoundToStorage(output);
         }
@@ -149,8 +159,8 @@ namespace Models
 
         private void InstanceForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.InstanceOffset, 1152, rows);
-            var preActivation = Workspace(Layout.InstancePreActivationOffset, 1152, rows);
+            var output = Workspace(Layout.InstanceOffset, Layout.InstanceSize, rows);
+            var preActivation = Workspace(Layout.InstancePreActivationOffset, Layout.InstanceSize, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.InstanceWeightOffset, 144), Parameter(Layout.InstanceBiasOffset, 8),
                 preActivation, global::System.Span<float>.Empty, InstanceGeometry(rows), default(CpuKernels.Identity));
             RoundToStorage(preActivation);
@@ -164,8 +174,8 @@ namespace Models
 
         private void InstanceBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.InstanceGradientOffset, 1152, rows);
-            var preActivation = Workspace(Layout.InstancePreActivationOffset, 1152, rows);
+            var gradient = Workspace(Layout.InstanceGradientOffset, Layout.InstanceSize, rows);
+            var preActivation = Workspace(Layout.InstancePreActivationOffset, Layout.InstanceSize, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.Spatial.InstanceNorm2d.Backward(gradient, preActivation, Parameter(Layout.InstanceGammaOffset, 8),
                 Parameter(Layout.InstanceBetaOffset, 8), Workspace(Layout.InstanceInverseStdOffset, 8, rows),
@@ -178,8 +188,8 @@ namespace Models
 
         private void InstanceInference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.InstanceOffset, 1152, rows);
-            var preActivation = Workspace(Layout.InstancePreActivationOffset, 1152, rows);
+            var output = Workspace(Layout.InstanceOffset, Layout.InstanceSize, rows);
+            var preActivation = Workspace(Layout.InstancePreActivationOffset, Layout.InstanceSize, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.InstanceWeightOffset, 144), Parameter(Layout.InstanceBiasOffset, 8),
                 preActivation, global::System.Span<float>.Empty, InstanceGeometry(rows), default(CpuKernels.Identity));
             CpuKernels.Spatial.InstanceNorm2d.Forward(preActivation, Parameter(Layout.InstanceGammaOffset, 8),
@@ -200,8 +210,8 @@ namespace Models
 
         private void GroupedForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.GroupedOffset, 1152, rows);
-            var preActivation = Workspace(Layout.GroupedPreActivationOffset, 1152, rows);
+            var output = Workspace(Layout.GroupedOffset, Layout.GroupedSize, rows);
+            var preActivation = Workspace(Layout.GroupedPreActivationOffset, Layout.GroupedSize, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.GroupedWeightOffset, 144), Parameter(Layout.GroupedBiasOffset, 8),
                 preActivation, global::System.Span<float>.Empty, GroupedGeometry(rows), default(CpuKernels.Identity));
             RoundToStorage(preActivation);
@@ -216,9 +226,9 @@ namespace Models
 
         private void GroupedBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.GroupedGradientOffset, 1152, rows);
+            var gradient = Workspace(Layout.GroupedGradientOffset, Layout.GroupedSize, rows);
             CpuKernels.Spatial.Dropout2d.Backward(gradient, gradient, GroupedDropout(), rows, 144, 8);
-            var preActivation = Workspace(Layout.GroupedPreActivationOffset, 1152, rows);
+            var preActivation = Workspace(Layout.GroupedPreActivationOffset, Layout.GroupedSize, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.Spatial.GroupNorm2d.Backward(gradient, preActivation, Parameter(Layout.GroupedGammaOffset, 8),
                 Parameter(Layout.GroupedBetaOffset, 8), Workspace(Layout.GroupedInverseStdOffset, 2, rows),
@@ -227,7 +237,7 @@ namespace Models
             RoundToStorage(gradient);
             CpuKernels.Spatial.Conv2d.BackwardWeights(gradient, input, Gradient(Layout.GroupedWeightOffset, 144),
                 Gradient(Layout.GroupedBiasOffset, 8), GroupedGeometry(rows));
-            var inputGradient = Workspace(Layout.InstanceGradientOffset, 1152, rows);
+            var inputGradient = Workspace(Layout.InstanceGradientOffset, Layout.InstanceSize, rows);
             CpuKernels.Spatial.Conv2d.BackwardInput(gradient, Parameter(Layout.GroupedWeightOffset, 144), inputGradient,
                 GroupedGeometry(rows));
             RoundToStorage(inputGradient);
@@ -235,8 +245,8 @@ namespace Models
 
         private void GroupedInference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.GroupedOffset, 1152, rows);
-            var preActivation = Workspace(Layout.GroupedPreActivationOffset, 1152, rows);
+            var output = Workspace(Layout.GroupedOffset, Layout.GroupedSize, rows);
+            var preActivation = Workspace(Layout.GroupedPreActivationOffset, Layout.GroupedSize, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.GroupedWeightOffset, 144), Parameter(Layout.GroupedBiasOffset, 8),
                 preActivation, global::System.Span<float>.Empty, GroupedGeometry(rows), default(CpuKernels.Identity));
             CpuKernels.Spatial.GroupNorm2d.Forward(preActivation, Parameter(Layout.GroupedGammaOffset, 8),
@@ -254,8 +264,8 @@ namespace Models
 
         private void DepthwiseForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.DepthwiseOffset, 1152, rows);
-            var preActivation = Workspace(Layout.DepthwisePreActivationOffset, 1152, rows);
+            var output = Workspace(Layout.DepthwiseOffset, Layout.DepthwiseSize, rows);
+            var preActivation = Workspace(Layout.DepthwisePreActivationOffset, Layout.DepthwiseSize, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.DepthwiseWeightOffset, 72), Parameter(Layout.DepthwiseBiasOffset, 8),
                 preActivation, global::System.Span<float>.Empty, DepthwiseGeometry(rows), default(CpuKernels.Identity));
             RoundToStorage(preActivation);
@@ -269,8 +279,8 @@ namespace Models
 
         private void DepthwiseBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.DepthwiseGradientOffset, 1152, rows);
-            var preActivation = Workspace(Layout.DepthwisePreActivationOffset, 1152, rows);
+            var gradient = Workspace(Layout.DepthwiseGradientOffset, Layout.DepthwiseSize, rows);
+            var preActivation = Workspace(Layout.DepthwisePreActivationOffset, Layout.DepthwiseSize, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.Spatial.LayerNorm2d.Backward(gradient, preActivation, Parameter(Layout.DepthwiseGammaOffset, 1152),
                 Parameter(Layout.DepthwiseBetaOffset, 1152), Workspace(Layout.DepthwiseInverseStdOffset, 1, rows),
@@ -279,7 +289,7 @@ namespace Models
             RoundToStorage(gradient);
             CpuKernels.Spatial.Conv2d.BackwardWeights(gradient, input, Gradient(Layout.DepthwiseWeightOffset, 72),
                 Gradient(Layout.DepthwiseBiasOffset, 8), DepthwiseGeometry(rows));
-            var inputGradient = Workspace(Layout.GroupedGradientOffset, 1152, rows);
+            var inputGradient = Workspace(Layout.GroupedGradientOffset, Layout.GroupedSize, rows);
             CpuKernels.Spatial.Conv2d.BackwardInput(gradient, Parameter(Layout.DepthwiseWeightOffset, 72), inputGradient,
                 DepthwiseGeometry(rows));
             RoundToStorage(inputGradient);
@@ -287,8 +297,8 @@ namespace Models
 
         private void DepthwiseInference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.DepthwiseOffset, 1152, rows);
-            var preActivation = Workspace(Layout.DepthwisePreActivationOffset, 1152, rows);
+            var output = Workspace(Layout.DepthwiseOffset, Layout.DepthwiseSize, rows);
+            var preActivation = Workspace(Layout.DepthwisePreActivationOffset, Layout.DepthwiseSize, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.DepthwiseWeightOffset, 72), Parameter(Layout.DepthwiseBiasOffset, 8),
                 preActivation, global::System.Span<float>.Empty, DepthwiseGeometry(rows), default(CpuKernels.Identity));
             CpuKernels.Spatial.LayerNorm2d.Forward(preActivation, Parameter(Layout.DepthwiseGammaOffset, 1152),
@@ -301,8 +311,8 @@ namespace Models
 
         private void PreActivationForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.PreActivationOffset, 1152, rows);
-            var preActivation = Workspace(Layout.PreActivationPreActivationOffset, 1152, rows);
+            var output = Workspace(Layout.PreActivationOffset, Layout.PreActivationSize, rows);
+            var preActivation = Workspace(Layout.PreActivationPreActivationOffset, Layout.PreActivationSize, rows);
             input.CopyTo(preActivation);
             // preActivation becomes the normalized values x̂, which the backward pass reuses.
             CpuKernels.Spatial.BatchNorm2d.ForwardTraining(preActivation, Parameter(Layout.PreActivationGammaOffset, 8),
@@ -316,8 +326,8 @@ namespace Models
 
         private void PreActivationBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.PreActivationGradientOffset, 1152, rows);
-            var preActivation = Workspace(Layout.PreActivationPreActivationOffset, 1152, rows);
+            var gradient = Workspace(Layout.PreActivationGradientOffset, Layout.PreActivationSize, rows);
+            var preActivation = Workspace(Layout.PreActivationPreActivationOffset, Layout.PreActivationSize, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.Spatial.BatchNorm2d.Backward(gradient, preActivation, Parameter(Layout.PreActivationGammaOffset, 8),
                 Parameter(Layout.PreActivationBetaOffset, 8),
@@ -325,13 +335,14 @@ namespace Models
                     Gradient(Layout.PreActivationBetaOffset, 8),
                 rows * 144, 8, default(CpuKernels.Relu));
             RoundToStorage(gradient);
-            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.DepthwiseGradientOffset, 1152, rows), accumulate: false);
-            RoundToStorage(Workspace(Layout.DepthwiseGradientOffset, 1152, rows));
+            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.DepthwiseGradientOffset, Layout.DepthwiseSize, rows),
+                accumulate: false);
+            RoundToStorage(Workspace(Layout.DepthwiseGradientOffset, Layout.DepthwiseSize, rows));
         }
 
         private void PreActivationInference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.PreActivationOffset, 1152, rows);
+            var output = Workspace(Layout.PreActivationOffset, Layout.PreActivationSize, rows);
             CpuKernels.Spatial.BatchNorm2d.Inference(input, Scratch(Layout.PreActivationInferenceScaleOffset, 8),
                 Scratch(Layout.PreActivationInferenceShiftOffset, 8), output, rows * 144, 8, default(CpuKernels.Relu));
             RoundToStorage(output);
@@ -346,7 +357,7 @@ namespace Models
 
         private void PreActivationStep2Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.PreActivationStep2Offset, 1152, rows);
+            var output = Workspace(Layout.PreActivationStep2Offset, Layout.PreActivationStep2Size, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.PreActivationWeightOffset, 64),
                 Parameter(Layout.PreActivationBiasOffset, 8),
                 output, global::System.Span<float>.Empty, PreActivationStep2Geometry(rows), default(CpuKernels.Identity));
@@ -355,10 +366,10 @@ namespace Models
 
         private void PreActivationStep2Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.PreActivationStep2GradientOffset, 1152, rows);
+            var gradient = Workspace(Layout.PreActivationStep2GradientOffset, Layout.PreActivationStep2Size, rows);
             CpuKernels.Spatial.Conv2d.BackwardWeights(gradient, input, Gradient(Layout.PreActivationWeightOffset, 64),
                 Gradient(Layout.PreActivationBiasOffset, 8), PreActivationStep2Geometry(rows));
-            var inputGradient = Workspace(Layout.PreActivationGradientOffset, 1152, rows);
+            var inputGradient = Workspace(Layout.PreActivationGradientOffset, Layout.PreActivationSize, rows);
             CpuKernels.Spatial.Conv2d.BackwardInput(gradient, Parameter(Layout.PreActivationWeightOffset, 64), inputGradient,
                 PreActivationStep2Geometry(rows));
             RoundToStorage(inputGradient);
@@ -366,7 +377,7 @@ namespace Models
 
         private void PreActivationStep2Inference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.PreActivationStep2Offset, 1152, rows);
+            var output = Workspace(Layout.PreActivationStep2Offset, Layout.PreActivationStep2Size, rows);
             CpuKernels.Spatial.Conv2d.ForwardInference(input, Parameter(Layout.PreActivationWeightOffset, 64),
                 Parameter(Layout.PreActivationBiasOffset, 8),
                 global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output,
@@ -378,8 +389,8 @@ namespace Models
 
         private void HeadForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.HeadOffset, 1152, rows);
-            var preActivation = Workspace(Layout.HeadPreActivationOffset, 1152, rows);
+            var output = Workspace(Layout.HeadOffset, Layout.HeadSize, rows);
+            var preActivation = Workspace(Layout.HeadPreActivationOffset, Layout.HeadSize, rows);
             input.CopyTo(preActivation);
             // preActivation becomes the normalized values x̂, which the backward pass reuses.
             CpuKernels.Spatial.InstanceNorm2d.Forward(preActivation, global::System.ReadOnlySpan<float>.Empty,
@@ -391,23 +402,23 @@ namespace Models
 
         private void HeadBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.HeadGradientOffset, 1152, rows);
-            var preActivation = Workspace(Layout.HeadPreActivationOffset, 1152, rows);
+            var gradient = Workspace(Layout.HeadGradientOffset, Layout.HeadSize, rows);
+            var preActivation = Workspace(Layout.HeadPreActivationOffset, Layout.HeadSize, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.Spatial.InstanceNorm2d.Backward(gradient, preActivation, global::System.ReadOnlySpan<float>.Empty,
                 global::System.ReadOnlySpan<float>.Empty, Workspace(Layout.HeadInverseStdOffset, 8, rows),
                 global::System.Span<float>.Empty, global::System.Span<float>.Empty, rows, 144, 8, affine: false,
                     default(CpuKernels.Identity));
             RoundToStorage(gradient);
-            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.PreActivationStep2GradientOffset, 1152, rows),
-                accumulate: false);
-            RoundToStorage(Workspace(Layout.PreActivationStep2GradientOffset, 1152, rows));
+            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.PreActivationStep2GradientOffset,
+                Layout.PreActivationStep2Size, rows), accumulate: false);
+            RoundToStorage(Workspace(Layout.PreActivationStep2GradientOffset, Layout.PreActivationStep2Size, rows));
         }
 
         private void HeadInference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.HeadOffset, 1152, rows);
-            var preActivation = Workspace(Layout.HeadPreActivationOffset, 1152, rows);
+            var output = Workspace(Layout.HeadOffset, Layout.HeadSize, rows);
+            var preActivation = Workspace(Layout.HeadPreActivationOffset, Layout.HeadSize, rows);
             input.CopyTo(preActivation);
             CpuKernels.Spatial.InstanceNorm2d.Forward(preActivation, global::System.ReadOnlySpan<float>.Empty,
                 global::System.ReadOnlySpan<float>.Empty, Workspace(Layout.HeadInverseStdOffset, 8, rows),
@@ -423,7 +434,7 @@ namespace Models
 
         private void HeadAvgPoolForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.HeadAvgPoolOffset, 288, rows);
+            var output = Workspace(Layout.HeadAvgPoolOffset, Layout.HeadAvgPoolSize, rows);
             CpuKernels.Spatial.Pool2d.AvgForward(input, output, HeadAvgPoolGeometry(rows), countIncludePad: false);
             RoundToStorage(output);
         }
@@ -432,8 +443,8 @@ namespace Models
 
         private void HeadAvgPoolBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.HeadAvgPoolGradientOffset, 288, rows);
-            var inputGradient = Workspace(Layout.HeadGradientOffset, 1152, rows);
+            var gradient = Workspace(Layout.HeadAvgPoolGradientOffset, Layout.HeadAvgPoolSize, rows);
+            var inputGradient = Workspace(Layout.HeadGradientOffset, Layout.HeadSize, rows);
             CpuKernels.Spatial.Pool2d.AvgBackward(gradient, inputGradient, HeadAvgPoolGeometry(rows), countIncludePad: false);
             RoundToStorage(inputGradient);
         }
@@ -442,7 +453,7 @@ namespace Models
 
         private void HeadFlattenForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.HeadFlattenOffset, 288, rows);
+            var output = Workspace(Layout.HeadFlattenOffset, Layout.HeadFlattenSize, rows);
             // PyTorch's flatten order is channel-major (NCHW): the transpose back from channels-last.
             CpuKernels.Spatial.ChannelsLast.ToNchw(input, output, rows, 8, 6, 6);
             RoundToStorage(output);
@@ -452,8 +463,8 @@ namespace Models
 
         private void HeadFlattenBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.HeadFlattenGradientOffset, 288, rows);
-            var inputGradient = Workspace(Layout.HeadAvgPoolGradientOffset, 288, rows);
+            var gradient = Workspace(Layout.HeadFlattenGradientOffset, Layout.HeadFlattenSize, rows);
+            var inputGradient = Workspace(Layout.HeadAvgPoolGradientOffset, Layout.HeadAvgPoolSize, rows);
             CpuKernels.Spatial.ChannelsLast.FromNchw(gradient, inputGradient, rows, 8, 6, 6);
             RoundToStorage(inputGradient);
         }
@@ -462,7 +473,7 @@ namespace Models
 
         private void HeadStep4Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.HeadStep4Offset, 4, rows);
+            var output = Workspace(Layout.HeadStep4Offset, Layout.HeadStep4Size, rows);
             CpuKernels.Dense.Forward(input, Parameter(Layout.HeadWeightOffset, 1152), Parameter(Layout.HeadBiasOffset, 4),
                 output, global::System.Span<float>.Empty, rows, 288, 4, default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(output);
@@ -470,10 +481,10 @@ namespace Models
 
         private void HeadStep4Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.HeadStep4GradientOffset, 4, rows);
+            var gradient = Workspace(Layout.HeadStep4GradientOffset, Layout.HeadStep4Size, rows);
             CpuKernels.Dense.BackwardWeights(gradient, input, Gradient(Layout.HeadWeightOffset, 1152), Gradient(Layout.HeadBiasOffset, 4),
                 rows, 288, 4);
-            var inputGradient = Workspace(Layout.HeadFlattenGradientOffset, 288, rows);
+            var inputGradient = Workspace(Layout.HeadFlattenGradientOffset, Layout.HeadFlattenSize, rows);
             CpuKernels.Dense.BackwardInput(gradient, Parameter(Layout.HeadWeightOffset, 1152), inputGradient, rows, 288, 4,
                 accumulate: false);
             RoundToStorage(inputGradient);
@@ -481,7 +492,7 @@ namespace Models
 
         private void HeadStep4Inference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.HeadStep4Offset, 4, rows);
+            var output = Workspace(Layout.HeadStep4Offset, Layout.HeadStep4Size, rows);
             CpuKernels.Dense.ForwardInference(input, Parameter(Layout.HeadWeightOffset, 1152), Parameter(Layout.HeadBiasOffset, 4),
                 global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, 288, 4,
                     default(CpuKernels.Identity));

@@ -27,34 +27,43 @@ namespace Models
             var watch = gather || _monitor.DetectAnomalies;
 
             Conv1Forward(inputs, rows);
-            Conv1MaxPoolForward(Workspace(Layout.Conv1Offset, 25088, rows), rows);
-            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.Conv1MaxPoolOffset, 6272, rows), 6272, gather);
-            Conv2Forward(Workspace(Layout.Conv1MaxPoolOffset, 6272, rows), rows);
-            Conv2MaxPoolForward(Workspace(Layout.Conv2Offset, 12544, rows), rows);
-            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.Conv2MaxPoolOffset, 3136, rows), 3136, gather);
-            HiddenFlattenForward(Workspace(Layout.Conv2MaxPoolOffset, 3136, rows), rows);
-            HiddenStep2Forward(Workspace(Layout.HiddenFlattenOffset, 3136, rows), rows);
-            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.HiddenStep2Offset, 128, rows), 128, gather);
-            OutputForward(Workspace(Layout.HiddenStep2Offset, 128, rows), rows);
-            if (watch) _monitor.RecordOutput(3, _stepCount, Workspace(Layout.OutputOffset, 10, rows), 10, gather);
+            Conv1MaxPoolForward(Workspace(Layout.Conv1Offset, Layout.Conv1Size, rows), rows);
+            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.Conv1MaxPoolOffset, Layout.Conv1MaxPoolSize, rows),
+                Layout.Conv1MaxPoolSize, gather);
+            Conv2Forward(Workspace(Layout.Conv1MaxPoolOffset, Layout.Conv1MaxPoolSize, rows), rows);
+            Conv2MaxPoolForward(Workspace(Layout.Conv2Offset, Layout.Conv2Size, rows), rows);
+            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.Conv2MaxPoolOffset, Layout.Conv2MaxPoolSize, rows),
+                Layout.Conv2MaxPoolSize, gather);
+            HiddenFlattenForward(Workspace(Layout.Conv2MaxPoolOffset, Layout.Conv2MaxPoolSize, rows), rows);
+            HiddenStep2Forward(Workspace(Layout.HiddenFlattenOffset, Layout.HiddenFlattenSize, rows), rows);
+            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.HiddenStep2Offset, Layout.HiddenStep2Size, rows),
+                Layout.HiddenStep2Size, gather);
+            OutputForward(Workspace(Layout.HiddenStep2Offset, Layout.HiddenStep2Size, rows), rows);
+            if (watch) _monitor.RecordOutput(3, _stepCount, Workspace(Layout.OutputOffset, Layout.OutputSize, rows), Layout.OutputSize,
+                gather);
 
-            var lossGradient = Workspace(Layout.OutputGradientOffset, 10, rows);
-            var loss = CpuKernels.Losses.CrossEntropy(Workspace(Layout.OutputOffset, 10, rows), targets, lossGradient, rows, OutputSize);
+            var lossGradient = Workspace(Layout.OutputGradientOffset, Layout.OutputSize, rows);
+            var loss = CpuKernels.Losses.CrossEntropy(Workspace(Layout.OutputOffset, Layout.OutputSize, rows), targets, lossGradient, rows,
+                OutputSize);
             if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
             RoundToStorage(lossGradient);
 
             // The plan's backward schedule: reverse forward order; a value read twice (a residual skip) has its gradient
             // written by its first contribution and added to by the later one.
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, Workspace(Layout.OutputGradientOffset, 10, rows));
-            OutputBackward(Workspace(Layout.HiddenStep2Offset, 128, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.HiddenStep2GradientOffset, 128, rows));
-            HiddenStep2Backward(Workspace(Layout.HiddenFlattenOffset, 3136, rows), rows);
-            HiddenFlattenBackward(Workspace(Layout.Conv2MaxPoolOffset, 3136, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.Conv2MaxPoolGradientOffset, 3136, rows));
-            Conv2MaxPoolBackward(Workspace(Layout.Conv2Offset, 12544, rows), rows);
-            Conv2Backward(Workspace(Layout.Conv1MaxPoolOffset, 6272, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.Conv1MaxPoolGradientOffset, 6272, rows));
-            Conv1MaxPoolBackward(Workspace(Layout.Conv1Offset, 25088, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, Workspace(Layout.OutputGradientOffset, Layout.OutputSize,
+                rows));
+            OutputBackward(Workspace(Layout.HiddenStep2Offset, Layout.HiddenStep2Size, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.HiddenStep2GradientOffset,
+                Layout.HiddenStep2Size, rows));
+            HiddenStep2Backward(Workspace(Layout.HiddenFlattenOffset, Layout.HiddenFlattenSize, rows), rows);
+            HiddenFlattenBackward(Workspace(Layout.Conv2MaxPoolOffset, Layout.Conv2MaxPoolSize, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.Conv2MaxPoolGradientOffset,
+                Layout.Conv2MaxPoolSize, rows));
+            Conv2MaxPoolBackward(Workspace(Layout.Conv2Offset, Layout.Conv2Size, rows), rows);
+            Conv2Backward(Workspace(Layout.Conv1MaxPoolOffset, Layout.Conv1MaxPoolSize, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.Conv1MaxPoolGradientOffset,
+                Layout.Conv1MaxPoolSize, rows));
+            Conv1MaxPoolBackward(Workspace(Layout.Conv1Offset, Layout.Conv1Size, rows), rows);
             Conv1Backward(inputs, rows);
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
@@ -73,7 +82,7 @@ namespace Models
             {
                 var rows = global::System.Math.Min(InferenceChunkRows, total - start);
                 Infer(inputs.Slice(start * InputSize, rows * InputSize), rows);
-                Workspace(Layout.OutputOffset, 10, rows).CopyTo(outputs.Slice(start * OutputSize, rows * OutputSize));
+                Workspace(Layout.OutputOffset, Layout.OutputSize, rows).CopyTo(outputs.Slice(start * OutputSize, rows * OutputSize));
             }
         }
 
@@ -81,12 +90,12 @@ namespace Models
         private void Infer(global::System.ReadOnlySpan<float> inputs, int rows)
         {
             Conv1Inference(inputs, rows);
-            Conv1MaxPoolInference(Workspace(Layout.Conv1Offset, 25088, rows), rows);
-            Conv2Inference(Workspace(Layout.Conv1MaxPoolOffset, 6272, rows), rows);
-            Conv2MaxPoolInference(Workspace(Layout.Conv2Offset, 12544, rows), rows);
-            HiddenFlattenInference(Workspace(Layout.Conv2MaxPoolOffset, 3136, rows), rows);
-            HiddenStep2Inference(Workspace(Layout.HiddenFlattenOffset, 3136, rows), rows);
-            OutputInference(Workspace(Layout.HiddenStep2Offset, 128, rows), rows);
+            Conv1MaxPoolInference(Workspace(Layout.Conv1Offset, Layout.Conv1Size, rows), rows);
+            Conv2Inference(Workspace(Layout.Conv1MaxPoolOffset, Layout.Conv1MaxPoolSize, rows), rows);
+            Conv2MaxPoolInference(Workspace(Layout.Conv2Offset, Layout.Conv2Size, rows), rows);
+            HiddenFlattenInference(Workspace(Layout.Conv2MaxPoolOffset, Layout.Conv2MaxPoolSize, rows), rows);
+            HiddenStep2Inference(Workspace(Layout.HiddenFlattenOffset, Layout.HiddenFlattenSize, rows), rows);
+            OutputInference(Workspace(Layout.HiddenStep2Offset, Layout.HiddenStep2Size, rows), rows);
         }
 
         // Eval-mode BatchNorm is an affine map per channel, folded into the convolution's (or Dense's) epilogue.
@@ -112,8 +121,8 @@ namespace Models
             {
                 var rows = global::System.Math.Min(InferenceChunkRows, total - start);
                 Infer(inputs.Slice(start * InputSize, rows * InputSize), rows);
-                var chunkLoss = CpuKernels.Losses.CrossEntropy(Workspace(Layout.OutputOffset, 10, rows), targets.Slice(start, rows),
-                    global::System.Span<float>.Empty, rows, OutputSize);
+                var chunkLoss = CpuKernels.Losses.CrossEntropy(Workspace(Layout.OutputOffset, Layout.OutputSize, rows), targets.Slice(start,
+                    rows), global::System.Span<float>.Empty, rows, OutputSize);
                 sum += (double)chunkLoss * rows;
             }
             return (float)(sum / total);
@@ -128,8 +137,8 @@ namespace Models
 
         private void Conv1Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Conv1Offset, 25088, rows);
-            var preActivation = Workspace(Layout.Conv1PreActivationOffset, 25088, rows);
+            var output = Workspace(Layout.Conv1Offset, Layout.Conv1Size, rows);
+            var preActivation = Workspace(Layout.Conv1PreActivationOffset, Layout.Conv1Size, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.Conv1WeightOffset, 288), global::System.ReadOnlySpan<float>.Empty,
                 preActivation, global::System.Span<float>.Empty, Conv1Geometry(rows), default(CpuKernels.Identity));
             RoundToStorage(preActivation);
@@ -145,8 +154,8 @@ namespace Models
 
         private void Conv1Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Conv1GradientOffset, 25088, rows);
-            var preActivation = Workspace(Layout.Conv1PreActivationOffset, 25088, rows);
+            var gradient = Workspace(Layout.Conv1GradientOffset, Layout.Conv1Size, rows);
+            var preActivation = Workspace(Layout.Conv1PreActivationOffset, Layout.Conv1Size, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.Spatial.BatchNorm2d.Backward(gradient, preActivation, Parameter(Layout.Conv1GammaOffset, 32),
                 Parameter(Layout.Conv1BetaOffset, 32),
@@ -159,7 +168,7 @@ namespace Models
 
         private void Conv1Inference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Conv1Offset, 25088, rows);
+            var output = Workspace(Layout.Conv1Offset, Layout.Conv1Size, rows);
             CpuKernels.Spatial.Conv2d.ForwardInference(input, Parameter(Layout.Conv1WeightOffset, 288),
                 global::System.ReadOnlySpan<float>.Empty,
                 Scratch(Layout.Conv1InferenceScaleOffset, 32), Scratch(Layout.Conv1InferenceShiftOffset, 32), output, Conv1Geometry(rows),
@@ -175,8 +184,8 @@ namespace Models
 
         private void Conv1MaxPoolForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Conv1MaxPoolOffset, 6272, rows);
-            CpuKernels.Spatial.Pool2d.MaxForward(input, output, Indices(Layout.Conv1MaxPoolArgmaxOffset, 6272, rows),
+            var output = Workspace(Layout.Conv1MaxPoolOffset, Layout.Conv1MaxPoolSize, rows);
+            CpuKernels.Spatial.Pool2d.MaxForward(input, output, Indices(Layout.Conv1MaxPoolArgmaxOffset, Layout.Conv1MaxPoolSize, rows),
                 Conv1MaxPoolGeometry(rows));
             RoundToStorage(output);
         }
@@ -185,10 +194,10 @@ namespace Models
 
         private void Conv1MaxPoolBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Conv1MaxPoolGradientOffset, 6272, rows);
-            var inputGradient = Workspace(Layout.Conv1GradientOffset, 25088, rows);
-            CpuKernels.Spatial.Pool2d.MaxBackward(gradient, Indices(Layout.Conv1MaxPoolArgmaxOffset, 6272, rows), inputGradient,
-                Conv1MaxPoolGeometry(rows));
+            var gradient = Workspace(Layout.Conv1MaxPoolGradientOffset, Layout.Conv1MaxPoolSize, rows);
+            var inputGradient = Workspace(Layout.Conv1GradientOffset, Layout.Conv1Size, rows);
+            CpuKernels.Spatial.Pool2d.MaxBackward(gradient, Indices(Layout.Conv1MaxPoolArgmaxOffset, Layout.Conv1MaxPoolSize, rows),
+                inputGradient, Conv1MaxPoolGeometry(rows));
             RoundToStorage(inputGradient);
         }
 
@@ -201,8 +210,8 @@ namespace Models
 
         private void Conv2Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Conv2Offset, 12544, rows);
-            var preActivation = Workspace(Layout.Conv2PreActivationOffset, 12544, rows);
+            var output = Workspace(Layout.Conv2Offset, Layout.Conv2Size, rows);
+            var preActivation = Workspace(Layout.Conv2PreActivationOffset, Layout.Conv2Size, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.Conv2WeightOffset, 18432), global::System.ReadOnlySpan<float>.Empty,
                 preActivation, global::System.Span<float>.Empty, Conv2Geometry(rows), default(CpuKernels.Identity));
             RoundToStorage(preActivation);
@@ -218,8 +227,8 @@ namespace Models
 
         private void Conv2Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Conv2GradientOffset, 12544, rows);
-            var preActivation = Workspace(Layout.Conv2PreActivationOffset, 12544, rows);
+            var gradient = Workspace(Layout.Conv2GradientOffset, Layout.Conv2Size, rows);
+            var preActivation = Workspace(Layout.Conv2PreActivationOffset, Layout.Conv2Size, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.Spatial.BatchNorm2d.Backward(gradient, preActivation, Parameter(Layout.Conv2GammaOffset, 64),
                 Parameter(Layout.Conv2BetaOffset, 64),
@@ -228,7 +237,7 @@ namespace Models
             RoundToStorage(gradient);
             CpuKernels.Spatial.Conv2d.BackwardWeights(gradient, input, Gradient(Layout.Conv2WeightOffset, 18432),
                 global::System.Span<float>.Empty, Conv2Geometry(rows));
-            var inputGradient = Workspace(Layout.Conv1MaxPoolGradientOffset, 6272, rows);
+            var inputGradient = Workspace(Layout.Conv1MaxPoolGradientOffset, Layout.Conv1MaxPoolSize, rows);
             CpuKernels.Spatial.Conv2d.BackwardInput(gradient, Parameter(Layout.Conv2WeightOffset, 18432), inputGradient,
                 Conv2Geometry(rows));
             RoundToStorage(inputGradient);
@@ -236,7 +245,7 @@ namespace Models
 
         private void Conv2Inference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Conv2Offset, 12544, rows);
+            var output = Workspace(Layout.Conv2Offset, Layout.Conv2Size, rows);
             CpuKernels.Spatial.Conv2d.ForwardInference(input, Parameter(Layout.Conv2WeightOffset, 18432),
                 global::System.ReadOnlySpan<float>.Empty,
                 Scratch(Layout.Conv2InferenceScaleOffset, 64), Scratch(Layout.Conv2InferenceShiftOffset, 64), output, Conv2Geometry(rows),
@@ -252,8 +261,8 @@ namespace Models
 
         private void Conv2MaxPoolForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Conv2MaxPoolOffset, 3136, rows);
-            CpuKernels.Spatial.Pool2d.MaxForward(input, output, Indices(Layout.Conv2MaxPoolArgmaxOffset, 3136, rows),
+            var output = Workspace(Layout.Conv2MaxPoolOffset, Layout.Conv2MaxPoolSize, rows);
+            CpuKernels.Spatial.Pool2d.MaxForward(input, output, Indices(Layout.Conv2MaxPoolArgmaxOffset, Layout.Conv2MaxPoolSize, rows),
                 Conv2MaxPoolGeometry(rows));
             RoundToStorage(output);
         }
@@ -262,10 +271,10 @@ namespace Models
 
         private void Conv2MaxPoolBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Conv2MaxPoolGradientOffset, 3136, rows);
-            var inputGradient = Workspace(Layout.Conv2GradientOffset, 12544, rows);
-            CpuKernels.Spatial.Pool2d.MaxBackward(gradient, Indices(Layout.Conv2MaxPoolArgmaxOffset, 3136, rows), inputGradient,
-                Conv2MaxPoolGeometry(rows));
+            var gradient = Workspace(Layout.Conv2MaxPoolGradientOffset, Layout.Conv2MaxPoolSize, rows);
+            var inputGradient = Workspace(Layout.Conv2GradientOffset, Layout.Conv2Size, rows);
+            CpuKernels.Spatial.Pool2d.MaxBackward(gradient, Indices(Layout.Conv2MaxPoolArgmaxOffset, Layout.Conv2MaxPoolSize, rows),
+                inputGradient, Conv2MaxPoolGeometry(rows));
             RoundToStorage(inputGradient);
         }
 
@@ -273,7 +282,7 @@ namespace Models
 
         private void HiddenFlattenForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.HiddenFlattenOffset, 3136, rows);
+            var output = Workspace(Layout.HiddenFlattenOffset, Layout.HiddenFlattenSize, rows);
             // PyTorch's flatten order is channel-major (NCHW): the transpose back from channels-last.
             CpuKernels.Spatial.ChannelsLast.ToNchw(input, output, rows, 64, 7, 7);
             RoundToStorage(output);
@@ -283,8 +292,8 @@ namespace Models
 
         private void HiddenFlattenBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.HiddenFlattenGradientOffset, 3136, rows);
-            var inputGradient = Workspace(Layout.Conv2MaxPoolGradientOffset, 3136, rows);
+            var gradient = Workspace(Layout.HiddenFlattenGradientOffset, Layout.HiddenFlattenSize, rows);
+            var inputGradient = Workspace(Layout.Conv2MaxPoolGradientOffset, Layout.Conv2MaxPoolSize, rows);
             CpuKernels.Spatial.ChannelsLast.FromNchw(gradient, inputGradient, rows, 64, 7, 7);
             RoundToStorage(inputGradient);
         }
@@ -296,8 +305,8 @@ namespace Models
 
         private void HiddenStep2Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.HiddenStep2Offset, 128, rows);
-            var preActivation = Workspace(Layout.HiddenStep2PreActivationOffset, 128, rows);
+            var output = Workspace(Layout.HiddenStep2Offset, Layout.HiddenStep2Size, rows);
+            var preActivation = Workspace(Layout.HiddenStep2PreActivationOffset, Layout.HiddenStep2Size, rows);
             CpuKernels.Dense.Forward(input, Parameter(Layout.HiddenWeightOffset, 401408), Parameter(Layout.HiddenBiasOffset, 128),
                 preActivation, output, rows, 3136, 128, default(CpuKernels.Relu), CpuKernels.Dropout.None);
             RoundToStorage(preActivation);
@@ -307,15 +316,15 @@ namespace Models
 
         private void HiddenStep2Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.HiddenStep2GradientOffset, 128, rows);
+            var gradient = Workspace(Layout.HiddenStep2GradientOffset, Layout.HiddenStep2Size, rows);
             CpuKernels.Spatial.Pointwise.Dropout(gradient, HiddenStep2Dropout());
-            CpuKernels.Dense.BackwardActivation(gradient, Workspace(Layout.HiddenStep2PreActivationOffset, 128, rows), rows, 128,
-                default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            CpuKernels.Dense.BackwardActivation(gradient, Workspace(Layout.HiddenStep2PreActivationOffset, Layout.HiddenStep2Size, rows),
+                rows, Layout.HiddenStep2Size, default(CpuKernels.Relu), CpuKernels.Dropout.None);
             RoundToStorage(gradient);
             CpuKernels.Dense.BackwardWeights(gradient, input, Gradient(Layout.HiddenWeightOffset, 401408), Gradient(Layout.HiddenBiasOffset,
                 128),
                 rows, 3136, 128);
-            var inputGradient = Workspace(Layout.HiddenFlattenGradientOffset, 3136, rows);
+            var inputGradient = Workspace(Layout.HiddenFlattenGradientOffset, Layout.HiddenFlattenSize, rows);
             CpuKernels.Dense.BackwardInput(gradient, Parameter(Layout.HiddenWeightOffset, 401408), inputGradient, rows, 3136, 128,
                 accumulate: false);
             RoundToStorage(inputGradient);
@@ -323,7 +332,7 @@ namespace Models
 
         private void HiddenStep2Inference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.HiddenStep2Offset, 128, rows);
+            var output = Workspace(Layout.HiddenStep2Offset, Layout.HiddenStep2Size, rows);
             CpuKernels.Dense.ForwardInference(input, Parameter(Layout.HiddenWeightOffset, 401408), Parameter(Layout.HiddenBiasOffset, 128),
                 global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, 3136, 128,
                     default(CpuKernels.Relu));
@@ -334,7 +343,7 @@ namespace Models
 
         private void OutputForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.OutputOffset, 10, rows);
+            var output = Workspace(Layout.OutputOffset, Layout.OutputSize, rows);
             CpuKernels.Dense.Forward(input, Parameter(Layout.OutputWeightOffset, 1280), Parameter(Layout.OutputBiasOffset, 10),
                 output, global::System.Span<float>.Empty, rows, 128, 10, default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(output);
@@ -342,11 +351,11 @@ namespace Models
 
         private void OutputBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.OutputGradientOffset, 10, rows);
+            var gradient = Workspace(Layout.OutputGradientOffset, Layout.OutputSize, rows);
             CpuKernels.Dense.BackwardWeights(gradient, input, Gradient(Layout.OutputWeightOffset, 1280), Gradient(Layout.OutputBiasOffset,
                 10),
                 rows, 128, 10);
-            var inputGradient = Workspace(Layout.HiddenStep2GradientOffset, 128, rows);
+            var inputGradient = Workspace(Layout.HiddenStep2GradientOffset, Layout.HiddenStep2Size, rows);
             CpuKernels.Dense.BackwardInput(gradient, Parameter(Layout.OutputWeightOffset, 1280), inputGradient, rows, 128, 10,
                 accumulate: false);
             RoundToStorage(inputGradient);
@@ -354,7 +363,7 @@ namespace Models
 
         private void OutputInference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.OutputOffset, 10, rows);
+            var output = Workspace(Layout.OutputOffset, Layout.OutputSize, rows);
             CpuKernels.Dense.ForwardInference(input, Parameter(Layout.OutputWeightOffset, 1280), Parameter(Layout.OutputBiasOffset, 10),
                 global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, 128, 10,
                     default(CpuKernels.Identity));

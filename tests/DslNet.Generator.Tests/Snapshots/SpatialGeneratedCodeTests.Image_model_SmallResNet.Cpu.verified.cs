@@ -27,50 +27,62 @@ namespace Models
             var watch = gather || _monitor.DetectAnomalies;
 
             InputChannelsLastForward(inputs, rows);
-            StemForward(Workspace(Layout.InputChannelsLastOffset, 768, rows), rows);
-            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.StemOffset, 4096, rows), 4096, gather);
-            Unit1AForward(Workspace(Layout.StemOffset, 4096, rows), rows);
-            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.Unit1AOffset, 4096, rows), 4096, gather);
-            Unit1BForward(Workspace(Layout.Unit1AOffset, 4096, rows), rows);
-            Unit1BAddForward(Workspace(Layout.Unit1BOffset, 4096, rows), rows);
-            Unit1BStep3Forward(Workspace(Layout.Unit1BAddOffset, 4096, rows), rows);
-            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.Unit1BStep3Offset, 4096, rows), 4096, gather);
-            Unit2AForward(Workspace(Layout.Unit1BStep3Offset, 4096, rows), rows);
-            if (watch) _monitor.RecordOutput(3, _stepCount, Workspace(Layout.Unit2AOffset, 2048, rows), 2048, gather);
-            Unit2BForward(Workspace(Layout.Unit2AOffset, 2048, rows), rows);
-            Unit2BShortcutForward(Workspace(Layout.Unit1BStep3Offset, 4096, rows), rows);
-            Unit2BAddForward(Workspace(Layout.Unit2BOffset, 2048, rows), rows);
-            Unit2BStep4Forward(Workspace(Layout.Unit2BAddOffset, 2048, rows), rows);
-            if (watch) _monitor.RecordOutput(4, _stepCount, Workspace(Layout.Unit2BStep4Offset, 2048, rows), 2048, gather);
-            HeadGlobalAvgPoolForward(Workspace(Layout.Unit2BStep4Offset, 2048, rows), rows);
-            HeadStep2Forward(Workspace(Layout.HeadGlobalAvgPoolOffset, 32, rows), rows);
-            if (watch) _monitor.RecordOutput(5, _stepCount, Workspace(Layout.HeadStep2Offset, 10, rows), 10, gather);
+            StemForward(Workspace(Layout.InputChannelsLastOffset, Layout.InputChannelsLastSize, rows), rows);
+            if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.StemOffset, Layout.StemSize, rows), Layout.StemSize, gather);
+            Unit1AForward(Workspace(Layout.StemOffset, Layout.StemSize, rows), rows);
+            if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.Unit1AOffset, Layout.Unit1ASize, rows), Layout.Unit1ASize,
+                gather);
+            Unit1BForward(Workspace(Layout.Unit1AOffset, Layout.Unit1ASize, rows), rows);
+            Unit1BAddForward(Workspace(Layout.Unit1BOffset, Layout.Unit1BSize, rows), rows);
+            Unit1BStep3Forward(Workspace(Layout.Unit1BAddOffset, Layout.Unit1BAddSize, rows), rows);
+            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows),
+                Layout.Unit1BStep3Size, gather);
+            Unit2AForward(Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows), rows);
+            if (watch) _monitor.RecordOutput(3, _stepCount, Workspace(Layout.Unit2AOffset, Layout.Unit2ASize, rows), Layout.Unit2ASize,
+                gather);
+            Unit2BForward(Workspace(Layout.Unit2AOffset, Layout.Unit2ASize, rows), rows);
+            Unit2BShortcutForward(Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows), rows);
+            Unit2BAddForward(Workspace(Layout.Unit2BOffset, Layout.Unit2BSize, rows), rows);
+            Unit2BStep4Forward(Workspace(Layout.Unit2BAddOffset, Layout.Unit2BAddSize, rows), rows);
+            if (watch) _monitor.RecordOutput(4, _stepCount, Workspace(Layout.Unit2BStep4Offset, Layout.Unit2BStep4Size, rows),
+                Layout.Unit2BStep4Size, gather);
+            HeadGlobalAvgPoolForward(Workspace(Layout.Unit2BStep4Offset, Layout.Unit2BStep4Size, rows), rows);
+            HeadStep2Forward(Workspace(Layout.HeadGlobalAvgPoolOffset, Layout.HeadGlobalAvgPoolSize, rows), rows);
+            if (watch) _monitor.RecordOutput(5, _stepCount, Workspace(Layout.HeadStep2Offset, Layout.HeadStep2Size, rows),
+                Layout.HeadStep2Size, gather);
 
-            var lossGradient = Workspace(Layout.HeadStep2GradientOffset, 10, rows);
-            var loss = CpuKernels.Losses.CrossEntropy(Workspace(Layout.HeadStep2Offset, 10, rows), targets, lossGradient, rows, OutputSize);
+            var lossGradient = Workspace(Layout.HeadStep2GradientOffset, Layout.HeadStep2Size, rows);
+            var loss = CpuKernels.Losses.CrossEntropy(Workspace(Layout.HeadStep2Offset, Layout.HeadStep2Size, rows), targets, lossGradient,
+                rows, OutputSize);
             if (lossScale != 1f) CpuKernels.Losses.ScaleGradient(lossGradient, lossScale);
             RoundToStorage(lossGradient);
 
             // The plan's backward schedule: reverse forward order; a value read twice (a residual skip) has its gradient
             // written by its first contribution and added to by the later one.
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(5, _stepCount, Workspace(Layout.HeadStep2GradientOffset, 10, rows));
-            HeadStep2Backward(Workspace(Layout.HeadGlobalAvgPoolOffset, 32, rows), rows);
-            HeadGlobalAvgPoolBackward(Workspace(Layout.Unit2BStep4Offset, 2048, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(4, _stepCount, Workspace(Layout.Unit2BStep4GradientOffset, 2048, rows));
-            Unit2BStep4Backward(Workspace(Layout.Unit2BAddOffset, 2048, rows), rows);
-            Unit2BAddBackward(Workspace(Layout.Unit2BOffset, 2048, rows), rows);
-            Unit2BShortcutBackward(Workspace(Layout.Unit1BStep3Offset, 4096, rows), rows);
-            Unit2BBackward(Workspace(Layout.Unit2AOffset, 2048, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, Workspace(Layout.Unit2AGradientOffset, 2048, rows));
-            Unit2ABackward(Workspace(Layout.Unit1BStep3Offset, 4096, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.Unit1BStep3GradientOffset, 4096, rows));
-            Unit1BStep3Backward(Workspace(Layout.Unit1BAddOffset, 4096, rows), rows);
-            Unit1BAddBackward(Workspace(Layout.Unit1BOffset, 4096, rows), rows);
-            Unit1BBackward(Workspace(Layout.Unit1AOffset, 4096, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.Unit1AGradientOffset, 4096, rows));
-            Unit1ABackward(Workspace(Layout.StemOffset, 4096, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.StemGradientOffset, 4096, rows));
-            StemBackward(Workspace(Layout.InputChannelsLastOffset, 768, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(5, _stepCount, Workspace(Layout.HeadStep2GradientOffset,
+                Layout.HeadStep2Size, rows));
+            HeadStep2Backward(Workspace(Layout.HeadGlobalAvgPoolOffset, Layout.HeadGlobalAvgPoolSize, rows), rows);
+            HeadGlobalAvgPoolBackward(Workspace(Layout.Unit2BStep4Offset, Layout.Unit2BStep4Size, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(4, _stepCount, Workspace(Layout.Unit2BStep4GradientOffset,
+                Layout.Unit2BStep4Size, rows));
+            Unit2BStep4Backward(Workspace(Layout.Unit2BAddOffset, Layout.Unit2BAddSize, rows), rows);
+            Unit2BAddBackward(Workspace(Layout.Unit2BOffset, Layout.Unit2BSize, rows), rows);
+            Unit2BShortcutBackward(Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows), rows);
+            Unit2BBackward(Workspace(Layout.Unit2AOffset, Layout.Unit2ASize, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, Workspace(Layout.Unit2AGradientOffset, Layout.Unit2ASize,
+                rows));
+            Unit2ABackward(Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.Unit1BStep3GradientOffset,
+                Layout.Unit1BStep3Size, rows));
+            Unit1BStep3Backward(Workspace(Layout.Unit1BAddOffset, Layout.Unit1BAddSize, rows), rows);
+            Unit1BAddBackward(Workspace(Layout.Unit1BOffset, Layout.Unit1BSize, rows), rows);
+            Unit1BBackward(Workspace(Layout.Unit1AOffset, Layout.Unit1ASize, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.Unit1AGradientOffset, Layout.Unit1ASize,
+                rows));
+            Unit1ABackward(Workspace(Layout.StemOffset, Layout.StemSize, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.StemGradientOffset, Layout.StemSize,
+                rows));
+            StemBackward(Workspace(Layout.InputChannelsLastOffset, Layout.InputChannelsLastSize, rows), rows);
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
             _stepCount++;
@@ -88,7 +100,7 @@ namespace Models
             {
                 var rows = global::System.Math.Min(InferenceChunkRows, total - start);
                 Infer(inputs.Slice(start * InputSize, rows * InputSize), rows);
-                Workspace(Layout.HeadStep2Offset, 10, rows).CopyTo(outputs.Slice(start * OutputSize, rows * OutputSize));
+                Workspace(Layout.HeadStep2Offset, Layout.HeadStep2Size, rows).CopyTo(outputs.Slice(start * OutputSize, rows * OutputSize));
             }
         }
 
@@ -96,18 +108,18 @@ namespace Models
         private void Infer(global::System.ReadOnlySpan<float> inputs, int rows)
         {
             InputChannelsLastInference(inputs, rows);
-            StemInference(Workspace(Layout.InputChannelsLastOffset, 768, rows), rows);
-            Unit1AInference(Workspace(Layout.StemOffset, 4096, rows), rows);
-            Unit1BInference(Workspace(Layout.Unit1AOffset, 4096, rows), rows);
-            Unit1BAddInference(Workspace(Layout.Unit1BOffset, 4096, rows), rows);
-            Unit1BStep3Inference(Workspace(Layout.Unit1BAddOffset, 4096, rows), rows);
-            Unit2AInference(Workspace(Layout.Unit1BStep3Offset, 4096, rows), rows);
-            Unit2BInference(Workspace(Layout.Unit2AOffset, 2048, rows), rows);
-            Unit2BShortcutInference(Workspace(Layout.Unit1BStep3Offset, 4096, rows), rows);
-            Unit2BAddInference(Workspace(Layout.Unit2BOffset, 2048, rows), rows);
-            Unit2BStep4Inference(Workspace(Layout.Unit2BAddOffset, 2048, rows), rows);
-            HeadGlobalAvgPoolInference(Workspace(Layout.Unit2BStep4Offset, 2048, rows), rows);
-            HeadStep2Inference(Workspace(Layout.HeadGlobalAvgPoolOffset, 32, rows), rows);
+            StemInference(Workspace(Layout.InputChannelsLastOffset, Layout.InputChannelsLastSize, rows), rows);
+            Unit1AInference(Workspace(Layout.StemOffset, Layout.StemSize, rows), rows);
+            Unit1BInference(Workspace(Layout.Unit1AOffset, Layout.Unit1ASize, rows), rows);
+            Unit1BAddInference(Workspace(Layout.Unit1BOffset, Layout.Unit1BSize, rows), rows);
+            Unit1BStep3Inference(Workspace(Layout.Unit1BAddOffset, Layout.Unit1BAddSize, rows), rows);
+            Unit2AInference(Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows), rows);
+            Unit2BInference(Workspace(Layout.Unit2AOffset, Layout.Unit2ASize, rows), rows);
+            Unit2BShortcutInference(Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows), rows);
+            Unit2BAddInference(Workspace(Layout.Unit2BOffset, Layout.Unit2BSize, rows), rows);
+            Unit2BStep4Inference(Workspace(Layout.Unit2BAddOffset, Layout.Unit2BAddSize, rows), rows);
+            HeadGlobalAvgPoolInference(Workspace(Layout.Unit2BStep4Offset, Layout.Unit2BStep4Size, rows), rows);
+            HeadStep2Inference(Workspace(Layout.HeadGlobalAvgPoolOffset, Layout.HeadGlobalAvgPoolSize, rows), rows);
         }
 
         // Eval-mode BatchNorm is an affine map per channel, folded into the convolution's (or Dense's) epilogue.
@@ -146,8 +158,8 @@ namespace Models
             {
                 var rows = global::System.Math.Min(InferenceChunkRows, total - start);
                 Infer(inputs.Slice(start * InputSize, rows * InputSize), rows);
-                var chunkLoss = CpuKernels.Losses.CrossEntropy(Workspace(Layout.HeadStep2Offset, 10, rows), targets.Slice(start, rows),
-                    global::System.Span<float>.Empty, rows, OutputSize);
+                var chunkLoss = CpuKernels.Losses.CrossEntropy(Workspace(Layout.HeadStep2Offset, Layout.HeadStep2Size, rows),
+                    targets.Slice(start, rows), global::System.Span<float>.Empty, rows, OutputSize);
                 sum += (double)chunkLoss * rows;
             }
             return (float)(sum / total);
@@ -157,7 +169,7 @@ namespace Models
 
         private void InputChannelsLastForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.InputChannelsLastOffset, 768, rows);
+            var output = Workspace(Layout.InputChannelsLastOffset, Layout.InputChannelsLastSize, rows);
             CpuKernels.Spatial.ChannelsLast.FromNchw(input, output, rows, 3, 16, 16);
             RoundToStorage(output);
         }
@@ -174,8 +186,8 @@ namespace Models
 
         private void StemForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.StemOffset, 4096, rows);
-            var preActivation = Workspace(Layout.StemPreActivationOffset, 4096, rows);
+            var output = Workspace(Layout.StemOffset, Layout.StemSize, rows);
+            var preActivation = Workspace(Layout.StemPreActivationOffset, Layout.StemSize, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.StemWeightOffset, 432), global::System.ReadOnlySpan<float>.Empty,
                 preActivation, global::System.Span<float>.Empty, StemGeometry(rows), default(CpuKernels.Identity));
             RoundToStorage(preActivation);
@@ -191,8 +203,8 @@ namespace Models
 
         private void StemBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.StemGradientOffset, 4096, rows);
-            var preActivation = Workspace(Layout.StemPreActivationOffset, 4096, rows);
+            var gradient = Workspace(Layout.StemGradientOffset, Layout.StemSize, rows);
+            var preActivation = Workspace(Layout.StemPreActivationOffset, Layout.StemSize, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.Spatial.BatchNorm2d.Backward(gradient, preActivation, Parameter(Layout.StemGammaOffset, 16),
                 Parameter(Layout.StemBetaOffset, 16),
@@ -205,7 +217,7 @@ namespace Models
 
         private void StemInference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.StemOffset, 4096, rows);
+            var output = Workspace(Layout.StemOffset, Layout.StemSize, rows);
             CpuKernels.Spatial.Conv2d.ForwardInference(input, Parameter(Layout.StemWeightOffset, 432),
                 global::System.ReadOnlySpan<float>.Empty,
                 Scratch(Layout.StemInferenceScaleOffset, 16), Scratch(Layout.StemInferenceShiftOffset, 16), output, StemGeometry(rows),
@@ -222,8 +234,8 @@ namespace Models
 
         private void Unit1AForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Unit1AOffset, 4096, rows);
-            var preActivation = Workspace(Layout.Unit1APreActivationOffset, 4096, rows);
+            var output = Workspace(Layout.Unit1AOffset, Layout.Unit1ASize, rows);
+            var preActivation = Workspace(Layout.Unit1APreActivationOffset, Layout.Unit1ASize, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.Unit1AWeightOffset, 2304), global::System.ReadOnlySpan<float>.Empty,
                 preActivation, global::System.Span<float>.Empty, Unit1AGeometry(rows), default(CpuKernels.Identity));
             RoundToStorage(preActivation);
@@ -239,8 +251,8 @@ namespace Models
 
         private void Unit1ABackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Unit1AGradientOffset, 4096, rows);
-            var preActivation = Workspace(Layout.Unit1APreActivationOffset, 4096, rows);
+            var gradient = Workspace(Layout.Unit1AGradientOffset, Layout.Unit1ASize, rows);
+            var preActivation = Workspace(Layout.Unit1APreActivationOffset, Layout.Unit1ASize, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.Spatial.BatchNorm2d.Backward(gradient, preActivation, Parameter(Layout.Unit1AGammaOffset, 16),
                 Parameter(Layout.Unit1ABetaOffset, 16),
@@ -250,17 +262,17 @@ namespace Models
             CpuKernels.Spatial.Conv2d.BackwardWeights(gradient, input, Gradient(Layout.Unit1AWeightOffset, 2304),
                 global::System.Span<float>.Empty, Unit1AGeometry(rows));
             // Stem has 2 consumers: this contribution is added to the one a later step wrote.
-            var contribution = Workspace(Layout.GradientScratchOffset, 4096, rows);
+            var contribution = Workspace(Layout.GradientScratchOffset, Layout.StemSize, rows);
             CpuKernels.Spatial.Conv2d.BackwardInput(gradient, Parameter(Layout.Unit1AWeightOffset, 2304), contribution,
                 Unit1AGeometry(rows));
-            var inputGradient = Workspace(Layout.StemGradientOffset, 4096, rows);
+            var inputGradient = Workspace(Layout.StemGradientOffset, Layout.StemSize, rows);
             CpuKernels.Residual.AccumulateGradient(contribution, inputGradient, accumulate: true);
             RoundToStorage(inputGradient);
         }
 
         private void Unit1AInference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Unit1AOffset, 4096, rows);
+            var output = Workspace(Layout.Unit1AOffset, Layout.Unit1ASize, rows);
             CpuKernels.Spatial.Conv2d.ForwardInference(input, Parameter(Layout.Unit1AWeightOffset, 2304),
                 global::System.ReadOnlySpan<float>.Empty,
                 Scratch(Layout.Unit1AInferenceScaleOffset, 16), Scratch(Layout.Unit1AInferenceShiftOffset, 16), output,
@@ -277,8 +289,8 @@ namespace Models
 
         private void Unit1BForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Unit1BOffset, 4096, rows);
-            var preActivation = Workspace(Layout.Unit1BPreActivationOffset, 4096, rows);
+            var output = Workspace(Layout.Unit1BOffset, Layout.Unit1BSize, rows);
+            var preActivation = Workspace(Layout.Unit1BPreActivationOffset, Layout.Unit1BSize, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.Unit1BWeightOffset, 2304), global::System.ReadOnlySpan<float>.Empty,
                 preActivation, global::System.Span<float>.Empty, Unit1BGeometry(rows), default(CpuKernels.Identity));
             RoundToStorage(preActivation);
@@ -294,8 +306,8 @@ namespace Models
 
         private void Unit1BBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Unit1BGradientOffset, 4096, rows);
-            var preActivation = Workspace(Layout.Unit1BPreActivationOffset, 4096, rows);
+            var gradient = Workspace(Layout.Unit1BGradientOffset, Layout.Unit1BSize, rows);
+            var preActivation = Workspace(Layout.Unit1BPreActivationOffset, Layout.Unit1BSize, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.Spatial.BatchNorm2d.Backward(gradient, preActivation, Parameter(Layout.Unit1BGammaOffset, 16),
                 Parameter(Layout.Unit1BBetaOffset, 16),
@@ -304,7 +316,7 @@ namespace Models
             RoundToStorage(gradient);
             CpuKernels.Spatial.Conv2d.BackwardWeights(gradient, input, Gradient(Layout.Unit1BWeightOffset, 2304),
                 global::System.Span<float>.Empty, Unit1BGeometry(rows));
-            var inputGradient = Workspace(Layout.Unit1AGradientOffset, 4096, rows);
+            var inputGradient = Workspace(Layout.Unit1AGradientOffset, Layout.Unit1ASize, rows);
             CpuKernels.Spatial.Conv2d.BackwardInput(gradient, Parameter(Layout.Unit1BWeightOffset, 2304), inputGradient,
                 Unit1BGeometry(rows));
             RoundToStorage(inputGradient);
@@ -312,7 +324,7 @@ namespace Models
 
         private void Unit1BInference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Unit1BOffset, 4096, rows);
+            var output = Workspace(Layout.Unit1BOffset, Layout.Unit1BSize, rows);
             CpuKernels.Spatial.Conv2d.ForwardInference(input, Parameter(Layout.Unit1BWeightOffset, 2304),
                 global::System.ReadOnlySpan<float>.Empty,
                 Scratch(Layout.Unit1BInferenceScaleOffset, 16), Scratch(Layout.Unit1BInferenceShiftOffset, 16), output,
@@ -324,8 +336,8 @@ namespace Models
 
         private void Unit1BAddForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Unit1BAddOffset, 4096, rows);
-            CpuKernels.Residual.Sum(input, Workspace(Layout.StemOffset, 4096, rows), output);
+            var output = Workspace(Layout.Unit1BAddOffset, Layout.Unit1BAddSize, rows);
+            CpuKernels.Residual.Sum(input, Workspace(Layout.StemOffset, Layout.StemSize, rows), output);
             RoundToStorage(output);
         }
 
@@ -333,35 +345,39 @@ namespace Models
 
         private void Unit1BAddBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Unit1BAddGradientOffset, 4096, rows);
+            var gradient = Workspace(Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize, rows);
             // Both operands receive the output gradient unchanged.
-            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.Unit1BGradientOffset, 4096, rows), accumulate: false);
-            RoundToStorage(Workspace(Layout.Unit1BGradientOffset, 4096, rows));
-            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.StemGradientOffset, 4096, rows), accumulate: false);
-            RoundToStorage(Workspace(Layout.StemGradientOffset, 4096, rows));
+            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.Unit1BGradientOffset, Layout.Unit1BSize, rows),
+                accumulate: false);
+            RoundToStorage(Workspace(Layout.Unit1BGradientOffset, Layout.Unit1BSize, rows));
+            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.StemGradientOffset, Layout.StemSize, rows),
+                accumulate: false);
+            RoundToStorage(Workspace(Layout.StemGradientOffset, Layout.StemSize, rows));
         }
 
         // ── Unit1BStep3: Relu, [16, 16, 16] → [16, 16, 16] ──
 
         private void Unit1BStep3Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Unit1BStep3Offset, 4096, rows);
+            var output = Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows);
             CpuKernels.Spatial.Pointwise.Forward(input, output, default(CpuKernels.Relu), CpuKernels.Dropout.None);
             RoundToStorage(output);
         }
 
         private void Unit1BStep3Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Unit1BStep3GradientOffset, 4096, rows);
-            CpuKernels.Dense.BackwardActivation(gradient, input, rows, 4096, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            var gradient = Workspace(Layout.Unit1BStep3GradientOffset, Layout.Unit1BStep3Size, rows);
+            CpuKernels.Dense.BackwardActivation(gradient, input, rows, Layout.Unit1BStep3Size, default(CpuKernels.Relu),
+                CpuKernels.Dropout.None);
             RoundToStorage(gradient);
-            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.Unit1BAddGradientOffset, 4096, rows), accumulate: false);
-            RoundToStorage(Workspace(Layout.Unit1BAddGradientOffset, 4096, rows));
+            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize, rows),
+                accumulate: false);
+            RoundToStorage(Workspace(Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize, rows));
         }
 
         private void Unit1BStep3Inference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Unit1BStep3Offset, 4096, rows);
+            var output = Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows);
             CpuKernels.Spatial.Pointwise.Forward(input, output, default(CpuKernels.Relu), CpuKernels.Dropout.None);
             RoundToStorage(output);
         }
@@ -375,8 +391,8 @@ namespace Models
 
         private void Unit2AForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Unit2AOffset, 2048, rows);
-            var preActivation = Workspace(Layout.Unit2APreActivationOffset, 2048, rows);
+            var output = Workspace(Layout.Unit2AOffset, Layout.Unit2ASize, rows);
+            var preActivation = Workspace(Layout.Unit2APreActivationOffset, Layout.Unit2ASize, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.Unit2AWeightOffset, 4608), global::System.ReadOnlySpan<float>.Empty,
                 preActivation, global::System.Span<float>.Empty, Unit2AGeometry(rows), default(CpuKernels.Identity));
             RoundToStorage(preActivation);
@@ -392,8 +408,8 @@ namespace Models
 
         private void Unit2ABackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Unit2AGradientOffset, 2048, rows);
-            var preActivation = Workspace(Layout.Unit2APreActivationOffset, 2048, rows);
+            var gradient = Workspace(Layout.Unit2AGradientOffset, Layout.Unit2ASize, rows);
+            var preActivation = Workspace(Layout.Unit2APreActivationOffset, Layout.Unit2ASize, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.Spatial.BatchNorm2d.Backward(gradient, preActivation, Parameter(Layout.Unit2AGammaOffset, 32),
                 Parameter(Layout.Unit2ABetaOffset, 32),
@@ -403,17 +419,17 @@ namespace Models
             CpuKernels.Spatial.Conv2d.BackwardWeights(gradient, input, Gradient(Layout.Unit2AWeightOffset, 4608),
                 global::System.Span<float>.Empty, Unit2AGeometry(rows));
             // Unit1BStep3 has 2 consumers: this contribution is added to the one a later step wrote.
-            var contribution = Workspace(Layout.GradientScratchOffset, 4096, rows);
+            var contribution = Workspace(Layout.GradientScratchOffset, Layout.Unit1BStep3Size, rows);
             CpuKernels.Spatial.Conv2d.BackwardInput(gradient, Parameter(Layout.Unit2AWeightOffset, 4608), contribution,
                 Unit2AGeometry(rows));
-            var inputGradient = Workspace(Layout.Unit1BStep3GradientOffset, 4096, rows);
+            var inputGradient = Workspace(Layout.Unit1BStep3GradientOffset, Layout.Unit1BStep3Size, rows);
             CpuKernels.Residual.AccumulateGradient(contribution, inputGradient, accumulate: true);
             RoundToStorage(inputGradient);
         }
 
         private void Unit2AInference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Unit2AOffset, 2048, rows);
+            var output = Workspace(Layout.Unit2AOffset, Layout.Unit2ASize, rows);
             CpuKernels.Spatial.Conv2d.ForwardInference(input, Parameter(Layout.Unit2AWeightOffset, 4608),
                 global::System.ReadOnlySpan<float>.Empty,
                 Scratch(Layout.Unit2AInferenceScaleOffset, 32), Scratch(Layout.Unit2AInferenceShiftOffset, 32), output,
@@ -430,8 +446,8 @@ namespace Models
 
         private void Unit2BForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Unit2BOffset, 2048, rows);
-            var preActivation = Workspace(Layout.Unit2BPreActivationOffset, 2048, rows);
+            var output = Workspace(Layout.Unit2BOffset, Layout.Unit2BSize, rows);
+            var preActivation = Workspace(Layout.Unit2BPreActivationOffset, Layout.Unit2BSize, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.Unit2BWeightOffset, 9216), global::System.ReadOnlySpan<float>.Empty,
                 preActivation, global::System.Span<float>.Empty, Unit2BGeometry(rows), default(CpuKernels.Identity));
             RoundToStorage(preActivation);
@@ -447,8 +463,8 @@ namespace Models
 
         private void Unit2BBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Unit2BGradientOffset, 2048, rows);
-            var preActivation = Workspace(Layout.Unit2BPreActivationOffset, 2048, rows);
+            var gradient = Workspace(Layout.Unit2BGradientOffset, Layout.Unit2BSize, rows);
+            var preActivation = Workspace(Layout.Unit2BPreActivationOffset, Layout.Unit2BSize, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.Spatial.BatchNorm2d.Backward(gradient, preActivation, Parameter(Layout.Unit2BGammaOffset, 32),
                 Parameter(Layout.Unit2BBetaOffset, 32),
@@ -457,7 +473,7 @@ namespace Models
             RoundToStorage(gradient);
             CpuKernels.Spatial.Conv2d.BackwardWeights(gradient, input, Gradient(Layout.Unit2BWeightOffset, 9216),
                 global::System.Span<float>.Empty, Unit2BGeometry(rows));
-            var inputGradient = Workspace(Layout.Unit2AGradientOffset, 2048, rows);
+            var inputGradient = Workspace(Layout.Unit2AGradientOffset, Layout.Unit2ASize, rows);
             CpuKernels.Spatial.Conv2d.BackwardInput(gradient, Parameter(Layout.Unit2BWeightOffset, 9216), inputGradient,
                 Unit2BGeometry(rows));
             RoundToStorage(inputGradient);
@@ -465,7 +481,7 @@ namespace Models
 
         private void Unit2BInference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Unit2BOffset, 2048, rows);
+            var output = Workspace(Layout.Unit2BOffset, Layout.Unit2BSize, rows);
             CpuKernels.Spatial.Conv2d.ForwardInference(input, Parameter(Layout.Unit2BWeightOffset, 9216),
                 global::System.ReadOnlySpan<float>.Empty,
                 Scratch(Layout.Unit2BInferenceScaleOffset, 32), Scratch(Layout.Unit2BInferenceShiftOffset, 32), output,
@@ -482,8 +498,8 @@ namespace Models
 
         private void Unit2BShortcutForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Unit2BShortcutOffset, 2048, rows);
-            var preActivation = Workspace(Layout.Unit2BShortcutPreActivationOffset, 2048, rows);
+            var output = Workspace(Layout.Unit2BShortcutOffset, Layout.Unit2BShortcutSize, rows);
+            var preActivation = Workspace(Layout.Unit2BShortcutPreActivationOffset, Layout.Unit2BShortcutSize, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.Unit2BShortcutWeightOffset, 512),
                 global::System.ReadOnlySpan<float>.Empty,
                 preActivation, global::System.Span<float>.Empty, Unit2BShortcutGeometry(rows), default(CpuKernels.Identity));
@@ -500,8 +516,8 @@ namespace Models
 
         private void Unit2BShortcutBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Unit2BShortcutGradientOffset, 2048, rows);
-            var preActivation = Workspace(Layout.Unit2BShortcutPreActivationOffset, 2048, rows);
+            var gradient = Workspace(Layout.Unit2BShortcutGradientOffset, Layout.Unit2BShortcutSize, rows);
+            var preActivation = Workspace(Layout.Unit2BShortcutPreActivationOffset, Layout.Unit2BShortcutSize, rows);
             // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
             CpuKernels.Spatial.BatchNorm2d.Backward(gradient, preActivation, Parameter(Layout.Unit2BShortcutGammaOffset, 32),
                 Parameter(Layout.Unit2BShortcutBetaOffset, 32),
@@ -511,7 +527,7 @@ namespace Models
             RoundToStorage(gradient);
             CpuKernels.Spatial.Conv2d.BackwardWeights(gradient, input, Gradient(Layout.Unit2BShortcutWeightOffset, 512),
                 global::System.Span<float>.Empty, Unit2BShortcutGeometry(rows));
-            var inputGradient = Workspace(Layout.Unit1BStep3GradientOffset, 4096, rows);
+            var inputGradient = Workspace(Layout.Unit1BStep3GradientOffset, Layout.Unit1BStep3Size, rows);
             CpuKernels.Spatial.Conv2d.BackwardInput(gradient, Parameter(Layout.Unit2BShortcutWeightOffset, 512), inputGradient,
                 Unit2BShortcutGeometry(rows));
             RoundToStorage(inputGradient);
@@ -519,7 +535,7 @@ namespace Models
 
         private void Unit2BShortcutInference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Unit2BShortcutOffset, 2048, rows);
+            var output = Workspace(Layout.Unit2BShortcutOffset, Layout.Unit2BShortcutSize, rows);
             CpuKernels.Spatial.Conv2d.ForwardInference(input, Parameter(Layout.Unit2BShortcutWeightOffset, 512),
                 global::System.ReadOnlySpan<float>.Empty,
                 Scratch(Layout.Unit2BShortcutInferenceScaleOffset, 32), Scratch(Layout.Unit2BShortcutInferenceShiftOffset, 32), output,
@@ -531,8 +547,8 @@ namespace Models
 
         private void Unit2BAddForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Unit2BAddOffset, 2048, rows);
-            CpuKernels.Residual.Sum(input, Workspace(Layout.Unit2BShortcutOffset, 2048, rows), output);
+            var output = Workspace(Layout.Unit2BAddOffset, Layout.Unit2BAddSize, rows);
+            CpuKernels.Residual.Sum(input, Workspace(Layout.Unit2BShortcutOffset, Layout.Unit2BShortcutSize, rows), output);
             RoundToStorage(output);
         }
 
@@ -540,35 +556,39 @@ namespace Models
 
         private void Unit2BAddBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Unit2BAddGradientOffset, 2048, rows);
+            var gradient = Workspace(Layout.Unit2BAddGradientOffset, Layout.Unit2BAddSize, rows);
             // Both operands receive the output gradient unchanged.
-            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.Unit2BGradientOffset, 2048, rows), accumulate: false);
-            RoundToStorage(Workspace(Layout.Unit2BGradientOffset, 2048, rows));
-            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.Unit2BShortcutGradientOffset, 2048, rows), accumulate: false);
-            RoundToStorage(Workspace(Layout.Unit2BShortcutGradientOffset, 2048, rows));
+            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.Unit2BGradientOffset, Layout.Unit2BSize, rows),
+                accumulate: false);
+            RoundToStorage(Workspace(Layout.Unit2BGradientOffset, Layout.Unit2BSize, rows));
+            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.Unit2BShortcutGradientOffset, Layout.Unit2BShortcutSize,
+                rows), accumulate: false);
+            RoundToStorage(Workspace(Layout.Unit2BShortcutGradientOffset, Layout.Unit2BShortcutSize, rows));
         }
 
         // ── Unit2BStep4: Relu, [32, 8, 8] → [32, 8, 8] ──
 
         private void Unit2BStep4Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Unit2BStep4Offset, 2048, rows);
+            var output = Workspace(Layout.Unit2BStep4Offset, Layout.Unit2BStep4Size, rows);
             CpuKernels.Spatial.Pointwise.Forward(input, output, default(CpuKernels.Relu), CpuKernels.Dropout.None);
             RoundToStorage(output);
         }
 
         private void Unit2BStep4Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.Unit2BStep4GradientOffset, 2048, rows);
-            CpuKernels.Dense.BackwardActivation(gradient, input, rows, 2048, default(CpuKernels.Relu), CpuKernels.Dropout.None);
+            var gradient = Workspace(Layout.Unit2BStep4GradientOffset, Layout.Unit2BStep4Size, rows);
+            CpuKernels.Dense.BackwardActivation(gradient, input, rows, Layout.Unit2BStep4Size, default(CpuKernels.Relu),
+                CpuKernels.Dropout.None);
             RoundToStorage(gradient);
-            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.Unit2BAddGradientOffset, 2048, rows), accumulate: false);
-            RoundToStorage(Workspace(Layout.Unit2BAddGradientOffset, 2048, rows));
+            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.Unit2BAddGradientOffset, Layout.Unit2BAddSize, rows),
+                accumulate: false);
+            RoundToStorage(Workspace(Layout.Unit2BAddGradientOffset, Layout.Unit2BAddSize, rows));
         }
 
         private void Unit2BStep4Inference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Unit2BStep4Offset, 2048, rows);
+            var output = Workspace(Layout.Unit2BStep4Offset, Layout.Unit2BStep4Size, rows);
             CpuKernels.Spatial.Pointwise.Forward(input, output, default(CpuKernels.Relu), CpuKernels.Dropout.None);
             RoundToStorage(output);
         }
@@ -577,7 +597,7 @@ namespace Models
 
         private void HeadGlobalAvgPoolForward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.HeadGlobalAvgPoolOffset, 32, rows);
+            var output = Workspace(Layout.HeadGlobalAvgPoolOffset, Layout.HeadGlobalAvgPoolSize, rows);
             CpuKernels.Spatial.Pool2d.GlobalAvgForward(input, output, rows, 64, 32);
             RoundToStorage(output);
         }
@@ -587,8 +607,8 @@ namespace Models
 
         private void HeadGlobalAvgPoolBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.HeadGlobalAvgPoolGradientOffset, 32, rows);
-            var inputGradient = Workspace(Layout.Unit2BStep4GradientOffset, 2048, rows);
+            var gradient = Workspace(Layout.HeadGlobalAvgPoolGradientOffset, Layout.HeadGlobalAvgPoolSize, rows);
+            var inputGradient = Workspace(Layout.Unit2BStep4GradientOffset, Layout.Unit2BStep4Size, rows);
             CpuKernels.Spatial.Pool2d.GlobalAvgBackward(gradient, inputGradient, rows, 64, 32);
             RoundToStorage(inputGradient);
         }
@@ -597,7 +617,7 @@ namespace Models
 
         private void HeadStep2Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.HeadStep2Offset, 10, rows);
+            var output = Workspace(Layout.HeadStep2Offset, Layout.HeadStep2Size, rows);
             CpuKernels.Dense.Forward(input, Parameter(Layout.HeadWeightOffset, 320), Parameter(Layout.HeadBiasOffset, 10),
                 output, global::System.Span<float>.Empty, rows, 32, 10, default(CpuKernels.Identity), CpuKernels.Dropout.None);
             RoundToStorage(output);
@@ -605,10 +625,10 @@ namespace Models
 
         private void HeadStep2Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var gradient = Workspace(Layout.HeadStep2GradientOffset, 10, rows);
+            var gradient = Workspace(Layout.HeadStep2GradientOffset, Layout.HeadStep2Size, rows);
             CpuKernels.Dense.BackwardWeights(gradient, input, Gradient(Layout.HeadWeightOffset, 320), Gradient(Layout.HeadBiasOffset, 10),
                 rows, 32, 10);
-            var inputGradient = Workspace(Layout.HeadGlobalAvgPoolGradientOffset, 32, rows);
+            var inputGradient = Workspace(Layout.HeadGlobalAvgPoolGradientOffset, Layout.HeadGlobalAvgPoolSize, rows);
             CpuKernels.Dense.BackwardInput(gradient, Parameter(Layout.HeadWeightOffset, 320), inputGradient, rows, 32, 10,
                 accumulate: false);
             RoundToStorage(inputGradient);
@@ -616,7 +636,7 @@ namespace Models
 
         private void HeadStep2Inference(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.HeadStep2Offset, 10, rows);
+            var output = Workspace(Layout.HeadStep2Offset, Layout.HeadStep2Size, rows);
             CpuKernels.Dense.ForwardInference(input, Parameter(Layout.HeadWeightOffset, 320), Parameter(Layout.HeadBiasOffset, 10),
                 global::System.ReadOnlySpan<float>.Empty, global::System.ReadOnlySpan<float>.Empty, output, rows, 32, 10,
                     default(CpuKernels.Identity));

@@ -296,82 +296,82 @@ namespace Models
             {
                 var v = Views(rows, seed, step, lossScale);
                 var library = UseLibraryGemm(rows);
-                _inputChannelsLastForward(Threads((long)rows * 768), v);
-                _stemForward(Threads((long)rows * 4096), v);
+                _inputChannelsLastForward(Threads((long)rows * Layout.InputChannelsLastSize), v);
+                _stemForward(Threads((long)rows * Layout.StemSize), v);
                 _stemNormStatistics(Threads(16), v);
-                _stemNormalize(Threads((long)rows * 4096), v);
+                _stemNormalize(Threads((long)rows * Layout.StemSize), v);
                 if (library) Unit1AForwardLibrary(v, rows);
-                else _unit1AForward(Threads((long)rows * 4096), v);
+                else _unit1AForward(Threads((long)rows * Layout.Unit1ASize), v);
                 _unit1ANormStatistics(Threads(16), v);
-                _unit1ANormalize(Threads((long)rows * 4096), v);
+                _unit1ANormalize(Threads((long)rows * Layout.Unit1ASize), v);
                 if (library) Unit1BForwardLibrary(v, rows);
-                else _unit1BForward(Threads((long)rows * 4096), v);
+                else _unit1BForward(Threads((long)rows * Layout.Unit1BSize), v);
                 _unit1BNormStatistics(Threads(16), v);
-                _unit1BNormalize(Threads((long)rows * 4096), v);
-                _unit1BAddForward(Threads((long)rows * 4096), v);
-                _unit1BStep3Forward(Threads((long)rows * 4096), v);
+                _unit1BNormalize(Threads((long)rows * Layout.Unit1BSize), v);
+                _unit1BAddForward(Threads((long)rows * Layout.Unit1BAddSize), v);
+                _unit1BStep3Forward(Threads((long)rows * Layout.Unit1BStep3Size), v);
                 if (library) Unit2AForwardLibrary(v, rows);
-                else _unit2AForward(Threads((long)rows * 2048), v);
+                else _unit2AForward(Threads((long)rows * Layout.Unit2ASize), v);
                 _unit2ANormStatistics(Threads(32), v);
-                _unit2ANormalize(Threads((long)rows * 2048), v);
+                _unit2ANormalize(Threads((long)rows * Layout.Unit2ASize), v);
                 if (library) Unit2BForwardLibrary(v, rows);
-                else _unit2BForward(Threads((long)rows * 2048), v);
+                else _unit2BForward(Threads((long)rows * Layout.Unit2BSize), v);
                 _unit2BNormStatistics(Threads(32), v);
-                _unit2BNormalize(Threads((long)rows * 2048), v);
-                _unit2BShortcutForward(Threads((long)rows * 2048), v);
+                _unit2BNormalize(Threads((long)rows * Layout.Unit2BSize), v);
+                _unit2BShortcutForward(Threads((long)rows * Layout.Unit2BShortcutSize), v);
                 _unit2BShortcutNormStatistics(Threads(32), v);
-                _unit2BShortcutNormalize(Threads((long)rows * 2048), v);
-                _unit2BAddForward(Threads((long)rows * 2048), v);
-                _unit2BStep4Forward(Threads((long)rows * 2048), v);
-                _headGlobalAvgPoolForward(Threads((long)rows * 32), v);
-                _headStep2Forward(Threads((long)rows * 10), v);
+                _unit2BShortcutNormalize(Threads((long)rows * Layout.Unit2BShortcutSize), v);
+                _unit2BAddForward(Threads((long)rows * Layout.Unit2BAddSize), v);
+                _unit2BStep4Forward(Threads((long)rows * Layout.Unit2BStep4Size), v);
+                _headGlobalAvgPoolForward(Threads((long)rows * Layout.HeadGlobalAvgPoolSize), v);
+                _headStep2Forward(Threads((long)rows * Layout.HeadStep2Size), v);
                 ClearSums();
                 _loss(GpuKernels.GpuLosses.Config(rows), v);
                 // The plan's backward order: a value read twice (a residual skip) has its gradient written by its first
                 // contribution and added to by the later one.
                 _headStep2WeightGradient(Threads(330), v);
-                _headStep2InputGradient(Threads((long)rows * 32), v);
-                _headGlobalAvgPoolInputGradient(Threads((long)rows * 2048), v);
-                _unit2BStep4ActivationBackward(Threads((long)rows * 2048), v);
-                _unit2BStep4InputGradient(GpuKernels.GpuElementwise.Config((long)rows * 2048), v);
-                _unit2BAddInputGradient(GpuKernels.GpuElementwise.Config((long)rows * 2048), v);
-                _unit2BAddSkipGradient(GpuKernels.GpuElementwise.Config((long)rows * 2048), v);
+                _headStep2InputGradient(Threads((long)rows * Layout.HeadGlobalAvgPoolSize), v);
+                _headGlobalAvgPoolInputGradient(Threads((long)rows * Layout.Unit2BStep4Size), v);
+                _unit2BStep4ActivationBackward(Threads((long)rows * Layout.Unit2BStep4Size), v);
+                _unit2BStep4InputGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit2BAddSize), v);
+                _unit2BAddInputGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit2BSize), v);
+                _unit2BAddSkipGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit2BShortcutSize), v);
                 _unit2BShortcutNormParameterGradients(Threads(32), v);
-                _unit2BShortcutNormInputGradient(Threads((long)rows * 2048), v);
+                _unit2BShortcutNormInputGradient(Threads((long)rows * Layout.Unit2BShortcutSize), v);
                 _unit2BShortcutWeightGradient(Threads(512), v);
-                _unit2BShortcutInputGradient(Threads((long)rows * 4096), v);
+                _unit2BShortcutInputGradient(Threads((long)rows * Layout.Unit1BStep3Size), v);
                 _unit2BNormParameterGradients(Threads(32), v);
-                _unit2BNormInputGradient(Threads((long)rows * 2048), v);
+                _unit2BNormInputGradient(Threads((long)rows * Layout.Unit2BSize), v);
                 if (library) Unit2BWeightGradientLibrary(v, rows);
                 else _unit2BWeightGradient(Threads(9216), v);
                 if (library) Unit2BInputGradientLibrary(v, rows);
-                else _unit2BInputGradient(Threads((long)rows * 2048), v);
+                else _unit2BInputGradient(Threads((long)rows * Layout.Unit2ASize), v);
                 _unit2ANormParameterGradients(Threads(32), v);
-                _unit2ANormInputGradient(Threads((long)rows * 2048), v);
+                _unit2ANormInputGradient(Threads((long)rows * Layout.Unit2ASize), v);
                 if (library) Unit2AWeightGradientLibrary(v, rows);
                 else _unit2AWeightGradient(Threads(4608), v);
                 if (library) Unit2AInputGradientLibrary(v, rows);
-                else _unit2AInputGradient(Threads((long)rows * 4096), v);
-                _unit2AInputGradientAdd(GpuKernels.GpuElementwise.Config((long)rows * 4096), v);
-                _unit1BStep3ActivationBackward(Threads((long)rows * 4096), v);
-                _unit1BStep3InputGradient(GpuKernels.GpuElementwise.Config((long)rows * 4096), v);
-                _unit1BAddInputGradient(GpuKernels.GpuElementwise.Config((long)rows * 4096), v);
-                _unit1BAddSkipGradient(GpuKernels.GpuElementwise.Config((long)rows * 4096), v);
+                else _unit2AInputGradient(Threads((long)rows * Layout.Unit1BStep3Size), v);
+                _unit2AInputGradientAdd(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit1BStep3Size), v);
+                _unit1BStep3ActivationBackward(Threads((long)rows * Layout.Unit1BStep3Size), v);
+                _unit1BStep3InputGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit1BAddSize), v);
+                _unit1BAddInputGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit1BSize), v);
+                _unit1BAddSkipGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.StemSize), v);
                 _unit1BNormParameterGradients(Threads(16), v);
-                _unit1BNormInputGradient(Threads((long)rows * 4096), v);
+                _unit1BNormInputGradient(Threads((long)rows * Layout.Unit1BSize), v);
                 if (library) Unit1BWeightGradientLibrary(v, rows);
                 else _unit1BWeightGradient(Threads(2304), v);
                 if (library) Unit1BInputGradientLibrary(v, rows);
-                else _unit1BInputGradient(Threads((long)rows * 4096), v);
+                else _unit1BInputGradient(Threads((long)rows * Layout.Unit1ASize), v);
                 _unit1ANormParameterGradients(Threads(16), v);
-                _unit1ANormInputGradient(Threads((long)rows * 4096), v);
+                _unit1ANormInputGradient(Threads((long)rows * Layout.Unit1ASize), v);
                 if (library) Unit1AWeightGradientLibrary(v, rows);
                 else _unit1AWeightGradient(Threads(2304), v);
                 if (library) Unit1AInputGradientLibrary(v, rows);
-                else _unit1AInputGradient(Threads((long)rows * 4096), v);
-                _unit1AInputGradientAdd(GpuKernels.GpuElementwise.Config((long)rows * 4096), v);
+                else _unit1AInputGradient(Threads((long)rows * Layout.StemSize), v);
+                _unit1AInputGradientAdd(GpuKernels.GpuElementwise.Config((long)rows * Layout.StemSize), v);
                 _stemNormParameterGradients(Threads(16), v);
-                _stemNormInputGradient(Threads((long)rows * 4096), v);
+                _stemNormInputGradient(Threads((long)rows * Layout.StemSize), v);
                 _stemWeightGradient(Threads(432), v);
                 return (float)(ReadSum() / rows);
             }
@@ -380,35 +380,35 @@ namespace Models
             {
                 var v = Views(rows);
                 var library = UseLibraryGemm(rows);
-                _inputChannelsLastForward(Threads((long)rows * 768), v);
-                _stemForward(Threads((long)rows * 4096), v);
+                _inputChannelsLastForward(Threads((long)rows * Layout.InputChannelsLastSize), v);
+                _stemForward(Threads((long)rows * Layout.StemSize), v);
                 _stemInferenceAffine(GpuKernels.GpuElementwise.Config(16), v);
-                _stemInferenceNormalize(Threads((long)rows * 4096), v);
+                _stemInferenceNormalize(Threads((long)rows * Layout.StemSize), v);
                 if (library) Unit1AForwardLibrary(v, rows);
-                else _unit1AForward(Threads((long)rows * 4096), v);
+                else _unit1AForward(Threads((long)rows * Layout.Unit1ASize), v);
                 _unit1AInferenceAffine(GpuKernels.GpuElementwise.Config(16), v);
-                _unit1AInferenceNormalize(Threads((long)rows * 4096), v);
+                _unit1AInferenceNormalize(Threads((long)rows * Layout.Unit1ASize), v);
                 if (library) Unit1BForwardLibrary(v, rows);
-                else _unit1BForward(Threads((long)rows * 4096), v);
+                else _unit1BForward(Threads((long)rows * Layout.Unit1BSize), v);
                 _unit1BInferenceAffine(GpuKernels.GpuElementwise.Config(16), v);
-                _unit1BInferenceNormalize(Threads((long)rows * 4096), v);
-                _unit1BAddForward(Threads((long)rows * 4096), v);
-                _unit1BStep3Forward(Threads((long)rows * 4096), v);
+                _unit1BInferenceNormalize(Threads((long)rows * Layout.Unit1BSize), v);
+                _unit1BAddForward(Threads((long)rows * Layout.Unit1BAddSize), v);
+                _unit1BStep3Forward(Threads((long)rows * Layout.Unit1BStep3Size), v);
                 if (library) Unit2AForwardLibrary(v, rows);
-                else _unit2AForward(Threads((long)rows * 2048), v);
+                else _unit2AForward(Threads((long)rows * Layout.Unit2ASize), v);
                 _unit2AInferenceAffine(GpuKernels.GpuElementwise.Config(32), v);
-                _unit2AInferenceNormalize(Threads((long)rows * 2048), v);
+                _unit2AInferenceNormalize(Threads((long)rows * Layout.Unit2ASize), v);
                 if (library) Unit2BForwardLibrary(v, rows);
-                else _unit2BForward(Threads((long)rows * 2048), v);
+                else _unit2BForward(Threads((long)rows * Layout.Unit2BSize), v);
                 _unit2BInferenceAffine(GpuKernels.GpuElementwise.Config(32), v);
-                _unit2BInferenceNormalize(Threads((long)rows * 2048), v);
-                _unit2BShortcutForward(Threads((long)rows * 2048), v);
+                _unit2BInferenceNormalize(Threads((long)rows * Layout.Unit2BSize), v);
+                _unit2BShortcutForward(Threads((long)rows * Layout.Unit2BShortcutSize), v);
                 _unit2BShortcutInferenceAffine(GpuKernels.GpuElementwise.Config(32), v);
-                _unit2BShortcutInferenceNormalize(Threads((long)rows * 2048), v);
-                _unit2BAddForward(Threads((long)rows * 2048), v);
-                _unit2BStep4Forward(Threads((long)rows * 2048), v);
-                _headGlobalAvgPoolForward(Threads((long)rows * 32), v);
-                _headStep2Forward(Threads((long)rows * 10), v);
+                _unit2BShortcutInferenceNormalize(Threads((long)rows * Layout.Unit2BShortcutSize), v);
+                _unit2BAddForward(Threads((long)rows * Layout.Unit2BAddSize), v);
+                _unit2BStep4Forward(Threads((long)rows * Layout.Unit2BStep4Size), v);
+                _headGlobalAvgPoolForward(Threads((long)rows * Layout.HeadGlobalAvgPoolSize), v);
+                _headStep2Forward(Threads((long)rows * Layout.HeadStep2Size), v);
                 _copyOutputs(Threads((long)rows * OutputSize), v);
             }
 
@@ -459,7 +459,7 @@ namespace Models
                 LibraryGemm(v.GemmColumns, aRow: 144, aCol: 1,
                     Scratch(v, PatchOrderWeightOffset, 2304), bRow: 1, bCol: 144,
                     m: rows * 256, n: 16, k: 144);
-                _unit1AForwardEpilogue(GpuKernels.GpuElementwise.Config((long)rows * 4096), v);
+                _unit1AForwardEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit1ASize), v);
             }
 
             // Unit1A weight gradient, summed over the batch: the library route from the crossover on.
@@ -467,7 +467,7 @@ namespace Models
             {
                 _unit1AIm2Col(Threads((long)rows * 36864), v);
                 LibraryGemm(v.GemmColumns, aRow: 1, aCol: 144,
-                    v.Region(Layout.Unit1AGradientOffset, 4096), bRow: 16, bCol: 1,
+                    v.Region(Layout.Unit1AGradientOffset, Layout.Unit1ASize), bRow: 16, bCol: 1,
                     m: 144, n: 16, k: rows * 256);
                 _unit1AWeightGradientStore(Threads(2304), v);
             }
@@ -476,10 +476,10 @@ namespace Models
             private void Unit1AInputGradientLibrary(GpuKernels.NetworkViews v, int rows)
             {
                 _unit1APatchOrderWeight(Threads(2304), v);
-                LibraryGemm(v.Region(Layout.Unit1AGradientOffset, 4096), aRow: 16, aCol: 1,
+                LibraryGemm(v.Region(Layout.Unit1AGradientOffset, Layout.Unit1ASize), aRow: 16, aCol: 1,
                     Scratch(v, PatchOrderWeightOffset, 2304), bRow: 144, bCol: 1,
                     m: rows * 256, n: 144, k: 16, product: v.GemmColumns);
-                _unit1AColumnsToImage(Threads((long)rows * 4096), v);
+                _unit1AColumnsToImage(Threads((long)rows * Layout.StemSize), v);
             }
 
             // Unit1B forward: Conv2d: the library route from the crossover on.
@@ -490,7 +490,7 @@ namespace Models
                 LibraryGemm(v.GemmColumns, aRow: 144, aCol: 1,
                     Scratch(v, PatchOrderWeightOffset, 2304), bRow: 1, bCol: 144,
                     m: rows * 256, n: 16, k: 144);
-                _unit1BForwardEpilogue(GpuKernels.GpuElementwise.Config((long)rows * 4096), v);
+                _unit1BForwardEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit1BSize), v);
             }
 
             // Unit1B weight gradient, summed over the batch: the library route from the crossover on.
@@ -498,7 +498,7 @@ namespace Models
             {
                 _unit1BIm2Col(Threads((long)rows * 36864), v);
                 LibraryGemm(v.GemmColumns, aRow: 1, aCol: 144,
-                    v.Region(Layout.Unit1BGradientOffset, 4096), bRow: 16, bCol: 1,
+                    v.Region(Layout.Unit1BGradientOffset, Layout.Unit1BSize), bRow: 16, bCol: 1,
                     m: 144, n: 16, k: rows * 256);
                 _unit1BWeightGradientStore(Threads(2304), v);
             }
@@ -507,10 +507,10 @@ namespace Models
             private void Unit1BInputGradientLibrary(GpuKernels.NetworkViews v, int rows)
             {
                 _unit1BPatchOrderWeight(Threads(2304), v);
-                LibraryGemm(v.Region(Layout.Unit1BGradientOffset, 4096), aRow: 16, aCol: 1,
+                LibraryGemm(v.Region(Layout.Unit1BGradientOffset, Layout.Unit1BSize), aRow: 16, aCol: 1,
                     Scratch(v, PatchOrderWeightOffset, 2304), bRow: 144, bCol: 1,
                     m: rows * 256, n: 144, k: 16, product: v.GemmColumns);
-                _unit1BColumnsToImage(Threads((long)rows * 4096), v);
+                _unit1BColumnsToImage(Threads((long)rows * Layout.Unit1ASize), v);
             }
 
             // Unit2A forward: Conv2d: the library route from the crossover on.
@@ -521,7 +521,7 @@ namespace Models
                 LibraryGemm(v.GemmColumns, aRow: 144, aCol: 1,
                     Scratch(v, PatchOrderWeightOffset, 4608), bRow: 1, bCol: 144,
                     m: rows * 64, n: 32, k: 144);
-                _unit2AForwardEpilogue(GpuKernels.GpuElementwise.Config((long)rows * 2048), v);
+                _unit2AForwardEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit2ASize), v);
             }
 
             // Unit2A weight gradient, summed over the batch: the library route from the crossover on.
@@ -529,7 +529,7 @@ namespace Models
             {
                 _unit2AIm2Col(Threads((long)rows * 9216), v);
                 LibraryGemm(v.GemmColumns, aRow: 1, aCol: 144,
-                    v.Region(Layout.Unit2AGradientOffset, 2048), bRow: 32, bCol: 1,
+                    v.Region(Layout.Unit2AGradientOffset, Layout.Unit2ASize), bRow: 32, bCol: 1,
                     m: 144, n: 32, k: rows * 64);
                 _unit2AWeightGradientStore(Threads(4608), v);
             }
@@ -538,10 +538,10 @@ namespace Models
             private void Unit2AInputGradientLibrary(GpuKernels.NetworkViews v, int rows)
             {
                 _unit2APatchOrderWeight(Threads(4608), v);
-                LibraryGemm(v.Region(Layout.Unit2AGradientOffset, 2048), aRow: 32, aCol: 1,
+                LibraryGemm(v.Region(Layout.Unit2AGradientOffset, Layout.Unit2ASize), aRow: 32, aCol: 1,
                     Scratch(v, PatchOrderWeightOffset, 4608), bRow: 144, bCol: 1,
                     m: rows * 64, n: 144, k: 32, product: v.GemmColumns);
-                _unit2AColumnsToImage(Threads((long)rows * 4096), v);
+                _unit2AColumnsToImage(Threads((long)rows * Layout.Unit1BStep3Size), v);
             }
 
             // Unit2B forward: Conv2d: the library route from the crossover on.
@@ -552,7 +552,7 @@ namespace Models
                 LibraryGemm(v.GemmColumns, aRow: 288, aCol: 1,
                     Scratch(v, PatchOrderWeightOffset, 9216), bRow: 1, bCol: 288,
                     m: rows * 64, n: 32, k: 288);
-                _unit2BForwardEpilogue(GpuKernels.GpuElementwise.Config((long)rows * 2048), v);
+                _unit2BForwardEpilogue(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit2BSize), v);
             }
 
             // Unit2B weight gradient, summed over the batch: the library route from the crossover on.
@@ -560,7 +560,7 @@ namespace Models
             {
                 _unit2BIm2Col(Threads((long)rows * 18432), v);
                 LibraryGemm(v.GemmColumns, aRow: 1, aCol: 288,
-                    v.Region(Layout.Unit2BGradientOffset, 2048), bRow: 32, bCol: 1,
+                    v.Region(Layout.Unit2BGradientOffset, Layout.Unit2BSize), bRow: 32, bCol: 1,
                     m: 288, n: 32, k: rows * 64);
                 _unit2BWeightGradientStore(Threads(9216), v);
             }
@@ -569,27 +569,27 @@ namespace Models
             private void Unit2BInputGradientLibrary(GpuKernels.NetworkViews v, int rows)
             {
                 _unit2BPatchOrderWeight(Threads(9216), v);
-                LibraryGemm(v.Region(Layout.Unit2BGradientOffset, 2048), aRow: 32, aCol: 1,
+                LibraryGemm(v.Region(Layout.Unit2BGradientOffset, Layout.Unit2BSize), aRow: 32, aCol: 1,
                     Scratch(v, PatchOrderWeightOffset, 9216), bRow: 288, bCol: 1,
                     m: rows * 64, n: 288, k: 32, product: v.GemmColumns);
-                _unit2BColumnsToImage(Threads((long)rows * 2048), v);
+                _unit2BColumnsToImage(Threads((long)rows * Layout.Unit2ASize), v);
             }
 
             // InputChannelsLast: the caller's NCHW images to channels-last
             private static void InputChannelsLastForwardKernel(GpuKernels.NetworkViews v)
             {
                 var input = v.InputTensor;
-                var output = Activations(v, Layout.InputChannelsLastOffset, 768);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 768; e += GridStride)
+                var output = Activations(v, Layout.InputChannelsLastOffset, Layout.InputChannelsLastSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.InputChannelsLastSize; e += GridStride)
                     GpuKernels.Spatial.GpuChannelsLast.FromNchw(e, input, output, 256, 3);
             }
 
             // Stem forward: Conv2d
             private static void StemForwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.InputChannelsLastOffset, 768);
-                var preActivation = Activations(v, Layout.StemPreActivationOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var input = Activations(v, Layout.InputChannelsLastOffset, Layout.InputChannelsLastSize);
+                var preActivation = Activations(v, Layout.StemPreActivationOffset, Layout.StemSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.StemSize; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.Forward(e, input, Parameter(v, Layout.StemWeightOffset, 432), v.Parameters, false,
                         preActivation, preActivation, hasOutput: false, StemGeometry(v.Rows), default(CpuKernels.Identity));
             }
@@ -597,7 +597,7 @@ namespace Models
             // Stem BatchNorm statistics per channel, running statistics
             private static void StemNormStatisticsKernel(GpuKernels.NetworkViews v)
             {
-                var preActivation = Activations(v, Layout.StemPreActivationOffset, 4096);
+                var preActivation = Activations(v, Layout.StemPreActivationOffset, Layout.StemSize);
                 for (int e = Grid.GlobalIndex.X; e < 16; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Statistics(e, preActivation, Scratch(v, StemBatchMeanOffset, 16), Scratch(v,
                         Layout.StemInverseStdOffset, 16),
@@ -608,9 +608,9 @@ namespace Models
             // Stem BatchNorm normalize (x̂ kept in place) and Relu
             private static void StemNormalizeKernel(GpuKernels.NetworkViews v)
             {
-                var preActivation = Activations(v, Layout.StemPreActivationOffset, 4096);
-                var output = Activations(v, Layout.StemOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var preActivation = Activations(v, Layout.StemPreActivationOffset, Layout.StemSize);
+                var output = Activations(v, Layout.StemOffset, Layout.StemSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.StemSize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Normalize(e, preActivation, output, Scratch(v, StemBatchMeanOffset, 16), Scratch(v,
                         Layout.StemInverseStdOffset, 16),
                         Parameter(v, Layout.StemGammaOffset, 16), Parameter(v, Layout.StemBetaOffset, 16), 16, default(CpuKernels.Relu));
@@ -625,9 +625,9 @@ namespace Models
             // Stem eval-mode BatchNorm and Relu
             private static void StemInferenceNormalizeKernel(GpuKernels.NetworkViews v)
             {
-                var source = Activations(v, Layout.StemPreActivationOffset, 4096);
-                var output = Activations(v, Layout.StemOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var source = Activations(v, Layout.StemPreActivationOffset, Layout.StemSize);
+                var output = Activations(v, Layout.StemOffset, Layout.StemSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.StemSize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Inference(e, source, output, Scratch(v, Layout.StemInferenceScaleOffset, 16), Scratch(v,
                         Layout.StemInferenceShiftOffset, 16), 16, default(CpuKernels.Relu));
             }
@@ -635,8 +635,8 @@ namespace Models
             // Stem γ/β gradients through BatchNorm and Relu, per channel
             private static void StemNormParameterGradientsKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.StemGradientOffset, 4096);
-                var normalized = Activations(v, Layout.StemPreActivationOffset, 4096);
+                var gradient = ActivationGradients(v, Layout.StemGradientOffset, Layout.StemSize);
+                var normalized = Activations(v, Layout.StemPreActivationOffset, Layout.StemSize);
                 for (int e = Grid.GlobalIndex.X; e < 16; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.ParameterGradients(e, gradient, normalized, Parameter(v, Layout.StemGammaOffset, 16),
                         Parameter(v, Layout.StemBetaOffset, 16),
@@ -647,9 +647,9 @@ namespace Models
             // Stem input gradient through BatchNorm and Relu (in place)
             private static void StemNormInputGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.StemGradientOffset, 4096);
-                var normalized = Activations(v, Layout.StemPreActivationOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var gradient = ActivationGradients(v, Layout.StemGradientOffset, Layout.StemSize);
+                var normalized = Activations(v, Layout.StemPreActivationOffset, Layout.StemSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.StemSize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.InputGradient(e, gradient, normalized, Parameter(v, Layout.StemGammaOffset, 16),
                         Parameter(v, Layout.StemBetaOffset, 16), Scratch(v, Layout.StemInverseStdOffset, 16),
                         Gradient(v, Layout.StemGammaOffset, 16), Gradient(v, Layout.StemBetaOffset, 16), v.Rows * 256, 16,
@@ -659,8 +659,8 @@ namespace Models
             // Stem weight gradient, summed over the batch
             private static void StemWeightGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.StemGradientOffset, 4096);
-                var input = Activations(v, Layout.InputChannelsLastOffset, 768);
+                var gradient = ActivationGradients(v, Layout.StemGradientOffset, Layout.StemSize);
+                var input = Activations(v, Layout.InputChannelsLastOffset, Layout.InputChannelsLastSize);
                 for (int e = Grid.GlobalIndex.X; e < 432; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardWeights(e, gradient, input, Gradient(v, Layout.StemWeightOffset, 432),
                         v.Gradients, false, StemGeometry(v.Rows));
@@ -669,9 +669,9 @@ namespace Models
             // Unit1A forward: Conv2d
             private static void Unit1AForwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.StemOffset, 4096);
-                var preActivation = Activations(v, Layout.Unit1APreActivationOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var input = Activations(v, Layout.StemOffset, Layout.StemSize);
+                var preActivation = Activations(v, Layout.Unit1APreActivationOffset, Layout.Unit1ASize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1ASize; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.Forward(e, input, Parameter(v, Layout.Unit1AWeightOffset, 2304), v.Parameters, false,
                         preActivation, preActivation, hasOutput: false, Unit1AGeometry(v.Rows), default(CpuKernels.Identity));
             }
@@ -679,7 +679,7 @@ namespace Models
             // Unit1A BatchNorm statistics per channel, running statistics
             private static void Unit1ANormStatisticsKernel(GpuKernels.NetworkViews v)
             {
-                var preActivation = Activations(v, Layout.Unit1APreActivationOffset, 4096);
+                var preActivation = Activations(v, Layout.Unit1APreActivationOffset, Layout.Unit1ASize);
                 for (int e = Grid.GlobalIndex.X; e < 16; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Statistics(e, preActivation, Scratch(v, Unit1ABatchMeanOffset, 16), Scratch(v,
                         Layout.Unit1AInverseStdOffset, 16),
@@ -690,9 +690,9 @@ namespace Models
             // Unit1A BatchNorm normalize (x̂ kept in place) and Relu
             private static void Unit1ANormalizeKernel(GpuKernels.NetworkViews v)
             {
-                var preActivation = Activations(v, Layout.Unit1APreActivationOffset, 4096);
-                var output = Activations(v, Layout.Unit1AOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var preActivation = Activations(v, Layout.Unit1APreActivationOffset, Layout.Unit1ASize);
+                var output = Activations(v, Layout.Unit1AOffset, Layout.Unit1ASize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1ASize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Normalize(e, preActivation, output, Scratch(v, Unit1ABatchMeanOffset, 16), Scratch(v,
                         Layout.Unit1AInverseStdOffset, 16),
                         Parameter(v, Layout.Unit1AGammaOffset, 16), Parameter(v, Layout.Unit1ABetaOffset, 16), 16, default(CpuKernels.Relu));
@@ -707,9 +707,9 @@ namespace Models
             // Unit1A eval-mode BatchNorm and Relu
             private static void Unit1AInferenceNormalizeKernel(GpuKernels.NetworkViews v)
             {
-                var source = Activations(v, Layout.Unit1APreActivationOffset, 4096);
-                var output = Activations(v, Layout.Unit1AOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var source = Activations(v, Layout.Unit1APreActivationOffset, Layout.Unit1ASize);
+                var output = Activations(v, Layout.Unit1AOffset, Layout.Unit1ASize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1ASize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Inference(e, source, output, Scratch(v, Layout.Unit1AInferenceScaleOffset, 16), Scratch(v,
                         Layout.Unit1AInferenceShiftOffset, 16), 16, default(CpuKernels.Relu));
             }
@@ -717,8 +717,8 @@ namespace Models
             // Unit1A γ/β gradients through BatchNorm and Relu, per channel
             private static void Unit1ANormParameterGradientsKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit1AGradientOffset, 4096);
-                var normalized = Activations(v, Layout.Unit1APreActivationOffset, 4096);
+                var gradient = ActivationGradients(v, Layout.Unit1AGradientOffset, Layout.Unit1ASize);
+                var normalized = Activations(v, Layout.Unit1APreActivationOffset, Layout.Unit1ASize);
                 for (int e = Grid.GlobalIndex.X; e < 16; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.ParameterGradients(e, gradient, normalized, Parameter(v, Layout.Unit1AGammaOffset, 16),
                         Parameter(v, Layout.Unit1ABetaOffset, 16),
@@ -729,9 +729,9 @@ namespace Models
             // Unit1A input gradient through BatchNorm and Relu (in place)
             private static void Unit1ANormInputGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit1AGradientOffset, 4096);
-                var normalized = Activations(v, Layout.Unit1APreActivationOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var gradient = ActivationGradients(v, Layout.Unit1AGradientOffset, Layout.Unit1ASize);
+                var normalized = Activations(v, Layout.Unit1APreActivationOffset, Layout.Unit1ASize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1ASize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.InputGradient(e, gradient, normalized, Parameter(v, Layout.Unit1AGammaOffset, 16),
                         Parameter(v, Layout.Unit1ABetaOffset, 16), Scratch(v, Layout.Unit1AInverseStdOffset, 16),
                         Gradient(v, Layout.Unit1AGammaOffset, 16), Gradient(v, Layout.Unit1ABetaOffset, 16), v.Rows * 256, 16,
@@ -741,8 +741,8 @@ namespace Models
             // Unit1A weight gradient, summed over the batch
             private static void Unit1AWeightGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit1AGradientOffset, 4096);
-                var input = Activations(v, Layout.StemOffset, 4096);
+                var gradient = ActivationGradients(v, Layout.Unit1AGradientOffset, Layout.Unit1ASize);
+                var input = Activations(v, Layout.StemOffset, Layout.StemSize);
                 for (int e = Grid.GlobalIndex.X; e < 2304; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardWeights(e, gradient, input, Gradient(v, Layout.Unit1AWeightOffset, 2304),
                         v.Gradients, false, Unit1AGeometry(v.Rows));
@@ -751,24 +751,24 @@ namespace Models
             // Unit1A input gradient into the gradient scratch (Stem has 2 consumers)
             private static void Unit1AInputGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit1AGradientOffset, 4096);
-                var contribution = ActivationGradients(v, Layout.GradientScratchOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var gradient = ActivationGradients(v, Layout.Unit1AGradientOffset, Layout.Unit1ASize);
+                var contribution = ActivationGradients(v, Layout.GradientScratchOffset, Layout.StemSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.StemSize; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardInput(e, gradient, Parameter(v, Layout.Unit1AWeightOffset, 2304), contribution,
                         Unit1AGeometry(v.Rows));
             }
 
             // Unit1A: the contribution added to Stem's gradient, which a later step wrote
             private static void Unit1AInputGradientAddKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.StemGradientOffset, 4096),
-                    ActivationGradients(v, Layout.GradientScratchOffset, 4096), v.Rows * 4096, accumulate: true);
+                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.StemGradientOffset, Layout.StemSize),
+                    ActivationGradients(v, Layout.GradientScratchOffset, Layout.StemSize), v.Rows * Layout.StemSize, accumulate: true);
 
             // Unit1B forward: Conv2d
             private static void Unit1BForwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit1AOffset, 4096);
-                var preActivation = Activations(v, Layout.Unit1BPreActivationOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var input = Activations(v, Layout.Unit1AOffset, Layout.Unit1ASize);
+                var preActivation = Activations(v, Layout.Unit1BPreActivationOffset, Layout.Unit1BSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BSize; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.Forward(e, input, Parameter(v, Layout.Unit1BWeightOffset, 2304), v.Parameters, false,
                         preActivation, preActivation, hasOutput: false, Unit1BGeometry(v.Rows), default(CpuKernels.Identity));
             }
@@ -776,7 +776,7 @@ namespace Models
             // Unit1B BatchNorm statistics per channel, running statistics
             private static void Unit1BNormStatisticsKernel(GpuKernels.NetworkViews v)
             {
-                var preActivation = Activations(v, Layout.Unit1BPreActivationOffset, 4096);
+                var preActivation = Activations(v, Layout.Unit1BPreActivationOffset, Layout.Unit1BSize);
                 for (int e = Grid.GlobalIndex.X; e < 16; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Statistics(e, preActivation, Scratch(v, Unit1BBatchMeanOffset, 16), Scratch(v,
                         Layout.Unit1BInverseStdOffset, 16),
@@ -787,9 +787,9 @@ namespace Models
             // Unit1B BatchNorm normalize (x̂ kept in place) and Identity
             private static void Unit1BNormalizeKernel(GpuKernels.NetworkViews v)
             {
-                var preActivation = Activations(v, Layout.Unit1BPreActivationOffset, 4096);
-                var output = Activations(v, Layout.Unit1BOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var preActivation = Activations(v, Layout.Unit1BPreActivationOffset, Layout.Unit1BSize);
+                var output = Activations(v, Layout.Unit1BOffset, Layout.Unit1BSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BSize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Normalize(e, preActivation, output, Scratch(v, Unit1BBatchMeanOffset, 16), Scratch(v,
                         Layout.Unit1BInverseStdOffset, 16),
                         Parameter(v, Layout.Unit1BGammaOffset, 16), Parameter(v, Layout.Unit1BBetaOffset, 16), 16,
@@ -805,9 +805,9 @@ namespace Models
             // Unit1B eval-mode BatchNorm and Identity
             private static void Unit1BInferenceNormalizeKernel(GpuKernels.NetworkViews v)
             {
-                var source = Activations(v, Layout.Unit1BPreActivationOffset, 4096);
-                var output = Activations(v, Layout.Unit1BOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var source = Activations(v, Layout.Unit1BPreActivationOffset, Layout.Unit1BSize);
+                var output = Activations(v, Layout.Unit1BOffset, Layout.Unit1BSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BSize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Inference(e, source, output, Scratch(v, Layout.Unit1BInferenceScaleOffset, 16), Scratch(v,
                         Layout.Unit1BInferenceShiftOffset, 16), 16, default(CpuKernels.Identity));
             }
@@ -815,8 +815,8 @@ namespace Models
             // Unit1B γ/β gradients through BatchNorm and Identity, per channel
             private static void Unit1BNormParameterGradientsKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit1BGradientOffset, 4096);
-                var normalized = Activations(v, Layout.Unit1BPreActivationOffset, 4096);
+                var gradient = ActivationGradients(v, Layout.Unit1BGradientOffset, Layout.Unit1BSize);
+                var normalized = Activations(v, Layout.Unit1BPreActivationOffset, Layout.Unit1BSize);
                 for (int e = Grid.GlobalIndex.X; e < 16; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.ParameterGradients(e, gradient, normalized, Parameter(v, Layout.Unit1BGammaOffset, 16),
                         Parameter(v, Layout.Unit1BBetaOffset, 16),
@@ -827,9 +827,9 @@ namespace Models
             // Unit1B input gradient through BatchNorm and Identity (in place)
             private static void Unit1BNormInputGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit1BGradientOffset, 4096);
-                var normalized = Activations(v, Layout.Unit1BPreActivationOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var gradient = ActivationGradients(v, Layout.Unit1BGradientOffset, Layout.Unit1BSize);
+                var normalized = Activations(v, Layout.Unit1BPreActivationOffset, Layout.Unit1BSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BSize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.InputGradient(e, gradient, normalized, Parameter(v, Layout.Unit1BGammaOffset, 16),
                         Parameter(v, Layout.Unit1BBetaOffset, 16), Scratch(v, Layout.Unit1BInverseStdOffset, 16),
                         Gradient(v, Layout.Unit1BGammaOffset, 16), Gradient(v, Layout.Unit1BBetaOffset, 16), v.Rows * 256, 16,
@@ -839,8 +839,8 @@ namespace Models
             // Unit1B weight gradient, summed over the batch
             private static void Unit1BWeightGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit1BGradientOffset, 4096);
-                var input = Activations(v, Layout.Unit1AOffset, 4096);
+                var gradient = ActivationGradients(v, Layout.Unit1BGradientOffset, Layout.Unit1BSize);
+                var input = Activations(v, Layout.Unit1AOffset, Layout.Unit1ASize);
                 for (int e = Grid.GlobalIndex.X; e < 2304; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardWeights(e, gradient, input, Gradient(v, Layout.Unit1BWeightOffset, 2304),
                         v.Gradients, false, Unit1BGeometry(v.Rows));
@@ -849,9 +849,9 @@ namespace Models
             // Unit1B input gradient
             private static void Unit1BInputGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit1BGradientOffset, 4096);
-                var inputGradient = ActivationGradients(v, Layout.Unit1AGradientOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var gradient = ActivationGradients(v, Layout.Unit1BGradientOffset, Layout.Unit1BSize);
+                var inputGradient = ActivationGradients(v, Layout.Unit1AGradientOffset, Layout.Unit1ASize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1ASize; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardInput(e, gradient, Parameter(v, Layout.Unit1BWeightOffset, 2304), inputGradient,
                         Unit1BGeometry(v.Rows));
             }
@@ -859,52 +859,55 @@ namespace Models
             // Unit1BAdd residual Add: Unit1B + Stem
             private static void Unit1BAddForwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit1BOffset, 4096);
-                var skip = Activations(v, Layout.StemOffset, 4096);
-                var output = Activations(v, Layout.Unit1BAddOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var input = Activations(v, Layout.Unit1BOffset, Layout.Unit1BSize);
+                var skip = Activations(v, Layout.StemOffset, Layout.StemSize);
+                var output = Activations(v, Layout.Unit1BAddOffset, Layout.Unit1BAddSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BAddSize; e += GridStride)
                     GpuKernels.Spatial.GpuPointwise.Add(e, input, skip, output);
             }
 
             // Unit1B's gradient = the output gradient
             private static void Unit1BAddInputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit1BGradientOffset, 4096),
-                    ActivationGradients(v, Layout.Unit1BAddGradientOffset, 4096), v.Rows * 4096, accumulate: false);
+                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit1BGradientOffset, Layout.Unit1BSize),
+                    ActivationGradients(v, Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize), v.Rows * Layout.Unit1BSize,
+                        accumulate: false);
 
             // Stem's gradient = the output gradient
             private static void Unit1BAddSkipGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.StemGradientOffset, 4096),
-                    ActivationGradients(v, Layout.Unit1BAddGradientOffset, 4096), v.Rows * 4096, accumulate: false);
+                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.StemGradientOffset, Layout.StemSize),
+                    ActivationGradients(v, Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize), v.Rows * Layout.StemSize,
+                        accumulate: false);
 
             // Unit1BStep3: Relu
             private static void Unit1BStep3ForwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit1BAddOffset, 4096);
-                var output = Activations(v, Layout.Unit1BStep3Offset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var input = Activations(v, Layout.Unit1BAddOffset, Layout.Unit1BAddSize);
+                var output = Activations(v, Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BStep3Size; e += GridStride)
                     GpuKernels.Spatial.GpuPointwise.Forward(e, input, output, default(CpuKernels.Relu), default(GpuKernels.GpuDropout));
             }
 
             // Unit1BStep3 backward through Relu
             private static void Unit1BStep3ActivationBackwardKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit1BStep3GradientOffset, 4096);
-                var preActivation = Activations(v, Layout.Unit1BAddOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var gradient = ActivationGradients(v, Layout.Unit1BStep3GradientOffset, Layout.Unit1BStep3Size);
+                var preActivation = Activations(v, Layout.Unit1BAddOffset, Layout.Unit1BAddSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BStep3Size; e += GridStride)
                     GpuKernels.Spatial.GpuPointwise.ActivationBackward(e, gradient, preActivation, default(CpuKernels.Relu));
             }
 
             // Unit1BAdd's gradient = the output gradient
             private static void Unit1BStep3InputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit1BAddGradientOffset, 4096),
-                    ActivationGradients(v, Layout.Unit1BStep3GradientOffset, 4096), v.Rows * 4096, accumulate: false);
+                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize),
+                    ActivationGradients(v, Layout.Unit1BStep3GradientOffset, Layout.Unit1BStep3Size), v.Rows * Layout.Unit1BAddSize,
+                        accumulate: false);
 
             // Unit2A forward: Conv2d
             private static void Unit2AForwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit1BStep3Offset, 4096);
-                var preActivation = Activations(v, Layout.Unit2APreActivationOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var input = Activations(v, Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size);
+                var preActivation = Activations(v, Layout.Unit2APreActivationOffset, Layout.Unit2ASize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2ASize; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.Forward(e, input, Parameter(v, Layout.Unit2AWeightOffset, 4608), v.Parameters, false,
                         preActivation, preActivation, hasOutput: false, Unit2AGeometry(v.Rows), default(CpuKernels.Identity));
             }
@@ -912,7 +915,7 @@ namespace Models
             // Unit2A BatchNorm statistics per channel, running statistics
             private static void Unit2ANormStatisticsKernel(GpuKernels.NetworkViews v)
             {
-                var preActivation = Activations(v, Layout.Unit2APreActivationOffset, 2048);
+                var preActivation = Activations(v, Layout.Unit2APreActivationOffset, Layout.Unit2ASize);
                 for (int e = Grid.GlobalIndex.X; e < 32; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Statistics(e, preActivation, Scratch(v, Unit2ABatchMeanOffset, 32), Scratch(v,
                         Layout.Unit2AInverseStdOffset, 32),
@@ -923,9 +926,9 @@ namespace Models
             // Unit2A BatchNorm normalize (x̂ kept in place) and Relu
             private static void Unit2ANormalizeKernel(GpuKernels.NetworkViews v)
             {
-                var preActivation = Activations(v, Layout.Unit2APreActivationOffset, 2048);
-                var output = Activations(v, Layout.Unit2AOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var preActivation = Activations(v, Layout.Unit2APreActivationOffset, Layout.Unit2ASize);
+                var output = Activations(v, Layout.Unit2AOffset, Layout.Unit2ASize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2ASize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Normalize(e, preActivation, output, Scratch(v, Unit2ABatchMeanOffset, 32), Scratch(v,
                         Layout.Unit2AInverseStdOffset, 32),
                         Parameter(v, Layout.Unit2AGammaOffset, 32), Parameter(v, Layout.Unit2ABetaOffset, 32), 32, default(CpuKernels.Relu));
@@ -940,9 +943,9 @@ namespace Models
             // Unit2A eval-mode BatchNorm and Relu
             private static void Unit2AInferenceNormalizeKernel(GpuKernels.NetworkViews v)
             {
-                var source = Activations(v, Layout.Unit2APreActivationOffset, 2048);
-                var output = Activations(v, Layout.Unit2AOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var source = Activations(v, Layout.Unit2APreActivationOffset, Layout.Unit2ASize);
+                var output = Activations(v, Layout.Unit2AOffset, Layout.Unit2ASize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2ASize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Inference(e, source, output, Scratch(v, Layout.Unit2AInferenceScaleOffset, 32), Scratch(v,
                         Layout.Unit2AInferenceShiftOffset, 32), 32, default(CpuKernels.Relu));
             }
@@ -950,8 +953,8 @@ namespace Models
             // Unit2A γ/β gradients through BatchNorm and Relu, per channel
             private static void Unit2ANormParameterGradientsKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit2AGradientOffset, 2048);
-                var normalized = Activations(v, Layout.Unit2APreActivationOffset, 2048);
+                var gradient = ActivationGradients(v, Layout.Unit2AGradientOffset, Layout.Unit2ASize);
+                var normalized = Activations(v, Layout.Unit2APreActivationOffset, Layout.Unit2ASize);
                 for (int e = Grid.GlobalIndex.X; e < 32; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.ParameterGradients(e, gradient, normalized, Parameter(v, Layout.Unit2AGammaOffset, 32),
                         Parameter(v, Layout.Unit2ABetaOffset, 32),
@@ -962,9 +965,9 @@ namespace Models
             // Unit2A input gradient through BatchNorm and Relu (in place)
             private static void Unit2ANormInputGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit2AGradientOffset, 2048);
-                var normalized = Activations(v, Layout.Unit2APreActivationOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var gradient = ActivationGradients(v, Layout.Unit2AGradientOffset, Layout.Unit2ASize);
+                var normalized = Activations(v, Layout.Unit2APreActivationOffset, Layout.Unit2ASize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2ASize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.InputGradient(e, gradient, normalized, Parameter(v, Layout.Unit2AGammaOffset, 32),
                         Parameter(v, Layout.Unit2ABetaOffset, 32), Scratch(v, Layout.Unit2AInverseStdOffset, 32),
                         Gradient(v, Layout.Unit2AGammaOffset, 32), Gradient(v, Layout.Unit2ABetaOffset, 32), v.Rows * 64, 32,
@@ -974,8 +977,8 @@ namespace Models
             // Unit2A weight gradient, summed over the batch
             private static void Unit2AWeightGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit2AGradientOffset, 2048);
-                var input = Activations(v, Layout.Unit1BStep3Offset, 4096);
+                var gradient = ActivationGradients(v, Layout.Unit2AGradientOffset, Layout.Unit2ASize);
+                var input = Activations(v, Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size);
                 for (int e = Grid.GlobalIndex.X; e < 4608; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardWeights(e, gradient, input, Gradient(v, Layout.Unit2AWeightOffset, 4608),
                         v.Gradients, false, Unit2AGeometry(v.Rows));
@@ -984,24 +987,26 @@ namespace Models
             // Unit2A input gradient into the gradient scratch (Unit1BStep3 has 2 consumers)
             private static void Unit2AInputGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit2AGradientOffset, 2048);
-                var contribution = ActivationGradients(v, Layout.GradientScratchOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var gradient = ActivationGradients(v, Layout.Unit2AGradientOffset, Layout.Unit2ASize);
+                var contribution = ActivationGradients(v, Layout.GradientScratchOffset, Layout.Unit1BStep3Size);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BStep3Size; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardInput(e, gradient, Parameter(v, Layout.Unit2AWeightOffset, 4608), contribution,
                         Unit2AGeometry(v.Rows));
             }
 
             // Unit2A: the contribution added to Unit1BStep3's gradient, which a later step wrote
             private static void Unit2AInputGradientAddKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit1BStep3GradientOffset, 4096),
-                    ActivationGradients(v, Layout.GradientScratchOffset, 4096), v.Rows * 4096, accumulate: true);
+                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit1BStep3GradientOffset,
+                    Layout.Unit1BStep3Size),
+                    ActivationGradients(v, Layout.GradientScratchOffset, Layout.Unit1BStep3Size), v.Rows * Layout.Unit1BStep3Size,
+                        accumulate: true);
 
             // Unit2B forward: Conv2d
             private static void Unit2BForwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit2AOffset, 2048);
-                var preActivation = Activations(v, Layout.Unit2BPreActivationOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var input = Activations(v, Layout.Unit2AOffset, Layout.Unit2ASize);
+                var preActivation = Activations(v, Layout.Unit2BPreActivationOffset, Layout.Unit2BSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BSize; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.Forward(e, input, Parameter(v, Layout.Unit2BWeightOffset, 9216), v.Parameters, false,
                         preActivation, preActivation, hasOutput: false, Unit2BGeometry(v.Rows), default(CpuKernels.Identity));
             }
@@ -1009,7 +1014,7 @@ namespace Models
             // Unit2B BatchNorm statistics per channel, running statistics
             private static void Unit2BNormStatisticsKernel(GpuKernels.NetworkViews v)
             {
-                var preActivation = Activations(v, Layout.Unit2BPreActivationOffset, 2048);
+                var preActivation = Activations(v, Layout.Unit2BPreActivationOffset, Layout.Unit2BSize);
                 for (int e = Grid.GlobalIndex.X; e < 32; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Statistics(e, preActivation, Scratch(v, Unit2BBatchMeanOffset, 32), Scratch(v,
                         Layout.Unit2BInverseStdOffset, 32),
@@ -1020,9 +1025,9 @@ namespace Models
             // Unit2B BatchNorm normalize (x̂ kept in place) and Identity
             private static void Unit2BNormalizeKernel(GpuKernels.NetworkViews v)
             {
-                var preActivation = Activations(v, Layout.Unit2BPreActivationOffset, 2048);
-                var output = Activations(v, Layout.Unit2BOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var preActivation = Activations(v, Layout.Unit2BPreActivationOffset, Layout.Unit2BSize);
+                var output = Activations(v, Layout.Unit2BOffset, Layout.Unit2BSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BSize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Normalize(e, preActivation, output, Scratch(v, Unit2BBatchMeanOffset, 32), Scratch(v,
                         Layout.Unit2BInverseStdOffset, 32),
                         Parameter(v, Layout.Unit2BGammaOffset, 32), Parameter(v, Layout.Unit2BBetaOffset, 32), 32,
@@ -1038,9 +1043,9 @@ namespace Models
             // Unit2B eval-mode BatchNorm and Identity
             private static void Unit2BInferenceNormalizeKernel(GpuKernels.NetworkViews v)
             {
-                var source = Activations(v, Layout.Unit2BPreActivationOffset, 2048);
-                var output = Activations(v, Layout.Unit2BOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var source = Activations(v, Layout.Unit2BPreActivationOffset, Layout.Unit2BSize);
+                var output = Activations(v, Layout.Unit2BOffset, Layout.Unit2BSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BSize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Inference(e, source, output, Scratch(v, Layout.Unit2BInferenceScaleOffset, 32), Scratch(v,
                         Layout.Unit2BInferenceShiftOffset, 32), 32, default(CpuKernels.Identity));
             }
@@ -1048,8 +1053,8 @@ namespace Models
             // Unit2B γ/β gradients through BatchNorm and Identity, per channel
             private static void Unit2BNormParameterGradientsKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit2BGradientOffset, 2048);
-                var normalized = Activations(v, Layout.Unit2BPreActivationOffset, 2048);
+                var gradient = ActivationGradients(v, Layout.Unit2BGradientOffset, Layout.Unit2BSize);
+                var normalized = Activations(v, Layout.Unit2BPreActivationOffset, Layout.Unit2BSize);
                 for (int e = Grid.GlobalIndex.X; e < 32; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.ParameterGradients(e, gradient, normalized, Parameter(v, Layout.Unit2BGammaOffset, 32),
                         Parameter(v, Layout.Unit2BBetaOffset, 32),
@@ -1060,9 +1065,9 @@ namespace Models
             // Unit2B input gradient through BatchNorm and Identity (in place)
             private static void Unit2BNormInputGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit2BGradientOffset, 2048);
-                var normalized = Activations(v, Layout.Unit2BPreActivationOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var gradient = ActivationGradients(v, Layout.Unit2BGradientOffset, Layout.Unit2BSize);
+                var normalized = Activations(v, Layout.Unit2BPreActivationOffset, Layout.Unit2BSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BSize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.InputGradient(e, gradient, normalized, Parameter(v, Layout.Unit2BGammaOffset, 32),
                         Parameter(v, Layout.Unit2BBetaOffset, 32), Scratch(v, Layout.Unit2BInverseStdOffset, 32),
                         Gradient(v, Layout.Unit2BGammaOffset, 32), Gradient(v, Layout.Unit2BBetaOffset, 32), v.Rows * 64, 32,
@@ -1072,8 +1077,8 @@ namespace Models
             // Unit2B weight gradient, summed over the batch
             private static void Unit2BWeightGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit2BGradientOffset, 2048);
-                var input = Activations(v, Layout.Unit2AOffset, 2048);
+                var gradient = ActivationGradients(v, Layout.Unit2BGradientOffset, Layout.Unit2BSize);
+                var input = Activations(v, Layout.Unit2AOffset, Layout.Unit2ASize);
                 for (int e = Grid.GlobalIndex.X; e < 9216; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardWeights(e, gradient, input, Gradient(v, Layout.Unit2BWeightOffset, 9216),
                         v.Gradients, false, Unit2BGeometry(v.Rows));
@@ -1082,9 +1087,9 @@ namespace Models
             // Unit2B input gradient
             private static void Unit2BInputGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit2BGradientOffset, 2048);
-                var inputGradient = ActivationGradients(v, Layout.Unit2AGradientOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var gradient = ActivationGradients(v, Layout.Unit2BGradientOffset, Layout.Unit2BSize);
+                var inputGradient = ActivationGradients(v, Layout.Unit2AGradientOffset, Layout.Unit2ASize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2ASize; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardInput(e, gradient, Parameter(v, Layout.Unit2BWeightOffset, 9216), inputGradient,
                         Unit2BGeometry(v.Rows));
             }
@@ -1092,9 +1097,9 @@ namespace Models
             // Unit2BShortcut forward: Conv2d
             private static void Unit2BShortcutForwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit1BStep3Offset, 4096);
-                var preActivation = Activations(v, Layout.Unit2BShortcutPreActivationOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var input = Activations(v, Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size);
+                var preActivation = Activations(v, Layout.Unit2BShortcutPreActivationOffset, Layout.Unit2BShortcutSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BShortcutSize; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.Forward(e, input, Parameter(v, Layout.Unit2BShortcutWeightOffset, 512), v.Parameters, false,
                         preActivation, preActivation, hasOutput: false, Unit2BShortcutGeometry(v.Rows), default(CpuKernels.Identity));
             }
@@ -1102,7 +1107,7 @@ namespace Models
             // Unit2BShortcut BatchNorm statistics per channel, running statistics
             private static void Unit2BShortcutNormStatisticsKernel(GpuKernels.NetworkViews v)
             {
-                var preActivation = Activations(v, Layout.Unit2BShortcutPreActivationOffset, 2048);
+                var preActivation = Activations(v, Layout.Unit2BShortcutPreActivationOffset, Layout.Unit2BShortcutSize);
                 for (int e = Grid.GlobalIndex.X; e < 32; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Statistics(e, preActivation, Scratch(v, Unit2BShortcutBatchMeanOffset, 32), Scratch(v,
                         Layout.Unit2BShortcutInverseStdOffset, 32),
@@ -1113,9 +1118,9 @@ namespace Models
             // Unit2BShortcut BatchNorm normalize (x̂ kept in place) and Identity
             private static void Unit2BShortcutNormalizeKernel(GpuKernels.NetworkViews v)
             {
-                var preActivation = Activations(v, Layout.Unit2BShortcutPreActivationOffset, 2048);
-                var output = Activations(v, Layout.Unit2BShortcutOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var preActivation = Activations(v, Layout.Unit2BShortcutPreActivationOffset, Layout.Unit2BShortcutSize);
+                var output = Activations(v, Layout.Unit2BShortcutOffset, Layout.Unit2BShortcutSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BShortcutSize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Normalize(e, preActivation, output, Scratch(v, Unit2BShortcutBatchMeanOffset, 32),
                         Scratch(v, Layout.Unit2BShortcutInverseStdOffset, 32),
                         Parameter(v, Layout.Unit2BShortcutGammaOffset, 32), Parameter(v, Layout.Unit2BShortcutBetaOffset, 32), 32,
@@ -1133,9 +1138,9 @@ namespace Models
             // Unit2BShortcut eval-mode BatchNorm and Identity
             private static void Unit2BShortcutInferenceNormalizeKernel(GpuKernels.NetworkViews v)
             {
-                var source = Activations(v, Layout.Unit2BShortcutPreActivationOffset, 2048);
-                var output = Activations(v, Layout.Unit2BShortcutOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var source = Activations(v, Layout.Unit2BShortcutPreActivationOffset, Layout.Unit2BShortcutSize);
+                var output = Activations(v, Layout.Unit2BShortcutOffset, Layout.Unit2BShortcutSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BShortcutSize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.Inference(e, source, output, Scratch(v, Layout.Unit2BShortcutInferenceScaleOffset, 32),
                         Scratch(v, Layout.Unit2BShortcutInferenceShiftOffset, 32), 32, default(CpuKernels.Identity));
             }
@@ -1143,8 +1148,8 @@ namespace Models
             // Unit2BShortcut γ/β gradients through BatchNorm and Identity, per channel
             private static void Unit2BShortcutNormParameterGradientsKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit2BShortcutGradientOffset, 2048);
-                var normalized = Activations(v, Layout.Unit2BShortcutPreActivationOffset, 2048);
+                var gradient = ActivationGradients(v, Layout.Unit2BShortcutGradientOffset, Layout.Unit2BShortcutSize);
+                var normalized = Activations(v, Layout.Unit2BShortcutPreActivationOffset, Layout.Unit2BShortcutSize);
                 for (int e = Grid.GlobalIndex.X; e < 32; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.ParameterGradients(e, gradient, normalized, Parameter(v, Layout.Unit2BShortcutGammaOffset,
                         32), Parameter(v, Layout.Unit2BShortcutBetaOffset, 32),
@@ -1155,9 +1160,9 @@ namespace Models
             // Unit2BShortcut input gradient through BatchNorm and Identity (in place)
             private static void Unit2BShortcutNormInputGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit2BShortcutGradientOffset, 2048);
-                var normalized = Activations(v, Layout.Unit2BShortcutPreActivationOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var gradient = ActivationGradients(v, Layout.Unit2BShortcutGradientOffset, Layout.Unit2BShortcutSize);
+                var normalized = Activations(v, Layout.Unit2BShortcutPreActivationOffset, Layout.Unit2BShortcutSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BShortcutSize; e += GridStride)
                     GpuKernels.Spatial.GpuBatchNorm2d.InputGradient(e, gradient, normalized, Parameter(v, Layout.Unit2BShortcutGammaOffset, 32),
                         Parameter(v, Layout.Unit2BShortcutBetaOffset, 32), Scratch(v, Layout.Unit2BShortcutInverseStdOffset, 32),
                         Gradient(v, Layout.Unit2BShortcutGammaOffset, 32), Gradient(v, Layout.Unit2BShortcutBetaOffset, 32), v.Rows * 64, 32,
@@ -1167,8 +1172,8 @@ namespace Models
             // Unit2BShortcut weight gradient, summed over the batch
             private static void Unit2BShortcutWeightGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit2BShortcutGradientOffset, 2048);
-                var input = Activations(v, Layout.Unit1BStep3Offset, 4096);
+                var gradient = ActivationGradients(v, Layout.Unit2BShortcutGradientOffset, Layout.Unit2BShortcutSize);
+                var input = Activations(v, Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size);
                 for (int e = Grid.GlobalIndex.X; e < 512; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardWeights(e, gradient, input, Gradient(v, Layout.Unit2BShortcutWeightOffset, 512),
                         v.Gradients, false, Unit2BShortcutGeometry(v.Rows));
@@ -1177,9 +1182,9 @@ namespace Models
             // Unit2BShortcut input gradient
             private static void Unit2BShortcutInputGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit2BShortcutGradientOffset, 2048);
-                var inputGradient = ActivationGradients(v, Layout.Unit1BStep3GradientOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var gradient = ActivationGradients(v, Layout.Unit2BShortcutGradientOffset, Layout.Unit2BShortcutSize);
+                var inputGradient = ActivationGradients(v, Layout.Unit1BStep3GradientOffset, Layout.Unit1BStep3Size);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BStep3Size; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardInput(e, gradient, Parameter(v, Layout.Unit2BShortcutWeightOffset, 512), inputGradient,
                         Unit2BShortcutGeometry(v.Rows));
             }
@@ -1187,70 +1192,74 @@ namespace Models
             // Unit2BAdd residual Add: Unit2B + Unit2BShortcut
             private static void Unit2BAddForwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit2BOffset, 2048);
-                var skip = Activations(v, Layout.Unit2BShortcutOffset, 2048);
-                var output = Activations(v, Layout.Unit2BAddOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var input = Activations(v, Layout.Unit2BOffset, Layout.Unit2BSize);
+                var skip = Activations(v, Layout.Unit2BShortcutOffset, Layout.Unit2BShortcutSize);
+                var output = Activations(v, Layout.Unit2BAddOffset, Layout.Unit2BAddSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BAddSize; e += GridStride)
                     GpuKernels.Spatial.GpuPointwise.Add(e, input, skip, output);
             }
 
             // Unit2B's gradient = the output gradient
             private static void Unit2BAddInputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit2BGradientOffset, 2048),
-                    ActivationGradients(v, Layout.Unit2BAddGradientOffset, 2048), v.Rows * 2048, accumulate: false);
+                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit2BGradientOffset, Layout.Unit2BSize),
+                    ActivationGradients(v, Layout.Unit2BAddGradientOffset, Layout.Unit2BAddSize), v.Rows * Layout.Unit2BSize,
+                        accumulate: false);
 
             // Unit2BShortcut's gradient = the output gradient
             private static void Unit2BAddSkipGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit2BShortcutGradientOffset, 2048),
-                    ActivationGradients(v, Layout.Unit2BAddGradientOffset, 2048), v.Rows * 2048, accumulate: false);
+                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit2BShortcutGradientOffset,
+                    Layout.Unit2BShortcutSize),
+                    ActivationGradients(v, Layout.Unit2BAddGradientOffset, Layout.Unit2BAddSize), v.Rows * Layout.Unit2BShortcutSize,
+                        accumulate: false);
 
             // Unit2BStep4: Relu
             private static void Unit2BStep4ForwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit2BAddOffset, 2048);
-                var output = Activations(v, Layout.Unit2BStep4Offset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var input = Activations(v, Layout.Unit2BAddOffset, Layout.Unit2BAddSize);
+                var output = Activations(v, Layout.Unit2BStep4Offset, Layout.Unit2BStep4Size);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BStep4Size; e += GridStride)
                     GpuKernels.Spatial.GpuPointwise.Forward(e, input, output, default(CpuKernels.Relu), default(GpuKernels.GpuDropout));
             }
 
             // Unit2BStep4 backward through Relu
             private static void Unit2BStep4ActivationBackwardKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.Unit2BStep4GradientOffset, 2048);
-                var preActivation = Activations(v, Layout.Unit2BAddOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var gradient = ActivationGradients(v, Layout.Unit2BStep4GradientOffset, Layout.Unit2BStep4Size);
+                var preActivation = Activations(v, Layout.Unit2BAddOffset, Layout.Unit2BAddSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BStep4Size; e += GridStride)
                     GpuKernels.Spatial.GpuPointwise.ActivationBackward(e, gradient, preActivation, default(CpuKernels.Relu));
             }
 
             // Unit2BAdd's gradient = the output gradient
             private static void Unit2BStep4InputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit2BAddGradientOffset, 2048),
-                    ActivationGradients(v, Layout.Unit2BStep4GradientOffset, 2048), v.Rows * 2048, accumulate: false);
+                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit2BAddGradientOffset, Layout.Unit2BAddSize),
+                    ActivationGradients(v, Layout.Unit2BStep4GradientOffset, Layout.Unit2BStep4Size), v.Rows * Layout.Unit2BAddSize,
+                        accumulate: false);
 
             // HeadGlobalAvgPool global average pooling
             private static void HeadGlobalAvgPoolForwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit2BStep4Offset, 2048);
-                var output = Activations(v, Layout.HeadGlobalAvgPoolOffset, 32);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 32; e += GridStride)
+                var input = Activations(v, Layout.Unit2BStep4Offset, Layout.Unit2BStep4Size);
+                var output = Activations(v, Layout.HeadGlobalAvgPoolOffset, Layout.HeadGlobalAvgPoolSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.HeadGlobalAvgPoolSize; e += GridStride)
                     GpuKernels.Spatial.GpuPool2d.GlobalAvgForward(e, input, output, 64, 32);
             }
 
             // HeadGlobalAvgPool GlobalAvgPool backward
             private static void HeadGlobalAvgPoolInputGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.HeadGlobalAvgPoolGradientOffset, 32);
-                var inputGradient = ActivationGradients(v, Layout.Unit2BStep4GradientOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var gradient = ActivationGradients(v, Layout.HeadGlobalAvgPoolGradientOffset, Layout.HeadGlobalAvgPoolSize);
+                var inputGradient = ActivationGradients(v, Layout.Unit2BStep4GradientOffset, Layout.Unit2BStep4Size);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BStep4Size; e += GridStride)
                     GpuKernels.Spatial.GpuPool2d.GlobalAvgBackward(e, gradient, inputGradient, 64, 32);
             }
 
             // HeadStep2 forward: Dense (a 1×1 convolution of a 1×1 image)
             private static void HeadStep2ForwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.HeadGlobalAvgPoolOffset, 32);
-                var preActivation = Activations(v, Layout.HeadStep2Offset, 10);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 10; e += GridStride)
+                var input = Activations(v, Layout.HeadGlobalAvgPoolOffset, Layout.HeadGlobalAvgPoolSize);
+                var preActivation = Activations(v, Layout.HeadStep2Offset, Layout.HeadStep2Size);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.HeadStep2Size; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.Forward(e, input, Parameter(v, Layout.HeadWeightOffset, 320), Parameter(v,
                         Layout.HeadBiasOffset, 10), true,
                         preActivation, preActivation, hasOutput: false, HeadStep2Geometry(v.Rows), default(CpuKernels.Identity));
@@ -1259,8 +1268,8 @@ namespace Models
             // HeadStep2 weight and bias gradient, summed over the batch
             private static void HeadStep2WeightGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.HeadStep2GradientOffset, 10);
-                var input = Activations(v, Layout.HeadGlobalAvgPoolOffset, 32);
+                var gradient = ActivationGradients(v, Layout.HeadStep2GradientOffset, Layout.HeadStep2Size);
+                var input = Activations(v, Layout.HeadGlobalAvgPoolOffset, Layout.HeadGlobalAvgPoolSize);
                 for (int e = Grid.GlobalIndex.X; e < 330; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardWeights(e, gradient, input, Gradient(v, Layout.HeadWeightOffset, 320),
                         Gradient(v, Layout.HeadBiasOffset, 10), true, HeadStep2Geometry(v.Rows));
@@ -1269,17 +1278,18 @@ namespace Models
             // HeadStep2 input gradient
             private static void HeadStep2InputGradientKernel(GpuKernels.NetworkViews v)
             {
-                var gradient = ActivationGradients(v, Layout.HeadStep2GradientOffset, 10);
-                var inputGradient = ActivationGradients(v, Layout.HeadGlobalAvgPoolGradientOffset, 32);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 32; e += GridStride)
+                var gradient = ActivationGradients(v, Layout.HeadStep2GradientOffset, Layout.HeadStep2Size);
+                var inputGradient = ActivationGradients(v, Layout.HeadGlobalAvgPoolGradientOffset, Layout.HeadGlobalAvgPoolSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.HeadGlobalAvgPoolSize; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardInput(e, gradient, Parameter(v, Layout.HeadWeightOffset, 320), inputGradient,
                         HeadStep2Geometry(v.Rows));
             }
 
             // CrossEntropy: the mean loss's sum, and its gradient times the loss scale
             private static void LossKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuLosses.CrossEntropy(Activations(v, Layout.HeadStep2Offset, 10), v.Targets, ActivationGradients(v,
-                    Layout.HeadStep2GradientOffset, 10), true, v.Rows, OutputSize, v.LossScale, v.Sums);
+                GpuKernels.GpuLosses.CrossEntropy(Activations(v, Layout.HeadStep2Offset, Layout.HeadStep2Size), v.Targets,
+                    ActivationGradients(v, Layout.HeadStep2GradientOffset, Layout.HeadStep2Size), true, v.Rows, OutputSize, v.LossScale,
+                        v.Sums);
 
             // CrossEntropy over the inference outputs
             private static void EvaluationLossKernel(GpuKernels.NetworkViews v) =>
@@ -1288,7 +1298,7 @@ namespace Models
             // The logits to the fp32 outputs that go back to the host
             private static void CopyOutputsKernel(GpuKernels.NetworkViews v)
             {
-                var logits = Activations(v, Layout.HeadStep2Offset, 10);
+                var logits = Activations(v, Layout.HeadStep2Offset, Layout.HeadStep2Size);
                 for (int e = Grid.GlobalIndex.X; e < v.Rows * OutputSize; e += GridStride)
                     GpuKernels.Spatial.GpuPointwise.Forward(e, logits, v.OutputTensor, default(CpuKernels.Identity),
                         default(GpuKernels.GpuDropout));
@@ -1297,7 +1307,7 @@ namespace Models
             // Unit1A im2col: the patch of each output pixel, (kh, kw, c_in)
             private static void Unit1AIm2ColKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.StemOffset, 4096);
+                var input = Activations(v, Layout.StemOffset, Layout.StemSize);
                 var columns = new GpuKernels.Fp32Tensor(v.GemmColumns);
                 for (int e = Grid.GlobalIndex.X; e < v.Rows * 36864; e += GridStride)
                     GpuKernels.Spatial.GpuIm2Col.Gather(e, input, columns, Unit1AGeometry(v.Rows));
@@ -1316,9 +1326,9 @@ namespace Models
             private static void Unit1AForwardEpilogueKernel(GpuKernels.NetworkViews v) =>
                 GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, m: v.Rows * 256, n: 16,
                     new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Identity>(
-                        Activations(v, Layout.Unit1APreActivationOffset, 4096), v.Parameters, HasBias: false,
-                        Activations(v, Layout.Unit1APreActivationOffset, 4096), HasOutput: false, 16, default(CpuKernels.Identity),
-                            default(GpuKernels.GpuDropout)));
+                        Activations(v, Layout.Unit1APreActivationOffset, Layout.Unit1ASize), v.Parameters, HasBias: false,
+                        Activations(v, Layout.Unit1APreActivationOffset, Layout.Unit1ASize), HasOutput: false, 16,
+                            default(CpuKernels.Identity), default(GpuKernels.GpuDropout)));
 
             // Unit1A weight gradient: the library GEMM's [patch, C_out] in PyTorch's layout
             private static void Unit1AWeightGradientStoreKernel(GpuKernels.NetworkViews v)
@@ -1332,15 +1342,15 @@ namespace Models
             private static void Unit1AColumnsToImageKernel(GpuKernels.NetworkViews v)
             {
                 var columns = new GpuKernels.Fp32Tensor(v.GemmColumns);
-                var contribution = ActivationGradients(v, Layout.GradientScratchOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var contribution = ActivationGradients(v, Layout.GradientScratchOffset, Layout.StemSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.StemSize; e += GridStride)
                     GpuKernels.Spatial.GpuIm2Col.ToImage(e, columns, contribution, Unit1AGeometry(v.Rows));
             }
 
             // Unit1B im2col: the patch of each output pixel, (kh, kw, c_in)
             private static void Unit1BIm2ColKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit1AOffset, 4096);
+                var input = Activations(v, Layout.Unit1AOffset, Layout.Unit1ASize);
                 var columns = new GpuKernels.Fp32Tensor(v.GemmColumns);
                 for (int e = Grid.GlobalIndex.X; e < v.Rows * 36864; e += GridStride)
                     GpuKernels.Spatial.GpuIm2Col.Gather(e, input, columns, Unit1BGeometry(v.Rows));
@@ -1359,9 +1369,9 @@ namespace Models
             private static void Unit1BForwardEpilogueKernel(GpuKernels.NetworkViews v) =>
                 GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, m: v.Rows * 256, n: 16,
                     new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Identity>(
-                        Activations(v, Layout.Unit1BPreActivationOffset, 4096), v.Parameters, HasBias: false,
-                        Activations(v, Layout.Unit1BPreActivationOffset, 4096), HasOutput: false, 16, default(CpuKernels.Identity),
-                            default(GpuKernels.GpuDropout)));
+                        Activations(v, Layout.Unit1BPreActivationOffset, Layout.Unit1BSize), v.Parameters, HasBias: false,
+                        Activations(v, Layout.Unit1BPreActivationOffset, Layout.Unit1BSize), HasOutput: false, 16,
+                            default(CpuKernels.Identity), default(GpuKernels.GpuDropout)));
 
             // Unit1B weight gradient: the library GEMM's [patch, C_out] in PyTorch's layout
             private static void Unit1BWeightGradientStoreKernel(GpuKernels.NetworkViews v)
@@ -1375,15 +1385,15 @@ namespace Models
             private static void Unit1BColumnsToImageKernel(GpuKernels.NetworkViews v)
             {
                 var columns = new GpuKernels.Fp32Tensor(v.GemmColumns);
-                var inputGradient = ActivationGradients(v, Layout.Unit1AGradientOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var inputGradient = ActivationGradients(v, Layout.Unit1AGradientOffset, Layout.Unit1ASize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1ASize; e += GridStride)
                     GpuKernels.Spatial.GpuIm2Col.ToImage(e, columns, inputGradient, Unit1BGeometry(v.Rows));
             }
 
             // Unit2A im2col: the patch of each output pixel, (kh, kw, c_in)
             private static void Unit2AIm2ColKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit1BStep3Offset, 4096);
+                var input = Activations(v, Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size);
                 var columns = new GpuKernels.Fp32Tensor(v.GemmColumns);
                 for (int e = Grid.GlobalIndex.X; e < v.Rows * 9216; e += GridStride)
                     GpuKernels.Spatial.GpuIm2Col.Gather(e, input, columns, Unit2AGeometry(v.Rows));
@@ -1402,9 +1412,9 @@ namespace Models
             private static void Unit2AForwardEpilogueKernel(GpuKernels.NetworkViews v) =>
                 GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, m: v.Rows * 64, n: 32,
                     new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Identity>(
-                        Activations(v, Layout.Unit2APreActivationOffset, 2048), v.Parameters, HasBias: false,
-                        Activations(v, Layout.Unit2APreActivationOffset, 2048), HasOutput: false, 32, default(CpuKernels.Identity),
-                            default(GpuKernels.GpuDropout)));
+                        Activations(v, Layout.Unit2APreActivationOffset, Layout.Unit2ASize), v.Parameters, HasBias: false,
+                        Activations(v, Layout.Unit2APreActivationOffset, Layout.Unit2ASize), HasOutput: false, 32,
+                            default(CpuKernels.Identity), default(GpuKernels.GpuDropout)));
 
             // Unit2A weight gradient: the library GEMM's [patch, C_out] in PyTorch's layout
             private static void Unit2AWeightGradientStoreKernel(GpuKernels.NetworkViews v)
@@ -1418,15 +1428,15 @@ namespace Models
             private static void Unit2AColumnsToImageKernel(GpuKernels.NetworkViews v)
             {
                 var columns = new GpuKernels.Fp32Tensor(v.GemmColumns);
-                var contribution = ActivationGradients(v, Layout.GradientScratchOffset, 4096);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 4096; e += GridStride)
+                var contribution = ActivationGradients(v, Layout.GradientScratchOffset, Layout.Unit1BStep3Size);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BStep3Size; e += GridStride)
                     GpuKernels.Spatial.GpuIm2Col.ToImage(e, columns, contribution, Unit2AGeometry(v.Rows));
             }
 
             // Unit2B im2col: the patch of each output pixel, (kh, kw, c_in)
             private static void Unit2BIm2ColKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit2AOffset, 2048);
+                var input = Activations(v, Layout.Unit2AOffset, Layout.Unit2ASize);
                 var columns = new GpuKernels.Fp32Tensor(v.GemmColumns);
                 for (int e = Grid.GlobalIndex.X; e < v.Rows * 18432; e += GridStride)
                     GpuKernels.Spatial.GpuIm2Col.Gather(e, input, columns, Unit2BGeometry(v.Rows));
@@ -1445,9 +1455,9 @@ namespace Models
             private static void Unit2BForwardEpilogueKernel(GpuKernels.NetworkViews v) =>
                 GpuKernels.GpuGemm.ApplyEpilogue(v.GemmProduct, m: v.Rows * 64, n: 32,
                     new GpuKernels.BiasActivationEpilogue<TActivations, CpuKernels.Identity>(
-                        Activations(v, Layout.Unit2BPreActivationOffset, 2048), v.Parameters, HasBias: false,
-                        Activations(v, Layout.Unit2BPreActivationOffset, 2048), HasOutput: false, 32, default(CpuKernels.Identity),
-                            default(GpuKernels.GpuDropout)));
+                        Activations(v, Layout.Unit2BPreActivationOffset, Layout.Unit2BSize), v.Parameters, HasBias: false,
+                        Activations(v, Layout.Unit2BPreActivationOffset, Layout.Unit2BSize), HasOutput: false, 32,
+                            default(CpuKernels.Identity), default(GpuKernels.GpuDropout)));
 
             // Unit2B weight gradient: the library GEMM's [patch, C_out] in PyTorch's layout
             private static void Unit2BWeightGradientStoreKernel(GpuKernels.NetworkViews v)
@@ -1461,8 +1471,8 @@ namespace Models
             private static void Unit2BColumnsToImageKernel(GpuKernels.NetworkViews v)
             {
                 var columns = new GpuKernels.Fp32Tensor(v.GemmColumns);
-                var inputGradient = ActivationGradients(v, Layout.Unit2AGradientOffset, 2048);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * 2048; e += GridStride)
+                var inputGradient = ActivationGradients(v, Layout.Unit2AGradientOffset, Layout.Unit2ASize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2ASize; e += GridStride)
                     GpuKernels.Spatial.GpuIm2Col.ToImage(e, columns, inputGradient, Unit2BGeometry(v.Rows));
             }
 

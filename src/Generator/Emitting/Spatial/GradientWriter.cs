@@ -23,7 +23,7 @@ namespace DslNet.Generator.Emitting.Spatial
                     break;
                 default:
                     w.Wrapped($"// {target.Name} has {target.Consumers.Count} consumers: this contribution is added to the one a later step wrote.");
-                    w.Wrapped($"var contribution = Workspace(Layout.GradientScratchOffset, {target.Width}, rows);");
+                    w.Wrapped($"var contribution = Workspace(Layout.GradientScratchOffset, {SpatialNames.Size(target)}, rows);");
                     w.Wrapped(string.Format(kernelCall, "contribution"));
                     w.Wrapped($"var inputGradient = {ValueGradient(target)};");
                     w.Wrapped($"{K}.Residual.AccumulateGradient(contribution, inputGradient, accumulate: true);");

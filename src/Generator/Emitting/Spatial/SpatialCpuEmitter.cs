@@ -59,7 +59,7 @@ namespace DslNet.Generator.Emitting.Spatial
                     var block = plan.Blocks.FirstOrDefault(b => b.OutputValue == step.Output);
                     if (block != null)
                         w.Wrapped($"if (watch) _monitor.RecordOutput({block.Index}, _stepCount, {Value(plan.Values[step.Output])}, " +
-                               $"{plan.Values[step.Output].Width}, gather);");
+                               $"{SpatialNames.Size(plan.Values[step.Output])}, gather);");
                 }
                 w.Line();
                 w.Wrapped($"var lossGradient = {ValueGradient(plan.Output)};");

@@ -211,7 +211,7 @@ namespace DslNet.Generator.Emitting.Spatial
                 }
                 if (step.Kind == SpatialStepKind.MaxPool)
                 {
-                    w.Line($"private const int {step.Name}ArgmaxRowOffset = {offset}; // {step.OutputShape.Size} per row");
+                    w.Line($"private const int {step.Name}ArgmaxRowOffset = {offset}; // Layout.{step.Name}Size per row");
                     offset += step.OutputShape.Size;
                 }
             }

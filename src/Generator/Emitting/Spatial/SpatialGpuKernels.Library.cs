@@ -32,7 +32,7 @@ namespace DslNet.Generator.Emitting.Spatial
             route.Add(LibraryLaunch.Of(DeviceKernel.Strided($"{n}ForwardEpilogue",
                 $"{n} forward, epilogue of the library GEMM: the pre-activation" + (conv.Linear.HasBias ? " + bias" : "") +
                 (fused ? $", {g.Step.Activation.Kind}" : ""),
-                $"{G}.GpuElementwise.Config((long)rows * {g.Output.Width})",
+                $"{G}.GpuElementwise.Config((long)rows * {SpatialNames.Size(g.Output)})",
                 $"{G}.GpuGemm.ApplyEpilogue(v.GemmProduct, m: v.Rows * {conv.OutputPixels}, n: {cout},{Wrap}new {G}.BiasActivationEpilogue<TActivations, " +
                 $"{activationType}>({Wrap}    {g.Pre}, {Bias(g)}, HasBias: {Bool(conv.Linear.HasBias)},{Wrap}    " +
                 $"{(fused ? Value(g.Output) : g.Pre)}, HasOutput: {Bool(fused)}, {cout}, {Activation(activation)}, {NoDropout}))")));
@@ -69,7 +69,7 @@ namespace DslNet.Generator.Emitting.Spatial
             route.Add(LibraryLaunch.LibraryGemm(FloatGradient(g.Output), $"{cout}", "1", GemmWeight(g, conv), $"{conv.PatchLength}", "1",
                 $"rows * {conv.OutputPixels}", $"{conv.PatchLength}", $"{cout}", product: "v.GemmColumns"));
             route.Add(LibraryLaunch.Of(new DeviceKernel($"{n}ColumnsToImage", $"{n} input gradient: col2im of the library GEMM's columns, a gather per input value",
-                PerRow + g.Input.Width, $"{GS}.GpuIm2Col.ToImage(e, columns, {target.Name}, {n}Geometry(v.Rows))", ("columns", ColumnsTensor), target)));
+                PerRow + SpatialNames.Size(g.Input), $"{GS}.GpuIm2Col.ToImage(e, columns, {target.Name}, {n}Geometry(v.Rows))", ("columns", ColumnsTensor), target)));
             return route;
         }
 
@@ -97,8 +97,8 @@ namespace DslNet.Generator.Emitting.Spatial
 
         /// <summary>A value as a plain fp32 view, for the library GEMM (which runs in Precision.Fp32 only).</summary>
         private static string FloatValue(ValuePlan value) =>
-            value.Id == ValuePlan.NetworkInput ? "v.Inputs" : $"v.Region(Layout.{value.Name}Offset, {value.Width})";
+            value.Id == ValuePlan.NetworkInput ? "v.Inputs" : $"v.Region(Layout.{value.Name}Offset, {SpatialNames.Size(value)})";
 
-        private static string FloatGradient(ValuePlan value) => $"v.Region(Layout.{value.Name}GradientOffset, {value.Width})";
+        private static string FloatGradient(ValuePlan value) => $"v.Region(Layout.{value.Name}GradientOffset, {SpatialNames.Size(value)})";
     }
 }

@@ -55,7 +55,7 @@ namespace DslNet.Generator.Emitting.Spatial
                 $"{G}.GpuNorm.InferenceAffine({norm.Channels}, {Affine(g, "Gamma")}, {Affine(g, "Beta")}, {Running(g, "RunningMean")}, " +
                 $"{Running(g, "RunningVariance")},\n    {Names.Float(norm.Eps)}, {InferenceScale(step)}, {InferenceShift(step)})"));
             kernels.Add(new DeviceKernel($"{step.Name}InferenceNormalize", $"{step.Name} eval-mode BatchNorm and {step.Activation.Kind}",
-                PerRow + g.Output.Width,
+                PerRow + SpatialNames.Size(g.Output),
                 $"{GS}.GpuBatchNorm2d.Inference(e, source, output, {InferenceScale(step)}, {InferenceShift(step)}, {norm.Channels}, {g.Activation})",
                 ("source", g.Linear != null ? g.Pre : Value(g.Input)), ("output", Value(g.Output))));
             return kernels;
@@ -76,10 +76,10 @@ namespace DslNet.Generator.Emitting.Spatial
             var n = step.Name;
             if (g.Linear != null) kernels.Add(LinearForward(g));
             else if (g.Norm != null)
-                kernels.Add(new DeviceKernel($"{n}Copy", $"{n}: the input copied to the values the normalization rewrites in place", PerRow + g.Output.Width,
+                kernels.Add(new DeviceKernel($"{n}Copy", $"{n}: the input copied to the values the normalization rewrites in place", PerRow + SpatialNames.Size(g.Output),
                     $"{GS}.GpuPointwise.Forward(e, input, preActivation, {Names.Identity}, {NoDropout})", ("input", Value(g.Input)), ("preActivation", g.Pre)));
             else
-                kernels.Add(new DeviceKernel($"{n}Forward", $"{n}: {step.Activation.Kind}", PerRow + g.Output.Width,
+                kernels.Add(new DeviceKernel($"{n}Forward", $"{n}: {step.Activation.Kind}", PerRow + SpatialNames.Size(g.Output),
                     $"{GS}.GpuPointwise.Forward(e, input, output, {g.Activation}, {NoDropout})", ("input", Value(g.Input)), ("output", Value(g.Output))));
             if (g.Norm != null) kernels.AddRange(NormForward(g));
             if (step.HasDropout)
@@ -94,7 +94,7 @@ namespace DslNet.Generator.Emitting.Spatial
             var views = new List<(string, string)> { ("input", Value(g.Input)), ("preActivation", g.Pre) };
             if (fused) views.Add(("output", Value(g.Output)));
             var what = linear.IsConvolution ? "Conv2d" : "Dense (a 1×1 convolution of a 1×1 image)";
-            var direct = new DeviceKernel($"{n}Forward", $"{n} forward: {what}" + (fused ? $" and {g.Step.Activation.Kind}" : ""), PerRow + g.Output.Width,
+            var direct = new DeviceKernel($"{n}Forward", $"{n} forward: {what}" + (fused ? $" and {g.Step.Activation.Kind}" : ""), PerRow + SpatialNames.Size(g.Output),
                 $"{GS}.GpuConv2d.Forward(e, input, {Weight(g)}, {Bias(g)}, {Bool(linear.HasBias)},\n    preActivation, " +
                 $"{(fused ? "output" : "preActivation")}, hasOutput: {Bool(fused)}, {n}Geometry(v.Rows), {(fused ? g.Activation : Names.Identity)})",
                 views.ToArray());
@@ -113,7 +113,7 @@ namespace DslNet.Generator.Emitting.Spatial
                     $"{Running(g, "RunningMean")}, {Running(g, "RunningVariance")}, v.Rows * {norm.Pixels}, {norm.Channels}, " +
                     $"momentum: {Names.Float(norm.Momentum)}, eps: {Names.Float(norm.Eps)})",
                     views[0]);
-                yield return new DeviceKernel($"{n}Normalize", $"{n} BatchNorm normalize (x̂ kept in place) and {g.Step.Activation.Kind}", PerRow + g.Output.Width,
+                yield return new DeviceKernel($"{n}Normalize", $"{n} BatchNorm normalize (x̂ kept in place) and {g.Step.Activation.Kind}", PerRow + SpatialNames.Size(g.Output),
                     $"{GS}.GpuBatchNorm2d.Normalize(e, preActivation, output, {BatchMean(g.Step)}, {InverseStd(g.Step)},\n    " +
                     $"{Affine(g, "Gamma")}, {Affine(g, "Beta")}, {norm.Channels}, {g.Activation})", views);
                 yield break;
@@ -123,7 +123,7 @@ namespace DslNet.Generator.Emitting.Spatial
             yield return new DeviceKernel($"{n}NormStatistics", $"{n} {norm.Kind} statistics per (image, group)", PerRow + norm.Groups,
                 $"{GS}.GpuGroupNorm2d.Statistics(e, preActivation, {GroupMoments(g.Step, norm)}, {RowInverseStd(g.Step, norm)},\n    " +
                 $"{shape}, eps: {Names.Float(norm.Eps)})", views[0]);
-            yield return new DeviceKernel($"{n}Normalize", $"{n} {norm.Kind} normalize (x̂ kept in place) and {g.Step.Activation.Kind}", PerRow + g.Output.Width,
+            yield return new DeviceKernel($"{n}Normalize", $"{n} {norm.Kind} normalize (x̂ kept in place) and {g.Step.Activation.Kind}", PerRow + SpatialNames.Size(g.Output),
                 $"{GS}.GpuGroupNorm2d.Normalize(e, preActivation, output, {GroupMoments(g.Step, norm)}, {RowInverseStd(g.Step, norm)},\n    " +
                 $"{Affine(g, "Gamma")}, {Affine(g, "Beta")}, {shape}, {AffineKind(norm)}, {g.Activation})", views);
         }
@@ -136,7 +136,7 @@ namespace DslNet.Generator.Emitting.Spatial
             if (step.HasDropout) kernels.Add(DropoutKernel(g, $"{n}DropoutBackward", "gradient", gradient));
             if (g.Norm != null) kernels.AddRange(NormBackward(g, gradient));
             else if (step.HasActivation)
-                kernels.Add(new DeviceKernel($"{n}ActivationBackward", $"{n} backward through {step.Activation.Kind}", PerRow + g.Output.Width,
+                kernels.Add(new DeviceKernel($"{n}ActivationBackward", $"{n} backward through {step.Activation.Kind}", PerRow + SpatialNames.Size(g.Output),
                     $"{GS}.GpuPointwise.ActivationBackward(e, gradient, preActivation, {g.Activation})",
                     ("gradient", gradient), ("preActivation", g.Linear == null ? Value(g.Input) : g.Pre)));
             if (g.Linear is { } linear)
@@ -175,7 +175,7 @@ namespace DslNet.Generator.Emitting.Spatial
                 yield return new DeviceKernel($"{n}NormParameterGradients", $"{n} γ/β gradients through {what}, per channel", norm.Channels.ToString(),
                     $"{GS}.GpuBatchNorm2d.ParameterGradients(e, gradient, normalized, {Affine(g, "Gamma")}, {Affine(g, "Beta")},\n    " +
                     $"{AffineGradient(g, "Gamma")}, {AffineGradient(g, "Beta")}, {rows})", views);
-                yield return new DeviceKernel($"{n}NormInputGradient", $"{n} input gradient through {what} (in place)", PerRow + g.Output.Width,
+                yield return new DeviceKernel($"{n}NormInputGradient", $"{n} input gradient through {what} (in place)", PerRow + SpatialNames.Size(g.Output),
                     $"{GS}.GpuBatchNorm2d.InputGradient(e, gradient, normalized, {Affine(g, "Gamma")}, {Affine(g, "Beta")}, {InverseStd(g.Step)},\n    " +
                     $"{AffineGradient(g, "Gamma")}, {AffineGradient(g, "Beta")}, {rows})", views);
                 yield break;
@@ -189,7 +189,7 @@ namespace DslNet.Generator.Emitting.Spatial
                 yield return new DeviceKernel($"{n}NormParameterGradients", $"{n} γ/β gradients through {what}", norm.AffineLength.ToString(),
                     $"{GS}.GpuGroupNorm2d.ParameterGradients(e, gradient, normalized, {common},\n    {AffineGradient(g, "Gamma")}, " +
                     $"{AffineGradient(g, "Beta")}, v.Rows, {norm.Pixels}, {norm.Channels}, {AffineKind(norm)}, {g.Activation})", views);
-            yield return new DeviceKernel($"{n}NormInputGradient", $"{n} input gradient through {what} (in place)", PerRow + g.Output.Width,
+            yield return new DeviceKernel($"{n}NormInputGradient", $"{n} input gradient through {what} (in place)", PerRow + SpatialNames.Size(g.Output),
                 $"{GS}.GpuGroupNorm2d.InputGradient(e, gradient, normalized, {GroupMoments(g.Step, norm)}, {RowInverseStd(g.Step, norm)},\n    " +
                 $"{common}, {shape})", views);
         }
@@ -200,9 +200,9 @@ namespace DslNet.Generator.Emitting.Spatial
             var dropout = $"new {G}.GpuDropout({Names.Float(step.DropoutRate)}, v.Seed, v.Step, layer: {step.Index})";
             var shape = step.OutputShape;
             return step.DropoutIsSpatial
-                ? new DeviceKernel(name, $"{step.Name} Dropout2d: whole channels, the CPU path's mask", PerRow + g.Output.Width,
+                ? new DeviceKernel(name, $"{step.Name} Dropout2d: whole channels, the CPU path's mask", PerRow + SpatialNames.Size(g.Output),
                     $"{GS}.GpuDropout2d.Apply(e, {view}, {view}, {dropout}, {Pixels(shape)}, {shape.Channels})", (view, region))
-                : new DeviceKernel(name, $"{step.Name} dropout: the CPU path's mask", PerRow + g.Output.Width,
+                : new DeviceKernel(name, $"{step.Name} dropout: the CPU path's mask", PerRow + SpatialNames.Size(g.Output),
                     $"{GS}.GpuPointwise.Forward(e, {view}, {view}, {Names.Identity}, {dropout})", (view, region));
         }
 
@@ -214,7 +214,7 @@ namespace DslNet.Generator.Emitting.Spatial
             var output = plan.Values[step.Output];
             var shape = step.InputShape;
             var views = new[] { ("input", Value(input)), ("output", Value(output)) };
-            var threads = PerRow + output.Width;
+            var threads = PerRow + SpatialNames.Size(output);
             var name = step.Name + "Forward";
             switch (step.Kind)
             {
@@ -278,7 +278,7 @@ namespace DslNet.Generator.Emitting.Spatial
             (string, string) source)
         {
             if (mode == GradientMode.None) yield break;
-            var threads = PerRow + target.Width;
+            var threads = PerRow + SpatialNames.Size(target);
             if (mode == GradientMode.Write)
             {
                 yield return new DeviceKernel(step + suffix, comment, threads, string.Format(call, "inputGradient"), source,
@@ -288,11 +288,11 @@ namespace DslNet.Generator.Emitting.Spatial
 
             yield return new DeviceKernel(step + suffix, comment + $" into the gradient scratch ({target.Name} has {target.Consumers.Count} consumers)",
                 threads, string.Format(call, "contribution"), source,
-                ("contribution", $"ActivationGradients(v, Layout.GradientScratchOffset, {target.Width})"));
+                ("contribution", $"ActivationGradients(v, Layout.GradientScratchOffset, {SpatialNames.Size(target)})"));
             yield return DeviceKernel.Strided(step + suffix + "Add", $"{step}: the contribution added to {target.Name}'s gradient, which a later step wrote",
-                $"{G}.GpuElementwise.Config((long)rows * {target.Width})",
+                $"{G}.GpuElementwise.Config((long)rows * {SpatialNames.Size(target)})",
                 $"{G}.GpuElementwise.AccumulateGradient({ValueGradient(target)},\n    " +
-                $"ActivationGradients(v, Layout.GradientScratchOffset, {target.Width}), v.Rows * {target.Width}, accumulate: true)");
+                $"ActivationGradients(v, Layout.GradientScratchOffset, {SpatialNames.Size(target)}), v.Rows * {SpatialNames.Size(target)}, accumulate: true)");
         }
 
         /// <summary>The gradient passed through unchanged (Add, a group without Conv2d/Dense): copied or added.</summary>
@@ -301,8 +301,8 @@ namespace DslNet.Generator.Emitting.Spatial
             if (mode == GradientMode.None) yield break;
             var accumulate = mode == GradientMode.Accumulate;
             yield return DeviceKernel.Strided(name, $"{target.Name}'s gradient {(accumulate ? "+=" : "=")} the output gradient",
-                $"{G}.GpuElementwise.Config((long)rows * {target.Width})",
-                $"{G}.GpuElementwise.AccumulateGradient({ValueGradient(target)},\n    {gradient}, v.Rows * {target.Width}, accumulate: {Bool(accumulate)})");
+                $"{G}.GpuElementwise.Config((long)rows * {SpatialNames.Size(target)})",
+                $"{G}.GpuElementwise.AccumulateGradient({ValueGradient(target)},\n    {gradient}, v.Rows * {SpatialNames.Size(target)}, accumulate: {Bool(accumulate)})");
         }
 
         // ── spelling ──
@@ -320,7 +320,7 @@ namespace DslNet.Generator.Emitting.Spatial
                 Conv = ConvGemmPlanner.Find(plan, step);
                 Pre = step.PreRowOffset < 0 ? Value(Input)
                     : PreIsOutput ? Value(Output)
-                    : $"Activations(v, Layout.{step.Name}PreActivationOffset, {Output.Width})";
+                    : $"Activations(v, Layout.{step.Name}PreActivationOffset, {SpatialNames.Size(Output)})";
             }
 
             public SpatialStep Step { get; }
@@ -338,9 +338,9 @@ namespace DslNet.Generator.Emitting.Spatial
         }
 
         public static string Value(ValuePlan value) =>
-            value.Id == ValuePlan.NetworkInput ? "v.InputTensor" : $"Activations(v, Layout.{value.Name}Offset, {value.Width})";
+            value.Id == ValuePlan.NetworkInput ? "v.InputTensor" : $"Activations(v, Layout.{value.Name}Offset, {SpatialNames.Size(value)})";
 
-        public static string ValueGradient(ValuePlan value) => $"ActivationGradients(v, Layout.{value.Name}GradientOffset, {value.Width})";
+        public static string ValueGradient(ValuePlan value) => $"ActivationGradients(v, Layout.{value.Name}GradientOffset, {SpatialNames.Size(value)})";
 
         private static string Weight(Group g) =>
             $"Parameter(v, {TensorOffset(g.Block + "." + g.Linear!.ParameterPrefix + "Weight")}, {g.Linear.WeightCount})";
@@ -371,7 +371,7 @@ namespace DslNet.Generator.Emitting.Spatial
 
         private static string GroupMoments(SpatialStep step, SpatialNormPlan norm) => $"RowStatistics(v, {step.Name}GroupMomentsRowOffset, {2 * norm.Groups})";
 
-        private static string Argmax(SpatialStep step) => $"RowStatistics(v, {step.Name}ArgmaxRowOffset, {step.OutputShape.Size}).Cast<int>()";
+        private static string Argmax(SpatialStep step) => $"RowStatistics(v, {step.Name}ArgmaxRowOffset, Layout.{step.Name}Size).Cast<int>()";
 
         private static string AffineKind(SpatialNormPlan norm) =>
             $"{S}.NormAffine." + (!norm.Affine ? "None" : norm.Kind == SpatialNormKind.LayerNorm ? "PerElement" : "PerChannel");

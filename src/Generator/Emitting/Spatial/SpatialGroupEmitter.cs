@@ -40,7 +40,7 @@ namespace DslNet.Generator.Emitting.Spatial
                 Output = plan.Values[step.Output];
                 Pre = step.PreRowOffset < 0 ? "input"
                     : step.PreRowOffset == Output.OutputRowOffset ? "output"
-                    : $"Workspace(Layout.{step.Name}PreActivationOffset, {Output.Width}, rows)";
+                    : $"Workspace(Layout.{step.Name}PreActivationOffset, {SpatialNames.Size(Output)}, rows)";
             }
 
             public SpatialStep Step { get; }
@@ -113,7 +113,7 @@ namespace DslNet.Generator.Emitting.Spatial
                 }
                 else if (step.HasActivation)
                 {
-                    w.Wrapped($"{K}.Dense.BackwardActivation(gradient, {(g.Linear == null ? "input" : g.Pre)}, rows, {g.Output.Width}, {g.Activation}, {K}.Dropout.None);");
+                    w.Wrapped($"{K}.Dense.BackwardActivation(gradient, {(g.Linear == null ? "input" : g.Pre)}, rows, {SpatialNames.Size(g.Output)}, {g.Activation}, {K}.Dropout.None);");
                     w.Wrapped("RoundToStorage(gradient);");
                 }
                 if (g.Linear is { } linear) WriteLinearBackward(w, g, linear);

@@ -68,7 +68,8 @@ namespace DslNet.Generator.Emitting.Spatial
                 w.Line();
                 foreach (var value in plan.Values.Where(v => v.OutputRowOffset >= 0))
                 {
-                    w.Line($"public const int {value.Name}Offset = {value.OutputRowOffset}; // per row, {value.Shape}");
+                    w.Line($"public const int {value.Name}Size = {value.Width}; // floats per row, {value.Shape}");
+                    w.Line($"public const int {value.Name}Offset = {value.OutputRowOffset}; // per row");
                     if (value.GradientRowOffset >= 0) w.Line($"public const int {value.Name}GradientOffset = {value.GradientRowOffset}; // per row");
                 }
                 foreach (var step in plan.Steps)

@@ -25,11 +25,14 @@ namespace DslNet.Generator.Emitting.Spatial
         public static string Running(string block, string prefix, string what, int length) =>
             $"Running({TensorOffset(block + "." + prefix + what)}, {length})";
 
+        /// <summary>A value's floats per row, by its layout constant (the model's <c>InputSize</c> for the network input).</summary>
+        public static string Size(ValuePlan value) => value.Id == ValuePlan.NetworkInput ? "InputSize" : $"Layout.{value.Name}Size";
+
         /// <summary>A value's rows (the caller's <c>inputs</c> for the network input).</summary>
         public static string Value(ValuePlan value) =>
-            value.Id == ValuePlan.NetworkInput ? "inputs" : $"Workspace(Layout.{value.Name}Offset, {value.Width}, rows)";
+            value.Id == ValuePlan.NetworkInput ? "inputs" : $"Workspace(Layout.{value.Name}Offset, {Size(value)}, rows)";
 
-        public static string ValueGradient(ValuePlan value) => $"Workspace(Layout.{value.Name}GradientOffset, {value.Width}, rows)";
+        public static string ValueGradient(ValuePlan value) => $"Workspace(Layout.{value.Name}GradientOffset, {Size(value)}, rows)";
 
         public static string Activation(ActivationOp op) => Layers.LayerRegistry.Activation(op.Kind).Functor(op);
 

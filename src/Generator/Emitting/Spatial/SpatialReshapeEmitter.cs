@@ -87,6 +87,6 @@ namespace DslNet.Generator.Emitting.Spatial
             }
         }
 
-        private static string Argmax(SpatialStep step) => $"Indices(Layout.{step.Name}ArgmaxOffset, {step.OutputShape.Size}, rows)";
+        private static string Argmax(SpatialStep step) => $"Indices(Layout.{step.Name}ArgmaxOffset, Layout.{step.Name}Size, rows)";
     }
 }
