@@ -298,11 +298,13 @@ namespace DslNet.Generator.Analyzers
             return returned;
         }
 
-        /// <summary>The creation an expression denotes: inline (<c>new X(…)</c>) or through a variable.</summary>
+        /// <summary>The creation an expression denotes: inline (<c>new X(…)</c>), through a variable, or returned by a method
+        /// of the class called in place (<c>new Trainer(model, Recipe(5))</c>).</summary>
         public IObjectCreationOperation? CreationOf(IOperation? operation)
         {
             if (operation is null) return null;
-            return CreatedBy(operation) ?? CreationOf(Resolve(operation));
+            if (CreatedBy(operation) is { } created) return created;
+            return Unwrap(operation) is IInvocationOperation call ? ReturnedCreation(call) : CreationOf(Resolve(operation));
         }
 
         public bool IsReassigned(ISymbol symbol) => _reassigned.Contains(symbol);

@@ -17,7 +17,7 @@ public sealed class CorpusClassTests
         { "accumulation written differently", ["SyncFlagSchedulePerMicroBatch", "GuardInHelperPerMicroBatch", "ModuloCounterPerMicroBatch", "SyncFlagCorrect", "ModuloCounterCorrect", "GuardCorrect", "ModuloFieldPerMicroBatch", "ModuloFieldCorrect"] },
         { "ZeroGrad between backward and step", ["ZeroGradBetweenBackwardAndStep", "ZeroGradInHelperBetween", "GradientsClearedBeforeFoldedStep", "ZeroGradFirstCorrect", "ZeroGradLastCorrect", "ZeroGradBetweenDecayField"] },
         { "evaluation data trained on", ["DevSetTrainStep", "HoldoutBatchesLocal", "TestSetThroughHelper", "TrainValRefitCorrect", "DevEvaluateLossCorrect", "TrainAndDevCorrect"] },
-        { "the Trainer path in fp16", ["TrainerFp16LossScalingOff", "TrainerFp16DefaultOptions", "TrainerFp16FieldModel", "TrainerFp16ScalingCorrect", "TrainerBf16Correct"] },
+        { "the Trainer path in fp16", ["TrainerFp16LossScalingOff", "TrainerFp16DefaultOptions", "TrainerFp16FieldModel", "TrainerFp16ScalingCorrect", "TrainerBf16Correct", "TrainerFp16OptionsFromHelper", "TrainerFp16OptionsHelperWithoutScaling"] },
         { "messages with values and the right fix", ["AdamWeightDecayConstLocal", "AdamWeightDecayField", "AdamWDecayCorrect", "TwoSchedulesWrongOptimizer", "TwoSchedulesSameOptimizer", "TwoDecaySchedulesSameOptimizer", "PctStartAsPercentConst", "AdamWDecayL2RangeField"] },
         // Shapes the issue names inside its classes, each with three programs or more of its own.
         { "shape: LINQ over batches and schedules", ["LinqIndexedBatchesEpochHorizon", "LinqFilteredBatchesEpochHorizon", "LinqForEachSchedulesPerEpoch", "LinqRangeSelectManyCorrect"] },

@@ -318,6 +318,23 @@ public static class OptimizerCorpus
                 }
             }
             """),
+        new CorpusProgram("TrainerFp16OptionsHelperWithoutScaling",
+            "pytorch/pytorch#26512 'Gradient scaling API' (a configuration helper that builds the options and leaves the scaler off)",
+            """
+            public static class HalfRecipe
+            {
+                private static TrainerOptions Recipe(int epochs) => new() { Epochs = epochs, {|DSL3001:LossScaling = false|} };
+
+                private static TrainerOptions Quick() => new() { Epochs = 1 };
+
+                public static void Fit(DataSet train)
+                {
+                    var model = new Net(1, Device.Cpu, Precision.Fp16);
+                    new Trainer(model, Recipe(5)).Fit(train);
+                    {|DSL3001:new Trainer(model, Quick())|}.Fit(train);
+                }
+            }
+            """),
         new CorpusProgram("TrainerBf16Correct",
             "engichang1467/Open-Rig3R#35 (the fix suggested there: bf16 needs no scaler)",
             """
