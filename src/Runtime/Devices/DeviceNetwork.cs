@@ -17,7 +17,14 @@ namespace DslNet.Devices;
 /// the im2col columns per batch row of the largest library-eligible convolution, for the columns buffer.</remarks>
 public readonly record struct NetworkShape(
     int ParameterCount, int StatisticCount, int ScratchLength, int ActivationsPerRow, int InputSize, int OutputSize, int TargetsPerRow,
-    int RowStatisticsPerRow = 0, int LargestWeight = 0, int WidestLayer = 0, int WidestGemmRow = 0, int GemmColumnsPerRow = 0);
+    int RowStatisticsPerRow = 0, int LargestWeight = 0, int WidestLayer = 0, int WidestGemmRow = 0, int GemmColumnsPerRow = 0)
+{
+    /// <summary>The most rows one device batch may hold: the kernels index every batch-sized buffer with 32-bit integers,
+    /// so rows × the widest of them must stay within <see cref="int.MaxValue"/> (an image model's workspace reaches that at
+    /// a few thousand images).</summary>
+    public int MaxRows => int.MaxValue / Math.Max(1, Math.Max(Math.Max(Math.Max(ActivationsPerRow, RowStatisticsPerRow), Math.Max(InputSize, OutputSize)),
+        Math.Max(Math.Max(TargetsPerRow, WidestGemmRow), GemmColumnsPerRow)));
+}
 
 /// <summary>
 /// The device side of a generated network: its flat buffers on the accelerator for the whole run, kernel loading,
@@ -53,6 +60,7 @@ public abstract partial class DeviceNetwork : IDisposable
     private readonly List<string> _compiledPtx = new();
     private readonly double[] _sum = new double[2];
     private int _capacity;
+    private int _maxBatchRows;
     private DeviceGemm? _gemm;
     private string? _cuBlasUnavailable;
     private GemmPath? _lastGemmPath;
@@ -67,6 +75,7 @@ public abstract partial class DeviceNetwork : IDisposable
         Device = device;
         Precision = precision;
         _shape = shape;
+        _maxBatchRows = shape.MaxRows;
         if (device.Kind == DeviceKind.PtxCompileOnly)
         {
             var architecture = new CudaArchitecture(device.Index / 10, device.Index % 10);
@@ -164,19 +173,52 @@ public abstract partial class DeviceNetwork : IDisposable
         return loss;
     }
 
+    /// <summary>The sizes from the model's plan that the device buffers are allocated from.</summary>
+    public NetworkShape Shape => _shape;
+
+    /// <summary>
+    /// The most rows one device batch holds: a training step with more is refused, and <c>Predict</c> and
+    /// <c>EvaluateLoss</c> split larger inputs into batches of this many rows (as the CPU path's inference chunks).
+    /// Starts at the model's 32-bit indexing limit (<see cref="NetworkShape.MaxRows"/>); set it lower to bound the device
+    /// memory inference takes.
+    /// </summary>
+    public int MaxBatchRows
+    {
+        get => _maxBatchRows;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value, nameof(MaxBatchRows));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, _shape.MaxRows, nameof(MaxBatchRows));
+            _maxBatchRows = value;
+        }
+    }
+
     public void Predict(ParameterBuffer parameters, TensorBuffer statistics, ReadOnlySpan<float> inputs, Span<float> outputs, int rows)
     {
         if (!IsResident) UploadState(parameters, statistics);
-        Stage(inputs, ReadOnlySpan<float>.Empty, rows);
-        PredictCore(rows);
-        Copy(_outputs, outputs, toHost: true);
+        for (var start = 0; start < rows; start += _maxBatchRows)
+        {
+            var count = Math.Min(_maxBatchRows, rows - start);
+            Stage(inputs.Slice(start * _shape.InputSize, count * _shape.InputSize), ReadOnlySpan<float>.Empty, count);
+            PredictCore(count);
+            Copy(_outputs, outputs.Slice(start * _shape.OutputSize, count * _shape.OutputSize), toHost: true);
+        }
     }
 
+    /// <summary>The mean loss over all rows: batches of at most <see cref="MaxBatchRows"/> weighted by their rows.</summary>
     public float EvaluateLoss(ParameterBuffer parameters, TensorBuffer statistics, ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int rows)
     {
         if (!IsResident) UploadState(parameters, statistics);
-        Stage(inputs, targets, rows);
-        return EvaluateLossCore(rows);
+        var sum = 0.0;
+        for (var start = 0; start < rows; start += _maxBatchRows)
+        {
+            var count = Math.Min(_maxBatchRows, rows - start);
+            Stage(inputs.Slice(start * _shape.InputSize, count * _shape.InputSize),
+                targets.Slice(start * _shape.TargetsPerRow, count * _shape.TargetsPerRow), count);
+            sum += (double)EvaluateLossCore(count) * count;
+        }
+
+        return (float)(sum / rows);
     }
 
     /// <summary>Copies parameters, gradients and running statistics from the device into the host buffers.</summary>
@@ -295,6 +337,13 @@ public abstract partial class DeviceNetwork : IDisposable
     private void EnsureCapacity(int rows)
     {
         if (Accelerator is null) throw new DeviceUnavailableException("A PTX compile-only device runs nothing.");
+        if (rows > _maxBatchRows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rows), rows,
+                $"A device batch of {rows:N0} rows is more than this model's {_maxBatchRows:N0} (MaxBatchRows; the kernels index "
+                + $"{_shape.ActivationsPerRow:N0} workspace floats per row with 32-bit integers): train with smaller batches.");
+        }
+
         if (rows > _capacity)
         {
             _workspace?.Dispose();

@@ -32,11 +32,20 @@ public static class NetworkArguments
                 nameof(outputs));
     }
 
-    /// <summary>Grows a pinned workspace to hold <paramref name="rows"/> rows; allocates only when it must grow.</summary>
+    /// <summary>Grows a pinned workspace to hold <paramref name="rows"/> rows; allocates only when it must grow. A batch whose
+    /// workspace would not fit one .NET array is refused with the largest batch that does.</summary>
     public static float[] EnsureRows(float[] workspace, int floatsPerRow, int rows, ref int rowCapacity)
     {
         if (rows <= rowCapacity) return workspace;
+        var floats = (long)rows * floatsPerRow;
+        if (floats > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rows), rows,
+                $"A batch of {rows:N0} rows needs {floats:N0} workspace floats ({floatsPerRow:N0} per row), more than one array holds "
+                + $"({Array.MaxLength:N0}): train with batches of at most {Array.MaxLength / floatsPerRow:N0} rows.");
+        }
+
         rowCapacity = rows;
-        return GC.AllocateArray<float>(rows * floatsPerRow, pinned: true);
+        return GC.AllocateArray<float>((int)floats, pinned: true);
     }
 }
