@@ -136,12 +136,12 @@ public sealed class Trainer
             : null;
         var (localOutputs, outputCounts) = distributed is not null && validation is not null ? distributed.PredictionBuffers(validation) : ([], []);
         using var resident = options.DeviceResident ? new DeviceResidentTraining(model, (Devices.DeviceAdamW)optimizer, options, train) : null;
+        var host = resident is null ? new HostTraining(model, optimizer, options, scaler, accumulator, distributed) : null;
         var firstEpoch = options.ResumeFrom is null ? 1 : Resume(checkpoint!, options.ResumeFrom, options.Epochs, progress);
         if (options.ResumeFrom is not null) resident?.UploadHostState();
         context.OptimizerStep = (long)(firstEpoch - 1) * stepsPerEpoch;
         distributed?.BroadcastState();
         distributed?.AttachHooks(overlapBackward: accumulator is null && options.OverlapCommunication);
-        var clipNorm = options.ClipNorm ?? double.PositiveInfinity;
 
         var monitor = model.Monitor;
         var (previousInterval, previousAnomalies) = (monitor.Interval, monitor.DetectAnomalies);
@@ -157,57 +157,10 @@ public sealed class Trainer
             {
                 context.StartEpoch(epoch);
                 for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnEpochBegin(context);
-                double epochLossSum = 0, microLossSum = 0;
-                var epochSteps = 0;
-                accumulator?.Reset();
-
-                // A device-resident epoch runs its own batch loop (on the device, read back per window): no host batches here.
-                if (resident is not null) (epochLossSum, epochSteps) = resident.RunEpoch(train, epoch, context, callbacks, scaler, schedule);
-                var batches = resident is not null ? []
-                    : distributed?.Batches(train, epoch - 1) ?? train.Batches(options.BatchSize, options.Shuffle, options.Seed, epoch - 1, options.DropLast);
-                foreach (var batch in batches)
-                {
-                    var loss = scaler is null
-                        ? model.TrainStep(batch.Features, batch.Labels)
-                        : model.TrainStep(batch.Features, batch.Labels, scaler.Scale);
-                    context.MicroBatchDone(batch.Count, loss);
-                    epochLossSum += (double)loss * batch.Count;
-                    microLossSum += loss;
-                    for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnMicroBatchEnd(context);
-                    if (accumulator is not null && !accumulator.Add()) continue;
-
-                    // One optimizer step: average over ranks, unscale, clip (recording the norm before clipping), step, update, schedule.
-                    // Across ranks: the buckets the backward pass started are awaited, the rest started and awaited; with
-                    // accumulation the accumulated mean is averaged once (DDP's no_sync on the micro-batches before it).
-                    distributed?.Synchronizer.Synchronize();
-                    var stepLoss = microLossSum / accumulation;
-                    if (distributed is not null) stepLoss = distributed.MeanLoss(stepLoss);
-                    microLossSum = 0;
-                    var learningRate = optimizer.LearningRate;
-                    var momentum = optimizer.Momentum;
-                    double norm;
-                    if (scaler is null)
-                    {
-                        // Clipping folded into the optimizer's pass: the same update as ByNorm, then Step.
-                        (norm, var clip) = GradClip.NormCoefficient(model.Gradients, clipNorm);
-                        optimizer.Step(clip);
-                    }
-                    else
-                    {
-                        scaler.Unscale(optimizer);
-                        norm = GradClip.ByNorm(model.Gradients, clipNorm);
-                        scaler.Step(optimizer);
-                        scaler.Update();
-                    }
-                    if (schedule?.Unit == ScheduleUnit.Batch) schedule.Step();
-
-                    epochSteps++;
-                    context.OptimizerStepDone(stepLoss, learningRate, momentum, norm);
-                    for (var c = 0; c < callbacks.Count; c++) callbacks[c].OnBatchEnd(context);
-                    if (distributed is not null && distributed.AnyStop(context.StopRequested))
-                        context.RequestStop("a callback on another rank requested a stop");
-                    if (context.StopRequested) break;
-                }
+                // The batch loop: on the host, or on the device with the losses read back per window.
+                var (epochLossSum, epochSteps) = resident is not null
+                    ? resident.RunEpoch(train, epoch, context, callbacks, scaler, schedule)
+                    : host!.RunEpoch(train, epoch, context, callbacks, schedule);
 
                 var trainSeconds = context.EpochSeconds;
                 var epochRows = context.SamplesDone;
