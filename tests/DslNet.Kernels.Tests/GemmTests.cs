@@ -72,34 +72,8 @@ public class GemmTests
         // of the packed B must sit where RunPacked looks for it, with the GEMM adding to C (accumulate) or overwriting it.
         var a = TestUtil.Random(m * k, m + k);
         var b = TestUtil.Random(k * n, n + 2 * k);
-        var start = TestUtil.Random(m * n, 5);
-        foreach (var isa in TestUtil.SupportedIsas())
-        {
-            foreach (int threads in new[] { 1, 2 })
-            {
-                foreach (bool accumulate in new[] { false, true })
-                {
-                    var c = (float[])start.Clone();
-                    TestUtil.With(threads, isa, () => MultiplyPrepacked(a, b, c, m, n, k, bStoredTransposed, accumulate));
-                    for (int i = 0; i < m; i++)
-                    {
-                        for (int j = 0; j < n; j++)
-                        {
-                            double sum = accumulate ? start[i * n + j] : 0, magnitude = Math.Abs(sum);
-                            for (int p = 0; p < k; p++)
-                            {
-                                double product = (double)a[i * k + p] * (bStoredTransposed ? b[j * k + p] : b[p * n + j]);
-                                sum += product;
-                                magnitude += Math.Abs(product);
-                            }
-
-                            TestUtil.Close(sum, c[i * n + j], 0, 1e-6 * magnitude + 1e-7,
-                                $"{isa} threads={threads} accumulate={accumulate} {m}x{n}x{k} C[{i},{j}]");
-                        }
-                    }
-                }
-            }
-        }
+        CheckEveryKernelAndMode(m, n, k, (i, p) => a[i * k + p], (p, j) => bStoredTransposed ? b[j * k + p] : b[p * n + j],
+            (c, accumulate) => MultiplyPrepacked(a, b, c, m, n, k, bStoredTransposed, accumulate));
     }
 
     [Theory]
@@ -114,6 +88,14 @@ public class GemmTests
         int rowStride = n + 8;
         var a = TestUtil.Random(k * m, m + k);
         var b = TestUtil.Random(k * rowStride, n + 2 * k);
+        CheckEveryKernelAndMode(m, n, k, (i, p) => a[p * m + i], (p, j) => b[p * rowStride + j],
+            (c, accumulate) => MultiplyTransposedA(a, b, c, m, n, k, rowStride, accumulate));
+    }
+
+    // C (or C + start) = A·B in double, against multiply on every kernel, 1 and 2 threads, overwriting and accumulating.
+    private static void CheckEveryKernelAndMode(int m, int n, int k, Func<int, int, float> aAt, Func<int, int, float> bAt,
+        Action<float[], bool> multiply)
+    {
         var start = TestUtil.Random(m * n, 5);
         foreach (var isa in TestUtil.SupportedIsas())
         {
@@ -122,7 +104,7 @@ public class GemmTests
                 foreach (bool accumulate in new[] { false, true })
                 {
                     var c = (float[])start.Clone();
-                    TestUtil.With(threads, isa, () => MultiplyTransposedA(a, b, c, m, n, k, rowStride, accumulate));
+                    TestUtil.With(threads, isa, () => multiply(c, accumulate));
                     for (int i = 0; i < m; i++)
                     {
                         for (int j = 0; j < n; j++)
@@ -130,7 +112,7 @@ public class GemmTests
                             double sum = accumulate ? start[i * n + j] : 0, magnitude = Math.Abs(sum);
                             for (int p = 0; p < k; p++)
                             {
-                                double product = (double)a[p * m + i] * b[p * rowStride + j];
+                                double product = (double)aAt(i, p) * bAt(p, j);
                                 sum += product;
                                 magnitude += Math.Abs(product);
                             }
