@@ -19,11 +19,15 @@ public readonly record struct NetworkShape(
     int ParameterCount, int StatisticCount, int ScratchLength, int ActivationsPerRow, int InputSize, int OutputSize, int TargetsPerRow,
     int RowStatisticsPerRow = 0, int LargestWeight = 0, int WidestLayer = 0, int WidestGemmRow = 0, int GemmColumnsPerRow = 0)
 {
+    /// <summary>Floats per row of the widest batch-sized device buffer (the workspace, unless a convolution's columns are wider).</summary>
+    public int WidestBufferPerRow =>
+        Math.Max(Math.Max(Math.Max(ActivationsPerRow, RowStatisticsPerRow), Math.Max(InputSize, OutputSize)),
+            Math.Max(TargetsPerRow, Math.Max(WidestGemmRow, GemmColumnsPerRow)));
+
     /// <summary>The most rows one device batch may hold: the kernels index every batch-sized buffer with 32-bit integers,
-    /// so rows × the widest of them must stay within <see cref="int.MaxValue"/> (an image model's workspace reaches that at
-    /// a few thousand images).</summary>
-    public int MaxRows => int.MaxValue / Math.Max(1, Math.Max(Math.Max(Math.Max(ActivationsPerRow, RowStatisticsPerRow), Math.Max(InputSize, OutputSize)),
-        Math.Max(Math.Max(TargetsPerRow, WidestGemmRow), GemmColumnsPerRow)));
+    /// so rows × <see cref="WidestBufferPerRow"/> must stay within <see cref="int.MaxValue"/> (an image model's workspace
+    /// reaches that at a few thousand images).</summary>
+    public int MaxRows => int.MaxValue / Math.Max(1, WidestBufferPerRow);
 }
 
 /// <summary>
@@ -341,7 +345,7 @@ public abstract partial class DeviceNetwork : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(rows), rows,
                 $"A device batch of {rows:N0} rows is more than this model's {_maxBatchRows:N0} (MaxBatchRows; the kernels index "
-                + $"{_shape.ActivationsPerRow:N0} workspace floats per row with 32-bit integers): train with smaller batches.");
+                + $"its widest buffer, {_shape.WidestBufferPerRow:N0} floats per row, with 32-bit integers): train with smaller batches.");
         }
 
         if (rows > _capacity)
