@@ -10,9 +10,9 @@ namespace DslNet.Kernels.Cpu.Spatial;
 /// </summary>
 internal static unsafe class Im2Col
 {
-    /// <summary>Floats a columns buffer needs past its last row: <see cref="Gather"/> may write a short kernel row as a
-    /// whole vector.</summary>
-    public const int GatherSlack = 8;
+    /// <summary>Floats a columns buffer needs past its last row: <see cref="Gather"/> may write a short kernel row as one or
+    /// two whole vectors.</summary>
+    public const int GatherSlack = 16;
 
     /// <summary>columns[r, (i·kW + j)·C_in + c] = x[n, oh·sH − pH + i·dH, ow·sW − pW + j·dW, c] for pixels [first, first + rows).
     /// The buffer holds rows·patch + <see cref="GatherSlack"/> floats.</summary>
@@ -21,11 +21,13 @@ internal static unsafe class Im2Col
     {
         int cin = g.InChannels, k = g.PatchLength, rowLength = g.KernelWidth * cin;
 
-        // A kernel row shorter than a vector (a first layer's C_in of 1 or 3) is copied or zeroed as one 8-float vector
-        // when the input has 8 floats from its start: a call per 3 floats cost more than the whole GEMM. The floats
-        // written past the row land on the next row (written after it) or in the slack, and are never read.
-        bool shortRows = Vector256.IsHardwareAccelerated && rowLength < Vector256<float>.Count;
-        float* lastVectorStart = input + g.InputLength - Vector256<float>.Count;
+        // A kernel row shorter than two vectors (a first layer's 3×3 row: 3 floats for C_in = 1, 9 for RGB) is copied or
+        // zeroed as one or two whole 8-float vectors when the input has that many floats from its start: a copy loop per
+        // 3 floats cost more than the layer's GEMM. The floats written past the row land on the next row (written after
+        // it) or in the slack, and are never read.
+        bool shortRows = Vector256.IsHardwareAccelerated && rowLength < 2 * Vector256<float>.Count && rowLength != Vector256<float>.Count;
+        bool twoVectors = rowLength > Vector256<float>.Count;
+        float* lastVectorStart = input + g.InputLength - (twoVectors ? 2 : 1) * Vector256<float>.Count;
 
         // The geometry in locals: the stores through dst could alias it, so its fields would be reloaded per row.
         int height = g.Height, kernelHeight = g.KernelHeight, strideHeight = g.StrideHeight, dilationHeight = g.DilationHeight;
@@ -46,6 +48,10 @@ internal static unsafe class Im2Col
                     if (shortRows)
                     {
                         Vector256<float>.Zero.Store(dst);
+                        if (twoVectors)
+                        {
+                            Vector256<float>.Zero.Store(dst + Vector256<float>.Count);
+                        }
                     }
                     else
                     {
@@ -59,6 +65,10 @@ internal static unsafe class Im2Col
                     if (shortRows && src <= lastVectorStart)
                     {
                         Vector256.Load(src).Store(dst);
+                        if (twoVectors)
+                        {
+                            Vector256.Load(src + Vector256<float>.Count).Store(dst + Vector256<float>.Count);
+                        }
                     }
                     else
                     {
