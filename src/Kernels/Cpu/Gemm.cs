@@ -171,7 +171,7 @@ public static unsafe class Gemm
             Panels = panels, PanelsPerTask = panelsPerTask, PackTasks = packTasks,
             MicroRows = microRows, MicroPerTask = microPerTask,
             PackedB = prepackedB != null || bInPlace ? prepackedB : GemmScratch.PackedB((long)kc * panels * nr),
-            BStep = bInPlace ? brs : nr, BPanelStride = bInPlace ? nr : 0,
+            BStep = bInPlace ? brs : nr,
             Epilogue = epilogue,
         };
 
@@ -179,6 +179,7 @@ public static unsafe class Gemm
         {
             job.K0 = k0;
             job.Kc = Math.Min(kc, k - k0);
+            job.BPanelStride = bInPlace ? nr : job.Kc * nr;
             job.Accumulate = k0 > 0 || accumulate;
             job.Last = k0 + kc >= k;
             if (prepackedB != null)
@@ -232,7 +233,7 @@ internal unsafe struct GemmJob<TEpilogue>
     public bool Last;
     public int PackedPanels;
 
-    // Where panel p's step k is: PackedB + p·(BPanelStride or Kc·Nr for packed panels) + k·BStep.
+    // Where panel p's step k is: PackedB + p·BPanelStride + k·BStep (packed panels: Kc·Nr and Nr; B in place: Nr and its row).
     public int BStep;
     public int BPanelStride;
     public TEpilogue Epilogue;
@@ -307,7 +308,7 @@ internal unsafe struct GemmJob<TEpilogue>
                 int n0 = p * Nr;
                 int columns = Math.Min(Nr, N - n0);
                 float* target = C + (long)m0 * N + n0;
-                float* packed = PackedB + (long)p * (BPanelStride != 0 ? BPanelStride : Kc * Nr);
+                float* packed = PackedB + (long)p * BPanelStride;
                 if (rows == Mr && columns == Nr)
                 {
                     Kernel(panelA, aRowStride, aStep, packed, target, N, Accumulate);

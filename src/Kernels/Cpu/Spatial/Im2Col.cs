@@ -25,7 +25,7 @@ internal static unsafe class Im2Col
         // zeroed as one or two whole 8-float vectors when the input has that many floats from its start: a copy loop per
         // 3 floats cost more than the layer's GEMM. The floats written past the row land on the next row (written after
         // it) or in the slack, and are never read.
-        bool shortRows = Vector256.IsHardwareAccelerated && rowLength < 2 * Vector256<float>.Count && rowLength != Vector256<float>.Count;
+        bool shortRows = Vector256.IsHardwareAccelerated && rowLength < 2 * Vector256<float>.Count;
         bool twoVectors = rowLength > Vector256<float>.Count;
         float* lastVectorStart = input + g.InputLength - (twoVectors ? 2 : 1) * Vector256<float>.Count;
 
