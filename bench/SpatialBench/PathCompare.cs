@@ -7,17 +7,23 @@ using DslNet.Kernels.Cpu.Spatial;
 namespace DslNet.SpatialBench;
 
 /// <summary>
-/// The direct kernels against im2col + GEMM on the same groups-1 shape, alternating runs, timed in process CPU time
-/// (the cores are shared: wall time swings with the other processes), medians of interleaved calls: how
-/// <c>Conv2dGeometry.DirectPatchLength</c> was chosen. Run it at 1 thread. (A small-patch forward that kept 16 output
-/// channels in a register over the whole patch was tried too: 1.37x the GEMM path's CPU time at K = 9, as the patch
-/// gather, not the arithmetic, dominates such a layer; it was dropped.)
+/// Two algorithms on the same shape, alternating runs, timed in process CPU time (the cores are shared: wall time
+/// swings with the other processes), medians of interleaved calls. Run it at 1 thread.
+/// <see cref="Direct"/>: the direct kernels against im2col + GEMM on a groups-1 shape, how
+/// <c>Conv2dGeometry.DirectPatchLength</c> was chosen. (A small-patch forward that kept 16 output channels in a register
+/// over the whole patch was tried too: 1.37x the GEMM path's CPU time at K = 9, as the patch gather, not the arithmetic,
+/// dominates such a layer; it was dropped.) <see cref="Winograd"/>: Winograd F(2×2, 3×3) against im2col + GEMM, how
+/// <c>Conv2dGeometry.WinogradChannels</c> was chosen.
 /// </summary>
 internal static class PathCompare
 {
-    public static void Run(Conv2dGeometry g, int reps)
+    public static void Direct(Conv2dGeometry g, int reps) => Run(g, reps, "DirectPatchLength", ("im2col+GEMM", 0), ("direct", int.MaxValue));
+
+    public static void Winograd(Conv2dGeometry g, int reps) => Run(g, reps, "WinogradChannels", ("winograd", 0), ("im2col+GEMM", int.MaxValue));
+
+    private static void Run(Conv2dGeometry g, int reps, string knobName, (string Label, int Value) first, (string Label, int Value) second)
     {
-        var knob = typeof(Conv2dGeometry).GetProperty("DirectPatchLength", BindingFlags.NonPublic | BindingFlags.Static)!;
+        var knob = typeof(Conv2dGeometry).GetProperty(knobName, BindingFlags.NonPublic | BindingFlags.Static)!;
         int saved = (int)knob.GetValue(null)!;
         var process = System.Diagnostics.Process.GetCurrentProcess();
         var random = new Random(2);
@@ -34,22 +40,22 @@ internal static class PathCompare
         foreach (var (name, run) in passes)
         {
             var times = new[] { new List<double>(), new List<double>() };
-            for (int r = 0; r < reps + 3; r++)
+            for (int r = 0; r < reps + 5; r++)
             {
                 for (int path = 0; path < 2; path++)
                 {
-                    knob.SetValue(null, path == 0 ? 0 : int.MaxValue);
+                    knob.SetValue(null, path == 0 ? first.Value : second.Value);
                     process.Refresh();
                     var cpu = process.TotalProcessorTime;
                     run();
                     process.Refresh();
-                    if (r >= 3) times[path].Add((process.TotalProcessorTime - cpu).TotalMilliseconds);
+                    if (r >= 5) times[path].Add((process.TotalProcessorTime - cpu).TotalMilliseconds);
                 }
             }
 
-            double gemm = Median(times[0]), direct = Median(times[1]);
+            double firstMs = Median(times[0]), secondMs = Median(times[1]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  K={g.PatchLength,4} C_out={g.OutChannels,3} {name,-12} im2col+GEMM {gemm,7:F2} CPU-ms  direct {direct,7:F2} CPU-ms  (direct/GEMM {direct / gemm:F2})"));
+                $"  C_in={g.InChannels,3} C_out={g.OutChannels,3} {g.Height}x{g.Width} {name,-12} {first.Label} {firstMs,7:F2} CPU-ms  {second.Label} {secondMs,7:F2} CPU-ms  ({second.Label}/{first.Label} {secondMs / firstMs:F2})"));
         }
 
         knob.SetValue(null, saved);

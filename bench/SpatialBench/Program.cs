@@ -23,7 +23,18 @@ for (int i = 0; i + 1 < args.Length; i += 2)
         CpuThreads.Count = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
         foreach (var (cin, cout, hw) in new[] { (1, 32, 28), (3, 32, 28), (8, 32, 28), (16, 32, 28), (32, 64, 14) })
         {
-            PathCompare.Run(Conv2dGeometry.Square(128, cin, hw, hw, cout, 3, padding: 1), 7);
+            PathCompare.Direct(Conv2dGeometry.Square(128, cin, hw, hw, cout, 3, padding: 1), 7);
+        }
+
+        return;
+    }
+    else if (args[i] == "--compare-winograd")
+    {
+        CpuThreads.Count = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+        // The 3×3 stride-1 shapes of samples/FashionMnist's CNN and ResNet, and a 16-channel layer (the threshold).
+        foreach (var (cin, cout, hw) in new[] { (32, 32, 28), (16, 16, 28), (16, 32, 28), (32, 64, 14), (64, 64, 14), (128, 128, 7) })
+        {
+            PathCompare.Winograd(Conv2dGeometry.Square(128, cin, hw, hw, cout, 3, padding: 1), 7);
         }
 
         return;

@@ -85,6 +85,12 @@ public static unsafe class Conv2d
             return;
         }
 
+        if (g.RunsWinograd)
+        {
+            WinogradConv2d.Forward(x, w, pre, g, epilogue);
+            return;
+        }
+
         if (g.IsPointwise)
         {
             // The input rows are the im2col matrix and the weight [C_out, C_in] is already Bᵀ: one whole GEMM.
@@ -115,6 +121,12 @@ public static unsafe class Conv2d
             if (g.RunsDirect)
             {
                 GroupedConv2d.BackwardInput(dy, w, dx, g);
+                return;
+            }
+
+            if (g.RunsWinograd)
+            {
+                WinogradConv2d.BackwardInput(dy, w, dx, g);
                 return;
             }
 
@@ -149,6 +161,12 @@ public static unsafe class Conv2d
         fixed (float* dw = weightGradient)
         fixed (float* db = biasGradient)
         {
+            if (g.RunsWinograd)
+            {
+                WinogradConv2d.BackwardWeights(dy, x, dw, biasGradient.IsEmpty ? null : db, g);
+                return;
+            }
+
             // A task sums several im2col chunks in float (the GEMM adds each chunk's product to the last), then adds
             // that to its thread's double sums once: about WeightGradientTaskRows pixels per addition, as a GEMM's own
             // k-block, instead of one pass over the whole weight gradient per chunk.
@@ -167,26 +185,8 @@ public static unsafe class Conv2d
                 Dy = dy, X = x, Partials = partials, Stride = stride, Geometry = g, Chunk = chunk, ChunksPerTask = chunksPerTask,
                 Transposed = TransposedWeightGradient(g.PatchLength, g.OutChannels), SumsBias = !biasGradient.IsEmpty,
             };
-            if (threads <= 1)
-            {
-                for (int task = 0; task < tasks; task++)
-                {
-                    BackwardWeightsJob.RunTask(Unsafe.AsPointer(ref job), task, 0);
-                }
-            }
-            else
-            {
-                WorkerPool.Run(&BackwardWeightsJob.RunTask, Unsafe.AsPointer(ref job), tasks, threads);
-            }
-
-            for (int t = 1; t < threads; t++)
-            {
-                double* other = partials + (long)t * stride;
-                for (int i = 0; i < stride; i++)
-                {
-                    partials[i] += other[i];
-                }
-            }
+            RunOn(&BackwardWeightsJob.RunTask, Unsafe.AsPointer(ref job), tasks, threads);
+            SumThreadPartials(partials, threads, stride);
 
             if (g.RunsDirect)
             {
@@ -210,12 +210,14 @@ public static unsafe class Conv2d
     /// <summary>Rows per im2col chunk: about <see cref="ChunkFloats"/> floats, a multiple of <see cref="TileRows"/>.</summary>
     private static int ChunkRows(int rowLength) => Math.Clamp(ChunkFloats / rowLength / TileRows * TileRows, 2 * TileRows, 2040);
 
-    private static int Threads(int tasks, long multiplyAdds) =>
+    internal static int Threads(int tasks, long multiplyAdds) =>
         multiplyAdds < ParallelThreshold ? 1 : Math.Min(CpuThreads.Count, tasks);
 
-    private static void Run(delegate*<void*, int, int, void> body, void* job, int tasks, long multiplyAdds)
+    internal static void Run(delegate*<void*, int, int, void> body, void* job, int tasks, long multiplyAdds) =>
+        RunOn(body, job, tasks, Threads(tasks, multiplyAdds));
+
+    internal static void RunOn(delegate*<void*, int, int, void> body, void* job, int tasks, int threads)
     {
-        int threads = Threads(tasks, multiplyAdds);
         if (threads <= 1)
         {
             for (int task = 0; task < tasks; task++)
@@ -227,6 +229,19 @@ public static unsafe class Conv2d
         }
 
         WorkerPool.Run(body, job, tasks, threads);
+    }
+
+    /// <summary>partials[0, i] += partials[t, i] for every thread t after the first (rows of <paramref name="stride"/> doubles).</summary>
+    internal static void SumThreadPartials(double* partials, int threads, int stride)
+    {
+        for (int t = 1; t < threads; t++)
+        {
+            double* other = partials + (long)t * stride;
+            for (int i = 0; i < stride; i++)
+            {
+                partials[i] += other[i];
+            }
+        }
     }
 
     /// <summary>[C_out, C_in, kH, kW] → [C_out, kH, kW, C_in], the im2col column order, in the caller's scratch.</summary>
@@ -267,7 +282,7 @@ public static unsafe class Conv2d
 
     /// <summary>Whether dWᵀ = im2colᵀ·dy (patch as the GEMM's rows) wastes less of the register tiles than dW = dyᵀ·im2col
     /// (C_out as the rows): a first layer's patch of 9, or C_out = 32 on the 6-row AVX2 tile, are not whole tiles.</summary>
-    private static bool TransposedWeightGradient(int patch, int outChannels)
+    internal static bool TransposedWeightGradient(int patch, int outChannels)
     {
         static long Padded(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
         var (mr, nr) = Gemm.Tile;

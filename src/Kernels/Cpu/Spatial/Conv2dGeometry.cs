@@ -128,6 +128,15 @@ public readonly record struct Conv2dGeometry
 
     internal bool RunsDirect => Groups > 1 || PatchLength < DirectPatchLength;
 
+    /// <summary>groups = 1 stride-1 3×3 convolutions with both channel counts multiples of 8 and at least this many run
+    /// Winograd's F(2×2, 3×3) (<see cref="WinogradConv2d"/>); settable so tests run both paths (int.MaxValue: never).</summary>
+    internal static int WinogradChannels { get; set; } = 16;
+
+    internal bool RunsWinograd =>
+        !RunsDirect && KernelHeight == 3 && KernelWidth == 3 && StrideHeight == 1 && StrideWidth == 1 && DilationHeight == 1 && DilationWidth == 1
+        && PadHeight <= 2 && PadWidth <= 2 && InChannels % WinogradTransforms.Lanes == 0 && OutChannels % WinogradTransforms.Lanes == 0
+        && Math.Min(InChannels, OutChannels) >= WinogradChannels;
+
     private static void Positive(int value, string name)
     {
         if (value <= 0)

@@ -21,6 +21,9 @@ internal static unsafe class SpatialScratch
     [ThreadStatic]
     private static double[]? partials;
 
+    [ThreadStatic]
+    private static float[]? zeros;
+
     /// <summary>A thread's im2col chunk (used inside tasks).</summary>
     public static float* Columns(long length) => Ensure(ref columns, length);
 
@@ -33,12 +36,17 @@ internal static unsafe class SpatialScratch
     /// <summary>The caller's per-thread partial sums of a reduction, read back after the join.</summary>
     public static double* Partials(long length) => Ensure(ref partials, length);
 
-    private static T* Ensure<T>(ref T[]? buffer, long length)
+    /// <summary>A thread's row of zeros, never written: the padding's pixels that a Winograd transform reads.</summary>
+    public static float* Zeros(long length) => Ensure(ref zeros, length, zeroed: true);
+
+    private static T* Ensure<T>(ref T[]? buffer, long length, bool zeroed = false)
         where T : unmanaged
     {
         if (buffer is null || buffer.Length < length + 16)
         {
-            buffer = GC.AllocateUninitializedArray<T>(checked((int)length + 16), pinned: true);
+            buffer = zeroed
+                ? GC.AllocateArray<T>(checked((int)length + 16), pinned: true)
+                : GC.AllocateUninitializedArray<T>(checked((int)length + 16), pinned: true);
         }
 
         var p = (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));

@@ -1,0 +1,115 @@
+using DslNet.Kernels.Cpu;
+using DslNet.Kernels.Cpu.Spatial;
+
+namespace DslNet.Kernels.Tests;
+
+/// <summary>The Winograd F(2×2, 3×3) path of stride-1 3×3 convolutions against the definition and the im2col path.</summary>
+public class WinogradConv2dTests
+{
+    public static TheoryData<int, int, int, int, int, int> Shapes() => new()
+    {
+        // batch, cin, cout, height, width, padding: odd outputs (tiles hanging over the last row and column), a 7×7
+        // stage (4×4 tiles), no padding, padding 2 (the input gradient's transposed padding 0), several bands per image.
+        { 3, 16, 16, 15, 13, 1 },
+        { 2, 32, 64, 14, 14, 1 },
+        { 3, 16, 24, 7, 7, 1 },
+        { 2, 24, 16, 9, 10, 0 },
+        { 2, 16, 32, 8, 11, 2 },
+        { 2, 16, 16, 40, 38, 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void MatchesTheDefinition(int batch, int cin, int cout, int height, int width, int padding)
+    {
+        var g = Conv2dGeometry.Square(batch, cin, height, width, cout, 3, 1, padding);
+        Assert.True(g.RunsWinograd);
+        var x = TestUtil.Random((int)g.InputLength, 1);
+        var w = TestUtil.Random(g.WeightLength, 2, 0.3f);
+        var b = TestUtil.Random(cout, 3);
+        var dy = TestUtil.Random((int)g.OutputLength, 4);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var (pre, output, dx, dw, db) = RunAll(g, x, w, b, dy, threads);
+            var (y, ex, ew, eb) = NaiveConv.Run(g, x, w, b, dy);
+            TestUtil.Close(y, pre, 1e-5, 1e-5, "y");
+            TestUtil.Close(y.Select(v => Math.Tanh(v)).ToArray(), output, 1e-5, 1e-5, "tanh(y)");
+            TestUtil.Close(ex, dx, 1e-5, 1e-5, "dx");
+            TestUtil.Close(ew, dw, 1e-5, 1e-4, "dw");
+            TestUtil.Close(eb, db, 1e-5, 1e-5, "db");
+        }
+    }
+
+    /// <summary>The CNN's second convolution at batch 32: Winograd and im2col agree to float rounding.</summary>
+    [Fact]
+    public void AgreesWithIm2Col()
+    {
+        var g = Conv2dGeometry.Square(32, 32, 14, 14, 64, 3, 1, 1);
+        var x = TestUtil.Random((int)g.InputLength, 5);
+        var w = TestUtil.Random(g.WeightLength, 6, 0.1f);
+        var b = TestUtil.Random(64, 7);
+        var dy = TestUtil.Random((int)g.OutputLength, 8);
+        var winograd = RunAll(g, x, w, b, dy, 2);
+        int saved = Conv2dGeometry.WinogradChannels;
+        Conv2dGeometry.WinogradChannels = int.MaxValue;
+        try
+        {
+            Assert.False(g.RunsWinograd);
+            var im2col = RunAll(g, x, w, b, dy, 2);
+            TestUtil.Close(im2col.Pre.Select(v => (double)v).ToArray(), winograd.Pre, 1e-5, 1e-5, "y");
+            TestUtil.Close(im2col.Dx.Select(v => (double)v).ToArray(), winograd.Dx, 1e-5, 1e-5, "dx");
+            TestUtil.Close(im2col.Dw.Select(v => (double)v).ToArray(), winograd.Dw, 1e-5, 1e-4, "dw");
+            TestUtil.Close(im2col.Db.Select(v => (double)v).ToArray(), winograd.Db, 1e-6, 1e-6, "db");
+        }
+        finally
+        {
+            Conv2dGeometry.WinogradChannels = saved;
+        }
+    }
+
+    /// <summary>Predict's folded BatchNorm2d and ReLU run in the Winograd path's epilogue too.</summary>
+    [Fact]
+    public void InferenceFoldsBatchNormIntoTheEpilogue()
+    {
+        var g = Conv2dGeometry.Square(3, 16, 11, 9, 32, 3, 1, 1);
+        Assert.True(g.RunsWinograd);
+        var x = TestUtil.Random((int)g.InputLength, 1);
+        var w = TestUtil.Random(g.WeightLength, 2, 0.3f);
+        var b = TestUtil.Random(32, 3);
+        var scale = TestUtil.Random(32, 4);
+        var shift = TestUtil.Random(32, 5);
+        var fused = new float[g.OutputLength];
+        TestUtil.With(2, Gemm.Isa, () => Conv2d.ForwardInference(x, w, b, scale, shift, fused, g, default(Relu)));
+        var (y, _, _, _) = NaiveConv.Run(g, x, w, b, new float[g.OutputLength]);
+        var expected = y.Select((v, i) => Math.Max(v * scale[i % 32] + shift[i % 32], 0)).ToArray();
+        TestUtil.Close(expected, fused, 1e-5, 1e-5, "fused");
+    }
+
+    [Theory]
+    [InlineData(8, 16, 3, 1, 1)] // fewer channels than the threshold
+    [InlineData(20, 16, 3, 1, 1)] // not a multiple of 8
+    [InlineData(16, 16, 3, 2, 1)] // strided
+    [InlineData(16, 16, 5, 1, 2)] // 5×5
+    [InlineData(16, 16, 3, 1, 3)] // padding 3: the input gradient's transposed padding would be negative
+    public void OtherShapesKeepIm2Col(int cin, int cout, int kernel, int stride, int padding)
+    {
+        Assert.False(Conv2dGeometry.Square(2, cin, 12, 12, cout, kernel, stride, padding).RunsWinograd);
+    }
+
+    private static (float[] Pre, float[] Output, float[] Dx, float[] Dw, float[] Db) RunAll(Conv2dGeometry g, float[] x, float[] w, float[] b,
+        float[] dy, int threads)
+    {
+        var pre = new float[g.OutputLength];
+        var output = new float[g.OutputLength];
+        var dx = new float[g.InputLength];
+        var dw = new float[g.WeightLength];
+        var db = new float[g.OutChannels];
+        TestUtil.With(threads, Gemm.Isa, () =>
+        {
+            Conv2d.Forward(x, w, b, pre, output, g, default(Tanh));
+            Conv2d.BackwardInput(dy, w, dx, g);
+            Conv2d.BackwardWeights(dy, x, dw, db, g);
+        });
+        return (pre, output, dx, dw, db);
+    }
+}
