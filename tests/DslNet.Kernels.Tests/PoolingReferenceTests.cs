@@ -25,6 +25,47 @@ public class PoolingReferenceTests
         TestUtil.Close(r.ExpectedInput("dx"), dx, Rel, Abs, "dx");
     }
 
+    /// <summary>Ties (the first maximum in window order wins) and NaN (it wins and stays) on the vector paths and the
+    /// channel tail (19 channels: 16 + 3 or 8 + 8 + 3), with padding, against PyTorch's rule written out per window.</summary>
+    [Theory]
+    [InlineData(2, 2, 0)]
+    [InlineData(3, 2, 1)]
+    [InlineData(3, 1, 1)]
+    public void MaxPoolKeepsTheFirstMaximumAndPropagatesNaN(int kernel, int stride, int padding)
+    {
+        var g = Pool2dGeometry.Square(3, 19, 7, 6, kernel, stride, padding);
+        var random = new Random(5);
+        // Few distinct values, so windows hold ties; some NaN.
+        var x = Enumerable.Range(0, (int)g.InputLength).Select(_ => random.Next(40) == 0 ? float.NaN : random.Next(4)).ToArray();
+        var y = new float[g.OutputLength];
+        var argmax = new int[g.OutputLength];
+        Pool2d.MaxForward(x, y, argmax, g);
+        for (int n = 0; n < g.Batch; n++)
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        for (int ow = 0; ow < g.OutWidth; ow++)
+        for (int c = 0; c < g.Channels; c++)
+        {
+            float max = float.NegativeInfinity;
+            int at = -1;
+            for (int i = 0; i < kernel; i++)
+            for (int j = 0; j < kernel; j++)
+            {
+                int ih = oh * stride - padding + i, iw = ow * stride - padding + j;
+                if (ih < 0 || ih >= g.Height || iw < 0 || iw >= g.Width) continue;
+                int index = ((n * g.Height + ih) * g.Width + iw) * g.Channels + c;
+                if (x[index] > max || float.IsNaN(x[index]))
+                {
+                    max = x[index];
+                    at = index;
+                }
+            }
+
+            int o = ((n * g.OutHeight + oh) * g.OutWidth + ow) * g.Channels + c;
+            Assert.Equal(at, argmax[o]);
+            Assert.Equal(max, y[o]);
+        }
+    }
+
     [Theory]
     [InlineData("avgpool_k2_s2", 2, 2, 0, true)]
     [InlineData("avgpool_k3_s1_p1_include_pad", 3, 1, 1, true)]

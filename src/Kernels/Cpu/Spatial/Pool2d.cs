@@ -130,6 +130,7 @@ public static unsafe class Pool2d
         {
             var g = Geometry;
             int c = g.Channels;
+            int* tapOffsets = stackalloc int[g.KernelHeight * g.KernelWidth];
             var (firstImage, endImage, firstRow, endRow) = Span(g, task);
             for (int n = firstImage; n < endImage; n++)
             {
@@ -137,11 +138,8 @@ public static unsafe class Pool2d
                 {
                     for (int ow = 0; ow < g.OutWidth; ow++)
                     {
-                        long o = (((long)n * g.OutHeight + oh) * g.OutWidth + ow) * c;
-                        float* y = Y + o;
-                        int* index = Index + o;
-                        new System.Span<float>(y, c).Fill(float.NegativeInfinity);
-                        new System.Span<int>(index, c).Fill(-1);
+                        // The window's taps inside the input, in window order.
+                        int taps = 0;
                         for (int i = 0; i < g.KernelHeight; i++)
                         {
                             int ih = oh * g.StrideHeight - g.PadHeight + i * g.DilationHeight;
@@ -150,17 +148,21 @@ public static unsafe class Pool2d
                             {
                                 int iw = ow * g.StrideWidth - g.PadWidth + j * g.DilationWidth;
                                 if ((uint)iw >= (uint)g.Width) continue;
-                                int offset = ((n * g.Height + ih) * g.Width + iw) * c;
-                                MaxInto(X + offset, offset, y, index, c);
+                                tapOffsets[taps++] = ((n * g.Height + ih) * g.Width + iw) * c;
                             }
                         }
+
+                        long o = (((long)n * g.OutHeight + oh) * g.OutWidth + ow) * c;
+                        MaxWindow(X, tapOffsets, taps, Y + o, Index + o, c);
                     }
                 }
             }
         }
 
+        // The running maximum of each channel vector stays in registers over the window's taps and is stored once.
+        // A tap is taken when it is greater or NaN (PyTorch's rule: a NaN propagates, the first maximum stays).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void MaxInto(float* x, int offset, float* max, int* index, int count)
+        private static void MaxWindow(float* x, int* tapOffsets, int taps, float* max, int* index, int count)
         {
             int k = 0;
             if (Vector512.IsHardwareAccelerated)
@@ -168,13 +170,19 @@ public static unsafe class Pool2d
                 var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
                 for (; k + 16 <= count; k += 16)
                 {
-                    var v = Vector512.Load(x + k);
-                    var m = Vector512.Load(max + k);
-                    // v > m, or v is NaN (v != v): PyTorch's rule, so a NaN propagates and the first maximum stays.
-                    var take = Vector512.GreaterThan(v, m) | ~Vector512.Equals(v, v);
-                    Vector512.ConditionalSelect(take, v, m).Store(max + k);
-                    var at = Vector512.Create(offset + k) + lane;
-                    Vector512.ConditionalSelect(take.AsInt32(), at, Vector512.Load(index + k)).Store(index + k);
+                    var m = Vector512.Create(float.NegativeInfinity);
+                    var at = Vector512.Create(-1);
+                    for (int t = 0; t < taps; t++)
+                    {
+                        int offset = tapOffsets[t] + k;
+                        var v = Vector512.Load(x + offset);
+                        var take = Vector512.GreaterThan(v, m) | ~Vector512.Equals(v, v);
+                        m = Vector512.ConditionalSelect(take, v, m);
+                        at = Vector512.ConditionalSelect(take.AsInt32(), Vector512.Create(offset) + lane, at);
+                    }
+
+                    m.Store(max + k);
+                    at.Store(index + k);
                 }
             }
             else if (Vector256.IsHardwareAccelerated)
@@ -182,23 +190,38 @@ public static unsafe class Pool2d
                 var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
                 for (; k + 8 <= count; k += 8)
                 {
-                    var v = Vector256.Load(x + k);
-                    var m = Vector256.Load(max + k);
-                    var take = Vector256.GreaterThan(v, m) | ~Vector256.Equals(v, v);
-                    Vector256.ConditionalSelect(take, v, m).Store(max + k);
-                    var at = Vector256.Create(offset + k) + lane;
-                    Vector256.ConditionalSelect(take.AsInt32(), at, Vector256.Load(index + k)).Store(index + k);
+                    var m = Vector256.Create(float.NegativeInfinity);
+                    var at = Vector256.Create(-1);
+                    for (int t = 0; t < taps; t++)
+                    {
+                        int offset = tapOffsets[t] + k;
+                        var v = Vector256.Load(x + offset);
+                        var take = Vector256.GreaterThan(v, m) | ~Vector256.Equals(v, v);
+                        m = Vector256.ConditionalSelect(take, v, m);
+                        at = Vector256.ConditionalSelect(take.AsInt32(), Vector256.Create(offset) + lane, at);
+                    }
+
+                    m.Store(max + k);
+                    at.Store(index + k);
                 }
             }
 
             for (; k < count; k++)
             {
-                float v = x[k];
-                if (v > max[k] || float.IsNaN(v))
+                float m = float.NegativeInfinity;
+                int at = -1;
+                for (int t = 0; t < taps; t++)
                 {
-                    max[k] = v;
-                    index[k] = offset + k;
+                    float v = x[tapOffsets[t] + k];
+                    if (v > m || float.IsNaN(v))
+                    {
+                        m = v;
+                        at = tapOffsets[t] + k;
+                    }
                 }
+
+                max[k] = m;
+                index[k] = at;
             }
         }
     }
