@@ -55,7 +55,8 @@ internal static class PathCompare
 
             double firstMs = Median(times[0]), secondMs = Median(times[1]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  C_in={g.InChannels,3} C_out={g.OutChannels,3} {g.Height}x{g.Width} {name,-12} {first.Label} {firstMs,7:F2} CPU-ms  {second.Label} {secondMs,7:F2} CPU-ms  ({second.Label}/{first.Label} {secondMs / firstMs:F2})"));
+                $"  C_in={g.InChannels,3} C_out={g.OutChannels,3} {g.Height}x{g.Width} {name,-12} " +
+                $"{first.Label} {firstMs,7:F2} CPU-ms  {second.Label} {secondMs,7:F2} CPU-ms  ({second.Label}/{first.Label} {secondMs / firstMs:F2})"));
         }
 
         knob.SetValue(null, saved);

@@ -9,13 +9,15 @@ public class WinogradConv2dTests
     public static TheoryData<int, int, int, int, int, int> Shapes() => new()
     {
         // batch, cin, cout, height, width, padding: odd outputs (tiles hanging over the last row and column), a 7×7
-        // stage (4×4 tiles), no padding, padding 2 (the input gradient's transposed padding 0), several bands per image.
+        // stage (4×4 tiles), no padding, padding 2 (the input gradient's transposed padding 0), weight-gradient tasks of
+        // several images, and a large image split into five bands of tile rows.
         { 3, 16, 16, 15, 13, 1 },
         { 2, 32, 64, 14, 14, 1 },
         { 3, 16, 24, 7, 7, 1 },
         { 2, 24, 16, 9, 10, 0 },
         { 2, 16, 32, 8, 11, 2 },
-        { 2, 16, 16, 40, 38, 1 },
+        { 12, 16, 16, 8, 8, 1 },
+        { 1, 16, 16, 100, 98, 1 },
     };
 
     [Theory]
@@ -38,6 +40,14 @@ public class WinogradConv2dTests
             TestUtil.Close(ew, dw, 1e-5, 1e-4, "dw");
             TestUtil.Close(eb, db, 1e-5, 1e-5, "db");
         }
+    }
+
+    [Fact]
+    public void LargeImagesSplitIntoBandsOfTileRows()
+    {
+        // The last shape above: 50 × 49 tiles, ten tile rows per band keep a band's transformed tiles near L2's size.
+        var tiles = WinogradTiles.Forward(Conv2dGeometry.Square(1, 16, 100, 98, 16, 3, 1, 1));
+        Assert.Equal((50, 49, 10, 5), (tiles.TilesHigh, tiles.TilesWide, tiles.BandTileRows, tiles.BandsPerImage));
     }
 
     /// <summary>The CNN's second convolution at batch 32: Winograd and im2col agree to float rounding.</summary>
