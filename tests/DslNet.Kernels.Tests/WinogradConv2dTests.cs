@@ -3,9 +3,14 @@ using DslNet.Kernels.Cpu.Spatial;
 
 namespace DslNet.Kernels.Tests;
 
-/// <summary>The Winograd F(2×2, 3×3) path of stride-1 3×3 convolutions against the definition and the im2col path.</summary>
-public class WinogradConv2dTests
+/// <summary>The Winograd F(2×2, 3×3) path of stride-1 3×3 convolutions against the definition and the im2col path, with
+/// Winograd turned on for training as well (it is off by default there).</summary>
+public sealed class WinogradConv2dTests : IDisposable
 {
+    public WinogradConv2dTests() => Conv2dGeometry.WinogradTraining = true;
+
+    public void Dispose() => Conv2dGeometry.WinogradTraining = false;
+
     public static TheoryData<int, int, int, int, int, int> Shapes() => new()
     {
         // batch, cin, cout, height, width, padding: odd outputs (tiles hanging over the last row and column), a 7×7
@@ -39,6 +44,33 @@ public class WinogradConv2dTests
             TestUtil.Close(ex, dx, 1e-5, 1e-5, "dx");
             TestUtil.Close(ew, dw, 1e-5, 1e-4, "dw");
             TestUtil.Close(eb, db, 1e-5, 1e-5, "db");
+        }
+    }
+
+    /// <summary>By default training runs im2col: its forward and backward passes are bit for bit the im2col path's.</summary>
+    [Fact]
+    public void TrainingRunsIm2ColUnlessAsked()
+    {
+        var g = Conv2dGeometry.Square(4, 32, 14, 14, 64, 3, 1, 1);
+        Assert.True(g.RunsWinograd);
+        var x = TestUtil.Random((int)g.InputLength, 5);
+        var w = TestUtil.Random(g.WeightLength, 6, 0.1f);
+        var b = TestUtil.Random(64, 7);
+        var dy = TestUtil.Random((int)g.OutputLength, 8);
+        Conv2dGeometry.WinogradTraining = false;
+        var byDefault = RunAll(g, x, w, b, dy, 2);
+        int saved = Conv2dGeometry.WinogradChannels;
+        Conv2dGeometry.WinogradChannels = int.MaxValue;
+        try
+        {
+            var im2col = RunAll(g, x, w, b, dy, 2);
+            Assert.Equal(im2col.Pre, byDefault.Pre);
+            Assert.Equal(im2col.Dx, byDefault.Dx);
+            Assert.Equal(im2col.Dw, byDefault.Dw);
+        }
+        finally
+        {
+            Conv2dGeometry.WinogradChannels = saved;
         }
     }
 

@@ -6,7 +6,8 @@ namespace DslNet.Kernels.Cpu.Spatial;
 /// Conv2d on channels-last (NHWC) activations with PyTorch's weight layout [C_out, C_in/groups, kH, kW].
 /// groups = 1 runs as im2col chunks into the packed GEMM (pixels × patch · patch × C_out), one chunk per task so the
 /// chunk stays in L2 and never exists whole; 1×1 stride-1 convolutions use the input rows themselves; stride-1 3×3
-/// convolutions with 16 or more channels run Winograd's F(2×2, 3×3) (see <see cref="WinogradConv2d"/>).
+/// convolutions with 16 or more channels run Winograd's F(2×2, 3×3) for inference (see <see cref="WinogradConv2d"/>),
+/// and for training only when <see cref="Conv2dGeometry.WinogradTraining"/> is set.
 /// groups &gt; 1 (depthwise included) runs as a direct convolution vectorized over channels (see <see cref="GroupedConv2d"/>).
 /// </summary>
 public static unsafe class Conv2d
@@ -42,7 +43,7 @@ public static unsafe class Conv2d
         fixed (float* y = output)
         {
             var epilogue = new ConvEpilogue<TAct>(bias.IsEmpty ? null : b, output.IsEmpty ? null : y, g.OutChannels, 0, activation);
-            ForwardCore(x, w, pre, g, epilogue);
+            ForwardCore(x, w, pre, g, epilogue, training: true);
         }
     }
 
@@ -73,11 +74,11 @@ public static unsafe class Conv2d
         {
             var epilogue = new ConvInferenceEpilogue<TAct>(
                 new InferenceEpilogue<TAct>(bias.IsEmpty ? null : b, scale.IsEmpty ? null : s, shift.IsEmpty ? null : h, activation));
-            ForwardCore(x, w, y, g, epilogue);
+            ForwardCore(x, w, y, g, epilogue, training: false);
         }
     }
 
-    private static void ForwardCore<TEpilogue>(float* x, float* w, float* pre, in Conv2dGeometry g, TEpilogue epilogue)
+    private static void ForwardCore<TEpilogue>(float* x, float* w, float* pre, in Conv2dGeometry g, TEpilogue epilogue, bool training)
         where TEpilogue : struct, IGemmEpilogue, IRowOffset<TEpilogue>
     {
         if (g.RunsDirect)
@@ -86,7 +87,7 @@ public static unsafe class Conv2d
             return;
         }
 
-        if (g.RunsWinograd)
+        if (g.RunsWinograd && (!training || Conv2dGeometry.WinogradTraining))
         {
             WinogradConv2d.Forward(x, w, pre, g, epilogue);
             return;
@@ -125,7 +126,7 @@ public static unsafe class Conv2d
                 return;
             }
 
-            if (g.RunsWinograd)
+            if (g.RunsWinograd && Conv2dGeometry.WinogradTraining)
             {
                 WinogradConv2d.BackwardInput(dy, w, dx, g);
                 return;
@@ -162,7 +163,7 @@ public static unsafe class Conv2d
         fixed (float* dw = weightGradient)
         fixed (float* db = biasGradient)
         {
-            if (g.RunsWinograd)
+            if (g.RunsWinograd && Conv2dGeometry.WinogradTraining)
             {
                 WinogradConv2d.BackwardWeights(dy, x, dw, biasGradient.IsEmpty ? null : db, g);
                 return;
