@@ -14,14 +14,19 @@ internal static unsafe class Reductions
         using var scratch = new DoubleScratch(columns, stackalloc double[DoubleScratch.StackLimit]);
         double* acc = scratch.Pointer;
         new Span<double>(acc, columns).Clear();
-        for (int i = 0; i < rows; i++)
-        {
-            AccumulateRow(acc, values + (long)i * columns, columns);
-        }
-
+        AccumulateRows(acc, values, rows, columns);
         for (int j = 0; j < columns; j++)
         {
             sums[j] = (float)acc[j];
+        }
+    }
+
+    /// <summary>acc[j] += Σ_i values[i*columns + j], widening to double.</summary>
+    public static void AccumulateRows(double* acc, float* values, int rows, int columns)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            AccumulateRow(acc, values + (long)i * columns, columns);
         }
     }
 

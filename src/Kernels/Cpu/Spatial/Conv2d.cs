@@ -87,7 +87,7 @@ public static unsafe class Conv2d
             return;
         }
 
-        if (g.RunsWinograd && (!training || Conv2dGeometry.WinogradTraining))
+        if (g.RunsWinogradFor(training))
         {
             WinogradConv2d.Forward(x, w, pre, g, epilogue);
             return;
@@ -126,7 +126,7 @@ public static unsafe class Conv2d
                 return;
             }
 
-            if (g.RunsWinograd && Conv2dGeometry.WinogradTraining)
+            if (g.RunsWinogradFor(training: true))
             {
                 WinogradConv2d.BackwardInput(dy, w, dx, g);
                 return;
@@ -163,7 +163,7 @@ public static unsafe class Conv2d
         fixed (float* dw = weightGradient)
         fixed (float* db = biasGradient)
         {
-            if (g.RunsWinograd && Conv2dGeometry.WinogradTraining)
+            if (g.RunsWinogradFor(training: true))
             {
                 WinogradConv2d.BackwardWeights(dy, x, dw, biasGradient.IsEmpty ? null : db, g);
                 return;
@@ -372,15 +372,9 @@ public static unsafe class Conv2d
                 job.AccumulateGemmWeightGradient(dy, partial, first, rows);
             }
 
-            if (!job.SumsBias)
+            if (job.SumsBias)
             {
-                return;
-            }
-
-            double* biasSums = partial + g.WeightLength;
-            for (int r = 0; r < rows; r++)
-            {
-                Reductions.AccumulateRow(biasSums, dy + (long)r * g.OutChannels, g.OutChannels);
+                Reductions.AccumulateRows(partial + g.WeightLength, dy, rows, g.OutChannels);
             }
         }
 

@@ -143,6 +143,10 @@ public readonly record struct Conv2dGeometry
         && PadHeight <= 2 && PadWidth <= 2 && InChannels % WinogradTransforms.Lanes == 0 && OutChannels % WinogradTransforms.Lanes == 0
         && Math.Min(InChannels, OutChannels) >= WinogradChannels;
 
+    /// <summary>Whether this convolution's pass runs Winograd: inference whenever the shape allows it, training only with
+    /// <see cref="WinogradTraining"/>.</summary>
+    internal bool RunsWinogradFor(bool training) => RunsWinograd && (!training || WinogradTraining);
+
     private static void Positive(int value, string name)
     {
         if (value <= 0)

@@ -128,20 +128,9 @@ public static unsafe class Pool2d
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(int task)
         {
-            int windowLength = Geometry.KernelHeight * Geometry.KernelWidth;
-            // On the stack for any usual window; an enormous one (global pooling written as MaxPool2d) on the heap.
-            Span<int> windowTaps = windowLength <= 1024 ? stackalloc int[windowLength] : new int[windowLength];
-            fixed (int* tapOffsets = windowTaps)
-            {
-                RunWindows(task, tapOffsets);
-            }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private readonly void RunWindows(int task, int* tapOffsets)
-        {
             var g = Geometry;
             int c = g.Channels;
+            int* tapOffsets = SpatialScratch.TapOffsets(g.KernelHeight * g.KernelWidth);
             var (firstImage, endImage, firstRow, endRow) = Span(g, task);
             for (int n = firstImage; n < endImage; n++)
             {

@@ -24,6 +24,9 @@ internal static unsafe class SpatialScratch
     [ThreadStatic]
     private static float[]? zeros;
 
+    [ThreadStatic]
+    private static int[]? tapOffsets;
+
     /// <summary>A thread's im2col chunk (used inside tasks).</summary>
     public static float* Columns(long length) => Ensure(ref columns, length);
 
@@ -38,6 +41,9 @@ internal static unsafe class SpatialScratch
 
     /// <summary>A thread's row of zeros, never written: the padding's pixels that a Winograd transform reads.</summary>
     public static float* Zeros(long length) => Ensure(ref zeros, length, zeroed: true);
+
+    /// <summary>A thread's list of a pooling window's input offsets (any window size, nothing on the stack).</summary>
+    public static int* TapOffsets(long length) => Ensure(ref tapOffsets, length);
 
     private static T* Ensure<T>(ref T[]? buffer, long length, bool zeroed = false)
         where T : unmanaged

@@ -17,9 +17,6 @@ internal static unsafe class WinogradConv2d
     // Output pixels whose weight-gradient products a task sums in float before adding them to its thread's double sums.
     private const int WeightGradientTaskPixels = 1024;
 
-    // A weight-gradient task's transformed tiles (both operands) stay near L2's size.
-    private const int TaskFloats = 256 * 1024;
-
     public static void Forward<TEpilogue>(float* x, float* w, float* pre, in Conv2dGeometry g, TEpilogue epilogue)
         where TEpilogue : struct, IGemmEpilogue, IRowOffset<TEpilogue>
     {
@@ -44,7 +41,8 @@ internal static unsafe class WinogradConv2d
         int balanced = (tiles.Bands + threadCount * 4 - 1) / (threadCount * 4);
         int bandTiles = tiles.BandTileRows * tiles.TilesWide;
         int bandFloats = Points * bandTiles * (g.InChannels + g.OutChannels);
-        int bandsPerTask = Math.Max(1, Math.Min(Math.Min(WeightGradientTaskPixels / (4 * bandTiles), TaskFloats / bandFloats), balanced));
+        int bandsThatFit = Math.Min(WeightGradientTaskPixels / (4 * bandTiles), WinogradTiles.WorkingSetFloats / bandFloats);
+        int bandsPerTask = Math.Max(1, Math.Min(bandsThatFit, balanced));
         int tasks = (tiles.Bands + bandsPerTask - 1) / bandsPerTask;
         int threads = Conv2d.Threads(tasks, g.MultiplyAdds);
         long productLength = (long)Points * g.InChannels * g.OutChannels;
@@ -221,11 +219,7 @@ internal static unsafe class WinogradConv2d
                 if (job.SumsBias)
                 {
                     int firstRow = 2 * firstTileRow, rows = Math.Min(2 * tileRows, s.OutHeight - firstRow);
-                    float* dy = imageDy + (long)firstRow * s.OutWidth * cout;
-                    for (int pixel = 0; pixel < rows * s.OutWidth; pixel++)
-                    {
-                        Reductions.AccumulateRow(partial + productLength, dy + (long)pixel * cout, cout);
-                    }
+                    Reductions.AccumulateRows(partial + productLength, imageDy + (long)firstRow * s.OutWidth * cout, rows * s.OutWidth, cout);
                 }
             }
 

@@ -10,8 +10,9 @@ namespace DslNet.Kernels.Cpu.Spatial;
 /// </summary>
 internal readonly record struct WinogradTiles
 {
-    // A band's two transformed matrices together stay near L2's size (as an im2col chunk), whole tile rows at least.
-    private const int BandFloats = 256 * 1024;
+    /// <summary>Floats of transformed tiles (both operands of a point's GEMM, all sixteen points) that a band, or a
+    /// weight-gradient task, holds at most: about L2's size. A band is whole tile rows at least.</summary>
+    public const int WorkingSetFloats = 256 * 1024;
 
     public WinogradTiles(int batch, int inChannels, int height, int width, int outChannels, int outHeight, int outWidth, int padHeight, int padWidth)
     {
@@ -27,7 +28,8 @@ internal readonly record struct WinogradTiles
         TilesHigh = (outHeight + 1) / 2;
         TilesWide = (outWidth + 1) / 2;
         int rowFloats = WinogradTransforms.Points * TilesWide * (inChannels + outChannels);
-        int bands = (TilesHigh + Math.Max(1, BandFloats / rowFloats) - 1) / Math.Max(1, BandFloats / rowFloats);
+        int rowsThatFit = Math.Max(1, WorkingSetFloats / rowFloats);
+        int bands = (TilesHigh + rowsThatFit - 1) / rowsThatFit;
         BandTileRows = (TilesHigh + bands - 1) / bands;
         BandsPerImage = (TilesHigh + BandTileRows - 1) / BandTileRows;
         int mr = Gemm.Tile.Mr;
