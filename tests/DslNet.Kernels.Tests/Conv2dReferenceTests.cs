@@ -83,6 +83,9 @@ public class Conv2dReferenceTests
         { 16, 40, 1, 1, 0, 1, 1 },
         { 48, 40, 1, 1, 0, 1, 1 },
         { 1, 32, 3, 1, 1, 1, 1 },
+        // Single-channel layers gather im2col transposed: a dilated 5×5 reaching into the padding on both sides, no padding.
+        { 1, 16, 5, 1, 4, 2, 1 },
+        { 1, 24, 3, 1, 0, 1, 1 },
         { 3, 20, 3, 2, 1, 1, 1 },
         { 40, 24, 3, 1, 2, 2, 1 },
         // im2col's whole-kernel-row copies: a 5x5 kernel, no padding (every row interior), stride 2 without padding.

@@ -185,7 +185,7 @@ public static unsafe class Conv2d
             var job = new BackwardWeightsJob
             {
                 Dy = dy, X = x, Partials = partials, Stride = stride, Geometry = g, Chunk = chunk, ChunksPerTask = chunksPerTask,
-                Transposed = TransposedWeightGradient(g.PatchLength, g.OutChannels), SumsBias = !biasGradient.IsEmpty,
+                Transposed = g.GathersTransposed || TransposedWeightGradient(g.PatchLength, g.OutChannels), SumsBias = !biasGradient.IsEmpty,
             };
             RunOn(&BackwardWeightsJob.RunTask, Unsafe.AsPointer(ref job), tasks, threads);
             SumThreadPartials(partials, threads, stride);
@@ -313,9 +313,18 @@ public static unsafe class Conv2d
             ref readonly var g = ref job.Geometry;
             int first = task * job.Chunk, rows = Math.Min(job.Chunk, g.OutputPixels - first), k = g.PatchLength;
             float* columns = SpatialScratch.Columns((long)rows * k + Im2Col.GatherSlack);
-            Im2Col.Gather(job.X, g, first, rows, columns);
             var epilogue = job.Epilogue.At(first);
-            Gemm.RunPacked(columns, k, 1, job.PackedWeights, job.Pre + (long)first * g.OutChannels, rows, g.OutChannels, k, ref epilogue);
+            float* pre = job.Pre + (long)first * g.OutChannels;
+            if (g.GathersTransposed)
+            {
+                // columnsᵀ [patch, rows]: the GEMM reads its A transposed in place.
+                Im2Col.GatherTransposed(job.X, g, first, rows, columns, rowStride: rows);
+                Gemm.RunPacked(columns, 1, rows, job.PackedWeights, pre, rows, g.OutChannels, k, ref epilogue);
+                return;
+            }
+
+            Im2Col.Gather(job.X, g, first, rows, columns);
+            Gemm.RunPacked(columns, k, 1, job.PackedWeights, pre, rows, g.OutChannels, k, ref epilogue);
         }
     }
 
@@ -383,6 +392,12 @@ public static unsafe class Conv2d
         {
             ref readonly var g = ref Geometry;
             int k = g.PatchLength, cout = g.OutChannels;
+            if (g.GathersTransposed)
+            {
+                AccumulateTransposedWeightGradient(dy, partial, first, rows);
+                return;
+            }
+
             long productLength = (long)cout * k;
             float* product = SpatialScratch.Columns(productLength + 16 + (long)Math.Min(Chunk, rows) * k + Im2Col.GatherSlack);
             float* columns = product + ((productLength + 15) & ~15L);
@@ -414,6 +429,27 @@ public static unsafe class Conv2d
             }
 
             Reductions.AccumulateRow(partial, product, checked((int)productLength));
+        }
+
+        // dWᵀ[patch, C_out] = columnsᵀ·dy with columnsᵀ gathered as [patch, pixels]: a row-major A the GEMM reads in place.
+        // The patch is padded with zero rows to whole micro-rows, so no micro-row is packed (a 3×3 patch: 9 of 12 rows).
+        private readonly void AccumulateTransposedWeightGradient(float* dy, double* partial, int first, int rows)
+        {
+            ref readonly var g = ref Geometry;
+            int k = g.PatchLength, cout = g.OutChannels, mr = Gemm.Tile.Mr, paddedPatch = (k + mr - 1) / mr * mr;
+            long productLength = (long)paddedPatch * cout, columnsLength = (long)paddedPatch * Math.Min(Chunk, rows);
+            float* product = SpatialScratch.Columns(productLength + 16 + columnsLength);
+            float* columns = product + ((productLength + 15) & ~15L);
+            var none = default(NoEpilogue);
+            for (int start = 0; start < rows; start += Chunk)
+            {
+                int count = Math.Min(Chunk, rows - start);
+                Im2Col.GatherTransposed(X, g, first + start, count, columns, rowStride: count);
+                new Span<float>(columns + (long)k * count, (paddedPatch - k) * count).Clear();
+                Gemm.Run(columns, count, 1, dy + (long)start * cout, cout, 1, product, paddedPatch, cout, count, ref none, accumulate: start > 0);
+            }
+
+            Reductions.AccumulateRow(partial, product, k * cout);
         }
     }
 }

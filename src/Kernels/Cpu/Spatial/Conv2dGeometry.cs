@@ -117,6 +117,11 @@ public readonly record struct Conv2dGeometry
     /// <summary>Multiply-adds of one forward pass (the backward passes cost the same each).</summary>
     public long MultiplyAdds => (long)OutputPixels * OutChannels * PatchLength;
 
+    /// <summary>Single-channel inputs with stride 1 along the width (a grayscale first layer): im2col is gathered
+    /// transposed, tap by tap (<see cref="Im2Col.GatherTransposed"/>), where a tap's values over an output row are adjacent
+    /// input pixels.</summary>
+    internal bool GathersTransposed => InChannels == 1 && StrideWidth == 1 && !IsPointwise && !RunsDirect;
+
     /// <summary>A 1x1 kernel with stride 1 and no padding reads the input rows as its im2col matrix.</summary>
     internal bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && StrideHeight == 1 && StrideWidth == 1 && PadHeight == 0 && PadWidth == 0;
 

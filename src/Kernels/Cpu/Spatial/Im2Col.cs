@@ -83,6 +83,45 @@ internal static unsafe class Im2Col
         }
     }
 
+    /// <summary>columnsᵀ[tap, r] = <see cref="Gather"/>'s columns[r, tap] for a single-channel input with stride 1 along the
+    /// width (<see cref="Conv2dGeometry.GathersTransposed"/>), tap rows <paramref name="rowStride"/> floats apart. A tap's
+    /// values over a run of pixels in one output row are adjacent input pixels, so each tap row is a few contiguous copies
+    /// per output row (zeros where the run reaches into the padding) instead of a 3-float copy per pixel and kernel row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GatherTransposed(float* input, in Conv2dGeometry g, int first, int rows, float* columns, int rowStride)
+    {
+        int outWidth = g.OutWidth, outPixels = g.OutHeight * outWidth, width = g.Width, height = g.Height;
+        for (int r = 0; r < rows;)
+        {
+            int pixel = first + r, image = pixel / outPixels, rest = pixel - image * outPixels;
+            int outRow = rest / outWidth, outColumn = rest - outRow * outWidth;
+            int run = Math.Min(outWidth - outColumn, rows - r);
+            float* imageInput = input + (long)image * height * width;
+            for (int i = 0; i < g.KernelHeight; i++)
+            {
+                int ih = outRow * g.StrideHeight - g.PadHeight + i * g.DilationHeight;
+                for (int j = 0; j < g.KernelWidth; j++)
+                {
+                    float* dst = columns + (long)(i * g.KernelWidth + j) * rowStride + r;
+                    if ((uint)ih >= (uint)height)
+                    {
+                        new Span<float>(dst, run).Clear();
+                        continue;
+                    }
+
+                    // Output column outColumn + t reads input column iw + t: left of 0 or from the width on is padding.
+                    int iw = outColumn - g.PadWidth + j * g.DilationWidth;
+                    int insideFrom = Math.Clamp(-iw, 0, run), insideTo = Math.Clamp(width - iw, insideFrom, run);
+                    new Span<float>(dst, insideFrom).Clear();
+                    Copy(imageInput + (long)ih * width + iw + insideFrom, dst + insideFrom, insideTo - insideFrom);
+                    new Span<float>(dst + insideTo, run - insideTo).Clear();
+                }
+            }
+
+            r += run;
+        }
+    }
+
     /// <summary>The transpose of <see cref="Gather"/>: dx[n, ih, iw, c] += columns[r, tap·C_in + c] for every in-bounds tap.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScatterAdd(float* columns, in Conv2dGeometry g, int first, int rows, float* inputGradient)
