@@ -19,22 +19,7 @@ internal static class PathCompare
 {
     public static void Direct(Conv2dGeometry g, int reps) => Run(g, reps, "DirectPatchLength", ("im2col+GEMM", 0), ("direct", int.MaxValue));
 
-    // With Winograd allowed for training, whose passes this times.
-    public static void Winograd(Conv2dGeometry g, int reps)
-    {
-        var training = typeof(Conv2dGeometry).GetProperty("WinogradTraining", BindingFlags.NonPublic | BindingFlags.Static)!;
-        training.SetValue(null, true);
-        try
-        {
-            WinogradPasses(g, reps);
-        }
-        finally
-        {
-            training.SetValue(null, false);
-        }
-    }
-
-    private static void WinogradPasses(Conv2dGeometry g, int reps) => Run(g, reps, "WinogradChannels", ("winograd", 0), ("im2col+GEMM", int.MaxValue));
+    public static void Winograd(Conv2dGeometry g, int reps) => Run(g, reps, "WinogradChannels", ("winograd", 0), ("im2col+GEMM", int.MaxValue));
 
     private static void Run(Conv2dGeometry g, int reps, string knobName, (string Label, int Value) first, (string Label, int Value) second)
     {

@@ -1,4 +1,5 @@
 using DslNet.Devices;
+using DslNet.Kernels.Cpu.Spatial;
 
 namespace DslNet.Gpu.Tests;
 
@@ -17,10 +18,25 @@ public sealed class ConvGemmChoiceTests
     /// is turned by Adam's normalized step into one visibly different element, on the direct kernels too (a stem weight
     /// off by 1.4e-7 where the element-wise check allows 1.0e-7, on both paths). Measured, direct kernels / library route:
     /// weights 3.8e-6 / 3.9e-6, running statistics 3.8e-7 / 3.9e-7, predictions 3.4e-6 / 3.8e-6; the bounds are 2e-5,
-    /// 2e-6 and 2e-5.</remarks>
+    /// 2e-6 and 2e-5.
+    /// The CPU path trains with im2col's sums here, as the device does: its Winograd weight gradient for the 32 → 32
+    /// convolution regroups them, and on these 2×2 images 416 of that convolution's 9,216 gradients are exactly zero on
+    /// the device and im2col (taps that see only padding and ReLU zeros) but a rounding residue of up to 1.9e-8 through
+    /// Winograd's transforms, which Adam (eps 1e-8) turns into steps of up to the learning rate: 6.8e-3 normwise after
+    /// three steps. The first step's gradients agree either way (4.3e-7 normwise).</remarks>
     [Fact]
-    public void Library_route_matches_the_cpu_path() =>
-        ImageModelParityTests.MatchCpuPath(nameof(LibraryConvNet), gemmCrossoverRows: 0, normwise: true);
+    public void Library_route_matches_the_cpu_path()
+    {
+        Conv2dGeometry.WinogradTraining = false;
+        try
+        {
+            ImageModelParityTests.MatchCpuPath(nameof(LibraryConvNet), gemmCrossoverRows: 0, normwise: true);
+        }
+        finally
+        {
+            Conv2dGeometry.WinogradTraining = true;
+        }
+    }
 
     [Fact]
     public void The_direct_kernels_and_the_library_route_give_the_same_step()

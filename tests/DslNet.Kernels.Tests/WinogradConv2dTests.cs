@@ -3,14 +3,9 @@ using DslNet.Kernels.Cpu.Spatial;
 
 namespace DslNet.Kernels.Tests;
 
-/// <summary>The Winograd F(2×2, 3×3) path of stride-1 3×3 convolutions against the definition and the im2col path, with
-/// Winograd turned on for training as well (it is off by default there).</summary>
-public sealed class WinogradConv2dTests : IDisposable
+/// <summary>The Winograd F(2×2, 3×3) path of stride-1 3×3 convolutions against the definition and the im2col path.</summary>
+public sealed class WinogradConv2dTests
 {
-    public WinogradConv2dTests() => Conv2dGeometry.WinogradTraining = true;
-
-    public void Dispose() => Conv2dGeometry.WinogradTraining = false;
-
     public static TheoryData<int, int, int, int, int, int> Shapes() => new()
     {
         // batch, cin, cout, height, width, padding: odd outputs (tiles hanging over the last row and column), a 7×7
@@ -47,9 +42,51 @@ public sealed class WinogradConv2dTests : IDisposable
         }
     }
 
-    /// <summary>By default training runs im2col: its forward and backward passes are bit for bit the im2col path's.</summary>
+    /// <summary>Data shaped like a training step's: the input a ReLU of positive per-channel offsets, the output gradient
+    /// small and centred per channel as BatchNorm's backward leaves it, so each weight gradient is a small difference of
+    /// large sums. Winograd's transforms lose no more to that cancellation than im2col (measured 1.6–2.1x im2col's
+    /// normwise error from 32 to 128 channels, both below 5e-7).</summary>
     [Fact]
-    public void TrainingRunsIm2ColUnlessAsked()
+    public void LosesNoMoreThanIm2ColOnBatchNormLikeGradients()
+    {
+        var g = Conv2dGeometry.Square(16, 32, 14, 14, 32, 3, 1, 1);
+        var random = new Random(3);
+        double Normal() => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+        var channelMeans = Enumerable.Range(0, g.InChannels).Select(_ => random.NextDouble()).ToArray();
+        var x = Enumerable.Range(0, (int)g.InputLength).Select(i => (float)Math.Max(0, channelMeans[i % g.InChannels] + Normal())).ToArray();
+        var dy = Enumerable.Range(0, (int)g.OutputLength).Select(_ => (float)(1e-4 * Normal())).ToArray();
+        for (int c = 0; c < g.OutChannels; c++)
+        {
+            double mean = Enumerable.Range(0, (int)(g.OutputLength / g.OutChannels)).Average(p => dy[p * g.OutChannels + c]);
+            for (long i = c; i < dy.Length; i += g.OutChannels)
+            {
+                dy[i] -= (float)mean;
+            }
+        }
+
+        var w = TestUtil.Random(g.WeightLength, 4, 0.1f);
+        var (_, exactDx, exactDw, _) = NaiveConv.Run(g, x, w, new float[g.OutChannels], dy);
+        var winograd = RunAll(g, x, w, new float[g.OutChannels], dy, 2);
+        int saved = Conv2dGeometry.WinogradChannels;
+        Conv2dGeometry.WinogradChannels = int.MaxValue;
+        try
+        {
+            var im2col = RunAll(g, x, w, new float[g.OutChannels], dy, 2);
+            double winogradDw = NormwiseError(exactDw, winograd.Dw), im2colDw = NormwiseError(exactDw, im2col.Dw);
+            double winogradDx = NormwiseError(exactDx, winograd.Dx), im2colDx = NormwiseError(exactDx, im2col.Dx);
+            Assert.True(winogradDw < 1e-6 && winogradDw < 3 * im2colDw, $"weight gradient: Winograd {winogradDw:E2}, im2col {im2colDw:E2}");
+            Assert.True(winogradDx < 1e-6 && winogradDx < 3 * im2colDx, $"input gradient: Winograd {winogradDx:E2}, im2col {im2colDx:E2}");
+        }
+        finally
+        {
+            Conv2dGeometry.WinogradChannels = saved;
+        }
+    }
+
+    /// <summary>Training runs Winograd by default; with <see cref="Conv2dGeometry.WinogradTraining"/> off, its forward and
+    /// backward passes are bit for bit the im2col path's (what the device parity tests compare against).</summary>
+    [Fact]
+    public void TrainingRunsIm2ColOnlyWhenAsked()
     {
         var g = Conv2dGeometry.Square(4, 32, 14, 14, 64, 3, 1, 1);
         Assert.True(g.RunsWinograd);
@@ -57,16 +94,28 @@ public sealed class WinogradConv2dTests : IDisposable
         var w = TestUtil.Random(g.WeightLength, 6, 0.1f);
         var b = TestUtil.Random(64, 7);
         var dy = TestUtil.Random((int)g.OutputLength, 8);
-        Conv2dGeometry.WinogradTraining = false;
+        Assert.True(Conv2dGeometry.WinogradTraining);
         var byDefault = RunAll(g, x, w, b, dy, 2);
+        Conv2dGeometry.WinogradTraining = false;
+        (float[] Pre, float[] Output, float[] Dx, float[] Dw, float[] Db) switchedOff;
+        try
+        {
+            switchedOff = RunAll(g, x, w, b, dy, 2);
+        }
+        finally
+        {
+            Conv2dGeometry.WinogradTraining = true;
+        }
+
         int saved = Conv2dGeometry.WinogradChannels;
         Conv2dGeometry.WinogradChannels = int.MaxValue;
         try
         {
             var im2col = RunAll(g, x, w, b, dy, 2);
-            Assert.Equal(im2col.Pre, byDefault.Pre);
-            Assert.Equal(im2col.Dx, byDefault.Dx);
-            Assert.Equal(im2col.Dw, byDefault.Dw);
+            Assert.NotEqual(im2col.Dw, byDefault.Dw);
+            Assert.Equal(im2col.Pre, switchedOff.Pre);
+            Assert.Equal(im2col.Dx, switchedOff.Dx);
+            Assert.Equal(im2col.Dw, switchedOff.Dw);
         }
         finally
         {
@@ -136,6 +185,18 @@ public sealed class WinogradConv2dTests : IDisposable
     public void OtherShapesKeepIm2Col(int cin, int cout, int kernel, int stride, int padding)
     {
         Assert.False(Conv2dGeometry.Square(2, cin, 12, 12, cout, kernel, stride, padding).RunsWinograd);
+    }
+
+    private static double NormwiseError(IReadOnlyList<double> expected, float[] actual)
+    {
+        double difference = 0, norm = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            difference += (expected[i] - actual[i]) * (expected[i] - actual[i]);
+            norm += expected[i] * expected[i];
+        }
+
+        return Math.Sqrt(difference / norm);
     }
 
     private static (float[] Pre, float[] Output, float[] Dx, float[] Dw, float[] Db) RunAll(Conv2dGeometry g, float[] x, float[] w, float[] b,

@@ -6,8 +6,8 @@ namespace DslNet.Kernels.Cpu.Spatial;
 /// Conv2d on channels-last (NHWC) activations with PyTorch's weight layout [C_out, C_in/groups, kH, kW].
 /// groups = 1 runs as im2col chunks into the packed GEMM (pixels × patch · patch × C_out), one chunk per task so the
 /// chunk stays in L2 and never exists whole; 1×1 stride-1 convolutions use the input rows themselves; stride-1 3×3
-/// convolutions with 16 or more channels run Winograd's F(2×2, 3×3) for inference (see <see cref="WinogradConv2d"/>),
-/// and for training only when <see cref="Conv2dGeometry.WinogradTraining"/> is set.
+/// convolutions with 16 or more channels run Winograd's F(2×2, 3×3) (see <see cref="WinogradConv2d"/>; training
+/// passes unless <see cref="Conv2dGeometry.WinogradTraining"/> is off).
 /// groups &gt; 1 (depthwise included) runs as a direct convolution vectorized over channels (see <see cref="GroupedConv2d"/>).
 /// </summary>
 public static unsafe class Conv2d

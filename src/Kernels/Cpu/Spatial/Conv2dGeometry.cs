@@ -137,19 +137,20 @@ public readonly record struct Conv2dGeometry
     /// Winograd's F(2×2, 3×3) (<see cref="WinogradConv2d"/>); settable so tests run both paths (int.MaxValue: never).</summary>
     internal static int WinogradChannels { get; set; } = 16;
 
-    /// <summary>Whether training (the forward pass of a training step and both backward passes) runs Winograd too. Off:
-    /// the FashionMnist ResNet trained with it ended 0.25 points lower in two runs (0.9373, 0.9371) than with im2col in
-    /// three (0.9395 to 0.9401), a gap larger than the spread between identical runs, whose cause is not known yet
-    /// (README). Inference uses Winograd, where it changes outputs only in the last bits.</summary>
-    internal static bool WinogradTraining { get; set; }
+    /// <summary>Whether training (the forward pass of a training step and both backward passes) runs Winograd too, as
+    /// inference always does. On by default: its weight and input gradients are 1.6–2.1x im2col's (tiny) error from a
+    /// double-precision convolution on BatchNorm-like gradients (bench/README.md). Off: training sums exactly im2col's products, as
+    /// the device kernels' parity tests need (Adam turns the rounding residue Winograd leaves in a gradient that is
+    /// exactly zero into a full step).</summary>
+    internal static bool WinogradTraining { get; set; } = true;
 
     internal bool RunsWinograd =>
         !RunsDirect && KernelHeight == 3 && KernelWidth == 3 && StrideHeight == 1 && StrideWidth == 1 && DilationHeight == 1 && DilationWidth == 1
         && PadHeight <= 2 && PadWidth <= 2 && InChannels % WinogradTransforms.Lanes == 0 && OutChannels % WinogradTransforms.Lanes == 0
         && Math.Min(InChannels, OutChannels) >= WinogradChannels;
 
-    /// <summary>Whether this convolution's pass runs Winograd: inference whenever the shape allows it, training only with
-    /// <see cref="WinogradTraining"/>.</summary>
+    /// <summary>Whether this convolution's pass runs Winograd: inference whenever the shape allows it, training unless
+    /// <see cref="WinogradTraining"/> is off.</summary>
     internal bool RunsWinogradFor(bool training) => RunsWinograd && (!training || WinogradTraining);
 
     private static void Positive(int value, string name)
