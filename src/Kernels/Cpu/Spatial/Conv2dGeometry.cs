@@ -138,10 +138,10 @@ public readonly record struct Conv2dGeometry
     internal static int WinogradChannels { get; set; } = 16;
 
     /// <summary>Whether training (the forward pass of a training step and both backward passes) runs Winograd too, as
-    /// inference always does. On by default: its weight and input gradients are 1.6–2.1x im2col's (tiny) error from a
-    /// double-precision convolution on BatchNorm-like gradients (bench/README.md). Off: training sums exactly im2col's products, as
-    /// the device kernels' parity tests need (Adam turns the rounding residue Winograd leaves in a gradient that is
-    /// exactly zero into a full step).</summary>
+    /// inference always does. On by default: its weight and input gradients carry 1.6–2.1x im2col's (tiny) error from a
+    /// double-precision convolution on BatchNorm-like gradients (bench/README.md). Off: training sums exactly im2col's
+    /// products, as the device kernels' parity tests need (Adam turns the rounding residue Winograd leaves in a gradient
+    /// that is exactly zero into a full step).</summary>
     internal static bool WinogradTraining { get; set; } = true;
 
     internal bool RunsWinograd =>
