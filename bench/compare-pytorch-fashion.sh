@@ -23,8 +23,8 @@
 # FLOP counts are the convolutions' and Linear layers' multiply-adds × 2: forward 8.48 MFLOP per image (CNN) and
 # 74.3 (ResNet); a training step is forward + input gradient + weight gradient = 3 × forward, less the first
 # convolution's input gradient, which neither side computes. These are a direct convolution's FLOPs on both sides:
-# DslNet's inference runs its 3×3 stride-1 convolutions with 16+ channels as Winograd F(2×2, 3×3), which does 2.25×
-# fewer multiply-adds in its GEMMs, so its inference figure is an effective rate and can come near or above the peak.
+# DslNet runs its 3×3 stride-1 convolutions with 16+ channels as Winograd F(2×2, 3×3) in training and inference, which
+# does 2.25× fewer multiply-adds in its GEMMs, so its figures are effective rates and can come near or above the peak.
 # Timings need a quiet machine (see the load line).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -145,6 +145,6 @@ for model, threads in sorted({(m, t) for m, t, _ in runs}):
     d, p = med(model, threads, "dslnet", "acc"), med(model, threads, "pytorch", "acc")
     print(f"| {model} | {threads} | test accuracy | {d:.4f} | {p:.4f} | {100 * (d - p):+.2f} points |")
 print()
-print("GFLOP/s count a direct convolution's FLOPs on both sides; DslNet's inference runs Winograd 3×3 convolutions, which "
-      "do fewer, so its inference figures are effective rates.")
+print("GFLOP/s count a direct convolution's FLOPs on both sides; DslNet runs Winograd 3×3 convolutions in training and "
+      "inference, which do fewer, so its figures are effective rates.")
 PY

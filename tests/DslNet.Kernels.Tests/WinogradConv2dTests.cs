@@ -67,20 +67,11 @@ public sealed class WinogradConv2dTests
         var w = TestUtil.Random(g.WeightLength, 4, 0.1f);
         var (_, exactDx, exactDw, _) = NaiveConv.Run(g, x, w, new float[g.OutChannels], dy);
         var winograd = RunAll(g, x, w, new float[g.OutChannels], dy, 2);
-        int saved = Conv2dGeometry.WinogradChannels;
-        Conv2dGeometry.WinogradChannels = int.MaxValue;
-        try
-        {
-            var im2col = RunAll(g, x, w, new float[g.OutChannels], dy, 2);
-            double winogradDw = NormwiseError(exactDw, winograd.Dw), im2colDw = NormwiseError(exactDw, im2col.Dw);
-            double winogradDx = NormwiseError(exactDx, winograd.Dx), im2colDx = NormwiseError(exactDx, im2col.Dx);
-            Assert.True(winogradDw < 1e-6 && winogradDw < 3 * im2colDw, $"weight gradient: Winograd {winogradDw:E2}, im2col {im2colDw:E2}");
-            Assert.True(winogradDx < 1e-6 && winogradDx < 3 * im2colDx, $"input gradient: Winograd {winogradDx:E2}, im2col {im2colDx:E2}");
-        }
-        finally
-        {
-            Conv2dGeometry.WinogradChannels = saved;
-        }
+        var im2col = RunIm2Col(g, x, w, new float[g.OutChannels], dy);
+        double winogradDw = NormwiseError(exactDw, winograd.Dw), im2colDw = NormwiseError(exactDw, im2col.Dw);
+        double winogradDx = NormwiseError(exactDx, winograd.Dx), im2colDx = NormwiseError(exactDx, im2col.Dx);
+        Assert.True(winogradDw < 1e-6 && winogradDw < 3 * im2colDw, $"weight gradient: Winograd {winogradDw:E2}, im2col {im2colDw:E2}");
+        Assert.True(winogradDx < 1e-6 && winogradDx < 3 * im2colDx, $"input gradient: Winograd {winogradDx:E2}, im2col {im2colDx:E2}");
     }
 
     /// <summary>Training runs Winograd by default; with <see cref="Conv2dGeometry.WinogradTraining"/> off, its forward and
@@ -107,20 +98,11 @@ public sealed class WinogradConv2dTests
             Conv2dGeometry.WinogradTraining = true;
         }
 
-        int saved = Conv2dGeometry.WinogradChannels;
-        Conv2dGeometry.WinogradChannels = int.MaxValue;
-        try
-        {
-            var im2col = RunAll(g, x, w, b, dy, 2);
-            Assert.NotEqual(im2col.Dw, byDefault.Dw);
-            Assert.Equal(im2col.Pre, switchedOff.Pre);
-            Assert.Equal(im2col.Dx, switchedOff.Dx);
-            Assert.Equal(im2col.Dw, switchedOff.Dw);
-        }
-        finally
-        {
-            Conv2dGeometry.WinogradChannels = saved;
-        }
+        var im2col = RunIm2Col(g, x, w, b, dy);
+        Assert.NotEqual(im2col.Dw, byDefault.Dw);
+        Assert.Equal(im2col.Pre, switchedOff.Pre);
+        Assert.Equal(im2col.Dx, switchedOff.Dx);
+        Assert.Equal(im2col.Dw, switchedOff.Dw);
     }
 
     [Fact]
@@ -141,21 +123,11 @@ public sealed class WinogradConv2dTests
         var b = TestUtil.Random(64, 7);
         var dy = TestUtil.Random((int)g.OutputLength, 8);
         var winograd = RunAll(g, x, w, b, dy, 2);
-        int saved = Conv2dGeometry.WinogradChannels;
-        Conv2dGeometry.WinogradChannels = int.MaxValue;
-        try
-        {
-            Assert.False(g.RunsWinograd);
-            var im2col = RunAll(g, x, w, b, dy, 2);
-            TestUtil.Close(im2col.Pre.Select(v => (double)v).ToArray(), winograd.Pre, 1e-5, 1e-5, "y");
-            TestUtil.Close(im2col.Dx.Select(v => (double)v).ToArray(), winograd.Dx, 1e-5, 1e-5, "dx");
-            TestUtil.Close(im2col.Dw.Select(v => (double)v).ToArray(), winograd.Dw, 1e-5, 1e-4, "dw");
-            TestUtil.Close(im2col.Db.Select(v => (double)v).ToArray(), winograd.Db, 1e-6, 1e-6, "db");
-        }
-        finally
-        {
-            Conv2dGeometry.WinogradChannels = saved;
-        }
+        var im2col = RunIm2Col(g, x, w, b, dy);
+        TestUtil.Close(im2col.Pre.Select(v => (double)v).ToArray(), winograd.Pre, 1e-5, 1e-5, "y");
+        TestUtil.Close(im2col.Dx.Select(v => (double)v).ToArray(), winograd.Dx, 1e-5, 1e-5, "dx");
+        TestUtil.Close(im2col.Dw.Select(v => (double)v).ToArray(), winograd.Dw, 1e-5, 1e-4, "dw");
+        TestUtil.Close(im2col.Db.Select(v => (double)v).ToArray(), winograd.Db, 1e-6, 1e-6, "db");
     }
 
     /// <summary>Predict's folded BatchNorm2d and ReLU run in the Winograd path's epilogue too.</summary>
@@ -197,6 +169,23 @@ public sealed class WinogradConv2dTests
         }
 
         return Math.Sqrt(difference / norm);
+    }
+
+    /// <summary><see cref="RunAll"/> on 2 threads with Winograd off for every pass: the im2col path.</summary>
+    private static (float[] Pre, float[] Output, float[] Dx, float[] Dw, float[] Db) RunIm2Col(Conv2dGeometry g, float[] x, float[] w,
+        float[] b, float[] dy)
+    {
+        int saved = Conv2dGeometry.WinogradChannels;
+        Conv2dGeometry.WinogradChannels = int.MaxValue;
+        try
+        {
+            Assert.False(g.RunsWinograd);
+            return RunAll(g, x, w, b, dy, 2);
+        }
+        finally
+        {
+            Conv2dGeometry.WinogradChannels = saved;
+        }
     }
 
     private static (float[] Pre, float[] Output, float[] Dx, float[] Dw, float[] Db) RunAll(Conv2dGeometry g, float[] x, float[] w, float[] b,

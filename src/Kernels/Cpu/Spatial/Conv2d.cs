@@ -391,15 +391,13 @@ public static unsafe class Conv2d
         private readonly void AccumulateGemmWeightGradient(float* dy, double* partial, int first, int rows)
         {
             ref readonly var g = ref Geometry;
-            int k = g.PatchLength, cout = g.OutChannels;
-            if (g.GathersTransposed)
-            {
-                AccumulateTransposedWeightGradient(dy, partial, first, rows);
-                return;
-            }
+            int k = g.PatchLength, cout = g.OutChannels, mr = Gemm.Tile.Mr;
 
-            long productLength = (long)cout * k;
-            float* product = SpatialScratch.Columns(productLength + 16 + (long)Math.Min(Chunk, rows) * k + Im2Col.GatherSlack);
+            // A transposed gather is [patch, pixels], padded with zero rows to whole micro-rows so the GEMM reads it in
+            // place as its A and packs none of it (a 3×3 patch: 9 of 12 rows); the padding's products are not summed.
+            int patchRows = g.GathersTransposed ? (k + mr - 1) / mr * mr : k;
+            long productLength = (long)cout * patchRows;
+            float* product = SpatialScratch.Columns(productLength + 16 + (long)Math.Min(Chunk, rows) * patchRows + Im2Col.GatherSlack);
             float* columns = product + ((productLength + 15) & ~15L);
             var none = default(NoEpilogue);
             for (int start = 0; start < rows; start += Chunk)
@@ -407,6 +405,14 @@ public static unsafe class Conv2d
                 int count = Math.Min(Chunk, rows - start);
                 float* chunkDy = dy + (long)start * cout;
                 float* chunkColumns = columns;
+                if (g.GathersTransposed)
+                {
+                    Im2Col.GatherTransposed(X, g, first + start, count, columns, rowStride: count);
+                    new Span<float>(columns + (long)k * count, (patchRows - k) * count).Clear();
+                    Gemm.Run(columns, count, 1, chunkDy, cout, 1, product, patchRows, cout, count, ref none, accumulate: start > 0);
+                    continue;
+                }
+
                 if (g.IsPointwise)
                 {
                     chunkColumns = X + (long)(first + start) * g.InChannels;
@@ -426,27 +432,6 @@ public static unsafe class Conv2d
                     // dW[C_out, patch] = dyᵀ·columns.
                     Gemm.Run(chunkDy, 1, cout, chunkColumns, k, 1, product, cout, k, count, ref none, accumulate: start > 0);
                 }
-            }
-
-            Reductions.AccumulateRow(partial, product, checked((int)productLength));
-        }
-
-        // dWᵀ[patch, C_out] = columnsᵀ·dy with columnsᵀ gathered as [patch, pixels]: a row-major A the GEMM reads in place.
-        // The patch is padded with zero rows to whole micro-rows, so no micro-row is packed (a 3×3 patch: 9 of 12 rows).
-        private readonly void AccumulateTransposedWeightGradient(float* dy, double* partial, int first, int rows)
-        {
-            ref readonly var g = ref Geometry;
-            int k = g.PatchLength, cout = g.OutChannels, mr = Gemm.Tile.Mr, paddedPatch = (k + mr - 1) / mr * mr;
-            long productLength = (long)paddedPatch * cout, columnsLength = (long)paddedPatch * Math.Min(Chunk, rows);
-            float* product = SpatialScratch.Columns(productLength + 16 + columnsLength);
-            float* columns = product + ((productLength + 15) & ~15L);
-            var none = default(NoEpilogue);
-            for (int start = 0; start < rows; start += Chunk)
-            {
-                int count = Math.Min(Chunk, rows - start);
-                Im2Col.GatherTransposed(X, g, first + start, count, columns, rowStride: count);
-                new Span<float>(columns + (long)k * count, (paddedPatch - k) * count).Clear();
-                Gemm.Run(columns, count, 1, dy + (long)start * cout, cout, 1, product, paddedPatch, cout, count, ref none, accumulate: start > 0);
             }
 
             Reductions.AccumulateRow(partial, product, k * cout);
