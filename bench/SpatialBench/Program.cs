@@ -60,11 +60,12 @@ var p2 = Pool2dGeometry.Square(N, 64, 14, 14, 2);
 var random = new Random(1);
 float[] Rand(long n, float scale = 1f) => Enumerable.Range(0, checked((int)n)).Select(_ => (float)(random.NextDouble() * 2 - 1) * scale).ToArray();
 var x = Rand(c1.InputLength);
-var w1 = Rand(c1.WeightLength, 0.3f); var z1 = new float[c1.OutputLength]; var a1 = new float[c1.OutputLength];
-var w2 = Rand(c2.WeightLength, 0.1f); var z2 = new float[c2.OutputLength]; var a2 = new float[c2.OutputLength];
+var w1 = Rand(c1.WeightLength, 0.3f); var z1 = new float[c1.OutputLength];
+var w2 = Rand(c2.WeightLength, 0.1f); var z2 = new float[c2.OutputLength];
 var g1 = Enumerable.Repeat(1f, 32).ToArray(); var be1 = new float[32]; var rm1 = new float[32]; var rv1 = Enumerable.Repeat(1f, 32).ToArray(); var s1 = new float[32];
 var g2 = Enumerable.Repeat(1f, 64).ToArray(); var be2 = new float[64]; var rm2 = new float[64]; var rv2 = Enumerable.Repeat(1f, 64).ToArray(); var s2 = new float[64];
 var q1 = new float[p1.OutputLength]; var i1 = new int[p1.OutputLength]; var q2 = new float[p2.OutputLength]; var i2 = new int[p2.OutputLength];
+var winners1 = new float[p1.OutputLength]; var winners2 = new float[p2.OutputLength];
 var dq2 = Rand(p2.OutputLength); var da2 = new float[c2.OutputLength]; var dq1 = new float[p1.OutputLength]; var da1 = new float[c1.OutputLength];
 var dw1 = new float[c1.WeightLength]; var dw2 = new float[c2.WeightLength];
 var dg1 = new float[32]; var dbe1 = new float[32]; var dg2 = new float[64]; var dbe2 = new float[64];
@@ -72,17 +73,18 @@ var dg1 = new float[32]; var dbe1 = new float[32]; var dg2 = new float[64]; var 
 var cnnSteps = new BenchStep[]
 {
     new("conv1 forward", OpClass.ConvForward, 2 * c1.MultiplyAdds, () => Conv2d.Forward(x, w1, Span<float>.Empty, z1, Span<float>.Empty, c1, default(Identity))),
-    new("bn1 forward+relu", OpClass.BatchNormForward, 0, () => BatchNorm2d.ForwardTraining(z1, g1, be1, rm1, rv1, s1, a1, N * 784, 32, 0.1f, 1e-5f, default(Relu))),
-    new("maxpool1 forward", OpClass.Pooling, 0, () => Pool2d.MaxForward(a1, q1, i1, p1)),
+    // The generated CNN runs each BatchNorm2d, ReLU and max pooling as one fused kernel (the plan's PoolFusion).
+    new("bn1+relu+maxpool1 forward", OpClass.BatchNormForward, 0,
+        () => BatchNormMaxPool2d.ForwardTraining(z1, g1, be1, rm1, rv1, s1, q1, i1, winners1, p1, 0.1f, 1e-5f, default(Relu))),
     new("conv2 forward", OpClass.ConvForward, 2 * c2.MultiplyAdds, () => Conv2d.Forward(q1, w2, Span<float>.Empty, z2, Span<float>.Empty, c2, default(Identity))),
-    new("bn2 forward+relu", OpClass.BatchNormForward, 0, () => BatchNorm2d.ForwardTraining(z2, g2, be2, rm2, rv2, s2, a2, N * 196, 64, 0.1f, 1e-5f, default(Relu))),
-    new("maxpool2 forward", OpClass.Pooling, 0, () => Pool2d.MaxForward(a2, q2, i2, p2)),
-    new("maxpool2 backward", OpClass.Pooling, 0, () => Pool2d.MaxBackward(dq2, i2, da2, p2)),
-    new("bn2 backward", OpClass.BatchNormBackward, 0, () => BatchNorm2d.Backward(da2, z2, g2, be2, s2, dg2, dbe2, N * 196, 64, default(Relu))),
+    new("bn2+relu+maxpool2 forward", OpClass.BatchNormForward, 0,
+        () => BatchNormMaxPool2d.ForwardTraining(z2, g2, be2, rm2, rv2, s2, q2, i2, winners2, p2, 0.1f, 1e-5f, default(Relu))),
+    new("maxpool2+relu+bn2 backward", OpClass.BatchNormBackward, 0,
+        () => BatchNormMaxPool2d.Backward(dq2, i2, winners2, z2, g2, be2, s2, dg2, dbe2, da2, p2, default(Relu))),
     new("conv2 weight grad", OpClass.ConvWeightGradient, 2 * c2.MultiplyAdds, () => Conv2d.BackwardWeights(da2, q1, dw2, Span<float>.Empty, c2)),
     new("conv2 input grad", OpClass.ConvInputGradient, 2 * c2.MultiplyAdds, () => Conv2d.BackwardInput(da2, w2, dq1, c2)),
-    new("maxpool1 backward", OpClass.Pooling, 0, () => Pool2d.MaxBackward(dq1, i1, da1, p1)),
-    new("bn1 backward", OpClass.BatchNormBackward, 0, () => BatchNorm2d.Backward(da1, z1, g1, be1, s1, dg1, dbe1, N * 784, 32, default(Relu))),
+    new("maxpool1+relu+bn1 backward", OpClass.BatchNormBackward, 0,
+        () => BatchNormMaxPool2d.Backward(dq1, i1, winners1, z1, g1, be1, s1, dg1, dbe1, da1, p1, default(Relu))),
     new("conv1 weight grad", OpClass.ConvWeightGradient, 2 * c1.MultiplyAdds, () => Conv2d.BackwardWeights(da1, x, dw1, Span<float>.Empty, c1)),
 };
 var steps = model == "resnet" ? ResNetSteps.Build(N) : cnnSteps;

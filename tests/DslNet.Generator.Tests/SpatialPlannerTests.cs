@@ -19,7 +19,7 @@ public sealed class SpatialPlannerTests
     private static SpatialPlan PlanOf(NetworkSpec spec)
     {
         var result = NetworkPlanner.Plan(spec);
-        Assert.True(result.SpatialPlan != null, "No plan: " + string.Join(", ", result.Diagnostics.Select(d => d.Id)));
+        Assert.True(result.SpatialPlan != null, "No plan: " + string.Join(", ", result.Diagnostics.Select(d => d.Id + " " + string.Join("/", d.Arguments))));
         Assert.Null(result.Plan);
         return result.SpatialPlan!;
     }
@@ -45,6 +45,34 @@ public sealed class SpatialPlannerTests
         Assert.Equal(ValueShape.Features(10), OutputOf(plan, "Head"));
         Assert.Equal(10, plan.OutputSize);
         Assert.Equal(3 * 32 * 32, plan.InputSize);
+    }
+
+    [Fact]
+    public void A_BatchNorm_group_runs_the_max_pooling_that_tiles_its_only_reader()
+    {
+        var plan = PlanOf(Image(1, 32, 32, ResidualInitKind.Default,
+            Block("Fused", Conv(4, 3, padding: 1, bias: false), Layer(LayerKind.BatchNorm2d), Layer(LayerKind.Relu), Pool(LayerKind.MaxPool2d, 2)), // 16
+            Block("Odd", Conv(4, 2, bias: false), Layer(LayerKind.BatchNorm2d), Layer(LayerKind.Relu), Pool(LayerKind.MaxPool2d, 2)),  // 15 → 7
+            Block("Dropped", Conv(4, 3, padding: 1, bias: false), Layer(LayerKind.BatchNorm2d), Layer(LayerKind.Relu), Dropout(0.1),
+                Pool(LayerKind.MaxPool2d, 1)),
+            Block("Visible", Conv(4, 3, padding: 1, bias: false), Layer(LayerKind.BatchNorm2d), Layer(LayerKind.Relu)),
+            Block("PoolOnly", Pool(LayerKind.MaxPool2d, 1)),
+            Block("Overlapping", Conv(4, 1, bias: false), Layer(LayerKind.BatchNorm2d), Pool(LayerKind.MaxPool2d, 3, stride: 1, padding: 1)),
+            Block("Head", Layer(LayerKind.Flatten), Dense(10))));
+
+        var steps = plan.Steps.ToDictionary(s => s.Name);
+        var fusion = steps["Fused"].FusedPool;
+        Assert.NotNull(fusion);
+        Assert.Equal(steps["FusedMaxPool"].Index, fusion!.PoolStep);
+        Assert.True(plan.IsFusedPool(steps["FusedMaxPool"]));
+        Assert.Equal(new[] { "FusedMaxPool" }, plan.Steps.Where(plan.IsFusedPool).Select(s => s.Name));
+        Assert.Single(plan.Steps, s => s.FusedPool != null);
+
+        // The winners' region (the pooled size) is the fusion's own, outside every value's and the gradient scratch.
+        var regions = plan.Values.SelectMany(v => new[] { (v.OutputRowOffset, v.Width), (v.GradientRowOffset, v.Width) })
+            .Concat(plan.Steps.Select(s => (s.PreRowOffset, s.OutputShape.Size))).Where(r => r.Item1 >= 0);
+        Assert.All(regions, r => Assert.True(r.Item1 + r.Item2 <= fusion.WinnersRowOffset || fusion.WinnersRowOffset + 4 * 16 * 16 <= r.Item1));
+        Assert.True(fusion.WinnersRowOffset + 4 * 16 * 16 <= plan.GradientScratchRowOffset);
     }
 
     [Fact]

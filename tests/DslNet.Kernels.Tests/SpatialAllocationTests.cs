@@ -27,7 +27,7 @@ public class SpatialAllocationTests
         }
     }
 
-    /// <summary>[1, 12, 12] → Conv 3x3 (8) + BN2d + ReLU → MaxPool 2 → depthwise 3x3 + GroupNorm + Dropout2d → Conv 1x1 (16)
+    /// <summary>[1, 12, 12] → Conv 3x3 (8) + BN2d + ReLU → MaxPool 2 (also through the fused BatchNormMaxPool2d) → depthwise 3x3 + GroupNorm + Dropout2d → Conv 1x1 (16)
     /// + InstanceNorm → LayerNorm([C,H,W]) → AvgPool 3/1/1 → global average pool; every forward and backward kernel.</summary>
     private sealed class TinyCnn
     {
@@ -41,7 +41,8 @@ public class SpatialAllocationTests
         private readonly float[] w1 = TestUtil.Random(72, 2, 0.3f), b1 = new float[8], z1 = new float[N * 144 * 8], a1 = new float[N * 144 * 8];
         private readonly float[] g1 = Ones(8), be1 = new float[8], rm1 = new float[8], rv1 = Ones(8), s1 = new float[8];
         private readonly float[] p1 = new float[N * 36 * 8];
-        private readonly int[] arg1 = new int[N * 36 * 8];
+        private readonly int[] arg1 = new int[N * 36 * 8], fusedArg1 = new int[N * 36 * 8];
+        private readonly float[] fusedZ1 = new float[N * 144 * 8], fusedP1 = new float[N * 36 * 8], winners1 = new float[N * 36 * 8], fusedDa1 = new float[N * 144 * 8];
         private readonly float[] w2 = TestUtil.Random(72, 3, 0.3f), z2 = new float[N * 36 * 8], a2 = new float[N * 36 * 8], g2 = Ones(8), be2 = new float[8], s2 = new float[N * 2];
         private readonly float[] w3 = TestUtil.Random(128, 4, 0.3f), z3 = new float[N * 36 * 16], a3 = new float[N * 36 * 16], s3 = new float[N * 16];
         private readonly float[] g4 = Ones(576), be4 = new float[576], a4 = new float[N * 36 * 16], s4 = new float[N];
@@ -57,6 +58,8 @@ public class SpatialAllocationTests
             Conv2d.Forward(x, w1, b1, z1, Span<float>.Empty, C1, default(Identity));
             BatchNorm2d.ForwardTraining(z1, g1, be1, rm1, rv1, s1, a1, N * 144, 8, 0.1f, 1e-5f, default(Relu));
             Pool2d.MaxForward(a1, p1, arg1, P1);
+            z1.CopyTo(fusedZ1, 0);
+            BatchNormMaxPool2d.ForwardTraining(fusedZ1, g1, be1, rm1, rv1, s1, fusedP1, fusedArg1, winners1, P1, 0.1f, 1e-5f, default(Relu));
             Conv2d.Forward(p1, w2, ReadOnlySpan<float>.Empty, z2, Span<float>.Empty, C2, default(Identity));
             GroupNorm2d.Forward(z2, g2, be2, s2, a2, N, 36, 8, 2, 1e-5f, NormAffine.PerChannel, default(Relu));
             Dropout2d.Forward(a2, a2, drop, N, 36, 8);
@@ -78,6 +81,7 @@ public class SpatialAllocationTests
             Conv2d.BackwardInput(da3, w2, dp1, C2);
             Pool2d.MaxBackward(dp1, arg1, da1, P1);
             BatchNorm2d.Backward(da1, z1, g1, be1, s1, dg1, dbe1, N * 144, 8, default(Relu));
+            BatchNormMaxPool2d.Backward(dp1, fusedArg1, winners1, fusedZ1, g1, be1, s1, dg1, dbe1, fusedDa1, P1, default(Relu));
             Conv2d.BackwardWeights(da1, x, dw1, db1, C1);
             Conv2d.BackwardInput(da1, w1, dx, C1);
         }

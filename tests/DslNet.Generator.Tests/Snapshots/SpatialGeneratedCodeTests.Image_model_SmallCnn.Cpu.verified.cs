@@ -27,11 +27,9 @@ namespace Models
             var watch = gather || _monitor.DetectAnomalies;
 
             Conv1Forward(inputs, rows);
-            Conv1MaxPoolForward(Workspace(Layout.Conv1Offset, Layout.Conv1Size, rows), rows);
             if (watch) _monitor.RecordOutput(0, _stepCount, Workspace(Layout.Conv1MaxPoolOffset, Layout.Conv1MaxPoolSize, rows),
                 Layout.Conv1MaxPoolSize, gather);
             Conv2Forward(Workspace(Layout.Conv1MaxPoolOffset, Layout.Conv1MaxPoolSize, rows), rows);
-            Conv2MaxPoolForward(Workspace(Layout.Conv2Offset, Layout.Conv2Size, rows), rows);
             if (watch) _monitor.RecordOutput(1, _stepCount, Workspace(Layout.Conv2MaxPoolOffset, Layout.Conv2MaxPoolSize, rows),
                 Layout.Conv2MaxPoolSize, gather);
             HiddenFlattenForward(Workspace(Layout.Conv2MaxPoolOffset, Layout.Conv2MaxPoolSize, rows), rows);
@@ -59,11 +57,9 @@ namespace Models
             HiddenFlattenBackward(Workspace(Layout.Conv2MaxPoolOffset, Layout.Conv2MaxPoolSize, rows), rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.Conv2MaxPoolGradientOffset,
                 Layout.Conv2MaxPoolSize, rows));
-            Conv2MaxPoolBackward(Workspace(Layout.Conv2Offset, Layout.Conv2Size, rows), rows);
             Conv2Backward(Workspace(Layout.Conv1MaxPoolOffset, Layout.Conv1MaxPoolSize, rows), rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(0, _stepCount, Workspace(Layout.Conv1MaxPoolGradientOffset,
                 Layout.Conv1MaxPoolSize, rows));
-            Conv1MaxPoolBackward(Workspace(Layout.Conv1Offset, Layout.Conv1Size, rows), rows);
             Conv1Backward(inputs, rows);
             if (watch) _monitor.RecordParameterGradients(_stepCount, gather);
 
@@ -137,30 +133,37 @@ namespace Models
 
         private void Conv1Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Conv1Offset, Layout.Conv1Size, rows);
             var preActivation = Workspace(Layout.Conv1PreActivationOffset, Layout.Conv1Size, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.Conv1WeightOffset, 288), global::System.ReadOnlySpan<float>.Empty,
                 preActivation, global::System.Span<float>.Empty, Conv1Geometry(rows), default(CpuKernels.Identity));
             RoundToStorage(preActivation);
-            // preActivation becomes the normalized values x̂, which the backward pass reuses.
-            CpuKernels.Spatial.BatchNorm2d.ForwardTraining(preActivation, Parameter(Layout.Conv1GammaOffset, 32),
-                Parameter(Layout.Conv1BetaOffset, 32),
+            // preActivation becomes x̂; Conv1MaxPool's max pooling runs on the activation as it is computed, keeping the x̂ of
+            // each maximum (the winners) for the backward pass.
+            var pooled = Workspace(Layout.Conv1MaxPoolOffset, Layout.Conv1MaxPoolSize, rows);
+            var argmax = Indices(Layout.Conv1MaxPoolArgmaxOffset, Layout.Conv1MaxPoolSize, rows);
+            var winners = Workspace(Layout.Conv1MaxPoolWinnersOffset, Layout.Conv1MaxPoolSize, rows);
+            CpuKernels.Spatial.BatchNormMaxPool2d.ForwardTraining(preActivation,
+                Parameter(Layout.Conv1GammaOffset, 32), Parameter(Layout.Conv1BetaOffset, 32),
                 Running(Layout.Conv1RunningMeanOffset, 32), Running(Layout.Conv1RunningVarianceOffset, 32),
-                Scratch(Layout.Conv1InverseStdOffset, 32), output, rows * 784, 32,
-                momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu));
+                Scratch(Layout.Conv1InverseStdOffset, 32), pooled, argmax, winners,
+                Conv1MaxPoolGeometry(rows), momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu));
             RoundToStorage(preActivation);
-            RoundToStorage(output);
+            RoundToStorage(pooled);
+            RoundToStorage(winners);
         }
 
         private void Conv1Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var gradient = Workspace(Layout.Conv1GradientOffset, Layout.Conv1Size, rows);
             var preActivation = Workspace(Layout.Conv1PreActivationOffset, Layout.Conv1Size, rows);
-            // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
-            CpuKernels.Spatial.BatchNorm2d.Backward(gradient, preActivation, Parameter(Layout.Conv1GammaOffset, 32),
-                Parameter(Layout.Conv1BetaOffset, 32),
-                Scratch(Layout.Conv1InverseStdOffset, 32), Gradient(Layout.Conv1GammaOffset, 32), Gradient(Layout.Conv1BetaOffset, 32),
-                rows * 784, 32, default(CpuKernels.Relu));
+            var pooledGradient = Workspace(Layout.Conv1MaxPoolGradientOffset, Layout.Conv1MaxPoolSize, rows);
+            var argmax = Indices(Layout.Conv1MaxPoolArgmaxOffset, Layout.Conv1MaxPoolSize, rows);
+            var winners = Workspace(Layout.Conv1MaxPoolWinnersOffset, Layout.Conv1MaxPoolSize, rows);
+            // gradient: dL/dpreActivation from Conv1MaxPool's output gradient (pooling, activation and normalization undone).
+            CpuKernels.Spatial.BatchNormMaxPool2d.Backward(pooledGradient, argmax, winners, preActivation,
+                Parameter(Layout.Conv1GammaOffset, 32), Parameter(Layout.Conv1BetaOffset, 32), Scratch(Layout.Conv1InverseStdOffset, 32),
+                Gradient(Layout.Conv1GammaOffset, 32), Gradient(Layout.Conv1BetaOffset, 32), gradient,
+                Conv1MaxPoolGeometry(rows), default(CpuKernels.Relu));
             RoundToStorage(gradient);
             CpuKernels.Spatial.Conv2d.BackwardWeights(gradient, input, Gradient(Layout.Conv1WeightOffset, 288),
                 global::System.Span<float>.Empty, Conv1Geometry(rows));
@@ -178,6 +181,8 @@ namespace Models
 
         // ── Conv1MaxPool: MaxPool, [32, 28, 28] → [32, 14, 14] ──
 
+        // In training Conv1 runs this pooling with its BatchNorm (forward and backward).
+
         private static CpuKernels.Spatial.Pool2dGeometry Conv1MaxPoolGeometry(int rows) => CpuKernels.Spatial.Pool2dGeometry.Planned(rows,
             channels: 32, height: 28, width: 28, kernelHeight: 2, kernelWidth: 2,
             strideHeight: 2, strideWidth: 2, padHeight: 0, padWidth: 0);
@@ -192,15 +197,6 @@ namespace Models
 
         private void Conv1MaxPoolInference(global::System.ReadOnlySpan<float> input, int rows) => Conv1MaxPoolForward(input, rows);
 
-        private void Conv1MaxPoolBackward(global::System.ReadOnlySpan<float> input, int rows)
-        {
-            var gradient = Workspace(Layout.Conv1MaxPoolGradientOffset, Layout.Conv1MaxPoolSize, rows);
-            var inputGradient = Workspace(Layout.Conv1GradientOffset, Layout.Conv1Size, rows);
-            CpuKernels.Spatial.Pool2d.MaxBackward(gradient, Indices(Layout.Conv1MaxPoolArgmaxOffset, Layout.Conv1MaxPoolSize, rows),
-                inputGradient, Conv1MaxPoolGeometry(rows));
-            RoundToStorage(inputGradient);
-        }
-
         // ── Conv2: Conv2d → BatchNorm → Relu, [32, 14, 14] → [64, 14, 14] ──
 
         private static CpuKernels.Spatial.Conv2dGeometry Conv2Geometry(int rows) => CpuKernels.Spatial.Conv2dGeometry.Planned(rows,
@@ -210,30 +206,37 @@ namespace Models
 
         private void Conv2Forward(global::System.ReadOnlySpan<float> input, int rows)
         {
-            var output = Workspace(Layout.Conv2Offset, Layout.Conv2Size, rows);
             var preActivation = Workspace(Layout.Conv2PreActivationOffset, Layout.Conv2Size, rows);
             CpuKernels.Spatial.Conv2d.Forward(input, Parameter(Layout.Conv2WeightOffset, 18432), global::System.ReadOnlySpan<float>.Empty,
                 preActivation, global::System.Span<float>.Empty, Conv2Geometry(rows), default(CpuKernels.Identity));
             RoundToStorage(preActivation);
-            // preActivation becomes the normalized values x̂, which the backward pass reuses.
-            CpuKernels.Spatial.BatchNorm2d.ForwardTraining(preActivation, Parameter(Layout.Conv2GammaOffset, 64),
-                Parameter(Layout.Conv2BetaOffset, 64),
+            // preActivation becomes x̂; Conv2MaxPool's max pooling runs on the activation as it is computed, keeping the x̂ of
+            // each maximum (the winners) for the backward pass.
+            var pooled = Workspace(Layout.Conv2MaxPoolOffset, Layout.Conv2MaxPoolSize, rows);
+            var argmax = Indices(Layout.Conv2MaxPoolArgmaxOffset, Layout.Conv2MaxPoolSize, rows);
+            var winners = Workspace(Layout.Conv2MaxPoolWinnersOffset, Layout.Conv2MaxPoolSize, rows);
+            CpuKernels.Spatial.BatchNormMaxPool2d.ForwardTraining(preActivation,
+                Parameter(Layout.Conv2GammaOffset, 64), Parameter(Layout.Conv2BetaOffset, 64),
                 Running(Layout.Conv2RunningMeanOffset, 64), Running(Layout.Conv2RunningVarianceOffset, 64),
-                Scratch(Layout.Conv2InverseStdOffset, 64), output, rows * 196, 64,
-                momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu));
+                Scratch(Layout.Conv2InverseStdOffset, 64), pooled, argmax, winners,
+                Conv2MaxPoolGeometry(rows), momentum: 0.1f, eps: 1E-05f, default(CpuKernels.Relu));
             RoundToStorage(preActivation);
-            RoundToStorage(output);
+            RoundToStorage(pooled);
+            RoundToStorage(winners);
         }
 
         private void Conv2Backward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var gradient = Workspace(Layout.Conv2GradientOffset, Layout.Conv2Size, rows);
             var preActivation = Workspace(Layout.Conv2PreActivationOffset, Layout.Conv2Size, rows);
-            // gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).
-            CpuKernels.Spatial.BatchNorm2d.Backward(gradient, preActivation, Parameter(Layout.Conv2GammaOffset, 64),
-                Parameter(Layout.Conv2BetaOffset, 64),
-                Scratch(Layout.Conv2InverseStdOffset, 64), Gradient(Layout.Conv2GammaOffset, 64), Gradient(Layout.Conv2BetaOffset, 64),
-                rows * 196, 64, default(CpuKernels.Relu));
+            var pooledGradient = Workspace(Layout.Conv2MaxPoolGradientOffset, Layout.Conv2MaxPoolSize, rows);
+            var argmax = Indices(Layout.Conv2MaxPoolArgmaxOffset, Layout.Conv2MaxPoolSize, rows);
+            var winners = Workspace(Layout.Conv2MaxPoolWinnersOffset, Layout.Conv2MaxPoolSize, rows);
+            // gradient: dL/dpreActivation from Conv2MaxPool's output gradient (pooling, activation and normalization undone).
+            CpuKernels.Spatial.BatchNormMaxPool2d.Backward(pooledGradient, argmax, winners, preActivation,
+                Parameter(Layout.Conv2GammaOffset, 64), Parameter(Layout.Conv2BetaOffset, 64), Scratch(Layout.Conv2InverseStdOffset, 64),
+                Gradient(Layout.Conv2GammaOffset, 64), Gradient(Layout.Conv2BetaOffset, 64), gradient,
+                Conv2MaxPoolGeometry(rows), default(CpuKernels.Relu));
             RoundToStorage(gradient);
             CpuKernels.Spatial.Conv2d.BackwardWeights(gradient, input, Gradient(Layout.Conv2WeightOffset, 18432),
                 global::System.Span<float>.Empty, Conv2Geometry(rows));
@@ -255,6 +258,8 @@ namespace Models
 
         // ── Conv2MaxPool: MaxPool, [64, 14, 14] → [64, 7, 7] ──
 
+        // In training Conv2 runs this pooling with its BatchNorm (forward and backward).
+
         private static CpuKernels.Spatial.Pool2dGeometry Conv2MaxPoolGeometry(int rows) => CpuKernels.Spatial.Pool2dGeometry.Planned(rows,
             channels: 64, height: 14, width: 14, kernelHeight: 2, kernelWidth: 2,
             strideHeight: 2, strideWidth: 2, padHeight: 0, padWidth: 0);
@@ -268,15 +273,6 @@ namespace Models
         }
 
         private void Conv2MaxPoolInference(global::System.ReadOnlySpan<float> input, int rows) => Conv2MaxPoolForward(input, rows);
-
-        private void Conv2MaxPoolBackward(global::System.ReadOnlySpan<float> input, int rows)
-        {
-            var gradient = Workspace(Layout.Conv2MaxPoolGradientOffset, Layout.Conv2MaxPoolSize, rows);
-            var inputGradient = Workspace(Layout.Conv2GradientOffset, Layout.Conv2Size, rows);
-            CpuKernels.Spatial.Pool2d.MaxBackward(gradient, Indices(Layout.Conv2MaxPoolArgmaxOffset, Layout.Conv2MaxPoolSize, rows),
-                inputGradient, Conv2MaxPoolGeometry(rows));
-            RoundToStorage(inputGradient);
-        }
 
         // ── HiddenFlatten: Flatten, [64, 7, 7] → [3136] ──
 

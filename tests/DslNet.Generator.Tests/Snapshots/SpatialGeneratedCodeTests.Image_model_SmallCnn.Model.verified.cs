@@ -66,18 +66,20 @@ namespace Models
             public const int OutputOffset = 147776; // per row
             public const int OutputGradientOffset = 147786; // per row
             public const int Conv1PreActivationOffset = 0; // per row
+            public const int Conv1MaxPoolWinnersOffset = 147796; // per row, x̂ at each argmax
             public const int Conv1InverseStdOffset = 0; // scratch
             public const int Conv1InferenceScaleOffset = 32; // scratch
             public const int Conv1InferenceShiftOffset = 64; // scratch
             public const int Conv1MaxPoolArgmaxOffset = 75264; // per row, int indices
             public const int Conv2PreActivationOffset = 94080; // per row
+            public const int Conv2MaxPoolWinnersOffset = 154068; // per row, x̂ at each argmax
             public const int Conv2InverseStdOffset = 96; // scratch
             public const int Conv2InferenceScaleOffset = 160; // scratch
             public const int Conv2InferenceShiftOffset = 224; // scratch
             public const int Conv2MaxPoolArgmaxOffset = 131712; // per row, int indices
             public const int HiddenStep2PreActivationOffset = 147392; // per row
-            public const int GradientScratchOffset = 147796; // per row: a gradient added to one already written
-            public const int ActivationsPerRow = 172884;
+            public const int GradientScratchOffset = 157204; // per row: a gradient added to one already written
+            public const int ActivationsPerRow = 182292;
             public const int ScratchLength = 288;
         }
 

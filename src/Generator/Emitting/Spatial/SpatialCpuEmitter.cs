@@ -53,9 +53,10 @@ namespace DslNet.Generator.Emitting.Spatial
                 w.Wrapped("var gather = _monitor.Gathers(_stepCount);");
                 w.Wrapped("var watch = gather || _monitor.DetectAnomalies;");
                 w.Line();
+                // A group that runs the max pooling after it (the plan's PoolFusion) also runs that pooling's training passes.
                 foreach (var step in plan.Steps)
                 {
-                    w.Wrapped($"{step.Name}Forward({Value(plan.Values[step.Input])}, rows);");
+                    if (!plan.IsFusedPool(step)) w.Wrapped($"{step.Name}Forward({Value(plan.Values[step.Input])}, rows);");
                     var block = plan.Blocks.FirstOrDefault(b => b.OutputValue == step.Output);
                     if (block != null)
                         w.Wrapped($"if (watch) _monitor.RecordOutput({block.Index}, _stepCount, {Value(plan.Values[step.Output])}, " +
@@ -75,7 +76,7 @@ namespace DslNet.Generator.Emitting.Spatial
                     var block = plan.Blocks.FirstOrDefault(b => b.OutputValue == step.Output);
                     if (block != null)
                         w.Wrapped($"if (_monitor.DetectAnomalies) _monitor.RecordGradient({block.Index}, _stepCount, {ValueGradient(plan.Values[step.Output])});");
-                    w.Wrapped($"{step.Name}Backward({Value(plan.Values[step.Input])}, rows);");
+                    if (!plan.IsFusedPool(step)) w.Wrapped($"{step.Name}Backward({Value(plan.Values[step.Input])}, rows);");
                 }
                 w.Wrapped("if (watch) _monitor.RecordParameterGradients(_stepCount, gather);");
                 w.Line();

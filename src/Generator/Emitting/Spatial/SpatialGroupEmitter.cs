@@ -38,6 +38,8 @@ namespace DslNet.Generator.Emitting.Spatial
                 Block = plan.Blocks[step.Block].Name;
                 Input = plan.Values[step.Input];
                 Output = plan.Values[step.Output];
+                Pool = step.FusedPool == null ? null : plan.Steps[step.FusedPool.PoolStep];
+                PoolOutput = Pool == null ? null : plan.Values[Pool.Output];
                 Pre = step.PreRowOffset < 0 ? "input"
                     : step.PreRowOffset == Output.OutputRowOffset ? "output"
                     : $"Workspace(Layout.{step.Name}PreActivationOffset, {SpatialNames.Size(Output)}, rows)";
@@ -49,6 +51,12 @@ namespace DslNet.Generator.Emitting.Spatial
             public ValuePlan Output { get; }
             public string Pre { get; }
             public bool PreIsOutput => Pre == "output";
+
+            /// <summary>The max pooling this group runs in training (the plan's PoolFusion), and its output.</summary>
+            public SpatialStep? Pool { get; }
+            public ValuePlan? PoolOutput { get; }
+
+            public string Winners => $"Workspace(Layout.{Pool!.Name}WinnersOffset, {SpatialNames.Size(PoolOutput!)}, rows)";
             public LinearPlan? Linear => Step.Linear;
             public SpatialNormPlan? Norm => Step.Norm;
             public string Activation => SpatialNames.Activation(Step.Activation);
@@ -69,7 +77,7 @@ namespace DslNet.Generator.Emitting.Spatial
             var step = g.Step;
             using (w.Block($"private void {step.Name}Forward(global::System.ReadOnlySpan<float> input, int rows)"))
             {
-                w.Wrapped($"var output = {Value(g.Output)};");
+                if (g.Pool == null) w.Wrapped($"var output = {Value(g.Output)};");
                 if (g.Linear != null)
                 {
                     if (!g.PreIsOutput) w.Wrapped($"var preActivation = {g.Pre};");
@@ -83,18 +91,47 @@ namespace DslNet.Generator.Emitting.Spatial
                     w.Wrapped($"var preActivation = {g.Pre};");
                     w.Wrapped("input.CopyTo(preActivation);");
                 }
-                if (g.Norm != null)
-                {
-                    w.Wrapped("// preActivation becomes the normalized values x̂, which the backward pass reuses.");
-                    w.Wrapped(NormForward(g, training: true));
-                    w.Wrapped("RoundToStorage(preActivation);");
-                }
-                else if (g.Linear == null)
-                    w.Wrapped($"{S}.Pointwise.Forward(input, output, {g.Activation}, {K}.Dropout.None);");
-                if (step.HasDropout) w.Wrapped(DropoutCall(g, "Forward", "output"));
-                w.Wrapped("RoundToStorage(output);");
+                if (g.Pool != null) WritePooledNormForward(w, g);
+                else WriteNormForward(w, g);
             }
             w.Line();
+        }
+
+        // The normalization (or the activation alone) and dropout after the Conv2d or Dense, into the output.
+        private static void WriteNormForward(SourceWriter w, Group g)
+        {
+            if (g.Norm != null)
+            {
+                w.Wrapped("// preActivation becomes the normalized values x̂, which the backward pass reuses.");
+                w.Wrapped(NormForward(g, training: true));
+                w.Wrapped("RoundToStorage(preActivation);");
+            }
+            else if (g.Linear == null)
+                w.Wrapped($"{S}.Pointwise.Forward(input, output, {g.Activation}, {K}.Dropout.None);");
+            if (g.Step.HasDropout) w.Wrapped(DropoutCall(g, "Forward", "output"));
+            w.Wrapped("RoundToStorage(output);");
+        }
+
+        // BatchNorm2d with the max pooling after it: the activation is pooled as it is computed and never stored.
+        private static void WritePooledNormForward(SourceWriter w, Group g)
+        {
+            var norm = g.Norm!;
+            var pool = g.Pool!;
+            var (gamma, beta) = Affine(g, norm, gradient: false);
+            w.Wrapped($"// preActivation becomes x̂; {pool.Name}'s max pooling runs on the activation as it is computed, keeping the x̂ of");
+            w.Wrapped("// each maximum (the winners) for the backward pass.");
+            w.Wrapped($"var pooled = {Value(g.PoolOutput!)};");
+            w.Wrapped($"var argmax = {SpatialReshapeEmitter.Argmax(pool)};");
+            w.Wrapped($"var winners = {g.Winners};");
+            w.Wrapped($"{S}.BatchNormMaxPool2d.ForwardTraining(preActivation,");
+            w.Wrapped($"    {gamma}, {beta},");
+            w.Wrapped($"    {Running(g.Block, norm.ParameterPrefix, "RunningMean", norm.Channels)}, " +
+                      $"{Running(g.Block, norm.ParameterPrefix, "RunningVariance", norm.Channels)},");
+            w.Wrapped($"    Scratch(Layout.{g.Step.Name}InverseStdOffset, {norm.Channels}), pooled, argmax, winners,");
+            w.Wrapped($"    {pool.Name}Geometry(rows), momentum: {Names.Float(norm.Momentum)}, eps: {Names.Float(norm.Eps)}, {g.Activation});");
+            w.Wrapped("RoundToStorage(preActivation);");
+            w.Wrapped("RoundToStorage(pooled);");
+            w.Wrapped("RoundToStorage(winners);");
         }
 
         private static void WriteBackward(SourceWriter w, Group g)
@@ -104,7 +141,8 @@ namespace DslNet.Generator.Emitting.Spatial
             {
                 w.Wrapped($"var gradient = {ValueGradient(g.Output)};");
                 if (step.HasDropout) w.Wrapped(DropoutCall(g, "Backward", "gradient"));
-                if (g.Norm != null)
+                if (g.Pool != null) WritePooledNormBackward(w, g);
+                else if (g.Norm != null)
                 {
                     w.Wrapped($"var preActivation = {g.Pre};");
                     w.Wrapped("// gradient: dL/doutput in, dL/dpreActivation out (dropout, activation and normalization undone).");
@@ -246,6 +284,24 @@ namespace DslNet.Generator.Emitting.Spatial
                 default:
                     return $"{S}.LayerNorm2d.Backward({common}, {statistics},\n    {gammaGradient}, {betaGradient}, {shape}, {g.Activation});";
             }
+        }
+
+        private static void WritePooledNormBackward(SourceWriter w, Group g)
+        {
+            var norm = g.Norm!;
+            var pool = g.Pool!;
+            var (gamma, beta) = Affine(g, norm, gradient: false);
+            var (gammaGradient, betaGradient) = Affine(g, norm, gradient: true);
+            w.Wrapped($"var preActivation = {g.Pre};");
+            w.Wrapped($"var pooledGradient = {ValueGradient(g.PoolOutput!)};");
+            w.Wrapped($"var argmax = {SpatialReshapeEmitter.Argmax(pool)};");
+            w.Wrapped($"var winners = {g.Winners};");
+            w.Wrapped($"// gradient: dL/dpreActivation from {pool.Name}'s output gradient (pooling, activation and normalization undone).");
+            w.Wrapped($"{S}.BatchNormMaxPool2d.Backward(pooledGradient, argmax, winners, preActivation,");
+            w.Wrapped($"    {gamma}, {beta}, Scratch(Layout.{g.Step.Name}InverseStdOffset, {norm.Channels}),");
+            w.Wrapped($"    {gammaGradient}, {betaGradient}, gradient,");
+            w.Wrapped($"    {pool.Name}Geometry(rows), {g.Activation});");
+            w.Wrapped("RoundToStorage(gradient);");
         }
 
         private static (string Gamma, string Beta) Affine(Group g, SpatialNormPlan norm, bool gradient)

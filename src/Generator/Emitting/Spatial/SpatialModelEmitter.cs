@@ -88,6 +88,8 @@ namespace DslNet.Generator.Emitting.Spatial
                 w.Line($"public const int {step.Name}ArgmaxOffset = {step.PreRowOffset}; // per row, int indices");
             if (step.Kind == SpatialStepKind.Group && step.PreRowOffset >= 0 && step.PreRowOffset != output.OutputRowOffset)
                 w.Line($"public const int {step.Name}PreActivationOffset = {step.PreRowOffset}; // per row");
+            if (step.FusedPool is { } fusion)
+                w.Line($"public const int {plan.Steps[fusion.PoolStep].Name}WinnersOffset = {fusion.WinnersRowOffset}; // per row, x̂ at each argmax");
             if (step.Norm is { } norm && norm.StatisticsPerRow > 0)
                 w.Line($"public const int {step.Name}InverseStdOffset = {norm.StatisticsRowOffset}; // per row, {norm.StatisticsPerRow} each");
             if (step.Norm is { ScratchOffset: >= 0 } batchNorm)

@@ -15,6 +15,11 @@ namespace DslNet.Generator.Emitting.Spatial
             var output = plan.Values[step.Output];
             w.Wrapped($"// ── {step.Name}: {step.Kind}, {step.InputShape} → {step.OutputShape} ──");
             w.Line();
+            if (plan.IsFusedPool(step))
+            {
+                w.Wrapped($"// In training {plan.Steps[step.Index - 1].Name} runs this pooling with its BatchNorm (forward and backward).");
+                w.Line();
+            }
             if (step.Pool != null) WriteGeometry(w, step);
             using (w.Block($"private void {step.Name}Forward(global::System.ReadOnlySpan<float> input, int rows)"))
             {
@@ -25,7 +30,7 @@ namespace DslNet.Generator.Emitting.Spatial
             w.Line();
             w.Wrapped($"private void {step.Name}Inference(global::System.ReadOnlySpan<float> input, int rows) => {step.Name}Forward(input, rows);");
             w.Line();
-            if (step.Kind == SpatialStepKind.ToChannelsLast) return;
+            if (step.Kind == SpatialStepKind.ToChannelsLast || plan.IsFusedPool(step)) return;
             using (w.Block($"private void {step.Name}Backward(global::System.ReadOnlySpan<float> input, int rows)"))
             {
                 w.Wrapped($"var gradient = {ValueGradient(output)};");
@@ -87,6 +92,6 @@ namespace DslNet.Generator.Emitting.Spatial
             }
         }
 
-        private static string Argmax(SpatialStep step) => $"Indices(Layout.{step.Name}ArgmaxOffset, Layout.{step.Name}Size, rows)";
+        public static string Argmax(SpatialStep step) => $"Indices(Layout.{step.Name}ArgmaxOffset, Layout.{step.Name}Size, rows)";
     }
 }

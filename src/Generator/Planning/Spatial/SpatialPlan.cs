@@ -36,6 +36,9 @@ namespace DslNet.Generator.Planning.Spatial
         public int InputSize => InputShape.Size;
 
         public ValuePlan Output => Values[Steps[Steps.Count - 1].Output];
+
+        /// <summary>Whether <paramref name="step"/> is a pooling whose training passes the group before it runs.</summary>
+        public bool IsFusedPool(SpatialStep step) => step.Index > 0 && Steps[step.Index - 1].FusedPool?.PoolStep == step.Index;
     }
 
     /// <summary>One user block (an attributed property): the steps it planned into and its output value.</summary>
@@ -131,6 +134,9 @@ namespace DslNet.Generator.Planning.Spatial
         /// <summary>The group's pre-activation region (the Conv2d/Dense output, x̂ after a norm), or MaxPool's argmax.</summary>
         public int PreRowOffset { get; init; } = -1;
 
+        /// <summary>A BatchNorm group whose CPU training passes also run the max pooling after it (null: none).</summary>
+        public PoolFusion? FusedPool { get; init; }
+
         public bool HasDropout => DropoutRate > 0;
         public bool HasActivation => Activation.Kind != ActivationKind.Identity;
     }
@@ -190,6 +196,15 @@ namespace DslNet.Generator.Planning.Spatial
         int ScratchOffset,
         int StatisticsRowOffset,
         int StatisticsPerRow);
+
+    /// <summary>
+    /// The plan's one fusion across steps: a group ending in BatchNorm2d (and an activation) whose only reader is a
+    /// MaxPool2d with windows that tile it runs, in CPU training, <c>BatchNormMaxPool2d</c> in place of its
+    /// normalization and the pool's forward and backward (<see cref="PoolFusionPlanner"/>). The group's output is then
+    /// never written in training; Predict still runs the two steps. <see cref="WinnersRowOffset"/> is the per-row
+    /// region (the pool output's size) for the x̂ each pooled value came from.
+    /// </summary>
+    internal sealed record PoolFusion(int PoolStep, int WinnersRowOffset);
 
     /// <summary>A pooling window (square): PyTorch's floor output size.</summary>
     internal sealed record PoolPlan(int KernelSize, int Stride, int Padding, bool CountIncludePad);

@@ -43,7 +43,7 @@ namespace DslNet.Generator.Planning.Spatial
             if (hasErrors || failed || blocks.Count == 0)
                 return new PlanResult(null, diagnostics.ToEquatableArray(), NetworkPlanner.Placeholder(spec));
 
-            var steps = Schedule(graph);
+            var steps = PoolFusionPlanner.Apply(graph, Schedule(graph));
             var layout = graph.Layout;
             var plan = new SpatialPlan(
                 spec.Namespace,

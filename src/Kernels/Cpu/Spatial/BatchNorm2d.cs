@@ -36,34 +36,47 @@ public static unsafe class BatchNorm2d
         fixed (float* s = invStd)
         fixed (float* y = output)
         {
-            int tasks = (pixels + RowsPerTask - 1) / RowsPerTask;
-            int stride = 2 * channels;
-            double* partials = SpatialScratch.Partials((long)Math.Min(CpuThreads.Count, tasks) * stride + 2 * channels);
-            new Span<double>(partials, Math.Min(CpuThreads.Count, tasks) * stride).Clear();
-            var job = new Job<TAct> { Z = z, Output = y, Partials = partials, Pixels = pixels, Channels = channels, Activation = activation };
-            int threads = ChannelMath.Run(&Job<TAct>.Moments, Unsafe.AsPointer(ref job), tasks, count, ParallelThreshold);
-            ChannelMath.ReducePartials(partials, threads, stride);
-
-            // Per channel: mean and 1/σ as floats for the normalize pass, which then follows in the same job.
-            float* mean = (float*)(partials + stride);
-            float* inv = mean + channels;
-            for (int c = 0; c < channels; c++)
+            float* mean = Statistics(z, rm, rv, s, pixels, channels, momentum, eps);
+            var job = new Job<TAct>
             {
-                double m = partials[c] / pixels;
-                double biased = Math.Max(partials[channels + c] / pixels - m * m, 0.0);
-                inv[c] = s[c] = (float)(1.0 / Math.Sqrt(biased + eps));
-                mean[c] = (float)m;
-                rm[c] = (float)((1.0 - momentum) * rm[c] + momentum * m);
-                rv[c] = (float)((1.0 - momentum) * rv[c] + momentum * (biased * pixels / (pixels - 1)));
-            }
-
-            job.Mean = mean;
-            job.Inv = inv;
-            job.Gamma = g;
-            job.Beta = b;
-            ChannelMath.Run(&Job<TAct>.Normalize, Unsafe.AsPointer(ref job), tasks, count, ParallelThreshold);
+                Z = z, Output = y, Pixels = pixels, Channels = channels, Activation = activation, Mean = mean, Inv = mean + channels, Gamma = g, Beta = b,
+            };
+            ChannelMath.Run(&Job<TAct>.Normalize, Unsafe.AsPointer(ref job), Tasks(pixels), count, ParallelThreshold);
         }
     }
+
+    /// <summary>
+    /// The batch statistics of z's N·H·W pixel rows: Σx and Σx² per channel in double (per-thread partials, reduced in
+    /// thread order), then invStd[C] and the running statistics updated. Returns the mean as floats followed by 1/σ
+    /// (<paramref name="channels"/> each, in the caller's partials scratch) for the normalize pass.
+    /// </summary>
+    internal static float* Statistics(float* z, float* runningMean, float* runningVar, float* invStd, int pixels, int channels, float momentum,
+        float eps)
+    {
+        int tasks = Tasks(pixels);
+        int stride = 2 * channels;
+        double* partials = SpatialScratch.Partials((long)Math.Min(CpuThreads.Count, tasks) * stride + 2 * channels);
+        new Span<double>(partials, Math.Min(CpuThreads.Count, tasks) * stride).Clear();
+        var job = new Job<Identity> { Z = z, Partials = partials, Pixels = pixels, Channels = channels };
+        int threads = ChannelMath.Run(&Job<Identity>.Moments, Unsafe.AsPointer(ref job), tasks, (long)pixels * channels, ParallelThreshold);
+        ChannelMath.ReducePartials(partials, threads, stride);
+
+        float* mean = (float*)(partials + stride);
+        float* inv = mean + channels;
+        for (int c = 0; c < channels; c++)
+        {
+            double m = partials[c] / pixels;
+            double biased = Math.Max(partials[channels + c] / pixels - m * m, 0.0);
+            inv[c] = invStd[c] = (float)(1.0 / Math.Sqrt(biased + eps));
+            mean[c] = (float)m;
+            runningMean[c] = (float)((1.0 - momentum) * runningMean[c] + momentum * m);
+            runningVar[c] = (float)((1.0 - momentum) * runningVar[c] + momentum * (biased * pixels / (pixels - 1)));
+        }
+
+        return mean;
+    }
+
+    private static int Tasks(int pixels) => (pixels + RowsPerTask - 1) / RowsPerTask;
 
     /// <summary>gradient: in dL/doutput, out dL/dz (NHWC). Applies f'(gamma·x̂ + beta) first. gammaGradient and
     /// betaGradient are overwritten.</summary>
@@ -82,36 +95,51 @@ public static unsafe class BatchNorm2d
         fixed (float* dg = gammaGradient)
         fixed (float* db = betaGradient)
         {
-            int tasks = (pixels + RowsPerTask - 1) / RowsPerTask;
-            int stride = 2 * channels;
-            int maxThreads = Math.Min(CpuThreads.Count, tasks);
-            double* partials = SpatialScratch.Partials((long)maxThreads * stride + 2 * channels);
-            new Span<double>(partials, maxThreads * stride).Clear();
+            int tasks = Tasks(pixels);
+            double* partials = GradientPartials(channels, tasks);
             var job = new Job<TAct>
             {
                 Z = dy, Output = xhat, Partials = partials, Pixels = pixels, Channels = channels, Activation = activation, Gamma = g, Beta = b,
             };
             int threads = ChannelMath.Run(&Job<TAct>.GradientSums, Unsafe.AsPointer(ref job), tasks, count, ParallelThreshold);
-            ChannelMath.ReducePartials(partials, threads, stride);
-
-            // dz = gamma·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)), means over N·H·W.
-            float* scale = (float*)(partials + stride);
-            float* meanDy = scale + channels;
-            float* meanDyX = meanDy + channels;
-            for (int c = 0; c < channels; c++)
-            {
-                db[c] = (float)partials[c];
-                dg[c] = (float)partials[channels + c];
-                scale[c] = g[c] * s[c];
-                meanDy[c] = (float)(partials[c] / pixels);
-                meanDyX[c] = (float)(partials[channels + c] / pixels);
-            }
-
-            job.Mean = meanDy;
-            job.Inv = scale;
-            job.MeanProduct = meanDyX;
+            job.Inv = GradientCoefficients(partials, threads, pixels, channels, g, s, dg, db);
+            job.Mean = job.Inv + channels;
+            job.MeanProduct = job.Mean + channels;
             ChannelMath.Run(&Job<TAct>.InputGradient, Unsafe.AsPointer(ref job), tasks, count, ParallelThreshold);
         }
+    }
+
+    /// <summary>Cleared per-thread partial sums (Σdy, Σdy·x̂ per channel, double) for at most <paramref name="tasks"/> threads.</summary>
+    internal static double* GradientPartials(int channels, int tasks)
+    {
+        int maxThreads = Math.Min(CpuThreads.Count, tasks);
+        double* partials = SpatialScratch.Partials((long)maxThreads * 2 * channels + 2 * channels);
+        new Span<double>(partials, maxThreads * 2 * channels).Clear();
+        return partials;
+    }
+
+    /// <summary>
+    /// Reduces the threads' Σdy and Σdy·x̂, writes betaGradient and gammaGradient, and returns the input gradient's
+    /// coefficients, dz = gamma·invStd·(dy − mean(dy) − x̂·mean(dy·x̂)) with the means over N·H·W: gamma·invStd,
+    /// mean(dy) and mean(dy·x̂), <paramref name="channels"/> floats each, one after another in the partials scratch.
+    /// </summary>
+    internal static float* GradientCoefficients(double* partials, int threads, int pixels, int channels, float* gamma, float* invStd,
+        float* gammaGradient, float* betaGradient)
+    {
+        ChannelMath.ReducePartials(partials, threads, 2 * channels);
+        float* scale = (float*)(partials + 2 * channels);
+        float* meanDy = scale + channels;
+        float* meanDyX = meanDy + channels;
+        for (int c = 0; c < channels; c++)
+        {
+            betaGradient[c] = (float)partials[c];
+            gammaGradient[c] = (float)partials[channels + c];
+            scale[c] = gamma[c] * invStd[c];
+            meanDy[c] = (float)(partials[c] / pixels);
+            meanDyX[c] = (float)(partials[channels + c] / pixels);
+        }
+
+        return scale;
     }
 
     /// <summary>Eval mode, out of place: output = activation(input·scale + shift) per channel, scale/shift from
