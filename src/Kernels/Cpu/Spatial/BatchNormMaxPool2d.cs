@@ -5,9 +5,9 @@ namespace DslNet.Kernels.Cpu.Spatial;
 
 /// <summary>
 /// BatchNorm2d in training fused with the MaxPool2d after it, for windows that tile the input (stride = kernel, no
-/// padding or dilation, H and W multiples of the kernel: the usual 2 × 2 pooling). The forward never stores the
-/// activation before the pooling (each window row's outputs go to a per-thread buffer in L1 and are pooled from
-/// there) and keeps, per pooled value, the x̂ it came from (the winner). The backward then needs no full-size pass for
+/// padding or dilation, H and W multiples of the kernel: the usual 2 × 2 pooling). The forward normalizes, activates
+/// and pools each window in registers, so the activation before the pooling is never stored, and keeps, per pooled
+/// value, the x̂ it came from (the winner). The backward then needs no full-size pass for
 /// BatchNorm's sums: they run over the pooled values (the gradient is zero everywhere else), and the one full-size
 /// pass writes dL/dz at every tap from the window's gradient, instead of scattering the pooled gradient into a cleared
 /// full-size buffer and reading it twice. Results are those of <see cref="BatchNorm2d.ForwardTraining"/> + <see cref="Pool2d.MaxForward"/> and
@@ -187,36 +187,27 @@ public static unsafe class BatchNormMaxPool2d
         public Windows Windows;
         public TAct Activation;
 
-        // Per window row: normalize its input rows in place and activate them into the row buffer, then pool each window.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Run(void* context, int task, int thread)
         {
             ref var job = ref Unsafe.AsRef<ForwardJob<TAct>>(context);
-            int c = job.Windows.Channels, rowPixels = job.Windows.RowPixels;
-            float* activated = SpatialScratch.Columns((long)rowPixels * c);
             int* taps = job.Windows.TapOffsets();
             var (first, end) = job.Windows.Rows(task);
             for (int windowRow = first; windowRow < end; windowRow++)
             {
-                float* z = job.Z + (long)windowRow * rowPixels * c;
-                for (int pixel = 0; pixel < rowPixels; pixel++)
-                {
-                    ChannelMath.Normalize(z + pixel * c, job.Mean, job.Inv, c);
-                    Elementwise.AffineActivate(z + pixel * c, job.Gamma, job.Beta, activated + pixel * c, c, job.Activation);
-                }
-
                 for (int ow = 0; ow < job.Windows.OutWidth; ow++)
                 {
                     var (window, o) = job.Windows.Window(windowRow, ow);
-                    int local = window - windowRow * rowPixels * c;
-                    job.Pool(activated + local, z + local, taps, window, o);
+                    job.Pool(taps, window, o);
                 }
             }
         }
 
-        // Pool2d.MaxForward's rule (a tap is taken when greater or NaN, so the first maximum stays), carrying x̂ along.
+        // One window, eight channels at a time in registers: each tap is normalized (x̂ stored in place), activated
+        // and compared, as BatchNorm2d's normalize pass and Pool2d.MaxForward would (the same float operations; a tap
+        // is taken when greater or NaN, so the first maximum stays), carrying the x̂ of the maximum along.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private readonly void Pool(float* activated, float* xhat, int* taps, int window, long o)
+        private readonly void Pool(int* taps, int window, long o)
         {
             int c = Windows.Channels, k = 0;
             if (Vector256.IsHardwareAccelerated)
@@ -224,14 +215,19 @@ public static unsafe class BatchNormMaxPool2d
                 var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
                 for (; k + 8 <= c; k += 8)
                 {
+                    var (mean, inv) = (Vector256.Load(Mean + k), Vector256.Load(Inv + k));
+                    var (gamma, beta) = (Vector256.Load(Gamma + k), Vector256.Load(Beta + k));
                     var (max, at, winner) = (Vector256.Create(float.NegativeInfinity), Vector256.Create(-1), Vector256<float>.Zero);
                     for (int t = 0; t < Windows.Taps; t++)
                     {
-                        var v = Vector256.Load(activated + taps[t] + k);
+                        int tap = window + taps[t] + k;
+                        var x = (Vector256.Load(Z + tap) - mean) * inv;
+                        x.Store(Z + tap);
+                        var v = Activation.Apply(Vector256.FusedMultiplyAdd(gamma, x, beta));
                         var take = Vector256.GreaterThan(v, max) | ~Vector256.Equals(v, v);
                         max = Vector256.ConditionalSelect(take, v, max);
-                        at = Vector256.ConditionalSelect(take.AsInt32(), Vector256.Create(window + taps[t] + k) + lane, at);
-                        winner = Vector256.ConditionalSelect(take, Vector256.Load(xhat + taps[t] + k), winner);
+                        at = Vector256.ConditionalSelect(take.AsInt32(), Vector256.Create(tap) + lane, at);
+                        winner = Vector256.ConditionalSelect(take, x, winner);
                     }
 
                     max.Store(Pooled + o + k);
@@ -245,10 +241,12 @@ public static unsafe class BatchNormMaxPool2d
                 var (max, at, winner) = (float.NegativeInfinity, -1, 0f);
                 for (int t = 0; t < Windows.Taps; t++)
                 {
-                    float v = activated[taps[t] + k];
+                    int tap = window + taps[t] + k;
+                    float x = Z[tap] = (Z[tap] - Mean[k]) * Inv[k];
+                    float v = Activation.Apply(MathF.FusedMultiplyAdd(Gamma[k], x, Beta[k]));
                     if (v > max || float.IsNaN(v))
                     {
-                        (max, at, winner) = (v, window + taps[t] + k, xhat[taps[t] + k]);
+                        (max, at, winner) = (v, tap, x);
                     }
                 }
 
@@ -325,36 +323,42 @@ public static unsafe class BatchNormMaxPool2d
                 for (int ow = 0; ow < job.Windows.OutWidth; ow++)
                 {
                     var (window, o) = job.Windows.Window(windowRow, ow);
-                    for (int t = 0; t < job.Windows.Taps; t++)
-                    {
-                        job.TapGradient(window + taps[t], o);
-                    }
+                    job.WindowGradient(taps, window, o);
                 }
             }
         }
 
+        // One window's taps, eight channels at a time with the window's gradient, argmax and the channels' coefficients
+        // in registers.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private readonly void TapGradient(int tap, long o)
+        private readonly void WindowGradient(int* taps, int window, long o)
         {
             int c = Windows.Channels, k = 0;
-            float* xhat = Normalized + tap, dz = InputGradient + tap, g = Winners + o;
-            int* at = Argmax + o;
             if (Vector256.IsHardwareAccelerated)
             {
                 var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
                 for (; k + 8 <= c; k += 8)
                 {
-                    var here = Vector256.Equals(Vector256.Load(at + k), Vector256.Create(tap + k) + lane).AsSingle();
-                    var centered = Vector256.ConditionalSelect(here, Vector256.Load(g + k), Vector256<float>.Zero) - Vector256.Load(MeanGradient + k)
-                        - Vector256.Load(xhat + k) * Vector256.Load(MeanProduct + k);
-                    (centered * Vector256.Load(Scale + k)).Store(dz + k);
+                    var (g, index) = (Vector256.Load(Winners + o + k), Vector256.Load(Argmax + o + k));
+                    var (meanGradient, meanProduct, scale) = (Vector256.Load(MeanGradient + k), Vector256.Load(MeanProduct + k), Vector256.Load(Scale + k));
+                    for (int t = 0; t < Windows.Taps; t++)
+                    {
+                        int tap = window + taps[t] + k;
+                        var here = Vector256.Equals(index, Vector256.Create(tap) + lane).AsSingle();
+                        var centered = Vector256.ConditionalSelect(here, g, Vector256<float>.Zero) - meanGradient - Vector256.Load(Normalized + tap) * meanProduct;
+                        (centered * scale).Store(InputGradient + tap);
+                    }
                 }
             }
 
             for (; k < c; k++)
             {
-                float here = at[k] == tap + k ? g[k] : 0f;
-                dz[k] = (here - MeanGradient[k] - xhat[k] * MeanProduct[k]) * Scale[k];
+                for (int t = 0; t < Windows.Taps; t++)
+                {
+                    int tap = window + taps[t] + k;
+                    float here = Argmax[o + k] == tap ? Winners[o + k] : 0f;
+                    InputGradient[tap] = (here - MeanGradient[k] - Normalized[tap] * MeanProduct[k]) * Scale[k];
+                }
             }
         }
     }
