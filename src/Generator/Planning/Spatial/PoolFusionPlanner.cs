@@ -6,7 +6,7 @@ namespace DslNet.Generator.Planning.Spatial
     /// Decides which BatchNorm2d groups take over the max pooling that follows them in CPU training (<see cref="PoolFusion"/>).
     /// Both are passes bound by memory and instructions over the full-size activation; fused, the activation before the
     /// pooling is never stored and the pooled gradient is never scattered into a cleared full-size buffer (the
-    /// Fashion-MNIST CNN's BatchNorm and pooling passes took 1.36× less time per step). The conditions are the kernel's:
+    /// Fashion-MNIST CNN's BatchNorm and pooling passes took 1.6× less time per step). The conditions are the kernel's:
     /// training BatchNorm with no dropout after it, a value read by the pooling alone (not a block's output, which the
     /// monitor and residual skips read), and windows that tile it (stride = kernel, no padding, H and W multiples of it).
     /// </summary>
