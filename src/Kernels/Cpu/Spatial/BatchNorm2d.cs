@@ -21,11 +21,7 @@ public static unsafe class BatchNorm2d
         int pixels, int channels, float momentum, float eps, TAct activation)
         where TAct : struct, IActivation
     {
-        if (pixels < 2)
-        {
-            throw new ArgumentException("BatchNorm2d needs more than one value per channel in training (N·H·W > 1).", nameof(pixels));
-        }
-
+        CheckTrainingPixels(pixels, nameof(pixels));
         BatchNorm.CheckForward(values, gamma, beta, runningMean, runningVar, invStd, output, pixels, channels);
         long count = (long)pixels * channels;
         fixed (float* z = values)
@@ -74,6 +70,15 @@ public static unsafe class BatchNorm2d
         }
 
         return mean;
+    }
+
+    /// <summary>Training statistics need more than one value per channel.</summary>
+    internal static void CheckTrainingPixels(int pixels, string paramName)
+    {
+        if (pixels < 2)
+        {
+            throw new ArgumentException("BatchNorm2d needs more than one value per channel in training (N·H·W > 1).", paramName);
+        }
     }
 
     private static int Tasks(int pixels) => (pixels + RowsPerTask - 1) / RowsPerTask;

@@ -37,11 +37,7 @@ public static unsafe class BatchNormMaxPool2d
         var p = pool;
         CheckTiling(p);
         int pixels = checked(p.Batch * p.Height * p.Width);
-        if (pixels < 2)
-        {
-            throw new ArgumentException("BatchNorm2d needs more than one value per channel in training (N·H·W > 1).", nameof(pool));
-        }
-
+        BatchNorm2d.CheckTrainingPixels(pixels, nameof(pool));
         BatchNorm.CheckForward(values, gamma, beta, runningMean, runningVar, invStd, values, pixels, p.Channels);
         Gemm.CheckShape(pooled.Length, p.OutputLength, nameof(pooled));
         Gemm.CheckShape(argmax.Length, p.OutputLength, nameof(argmax));
