@@ -19,7 +19,8 @@ cycle_momentum 0.85..0.95) per batch; clip_grad_norm_(1.0); batch 128 reshuffled
 
 Training speed is the batch loop's images/s (evaluation excluded, as DslNet's Trainer reports it); inference is
 model(x) in eval mode under inference_mode at batch 256 over the test images, repeated for at least --measure-seconds.
-Prints per-epoch lines and one `RESULT key=value ...` line that compare-pytorch-fashion.sh reads.
+Prints per-epoch lines (each with its batch loop's images/s) and one `RESULT key=value ...` line that
+compare-pytorch-fashion.sh reads.
 """
 import argparse
 import gzip
@@ -197,10 +198,11 @@ def main():
             schedule.step()
             total += loss.item() * len(rows)
             trained += len(rows)
-        train_seconds += time.perf_counter() - start
+        epoch_seconds = time.perf_counter() - start
+        train_seconds += epoch_seconds
         rows_in_epoch = min(steps * args.batch_size, len(train_x))
         print(f"epoch {epoch}  train_loss {total / rows_in_epoch:.4f}  test_acc {accuracy(model, test_x, test_y):.4f}  "
-              f"{rows_in_epoch / (time.perf_counter() - start):.0f} samples/s", flush=True)
+              f"{rows_in_epoch / epoch_seconds:.0f} samples/s", flush=True)
 
     acc = accuracy(model, test_x, test_y)
     infer = inference_speed(model, test_x, args.measure_seconds)
