@@ -17,7 +17,8 @@
 #   4. prints a Markdown table of medians with DslNet/PyTorch ratios and GFLOP/s against the measured peak, and the
 #      load average before and after. With 2 or more epochs it also gives the training rate after the first epoch,
 #      from both sides' per-epoch lines: the first epoch carries each side's warm-up (DslNet's JIT compiling its
-#      kernels and generated code, PyTorch's allocator), which at 6,000 images is a tenth of DslNet's epoch or more.
+#      kernels and generated code; the sample alone trained its first epoch of 12,000 images 10-13 % slower than the
+#      next two).
 #
 # Both sides train the same function with the same recipe (see bench/pytorch/fashion.py's docstring and
 # samples/FashionMnist/FashionModels.cs): AdamW(lr 3e-3, wd 1e-2 on rank > 1 parameters), OneCycleLR per batch,
