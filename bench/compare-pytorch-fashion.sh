@@ -16,8 +16,8 @@
 #      test accuracy, training images/s (batch loop only) and inference images/s (batch 256 over the test images);
 #   4. prints a Markdown table of medians with DslNet/PyTorch ratios and GFLOP/s against the measured peak, and the
 #      load average before and after. With 2 or more epochs it also gives the training rate after the first epoch,
-#      from both sides' per-epoch lines: the first epoch carries each side's warm-up (DslNet's JIT compiling its
-#      kernels and generated code; the sample alone trained its first epoch of 12,000 images 10-13 % slower than the
+#      from both sides' per-epoch lines: the first epoch carries DslNet's warm-up (the JIT compiling its kernels and
+#      generated code; the sample alone trained its first epoch of 12,000 images 10-13 % slower than the
 #      next two).
 #
 # Both sides train the same function with the same recipe (see bench/pytorch/fashion.py's docstring and
@@ -118,7 +118,7 @@ for line in open(path):
         continue
     train = kv.get("samples_per_s") or kv.get("train_samples_per_s")
     infer = kv.get("infer_per_s") or kv.get("infer_samples_per_s")
-    # After the first epoch: both sides' warm-up (DslNet's JIT compiling its kernels, PyTorch's allocator) left out.
+    # After the first epoch: DslNet's warm-up (the JIT compiling its kernels and generated code) left out.
     # Every epoch trains the same rows, so the rate of epochs 2.. together is the harmonic mean of theirs.
     later = [float(r) for r in kv.get("epoch_rates", "").split(";") if r][1:]
     runs.setdefault((kv["model"], int(kv["threads"]), kv["impl"]), []).append(
