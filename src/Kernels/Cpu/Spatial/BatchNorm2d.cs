@@ -51,8 +51,7 @@ public static unsafe class BatchNorm2d
     {
         int tasks = Tasks(pixels);
         int stride = 2 * channels;
-        double* partials = SpatialScratch.Partials((long)Math.Min(CpuThreads.Count, tasks) * stride + 2 * channels);
-        new Span<double>(partials, Math.Min(CpuThreads.Count, tasks) * stride).Clear();
+        double* partials = PairPartials(channels, tasks);
         var job = new Job<Identity> { Z = z, Partials = partials, Pixels = pixels, Channels = channels };
         int threads = ChannelMath.Run(&Job<Identity>.Moments, Unsafe.AsPointer(ref job), tasks, (long)pixels * channels, ParallelThreshold);
         ChannelMath.ReducePartials(partials, threads, stride);
@@ -101,7 +100,7 @@ public static unsafe class BatchNorm2d
         fixed (float* db = betaGradient)
         {
             int tasks = Tasks(pixels);
-            double* partials = GradientPartials(channels, tasks);
+            double* partials = PairPartials(channels, tasks);
             var job = new Job<TAct>
             {
                 Z = dy, Output = xhat, Partials = partials, Pixels = pixels, Channels = channels, Activation = activation, Gamma = g, Beta = b,
@@ -114,8 +113,10 @@ public static unsafe class BatchNorm2d
         }
     }
 
-    /// <summary>Cleared per-thread partial sums (Σdy, Σdy·x̂ per channel, double) for at most <paramref name="tasks"/> threads.</summary>
-    internal static double* GradientPartials(int channels, int tasks)
+    /// <summary>Cleared per-thread partial sums, two per channel in double (Σx and Σx², or Σdy and Σdy·x̂), for at most
+    /// <paramref name="tasks"/> threads, in the caller's partials scratch with room after them for the floats
+    /// <see cref="Statistics"/> and <see cref="GradientCoefficients"/> write there.</summary>
+    internal static double* PairPartials(int channels, int tasks)
     {
         int maxThreads = Math.Min(CpuThreads.Count, tasks);
         double* partials = SpatialScratch.Partials((long)maxThreads * 2 * channels + 2 * channels);

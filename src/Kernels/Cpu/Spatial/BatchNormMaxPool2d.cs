@@ -90,7 +90,7 @@ public static unsafe class BatchNormMaxPool2d
         fixed (float* dz = inputGradient)
         {
             var windows = new Windows(p);
-            double* partials = BatchNorm2d.GradientPartials(p.Channels, windows.Tasks);
+            double* partials = BatchNorm2d.PairPartials(p.Channels, windows.Tasks);
             var job = new BackwardJob<TAct>
             {
                 PooledGradient = dy, Argmax = index, Winners = winner, Normalized = xhat, Gamma = g, Beta = b, Partials = partials,
