@@ -15,6 +15,7 @@ public sealed class GradientCheckTests
         nameof(BatchNormNet), nameof(LayerNormNet), nameof(GroupNormNet), nameof(DropoutNet),
         nameof(AddNet), nameof(TwoConsumerNet), nameof(ProjectionNet), nameof(PreActivationNet),
         nameof(SpatialResidualNet), nameof(SpatialProjectionNet), nameof(SpatialNormsNet), nameof(SpatialDropoutNet),
+        nameof(SpatialAddActivationNet),
     };
 
     public static TheoryData<string> Networks => new(NetworkNames);
@@ -89,6 +90,7 @@ public sealed class GradientCheckTests
         nameof(SpatialProjectionNet) => new SpatialProjectionNet(seed: 13),
         nameof(SpatialNormsNet) => new SpatialNormsNet(seed: 14),
         nameof(SpatialDropoutNet) => new SpatialDropoutNet(seed: 15),
+        nameof(SpatialAddActivationNet) => new SpatialAddActivationNet(seed: 16),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 

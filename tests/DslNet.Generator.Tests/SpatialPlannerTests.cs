@@ -139,7 +139,7 @@ public sealed class SpatialPlannerTests
     }
 
     [Fact]
-    public void A_BasicBlock_is_a_group_an_add_and_an_activation_and_the_skip_source_accumulates()
+    public void A_BasicBlock_is_a_group_and_an_add_that_applies_the_relu_and_the_skip_source_accumulates()
     {
         var plan = PlanOf(Image(1, 8, 8, ResidualInitKind.ZeroLastNorm,
             Block("Stem", Conv(4, 3, padding: 1, bias: false), Layer(LayerKind.BatchNorm2d), Layer(LayerKind.Relu)),
@@ -147,18 +147,48 @@ public sealed class SpatialPlannerTests
             Block("Head", Layer(LayerKind.GlobalAvgPool2d), Dense(3))));
 
         var unit = plan.Steps.Where(s => s.Block == 1).ToList();
-        Assert.Equal(new[] { SpatialStepKind.Group, SpatialStepKind.Add, SpatialStepKind.Group }, unit.Select(s => s.Kind));
+        Assert.Equal(new[] { SpatialStepKind.Group, SpatialStepKind.Add }, unit.Select(s => s.Kind));
         Assert.True(unit[0].Norm!.ZeroInitGamma);
         Assert.False(plan.Steps[0].Norm!.ZeroInitGamma);
-        Assert.Equal(ActivationKind.Relu, unit[2].Activation.Kind);
+        // The ReLU runs in the Add's pass; its backward reads the output, so no sum is stored.
+        Assert.Equal(ActivationKind.Relu, unit[1].Activation.Kind);
+        Assert.Equal(-1, unit[1].PreRowOffset);
+        Assert.Equal(unit[1].Output, plan.Blocks[1].OutputValue);
 
         // The stem's output feeds the unit's convolution and the add: the add's backward runs first and writes, the
         // convolution's input gradient then adds.
         var stem = plan.Blocks[0].OutputValue;
         Assert.Equal(2, plan.Values[stem].Consumers.Count);
         Assert.Equal(GradientMode.Write, unit[1].SkipGradient);
+        Assert.Equal(GradientMode.Write, unit[1].InputGradient);
         Assert.Equal(GradientMode.Accumulate, unit[0].InputGradient);
         Assert.True(plan.BackwardOrder.ToList().IndexOf(unit[1].Index) < plan.BackwardOrder.ToList().IndexOf(unit[0].Index));
+    }
+
+    [Fact]
+    public void An_add_stores_its_sum_for_an_activation_whose_derivative_needs_it_and_leaves_one_before_dropout_alone()
+    {
+        var plan = PlanOf(Image(1, 8, 8, ResidualInitKind.Default,
+            Block("Stem", Conv(4, 3, padding: 1)),
+            Block("Smooth", Conv(4, 3, padding: 1), Add("Stem"), Layer(LayerKind.Gelu)),
+            Block("Dropped", Conv(4, 3, padding: 1), Add("Smooth"), Layer(LayerKind.Relu), Dropout(0.2)),
+            Block("Plain", Conv(4, 3, padding: 1), Add("Dropped")),
+            Block("Head", Layer(LayerKind.GlobalAvgPool2d), Dense(3))));
+
+        var smooth = plan.Steps.Single(s => s.Block == 1 && s.Kind == SpatialStepKind.Add);
+        Assert.Equal(ActivationKind.GeluExact, smooth.Activation.Kind);
+        Assert.True(smooth.PreRowOffset >= 0);
+        Assert.DoesNotContain(plan.Values, v => v.OutputRowOffset == smooth.PreRowOffset);
+
+        // A dropout after the activation: the two stay one group after a plain Add.
+        var dropped = plan.Steps.Where(s => s.Block == 2).ToList();
+        Assert.Equal(new[] { SpatialStepKind.Group, SpatialStepKind.Add, SpatialStepKind.Group }, dropped.Select(s => s.Kind));
+        Assert.False(dropped[1].HasActivation);
+        Assert.Equal((ActivationKind.Relu, 0.2), (dropped[2].Activation.Kind, dropped[2].DropoutRate));
+
+        var plain = plan.Steps.Single(s => s.Block == 3 && s.Kind == SpatialStepKind.Add);
+        Assert.False(plain.HasActivation);
+        Assert.Equal(-1, plain.PreRowOffset);
     }
 
     [Fact]

@@ -40,6 +40,19 @@ public sealed partial class TinyImageLayers
     [InstanceNorm2d, AvgPool2d(3, Stride = 2, Padding = 1, CountIncludePad = false), Flatten, Dense(2)] public partial DenseBlock Head { get; }
 }
 
+/// <summary>The activation the plan runs in an Add's step: GELU (the sum stored for its backward) and LeakyReLU (read off
+/// the output); a ReLU with dropout after a plain Add; Stem the skip of two Adds and Smooth both an Add's input and another's
+/// skip, so the Add backward writes and accumulates into each operand.</summary>
+[Network(Channels = 2, Height = 5, Width = 5, Loss = Loss.MeanSquaredError)]
+public sealed partial class TinyResidualActivations
+{
+    [Conv2d(3, 3, Padding = 1)] public partial DenseBlock Stem { get; }
+    [Conv2d(3, 3, Padding = 1), Add(nameof(Stem)), Gelu] public partial DenseBlock Smooth { get; }
+    [Add(nameof(Stem)), LeakyRelu(0.1)] public partial DenseBlock Leaky { get; }
+    [Conv2d(3, 3, Padding = 1), Add(nameof(Smooth)), Relu, Dropout(0.2)] public partial DenseBlock Dropped { get; }
+    [GlobalAvgPool2d, Dense(2)] public partial DenseBlock Head { get; }
+}
+
 /// <summary>Convolutions large enough for the device GEMM choice (groups = 1, ≥ 1,024 weights: library-eligible): padding, a stride
 /// of 2, a residual Add through a 1×1 stride-2 projection, a 1×1 stride-1 convolution with bias (its input rows are the
 /// columns: no im2col), BatchNorm2d, a Dense of 1,024 weights after global pooling (a 1×1 convolution of a 1×1 image);
@@ -64,6 +77,7 @@ public static class ImageModels
         ["TinyCnn"] = (seed, device, precision) => new TinyCnn(seed, device, precision),
         ["TinyResNet"] = (seed, device, precision) => new TinyResNet(seed, device, precision),
         ["TinyImageLayers"] = (seed, device, precision) => new TinyImageLayers(seed, device, precision),
+        [nameof(TinyResidualActivations)] = (seed, device, precision) => new TinyResidualActivations(seed, device, precision),
         [nameof(LibraryConvNet)] = (seed, device, precision) => new LibraryConvNet(seed, device, precision),
     };
 

@@ -112,7 +112,16 @@ internal static class SpatialKernels
         GpuPointwise.ActivationBackward(e, T(dy), T(pre), default(Relu));
 
     public static void PointwiseAdd(Index1D e, ArrayView<float> x, ArrayView<float> skip, ArrayView<float> y) =>
-        GpuPointwise.Add(e, T(x), T(skip), T(y));
+        GpuPointwise.Add(e, T(x), T(skip), T(y), default(Relu));
+
+    public static void PointwiseAddStoringSum(Index1D e, ArrayView<float> x, ArrayView<float> skip, ArrayView<float> sum, ArrayView<float> y) =>
+        GpuPointwise.Add(e, T(x), T(skip), T(sum), T(y), default(Tanh));
+
+    public static void PointwiseAddBackward(Index1D e, ArrayView<float> dy, ArrayView<float> y, ArrayView<float> dx, ArrayView<float> dskip) =>
+        GpuPointwise.AddBackward(e, T(dy), T(y), default(Relu), T(dx), false, T(dskip), true);
+
+    public static void PointwiseAddBackwardToOne(Index1D e, ArrayView<float> dy, ArrayView<float> sum, ArrayView<float> dskip) =>
+        GpuPointwise.AddBackward(e, T(dy), T(sum), default(Tanh), T(dskip), true);
 
     /// <summary>The same device functions over 16-bit storage (fp16 or bf16 bits, overflow flag raised by gradient stores).</summary>
     public static class Half<TFormat>
@@ -164,6 +173,10 @@ internal static class SpatialKernels
             GpuChannelsLast.FromNchw(e, T(x), H(y, flag), pixels, channels);
 
         public static void PointwiseAdd(Index1D e, ArrayView<ushort> x, ArrayView<ushort> skip, ArrayView<ushort> y, ArrayView<double> flag) =>
-            GpuPointwise.Add(e, H(x, flag), H(skip, flag), H(y, flag));
+            GpuPointwise.Add(e, H(x, flag), H(skip, flag), H(y, flag), default(Relu));
+
+        public static void PointwiseAddBackward(Index1D e, ArrayView<ushort> dy, ArrayView<ushort> y, ArrayView<ushort> dx, ArrayView<ushort> dskip,
+            ArrayView<double> flag) =>
+            GpuPointwise.AddBackward(e, H(dy, flag, true), H(y, flag), default(Relu), H(dx, flag, true), false, H(dskip, flag, true), true);
     }
 }

@@ -28,6 +28,12 @@ namespace DslNet.Generator.Layers
 
         /// <summary>The monitor's saturation check (DslNet.Saturation member).</summary>
         string Saturation { get; }
+
+        /// <summary>
+        /// The functor's <c>Derivative</c> gives f'(u) when handed f(u) (ReLU: f(u) &gt; 0 exactly where u &gt; 0), so a backward
+        /// pass can read the output instead of a stored pre-activation.
+        /// </summary>
+        bool DerivativeFromOutput(ActivationOp op);
     }
 
     /// <summary>An activation attribute: one kind, one functor.</summary>
@@ -54,6 +60,8 @@ namespace DslNet.Generator.Layers
         public virtual bool DeadAtZero(ActivationOp op) => false;
 
         public virtual string Saturation => "None";
+
+        public virtual bool DerivativeFromOutput(ActivationOp op) => false;
     }
 
     /// <summary>No activation: the identity functor, not an attribute.</summary>
@@ -72,5 +80,7 @@ namespace DslNet.Generator.Layers
         public bool DeadAtZero(ActivationOp op) => false;
 
         public string Saturation => "None";
+
+        public bool DerivativeFromOutput(ActivationOp op) => true;
     }
 }

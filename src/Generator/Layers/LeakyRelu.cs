@@ -27,6 +27,9 @@ namespace DslNet.Generator.Layers
         /// <summary>With slope 0 it is a ReLU.</summary>
         public override bool DeadAtZero(ActivationOp op) => op.Slope == 0;
 
+        /// <summary>A slope ≥ 0 keeps the sign, so f(u) &gt; 0 exactly where u &gt; 0 (and the functor gives the slope elsewhere).</summary>
+        public override bool DerivativeFromOutput(ActivationOp op) => op.Slope >= 0;
+
         public override string Describe(LayerSpec layer) => $"LeakyRelu({Format(((LeakyReluSpec)layer).Slope)})";
     }
 

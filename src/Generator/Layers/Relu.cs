@@ -10,5 +10,6 @@ namespace DslNet.Generator.Layers
         protected override ActivationKind Activation => ActivationKind.Relu;
         public override bool IsReluLike => true;
         public override bool DeadAtZero(ActivationOp op) => true;
+        public override bool DerivativeFromOutput(ActivationOp op) => true;
     }
 }

@@ -172,6 +172,33 @@ internal static unsafe class Elementwise
         }
     }
 
+    /// <summary>output[i] = act(a[i] + b[i]).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SumActivate<TAct>(float* a, float* b, float* output, int count, TAct act)
+        where TAct : struct, IActivation
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= count; i += 16)
+            {
+                act.Apply(Vector512.Load(a + i) + Vector512.Load(b + i)).Store(output + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= count; i += 8)
+            {
+                act.Apply(Vector256.Load(a + i) + Vector256.Load(b + i)).Store(output + i);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            output[i] = act.Apply(a[i] + b[i]);
+        }
+    }
+
     /// <summary>output[i] = act(gamma[i]*normalized[i] + beta[i]).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void AffineActivate<TAct>(float* normalized, float* gamma, float* beta, float* output, int count, TAct act)

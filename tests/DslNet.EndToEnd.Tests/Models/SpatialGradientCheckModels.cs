@@ -22,6 +22,21 @@ public sealed partial class SpatialProjectionNet
     [Flatten, Dense(3)] public partial DenseBlock Head { get; }
 }
 
+/// <summary>
+/// The activation the plan runs in an Add's step: GELU (its backward reads the stored sum) and LeakyReLU (read off the
+/// output), a ReLU with dropout after a plain Add, and every gradient mode: Stem is the skip of two Adds (the later one's
+/// backward writes, the earlier one's adds) and Smooth's output is both an Add's input and another's skip.
+/// </summary>
+[Network(Channels = 2, Height = 5, Width = 5, Loss = Loss.MeanSquaredError)]
+public sealed partial class SpatialAddActivationNet
+{
+    [Conv2d(3, 3, Padding = 1)] public partial DenseBlock Stem { get; }
+    [Conv2d(3, 3, Padding = 1), Add(nameof(Stem)), Gelu] public partial DenseBlock Smooth { get; }
+    [Add(nameof(Stem)), LeakyRelu(0.1)] public partial DenseBlock Leaky { get; }
+    [Conv2d(3, 3, Padding = 1), Add(nameof(Smooth)), Relu, Dropout(0.2)] public partial DenseBlock Dropped { get; }
+    [GlobalAvgPool2d, Dense(2)] public partial DenseBlock Head { get; }
+}
+
 /// <summary>InstanceNorm2d, grouped and dilated depthwise convolutions with GroupNorm and LayerNorm over [C, H, W], the
 /// pre-activation form, AvgPool2d and a Dense tail; MSE.</summary>
 [Network(Channels = 2, Height = 6, Width = 6, Loss = Loss.MeanSquaredError)]

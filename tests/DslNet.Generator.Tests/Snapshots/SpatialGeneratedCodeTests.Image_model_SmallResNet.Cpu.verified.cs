@@ -34,19 +34,17 @@ namespace Models
                 gather);
             Unit1BForward(Workspace(Layout.Unit1AOffset, Layout.Unit1ASize, rows), rows);
             Unit1BAddForward(Workspace(Layout.Unit1BOffset, Layout.Unit1BSize, rows), rows);
-            Unit1BStep3Forward(Workspace(Layout.Unit1BAddOffset, Layout.Unit1BAddSize, rows), rows);
-            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows),
-                Layout.Unit1BStep3Size, gather);
-            Unit2AForward(Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows), rows);
+            if (watch) _monitor.RecordOutput(2, _stepCount, Workspace(Layout.Unit1BAddOffset, Layout.Unit1BAddSize, rows),
+                Layout.Unit1BAddSize, gather);
+            Unit2AForward(Workspace(Layout.Unit1BAddOffset, Layout.Unit1BAddSize, rows), rows);
             if (watch) _monitor.RecordOutput(3, _stepCount, Workspace(Layout.Unit2AOffset, Layout.Unit2ASize, rows), Layout.Unit2ASize,
                 gather);
             Unit2BForward(Workspace(Layout.Unit2AOffset, Layout.Unit2ASize, rows), rows);
-            Unit2BShortcutForward(Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows), rows);
+            Unit2BShortcutForward(Workspace(Layout.Unit1BAddOffset, Layout.Unit1BAddSize, rows), rows);
             Unit2BAddForward(Workspace(Layout.Unit2BOffset, Layout.Unit2BSize, rows), rows);
-            Unit2BStep4Forward(Workspace(Layout.Unit2BAddOffset, Layout.Unit2BAddSize, rows), rows);
-            if (watch) _monitor.RecordOutput(4, _stepCount, Workspace(Layout.Unit2BStep4Offset, Layout.Unit2BStep4Size, rows),
-                Layout.Unit2BStep4Size, gather);
-            HeadGlobalAvgPoolForward(Workspace(Layout.Unit2BStep4Offset, Layout.Unit2BStep4Size, rows), rows);
+            if (watch) _monitor.RecordOutput(4, _stepCount, Workspace(Layout.Unit2BAddOffset, Layout.Unit2BAddSize, rows),
+                Layout.Unit2BAddSize, gather);
+            HeadGlobalAvgPoolForward(Workspace(Layout.Unit2BAddOffset, Layout.Unit2BAddSize, rows), rows);
             HeadStep2Forward(Workspace(Layout.HeadGlobalAvgPoolOffset, Layout.HeadGlobalAvgPoolSize, rows), rows);
             if (watch) _monitor.RecordOutput(5, _stepCount, Workspace(Layout.HeadStep2Offset, Layout.HeadStep2Size, rows),
                 Layout.HeadStep2Size, gather);
@@ -62,19 +60,17 @@ namespace Models
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(5, _stepCount, Workspace(Layout.HeadStep2GradientOffset,
                 Layout.HeadStep2Size, rows));
             HeadStep2Backward(Workspace(Layout.HeadGlobalAvgPoolOffset, Layout.HeadGlobalAvgPoolSize, rows), rows);
-            HeadGlobalAvgPoolBackward(Workspace(Layout.Unit2BStep4Offset, Layout.Unit2BStep4Size, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(4, _stepCount, Workspace(Layout.Unit2BStep4GradientOffset,
-                Layout.Unit2BStep4Size, rows));
-            Unit2BStep4Backward(Workspace(Layout.Unit2BAddOffset, Layout.Unit2BAddSize, rows), rows);
+            HeadGlobalAvgPoolBackward(Workspace(Layout.Unit2BAddOffset, Layout.Unit2BAddSize, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(4, _stepCount, Workspace(Layout.Unit2BAddGradientOffset,
+                Layout.Unit2BAddSize, rows));
             Unit2BAddBackward(Workspace(Layout.Unit2BOffset, Layout.Unit2BSize, rows), rows);
-            Unit2BShortcutBackward(Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows), rows);
+            Unit2BShortcutBackward(Workspace(Layout.Unit1BAddOffset, Layout.Unit1BAddSize, rows), rows);
             Unit2BBackward(Workspace(Layout.Unit2AOffset, Layout.Unit2ASize, rows), rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(3, _stepCount, Workspace(Layout.Unit2AGradientOffset, Layout.Unit2ASize,
                 rows));
-            Unit2ABackward(Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows), rows);
-            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.Unit1BStep3GradientOffset,
-                Layout.Unit1BStep3Size, rows));
-            Unit1BStep3Backward(Workspace(Layout.Unit1BAddOffset, Layout.Unit1BAddSize, rows), rows);
+            Unit2ABackward(Workspace(Layout.Unit1BAddOffset, Layout.Unit1BAddSize, rows), rows);
+            if (_monitor.DetectAnomalies) _monitor.RecordGradient(2, _stepCount, Workspace(Layout.Unit1BAddGradientOffset,
+                Layout.Unit1BAddSize, rows));
             Unit1BAddBackward(Workspace(Layout.Unit1BOffset, Layout.Unit1BSize, rows), rows);
             Unit1BBackward(Workspace(Layout.Unit1AOffset, Layout.Unit1ASize, rows), rows);
             if (_monitor.DetectAnomalies) _monitor.RecordGradient(1, _stepCount, Workspace(Layout.Unit1AGradientOffset, Layout.Unit1ASize,
@@ -112,13 +108,11 @@ namespace Models
             Unit1AInference(Workspace(Layout.StemOffset, Layout.StemSize, rows), rows);
             Unit1BInference(Workspace(Layout.Unit1AOffset, Layout.Unit1ASize, rows), rows);
             Unit1BAddInference(Workspace(Layout.Unit1BOffset, Layout.Unit1BSize, rows), rows);
-            Unit1BStep3Inference(Workspace(Layout.Unit1BAddOffset, Layout.Unit1BAddSize, rows), rows);
-            Unit2AInference(Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows), rows);
+            Unit2AInference(Workspace(Layout.Unit1BAddOffset, Layout.Unit1BAddSize, rows), rows);
             Unit2BInference(Workspace(Layout.Unit2AOffset, Layout.Unit2ASize, rows), rows);
-            Unit2BShortcutInference(Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows), rows);
+            Unit2BShortcutInference(Workspace(Layout.Unit1BAddOffset, Layout.Unit1BAddSize, rows), rows);
             Unit2BAddInference(Workspace(Layout.Unit2BOffset, Layout.Unit2BSize, rows), rows);
-            Unit2BStep4Inference(Workspace(Layout.Unit2BAddOffset, Layout.Unit2BAddSize, rows), rows);
-            HeadGlobalAvgPoolInference(Workspace(Layout.Unit2BStep4Offset, Layout.Unit2BStep4Size, rows), rows);
+            HeadGlobalAvgPoolInference(Workspace(Layout.Unit2BAddOffset, Layout.Unit2BAddSize, rows), rows);
             HeadStep2Inference(Workspace(Layout.HeadGlobalAvgPoolOffset, Layout.HeadGlobalAvgPoolSize, rows), rows);
         }
 
@@ -332,12 +326,13 @@ namespace Models
             RoundToStorage(output);
         }
 
-        // ── Unit1BAdd: Add, [16, 16, 16] → [16, 16, 16] ──
+        // ── Unit1BAdd: Add → Relu, [16, 16, 16] → [16, 16, 16] ──
 
         private void Unit1BAddForward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var output = Workspace(Layout.Unit1BAddOffset, Layout.Unit1BAddSize, rows);
-            CpuKernels.Residual.Sum(input, Workspace(Layout.StemOffset, Layout.StemSize, rows), output);
+            CpuKernels.Residual.Forward(input, Workspace(Layout.StemOffset, Layout.StemSize, rows), global::System.Span<float>.Empty,
+                output, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
 
@@ -346,40 +341,11 @@ namespace Models
         private void Unit1BAddBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var gradient = Workspace(Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize, rows);
-            // Both operands receive the output gradient unchanged.
-            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.Unit1BGradientOffset, Layout.Unit1BSize, rows),
-                accumulate: false);
+            CpuKernels.Residual.Backward(gradient, Workspace(Layout.Unit1BAddOffset, Layout.Unit1BAddSize, rows), default(CpuKernels.Relu),
+                Workspace(Layout.Unit1BGradientOffset, Layout.Unit1BSize, rows), accumulateInput: false,
+                Workspace(Layout.StemGradientOffset, Layout.StemSize, rows), accumulateSkip: false);
             RoundToStorage(Workspace(Layout.Unit1BGradientOffset, Layout.Unit1BSize, rows));
-            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.StemGradientOffset, Layout.StemSize, rows),
-                accumulate: false);
             RoundToStorage(Workspace(Layout.StemGradientOffset, Layout.StemSize, rows));
-        }
-
-        // ── Unit1BStep3: Relu, [16, 16, 16] → [16, 16, 16] ──
-
-        private void Unit1BStep3Forward(global::System.ReadOnlySpan<float> input, int rows)
-        {
-            var output = Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows);
-            CpuKernels.Spatial.Pointwise.Forward(input, output, default(CpuKernels.Relu), CpuKernels.Dropout.None);
-            RoundToStorage(output);
-        }
-
-        private void Unit1BStep3Backward(global::System.ReadOnlySpan<float> input, int rows)
-        {
-            var gradient = Workspace(Layout.Unit1BStep3GradientOffset, Layout.Unit1BStep3Size, rows);
-            CpuKernels.Dense.BackwardActivation(gradient, input, rows, Layout.Unit1BStep3Size, default(CpuKernels.Relu),
-                CpuKernels.Dropout.None);
-            RoundToStorage(gradient);
-            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize, rows),
-                accumulate: false);
-            RoundToStorage(Workspace(Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize, rows));
-        }
-
-        private void Unit1BStep3Inference(global::System.ReadOnlySpan<float> input, int rows)
-        {
-            var output = Workspace(Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size, rows);
-            CpuKernels.Spatial.Pointwise.Forward(input, output, default(CpuKernels.Relu), CpuKernels.Dropout.None);
-            RoundToStorage(output);
         }
 
         // ── Unit2A: Conv2d → BatchNorm → Relu, [16, 16, 16] → [32, 8, 8] ──
@@ -418,11 +384,11 @@ namespace Models
             RoundToStorage(gradient);
             CpuKernels.Spatial.Conv2d.BackwardWeights(gradient, input, Gradient(Layout.Unit2AWeightOffset, 4608),
                 global::System.Span<float>.Empty, Unit2AGeometry(rows));
-            // Unit1BStep3 has 2 consumers: this contribution is added to the one a later step wrote.
-            var contribution = Workspace(Layout.GradientScratchOffset, Layout.Unit1BStep3Size, rows);
+            // Unit1BAdd has 2 consumers: this contribution is added to the one a later step wrote.
+            var contribution = Workspace(Layout.GradientScratchOffset, Layout.Unit1BAddSize, rows);
             CpuKernels.Spatial.Conv2d.BackwardInput(gradient, Parameter(Layout.Unit2AWeightOffset, 4608), contribution,
                 Unit2AGeometry(rows));
-            var inputGradient = Workspace(Layout.Unit1BStep3GradientOffset, Layout.Unit1BStep3Size, rows);
+            var inputGradient = Workspace(Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize, rows);
             CpuKernels.Residual.AccumulateGradient(contribution, inputGradient, accumulate: true);
             RoundToStorage(inputGradient);
         }
@@ -527,7 +493,7 @@ namespace Models
             RoundToStorage(gradient);
             CpuKernels.Spatial.Conv2d.BackwardWeights(gradient, input, Gradient(Layout.Unit2BShortcutWeightOffset, 512),
                 global::System.Span<float>.Empty, Unit2BShortcutGeometry(rows));
-            var inputGradient = Workspace(Layout.Unit1BStep3GradientOffset, Layout.Unit1BStep3Size, rows);
+            var inputGradient = Workspace(Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize, rows);
             CpuKernels.Spatial.Conv2d.BackwardInput(gradient, Parameter(Layout.Unit2BShortcutWeightOffset, 512), inputGradient,
                 Unit2BShortcutGeometry(rows));
             RoundToStorage(inputGradient);
@@ -543,12 +509,13 @@ namespace Models
             RoundToStorage(output);
         }
 
-        // ── Unit2BAdd: Add, [32, 8, 8] → [32, 8, 8] ──
+        // ── Unit2BAdd: Add → Relu, [32, 8, 8] → [32, 8, 8] ──
 
         private void Unit2BAddForward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var output = Workspace(Layout.Unit2BAddOffset, Layout.Unit2BAddSize, rows);
-            CpuKernels.Residual.Sum(input, Workspace(Layout.Unit2BShortcutOffset, Layout.Unit2BShortcutSize, rows), output);
+            CpuKernels.Residual.Forward(input, Workspace(Layout.Unit2BShortcutOffset, Layout.Unit2BShortcutSize, rows),
+                global::System.Span<float>.Empty, output, default(CpuKernels.Relu));
             RoundToStorage(output);
         }
 
@@ -557,40 +524,11 @@ namespace Models
         private void Unit2BAddBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var gradient = Workspace(Layout.Unit2BAddGradientOffset, Layout.Unit2BAddSize, rows);
-            // Both operands receive the output gradient unchanged.
-            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.Unit2BGradientOffset, Layout.Unit2BSize, rows),
-                accumulate: false);
+            CpuKernels.Residual.Backward(gradient, Workspace(Layout.Unit2BAddOffset, Layout.Unit2BAddSize, rows), default(CpuKernels.Relu),
+                Workspace(Layout.Unit2BGradientOffset, Layout.Unit2BSize, rows), accumulateInput: false,
+                Workspace(Layout.Unit2BShortcutGradientOffset, Layout.Unit2BShortcutSize, rows), accumulateSkip: false);
             RoundToStorage(Workspace(Layout.Unit2BGradientOffset, Layout.Unit2BSize, rows));
-            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.Unit2BShortcutGradientOffset, Layout.Unit2BShortcutSize,
-                rows), accumulate: false);
             RoundToStorage(Workspace(Layout.Unit2BShortcutGradientOffset, Layout.Unit2BShortcutSize, rows));
-        }
-
-        // ── Unit2BStep4: Relu, [32, 8, 8] → [32, 8, 8] ──
-
-        private void Unit2BStep4Forward(global::System.ReadOnlySpan<float> input, int rows)
-        {
-            var output = Workspace(Layout.Unit2BStep4Offset, Layout.Unit2BStep4Size, rows);
-            CpuKernels.Spatial.Pointwise.Forward(input, output, default(CpuKernels.Relu), CpuKernels.Dropout.None);
-            RoundToStorage(output);
-        }
-
-        private void Unit2BStep4Backward(global::System.ReadOnlySpan<float> input, int rows)
-        {
-            var gradient = Workspace(Layout.Unit2BStep4GradientOffset, Layout.Unit2BStep4Size, rows);
-            CpuKernels.Dense.BackwardActivation(gradient, input, rows, Layout.Unit2BStep4Size, default(CpuKernels.Relu),
-                CpuKernels.Dropout.None);
-            RoundToStorage(gradient);
-            CpuKernels.Residual.AccumulateGradient(gradient, Workspace(Layout.Unit2BAddGradientOffset, Layout.Unit2BAddSize, rows),
-                accumulate: false);
-            RoundToStorage(Workspace(Layout.Unit2BAddGradientOffset, Layout.Unit2BAddSize, rows));
-        }
-
-        private void Unit2BStep4Inference(global::System.ReadOnlySpan<float> input, int rows)
-        {
-            var output = Workspace(Layout.Unit2BStep4Offset, Layout.Unit2BStep4Size, rows);
-            CpuKernels.Spatial.Pointwise.Forward(input, output, default(CpuKernels.Relu), CpuKernels.Dropout.None);
-            RoundToStorage(output);
         }
 
         // ── HeadGlobalAvgPool: GlobalAvgPool, [32, 8, 8] → [32] ──
@@ -608,7 +546,7 @@ namespace Models
         private void HeadGlobalAvgPoolBackward(global::System.ReadOnlySpan<float> input, int rows)
         {
             var gradient = Workspace(Layout.HeadGlobalAvgPoolGradientOffset, Layout.HeadGlobalAvgPoolSize, rows);
-            var inputGradient = Workspace(Layout.Unit2BStep4GradientOffset, Layout.Unit2BStep4Size, rows);
+            var inputGradient = Workspace(Layout.Unit2BAddGradientOffset, Layout.Unit2BAddSize, rows);
             CpuKernels.Spatial.Pool2d.GlobalAvgBackward(gradient, inputGradient, rows, 64, 32);
             RoundToStorage(inputGradient);
         }

@@ -121,11 +121,7 @@ namespace Models
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit1BWeightGradient;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit1BInputGradient;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit1BAddForward;
-            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit1BAddInputGradient;
-            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit1BAddSkipGradient;
-            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit1BStep3Forward;
-            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit1BStep3ActivationBackward;
-            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit1BStep3InputGradient;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit1BAddBackward;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit2AForward;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit2ANormStatistics;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit2ANormalize;
@@ -155,11 +151,7 @@ namespace Models
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit2BShortcutWeightGradient;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit2BShortcutInputGradient;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit2BAddForward;
-            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit2BAddInputGradient;
-            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit2BAddSkipGradient;
-            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit2BStep4Forward;
-            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit2BStep4ActivationBackward;
-            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit2BStep4InputGradient;
+            private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _unit2BAddBackward;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _headGlobalAvgPoolForward;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _headGlobalAvgPoolInputGradient;
             private readonly global::System.Action<KernelConfig, GpuKernels.NetworkViews> _headStep2Forward;
@@ -223,11 +215,7 @@ namespace Models
                 _unit1BWeightGradient = Load(Unit1BWeightGradientKernel);
                 _unit1BInputGradient = Load(Unit1BInputGradientKernel);
                 _unit1BAddForward = Load(Unit1BAddForwardKernel);
-                _unit1BAddInputGradient = Load(Unit1BAddInputGradientKernel);
-                _unit1BAddSkipGradient = Load(Unit1BAddSkipGradientKernel);
-                _unit1BStep3Forward = Load(Unit1BStep3ForwardKernel);
-                _unit1BStep3ActivationBackward = Load(Unit1BStep3ActivationBackwardKernel);
-                _unit1BStep3InputGradient = Load(Unit1BStep3InputGradientKernel);
+                _unit1BAddBackward = Load(Unit1BAddBackwardKernel);
                 _unit2AForward = Load(Unit2AForwardKernel);
                 _unit2ANormStatistics = Load(Unit2ANormStatisticsKernel);
                 _unit2ANormalize = Load(Unit2ANormalizeKernel);
@@ -257,11 +245,7 @@ namespace Models
                 _unit2BShortcutWeightGradient = Load(Unit2BShortcutWeightGradientKernel);
                 _unit2BShortcutInputGradient = Load(Unit2BShortcutInputGradientKernel);
                 _unit2BAddForward = Load(Unit2BAddForwardKernel);
-                _unit2BAddInputGradient = Load(Unit2BAddInputGradientKernel);
-                _unit2BAddSkipGradient = Load(Unit2BAddSkipGradientKernel);
-                _unit2BStep4Forward = Load(Unit2BStep4ForwardKernel);
-                _unit2BStep4ActivationBackward = Load(Unit2BStep4ActivationBackwardKernel);
-                _unit2BStep4InputGradient = Load(Unit2BStep4InputGradientKernel);
+                _unit2BAddBackward = Load(Unit2BAddBackwardKernel);
                 _headGlobalAvgPoolForward = Load(HeadGlobalAvgPoolForwardKernel);
                 _headGlobalAvgPoolInputGradient = Load(HeadGlobalAvgPoolInputGradientKernel);
                 _headStep2Forward = Load(HeadStep2ForwardKernel);
@@ -309,7 +293,6 @@ namespace Models
                 _unit1BNormStatistics(Threads(16), v);
                 _unit1BNormalize(Threads((long)rows * Layout.Unit1BSize), v);
                 _unit1BAddForward(Threads((long)rows * Layout.Unit1BAddSize), v);
-                _unit1BStep3Forward(Threads((long)rows * Layout.Unit1BStep3Size), v);
                 if (library) Unit2AForwardLibrary(v, rows);
                 else _unit2AForward(Threads((long)rows * Layout.Unit2ASize), v);
                 _unit2ANormStatistics(Threads(32), v);
@@ -322,7 +305,6 @@ namespace Models
                 _unit2BShortcutNormStatistics(Threads(32), v);
                 _unit2BShortcutNormalize(Threads((long)rows * Layout.Unit2BShortcutSize), v);
                 _unit2BAddForward(Threads((long)rows * Layout.Unit2BAddSize), v);
-                _unit2BStep4Forward(Threads((long)rows * Layout.Unit2BStep4Size), v);
                 _headGlobalAvgPoolForward(Threads((long)rows * Layout.HeadGlobalAvgPoolSize), v);
                 _headStep2Forward(Threads((long)rows * Layout.HeadStep2Size), v);
                 ClearSums();
@@ -331,15 +313,12 @@ namespace Models
                 // contribution and added to by the later one.
                 _headStep2WeightGradient(Threads(330), v);
                 _headStep2InputGradient(Threads((long)rows * Layout.HeadGlobalAvgPoolSize), v);
-                _headGlobalAvgPoolInputGradient(Threads((long)rows * Layout.Unit2BStep4Size), v);
-                _unit2BStep4ActivationBackward(Threads((long)rows * Layout.Unit2BStep4Size), v);
-                _unit2BStep4InputGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit2BAddSize), v);
-                _unit2BAddInputGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit2BSize), v);
-                _unit2BAddSkipGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit2BShortcutSize), v);
+                _headGlobalAvgPoolInputGradient(Threads((long)rows * Layout.Unit2BAddSize), v);
+                _unit2BAddBackward(Threads((long)rows * Layout.Unit2BAddSize), v);
                 _unit2BShortcutNormParameterGradients(Threads(32), v);
                 _unit2BShortcutNormInputGradient(Threads((long)rows * Layout.Unit2BShortcutSize), v);
                 _unit2BShortcutWeightGradient(Threads(512), v);
-                _unit2BShortcutInputGradient(Threads((long)rows * Layout.Unit1BStep3Size), v);
+                _unit2BShortcutInputGradient(Threads((long)rows * Layout.Unit1BAddSize), v);
                 _unit2BNormParameterGradients(Threads(32), v);
                 _unit2BNormInputGradient(Threads((long)rows * Layout.Unit2BSize), v);
                 if (library) Unit2BWeightGradientLibrary(v, rows);
@@ -351,12 +330,9 @@ namespace Models
                 if (library) Unit2AWeightGradientLibrary(v, rows);
                 else _unit2AWeightGradient(Threads(4608), v);
                 if (library) Unit2AInputGradientLibrary(v, rows);
-                else _unit2AInputGradient(Threads((long)rows * Layout.Unit1BStep3Size), v);
-                _unit2AInputGradientAdd(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit1BStep3Size), v);
-                _unit1BStep3ActivationBackward(Threads((long)rows * Layout.Unit1BStep3Size), v);
-                _unit1BStep3InputGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit1BAddSize), v);
-                _unit1BAddInputGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit1BSize), v);
-                _unit1BAddSkipGradient(GpuKernels.GpuElementwise.Config((long)rows * Layout.StemSize), v);
+                else _unit2AInputGradient(Threads((long)rows * Layout.Unit1BAddSize), v);
+                _unit2AInputGradientAdd(GpuKernels.GpuElementwise.Config((long)rows * Layout.Unit1BAddSize), v);
+                _unit1BAddBackward(Threads((long)rows * Layout.Unit1BAddSize), v);
                 _unit1BNormParameterGradients(Threads(16), v);
                 _unit1BNormInputGradient(Threads((long)rows * Layout.Unit1BSize), v);
                 if (library) Unit1BWeightGradientLibrary(v, rows);
@@ -393,7 +369,6 @@ namespace Models
                 _unit1BInferenceAffine(GpuKernels.GpuElementwise.Config(16), v);
                 _unit1BInferenceNormalize(Threads((long)rows * Layout.Unit1BSize), v);
                 _unit1BAddForward(Threads((long)rows * Layout.Unit1BAddSize), v);
-                _unit1BStep3Forward(Threads((long)rows * Layout.Unit1BStep3Size), v);
                 if (library) Unit2AForwardLibrary(v, rows);
                 else _unit2AForward(Threads((long)rows * Layout.Unit2ASize), v);
                 _unit2AInferenceAffine(GpuKernels.GpuElementwise.Config(32), v);
@@ -406,7 +381,6 @@ namespace Models
                 _unit2BShortcutInferenceAffine(GpuKernels.GpuElementwise.Config(32), v);
                 _unit2BShortcutInferenceNormalize(Threads((long)rows * Layout.Unit2BShortcutSize), v);
                 _unit2BAddForward(Threads((long)rows * Layout.Unit2BAddSize), v);
-                _unit2BStep4Forward(Threads((long)rows * Layout.Unit2BStep4Size), v);
                 _headGlobalAvgPoolForward(Threads((long)rows * Layout.HeadGlobalAvgPoolSize), v);
                 _headStep2Forward(Threads((long)rows * Layout.HeadStep2Size), v);
                 _copyOutputs(Threads((long)rows * OutputSize), v);
@@ -534,14 +508,14 @@ namespace Models
                 _unit2AWeightGradientStore(Threads(4608), v);
             }
 
-            // Unit2A input gradient into the gradient scratch (Unit1BStep3 has 2 consumers): the library route from the crossover on.
+            // Unit2A input gradient into the gradient scratch (Unit1BAdd has 2 consumers): the library route from the crossover on.
             private void Unit2AInputGradientLibrary(GpuKernels.NetworkViews v, int rows)
             {
                 _unit2APatchOrderWeight(Threads(4608), v);
                 LibraryGemm(v.Region(Layout.Unit2AGradientOffset, Layout.Unit2ASize), aRow: 32, aCol: 1,
                     Scratch(v, PatchOrderWeightOffset, 4608), bRow: 144, bCol: 1,
                     m: rows * 64, n: 144, k: 32, product: v.GemmColumns);
-                _unit2AColumnsToImage(Threads((long)rows * Layout.Unit1BStep3Size), v);
+                _unit2AColumnsToImage(Threads((long)rows * Layout.Unit1BAddSize), v);
             }
 
             // Unit2B forward: Conv2d: the library route from the crossover on.
@@ -856,56 +830,32 @@ namespace Models
                         Unit1BGeometry(v.Rows));
             }
 
-            // Unit1BAdd residual Add: Unit1B + Stem
+            // Unit1BAdd residual Add: Unit1B + Stem, Relu
             private static void Unit1BAddForwardKernel(GpuKernels.NetworkViews v)
             {
                 var input = Activations(v, Layout.Unit1BOffset, Layout.Unit1BSize);
                 var skip = Activations(v, Layout.StemOffset, Layout.StemSize);
                 var output = Activations(v, Layout.Unit1BAddOffset, Layout.Unit1BAddSize);
                 for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BAddSize; e += GridStride)
-                    GpuKernels.Spatial.GpuPointwise.Add(e, input, skip, output);
+                    GpuKernels.Spatial.GpuPointwise.Add(e, input, skip, output, default(CpuKernels.Relu));
             }
 
-            // Unit1B's gradient = the output gradient
-            private static void Unit1BAddInputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit1BGradientOffset, Layout.Unit1BSize),
-                    ActivationGradients(v, Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize), v.Rows * Layout.Unit1BSize,
-                        accumulate: false);
-
-            // Stem's gradient = the output gradient
-            private static void Unit1BAddSkipGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.StemGradientOffset, Layout.StemSize),
-                    ActivationGradients(v, Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize), v.Rows * Layout.StemSize,
-                        accumulate: false);
-
-            // Unit1BStep3: Relu
-            private static void Unit1BStep3ForwardKernel(GpuKernels.NetworkViews v)
+            // Unit1BAdd residual Add backward: the output gradient through Relu into Unit1B and Stem
+            private static void Unit1BAddBackwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit1BAddOffset, Layout.Unit1BAddSize);
-                var output = Activations(v, Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BStep3Size; e += GridStride)
-                    GpuKernels.Spatial.GpuPointwise.Forward(e, input, output, default(CpuKernels.Relu), default(GpuKernels.GpuDropout));
+                var gradient = ActivationGradients(v, Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize);
+                var at = Activations(v, Layout.Unit1BAddOffset, Layout.Unit1BAddSize);
+                var inputGradient = ActivationGradients(v, Layout.Unit1BGradientOffset, Layout.Unit1BSize);
+                var skipGradient = ActivationGradients(v, Layout.StemGradientOffset, Layout.StemSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BAddSize; e += GridStride)
+                    GpuKernels.Spatial.GpuPointwise.AddBackward(e, gradient, at, default(CpuKernels.Relu), inputGradient,
+                        accumulateInput: false, skipGradient, accumulateSkip: false);
             }
-
-            // Unit1BStep3 backward through Relu
-            private static void Unit1BStep3ActivationBackwardKernel(GpuKernels.NetworkViews v)
-            {
-                var gradient = ActivationGradients(v, Layout.Unit1BStep3GradientOffset, Layout.Unit1BStep3Size);
-                var preActivation = Activations(v, Layout.Unit1BAddOffset, Layout.Unit1BAddSize);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BStep3Size; e += GridStride)
-                    GpuKernels.Spatial.GpuPointwise.ActivationBackward(e, gradient, preActivation, default(CpuKernels.Relu));
-            }
-
-            // Unit1BAdd's gradient = the output gradient
-            private static void Unit1BStep3InputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize),
-                    ActivationGradients(v, Layout.Unit1BStep3GradientOffset, Layout.Unit1BStep3Size), v.Rows * Layout.Unit1BAddSize,
-                        accumulate: false);
 
             // Unit2A forward: Conv2d
             private static void Unit2AForwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size);
+                var input = Activations(v, Layout.Unit1BAddOffset, Layout.Unit1BAddSize);
                 var preActivation = Activations(v, Layout.Unit2APreActivationOffset, Layout.Unit2ASize);
                 for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2ASize; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.Forward(e, input, Parameter(v, Layout.Unit2AWeightOffset, 4608), v.Parameters, false,
@@ -978,27 +928,26 @@ namespace Models
             private static void Unit2AWeightGradientKernel(GpuKernels.NetworkViews v)
             {
                 var gradient = ActivationGradients(v, Layout.Unit2AGradientOffset, Layout.Unit2ASize);
-                var input = Activations(v, Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size);
+                var input = Activations(v, Layout.Unit1BAddOffset, Layout.Unit1BAddSize);
                 for (int e = Grid.GlobalIndex.X; e < 4608; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardWeights(e, gradient, input, Gradient(v, Layout.Unit2AWeightOffset, 4608),
                         v.Gradients, false, Unit2AGeometry(v.Rows));
             }
 
-            // Unit2A input gradient into the gradient scratch (Unit1BStep3 has 2 consumers)
+            // Unit2A input gradient into the gradient scratch (Unit1BAdd has 2 consumers)
             private static void Unit2AInputGradientKernel(GpuKernels.NetworkViews v)
             {
                 var gradient = ActivationGradients(v, Layout.Unit2AGradientOffset, Layout.Unit2ASize);
-                var contribution = ActivationGradients(v, Layout.GradientScratchOffset, Layout.Unit1BStep3Size);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BStep3Size; e += GridStride)
+                var contribution = ActivationGradients(v, Layout.GradientScratchOffset, Layout.Unit1BAddSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BAddSize; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardInput(e, gradient, Parameter(v, Layout.Unit2AWeightOffset, 4608), contribution,
                         Unit2AGeometry(v.Rows));
             }
 
-            // Unit2A: the contribution added to Unit1BStep3's gradient, which a later step wrote
+            // Unit2A: the contribution added to Unit1BAdd's gradient, which a later step wrote
             private static void Unit2AInputGradientAddKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit1BStep3GradientOffset,
-                    Layout.Unit1BStep3Size),
-                    ActivationGradients(v, Layout.GradientScratchOffset, Layout.Unit1BStep3Size), v.Rows * Layout.Unit1BStep3Size,
+                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize),
+                    ActivationGradients(v, Layout.GradientScratchOffset, Layout.Unit1BAddSize), v.Rows * Layout.Unit1BAddSize,
                         accumulate: true);
 
             // Unit2B forward: Conv2d
@@ -1097,7 +1046,7 @@ namespace Models
             // Unit2BShortcut forward: Conv2d
             private static void Unit2BShortcutForwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size);
+                var input = Activations(v, Layout.Unit1BAddOffset, Layout.Unit1BAddSize);
                 var preActivation = Activations(v, Layout.Unit2BShortcutPreActivationOffset, Layout.Unit2BShortcutSize);
                 for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BShortcutSize; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.Forward(e, input, Parameter(v, Layout.Unit2BShortcutWeightOffset, 512), v.Parameters, false,
@@ -1173,7 +1122,7 @@ namespace Models
             private static void Unit2BShortcutWeightGradientKernel(GpuKernels.NetworkViews v)
             {
                 var gradient = ActivationGradients(v, Layout.Unit2BShortcutGradientOffset, Layout.Unit2BShortcutSize);
-                var input = Activations(v, Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size);
+                var input = Activations(v, Layout.Unit1BAddOffset, Layout.Unit1BAddSize);
                 for (int e = Grid.GlobalIndex.X; e < 512; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardWeights(e, gradient, input, Gradient(v, Layout.Unit2BShortcutWeightOffset, 512),
                         v.Gradients, false, Unit2BShortcutGeometry(v.Rows));
@@ -1183,63 +1132,38 @@ namespace Models
             private static void Unit2BShortcutInputGradientKernel(GpuKernels.NetworkViews v)
             {
                 var gradient = ActivationGradients(v, Layout.Unit2BShortcutGradientOffset, Layout.Unit2BShortcutSize);
-                var inputGradient = ActivationGradients(v, Layout.Unit1BStep3GradientOffset, Layout.Unit1BStep3Size);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BStep3Size; e += GridStride)
+                var inputGradient = ActivationGradients(v, Layout.Unit1BAddGradientOffset, Layout.Unit1BAddSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BAddSize; e += GridStride)
                     GpuKernels.Spatial.GpuConv2d.BackwardInput(e, gradient, Parameter(v, Layout.Unit2BShortcutWeightOffset, 512), inputGradient,
                         Unit2BShortcutGeometry(v.Rows));
             }
 
-            // Unit2BAdd residual Add: Unit2B + Unit2BShortcut
+            // Unit2BAdd residual Add: Unit2B + Unit2BShortcut, Relu
             private static void Unit2BAddForwardKernel(GpuKernels.NetworkViews v)
             {
                 var input = Activations(v, Layout.Unit2BOffset, Layout.Unit2BSize);
                 var skip = Activations(v, Layout.Unit2BShortcutOffset, Layout.Unit2BShortcutSize);
                 var output = Activations(v, Layout.Unit2BAddOffset, Layout.Unit2BAddSize);
                 for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BAddSize; e += GridStride)
-                    GpuKernels.Spatial.GpuPointwise.Add(e, input, skip, output);
+                    GpuKernels.Spatial.GpuPointwise.Add(e, input, skip, output, default(CpuKernels.Relu));
             }
 
-            // Unit2B's gradient = the output gradient
-            private static void Unit2BAddInputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit2BGradientOffset, Layout.Unit2BSize),
-                    ActivationGradients(v, Layout.Unit2BAddGradientOffset, Layout.Unit2BAddSize), v.Rows * Layout.Unit2BSize,
-                        accumulate: false);
-
-            // Unit2BShortcut's gradient = the output gradient
-            private static void Unit2BAddSkipGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit2BShortcutGradientOffset,
-                    Layout.Unit2BShortcutSize),
-                    ActivationGradients(v, Layout.Unit2BAddGradientOffset, Layout.Unit2BAddSize), v.Rows * Layout.Unit2BShortcutSize,
-                        accumulate: false);
-
-            // Unit2BStep4: Relu
-            private static void Unit2BStep4ForwardKernel(GpuKernels.NetworkViews v)
+            // Unit2BAdd residual Add backward: the output gradient through Relu into Unit2B and Unit2BShortcut
+            private static void Unit2BAddBackwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit2BAddOffset, Layout.Unit2BAddSize);
-                var output = Activations(v, Layout.Unit2BStep4Offset, Layout.Unit2BStep4Size);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BStep4Size; e += GridStride)
-                    GpuKernels.Spatial.GpuPointwise.Forward(e, input, output, default(CpuKernels.Relu), default(GpuKernels.GpuDropout));
+                var gradient = ActivationGradients(v, Layout.Unit2BAddGradientOffset, Layout.Unit2BAddSize);
+                var at = Activations(v, Layout.Unit2BAddOffset, Layout.Unit2BAddSize);
+                var inputGradient = ActivationGradients(v, Layout.Unit2BGradientOffset, Layout.Unit2BSize);
+                var skipGradient = ActivationGradients(v, Layout.Unit2BShortcutGradientOffset, Layout.Unit2BShortcutSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BAddSize; e += GridStride)
+                    GpuKernels.Spatial.GpuPointwise.AddBackward(e, gradient, at, default(CpuKernels.Relu), inputGradient,
+                        accumulateInput: false, skipGradient, accumulateSkip: false);
             }
-
-            // Unit2BStep4 backward through Relu
-            private static void Unit2BStep4ActivationBackwardKernel(GpuKernels.NetworkViews v)
-            {
-                var gradient = ActivationGradients(v, Layout.Unit2BStep4GradientOffset, Layout.Unit2BStep4Size);
-                var preActivation = Activations(v, Layout.Unit2BAddOffset, Layout.Unit2BAddSize);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BStep4Size; e += GridStride)
-                    GpuKernels.Spatial.GpuPointwise.ActivationBackward(e, gradient, preActivation, default(CpuKernels.Relu));
-            }
-
-            // Unit2BAdd's gradient = the output gradient
-            private static void Unit2BStep4InputGradientKernel(GpuKernels.NetworkViews v) =>
-                GpuKernels.GpuElementwise.AccumulateGradient(ActivationGradients(v, Layout.Unit2BAddGradientOffset, Layout.Unit2BAddSize),
-                    ActivationGradients(v, Layout.Unit2BStep4GradientOffset, Layout.Unit2BStep4Size), v.Rows * Layout.Unit2BAddSize,
-                        accumulate: false);
 
             // HeadGlobalAvgPool global average pooling
             private static void HeadGlobalAvgPoolForwardKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit2BStep4Offset, Layout.Unit2BStep4Size);
+                var input = Activations(v, Layout.Unit2BAddOffset, Layout.Unit2BAddSize);
                 var output = Activations(v, Layout.HeadGlobalAvgPoolOffset, Layout.HeadGlobalAvgPoolSize);
                 for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.HeadGlobalAvgPoolSize; e += GridStride)
                     GpuKernels.Spatial.GpuPool2d.GlobalAvgForward(e, input, output, 64, 32);
@@ -1249,8 +1173,8 @@ namespace Models
             private static void HeadGlobalAvgPoolInputGradientKernel(GpuKernels.NetworkViews v)
             {
                 var gradient = ActivationGradients(v, Layout.HeadGlobalAvgPoolGradientOffset, Layout.HeadGlobalAvgPoolSize);
-                var inputGradient = ActivationGradients(v, Layout.Unit2BStep4GradientOffset, Layout.Unit2BStep4Size);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BStep4Size; e += GridStride)
+                var inputGradient = ActivationGradients(v, Layout.Unit2BAddGradientOffset, Layout.Unit2BAddSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit2BAddSize; e += GridStride)
                     GpuKernels.Spatial.GpuPool2d.GlobalAvgBackward(e, gradient, inputGradient, 64, 32);
             }
 
@@ -1393,7 +1317,7 @@ namespace Models
             // Unit2A im2col: the patch of each output pixel, (kh, kw, c_in)
             private static void Unit2AIm2ColKernel(GpuKernels.NetworkViews v)
             {
-                var input = Activations(v, Layout.Unit1BStep3Offset, Layout.Unit1BStep3Size);
+                var input = Activations(v, Layout.Unit1BAddOffset, Layout.Unit1BAddSize);
                 var columns = new GpuKernels.Fp32Tensor(v.GemmColumns);
                 for (int e = Grid.GlobalIndex.X; e < v.Rows * 9216; e += GridStride)
                     GpuKernels.Spatial.GpuIm2Col.Gather(e, input, columns, Unit2AGeometry(v.Rows));
@@ -1428,8 +1352,8 @@ namespace Models
             private static void Unit2AColumnsToImageKernel(GpuKernels.NetworkViews v)
             {
                 var columns = new GpuKernels.Fp32Tensor(v.GemmColumns);
-                var contribution = ActivationGradients(v, Layout.GradientScratchOffset, Layout.Unit1BStep3Size);
-                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BStep3Size; e += GridStride)
+                var contribution = ActivationGradients(v, Layout.GradientScratchOffset, Layout.Unit1BAddSize);
+                for (int e = Grid.GlobalIndex.X; e < v.Rows * Layout.Unit1BAddSize; e += GridStride)
                     GpuKernels.Spatial.GpuIm2Col.ToImage(e, columns, contribution, Unit2AGeometry(v.Rows));
             }
 

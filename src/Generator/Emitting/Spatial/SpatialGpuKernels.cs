@@ -234,10 +234,44 @@ namespace DslNet.Generator.Emitting.Spatial
                     return new DeviceKernel(name, $"{step.Name} Flatten: channels-last to PyTorch's channel-major features", threads,
                         $"{GS}.GpuChannelsLast.ToNchw(e, input, output, {Pixels(shape)}, {shape.Channels})", views);
                 default:
-                    return new DeviceKernel(name, $"{step.Name} residual Add: {input.Name} + {plan.Values[step.Skip].Name}", threads,
-                        $"{GS}.GpuPointwise.Add(e, input, skip, output)", views[0], ("skip", Value(plan.Values[step.Skip])), views[1]);
+                    return AddForward(plan, step);
             }
         }
+
+        /// <summary>The residual Add and the activation the plan joined to it (the sum stored when the backward needs it).</summary>
+        private static DeviceKernel AddForward(SpatialPlan plan, SpatialStep step)
+        {
+            var skip = plan.Values[step.Skip];
+            var comment = $"{step.Name} residual Add: {plan.Values[step.Input].Name} + {skip.Name}" + (step.HasActivation ? $", {step.Activation.Kind}" : "");
+            var activation = SpatialNames.Activation(step.Activation);
+            var views = new List<(string Name, string View)> { ("input", Value(plan.Values[step.Input])), ("skip", Value(skip)) };
+            if (step.PreRowOffset >= 0) views.Add(("sum", AddSum(plan, step)));
+            views.Add(("output", Value(plan.Values[step.Output])));
+            var sum = step.PreRowOffset >= 0 ? "sum, " : "";
+            return new DeviceKernel(step.Name + "Forward", comment, PerRow + SpatialNames.Size(plan.Values[step.Output]),
+                $"{GS}.GpuPointwise.Add(e, input, skip, {sum}output, {activation})", views.ToArray());
+        }
+
+        /// <summary>One pass: gradient·act' (at the sum, or the output for ReLU) into each operand with a gradient, in its mode.</summary>
+        private static IEnumerable<DeviceKernel> AddBackward(SpatialPlan plan, SpatialStep step)
+        {
+            var output = plan.Values[step.Output];
+            var targets = new List<(string Name, ValuePlan Value, GradientMode Mode)>();
+            if (step.InputGradient != GradientMode.None) targets.Add(("inputGradient", plan.Values[step.Input], step.InputGradient));
+            if (step.SkipGradient != GradientMode.None) targets.Add(("skipGradient", plan.Values[step.Skip], step.SkipGradient));
+            if (targets.Count == 0) yield break;
+            var views = new List<(string Name, string View)> { ("gradient", ValueGradient(output)), ("at", step.PreRowOffset >= 0 ? AddSum(plan, step) : Value(output)) };
+            views.AddRange(targets.Select(t => (t.Name, ValueGradient(t.Value))));
+            // Named as the device function's parameters: accumulateInput and accumulateSkip, or accumulate for one operand.
+            var writes = string.Join(", ", targets.Select(t =>
+                $"{t.Name}, accumulate{(targets.Count == 1 ? "" : t.Name == "inputGradient" ? "Input" : "Skip")}: {Bool(t.Mode == GradientMode.Accumulate)}"));
+            yield return new DeviceKernel(step.Name + "Backward", $"{step.Name} residual Add backward: the output gradient through " +
+                $"{step.Activation.Kind} into {string.Join(" and ", targets.Select(t => t.Value.Name))}", PerRow + SpatialNames.Size(output),
+                $"{GS}.GpuPointwise.AddBackward(e, gradient, at, {SpatialNames.Activation(step.Activation)}, {writes})", views.ToArray());
+        }
+
+        private static string AddSum(SpatialPlan plan, SpatialStep step) =>
+            $"Activations(v, Layout.{step.Name}PreActivationOffset, {SpatialNames.Size(plan.Values[step.Output])})";
 
         private static void ReshapeBackward(SpatialPlan plan, SpatialStep step, List<DeviceKernel> kernels)
         {
@@ -251,8 +285,7 @@ namespace DslNet.Generator.Emitting.Spatial
                 case SpatialStepKind.ToChannelsLast:
                     return;
                 case SpatialStepKind.Add:
-                    kernels.AddRange(PassThrough(n + "InputGradient", input, step.InputGradient, gradient));
-                    kernels.AddRange(PassThrough(n + "SkipGradient", plan.Values[step.Skip], step.SkipGradient, gradient));
+                    kernels.AddRange(AddBackward(plan, step));
                     return;
                 case SpatialStepKind.MaxPool:
                     call = $"{GS}.GpuPool2d.MaxBackward(e, gradient, {Argmax(step)}, {{0}}, {n}Geometry(v.Rows))";

@@ -86,7 +86,7 @@ namespace DslNet.Generator.Emitting.Spatial
             var output = plan.Values[step.Output];
             if (step.Kind == SpatialStepKind.MaxPool)
                 w.Line($"public const int {step.Name}ArgmaxOffset = {step.PreRowOffset}; // per row, int indices");
-            if (step.Kind == SpatialStepKind.Group && step.PreRowOffset >= 0 && step.PreRowOffset != output.OutputRowOffset)
+            if ((step.Kind == SpatialStepKind.Group || step.Kind == SpatialStepKind.Add) && step.PreRowOffset >= 0 && step.PreRowOffset != output.OutputRowOffset)
                 w.Line($"public const int {step.Name}PreActivationOffset = {step.PreRowOffset}; // per row");
             if (step.FusedPool is { } fusion)
                 w.Line($"public const int {plan.Steps[fusion.PoolStep].Name}WinnersOffset = {fusion.WinnersRowOffset}; // per row, x̂ at each argmax");

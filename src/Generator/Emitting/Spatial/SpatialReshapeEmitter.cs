@@ -1,3 +1,4 @@
+using DslNet.Generator.Planning;
 using DslNet.Generator.Planning.Spatial;
 using static DslNet.Generator.Emitting.Spatial.SpatialNames;
 
@@ -5,7 +6,7 @@ namespace DslNet.Generator.Emitting.Spatial
 {
     /// <summary>
     /// Writes the steps of an image model that reshape a value without parameters (the input's NCHW → NHWC conversion,
-    /// pooling, Flatten) and the residual Add: forward (which is also the inference pass), backward.
+    /// pooling, Flatten) and the residual Add with its activation: forward (which is also the inference pass), backward.
     /// </summary>
     internal static class SpatialReshapeEmitter
     {
@@ -13,18 +14,24 @@ namespace DslNet.Generator.Emitting.Spatial
         {
             var input = plan.Values[step.Input];
             var output = plan.Values[step.Output];
-            w.Wrapped($"// ── {step.Name}: {step.Kind}, {step.InputShape} → {step.OutputShape} ──");
+            var kind = step.HasActivation ? $"{step.Kind} → {step.Activation.Kind}" : step.Kind.ToString();
+            w.Wrapped($"// ── {step.Name}: {kind}, {step.InputShape} → {step.OutputShape} ──");
             w.Line();
             if (plan.IsFusedPool(step))
             {
                 w.Wrapped($"// In training {plan.Steps[step.Index - 1].Name} runs this pooling with its BatchNorm (forward and backward).");
                 w.Line();
             }
+            if (step.Kind == SpatialStepKind.Add)
+            {
+                WriteAdd(w, plan, step);
+                return;
+            }
             if (step.Pool != null) WriteGeometry(w, step);
             using (w.Block($"private void {step.Name}Forward(global::System.ReadOnlySpan<float> input, int rows)"))
             {
                 w.Wrapped($"var output = {Value(output)};");
-                w.Wrapped(Forward(plan, step));
+                w.Wrapped(Forward(step));
                 w.Wrapped("RoundToStorage(output);");
             }
             w.Line();
@@ -34,16 +41,50 @@ namespace DslNet.Generator.Emitting.Spatial
             using (w.Block($"private void {step.Name}Backward(global::System.ReadOnlySpan<float> input, int rows)"))
             {
                 w.Wrapped($"var gradient = {ValueGradient(output)};");
-                if (step.Kind == SpatialStepKind.Add)
-                {
-                    w.Wrapped("// Both operands receive the output gradient unchanged.");
-                    GradientWriter.PassThrough(w, input, step.InputGradient, "gradient");
-                    GradientWriter.PassThrough(w, plan.Values[step.Skip], step.SkipGradient, "gradient");
-                }
-                else GradientWriter.Write(w, input, step.InputGradient, Backward(step));
+                GradientWriter.Write(w, input, step.InputGradient, Backward(step));
             }
             w.Line();
         }
+
+        /// <summary>
+        /// The residual Add and the activation the plan joined to it: one pass forward, and one backward pass that writes
+        /// gradient·act' to both operands in their modes (ReLU's derivative read off the output, others' off the stored sum).
+        /// </summary>
+        private static void WriteAdd(SourceWriter w, SpatialPlan plan, SpatialStep step)
+        {
+            var output = plan.Values[step.Output];
+            var skip = plan.Values[step.Skip];
+            var activation = Activation(step.Activation);
+            var storesSum = step.PreRowOffset >= 0;
+            using (w.Block($"private void {step.Name}Forward(global::System.ReadOnlySpan<float> input, int rows)"))
+            {
+                w.Wrapped($"var output = {Value(output)};");
+                if (storesSum) w.Wrapped($"var sum = {PreActivation(step, output)};");
+                w.Wrapped($"{K}.Residual.Forward(input, {Value(skip)}, {(storesSum ? "sum" : EmptySpan)}, output, {activation});");
+                if (storesSum) w.Wrapped("RoundToStorage(sum);");
+                w.Wrapped("RoundToStorage(output);");
+            }
+            w.Line();
+            w.Wrapped($"private void {step.Name}Inference(global::System.ReadOnlySpan<float> input, int rows) => {step.Name}Forward(input, rows);");
+            w.Line();
+            using (w.Block($"private void {step.Name}Backward(global::System.ReadOnlySpan<float> input, int rows)"))
+            {
+                w.Wrapped($"var gradient = {ValueGradient(output)};");
+                var at = storesSum ? PreActivation(step, output) : Value(output);
+                var inputGradient = Target(plan.Values[step.Input], step.InputGradient);
+                var skipGradient = Target(skip, step.SkipGradient);
+                w.Wrapped($"{K}.Residual.Backward(gradient, {at}, {activation},");
+                w.Wrapped($"    {inputGradient}, accumulateInput: {Bool(step.InputGradient == GradientMode.Accumulate)},");
+                w.Wrapped($"    {skipGradient}, accumulateSkip: {Bool(step.SkipGradient == GradientMode.Accumulate)});");
+                if (step.InputGradient != GradientMode.None) w.Wrapped($"RoundToStorage({inputGradient});");
+                if (step.SkipGradient != GradientMode.None) w.Wrapped($"RoundToStorage({skipGradient});");
+            }
+            w.Line();
+        }
+
+        private static string PreActivation(SpatialStep step, ValuePlan output) => $"Workspace(Layout.{step.Name}PreActivationOffset, {Size(output)}, rows)";
+
+        private static string Target(ValuePlan value, GradientMode mode) => mode == GradientMode.None ? EmptySpan : ValueGradient(value);
 
         private static void WriteGeometry(SourceWriter w, SpatialStep step)
         {
@@ -55,7 +96,7 @@ namespace DslNet.Generator.Emitting.Spatial
             w.Line();
         }
 
-        private static string Forward(SpatialPlan plan, SpatialStep step)
+        private static string Forward(SpatialStep step)
         {
             var shape = step.InputShape;
             switch (step.Kind)
@@ -68,11 +109,9 @@ namespace DslNet.Generator.Emitting.Spatial
                     return $"{S}.Pool2d.AvgForward(input, output, {step.Name}Geometry(rows), countIncludePad: {Bool(step.Pool!.CountIncludePad)});";
                 case SpatialStepKind.GlobalAvgPool:
                     return $"{S}.Pool2d.GlobalAvgForward(input, output, rows, {Pixels(shape)}, {shape.Channels});";
-                case SpatialStepKind.Flatten:
+                default:
                     return "// PyTorch's flatten order is channel-major (NCHW): the transpose back from channels-last.\n" +
                            $"{S}.ChannelsLast.ToNchw(input, output, rows, {shape.Channels}, {shape.Height}, {shape.Width});";
-                default:
-                    return $"{K}.Residual.Sum(input, {Value(plan.Values[step.Skip])}, output);";
             }
         }
 

@@ -12,7 +12,7 @@ namespace DslNet.Generator.Planning.Spatial
     /// optional Conv2d or Dense, then an optional normalization, activation and dropout, in that order; a layer that
     /// cannot join the open group starts the next one) or a step of its own (pooling, Flatten, Add). So
     /// <c>[Conv2d, BatchNorm2d, Relu, MaxPool2d]</c> is a group and a pool, torchvision's BasicBlock tail
-    /// <c>[Conv2d, BatchNorm2d, Add, Relu]</c> a group, an add and an activation, and the pre-activation form
+    /// <c>[Conv2d, BatchNorm2d, Add, Relu]</c> a group and an add that applies the activation, and the pre-activation form
     /// <c>[BatchNorm2d, Relu, Conv2d]</c> two groups.
     /// </summary>
     internal sealed class SpatialBlockPlanner
@@ -119,6 +119,7 @@ namespace DslNet.Generator.Planning.Spatial
                     context.Norm = (NormSpec)layer;
                     return true;
                 case LayerRole.Activation:
+                    if (!context.IsOpen && JoinsAdd(context, layer)) return true;
                     if ((context.Activation != null || context.Dropout != null) && !Flush(context)) return false;
                     context.Activation = layer;
                     return true;
@@ -315,6 +316,25 @@ namespace DslNet.Generator.Planning.Spatial
             {
                 Skip = added,
             });
+            return true;
+        }
+
+        /// <summary>
+        /// The activation right after the block's Add runs in the Add's step: act(branch + skip) in one pass, and one
+        /// backward pass that writes gradient·act' to both operands (torchvision's BasicBlock tail, <c>[…, Add, Relu]</c>). The
+        /// sum is stored only for an activation whose derivative cannot be read off its output. A dropout after the
+        /// activation keeps the two together in a group of their own instead.
+        /// </summary>
+        private bool JoinsAdd(BlockContext context, LayerSpec activation)
+        {
+            var steps = _graph.Steps;
+            var add = steps.Count > 0 ? steps[steps.Count - 1] : null;
+            if (add == null || add.Kind != SpatialStepKind.Add || add.Block != context.Index || add.HasActivation) return false;
+            var next = NextLayer(context.Block, activation);
+            if (next != null && LayerRegistry.RoleOf(next.Kind) == LayerRole.Dropout) return false;
+            var op = ActivationOf(activation);
+            var storesSum = !LayerRegistry.Activation(op.Kind).DerivativeFromOutput(op);
+            steps[steps.Count - 1] = add with { Activation = op, PreRowOffset = storesSum ? _graph.Layout.AddActivations(add.OutputShape.Size) : -1 };
             return true;
         }
 

@@ -84,7 +84,10 @@ namespace DslNet.Generator.Planning.Spatial
         /// <summary>NHWC to PyTorch's channel-major C·H·W features.</summary>
         Flatten,
 
-        /// <summary>Output = Input + Skip (the skip through a projection's own steps when it has one).</summary>
+        /// <summary>
+        /// Output = act(Input + Skip), the activation that follows the Add in its block or none (the skip through a
+        /// projection's own steps when it has one).
+        /// </summary>
         Add,
     }
 
@@ -131,7 +134,10 @@ namespace DslNet.Generator.Planning.Spatial
         public int Skip { get; init; } = -1;
         public GradientMode SkipGradient { get; init; }
 
-        /// <summary>The group's pre-activation region (the Conv2d/Dense output, x̂ after a norm), or MaxPool's argmax.</summary>
+        /// <summary>
+        /// The group's pre-activation region (the Conv2d/Dense output, x̂ after a norm), an Add's sum when its activation
+        /// needs it for the backward pass, or MaxPool's argmax.
+        /// </summary>
         public int PreRowOffset { get; init; } = -1;
 
         /// <summary>A BatchNorm group whose CPU training passes also run the max pooling after it (null: none).</summary>

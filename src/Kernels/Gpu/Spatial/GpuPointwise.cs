@@ -5,7 +5,7 @@ namespace DslNet.Kernels.Gpu.Spatial;
 /// <summary>
 /// The device side of <see cref="Cpu.Spatial.Pointwise"/> and of a group's activation backward, one thread per element:
 /// an activation and elementwise dropout (or a plain copy, <see cref="Identity"/> without dropout; or dropout alone in
-/// place), a residual Add, and the gradient through the activation.
+/// place), a residual Add with its activation, and the gradients through them.
 /// </summary>
 public static class GpuPointwise
 {
@@ -27,12 +27,53 @@ public static class GpuPointwise
         gradient.Store(e, gradient.Load(e) * activation.Derivative(preActivation.Load(e)));
     }
 
-    /// <summary>Thread e: output[e] = input[e] + skip[e] (a residual Add; its backward passes the gradient to both).</summary>
-    public static void Add<TInput, TSkip, TOutput>(int e, TInput input, TSkip skip, TOutput output)
+    /// <summary>Thread e: output[e] = act(input[e] + skip[e]) (a residual Add and the activation after it).</summary>
+    public static void Add<TInput, TSkip, TOutput, TAct>(int e, TInput input, TSkip skip, TOutput output, TAct activation)
         where TInput : struct, IDeviceTensor
         where TSkip : struct, IDeviceTensor
         where TOutput : struct, IDeviceTensor
+        where TAct : struct, IActivation
     {
-        output.Store(e, input.Load(e) + skip.Load(e));
+        output.Store(e, activation.Apply(input.Load(e) + skip.Load(e)));
+    }
+
+    /// <summary>Thread e: sum[e] = input[e] + skip[e], output[e] = act(sum[e]) (for an activation whose backward needs the sum).</summary>
+    public static void Add<TInput, TSkip, TSum, TOutput, TAct>(int e, TInput input, TSkip skip, TSum sum, TOutput output, TAct activation)
+        where TInput : struct, IDeviceTensor
+        where TSkip : struct, IDeviceTensor
+        where TSum : struct, IDeviceTensor
+        where TOutput : struct, IDeviceTensor
+        where TAct : struct, IActivation
+    {
+        sum.Store(e, input.Load(e) + skip.Load(e));
+        output.Store(e, activation.Apply(sum.Load(e)));
+    }
+
+    /// <summary>
+    /// Thread e, the backward of <see cref="Add{TInput, TSkip, TOutput, TAct}"/>: d = gradient[e]·f'(at[e]) (at: the sum, or
+    /// the output for ReLU) into both operands' gradients, each overwritten or, with its accumulate flag, added to.
+    /// </summary>
+    public static void AddBackward<TGradient, TAt, TAct, TInputGradient, TSkipGradient>(int e, TGradient gradient, TAt at, TAct activation,
+        TInputGradient inputGradient, bool accumulateInput, TSkipGradient skipGradient, bool accumulateSkip)
+        where TGradient : struct, IDeviceTensor
+        where TAt : struct, IDeviceTensor
+        where TAct : struct, IActivation
+        where TInputGradient : struct, IDeviceTensor
+        where TSkipGradient : struct, IDeviceTensor
+    {
+        var d = gradient.Load(e) * activation.Derivative(at.Load(e));
+        inputGradient.Store(e, accumulateInput ? inputGradient.Load(e) + d : d);
+        skipGradient.Store(e, accumulateSkip ? skipGradient.Load(e) + d : d);
+    }
+
+    /// <summary>Thread e: <see cref="AddBackward{TGradient, TAt, TAct, TInputGradient, TSkipGradient}"/> for one operand (the other has no gradient).</summary>
+    public static void AddBackward<TGradient, TAt, TAct, TTarget>(int e, TGradient gradient, TAt at, TAct activation, TTarget target, bool accumulate)
+        where TGradient : struct, IDeviceTensor
+        where TAt : struct, IDeviceTensor
+        where TAct : struct, IActivation
+        where TTarget : struct, IDeviceTensor
+    {
+        var d = gradient.Load(e) * activation.Derivative(at.Load(e));
+        target.Store(e, accumulate ? target.Load(e) + d : d);
     }
 }
