@@ -260,7 +260,9 @@ namespace DslNet.Generator.Emitting.Spatial
             if (step.InputGradient != GradientMode.None) targets.Add(("inputGradient", plan.Values[step.Input], step.InputGradient));
             if (step.SkipGradient != GradientMode.None) targets.Add(("skipGradient", plan.Values[step.Skip], step.SkipGradient));
             if (targets.Count == 0) yield break;
-            var views = new List<(string Name, string View)> { ("gradient", ValueGradient(output)), ("at", step.PreRowOffset >= 0 ? AddSum(plan, step) : Value(output)) };
+            // Without an activation f' is 1 and reads nothing: the gradient's view stands in for "at".
+            var at = step.PreRowOffset >= 0 ? AddSum(plan, step) : step.HasActivation ? Value(output) : ValueGradient(output);
+            var views = new List<(string Name, string View)> { ("gradient", ValueGradient(output)), ("at", at) };
             views.AddRange(targets.Select(t => (t.Name, ValueGradient(t.Value))));
             // Named as the device function's parameters: accumulateInput and accumulateSkip, or accumulate for one operand.
             var writes = string.Join(", ", targets.Select(t =>

@@ -70,7 +70,8 @@ namespace DslNet.Generator.Emitting.Spatial
             using (w.Block($"private void {step.Name}Backward(global::System.ReadOnlySpan<float> input, int rows)"))
             {
                 w.Wrapped($"var gradient = {ValueGradient(output)};");
-                var at = storesSum ? PreActivation(step, output) : Value(output);
+                // Without an activation f' is 1 and reads nothing: handing it the gradient touches no other tensor.
+                var at = storesSum ? PreActivation(step, output) : step.HasActivation ? Value(output) : "gradient";
                 var inputGradient = Target(plan.Values[step.Input], step.InputGradient);
                 var skipGradient = Target(skip, step.SkipGradient);
                 w.Wrapped($"{K}.Residual.Backward(gradient, {at}, {activation},");
