@@ -23,15 +23,15 @@ internal static class ResNetSteps
         var stem = new ConvUnit("stem", Conv2dGeometry.Square(batch, 1, 28, 28, 32, 3, padding: 1), input, Rand);
         var s1a = new ConvUnit("stage1A", Conv2dGeometry.Square(batch, 32, 28, 28, 32, 3, padding: 1), stem.Output, Rand);
         var s1b = new ConvUnit("stage1B", Conv2dGeometry.Square(batch, 32, 28, 28, 32, 3, padding: 1), s1a.Output, Rand);
-        var join1 = new Join("stage1 add+relu", s1b, stem.Output, batch);
+        var join1 = new Join("stage1 add+relu", s1b, stem.Output);
         var s2a = new ConvUnit("stage2A", Conv2dGeometry.Square(batch, 32, 28, 28, 64, 3, stride: 2, padding: 1), join1.Output, Rand);
         var s2b = new ConvUnit("stage2B", Conv2dGeometry.Square(batch, 64, 14, 14, 64, 3, padding: 1), s2a.Output, Rand);
         var p2 = new ConvUnit("stage2 projection", Conv2dGeometry.Square(batch, 32, 28, 28, 64, 1, stride: 2), join1.Output, Rand);
-        var join2 = new Join("stage2 add+relu", s2b, p2.Output, batch);
+        var join2 = new Join("stage2 add+relu", s2b, p2.Output);
         var s3a = new ConvUnit("stage3A", Conv2dGeometry.Square(batch, 64, 14, 14, 128, 3, stride: 2, padding: 1), join2.Output, Rand);
         var s3b = new ConvUnit("stage3B", Conv2dGeometry.Square(batch, 128, 7, 7, 128, 3, padding: 1), s3a.Output, Rand);
         var p3 = new ConvUnit("stage3 projection", Conv2dGeometry.Square(batch, 64, 14, 14, 128, 1, stride: 2), join2.Output, Rand);
-        var join3 = new Join("stage3 add+relu", s3b, p3.Output, batch);
+        var join3 = new Join("stage3 add+relu", s3b, p3.Output);
         var pooled = new float[batch * 128];
         var pooledGradient = Rand(batch * 128, 0.01f);
 
@@ -136,35 +136,23 @@ internal static class ResNetSteps
         }
     }
 
-    /// <summary>The generated Add step (branch + shortcut) and the standalone ReLU after it.</summary>
-    private sealed class Join(string name, ConvUnit branch, float[] shortcut, int batch)
+    /// <summary>The generated Add step with the ReLU after it: relu(branch + shortcut), and one backward pass into both operands.</summary>
+    private sealed class Join(string name, ConvUnit branch, float[] shortcut)
     {
-        private readonly float[] sum = new float[shortcut.Length];
-        private readonly float[] sumGradient = new float[shortcut.Length];
-
         public float[] Output { get; } = new float[shortcut.Length];
 
         public float[] OutputGradient { get; } = new float[shortcut.Length];
 
         public void Forward(List<BenchStep> steps)
         {
-            steps.Add(new($"{name} add", OpClass.AddRelu, 0, () => Residual.Sum(branch.Output, shortcut, sum)));
-            steps.Add(new($"{name} relu", OpClass.AddRelu, 0, () => Pointwise.Forward(sum, Output, default(Relu), Dropout.None)));
+            steps.Add(new(name, OpClass.AddRelu, 0,
+                () => Residual.Forward(branch.Output, shortcut, Span<float>.Empty, Output, default(Relu))));
         }
 
         public void Backward(List<BenchStep> steps, float[] branchGradient, float[] shortcutGradient)
         {
-            int rows = batch, units = sum.Length / rows;
-            steps.Add(new($"{name} relu backward", OpClass.AddRelu, 0, () =>
-            {
-                Dense.BackwardActivation(OutputGradient, sum, rows, units, default(Relu), Dropout.None);
-                Residual.AccumulateGradient(OutputGradient, sumGradient, accumulate: false);
-            }));
-            steps.Add(new($"{name} add backward", OpClass.AddRelu, 0, () =>
-            {
-                Residual.AccumulateGradient(sumGradient, branchGradient, accumulate: false);
-                Residual.AccumulateGradient(sumGradient, shortcutGradient, accumulate: false);
-            }));
+            steps.Add(new($"{name} backward", OpClass.AddRelu, 0, () =>
+                Residual.Backward(OutputGradient, Output, default(Relu), branchGradient, accumulateInput: false, shortcutGradient, accumulateSkip: false)));
         }
     }
 }
