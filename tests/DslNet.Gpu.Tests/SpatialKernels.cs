@@ -120,9 +120,6 @@ internal static class SpatialKernels
     public static void PointwiseAddBackward(Index1D e, ArrayView<float> dy, ArrayView<float> y, ArrayView<float> dx, ArrayView<float> dskip) =>
         GpuPointwise.AddBackward(e, T(dy), T(y), default(Relu), T(dx), false, T(dskip), true);
 
-    public static void PointwiseAddBackwardToOne(Index1D e, ArrayView<float> dy, ArrayView<float> sum, ArrayView<float> dskip) =>
-        GpuPointwise.AddBackward(e, T(dy), T(sum), default(Tanh), T(dskip), true);
-
     /// <summary>The same device functions over 16-bit storage (fp16 or bf16 bits, overflow flag raised by gradient stores).</summary>
     public static class Half<TFormat>
         where TFormat : struct, IHalfFormat

@@ -43,7 +43,8 @@ public static unsafe class Residual
     /// <summary>
     /// The backward of <see cref="Forward"/>, in one pass: d = gradient·act'(<paramref name="derivativeAt"/>) (the stored
     /// sum, or the output for an activation that allows it), written to both operands' gradients: each overwritten, or
-    /// added to with its accumulate flag (a value read twice); an empty target (no gradient) is skipped.
+    /// added to with its accumulate flag (a value read twice). Both operands of an image model's Add are step outputs,
+    /// which always have gradients.
     /// </summary>
     public static void Backward<TAct>(ReadOnlySpan<float> gradient, ReadOnlySpan<float> derivativeAt, TAct activation,
         Span<float> inputGradient, bool accumulateInput, Span<float> skipGradient, bool accumulateSkip)
@@ -51,17 +52,16 @@ public static unsafe class Residual
     {
         int count = gradient.Length;
         Gemm.CheckShape(derivativeAt.Length, count, nameof(derivativeAt));
-        if (!inputGradient.IsEmpty) Gemm.CheckShape(inputGradient.Length, count, nameof(inputGradient));
-        if (!skipGradient.IsEmpty) Gemm.CheckShape(skipGradient.Length, count, nameof(skipGradient));
+        Gemm.CheckShape(inputGradient.Length, count, nameof(inputGradient));
+        Gemm.CheckShape(skipGradient.Length, count, nameof(skipGradient));
         fixed (float* g = gradient)
         fixed (float* at = derivativeAt)
         fixed (float* input = inputGradient)
         fixed (float* skip = skipGradient)
         {
             var targets = new BackwardTargets(g, at, input, skip, count);
-            if (input == null) BackwardToSkip<TAct, DiscardGradient>(targets, activation, skip, accumulateSkip);
-            else if (accumulateInput) BackwardToSkip<TAct, AddGradient>(targets, activation, skip, accumulateSkip);
-            else BackwardToSkip<TAct, WriteGradient>(targets, activation, skip, accumulateSkip);
+            if (accumulateInput) BackwardToSkip<TAct, AddGradient>(targets, activation, accumulateSkip);
+            else BackwardToSkip<TAct, WriteGradient>(targets, activation, accumulateSkip);
         }
     }
 
@@ -105,7 +105,7 @@ public static unsafe class Residual
         }
     }
 
-    /// <summary>The backward's views: the output gradient, where f' is evaluated, the two targets (null: none) and the length.</summary>
+    /// <summary>The backward's views: the output gradient, where f' is evaluated, the two targets and the length.</summary>
     private readonly struct BackwardTargets(float* gradient, float* derivativeAt, float* input, float* skip, int count)
     {
         public float* Gradient { get; } = gradient;
@@ -115,12 +115,11 @@ public static unsafe class Residual
         public int Count { get; } = count;
     }
 
-    private static void BackwardToSkip<TAct, TInputStore>(BackwardTargets targets, TAct activation, float* skip, bool accumulateSkip)
+    private static void BackwardToSkip<TAct, TInputStore>(BackwardTargets targets, TAct activation, bool accumulateSkip)
         where TAct : struct, IActivation
         where TInputStore : struct, IGradientStore
     {
-        if (skip == null) ChunkedPass.Run(new BackwardPass<TAct, TInputStore, DiscardGradient>(targets, activation), targets.Count);
-        else if (accumulateSkip) ChunkedPass.Run(new BackwardPass<TAct, TInputStore, AddGradient>(targets, activation), targets.Count);
+        if (accumulateSkip) ChunkedPass.Run(new BackwardPass<TAct, TInputStore, AddGradient>(targets, activation), targets.Count);
         else ChunkedPass.Run(new BackwardPass<TAct, TInputStore, WriteGradient>(targets, activation), targets.Count);
     }
 
@@ -189,22 +188,6 @@ public static unsafe class Residual
         public static void Store(float* target, Vector256<float> value) => (Vector256.Load(target) + value).Store(target);
 
         public static void Store(float* target, float value) => *target += value;
-    }
-
-    /// <summary>An operand without a gradient (none is wanted).</summary>
-    private readonly struct DiscardGradient : IGradientStore
-    {
-        public static void Store(float* target, Vector512<float> value)
-        {
-        }
-
-        public static void Store(float* target, Vector256<float> value)
-        {
-        }
-
-        public static void Store(float* target, float value)
-        {
-        }
     }
 
     private readonly struct CopyPass(float* source, float* target) : IChunkPass

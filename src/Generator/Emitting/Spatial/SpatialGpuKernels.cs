@@ -252,24 +252,21 @@ namespace DslNet.Generator.Emitting.Spatial
                 $"{GS}.GpuPointwise.Add(e, input, skip, {sum}output, {activation})", views.ToArray());
         }
 
-        /// <summary>One pass: gradient·act' (at the sum, or the output for ReLU) into each operand with a gradient, in its mode.</summary>
-        private static IEnumerable<DeviceKernel> AddBackward(SpatialPlan plan, SpatialStep step)
+        /// <summary>One pass: gradient·act' (at the sum, or the output for ReLU) into both operands' gradients, each in its mode.</summary>
+        private static DeviceKernel AddBackward(SpatialPlan plan, SpatialStep step)
         {
             var output = plan.Values[step.Output];
-            var targets = new List<(string Name, ValuePlan Value, GradientMode Mode)>();
-            if (step.InputGradient != GradientMode.None) targets.Add(("inputGradient", plan.Values[step.Input], step.InputGradient));
-            if (step.SkipGradient != GradientMode.None) targets.Add(("skipGradient", plan.Values[step.Skip], step.SkipGradient));
-            if (targets.Count == 0) yield break;
+            var input = plan.Values[step.Input];
+            var skip = plan.Values[step.Skip];
             // Without an activation f' is 1 and reads nothing: the gradient's view stands in for "at".
             var at = step.PreRowOffset >= 0 ? AddSum(plan, step) : step.HasActivation ? Value(output) : ValueGradient(output);
-            var views = new List<(string Name, string View)> { ("gradient", ValueGradient(output)), ("at", at) };
-            views.AddRange(targets.Select(t => (t.Name, ValueGradient(t.Value))));
-            // Named as the device function's parameters: accumulateInput and accumulateSkip, or accumulate for one operand.
-            var writes = string.Join(", ", targets.Select(t =>
-                $"{t.Name}, accumulate{(targets.Count == 1 ? "" : t.Name == "inputGradient" ? "Input" : "Skip")}: {Bool(t.Mode == GradientMode.Accumulate)}"));
-            yield return new DeviceKernel(step.Name + "Backward", $"{step.Name} residual Add backward: the output gradient through " +
-                $"{step.Activation.Kind} into {string.Join(" and ", targets.Select(t => t.Value.Name))}", PerRow + SpatialNames.Size(output),
-                $"{GS}.GpuPointwise.AddBackward(e, gradient, at, {SpatialNames.Activation(step.Activation)}, {writes})", views.ToArray());
+            return new DeviceKernel(step.Name + "Backward",
+                $"{step.Name} residual Add backward: the output gradient through {step.Activation.Kind} into {input.Name} and {skip.Name}",
+                PerRow + SpatialNames.Size(output),
+                $"{GS}.GpuPointwise.AddBackward(e, gradient, at, {SpatialNames.Activation(step.Activation)}, " +
+                $"inputGradient, accumulateInput: {Bool(step.InputGradient == GradientMode.Accumulate)}, " +
+                $"skipGradient, accumulateSkip: {Bool(step.SkipGradient == GradientMode.Accumulate)})",
+                ("gradient", ValueGradient(output)), ("at", at), ("inputGradient", ValueGradient(input)), ("skipGradient", ValueGradient(skip)));
         }
 
         private static string AddSum(SpatialPlan plan, SpatialStep step) =>
@@ -287,7 +284,7 @@ namespace DslNet.Generator.Emitting.Spatial
                 case SpatialStepKind.ToChannelsLast:
                     return;
                 case SpatialStepKind.Add:
-                    kernels.AddRange(AddBackward(plan, step));
+                    kernels.Add(AddBackward(plan, step));
                     return;
                 case SpatialStepKind.MaxPool:
                     call = $"{GS}.GpuPool2d.MaxBackward(e, gradient, {Argmax(step)}, {{0}}, {n}Geometry(v.Rows))";

@@ -72,20 +72,19 @@ namespace DslNet.Generator.Emitting.Spatial
                 w.Wrapped($"var gradient = {ValueGradient(output)};");
                 // Without an activation f' is 1 and reads nothing: handing it the gradient touches no other tensor.
                 var at = storesSum ? PreActivation(step, output) : step.HasActivation ? Value(output) : "gradient";
-                var inputGradient = Target(plan.Values[step.Input], step.InputGradient);
-                var skipGradient = Target(skip, step.SkipGradient);
+                // Both operands are step outputs, which always have gradients (the plan's modes are Write or Accumulate).
+                var inputGradient = ValueGradient(plan.Values[step.Input]);
+                var skipGradient = ValueGradient(skip);
                 w.Wrapped($"{K}.Residual.Backward(gradient, {at}, {activation},");
                 w.Wrapped($"    {inputGradient}, accumulateInput: {Bool(step.InputGradient == GradientMode.Accumulate)},");
                 w.Wrapped($"    {skipGradient}, accumulateSkip: {Bool(step.SkipGradient == GradientMode.Accumulate)});");
-                if (step.InputGradient != GradientMode.None) w.Wrapped($"RoundToStorage({inputGradient});");
-                if (step.SkipGradient != GradientMode.None) w.Wrapped($"RoundToStorage({skipGradient});");
+                w.Wrapped($"RoundToStorage({inputGradient});");
+                w.Wrapped($"RoundToStorage({skipGradient});");
             }
             w.Line();
         }
 
         private static string PreActivation(SpatialStep step, ValuePlan output) => $"Workspace(Layout.{step.Name}PreActivationOffset, {Size(output)}, rows)";
-
-        private static string Target(ValuePlan value, GradientMode mode) => mode == GradientMode.None ? EmptySpan : ValueGradient(value);
 
         private static void WriteGeometry(SourceWriter w, SpatialStep step)
         {

@@ -86,7 +86,9 @@ namespace DslNet.Generator.Planning.Spatial
 
         /// <summary>
         /// Output = act(Input + Skip), the activation that follows the Add in its block or none (the skip through a
-        /// projection's own steps when it has one).
+        /// projection's own steps when it has one). Both operands are step outputs, so both have gradients: an Add's
+        /// modes are Write or Accumulate, never None (its input is a block's output, since the first block cannot
+        /// name an earlier one, and its skip is one).
         /// </summary>
         Add,
     }

@@ -65,15 +65,4 @@ public static class GpuPointwise
         inputGradient.Store(e, accumulateInput ? inputGradient.Load(e) + d : d);
         skipGradient.Store(e, accumulateSkip ? skipGradient.Load(e) + d : d);
     }
-
-    /// <summary>Thread e: <see cref="AddBackward{TGradient, TAt, TAct, TInputGradient, TSkipGradient}"/> for one operand (the other has no gradient).</summary>
-    public static void AddBackward<TGradient, TAt, TAct, TTarget>(int e, TGradient gradient, TAt at, TAct activation, TTarget target, bool accumulate)
-        where TGradient : struct, IDeviceTensor
-        where TAt : struct, IDeviceTensor
-        where TAct : struct, IActivation
-        where TTarget : struct, IDeviceTensor
-    {
-        var d = gradient.Load(e) * activation.Derivative(at.Load(e));
-        target.Store(e, accumulate ? target.Load(e) + d : d);
-    }
 }
